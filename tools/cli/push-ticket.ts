@@ -1,0 +1,42 @@
+/**
+ * Puts a message (a Jira issue or webhook, or a CloudWatch alarm event) on the
+ * intake queue, byte for byte as the file holds it.
+ *
+ *   npm run push:ticket -- <file.json> [--copies N]
+ *
+ * SQS_QUEUE_URL / SQS_ENDPOINT / AWS_REGION select the queue; without them the
+ * dev stack's local endpoint is used.
+ */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { readFile } from 'node:fs/promises';
+import { DEV_SQS_ENDPOINT, DEV_QUEUE_URL } from './dev-defaults';
+
+async function main(argv: string[]): Promise<void> {
+  const file = argv.find((arg) => !arg.startsWith('--'));
+  const copiesFlag = argv.indexOf('--copies');
+  const copies = copiesFlag >= 0 ? Number(argv[copiesFlag + 1]) : 1;
+  if (!file || !Number.isInteger(copies) || copies < 1) {
+    throw new Error('usage: npm run push:ticket -- <file.json> [--copies N]');
+  }
+  const body = await readFile(file, 'utf8');
+  const queueUrl = process.env['SQS_QUEUE_URL'] ?? DEV_QUEUE_URL;
+  const endpoint = process.env['SQS_ENDPOINT'] ?? (process.env['SQS_QUEUE_URL'] ? undefined : DEV_SQS_ENDPOINT);
+  const sqs = new SQSClient({
+    region: process.env['AWS_REGION'] ?? 'us-east-1',
+    ...(endpoint ? { endpoint } : {}),
+    ...(endpoint && !process.env['AWS_ACCESS_KEY_ID'] ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  try {
+    for (let copy = 0; copy < copies; copy += 1) {
+      const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      process.stdout.write(`sent ${file} as message ${sent.MessageId ?? '?'} to ${queueUrl}\n`);
+    }
+  } finally {
+    sqs.destroy();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`push:ticket: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

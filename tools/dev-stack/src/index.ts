@@ -1,0 +1,2 @@
+export * from './sample-remote';
+export * from './dev-postgres';

@@ -1,0 +1,182 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ensureSampleRemote } from '@agent-conductor/dev-stack';
+import { LocalSqsServer } from '@agent-conductor/local-sqs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const WORKSPACE = resolve(__dirname, '../../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** An app process from dist/, its output kept in a log file for post-mortems. */
+export class AppProcess {
+  private exitPromise: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
+    this.exitPromise = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  }
+
+  static start(name: string, env: Record<string, string>, logDir: string): AppProcess {
+    const logFile = join(logDir, `${name}.log`);
+    const log = createWriteStream(logFile);
+    const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], {
+      cwd: WORKSPACE,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), NODE_ENV: 'development', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return new AppProcess(name, child, logFile);
+  }
+
+  get exited(): Promise<number | null> {
+    return this.exitPromise;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exitPromise;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export interface LocalStack {
+  sqs: SQSClient;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  remote: string;
+  runDir: string;
+  resultsDir: string;
+  conductorHttp: string;
+  scheduler: AppProcess;
+  conductor: AppProcess;
+  stop(): Promise<void>;
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, processes: AppProcess[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const app of processes) {
+      if (app.child.exitCode !== null) throw new Error(`${app.name} exited with ${app.child.exitCode} while waiting for ${what}; see ${app.logFile}`);
+    }
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * The whole local path with real processes: the tools' SQS endpoint (in this
+ * process), the scheduler and conductor from dist/, and workers the conductor
+ * launches as child processes running the demo agent.
+ */
+export async function startLocalStack(databaseUrl: string, extraConductorEnv: Record<string, string> = {}): Promise<LocalStack> {
+  const base = await mkdtemp(join(tmpdir(), 'conductor-e2e-'));
+  const runDir = join(base, 'run');
+  const resultsDir = join(base, 'results');
+  const logDir = join(base, 'logs');
+  await Promise.all([mkdir(runDir), mkdir(resultsDir), mkdir(logDir)]);
+
+  const remote = join(base, 'remote', 'sample-app.git');
+  await ensureSampleRemote(remote);
+
+  const sqsServer = new LocalSqsServer({ port: 0, host: '127.0.0.1' });
+  const { endpoint } = await sqsServer.start();
+  const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-intake-dlq' }));
+  const deadLetterQueueUrl = dlq.QueueUrl ?? '';
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.['QueueArn'];
+  const intake = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'e2e-intake',
+      Attributes: { VisibilityTimeout: '30', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }) },
+    }),
+  );
+  const queueUrl = intake.QueueUrl ?? '';
+
+  const schedulerAddr = `127.0.0.1:${await freePort()}`;
+  const scheduler = AppProcess.start(
+    'scheduler',
+    { DATABASE_URL: databaseUrl, SCHEDULER_GRPC_LISTEN_ADDR: schedulerAddr, DEFAULT_REPOSITORY_URL: remote, DEFAULT_REPOSITORY_BRANCH: 'main' },
+    logDir,
+  );
+
+  const conductorGrpc = `127.0.0.1:${await freePort()}`;
+  const httpPort = await freePort();
+  const conductor = AppProcess.start(
+    'conductor',
+    {
+      DATABASE_URL: databaseUrl,
+      SCHEDULER_GRPC_ADDR: schedulerAddr,
+      SQS_QUEUE_URL: queueUrl,
+      SQS_ENDPOINT: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      CONDUCTOR_GRPC_LISTEN_ADDR: conductorGrpc,
+      CONDUCTOR_GRPC_DIAL_ADDR: conductorGrpc,
+      CONDUCTOR_HTTP_PORT: String(httpPort),
+      CONDUCTOR_RUN_DIR: runDir,
+      RESULTS_DIR: resultsDir,
+      WORKER_COMMAND: `${process.execPath} ${join(WORKSPACE, 'dist/apps/worker/main.js')}`,
+      WORKER_AGENT_COMMAND: `bash ${join(WORKSPACE, 'tools/demo-agent/demo-agent.sh')}`,
+      PENDING_SWEEP_INTERVAL_MS: '1000',
+      ...extraConductorEnv,
+    },
+    logDir,
+  );
+  const conductorHttp = `http://127.0.0.1:${httpPort}`;
+  await waitFor('conductor /health', async () => (await fetch(`${conductorHttp}/health`)).ok, 60000, [scheduler, conductor]);
+
+  return {
+    sqs,
+    queueUrl,
+    deadLetterQueueUrl,
+    remote,
+    runDir,
+    resultsDir,
+    conductorHttp,
+    scheduler,
+    conductor,
+    async stop() {
+      await conductor.stop();
+      await scheduler.stop();
+      sqs.destroy();
+      await sqsServer.stop();
+      if (!process.env['KEEP_E2E_DIR']) await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,104 @@
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createPrismaClient } from '@agent-conductor/db';
+import { listBranches } from '@agent-conductor/dev-stack';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, LocalStack, startLocalStack } from './local-stack';
+
+const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures', name), 'utf8');
+
+describe('a ticket becomes a pull request, end to end on one machine', () => {
+  const databaseUrl = process.env['DATABASE_URL'] ?? '';
+  const prisma = createPrismaClient(databaseUrl);
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startLocalStack(databaseUrl);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await prisma.$disconnect();
+  });
+
+  it('runs the demo agent, pushes the branch and records the job as succeeded, once per ticket', async () => {
+    const ticketBody = fixture('jira-issue.json');
+    const sentAt = Date.now();
+    // The same ticket twice (two deliveries, two message ids) and a malformed message.
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: ticketBody }));
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: ticketBody }));
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: '{"not": "a ticket"' }));
+
+    const job = await eventually(
+      'the ENG-123 job to finish',
+      async () => {
+        const found = await prisma.job.findFirst({ where: { key: 'ENG-123' }, include: { workers: true } });
+        return found && (found.status === 'succeeded' || found.status === 'failed') ? found : undefined;
+      },
+      150000,
+    );
+
+    expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
+    expect(await prisma.job.count({ where: { key: 'ENG-123' } })).toBe(1);
+    expect(job.workers).toHaveLength(1);
+    const worker = job.workers[0];
+    expect(worker?.state).toBe('ended');
+
+    const result = job.result as { branch?: string; pullRequest?: string; title?: string } | null;
+    expect(result?.branch).toMatch(new RegExp(`^worker/${worker?.id}/`));
+    expect(result?.pullRequest).toBeTruthy();
+    expect(await listBranches(stack.remote)).toContain(result?.branch);
+    // The pushed branch carries the agent's commit on top of main.
+    const ahead = execFileSync('git', ['rev-list', '--count', `main..${result?.branch ?? ''}`], { cwd: stack.remote, encoding: 'utf8' });
+    expect(Number(ahead.trim())).toBeGreaterThanOrEqual(1);
+
+    // Both deliveries of the ticket and the malformed one are persisted; nothing is left on the queue.
+    const deliveries = await eventually(
+      'three deliveries',
+      async () => {
+        const rows = await prisma.delivery.findMany({ orderBy: { receivedAt: 'asc' } });
+        return rows.length >= 3 ? rows : undefined;
+      },
+      30000,
+    );
+    expect(deliveries.filter((d) => d.classification === 'ticket')).toHaveLength(2);
+    const rejected = deliveries.filter((d) => d.classification === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.rejectionReason).toMatch(/JSON/i);
+
+    const queue = await eventually(
+      'the intake queue to drain',
+      async () => {
+        const attrs = await stack.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        );
+        const visible = Number(attrs.Attributes?.['ApproximateNumberOfMessages']);
+        const inFlight = Number(attrs.Attributes?.['ApproximateNumberOfMessagesNotVisible']);
+        return visible === 0 && inFlight === 0 ? { visible, inFlight } : undefined;
+      },
+      30000,
+    );
+    expect(queue).toEqual({ visible: 0, inFlight: 0 });
+
+    // The worker's results were uploaded and extracted under the results dir.
+    expect(existsSync(join(stack.resultsDir, job.id, worker?.id ?? 'missing'))).toBe(true);
+
+    const firstDelivery = deliveries[0];
+    if (worker?.launchedAt && worker.handshakeAt && firstDelivery) {
+      process.stdout.write(
+        `e2e timings: send→launch ${worker.launchedAt.getTime() - sentAt} ms, send→handshake ${worker.handshakeAt.getTime() - sentAt} ms, ` +
+          `send→finished ${(job.finishedAt?.getTime() ?? Date.now()) - sentAt} ms\n`,
+      );
+    }
+  });
+
+  it('drains through the safe-shutdown gate when the file says true', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    await writeFile(join(stack.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN'), 'true');
+    const code = await Promise.race([stack.conductor.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 30000))]);
+    expect(code).toBe(0);
+    expect(existsSync(join(stack.runDir, 'CONDUCTOR_READY_FOR_SAFE_SHUTDOWN'))).toBe(true);
+    expect(await readFile(join(stack.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN'), 'utf8')).toBe('true');
+  });
+});
