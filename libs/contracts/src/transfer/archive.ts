@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, type Stats } from 'node:fs';
+import { mkdir, readdir, realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import * as tar from 'tar';
+import { TransferError } from './transfer-error';
+
+export interface PackOptions {
+  /** Called with each path relative to the packed directory ('/'-separated); true leaves it out (and, for a directory, everything below). */
+  exclude?: (relativePath: string) => boolean;
+}
+
+export interface ExtractOptions {
+  maxEntries?: number;
+  maxBytes?: number;
+}
+
+export const DEFAULT_EXTRACT_MAX_ENTRIES = 100_000;
+export const DEFAULT_EXTRACT_MAX_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Disables tar's hard-link detection: a file with several links is packed as a plain file every time,
+ * because the receiving side rejects link entries.
+ */
+class NoHardLinkCache extends Map<`${number}:${number}`, string> {
+  override set(): this {
+    return this;
+  }
+}
+
+/**
+ * tar.gz of a directory's contents (relative paths), streamed to archivePath.
+ * Only regular files and directories are packed: symlinks, sockets and devices are skipped because
+ * extractArchiveSafely would reject them anyway.
+ */
+export async function packDirectory(dir: string, archivePath: string, options: PackOptions = {}): Promise<{ bytes: number; sha256: string }> {
+  const exclude = options.exclude ?? (() => false);
+  const top = (await readdir(dir)).sort();
+  const filter = (path: string, stat: Stats | tar.ReadEntry): boolean => {
+    const relativePath = path.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (!('isFile' in stat) || (!stat.isFile() && !stat.isDirectory())) return false;
+    return !exclude(relativePath);
+  };
+  const packOptions = {
+    gzip: true,
+    cwd: dir,
+    portable: true,
+    filter,
+    linkCache: new NoHardLinkCache(),
+  };
+  // tar.c refuses an empty file list, and node-tar's strict reader refuses an archive without entries,
+  // so an empty directory is packed as its own "./" entry.
+  await tar.c({ ...packOptions, file: archivePath }, top.length === 0 ? ['.'] : top);
+  return hashFile(archivePath);
+}
+
+export async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    const buffer = chunk as Buffer;
+    hash.update(buffer);
+    bytes += buffer.length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+const ALLOWED_TYPES = new Set<string>(['File', 'OldFile', 'ContiguousFile', 'Directory']);
+
+/** Why an entry may not be extracted, or undefined when it is a plain file or directory inside the destination. */
+function unsafeReason(entry: tar.ReadEntry, destDir: string): string | undefined {
+  const path = entry.path;
+  if (!ALLOWED_TYPES.has(entry.type)) {
+    return `entry "${path}" has type ${entry.type}; only files and directories are allowed`;
+  }
+  if (path.length === 0) return 'entry with an empty path';
+  if (path.includes('\0')) return `entry "${path}" contains a NUL byte`;
+  if (path.includes('\\')) return `entry "${path}" contains a backslash`;
+  if (path.startsWith('/') || isAbsolute(path) || /^[a-zA-Z]:/.test(path)) {
+    return `entry "${path}" has an absolute path`;
+  }
+  if (path.split('/').some((segment) => segment === '..')) {
+    return `entry "${path}" contains a ".." segment`;
+  }
+  const target = resolve(destDir, path);
+  const rel = relative(destDir, target);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    return `entry "${path}" resolves outside the destination`;
+  }
+  if (entry.linkpath) return `entry "${path}" carries a link target`;
+  return undefined;
+}
+
+/**
+ * Extracts a tar.gz into destDir, rejecting (TransferError 'UNSAFE_ENTRY', nothing written outside destDir)
+ * absolute paths, `..` segments, symlinks/hardlinks, device files/fifos, and more than maxEntries / maxBytes total.
+ *
+ * Every header is inspected in a listing pass before anything is written, so a bad entry anywhere in the
+ * archive means nothing at all is extracted. The extraction pass repeats the checks as a second line of defence.
+ */
+export async function extractArchiveSafely(
+  archivePath: string,
+  destDir: string,
+  options: ExtractOptions = {},
+): Promise<{ entries: number; bytes: number }> {
+  const maxEntries = options.maxEntries ?? DEFAULT_EXTRACT_MAX_ENTRIES;
+  const maxBytes = options.maxBytes ?? DEFAULT_EXTRACT_MAX_BYTES;
+  await mkdir(destDir, { recursive: true });
+  const root = await realpath(destDir);
+
+  const inspect = (): { check: (entry: tar.ReadEntry) => void; problem: () => string | undefined; totals: () => { entries: number; bytes: number } } => {
+    let entries = 0;
+    let bytes = 0;
+    let firstProblem: string | undefined;
+    return {
+      check: (entry) => {
+        if (firstProblem) return;
+        entries += 1;
+        bytes += entry.size;
+        firstProblem =
+          unsafeReason(entry, root) ??
+          (entries > maxEntries ? `archive has more than ${maxEntries} entries` : undefined) ??
+          (bytes > maxBytes ? `archive expands to more than ${maxBytes} bytes` : undefined);
+      },
+      problem: () => firstProblem,
+      totals: () => ({ entries, bytes }),
+    };
+  };
+
+  const listing = inspect();
+  try {
+    await tar.t({ file: archivePath, strict: true, onReadEntry: listing.check });
+  } catch (error) {
+    throw new TransferError('UNSAFE_ENTRY', `archive cannot be read: ${errorMessage(error)}`);
+  }
+  const listed = listing.problem();
+  if (listed) throw new TransferError('UNSAFE_ENTRY', listed);
+
+  const extraction = inspect();
+  try {
+    await tar.x({
+      file: archivePath,
+      cwd: root,
+      strict: true,
+      preservePaths: false,
+      preserveOwner: false,
+      filter: (_path, entry) => {
+        if (!('header' in entry)) return false;
+        extraction.check(entry);
+        return extraction.problem() === undefined;
+      },
+    });
+  } catch (error) {
+    throw new TransferError('UNSAFE_ENTRY', `extraction failed: ${errorMessage(error)}`);
+  }
+  const extracted = extraction.problem();
+  if (extracted) throw new TransferError('UNSAFE_ENTRY', extracted);
+  return extraction.totals();
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

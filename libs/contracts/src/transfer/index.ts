@@ -1,0 +1,3 @@
+export * from './transfer-error';
+export * from './chunks';
+export * from './archive';
