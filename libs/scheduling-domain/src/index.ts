@@ -1,0 +1,9 @@
+export type { AlarmFacts, AlarmState, ClassifiedMessage, JobKind, MetricFacts, TicketFacts } from './lib/types';
+export { ALARM_STATES, isAlarmState, isJobKind, JOB_KINDS } from './lib/types';
+export { classifyMessage } from './lib/classify-message';
+export { flattenAdf } from './lib/adf';
+export { parseAwsTimestamp } from './lib/aws-time';
+export { SUPPORTED_WEBHOOK_EVENTS } from './lib/jira';
+export { renderTicketTask } from './lib/render-ticket-task';
+export { renderAgentsFile } from './lib/render-agents-file';
+export { isAlarmActive } from './lib/alarm';
