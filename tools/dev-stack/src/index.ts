@@ -1,2 +1,1 @@
 export * from './sample-remote';
-export * from './dev-postgres';

@@ -5,12 +5,12 @@
  * interrupted, then stops what it started.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { deployMigrations } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { spawnSync } from 'node:child_process';
+import { startDevPostgres } from '@agent-conductor/testing';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureSampleRemote } from './sample-remote';
-import { DevPostgres, startDevPostgres } from './dev-postgres';
 
 export const DEV_POSTGRES_PORT = 54329;
 export const DEV_SQS_PORT = 9324;
@@ -20,17 +20,6 @@ export const MAX_RECEIVE_COUNT = 5;
 
 function log(message: string): void {
   process.stdout.write(`[dev-stack] ${message}\n`);
-}
-
-function migrate(databaseUrl: string, workspace: string): void {
-  const result = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'tools/db/migrate.ts', 'deploy'], {
-    cwd: workspace,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) {
-    throw new Error(`migrations failed (exit ${String(result.status)})`);
-  }
 }
 
 async function createQueues(endpoint: string): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
@@ -60,17 +49,16 @@ async function main(): Promise<void> {
   await mkdir(devDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
 
-  let postgres: DevPostgres | undefined;
-  let databaseUrl = process.env['DATABASE_URL'];
+  const databaseUrl = process.env['DATABASE_URL'];
   if (!databaseUrl) {
-    postgres = await startDevPostgres({ dataDir: join(devDir, 'postgres'), port: DEV_POSTGRES_PORT });
-    stops.push(() => postgres?.stop() ?? Promise.resolve());
-    databaseUrl = postgres.databaseUrl;
-    log(`embedded Postgres on 127.0.0.1:${DEV_POSTGRES_PORT} (data in .dev/postgres)`);
+    // Applies pending migrations itself, once, before anything connects.
+    const postgres = await startDevPostgres({ dataDir: join(devDir, 'postgres'), port: DEV_POSTGRES_PORT, log });
+    stops.push(() => postgres.stop());
+    log(`embedded Postgres on 127.0.0.1:${DEV_POSTGRES_PORT} (data in .dev/postgres), migrations applied`);
   } else {
-    log('using DATABASE_URL');
+    await deployMigrations({ databaseUrl });
+    log('using DATABASE_URL, migrations applied');
   }
-  migrate(databaseUrl, workspace);
 
   let queueUrl = process.env['SQS_QUEUE_URL'];
   if (!queueUrl) {
