@@ -3,4 +3,8 @@ module.exports = {
   preset: '../../jest.preset.js',
   rootDir: __dirname,
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  globalSetup: '<rootDir>/../testing/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/../testing/src/jest-global-teardown.ts',
+  // Database tests wait on Postgres, and the concurrency ones on each other.
+  testTimeout: 60000,
 };

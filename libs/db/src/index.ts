@@ -1,0 +1,16 @@
+// Generated Prisma client: the model types and enums every app shares.
+export { Prisma, PrismaClient, DeliveryClassification, JobKind, JobStatus, WorkerState } from './generated/prisma/client';
+export type { Delivery, Job, Ticket, Worker, WorkerEvent } from './generated/prisma/client';
+
+export { createPrismaClient } from './prisma-client';
+export { DB_OPTIONS, PrismaService } from './prisma.service';
+export type { DbModuleOptions } from './prisma.service';
+export { DbModule } from './db.module';
+
+export * from './migrations/migrator';
+
+// Repositories (one file per aggregate; add new ones below).
+export * from './repositories/ingest.repository';
+export * from './repositories/status.repository';
+export * from './repositories/job.repository';
+export * from './repositories/worker.repository';

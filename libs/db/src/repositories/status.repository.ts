@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JobKind, JobStatus, Prisma, PrismaClient, WorkerState } from '../generated/prisma/client';
+import { PrismaService } from '../prisma.service';
+
+export type StatusJobResult =
+  | { branch: string | null; pullRequest: Prisma.JsonValue }
+  | { branch: string | null; report: Prisma.JsonValue };
+
+export interface StatusJob {
+  id: string;
+  kind: JobKind;
+  key: string;
+  status: JobStatus;
+  attempts: number;
+  repository: string;
+  /** The job's latest worker. */
+  workerId: string | null;
+  result: StatusJobResult | null;
+  error: string | null;
+}
+
+export interface StatusWorker {
+  id: string;
+  jobId: string;
+  state: WorkerState;
+  /** ISO-8601. */
+  lastEventAt: string;
+}
+
+export interface StatusSnapshot {
+  jobs: StatusJob[];
+  workers: StatusWorker[];
+}
+
+function isJsonObject(value: Prisma.JsonValue | null): value is Prisma.JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Narrows the stored result to what status readers show; title and extras stay in the row. */
+function toStatusResult(stored: Prisma.JsonValue | null): StatusJobResult | null {
+  if (!isJsonObject(stored)) {
+    return null;
+  }
+  const branch = typeof stored['branch'] === 'string' ? stored['branch'] : null;
+  const pullRequest = stored['pullRequest'];
+  if (pullRequest !== undefined && pullRequest !== null) {
+    return { branch, pullRequest };
+  }
+  return { branch, report: stored['report'] ?? null };
+}
+
+/** Read model for status endpoints and the CLI. */
+@Injectable()
+export class StatusRepository {
+  constructor(@Inject(PrismaService) private readonly prisma: PrismaClient) {}
+
+  async snapshot(): Promise<StatusSnapshot> {
+    // One repeatable-read snapshot, so jobs and workers agree with each other.
+    const [jobs, workers] = await this.prisma.$transaction(
+      [
+        this.prisma.job.findMany({
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          include: { workers: { orderBy: [{ attempt: 'desc' }, { createdAt: 'desc' }], take: 1, select: { id: true } } },
+        }),
+        this.prisma.worker.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+      ],
+      { isolationLevel: 'RepeatableRead' },
+    );
+    return {
+      jobs: jobs.map((job) => ({
+        id: job.id,
+        kind: job.kind,
+        key: job.key,
+        status: job.status,
+        attempts: job.attempts,
+        repository: job.repository,
+        workerId: job.workers[0]?.id ?? null,
+        result: toStatusResult(job.result),
+        error: job.error,
+      })),
+      workers: workers.map((worker) => ({
+        id: worker.id,
+        jobId: worker.jobId,
+        state: worker.state,
+        lastEventAt: worker.lastEventAt.toISOString(),
+      })),
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import type { Prisma, Worker, WorkerEvent } from '../generated/prisma/client';
+import { PrismaService } from '../prisma.service';
+
+export interface RegisterWorkerInput {
+  jobId: string;
+  attempt: number;
+  launcher: string;
+  /** sha256 hex of the worker's token; the token itself never reaches the database. */
+  tokenHash: string;
+}
+
+/** `workers` and `worker_events`: one row per launch attempt and its history. */
+@Injectable()
+export class WorkerRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async register(input: RegisterWorkerInput): Promise<Worker> {
+    const worker = await this.prisma.worker.create({ data: { ...input, state: 'registered' } });
+    await this.appendEvent(worker.id, 'registered', { attempt: input.attempt, launcher: input.launcher });
+    return worker;
+  }
+
+  findById(id: string): Promise<Worker | null> {
+    return this.prisma.worker.findUnique({ where: { id } });
+  }
+
+  /**
+   * Stores the launcher's handle. The worker may already have handshaken
+   * (a fast process races the launcher's return), so the state only moves
+   * forward: registered → launched, never connected → launched.
+   */
+  async markLaunched(id: string, handle: string): Promise<void> {
+    const now = new Date();
+    const { count } = await this.prisma.worker.updateMany({
+      where: { id, state: 'registered' },
+      data: { state: 'launched', launcherHandle: handle, launchedAt: now, lastEventAt: now },
+    });
+    if (count === 0) {
+      await this.prisma.worker.updateMany({
+        where: { id, state: { not: 'ended' } },
+        data: { launcherHandle: handle, launchedAt: now },
+      });
+    }
+  }
+
+  /** Handshake: any live state → connected. False when the worker already ended. */
+  async markConnected(id: string): Promise<boolean> {
+    const now = new Date();
+    const { count } = await this.prisma.worker.updateMany({
+      where: { id, state: { not: 'ended' } },
+      data: { state: 'connected', handshakeAt: now, lastEventAt: now },
+    });
+    return count === 1;
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.prisma.worker.updateMany({ where: { id, state: { not: 'ended' } }, data: { lastEventAt: new Date() } });
+  }
+
+  /** Ends the worker unless it already ended; true when this call ended it. */
+  async end(id: string, reason: string, tx: Prisma.TransactionClient = this.prisma): Promise<boolean> {
+    const now = new Date();
+    const { count } = await tx.worker.updateMany({
+      where: { id, state: { not: 'ended' } },
+      data: { state: 'ended', endReason: reason, endedAt: now, lastEventAt: now },
+    });
+    return count === 1;
+  }
+
+  /** Workers a conductor still has to wait for before it may exit. */
+  countActive(): Promise<number> {
+    return this.prisma.worker.count({ where: { state: { not: 'ended' } } });
+  }
+
+  async appendEvent(
+    workerId: string,
+    type: string,
+    detail?: Prisma.InputJsonObject,
+    tx: Prisma.TransactionClient = this.prisma,
+  ): Promise<void> {
+    await tx.workerEvent.create({ data: { workerId, type, ...(detail ? { detail } : {}) } });
+  }
+
+  listEvents(workerId: string): Promise<WorkerEvent[]> {
+    return this.prisma.workerEvent.findMany({ where: { workerId }, orderBy: { id: 'asc' } });
+  }
+
+  /** Runs `work` in one transaction, for state changes that span workers and jobs. */
+  transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(work);
+  }
+}

@@ -1,0 +1,3 @@
+export { createFreshDatabase, freePort, startDevPostgres, startTestPostgres } from './postgres';
+export type { DevPostgresOptions, RunningPostgres } from './postgres';
+export { resetDatabase } from './reset-database';
