@@ -1,1 +1,2 @@
 export * from './sample-remote';
+export * from './local-stack';

@@ -1,10 +1,9 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
-import { listBranches } from '@agent-conductor/dev-stack';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, LocalStack, startLocalStack } from './local-stack';
+import { eventually, listBranches, LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures', name), 'utf8');
 

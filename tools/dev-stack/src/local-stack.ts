@@ -1,5 +1,5 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ensureSampleRemote } from '@agent-conductor/dev-stack';
+import { ensureSampleRemote } from './sample-remote';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
