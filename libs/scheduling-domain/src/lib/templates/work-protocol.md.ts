@@ -20,7 +20,7 @@ Your current directory is the work directory. It contains:
    opens the pull request itself.
 5. Write these three files:
    - \`agent-meta/WAS_JOB_SUCCESSFUL\`: exactly \`true\` or \`false\`, nothing else.
-   - \`agent-meta/meta-info.txt\`: line 1 is the pull request title (one plain-text line). Later lines are ignored.
+   - \`agent-meta/meta-info.txt\`: line 1 is the pull request title (one plain-text line).
    - \`agent-meta/ending-report.md\`: a non-empty Markdown report. On success it becomes the pull request
      body: say what you changed and why, how you verified it, and what a reviewer should look at.
 
