@@ -7,4 +7,6 @@ module.exports = {
   globalTeardown: '<rootDir>/../testing/src/jest-global-teardown.ts',
   // Database tests wait on Postgres, and the concurrency ones on each other.
   testTimeout: 60000,
+  // Test files share the run's database and truncate it between tests.
+  maxWorkers: 1,
 };
