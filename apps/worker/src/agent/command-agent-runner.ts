@@ -1,0 +1,47 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { WORKER_CONFIG } from '../config/config.module';
+import type { WorkerConfig } from '../config/env.validators';
+import { FileSystem } from '../fs/file-system';
+import { scrubbedEnv } from '../process/child-env';
+import { ProcessRunner } from '../process/process-runner';
+import type { AgentRunner, AgentRunRequest, AgentRunResult } from './agent-runner';
+
+export const AGENT_META_DIR = 'agent-meta';
+const OUTPUT_TAIL_BYTES = 64 * 1024;
+
+export function promptFileName(attempt: number): string {
+  return `prompt-attempt-${attempt}.md`;
+}
+
+/** Runs AGENT_COMMAND with /bin/sh in the work dir; the prompt travels as a file named by AGENT_PROMPT_FILE. */
+@Injectable()
+export class CommandAgentRunner implements AgentRunner {
+  private readonly logger = new Logger(CommandAgentRunner.name);
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    private readonly processes: ProcessRunner,
+    private readonly fs: FileSystem,
+  ) {}
+
+  async run(request: AgentRunRequest): Promise<AgentRunResult> {
+    const metaDir = join(request.workDir, AGENT_META_DIR);
+    await this.fs.ensureDir(metaDir);
+    const promptFile = join(metaDir, promptFileName(request.attempt));
+    await this.fs.writeText(promptFile, request.prompt.endsWith('\n') ? request.prompt : `${request.prompt}\n`);
+    this.logger.log(`Agent attempt ${request.attempt} starting`);
+    const result = await this.processes.runShell(this.config.agentCommand, {
+      cwd: request.workDir,
+      env: scrubbedEnv(process.env, {
+        AGENT_PROMPT_FILE: promptFile,
+        AGENT_ATTEMPT: String(request.attempt),
+        GIT_TERMINAL_PROMPT: '0',
+      }),
+      timeoutMs: this.config.agentTimeoutMs,
+      outputTailBytes: OUTPUT_TAIL_BYTES,
+    });
+    this.logger.log(`Agent attempt ${request.attempt} ended: ${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.signal}`}`);
+    return { exitCode: result.exitCode, timedOut: result.timedOut, output: result.output };
+  }
+}

@@ -1,0 +1,172 @@
+import { credentials as grpcCredentials, Client, type ClientWritableStream, Metadata, type MethodDefinition, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { once } from 'node:events';
+import {
+  ChunkReceiver,
+  PROTO_LOADER_OPTIONS,
+  protoRoot,
+  readFileAsChunks,
+  WORKER_PROTO_FILE,
+  WORKER_PROTO_PACKAGE,
+  workerV1,
+} from '@agent-conductor/contracts';
+import { WORKER_CONFIG } from '../config/config.module';
+import type { WorkerConfig } from '../config/env.validators';
+import { retryWhileUnavailable, type RetryPolicy } from './retry';
+
+const UNARY_DEADLINE_MS = 30_000;
+const STREAM_DEADLINE_MS = 30 * 60_000;
+
+type MethodName = 'Handshake' | 'DownloadTaskFiles' | 'UploadResults' | 'ReportAgentError' | 'Heartbeat' | 'Shutdown';
+
+/** Requests as the caller writes them: the client adds the credentials. */
+type WithoutCredentials<T> = Omit<T, 'credentials'>;
+
+/** The worker's only line to the conductor: typed WorkerService calls that retry while the conductor is UNAVAILABLE. */
+@Injectable()
+export class ConductorClient implements OnModuleDestroy {
+  private readonly logger = new Logger(ConductorClient.name);
+  private readonly client: Client;
+  private readonly service: ServiceDefinition;
+  private readonly retryPolicy: RetryPolicy;
+
+  constructor(@Inject(WORKER_CONFIG) private readonly config: WorkerConfig) {
+    const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const service = definition[`${WORKER_PROTO_PACKAGE}.WorkerService`];
+    if (!service || !('Handshake' in service)) {
+      throw new Error(`${WORKER_PROTO_PACKAGE}.WorkerService is missing from ${WORKER_PROTO_FILE}`);
+    }
+    this.service = service as ServiceDefinition;
+    this.client = new Client(config.conductorAddress, grpcCredentials.createInsecure());
+    this.retryPolicy = { windowMs: config.conductorRetryWindowMs, initialDelayMs: 250, maxDelayMs: 8_000 };
+  }
+
+  onModuleDestroy(): void {
+    this.client.close();
+  }
+
+  handshake(request: WithoutCredentials<workerV1.HandshakeRequest>): Promise<workerV1.HandshakeResponse> {
+    return this.retrying('Handshake', () => this.unary<workerV1.HandshakeRequest, workerV1.HandshakeResponse>('Handshake', { ...request, credentials: this.credentials() }));
+  }
+
+  heartbeat(phase: workerV1.WorkerPhase): Promise<workerV1.HeartbeatResponse> {
+    // No retry loop: the next tick is the retry, and a heartbeat must not pile up behind a dead conductor.
+    return this.unary<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>('Heartbeat', { credentials: this.credentials(), phase });
+  }
+
+  reportAgentError(stage: string, message: string): Promise<workerV1.ReportAgentErrorResponse> {
+    return this.retrying('ReportAgentError', () =>
+      this.unary<workerV1.ReportAgentErrorRequest, workerV1.ReportAgentErrorResponse>('ReportAgentError', { credentials: this.credentials(), stage, message }),
+    );
+  }
+
+  shutdown(request: WithoutCredentials<workerV1.ShutdownRequest>): Promise<workerV1.ShutdownResponse> {
+    return this.retrying('Shutdown', () => this.unary<workerV1.ShutdownRequest, workerV1.ShutdownResponse>('Shutdown', { ...request, credentials: this.credentials() }));
+  }
+
+  /** Streams the task archive to destPath, verified against what the handshake announced. */
+  downloadTaskFiles(destPath: string, expected: { size: number; sha256: string; maxBytes: number }): Promise<{ bytes: number; sha256: string }> {
+    return this.retrying('DownloadTaskFiles', async () => {
+      const receiver = new ChunkReceiver(destPath, { maxBytes: expected.maxBytes, expectedSize: expected.size, expectedSha256: expected.sha256 });
+      const method = this.method<workerV1.DownloadTaskFilesRequest, workerV1.DownloadTaskFilesResponse>('DownloadTaskFiles');
+      const call = this.client.makeServerStreamRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        { credentials: this.credentials() },
+        new Metadata(),
+        { deadline: Date.now() + STREAM_DEADLINE_MS },
+      );
+      try {
+        for await (const message of call as AsyncIterable<workerV1.DownloadTaskFilesResponse>) {
+          if (!message.chunk) throw new Error('DownloadTaskFiles sent a message without a chunk');
+          await receiver.accept(message.chunk);
+        }
+        return await receiver.finish();
+      } catch (error) {
+        call.cancel();
+        await receiver.abort();
+        throw error;
+      }
+    });
+  }
+
+  /** Streams a result archive: the header, then its chunks. */
+  uploadResults(archivePath: string, archive: { bytes: number; sha256: string }): Promise<workerV1.UploadResultsResponse> {
+    return this.retrying('UploadResults', async () => {
+      const method = this.method<workerV1.UploadResultsRequest, workerV1.UploadResultsResponse>('UploadResults');
+      let call: ClientWritableStream<workerV1.UploadResultsRequest> | undefined;
+      const response = new Promise<workerV1.UploadResultsResponse>((resolve, reject) => {
+        call = this.client.makeClientStreamRequest(
+          method.path,
+          method.requestSerialize,
+          method.responseDeserialize,
+          new Metadata(),
+          { deadline: Date.now() + STREAM_DEADLINE_MS },
+          (error: ServiceError | null, value?: workerV1.UploadResultsResponse) => (error || !value ? reject(error ?? new Error('UploadResults returned nothing')) : resolve(value)),
+        );
+      });
+      const stream = call;
+      if (!stream) throw new Error('UploadResults call was not created');
+      // The conductor may answer (e.g. RESOURCE_EXHAUSTED) before the stream ends; stop writing then.
+      const failed = response.then(
+        () => new Promise<never>(() => undefined),
+        (error: unknown) => Promise.reject(error),
+      );
+      failed.catch(() => undefined);
+      const write = async (message: workerV1.UploadResultsRequest): Promise<void> => {
+        if (!stream.write(message)) {
+          await Promise.race([once(stream, 'drain'), failed]);
+        }
+      };
+      try {
+        await write({ header: { credentials: this.credentials(), totalSize: archive.bytes, sha256: archive.sha256 } });
+        for await (const chunk of readFileAsChunks(archivePath)) {
+          await write({ chunk });
+        }
+        stream.end();
+      } catch (error) {
+        stream.cancel();
+        await response.catch(() => undefined);
+        throw error;
+      }
+      return response;
+    });
+  }
+
+  private credentials(): workerV1.WorkerCredentials {
+    return { workerId: this.config.workerId, token: this.config.token };
+  }
+
+  private retrying<T>(name: MethodName, operation: () => Promise<T>): Promise<T> {
+    return retryWhileUnavailable(this.retryPolicy, operation, (attempt, delayMs) => {
+      this.logger.warn(`${name}: conductor unavailable (attempt ${attempt}); retrying in ${delayMs} ms`);
+    });
+  }
+
+  private method<Req, Res>(name: MethodName): { path: string; requestSerialize: (value: Req) => Buffer; responseDeserialize: (bytes: Buffer) => Res } {
+    const definition: MethodDefinition<object, object> | undefined = this.service[name];
+    if (!definition) throw new Error(`WorkerService has no method ${name}`);
+    return {
+      path: definition.path,
+      requestSerialize: (value: Req) => definition.requestSerialize(value as object),
+      responseDeserialize: (bytes: Buffer) => definition.responseDeserialize(bytes) as Res,
+    };
+  }
+
+  private unary<Req, Res>(name: MethodName, request: Req): Promise<Res> {
+    const method = this.method<Req, Res>(name);
+    return new Promise<Res>((resolve, reject) => {
+      this.client.makeUnaryRequest<Req, Res>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        new Metadata(),
+        { deadline: Date.now() + UNARY_DEADLINE_MS },
+        (error, value) => (error || value === undefined ? reject(error ?? new Error(`${name} returned nothing`)) : resolve(value)),
+      );
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { spawn } from 'node:child_process';
+
+export interface ProcessRunOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  /** Only the last this-many bytes of combined stdout/stderr are kept. */
+  outputTailBytes: number;
+}
+
+export interface ProcessRunResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  output: string;
+}
+
+/** Runs shell commands as child processes in their own process group, so a timeout kills everything they started. */
+@Injectable()
+export class ProcessRunner {
+  runShell(command: string, options: ProcessRunOptions): Promise<ProcessRunResult> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn('/bin/sh', ['-c', command], {
+        cwd: options.cwd,
+        env: options.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let tail = Buffer.alloc(0);
+      const append = (data: Buffer): void => {
+        const joined = Buffer.concat([tail, data]);
+        tail = joined.length > options.outputTailBytes ? joined.subarray(joined.length - options.outputTailBytes) : joined;
+      };
+      child.stdout.on('data', append);
+      child.stderr.on('data', append);
+      let timedOut = false;
+      const killGroup = (signal: NodeJS.Signals): void => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // The group is already gone.
+        }
+      };
+      let killTimer: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup('SIGTERM');
+        killTimer = setTimeout(() => killGroup('SIGKILL'), 5_000);
+      }, options.timeoutMs);
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        reject(error);
+      });
+      child.on('close', (exitCode, signal) => {
+        clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        resolvePromise({ exitCode, signal, timedOut, output: tail.toString('utf8') });
+      });
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { FileSystem } from '../fs/file-system';
+import { GitCli } from '../git/git-cli';
+import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
+
+/**
+ * Pushes the agent's branch to the clone's origin under worker/<workerId>/ and records, as JSON in
+ * WORK_DIR/publication/, the pull request or failure report a hosted publisher would open.
+ */
+@Injectable()
+export class LocalGitPublisher implements Publisher {
+  private readonly logger = new Logger(LocalGitPublisher.name);
+
+  constructor(
+    private readonly git: GitCli,
+    private readonly fs: FileSystem,
+  ) {}
+
+  async publish(request: PublishRequest): Promise<PublishResult> {
+    const publicationDir = join(request.workDir, PUBLICATION_DIR);
+    await this.fs.ensureDir(publicationDir);
+    const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
+
+    if (request.agentSucceeded) {
+      if (!pushed) throw new Error('nothing to publish: the agent reported success without a branch ahead of the default branch');
+      const pullRequest = `${request.repository.cloneUrl}#${pushed}`;
+      await this.fs.writeText(
+        join(publicationDir, 'pull-request.json'),
+        `${JSON.stringify(
+          {
+            kind: 'local-pull-request',
+            reference: pullRequest,
+            repository: request.repository.name || request.repository.cloneUrl,
+            title: request.title,
+            body: request.report,
+            head: pushed,
+            base: request.repository.defaultBranch,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      this.logger.log(`Recorded pull request ${pullRequest}`);
+      return { branch: pushed, pullRequest, title: request.title };
+    }
+
+    const report = `${request.repository.cloneUrl}#agent-failed/${request.workerId}`;
+    const title = `[agent-failed] ${request.title}`;
+    await this.fs.writeText(
+      join(publicationDir, 'failure-report.json'),
+      `${JSON.stringify(
+        {
+          kind: 'local-failure-report',
+          reference: report,
+          repository: request.repository.name || request.repository.cloneUrl,
+          title,
+          body: request.report,
+          ...(pushed ? { branch: pushed } : {}),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    this.logger.log(`Recorded failure report ${report}`);
+    return { report, title: request.title, ...(pushed ? { branch: pushed } : {}) };
+  }
+
+  private async push(request: PublishRequest, branch: string): Promise<string> {
+    const target = `worker/${request.workerId}/${branch}`;
+    await this.git.run(request.repoDir, ['push', '--no-verify', 'origin', `HEAD:refs/heads/${target}`]);
+    this.logger.log(`Pushed ${target}`);
+    return target;
+  }
+}

@@ -1,0 +1,32 @@
+export interface PublishRequest {
+  workDir: string;
+  repoDir: string;
+  workerId: string;
+  repository: { cloneUrl: string; defaultBranch: string; name: string };
+  /** The agent's verdict (WAS_JOB_SUCCESSFUL). */
+  agentSucceeded: boolean;
+  title: string;
+  report: string;
+  /** The repo's current branch, if it is on one. */
+  branch: string | undefined;
+  /** Commits on that branch ahead of origin's default branch. */
+  commitsAhead: number;
+}
+
+export interface PublishResult {
+  /** The pushed branch, e.g. worker/<workerId>/<branch>. */
+  branch?: string;
+  /** The pull request (URL, or the local publisher's reference). */
+  pullRequest?: string;
+  /** The failure report (URL, or the local publisher's reference). */
+  report?: string;
+  title: string;
+}
+
+/** Where a finished job goes: a local remote today, GitHub pull requests / issues later. */
+export interface Publisher {
+  publish(request: PublishRequest): Promise<PublishResult>;
+}
+
+export const PUBLISHER = Symbol('PUBLISHER');
+export const PUBLICATION_DIR = 'publication';

@@ -1,0 +1,45 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { packDirectory } from '@agent-conductor/contracts';
+import { ConductorClient } from '../conductor/conductor-client';
+import { FileSystem } from '../fs/file-system';
+import { REPO_DIR_NAME } from '../workspace/repository.service';
+
+/** Git internals are history the remote already has (or the pushed branch carries); they only bloat the upload. */
+function isGitInternals(relativePath: string): boolean {
+  return relativePath.split('/').includes('.git');
+}
+
+const isRepo = (relativePath: string): boolean => relativePath === REPO_DIR_NAME || relativePath.startsWith(`${REPO_DIR_NAME}/`);
+
+/** Packs the work dir (minus git internals) and uploads it to the conductor, within its size limit. */
+@Injectable()
+export class ResultsUploader {
+  private readonly logger = new Logger(ResultsUploader.name);
+
+  constructor(
+    private readonly conductor: ConductorClient,
+    private readonly fs: FileSystem,
+  ) {}
+
+  async upload(workDir: string, maxUploadBytes: number): Promise<{ bytes: number; sha256: string }> {
+    const scratch = await this.fs.makeTempDir('agent-conductor-results-');
+    try {
+      const archivePath = join(scratch, 'results.tar.gz');
+      let archive = await packDirectory(workDir, archivePath, { exclude: isGitInternals });
+      if (maxUploadBytes > 0 && archive.bytes > maxUploadBytes) {
+        // The agent's reports matter more than a copy of the working tree, which the pushed branch has anyway.
+        this.logger.warn(`Results with repo/ are ${archive.bytes} bytes (limit ${maxUploadBytes}); uploading without repo/`);
+        archive = await packDirectory(workDir, archivePath, { exclude: (path) => isGitInternals(path) || isRepo(path) });
+      }
+      if (maxUploadBytes > 0 && archive.bytes > maxUploadBytes) {
+        throw new Error(`result archive is ${archive.bytes} bytes even without repo/, over the conductor's limit of ${maxUploadBytes}`);
+      }
+      const response = await this.conductor.uploadResults(archivePath, archive);
+      this.logger.log(`Uploaded results: ${response.receivedBytes} bytes`);
+      return archive;
+    } finally {
+      await this.fs.remove(scratch);
+    }
+  }
+}

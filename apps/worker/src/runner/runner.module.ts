@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AgentModule } from '../agent/agent.module';
+import { ConductorModule } from '../conductor/conductor.module';
+import { HeartbeatModule } from '../heartbeat/heartbeat.module';
+import { PublishModule } from '../publish/publish.module';
+import { ResultsModule } from '../results/results.module';
+import { TaskFilesModule } from '../task-files/task-files.module';
+import { ValidationModule } from '../validation/validation.module';
+import { WorkspaceModule } from '../workspace/workspace.module';
+import { WorkerRunner } from './worker-runner.service';
+
+@Module({
+  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule],
+  providers: [WorkerRunner],
+  exports: [WorkerRunner],
+})
+export class RunnerModule {}

@@ -1,0 +1,188 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { workerV1 } from '@agent-conductor/contracts';
+import { AGENT_RUNNER, FIRST_PROMPT, type AgentRunner } from '../agent/agent-runner';
+import { WORKER_CONFIG } from '../config/config.module';
+import type { WorkerConfig } from '../config/env.validators';
+import { ConductorClient } from '../conductor/conductor-client';
+import { FileSystem } from '../fs/file-system';
+import { HeartbeatService } from '../heartbeat/heartbeat.service';
+import { PUBLISHER, type Publisher, type PublishResult } from '../publish/publisher';
+import { ResultsUploader } from '../results/results-uploader.service';
+import { TaskFilesService } from '../task-files/task-files.service';
+import { ArtifactValidator, type ArtifactReport } from '../validation/artifact-validator.service';
+import { RepositoryService } from '../workspace/repository.service';
+
+export const WORKER_VERSION = '0.1.0';
+
+type Stage = 'download' | 'clone' | 'agent' | 'validation' | 'publish' | 'upload';
+
+interface JobEnding {
+  outcome: workerV1.JobOutcome;
+  result: PublishResult | undefined;
+  error: string;
+}
+
+export interface WorkerRunOutcome {
+  /** Whether the conductor accepted the Shutdown, i.e. the job's end is on record. */
+  reported: boolean;
+  outcome: workerV1.JobOutcome;
+  result: workerV1.JobResult | undefined;
+  error: string;
+}
+
+/** Bounds what one ReportAgentError carries of the agent's own output. */
+const REPORTED_OUTPUT_CHARS = 4_000;
+
+export function retryPrompt(previousAttempt: number, errors: string[]): string {
+  return [
+    `Your previous attempt (attempt ${previousAttempt}) did not pass validation. Fix exactly these problems:`,
+    '',
+    ...errors.map((error) => `- ${error}`),
+    '',
+    'The task is unchanged: do the task in TASK.md following AGENTS.md.',
+    '',
+  ].join('\n');
+}
+
+/** Runs the one job this worker was launched for, from handshake to shutdown. */
+@Injectable()
+export class WorkerRunner {
+  private readonly logger = new Logger(WorkerRunner.name);
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    private readonly conductor: ConductorClient,
+    private readonly heartbeat: HeartbeatService,
+    private readonly taskFiles: TaskFilesService,
+    private readonly repository: RepositoryService,
+    @Inject(AGENT_RUNNER) private readonly agent: AgentRunner,
+    private readonly validator: ArtifactValidator,
+    @Inject(PUBLISHER) private readonly publisher: Publisher,
+    private readonly uploader: ResultsUploader,
+    private readonly fs: FileSystem,
+  ) {}
+
+  async run(): Promise<WorkerRunOutcome> {
+    let job: workerV1.HandshakeResponse;
+    try {
+      await this.fs.ensureDir(this.config.workDir);
+      job = await this.conductor.handshake({ workerVersion: WORKER_VERSION, hostname: hostname() });
+    } catch (error) {
+      const message = `handshake failed: ${describe(error)}`;
+      this.logger.error(message);
+      return { reported: false, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: message };
+    }
+    this.logger.log(`Job ${job.jobId} (${job.jobKey}), attempt ${job.attempt}; work dir ${this.config.workDir}`);
+    this.heartbeat.start(job.heartbeatIntervalMs);
+    const progress: { stage: Stage } = { stage: 'download' };
+    try {
+      const ending = await this.work(job, progress);
+      return await this.shutdown(ending);
+    } catch (error) {
+      const message = `${progress.stage} failed: ${describe(error)}`;
+      this.logger.error(message);
+      try {
+        await this.conductor.reportAgentError(progress.stage, message);
+      } catch (reportError) {
+        this.logger.warn(`ReportAgentError failed: ${describe(reportError)}`);
+      }
+      try {
+        return await this.shutdown({ outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: message });
+      } catch (shutdownError) {
+        this.logger.error(`Shutdown failed: ${describe(shutdownError)}`);
+        return { reported: false, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: message };
+      }
+    } finally {
+      this.heartbeat.stop();
+    }
+  }
+
+  private async work(job: workerV1.HandshakeResponse, progress: { stage: Stage }): Promise<JobEnding> {
+    const workDir = this.config.workDir;
+    const repository = job.repository;
+    if (!repository || repository.cloneUrl === '') throw new Error('the handshake named no repository');
+    const defaultBranch = repository.defaultBranch || 'main';
+
+    this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_PREPARING);
+    progress.stage = 'download';
+    await this.taskFiles.fetchInto(workDir, job);
+    progress.stage = 'clone';
+    const repoDir = await this.repository.clone(workDir, repository);
+
+    let prompt = FIRST_PROMPT;
+    let artifacts: ArtifactReport | undefined;
+    for (let attempt = 1; attempt <= this.config.maxAgentAttempts; attempt++) {
+      progress.stage = 'agent';
+      this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING);
+      const run = await this.agent.run({ workDir, prompt, attempt });
+      if (run.timedOut || run.exitCode !== 0) {
+        const error = run.timedOut ? `agent timed out after ${this.config.agentTimeoutMs} ms` : `agent exited with code ${run.exitCode ?? 'none (killed by a signal)'}`;
+        const tail = run.output.slice(-REPORTED_OUTPUT_CHARS);
+        await this.conductor.reportAgentError('agent', tail === '' ? error : `${error}\n--- agent output (tail) ---\n${tail}`);
+        return this.failWithUpload(job, error);
+      }
+      if (this.heartbeat.stopRequested) {
+        return this.failWithUpload(job, 'the conductor requested this worker to stop');
+      }
+      progress.stage = 'validation';
+      this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_VALIDATING);
+      artifacts = await this.validator.validate(workDir, defaultBranch);
+      if (artifacts.errors.length === 0) break;
+      this.logger.warn(`Attempt ${attempt} failed validation:\n${artifacts.errors.map((e) => `  - ${e}`).join('\n')}`);
+      prompt = retryPrompt(attempt, artifacts.errors);
+    }
+    if (!artifacts || artifacts.errors.length > 0 || artifacts.successful === undefined) {
+      const errors = artifacts?.errors ?? ['the agent never ran'];
+      await this.conductor.reportAgentError('validation', errors.join('\n'));
+      return this.failWithUpload(job, `artifact validation failed after ${this.config.maxAgentAttempts} attempts: ${errors.join('; ')}`);
+    }
+
+    progress.stage = 'publish';
+    this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_PUBLISHING);
+    const commitsAhead = artifacts.branch !== undefined && artifacts.branch !== defaultBranch ? await this.validator.commitsAhead(repoDir, defaultBranch) : 0;
+    const result = await this.publisher.publish({
+      workDir,
+      repoDir,
+      workerId: this.config.workerId,
+      repository: { cloneUrl: repository.cloneUrl, defaultBranch, name: repository.name },
+      agentSucceeded: artifacts.successful,
+      title: artifacts.title,
+      report: artifacts.report,
+      branch: artifacts.branch !== defaultBranch ? artifacts.branch : undefined,
+      commitsAhead,
+    });
+
+    progress.stage = 'upload';
+    this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_UPLOADING);
+    await this.uploader.upload(workDir, job.maxUploadBytes);
+    return artifacts.successful
+      ? { outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result, error: '' }
+      : { outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result, error: `agent reported the job failed: ${artifacts.title}` };
+  }
+
+  /** The job has failed for a known reason; the work dir is still worth having, but not worth masking that reason. */
+  private async failWithUpload(job: workerV1.HandshakeResponse, error: string): Promise<JobEnding> {
+    this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_UPLOADING);
+    try {
+      await this.uploader.upload(this.config.workDir, job.maxUploadBytes);
+    } catch (uploadError) {
+      this.logger.warn(`Uploading the results of a failed job failed: ${describe(uploadError)}`);
+    }
+    return { outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error };
+  }
+
+  private async shutdown(ending: JobEnding): Promise<WorkerRunOutcome> {
+    const result: workerV1.JobResult | undefined = ending.result
+      ? { branch: ending.result.branch ?? '', pullRequest: ending.result.pullRequest ?? '', report: ending.result.report ?? '', title: ending.result.title }
+      : undefined;
+    await this.conductor.shutdown({ outcome: ending.outcome, result, error: ending.error });
+    const label = ending.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED ? 'succeeded' : `failed: ${ending.error}`;
+    this.logger.log(`Job ${label}`);
+    return { reported: true, outcome: ending.outcome, result, error: ending.error };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { join } from 'node:path';
+import { AGENT_META_DIR } from '../agent/command-agent-runner';
+import { FileSystem } from '../fs/file-system';
+import { GitCli } from '../git/git-cli';
+import { REPO_DIR_NAME } from '../workspace/repository.service';
+
+export interface ArtifactReport {
+  /** Every problem found, worded for the agent: these are fed back to it verbatim. */
+  errors: string[];
+  /** The agent's verdict, when WAS_JOB_SUCCESSFUL is well-formed. */
+  successful: boolean | undefined;
+  title: string;
+  report: string;
+  /** The repo's current branch, when it is on one. */
+  branch: string | undefined;
+}
+
+const MAX_LISTED_CHANGES = 20;
+
+/** Checks the artifact protocol of docs/design.md ("Worker work directory"). */
+@Injectable()
+export class ArtifactValidator {
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly git: GitCli,
+  ) {}
+
+  async validate(workDir: string, defaultBranch: string): Promise<ArtifactReport> {
+    const errors: string[] = [];
+    const meta = (name: string): string => join(workDir, AGENT_META_DIR, name);
+
+    const verdict = await this.fs.readTextIfExists(meta('WAS_JOB_SUCCESSFUL'));
+    let successful: boolean | undefined;
+    if (verdict === undefined) {
+      errors.push(`${AGENT_META_DIR}/WAS_JOB_SUCCESSFUL is missing; write exactly "true" or "false" to it`);
+    } else {
+      const match = /^(true|false)\n?$/.exec(verdict);
+      if (match) {
+        successful = match[1] === 'true';
+      } else {
+        errors.push(`${AGENT_META_DIR}/WAS_JOB_SUCCESSFUL must contain exactly "true" or "false", found ${JSON.stringify(verdict.slice(0, 40))}`);
+      }
+    }
+
+    const metaInfo = await this.fs.readTextIfExists(meta('meta-info.txt'));
+    const title = (metaInfo ?? '').split('\n')[0]?.trim() ?? '';
+    if (metaInfo === undefined) {
+      errors.push(`${AGENT_META_DIR}/meta-info.txt is missing; its first line must be the title`);
+    } else if (title === '') {
+      errors.push(`${AGENT_META_DIR}/meta-info.txt line 1 (the title) is empty`);
+    }
+
+    const endingReport = await this.fs.readTextIfExists(meta('ending-report.md'));
+    if (endingReport === undefined) {
+      errors.push(`${AGENT_META_DIR}/ending-report.md is missing`);
+    } else if (endingReport.trim() === '') {
+      errors.push(`${AGENT_META_DIR}/ending-report.md is empty`);
+    }
+
+    const repoDir = join(workDir, REPO_DIR_NAME);
+    const branch = await this.currentBranch(repoDir);
+    if (successful === true) {
+      errors.push(...(await this.repositoryErrors(repoDir, defaultBranch, branch)));
+    }
+    return { errors, successful, title, report: endingReport ?? '', branch };
+  }
+
+  /** Commits on HEAD that the default branch of origin does not have. */
+  async commitsAhead(repoDir: string, defaultBranch: string): Promise<number> {
+    const counted = await this.git.tryRun(repoDir, ['rev-list', '--count', `refs/remotes/origin/${defaultBranch}..HEAD`]);
+    return counted.ok ? Number.parseInt(counted.stdout.trim(), 10) : 0;
+  }
+
+  private async currentBranch(repoDir: string): Promise<string | undefined> {
+    if (!(await this.fs.isDirectory(join(repoDir, '.git')))) return undefined;
+    const head = await this.git.tryRun(repoDir, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+    return head.ok ? head.stdout.trim() : undefined;
+  }
+
+  private async repositoryErrors(repoDir: string, defaultBranch: string, branch: string | undefined): Promise<string[]> {
+    if (!(await this.fs.isDirectory(join(repoDir, '.git')))) {
+      return [`${REPO_DIR_NAME}/ is not a git repository (${REPO_DIR_NAME}/.git is missing)`];
+    }
+    const errors: string[] = [];
+    const nested = await this.fs.findNamed(repoDir, '.git', ['.git']);
+    if (nested.length > 0) {
+      errors.push(`${REPO_DIR_NAME}/ must hold exactly one git repository; remove the nested ones: ${nested.map((path) => `${REPO_DIR_NAME}/${path}`).join(', ')}`);
+    }
+    if (branch === undefined) {
+      errors.push(`${REPO_DIR_NAME}/ is in detached HEAD state; check out a feature branch`);
+    } else if (branch === defaultBranch) {
+      errors.push(`${REPO_DIR_NAME}/ is on the default branch "${defaultBranch}"; commit your work on a feature branch`);
+    }
+    if (branch !== undefined && (await this.commitsAhead(repoDir, defaultBranch)) < 1) {
+      errors.push(`branch "${branch}" has no commits ahead of origin/${defaultBranch}; commit your changes`);
+    }
+    const status = await this.git.run(repoDir, ['status', '--porcelain', '--untracked-files=all']);
+    const changes = status.split('\n').filter((line) => line.trim() !== '');
+    if (changes.length > 0) {
+      const listed = changes.slice(0, MAX_LISTED_CHANGES).join('; ');
+      const more = changes.length > MAX_LISTED_CHANGES ? ` (and ${changes.length - MAX_LISTED_CHANGES} more)` : '';
+      errors.push(`${REPO_DIR_NAME}/ has uncommitted changes (git status --porcelain): ${listed}${more}`);
+    }
+    return errors;
+  }
+}

@@ -1,0 +1,40 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { workerV1 } from '@agent-conductor/contracts';
+import { WORKER_CONFIG } from '../config/config.module';
+import type { WorkerConfig } from '../config/env.validators';
+import { GitCli } from '../git/git-cli';
+
+export const REPO_DIR_NAME = 'repo';
+
+/** Clones the job's repository into WORK_DIR/repo, checked out on its default branch. */
+@Injectable()
+export class RepositoryService {
+  private readonly logger = new Logger(RepositoryService.name);
+
+  constructor(
+    private readonly git: GitCli,
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+  ) {}
+
+  async clone(workDir: string, repository: workerV1.RepositorySpec): Promise<string> {
+    if (repository.cloneUrl.includes(this.config.token)) {
+      // A credential in the URL would end up in repo/.git/config, where the agent can read it.
+      throw new Error('refusing to clone: the clone URL contains the worker token');
+    }
+    const branch = repository.defaultBranch || 'main';
+    const sparse = repository.sparsePaths.filter((path) => path.trim() !== '');
+    const args = ['clone', '--branch', branch, '--no-tags'];
+    if (sparse.length > 0) args.push('--sparse');
+    args.push('--', repository.cloneUrl, REPO_DIR_NAME);
+    await this.git.run(workDir, args);
+    const repoDir = join(workDir, REPO_DIR_NAME);
+    if (sparse.length > 0) {
+      await this.git.run(repoDir, ['sparse-checkout', 'set', '--', ...sparse]);
+    }
+    await this.git.run(repoDir, ['config', 'user.name', this.config.gitAuthorName]);
+    await this.git.run(repoDir, ['config', 'user.email', this.config.gitAuthorEmail]);
+    this.logger.log(`Cloned ${repository.name || repository.cloneUrl} (${branch})${sparse.length > 0 ? ` sparse: ${sparse.join(', ')}` : ''}`);
+    return repoDir;
+  }
+}

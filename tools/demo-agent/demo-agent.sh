@@ -1,0 +1,123 @@
+#!/bin/sh
+# DEMO AGENT — not an AI; it exists to exercise the pipeline locally.
+#
+# It follows the work-directory protocol of docs/design.md the way a real agent would, with a
+# mechanical "solution": run with cwd = the worker's work dir, it reads TASK.md, creates the branch
+# agent/<slug of the task heading> in repo/, adds docs/tasks/<KEY>.md (the task's title, description
+# and a short "Proposed change" section), appends a line to CHANGELOG.md when the repo has src/,
+# commits, and writes agent-meta/{WAS_JOB_SUCCESSFUL,meta-info.txt,ending-report.md}.
+#
+# Test hooks (DEMO_AGENT_BEHAVIOUR):
+#   succeed (default)  the above
+#   fail               reports WAS_JOB_SUCCESSFUL=false with a report; commits nothing
+#   invalid-first      attempt 1 leaves a dirty tree and no ending report; later attempts fix that
+#   invalid-always     never writes a valid WAS_JOB_SUCCESSFUL
+#   crash              exits 3 without doing anything
+set -euf
+
+behaviour="${DEMO_AGENT_BEHAVIOUR:-succeed}"
+attempt="${AGENT_ATTEMPT:-1}"
+
+if [ "$behaviour" = crash ]; then
+  echo "demo agent: crashing on purpose (DEMO_AGENT_BEHAVIOUR=crash)" >&2
+  exit 3
+fi
+if [ ! -f TASK.md ] || [ ! -d repo/.git ]; then
+  echo "demo agent: expected TASK.md and repo/ in $(pwd)" >&2
+  exit 4
+fi
+if [ -n "${AGENT_PROMPT_FILE:-}" ] && [ -f "$AGENT_PROMPT_FILE" ]; then
+  echo "demo agent: attempt $attempt, prompt:"
+  sed 's/^/  | /' "$AGENT_PROMPT_FILE"
+fi
+
+heading=$(sed -n 's/^# *//p' TASK.md | head -n 1)
+[ -n "$heading" ] || heading="TASK: untitled task"
+case "$heading" in
+  *:*) key=${heading%%:*}; summary=$(printf '%s' "${heading#*:}" | sed 's/^ *//') ;;
+  *) key=$heading; summary="" ;;
+esac
+[ -n "$summary" ] || summary="follow up on the ticket"
+safe_key=$(printf '%s' "$key" | tr -c 'A-Za-z0-9._-' '-' | sed 's/^-*//; s/-*$//')
+[ -n "$safe_key" ] || safe_key=TASK
+slug=$(printf '%s' "$heading" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '-' | sed 's/--*/-/g; s/^-//; s/-$//' | cut -c1-48 | sed 's/-$//')
+[ -n "$slug" ] || slug=task
+branch="agent/$slug"
+title="$key: $summary"
+description=$(sed -n '/^## Description/,$p' TASK.md | sed '1d' | sed '/./,$!d')
+[ -n "$description" ] || description="_TASK.md has no description._"
+
+mkdir -p agent-meta
+printf '%s\n' "$title" > agent-meta/meta-info.txt
+
+if [ "$behaviour" = fail ]; then
+  printf 'false\n' > agent-meta/WAS_JOB_SUCCESSFUL
+  cat > agent-meta/ending-report.md <<REPORT
+# Could not complete $key
+
+The demo agent was told to fail (DEMO_AGENT_BEHAVIOUR=fail), so it made no change.
+A real agent would explain here what it found, what it tried and what blocked it.
+REPORT
+  exit 0
+fi
+
+if [ "$behaviour" = invalid-always ]; then
+  printf 'maybe\n' > agent-meta/WAS_JOB_SUCCESSFUL
+  printf 'The demo agent is stuck (DEMO_AGENT_BEHAVIOUR=invalid-always).\n' > agent-meta/ending-report.md
+  exit 0
+fi
+
+cd repo
+if git rev-parse --verify --quiet "refs/heads/$branch" > /dev/null; then
+  git checkout --quiet "$branch"
+else
+  git checkout --quiet -b "$branch"
+  keyword=$(printf '%s\n' $summary | awk '{ if (length($0) > length(best)) best = $0 } END { print best }' | tr -c 'A-Za-z0-9_-' ' ' | tr -d ' ')
+  related=""
+  if [ -n "$keyword" ]; then
+    related=$(git grep -l -i -F -- "$keyword" 2> /dev/null | head -n 5 || true)
+  fi
+  mkdir -p docs/tasks
+  {
+    printf '# %s\n\n' "$title"
+    printf '%s\n\n' "$description"
+    printf '## Proposed change\n\n'
+    printf -- '- Address "%s" as described above, with a test that shows the new behaviour.\n' "$summary"
+    if [ -n "$related" ]; then
+      printf -- '- Files that mention "%s" and are the likely starting point:\n' "$keyword"
+      printf '%s\n' "$related" | sed 's/^/  - `/; s/$/`/'
+    else
+      printf -- '- No file mentions "%s" yet; the change starts with a new module.\n' "$keyword"
+    fi
+    printf -- '- Written by the demo agent, which does not write code: a real agent would implement this.\n'
+  } > "docs/tasks/$safe_key.md"
+  git add "docs/tasks/$safe_key.md"
+  if [ -d src ]; then
+    printf -- '- %s (see docs/tasks/%s.md)\n' "$title" "$safe_key" >> CHANGELOG.md
+    git add CHANGELOG.md
+  fi
+  git commit --quiet -m "$title" -m "Adds docs/tasks/$safe_key.md with the task and a proposed change (demo agent)."
+fi
+changed=$(git diff --stat "HEAD~1" HEAD | sed 's/^/    /')
+cd ..
+
+printf 'true\n' > agent-meta/WAS_JOB_SUCCESSFUL
+if [ "$behaviour" = invalid-first ] && [ "$attempt" -le 1 ]; then
+  echo "scratch" > repo/scratch-notes.txt
+  rm -f agent-meta/ending-report.md
+  exit 0
+fi
+rm -f repo/scratch-notes.txt
+cat > agent-meta/ending-report.md <<REPORT
+# $title
+
+On branch \`$branch\`, the demo agent recorded the task and a proposed change in
+\`docs/tasks/$safe_key.md\`$( [ -d repo/src ] && printf ' and added a line to `CHANGELOG.md`' ).
+
+Changed files:
+
+$changed
+
+How it was verified: the tree is clean and the branch is one commit ahead of the default branch.
+This is the demo agent (not an AI); review it as a pipeline check, not as a code change.
+REPORT
