@@ -1,0 +1,76 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const DEV_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54329/agent_conductor';
+
+const LISTEN_ADDR = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/;
+
+// Unset and empty are the same thing: `FOO=` in a .env file must not count as a value.
+const optionalText = z.preprocess((value) => (value === '' ? undefined : value), z.string().trim().min(1).optional());
+
+const envSchema = z
+  .object({
+    NODE_ENV: optionalText,
+    DATABASE_URL: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgresql:// URL').optional(),
+    ),
+    SCHEDULER_GRPC_LISTEN_ADDR: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().regex(LISTEN_ADDR, 'must be host:port, e.g. 127.0.0.1:50052').default('127.0.0.1:50052'),
+    ),
+    DEFAULT_REPOSITORY_URL: optionalText,
+    DEFAULT_REPOSITORY_BRANCH: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().trim().min(1).default('main'),
+    ),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') {
+      return;
+    }
+    for (const name of ['DATABASE_URL', 'DEFAULT_REPOSITORY_URL'] as const) {
+      if (env[name] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
+      }
+    }
+  });
+
+export interface SchedulerConfigValues {
+  production: boolean;
+  databaseUrl: string;
+  grpcListenAddr: string;
+  /** Repository every job works on until routing per project exists. */
+  defaultRepositoryUrl: string;
+  defaultRepositoryBranch: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Validates the scheduler's environment once, at boot. Every bad variable is
+ * reported together so one restart fixes them all.
+ */
+export function loadSchedulerConfig(env: NodeJS.ProcessEnv, workspace: string = process.cwd()): SchedulerConfigValues {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid scheduler environment:\n${lines.join('\n')}`);
+  }
+  const values = parsed.data;
+  const repository = values.DEFAULT_REPOSITORY_URL ?? resolve(workspace, '.dev/remote/sample-app.git');
+  return {
+    production: values.NODE_ENV === 'production',
+    databaseUrl: values.DATABASE_URL ?? DEV_DATABASE_URL,
+    grpcListenAddr: values.SCHEDULER_GRPC_LISTEN_ADDR,
+    // A relative path would mean something different to each worker's cwd.
+    defaultRepositoryUrl: isLocalPath(repository) && !isAbsolute(repository) ? resolve(workspace, repository) : repository,
+    defaultRepositoryBranch: values.DEFAULT_REPOSITORY_BRANCH,
+  };
+}
+
+function isLocalPath(repository: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repository) && !/^[^/\s]+@[^/\s]+:/.test(repository);
+}

@@ -1,0 +1,74 @@
+import { schedulerV1 } from '@agent-conductor/contracts';
+import { IngestRepository, RecordMessageResult } from '@agent-conductor/db';
+import { classifyMessage, renderTicketTask } from '@agent-conductor/scheduling-domain';
+import { status } from '@grpc/grpc-js';
+import { Injectable, Logger } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { SchedulerConfig } from '../config/config.module';
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+const CLASSIFICATIONS: Record<RecordMessageResult['classification'], schedulerV1.MessageClassification> = {
+  ticket: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_TICKET,
+  alarm: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_ALARM,
+  rejected: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
+};
+
+const SPAWN_KINDS: Record<RecordMessageResult['decisions'][number]['kind'], schedulerV1.SpawnKind> = {
+  ticket: schedulerV1.SpawnKind.SPAWN_KIND_TICKET,
+  incident: schedulerV1.SpawnKind.SPAWN_KIND_INCIDENT,
+};
+
+function invalidArgument(message: string): RpcException {
+  return new RpcException({ code: status.INVALID_ARGUMENT, message });
+}
+
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+
+  constructor(
+    private readonly ingest: IngestRepository,
+    private readonly config: SchedulerConfig,
+  ) {}
+
+  /**
+   * Only a request the scheduler cannot key or date is refused; any body,
+   * however broken, is stored (as rejected) so the conductor can delete it
+   * from the queue.
+   */
+  async submit(request: schedulerV1.SubmitMessageRequest): Promise<schedulerV1.SubmitMessageResponse> {
+    const messageId = request.messageId.trim();
+    if (messageId.length === 0) {
+      throw invalidArgument('message_id is required');
+    }
+    if (!ISO_8601.test(request.receivedAt) || Number.isNaN(Date.parse(request.receivedAt))) {
+      throw invalidArgument(`received_at must be an ISO-8601 timestamp, got ${JSON.stringify(request.receivedAt)}`);
+    }
+    const classified = classifyMessage(request.body);
+    const result = await this.ingest.recordMessage({
+      sqsMessageId: messageId,
+      receivedAt: new Date(request.receivedAt),
+      body: request.body,
+      classified,
+      repository: this.config.defaultRepositoryUrl,
+      taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
+    });
+    this.logger.log(
+      `message ${messageId}: ${result.classification}${result.duplicate ? ' (duplicate)' : ''}` +
+        `${result.rejectionReason ? ` - ${result.rejectionReason}` : ''}, ${result.decisions.length} decision(s)`,
+    );
+    return {
+      deliveryId: result.deliveryId,
+      classification: CLASSIFICATIONS[result.classification],
+      rejectionReason: result.rejectionReason ?? '',
+      duplicate: result.duplicate,
+      decisions: result.decisions.map((decision) => ({
+        jobId: decision.jobId,
+        kind: SPAWN_KINDS[decision.kind],
+        key: decision.key,
+        repository: decision.repository,
+      })),
+    };
+  }
+}

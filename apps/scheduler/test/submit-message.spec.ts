@@ -1,0 +1,191 @@
+import { schedulerV1 } from '@agent-conductor/contracts';
+import { createPrismaClient, PrismaClient } from '@agent-conductor/db';
+import { freePort, resetDatabase } from '@agent-conductor/testing';
+import { ServiceError, status } from '@grpc/grpc-js';
+import { INestMicroservice } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SchedulerConfigValues } from '../src/config/env.validators';
+import { createSchedulerMicroservice } from '../src/scheduler.microservice';
+import { SchedulerTestClient } from './scheduler-client';
+
+const { MessageClassification, SpawnKind } = schedulerV1;
+const REPOSITORY = '/srv/git/sample-app.git';
+
+function fixture(name: string): string {
+  return readFileSync(join(__dirname, 'fixtures', name), 'utf8');
+}
+
+function webhookFor(key: string): string {
+  const webhook = JSON.parse(fixture('jira-webhook.issue_created.json')) as { issue: { key: string } };
+  webhook.issue.key = key;
+  return JSON.stringify(webhook);
+}
+
+function databaseUrl(): string {
+  const url = process.env['DATABASE_URL'];
+  if (!url) {
+    throw new Error('DATABASE_URL is not set: run through `nx test scheduler` (libs/testing global setup)');
+  }
+  return url;
+}
+
+function grpcCode(error: unknown): number | undefined {
+  return (error as Partial<ServiceError>).code;
+}
+
+describe('SchedulerService.SubmitMessage over gRPC', () => {
+  let app: INestMicroservice;
+  let client: SchedulerTestClient;
+  let prisma: PrismaClient;
+  let counter = 0;
+  const receivedAt = '2026-05-12T18:22:14.000Z';
+  const nextId = (): string => `msg-${(counter += 1)}`;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const config: SchedulerConfigValues = {
+      production: false,
+      databaseUrl: databaseUrl(),
+      grpcListenAddr: `127.0.0.1:${port}`,
+      defaultRepositoryUrl: REPOSITORY,
+      defaultRepositoryBranch: 'main',
+    };
+    app = await createSchedulerMicroservice(config, { logger: false });
+    await app.listen();
+    client = new SchedulerTestClient(config.grpcListenAddr);
+    prisma = createPrismaClient(databaseUrl());
+  });
+  afterAll(async () => {
+    client?.close();
+    await prisma?.$disconnect();
+    await app?.close();
+  });
+  beforeEach(() => resetDatabase(prisma));
+
+  it('turns a Jira issue into one pending job with the rendered TASK.md', async () => {
+    const response = await client.submitMessage({ messageId: nextId(), body: fixture('jira-issue.json'), receivedAt });
+
+    expect(response).toEqual({
+      deliveryId: expect.any(String),
+      classification: MessageClassification.MESSAGE_CLASSIFICATION_TICKET,
+      rejectionReason: '',
+      duplicate: false,
+      decisions: [{ jobId: expect.any(String), kind: SpawnKind.SPAWN_KIND_TICKET, key: 'ENG-123', repository: REPOSITORY }],
+    });
+    const job = await prisma.job.findUniqueOrThrow({ where: { id: response.decisions[0]?.jobId } });
+    expect(job).toMatchObject({ status: 'pending', key: 'ENG-123', deliveryId: response.deliveryId, repository: REPOSITORY });
+    expect(job.taskMarkdown).toContain('Login fails after session timeout');
+  });
+
+  it('answers a repeated message id with the original outcome and the same job', async () => {
+    const messageId = nextId();
+    const first = await client.submitMessage({ messageId, body: fixture('jira-issue.json'), receivedAt });
+    const again = await client.submitMessage({ messageId, body: fixture('jira-issue.json'), receivedAt });
+
+    expect(again).toEqual({ ...first, duplicate: true });
+    expect(again.decisions[0]?.jobId).toBe(first.decisions[0]?.jobId);
+    expect(await prisma.delivery.count()).toBe(1);
+  });
+
+  it('spawns nothing more for the same ticket under a new message id, nor for its webhook', async () => {
+    const first = await client.submitMessage({ messageId: nextId(), body: fixture('jira-issue.json'), receivedAt });
+    const redelivered = await client.submitMessage({ messageId: nextId(), body: fixture('jira-issue.json'), receivedAt });
+    const webhook = await client.submitMessage({ messageId: nextId(), body: webhookFor('ENG-123'), receivedAt });
+
+    expect(first.decisions).toHaveLength(1);
+    for (const response of [redelivered, webhook]) {
+      expect(response).toMatchObject({
+        classification: MessageClassification.MESSAGE_CLASSIFICATION_TICKET,
+        duplicate: false,
+        decisions: [],
+      });
+    }
+    expect(await prisma.job.count()).toBe(1);
+    expect(await prisma.delivery.count()).toBe(3);
+  });
+
+  it('spawns a job for a webhook of a new ticket', async () => {
+    const response = await client.submitMessage({ messageId: nextId(), body: fixture('jira-webhook.issue_created.json'), receivedAt });
+    expect(response.decisions).toEqual([
+      { jobId: expect.any(String), kind: SpawnKind.SPAWN_KIND_TICKET, key: 'ENG-125', repository: REPOSITORY },
+    ]);
+  });
+
+  it('stores a garbage body as rejected, with the reason, and spawns nothing', async () => {
+    const messageId = nextId();
+    const response = await client.submitMessage({ messageId, body: 'this is not json {', receivedAt });
+
+    expect(response).toMatchObject({
+      classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
+      duplicate: false,
+      decisions: [],
+    });
+    expect(response.rejectionReason).not.toBe('');
+    const delivery = await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: messageId } });
+    expect(delivery).toMatchObject({
+      id: response.deliveryId,
+      body: 'this is not json {',
+      classification: 'rejected',
+      rejectionReason: response.rejectionReason,
+    });
+    expect(await prisma.job.count()).toBe(0);
+  });
+
+  it.each(['cloudwatch-alarm.eventbridge.json', 'cloudwatch-alarm.sns.json'])('stores the alarm %s without a decision', async (name) => {
+    const messageId = nextId();
+    const response = await client.submitMessage({ messageId, body: fixture(name), receivedAt });
+
+    expect(response).toMatchObject({
+      classification: MessageClassification.MESSAGE_CLASSIFICATION_ALARM,
+      rejectionReason: '',
+      duplicate: false,
+      decisions: [],
+    });
+    expect(await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: messageId } })).toMatchObject({ classification: 'alarm' });
+    expect(await prisma.job.count()).toBe(0);
+  });
+
+  it.each([
+    ['an empty message id', { messageId: '', receivedAt }],
+    ['a blank message id', { messageId: '   ', receivedAt }],
+    ['an unparseable received_at', { messageId: 'msg-x', receivedAt: 'yesterday' }],
+    ['an empty received_at', { messageId: 'msg-y', receivedAt: '' }],
+    ['an impossible date', { messageId: 'msg-z', receivedAt: '2026-13-45T99:00:00Z' }],
+  ])('refuses %s with INVALID_ARGUMENT and stores nothing', async (_, request) => {
+    const error: unknown = await client.submitMessage({ ...request, body: fixture('jira-issue.json') }).then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+    expect(grpcCode(error)).toBe(status.INVALID_ARGUMENT);
+    expect(await prisma.delivery.count()).toBe(0);
+  });
+
+  it('creates exactly one job when one ticket is submitted in parallel under different message ids', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => client.submitMessage({ messageId: nextId(), body: fixture('jira-issue.json'), receivedAt })),
+    );
+    expect(responses.flatMap((response) => response.decisions)).toHaveLength(1);
+    expect(responses.every((response) => !response.duplicate)).toBe(true);
+    expect(await prisma.job.count()).toBe(1);
+    expect(await prisma.delivery.count()).toBe(8);
+  });
+});
+
+describe('scheduler boot', () => {
+  it('fails loudly when the database is unreachable', async () => {
+    const deadPort = await freePort();
+    const app = await createSchedulerMicroservice(
+      {
+        production: false,
+        databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${deadPort}/nowhere`,
+        grpcListenAddr: `127.0.0.1:${await freePort()}`,
+        defaultRepositoryUrl: REPOSITORY,
+        defaultRepositoryBranch: 'main',
+      },
+      { logger: false },
+    );
+    await expect(app.listen()).rejects.toThrow(/Cannot reach the database at 127\.0\.0\.1:\d+\/nowhere/);
+    await app.close().catch(() => undefined);
+  });
+});
