@@ -1,0 +1,174 @@
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { join } from 'node:path';
+import {
+  ChunkReceiver,
+  packDirectory,
+  PROTO_LOADER_OPTIONS,
+  protoRoot,
+  readFileAsChunks,
+  TransferError,
+  WORKER_PROTO_FILE,
+  WORKER_PROTO_PACKAGE,
+  workerV1,
+} from '@agent-conductor/contracts';
+
+export interface FakeConductorOptions {
+  workerId: string;
+  token: string;
+  /** Holds TASK.md and AGENTS.md; packed into the task archive. */
+  taskDir: string;
+  /** Where the fake keeps the task archive and the received upload. */
+  scratchDir: string;
+  repository: workerV1.RepositorySpec;
+  /** The first this-many Handshake calls answer UNAVAILABLE, like a conductor that is restarting. */
+  unavailableHandshakes?: number;
+  heartbeatIntervalMs?: number;
+  maxUploadBytes?: number;
+}
+
+export interface RecordedCall {
+  method: string;
+  credentials: workerV1.WorkerCredentials | undefined;
+  at: number;
+}
+
+/** A real gRPC WorkerService on loopback that records what the worker does and checks its credentials. */
+export class FakeConductor {
+  readonly calls: RecordedCall[] = [];
+  readonly heartbeats: workerV1.HeartbeatRequest[] = [];
+  readonly agentErrors: workerV1.ReportAgentErrorRequest[] = [];
+  shutdownRequest: workerV1.ShutdownRequest | undefined;
+  uploadHeader: workerV1.UploadHeader | undefined;
+  /** The received result archive, once an upload completed. */
+  uploadPath: string | undefined;
+  readonly rejected: string[] = [];
+  address = '';
+
+  private readonly server = new Server();
+  private taskArchive = { path: '', bytes: 0, sha256: '' };
+  private unavailableLeft: number;
+
+  constructor(private readonly options: FakeConductorOptions) {
+    this.unavailableLeft = options.unavailableHandshakes ?? 0;
+  }
+
+  async start(): Promise<this> {
+    const path = join(this.options.scratchDir, 'task.tar.gz');
+    this.taskArchive = { path, ...(await packDirectory(this.options.taskDir, path)) };
+    const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const service = definition[`${WORKER_PROTO_PACKAGE}.WorkerService`] as ServiceDefinition;
+    const implementation: UntypedServiceImplementation = {
+      Handshake: this.handshake.bind(this),
+      DownloadTaskFiles: this.downloadTaskFiles.bind(this),
+      UploadResults: this.uploadResults.bind(this),
+      ReportAgentError: this.reportAgentError.bind(this),
+      Heartbeat: this.heartbeat.bind(this),
+      Shutdown: this.shutdown.bind(this),
+    };
+    this.server.addService(service, implementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    this.address = `127.0.0.1:${port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+
+  methods(): string[] {
+    return this.calls.map((call) => call.method);
+  }
+
+  private authorised(method: string, credentials: workerV1.WorkerCredentials | undefined): boolean {
+    this.calls.push({ method, credentials, at: Date.now() });
+    const ok = credentials?.workerId === this.options.workerId && credentials.token === this.options.token;
+    if (!ok) this.rejected.push(method);
+    return ok;
+  }
+
+  private handshake(call: ServerUnaryCall<workerV1.HandshakeRequest, workerV1.HandshakeResponse>, callback: sendUnaryData<workerV1.HandshakeResponse>): void {
+    if (!this.authorised('Handshake', call.request.credentials)) return callback({ code: status.UNAUTHENTICATED, details: 'bad credentials' });
+    if (this.unavailableLeft > 0) {
+      this.unavailableLeft -= 1;
+      return callback({ code: status.UNAVAILABLE, details: 'conductor restarting' });
+    }
+    callback(null, {
+      jobId: 'job-1',
+      jobKind: workerV1.JobKind.JOB_KIND_TICKET,
+      jobKey: 'ABC-12',
+      attempt: 1,
+      repository: this.options.repository,
+      taskArchiveSize: this.taskArchive.bytes,
+      taskArchiveSha256: this.taskArchive.sha256,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 100,
+      maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
+    });
+  }
+
+  private async downloadTaskFiles(call: ServerWritableStream<workerV1.DownloadTaskFilesRequest, workerV1.DownloadTaskFilesResponse>): Promise<void> {
+    if (!this.authorised('DownloadTaskFiles', call.request.credentials)) {
+      call.destroy(Object.assign(new Error('bad credentials'), { code: status.UNAUTHENTICATED }));
+      return;
+    }
+    for await (const chunk of readFileAsChunks(this.taskArchive.path)) call.write({ chunk });
+    call.end();
+  }
+
+  private async uploadResults(call: ServerReadableStream<workerV1.UploadResultsRequest, workerV1.UploadResultsResponse>, callback: sendUnaryData<workerV1.UploadResultsResponse>): Promise<void> {
+    const dest = join(this.options.scratchDir, 'upload.tar.gz');
+    let receiver: ChunkReceiver | undefined;
+    try {
+      for await (const message of call as AsyncIterable<workerV1.UploadResultsRequest>) {
+        if (!receiver) {
+          if (!message.header || !this.authorised('UploadResults', message.header.credentials)) {
+            return callback({ code: status.UNAUTHENTICATED, details: 'first message must be an authorised header' });
+          }
+          this.uploadHeader = message.header;
+          receiver = new ChunkReceiver(dest, { maxBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024, expectedSha256: message.header.sha256, expectedSize: message.header.totalSize });
+          continue;
+        }
+        if (!message.chunk) return callback({ code: status.INVALID_ARGUMENT, details: 'expected a chunk' });
+        await receiver.accept(message.chunk);
+      }
+      if (!receiver) return callback({ code: status.INVALID_ARGUMENT, details: 'empty upload' });
+      const received = await receiver.finish();
+      this.uploadPath = dest;
+      callback(null, { receivedBytes: received.bytes, storedAt: dest });
+    } catch (error) {
+      await receiver?.abort();
+      const code = error instanceof TransferError ? status.INVALID_ARGUMENT : status.INTERNAL;
+      callback({ code, details: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private reportAgentError(call: ServerUnaryCall<workerV1.ReportAgentErrorRequest, workerV1.ReportAgentErrorResponse>, callback: sendUnaryData<workerV1.ReportAgentErrorResponse>): void {
+    if (!this.authorised('ReportAgentError', call.request.credentials)) return callback({ code: status.UNAUTHENTICATED });
+    this.agentErrors.push(call.request);
+    callback(null, {});
+  }
+
+  private heartbeat(call: ServerUnaryCall<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>, callback: sendUnaryData<workerV1.HeartbeatResponse>): void {
+    if (!this.authorised('Heartbeat', call.request.credentials)) return callback({ code: status.UNAUTHENTICATED });
+    this.heartbeats.push(call.request);
+    callback(null, { stopRequested: false });
+  }
+
+  private shutdown(call: ServerUnaryCall<workerV1.ShutdownRequest, workerV1.ShutdownResponse>, callback: sendUnaryData<workerV1.ShutdownResponse>): void {
+    if (!this.authorised('Shutdown', call.request.credentials)) return callback({ code: status.UNAUTHENTICATED });
+    this.shutdownRequest = call.request;
+    callback(null, {});
+  }
+}

@@ -1,0 +1,244 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
+import { runWorker } from '../src/bootstrap';
+import type { WorkerConfig } from '../src/config/env.validators';
+import { FakeConductor } from './support/fake-conductor';
+import { createBareRemote, git } from './support/git-fixtures';
+
+jest.setTimeout(60_000);
+
+const DEMO_AGENT = resolve(__dirname, '../../../tools/demo-agent/demo-agent.sh');
+const WORKER_ID = 'w-7';
+const TOKEN = 'tok_3f9a1c5e7b2d4f6a8c0e1d3b5f7a9c2e';
+const TASK_MD = '# ABC-12: Fix order total rounding\n\n- **Type:** Bug\n\n## Description\n\nOrder totals are rounded per line instead of once.\n';
+const AGENTS_MD = '# Working agreement\n\nFollow the work-directory protocol.\n';
+
+/** Every regular file below dir (including git internals), as paths relative to dir. */
+function allFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
+    const relativePath = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) return allFiles(dir, relativePath);
+    return entry.isFile() ? [relativePath] : [];
+  });
+}
+
+function filesContaining(dir: string, needle: string): string[] {
+  return allFiles(dir).filter((file) => readFileSync(join(dir, file)).includes(needle));
+}
+
+describe('worker pipeline against a fake conductor', () => {
+  let root: string;
+  let remote: string;
+  let workDir: string;
+  let conductor: FakeConductor | undefined;
+  const savedEnv = { ...process.env };
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'worker-spec-'));
+    remote = createBareRemote(root);
+    workDir = join(root, 'work');
+    // The agent is spawned from this process: a token in our environment must not reach it.
+    process.env['WORKER_TOKEN'] = TOKEN;
+    process.env['DEPLOY_API_KEY'] = TOKEN;
+  });
+
+  afterEach(async () => {
+    await conductor?.stop();
+    conductor = undefined;
+    process.env = { ...savedEnv };
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function startConductor(options: { unavailableHandshakes?: number } = {}): Promise<FakeConductor> {
+    const taskDir = join(root, 'task');
+    const scratchDir = join(root, 'conductor');
+    await mkdir(taskDir);
+    await mkdir(scratchDir);
+    await writeFile(join(taskDir, 'TASK.md'), TASK_MD);
+    await writeFile(join(taskDir, 'AGENTS.md'), AGENTS_MD);
+    conductor = await new FakeConductor({
+      workerId: WORKER_ID,
+      token: TOKEN,
+      taskDir,
+      scratchDir,
+      repository: { cloneUrl: remote, defaultBranch: 'main', sparsePaths: [], name: 'acme/sample-app' },
+      heartbeatIntervalMs: 100,
+      ...options,
+    }).start();
+    return conductor;
+  }
+
+  function config(fake: FakeConductor, agentCommand: string, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+    return {
+      workerId: WORKER_ID,
+      token: TOKEN,
+      conductorAddress: fake.address,
+      workDir,
+      agentKind: 'command',
+      agentCommand,
+      maxAgentAttempts: 4,
+      agentTimeoutMs: 30_000,
+      publisher: 'local',
+      gitAuthorName: 'Agent Conductor',
+      gitAuthorEmail: 'agent-conductor@localhost',
+      conductorRetryWindowMs: 20_000,
+      ...overrides,
+    };
+  }
+
+  const demo = (behaviour: string): string => `DEMO_AGENT_BEHAVIOUR=${behaviour} sh '${DEMO_AGENT}'`;
+
+  async function extractUpload(fake: FakeConductor): Promise<string> {
+    if (!fake.uploadPath) throw new Error('no upload was received');
+    const dest = join(root, 'uploaded');
+    await extractArchiveSafely(fake.uploadPath, dest);
+    return dest;
+  }
+
+  it('succeeds: pushes worker/<id>/<branch>, records the PR, uploads the work dir, and keeps the token out of everything', async () => {
+    const fake = await startConductor();
+    // The agent dumps its environment into the work dir, so a leaked token would be found below.
+    const outcome = await runWorker(config(fake, `env > agent-meta-env.txt; sleep 0.4; ${demo('succeed')}`), { logger: false });
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    const branch = `worker/${WORKER_ID}/agent/abc-12-fix-order-total-rounding`;
+    expect(fake.shutdownRequest).toEqual({
+      credentials: { workerId: WORKER_ID, token: TOKEN },
+      outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
+      result: { branch, pullRequest: `${remote}#${branch}`, report: '', title: 'ABC-12: Fix order total rounding' },
+      error: '',
+    });
+    expect(fake.rejected).toEqual([]);
+    expect(fake.methods()[0]).toBe('Handshake');
+    expect(fake.methods().slice(1, 2)).toEqual(['DownloadTaskFiles']);
+    expect(fake.methods().slice(-2)).toEqual(['UploadResults', 'Shutdown']);
+    expect(fake.agentErrors).toEqual([]);
+    expect(fake.heartbeats.some((beat) => beat.phase === workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING)).toBe(true);
+
+    // The remote has the branch with the agent's commit on top of main.
+    const log = git(remote, ['log', '--format=%s', `refs/heads/${branch}`]).trim().split('\n');
+    expect(log).toEqual(['ABC-12: Fix order total rounding', 'Initial sample app']);
+    expect(git(remote, ['show', `${branch}:docs/tasks/ABC-12.md`])).toContain('Order totals are rounded per line instead of once.');
+    expect(git(remote, ['show', `${branch}:CHANGELOG.md`])).toContain('ABC-12: Fix order total rounding');
+
+    const pr = JSON.parse(await readFile(join(workDir, 'publication', 'pull-request.json'), 'utf8')) as Record<string, string>;
+    expect(pr).toMatchObject({ title: 'ABC-12: Fix order total rounding', head: branch, base: 'main' });
+    expect(pr['body']).toContain('docs/tasks/ABC-12.md');
+    expect(existsSync(join(workDir, 'publication', 'failure-report.json'))).toBe(false);
+
+    const uploaded = await extractUpload(fake);
+    const uploadedFiles = allFiles(uploaded);
+    expect(uploadedFiles).toEqual(expect.arrayContaining(['TASK.md', 'AGENTS.md', 'agent-meta/WAS_JOB_SUCCESSFUL', 'agent-meta/meta-info.txt', 'agent-meta/ending-report.md', 'publication/pull-request.json', 'repo/docs/tasks/ABC-12.md']));
+    expect(uploadedFiles.filter((file) => file.split('/').includes('.git'))).toEqual([]);
+
+    // The agent saw neither the token nor anything named like a secret.
+    const agentEnv = await readFile(join(workDir, 'agent-meta-env.txt'), 'utf8');
+    expect(agentEnv).toContain('AGENT_PROMPT_FILE=');
+    expect(agentEnv).not.toMatch(/WORKER_TOKEN|DEPLOY_API_KEY/);
+    expect(filesContaining(workDir, TOKEN)).toEqual([]);
+    expect(filesContaining(uploaded, TOKEN)).toEqual([]);
+    expect(git(remote, ['config', '--list'])).not.toContain(TOKEN);
+
+    // Heartbeats stop with the job.
+    const beats = fake.heartbeats.length;
+    await new Promise((r) => setTimeout(r, 350));
+    expect(fake.heartbeats.length).toBe(beats);
+  });
+
+  it('agent reports failure: records a failure report, opens no PR, ends FAILED', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker(config(fake, demo('fail')), { logger: false });
+
+    expect(outcome.reported).toBe(true);
+    expect(fake.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(fake.shutdownRequest?.error).toBe('agent reported the job failed: ABC-12: Fix order total rounding');
+    expect(fake.shutdownRequest?.result).toEqual({ branch: '', pullRequest: '', report: `${remote}#agent-failed/${WORKER_ID}`, title: 'ABC-12: Fix order total rounding' });
+    const report = JSON.parse(await readFile(join(workDir, 'publication', 'failure-report.json'), 'utf8')) as Record<string, string>;
+    expect(report['title']).toBe('[agent-failed] ABC-12: Fix order total rounding');
+    expect(report['body']).toContain('DEMO_AGENT_BEHAVIOUR=fail');
+    expect(existsSync(join(workDir, 'publication', 'pull-request.json'))).toBe(false);
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+    expect(fake.uploadPath).toBeDefined();
+  });
+
+  it('re-prompts with the exact validation errors and succeeds on the second attempt', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker(config(fake, demo('invalid-first')), { logger: false });
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
+    expect(await readFile(join(workDir, 'agent-meta', 'prompt-attempt-1.md'), 'utf8')).toBe('Do the task in TASK.md following AGENTS.md\n');
+    const second = await readFile(join(workDir, 'agent-meta', 'prompt-attempt-2.md'), 'utf8');
+    expect(second).toContain('- agent-meta/ending-report.md is missing\n');
+    expect(second).toContain('- repo/ has uncommitted changes (git status --porcelain): ?? scratch-notes.txt\n');
+    expect(existsSync(join(workDir, 'agent-meta', 'prompt-attempt-3.md'))).toBe(false);
+    expect(fake.agentErrors).toEqual([]);
+  });
+
+  it('fails after MAX_AGENT_ATTEMPTS when the artifacts never validate', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker(config(fake, demo('invalid-always')), { logger: false });
+
+    expect(outcome.reported).toBe(true);
+    const expectedError = 'agent-meta/WAS_JOB_SUCCESSFUL must contain exactly "true" or "false", found "maybe\\n"';
+    expect(fake.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(fake.shutdownRequest?.error).toBe(`artifact validation failed after 4 attempts: ${expectedError}`);
+    expect(fake.agentErrors).toEqual([expect.objectContaining({ stage: 'validation', message: expect.stringContaining(expectedError) })]);
+    expect(existsSync(join(workDir, 'agent-meta', 'prompt-attempt-4.md'))).toBe(true);
+    expect(existsSync(join(workDir, 'agent-meta', 'prompt-attempt-5.md'))).toBe(false);
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+  });
+
+  it('a crashing agent is reported at stage "agent" and the job ends FAILED without a re-prompt', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker(config(fake, demo('crash')), { logger: false });
+
+    expect(outcome.reported).toBe(true);
+    expect(fake.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(fake.shutdownRequest?.error).toBe('agent exited with code 3');
+    expect(fake.agentErrors).toHaveLength(1);
+    expect(fake.agentErrors[0]?.stage).toBe('agent');
+    expect(fake.agentErrors[0]?.message).toContain('crashing on purpose');
+    expect(existsSync(join(workDir, 'agent-meta', 'prompt-attempt-2.md'))).toBe(false);
+  });
+
+  it('an agent that runs too long is killed and reported', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker(config(fake, 'sleep 30', { agentTimeoutMs: 300 }), { logger: false });
+
+    expect(outcome.reported).toBe(true);
+    expect(fake.shutdownRequest?.error).toBe('agent timed out after 300 ms');
+    expect(fake.agentErrors[0]?.stage).toBe('agent');
+  });
+
+  it('retries the handshake while the conductor is UNAVAILABLE', async () => {
+    const fake = await startConductor({ unavailableHandshakes: 2 });
+    const outcome = await runWorker(config(fake, demo('succeed')), { logger: false });
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
+    expect(fake.methods().slice(0, 4)).toEqual(['Handshake', 'Handshake', 'Handshake', 'DownloadTaskFiles']);
+  });
+
+  it('cannot report when the conductor rejects the credentials', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker({ ...config(fake, demo('succeed')), token: 'wrong' }, { logger: false });
+
+    expect(outcome.reported).toBe(false);
+    expect(outcome.error).toContain('handshake failed');
+    expect(fake.methods()).toEqual(['Handshake']);
+  });
+
+  it('a failing clone is reported at stage "clone" with a recorded reason', async () => {
+    const fake = await startConductor();
+    await rm(remote, { recursive: true, force: true });
+    const outcome = await runWorker(config(fake, demo('succeed')), { logger: false });
+
+    expect(outcome.reported).toBe(true);
+    expect(fake.agentErrors[0]?.stage).toBe('clone');
+    expect(fake.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(fake.shutdownRequest?.error).toMatch(/^clone failed: git clone/);
+    expect(statSync(workDir).isDirectory()).toBe(true);
+  });
+});
