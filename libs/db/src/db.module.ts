@@ -1,36 +1,48 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Global, Module, Provider } from '@nestjs/common';
+import { PrismaClient } from './generated/prisma/client';
 import { DB_OPTIONS, DbModuleOptions, PrismaService } from './prisma.service';
 import { IngestRepository } from './repositories/ingest.repository';
 import { StatusRepository } from './repositories/status.repository';
 
-const REPOSITORIES = [IngestRepository, StatusRepository];
+/** Repositories that take the client as their only argument (usable outside Nest too). */
+const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [IngestRepository, StatusRepository];
+
+const clientRepositoryProviders: FactoryProvider[] = CLIENT_REPOSITORIES.map((repository) => ({
+  provide: repository,
+  useFactory: (prisma: PrismaService) => new repository(prisma),
+  inject: [PrismaService],
+}));
+
+const prismaServiceProvider: FactoryProvider = {
+  provide: PrismaService,
+  useFactory: (options: DbModuleOptions) => new PrismaService(options),
+  inject: [DB_OPTIONS],
+};
+
+function dbModule(optionsProvider: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
+  const exported = [PrismaService, ...CLIENT_REPOSITORIES];
+  return {
+    module: DbModule,
+    global: true,
+    imports,
+    providers: [optionsProvider, prismaServiceProvider, ...clientRepositoryProviders],
+    exports: exported,
+  };
+}
 
 @Global()
 @Module({})
 export class DbModule {
   static forRoot(options: DbModuleOptions): DynamicModule {
-    return {
-      module: DbModule,
-      providers: [{ provide: DB_OPTIONS, useValue: options }, PrismaService, ...REPOSITORIES],
-      exports: [PrismaService, ...REPOSITORIES],
-    };
+    return dbModule({ provide: DB_OPTIONS, useValue: options });
   }
 
   /** For apps whose database URL comes from their validated config. */
   static forRootAsync(options: {
     imports?: DynamicModule['imports'];
-    inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
+    inject?: FactoryProvider['inject'];
     useFactory: (...args: never[]) => DbModuleOptions | Promise<DbModuleOptions>;
   }): DynamicModule {
-    return {
-      module: DbModule,
-      imports: options.imports ?? [],
-      providers: [
-        { provide: DB_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
-        PrismaService,
-        ...REPOSITORIES,
-      ],
-      exports: [PrismaService, ...REPOSITORIES],
-    };
+    return dbModule({ provide: DB_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, options.imports);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client';
 
@@ -22,7 +22,10 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   private readonly logger = new Logger(PrismaService.name);
   private readonly target: string;
 
-  constructor(@Inject(DB_OPTIONS) options: DbModuleOptions) {
+  // No parameter decorators in this library: CLIs load it through tsx, which
+  // does not enable experimental decorators for files outside the root
+  // tsconfig; DbModule wires constructor arguments with factories instead.
+  constructor(options: DbModuleOptions) {
     super({ adapter: new PrismaPg({ connectionString: options.databaseUrl }) });
     this.target = describeTarget(options.databaseUrl);
   }

@@ -1,7 +1,6 @@
 import type { ClassifiedMessage, TicketFacts } from '@agent-conductor/scheduling-domain';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DeliveryClassification, JobKind, Prisma, PrismaClient } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
 
 export interface RecordMessageInput {
   sqsMessageId: string;
@@ -48,8 +47,8 @@ function classificationOf(classified: ClassifiedMessage): DeliveryClassification
  */
 @Injectable()
 export class IngestRepository {
-  // Typed as the plain client so tools and tests can pass their own.
-  constructor(@Inject(PrismaService) private readonly prisma: PrismaClient) {}
+  // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
+  constructor(private readonly prisma: PrismaClient) {}
 
   async recordMessage(input: RecordMessageInput): Promise<RecordMessageResult> {
     const { classified } = input;

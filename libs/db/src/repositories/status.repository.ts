@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { JobKind, JobStatus, Prisma, PrismaClient, WorkerState } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
 
 export type StatusJobResult =
   | { branch: string | null; pullRequest: Prisma.JsonValue }
@@ -52,7 +51,8 @@ function toStatusResult(stored: Prisma.JsonValue | null): StatusJobResult | null
 /** Read model for status endpoints and the CLI. */
 @Injectable()
 export class StatusRepository {
-  constructor(@Inject(PrismaService) private readonly prisma: PrismaClient) {}
+  // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
+  constructor(private readonly prisma: PrismaClient) {}
 
   async snapshot(): Promise<StatusSnapshot> {
     // One repeatable-read snapshot, so jobs and workers agree with each other.
