@@ -91,10 +91,10 @@ else
     fi
     printf -- '- Written by the demo agent, which does not write code: a real agent would implement this.\n'
   } > "docs/tasks/$safe_key.md"
-  git add "docs/tasks/$safe_key.md"
+  git add --sparse "docs/tasks/$safe_key.md"
   if [ -d src ]; then
     printf -- '- %s (see docs/tasks/%s.md)\n' "$title" "$safe_key" >> CHANGELOG.md
-    git add CHANGELOG.md
+    git add --sparse CHANGELOG.md
   fi
   git commit --quiet -m "$title" -m "Adds docs/tasks/$safe_key.md with the task and a proposed change (demo agent)."
 fi

@@ -52,7 +52,7 @@ describe('worker pipeline against a fake conductor', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function startConductor(options: { unavailableHandshakes?: number } = {}): Promise<FakeConductor> {
+  async function startConductor(options: { unavailableHandshakes?: number; sparsePaths?: string[] } = {}): Promise<FakeConductor> {
     const taskDir = join(root, 'task');
     const scratchDir = join(root, 'conductor');
     await mkdir(taskDir);
@@ -64,9 +64,9 @@ describe('worker pipeline against a fake conductor', () => {
       token: TOKEN,
       taskDir,
       scratchDir,
-      repository: { cloneUrl: remote, defaultBranch: 'main', sparsePaths: [], name: 'acme/sample-app' },
+      repository: { cloneUrl: remote, defaultBranch: 'main', sparsePaths: options.sparsePaths ?? [], name: 'acme/sample-app' },
       heartbeatIntervalMs: 100,
-      ...options,
+      unavailableHandshakes: options.unavailableHandshakes,
     }).start();
     return conductor;
   }
@@ -219,6 +219,19 @@ describe('worker pipeline against a fake conductor', () => {
 
     expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
     expect(fake.methods().slice(0, 4)).toEqual(['Handshake', 'Handshake', 'Handshake', 'DownloadTaskFiles']);
+  });
+
+  it('checks out only the sparse paths, and the agent can still commit outside them', async () => {
+    const fake = await startConductor({ sparsePaths: ['src'] });
+    const outcome = await runWorker(config(fake, demo('succeed')), { logger: false });
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
+    expect(git(join(workDir, 'repo'), ['sparse-checkout', 'list']).trim()).toBe('src');
+    expect(existsSync(join(workDir, 'repo', 'src', 'orders.ts'))).toBe(true);
+    const branch = `worker/${WORKER_ID}/agent/abc-12-fix-order-total-rounding`;
+    expect(git(remote, ['show', `${branch}:docs/tasks/ABC-12.md`])).toContain('# ABC-12: Fix order total rounding');
+    // The sparse checkout leaves files out of the tree, not out of the commit.
+    expect(git(remote, ['show', `${branch}:README.md`])).toBe('# Sample app\n');
   });
 
   it('cannot report when the conductor rejects the credentials', async () => {

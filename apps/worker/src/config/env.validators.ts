@@ -34,11 +34,6 @@ export const workerEnvSchema = z
     GIT_AUTHOR_NAME: z.string().trim().min(1).default('Agent Conductor'),
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
     CONDUCTOR_RETRY_WINDOW_MS: positiveInt(60_000),
-  })
-  .superRefine((env, ctx) => {
-    if (env.AGENT_KIND === 'command' && (env.AGENT_COMMAND === undefined || env.AGENT_COMMAND === '')) {
-      ctx.addIssue({ code: 'custom', path: ['AGENT_COMMAND'], message: 'is required when AGENT_KIND=command' });
-    }
   });
 
 export interface WorkerConfig {
@@ -69,15 +64,18 @@ export class WorkerConfigError extends Error {
 export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   const blankAsMissing = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = workerEnvSchema.safeParse(blankAsMissing);
-  if (!parsed.success) {
-    throw new WorkerConfigError(
-      parsed.error.issues.map((issue) => {
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
         const name = issue.path.join('.') || '(environment)';
         const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
         return `${name} ${message}`;
-      }),
-    );
+      });
+  // Checked outside the schema so that it is reported together with every other problem.
+  if ((blankAsMissing['AGENT_KIND'] ?? 'command') === 'command' && (blankAsMissing['AGENT_COMMAND']?.trim() ?? '') === '') {
+    problems.push('AGENT_COMMAND is required when AGENT_KIND=command');
   }
+  if (!parsed.success || problems.length > 0) throw new WorkerConfigError(problems);
   const value = parsed.data;
   return {
     workerId: value.WORKER_ID,

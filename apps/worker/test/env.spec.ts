@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parseWorkerEnv, WorkerConfigError } from '../src/config/env.validators';
+
+const required = { WORKER_ID: 'w-1', WORKER_TOKEN: 'secret-token-value', CONDUCTOR_GRPC_SERVER_ADDR: '127.0.0.1:50051', AGENT_COMMAND: 'true' };
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    parseWorkerEnv(env);
+  } catch (error) {
+    if (error instanceof WorkerConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the environment to be rejected');
+}
+
+describe('worker environment', () => {
+  it('applies the documented defaults', () => {
+    const config = parseWorkerEnv({ ...required, WORK_DIR: '/tmp/some-work-dir' });
+    expect(config).toEqual({
+      workerId: 'w-1',
+      token: 'secret-token-value',
+      conductorAddress: '127.0.0.1:50051',
+      workDir: '/tmp/some-work-dir',
+      agentKind: 'command',
+      agentCommand: 'true',
+      maxAgentAttempts: 4,
+      agentTimeoutMs: 3_600_000,
+      publisher: 'local',
+      gitAuthorName: 'Agent Conductor',
+      gitAuthorEmail: 'agent-conductor@localhost',
+      conductorRetryWindowMs: 60_000,
+    });
+  });
+
+  it('lists every missing or bad variable at once', () => {
+    expect(problems({ MAX_AGENT_ATTEMPTS: 'zero', PUBLISHER: 'github', CONDUCTOR_GRPC_SERVER_ADDR: 'http://x' })).toEqual([
+      'WORKER_ID is required',
+      'WORKER_TOKEN is required',
+      'CONDUCTOR_GRPC_SERVER_ADDR must be host:port, e.g. 127.0.0.1:50051',
+      expect.stringMatching(/^MAX_AGENT_ATTEMPTS /),
+      'PUBLISHER must be "local" (GitHub comes later)',
+      'AGENT_COMMAND is required when AGENT_KIND=command',
+    ]);
+  });
+
+  it('rejects AGENT_KIND=codex clearly, for now', () => {
+    expect(problems({ ...required, AGENT_KIND: 'codex' })).toEqual([
+      'AGENT_KIND codex is not supported yet (it arrives with the Codex runner); use AGENT_KIND=command',
+    ]);
+  });
+
+  it('requires AGENT_COMMAND for the command agent', () => {
+    expect(problems({ ...required, AGENT_COMMAND: '' })).toEqual(['AGENT_COMMAND is required when AGENT_KIND=command']);
+  });
+
+  it('never echoes the token in its complaints', () => {
+    expect(() => parseWorkerEnv({ ...required, AGENT_KIND: 'bogus' })).toThrow(WorkerConfigError);
+    expect(problems({ ...required, AGENT_KIND: 'bogus' }).join('\n')).not.toContain('secret-token-value');
+  });
+
+  it('main exits non-zero with the list of bad variables when the environment is missing', async () => {
+    const root = resolve(__dirname, '../../..');
+    // swc keeps the decorator metadata Nest needs (tsx/esbuild does not).
+    const result = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', 'apps/worker/src/main.ts'], {
+      cwd: root,
+      env: { PATH: process.env['PATH'] ?? '', SWC_NODE_PROJECT: 'apps/worker/tsconfig.app.json' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Invalid worker environment:');
+    expect(result.stderr).toContain('WORKER_ID is required');
+    expect(result.stderr).toContain('WORKER_TOKEN is required');
+    expect(result.stderr).toContain('CONDUCTOR_GRPC_SERVER_ADDR is required');
+    expect(result.stderr).toContain('AGENT_COMMAND is required when AGENT_KIND=command');
+  });
+});
