@@ -1,0 +1,27 @@
+import { DbModule } from '@agent-conductor/db';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConductorConfigModule } from './config/config.module';
+import type { ConductorConfig } from './config/env.validators';
+import { HealthModule } from './health/health.module';
+import { IntakeModule } from './intake/intake.module';
+import { LaunchModule } from './launch/launch.module';
+import { ShutdownGateModule } from './shutdown-gate/shutdown-gate.module';
+import { WorkerApiModule } from './worker-api/worker-api.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ConductorConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConductorConfigModule.forRoot(config),
+        DbModule.forRoot({ databaseUrl: config.databaseUrl }),
+        LaunchModule,
+        WorkerApiModule,
+        IntakeModule,
+        ShutdownGateModule,
+        HealthModule,
+      ],
+    };
+  }
+}

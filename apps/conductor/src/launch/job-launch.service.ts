@@ -1,0 +1,151 @@
+import { JobRepository, WorkerRepository } from '@agent-conductor/db';
+import { renderAgentsFile } from '@agent-conductor/scheduling-domain';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { join } from 'node:path';
+import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
+import { CONDUCTOR_CONFIG } from '../config/config.module';
+import type { ConductorConfig } from '../config/env.validators';
+import { TaskArchiveStore } from './task-archive.store';
+import { WORKER_LAUNCHER, type WorkerExit, type WorkerLauncher } from './worker-launcher';
+
+export type LaunchOutcome =
+  | { status: 'launched'; workerId: string; handle: string }
+  /** Another call or conductor claimed it first, or it is not pending. */
+  | { status: 'not-claimed' }
+  /** The conductor is draining for shutdown; the job stays pending for the next one. */
+  | { status: 'draining' }
+  | { status: 'failed'; workerId?: string; reason: string };
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Turns pending jobs into running workers, and notices workers that die. */
+@Injectable()
+export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(JobLaunchService.name);
+  private readonly inFlight = new Set<Promise<LaunchOutcome>>();
+  private draining = false;
+  private unsubscribeExit: (() => void) | undefined;
+
+  constructor(
+    @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
+    @Inject(WORKER_LAUNCHER) private readonly launcher: WorkerLauncher,
+    private readonly jobs: JobRepository,
+    private readonly workers: WorkerRepository,
+    private readonly archives: TaskArchiveStore,
+  ) {}
+
+  onModuleInit(): void {
+    this.unsubscribeExit = this.launcher.onExit((exit) => this.handleExit(exit));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribeExit?.();
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Launches in the background; the caller (intake, sweep) must not wait on a worker to start. */
+  launchInBackground(jobId: string): void {
+    void this.launch(jobId);
+  }
+
+  launch(jobId: string): Promise<LaunchOutcome> {
+    const attempt = this.launchClaimed(jobId).catch((error: unknown): LaunchOutcome => {
+      // Only reached when even recording the failure failed (e.g. the database went away).
+      this.logger.error(`launch of job ${jobId} failed: ${describe(error)}`);
+      return { status: 'failed', reason: describe(error) };
+    });
+    this.inFlight.add(attempt);
+    void attempt.finally(() => this.inFlight.delete(attempt));
+    return attempt;
+  }
+
+  /** Stops new launches and waits for the ones already under way, for the shutdown gate. */
+  async stopLaunching(): Promise<void> {
+    this.draining = true;
+    while (this.inFlight.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  private async launchClaimed(jobId: string): Promise<LaunchOutcome> {
+    if (this.draining) return { status: 'draining' };
+    const job = await this.jobs.claim(jobId);
+    if (!job) return { status: 'not-claimed' };
+
+    const token = newWorkerToken();
+    let workerId: string;
+    try {
+      const worker = await this.workers.register({
+        jobId,
+        attempt: job.attempts,
+        launcher: this.launcher.kind,
+        tokenHash: hashWorkerToken(token),
+      });
+      workerId = worker.id;
+    } catch (error) {
+      const reason = `could not register a worker: ${describe(error)}`;
+      await this.jobs.fail(jobId, reason);
+      this.logger.error(`job ${jobId}: ${reason}`);
+      return { status: 'failed', reason };
+    }
+
+    try {
+      const archive = await this.archives.build(workerId, {
+        taskMarkdown: job.taskMarkdown,
+        agentsMarkdown: renderAgentsFile(job.kind),
+      });
+      await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });
+      const workDir = join(this.config.workerWorkRoot, workerId);
+      const { handle } = await this.launcher.launch({
+        workerId,
+        jobId,
+        workDir,
+        env: {
+          WORKER_ID: workerId,
+          WORKER_TOKEN: token,
+          CONDUCTOR_GRPC_SERVER_ADDR: this.config.grpcDialAddr,
+          WORK_DIR: workDir,
+          AGENT_KIND: 'command',
+          AGENT_COMMAND: this.config.workerAgentCommand,
+        },
+      });
+      await this.workers.markLaunched(workerId, handle);
+      await this.workers.appendEvent(workerId, 'launched', { launcher: this.launcher.kind, handle });
+      this.logger.log(`job ${jobId} (${job.kind} ${job.key}): worker ${workerId} launched as ${handle}`);
+      return { status: 'launched', workerId, handle };
+    } catch (error) {
+      const reason = `launch failed: ${describe(error)}`;
+      await this.workers.transaction(async (tx) => {
+        await this.workers.end(workerId, reason, tx);
+        await this.workers.appendEvent(workerId, 'launch-failed', { reason }, tx);
+        await this.jobs.fail(jobId, reason, tx);
+      });
+      this.logger.error(`job ${jobId}: ${reason}`);
+      return { status: 'failed', workerId, reason };
+    }
+  }
+
+  /**
+   * A worker's process ended. After a Shutdown call the worker is already
+   * ended and this only adds to its history; otherwise the worker died
+   * mid-job, and the job fails with the reason.
+   */
+  private async handleExit(exit: WorkerExit): Promise<void> {
+    const reason =
+      exit.code !== null ? `exited with code ${exit.code} before shutdown` : `killed by ${exit.signal ?? 'a signal'} before shutdown`;
+    const worker = await this.workers.findById(exit.workerId);
+    if (!worker) return;
+    const endedNow = await this.workers.transaction(async (tx) => {
+      const ended = await this.workers.end(worker.id, reason, tx);
+      await this.workers.appendEvent(worker.id, 'exited', { code: exit.code, signal: exit.signal, beforeShutdown: ended }, tx);
+      if (ended) await this.jobs.fail(worker.jobId, reason, tx);
+      return ended;
+    });
+    if (endedNow) this.logger.warn(`worker ${worker.id} of job ${worker.jobId} ${reason}`);
+  }
+}

@@ -1,0 +1,226 @@
+import { ChunkReceiver, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
+import type { Job, Worker } from '@agent-conductor/db';
+import { JobRepository, WorkerRepository } from '@agent-conductor/db';
+import { status } from '@grpc/grpc-js';
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { defer, Observable } from 'rxjs';
+import { CONDUCTOR_CONFIG } from '../config/config.module';
+import type { ConductorConfig } from '../config/env.validators';
+import { TaskArchiveStore } from '../launch/task-archive.store';
+import { pacedMessages, type PausableStream } from './paced-messages';
+import { ResultStore } from './result-store';
+import { toRpcException } from './transfer-status';
+import { rpcError, WorkerAuthService } from './worker-auth.service';
+
+const JOB_KIND: Record<Job['kind'], workerV1.JobKind> = {
+  ticket: workerV1.JobKind.JOB_KIND_TICKET,
+  incident: workerV1.JobKind.JOB_KIND_INCIDENT,
+};
+
+/** "acme/orders-api" from https://github.com/acme/orders-api.git, "sample-app" from /srv/sample-app.git. */
+export function repositoryName(cloneUrl: string): string {
+  const trimmed = cloneUrl.replace(/\/+$/, '').replace(/\.git$/, '');
+  try {
+    const url = new URL(trimmed);
+    if (url.protocol !== 'file:' && url.pathname.length > 1) return url.pathname.replace(/^\/+/, '');
+  } catch {
+    // A plain path, not a URL.
+  }
+  return trimmed.split('/').pop() ?? trimmed;
+}
+
+/** The gRPC API workers call (agentconductor.worker.v1.WorkerService). */
+@Controller()
+@workerV1.WorkerServiceControllerMethods()
+export class WorkerApiController implements workerV1.WorkerServiceController {
+  private readonly logger = new Logger(WorkerApiController.name);
+
+  constructor(
+    @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
+    private readonly auth: WorkerAuthService,
+    private readonly workers: WorkerRepository,
+    private readonly jobs: JobRepository,
+    private readonly archives: TaskArchiveStore,
+    private readonly results: ResultStore,
+  ) {}
+
+  async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
+    const worker = await this.auth.authenticate(request.credentials);
+    if (!(await this.workers.markConnected(worker.id))) {
+      throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
+    }
+    await this.jobs.markRunning(worker.jobId);
+    const job = await this.jobs.findById(worker.jobId);
+    if (!job) throw rpcError(status.NOT_FOUND, `job ${worker.jobId} does not exist`);
+    const archive = await this.archives.describe(worker.id);
+    await this.workers.appendEvent(worker.id, 'handshake', {
+      workerVersion: request.workerVersion,
+      hostname: request.hostname,
+    });
+    return {
+      jobId: job.id,
+      jobKind: JOB_KIND[job.kind],
+      jobKey: job.key,
+      attempt: worker.attempt,
+      repository: {
+        cloneUrl: job.repository,
+        defaultBranch: this.config.defaultRepositoryBranch,
+        sparsePaths: [],
+        name: repositoryName(job.repository),
+      },
+      taskArchiveSize: archive.bytes,
+      taskArchiveSha256: archive.sha256,
+      heartbeatIntervalMs: this.config.workerHeartbeatIntervalMs,
+      maxUploadBytes: this.config.maxUploadBytes,
+    };
+  }
+
+  /** Task archives are a few KiB, so the chunks are not paced against the client's flow control. */
+  downloadTaskFiles(request: workerV1.DownloadTaskFilesRequest): Observable<workerV1.DownloadTaskFilesResponse> {
+    return new Observable<workerV1.DownloadTaskFilesResponse>((subscriber) => {
+      const send = async (): Promise<void> => {
+        const worker = await this.auth.authenticate(request.credentials, { requireHandshake: true });
+        let bytes = 0;
+        for await (const chunk of readFileAsChunks(this.archives.pathFor(worker.id))) {
+          if (subscriber.closed) return;
+          bytes += chunk.data.length;
+          subscriber.next({ chunk });
+        }
+        await this.workers.appendEvent(worker.id, 'task-files-sent', { bytes });
+        subscriber.complete();
+      };
+      send().catch((error: unknown) => subscriber.error(this.failure('DownloadTaskFiles', error)));
+    });
+  }
+
+  /**
+   * Returns an Observable, not a Promise: Nest's GrpcStreamMethod releases the
+   * buffered request stream (including its completion) only once the handler
+   * has returned, and a Promise-returning handler returns only when done, so
+   * it would wait forever for the end of its own input.
+   */
+  uploadResults(
+    request: Observable<workerV1.UploadResultsRequest>,
+    _metadata?: unknown,
+    call?: PausableStream,
+  ): Observable<workerV1.UploadResultsResponse> {
+    return defer(() => this.upload(request, call));
+  }
+
+  private async upload(
+    request: Observable<workerV1.UploadResultsRequest>,
+    call: PausableStream | undefined,
+  ): Promise<workerV1.UploadResultsResponse> {
+    const messages = pacedMessages(request, call);
+    let worker: Worker | undefined;
+    try {
+      const first = await messages.next();
+      const header = first.done ? undefined : first.value.header;
+      if (!header) throw rpcError(status.INVALID_ARGUMENT, 'the first UploadResults message must be the header');
+      worker = await this.auth.authenticate(header.credentials, { requireHandshake: true });
+      if (header.totalSize > this.config.maxUploadBytes) {
+        throw rpcError(status.RESOURCE_EXHAUSTED, `${header.totalSize} bytes exceed the limit of ${this.config.maxUploadBytes}`);
+      }
+      return await this.receive(worker, header, messages);
+    } catch (error) {
+      const failure = this.failure('UploadResults', error);
+      if (worker) {
+        const { code, message } = describeRpc(failure);
+        await this.workers.appendEvent(worker.id, 'upload-rejected', { code, message }).catch(() => undefined);
+      }
+      throw failure;
+    } finally {
+      // Stops the subscription if we gave up before the client finished sending.
+      await messages.return(undefined);
+    }
+  }
+
+  async reportAgentError(request: workerV1.ReportAgentErrorRequest): Promise<workerV1.ReportAgentErrorResponse> {
+    const worker = await this.auth.authenticate(request.credentials);
+    await this.workers.appendEvent(worker.id, 'agent-error', { stage: request.stage, message: request.message });
+    await this.jobs.recordError(worker.jobId, request.stage ? `${request.stage}: ${request.message}` : request.message);
+    await this.workers.touch(worker.id);
+    return {};
+  }
+
+  async heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
+    const worker = await this.auth.authenticate(request.credentials);
+    await this.workers.touch(worker.id);
+    await this.workers.appendEvent(worker.id, 'heartbeat', { phase: workerV1.WorkerPhase[request.phase] ?? String(request.phase) });
+    return { stopRequested: false };
+  }
+
+  async shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
+    const worker = await this.auth.authenticate(request.credentials);
+    const succeeded = request.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED;
+    const error = succeeded ? null : request.error || 'the worker reported a failure without a reason';
+    const reported = request.result;
+    const result = reported
+      ? {
+          branch: reported.branch,
+          ...(reported.pullRequest ? { pullRequest: reported.pullRequest } : {}),
+          ...(reported.report ? { report: reported.report } : {}),
+          title: reported.title,
+        }
+      : null;
+    await this.workers.transaction(async (tx) => {
+      const ended = await this.workers.end(worker.id, `shutdown: ${succeeded ? 'succeeded' : 'failed'}`, tx);
+      if (!ended) throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
+      await this.workers.appendEvent(
+        worker.id,
+        'shutdown',
+        { outcome: workerV1.JobOutcome[request.outcome] ?? String(request.outcome), error, result },
+        tx,
+      );
+      await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result }, tx);
+    });
+    this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${succeeded ? 'succeeded' : `failed: ${error}`}`);
+    return {};
+  }
+
+  private async receive(
+    worker: Worker,
+    header: workerV1.UploadHeader,
+    messages: AsyncGenerator<workerV1.UploadResultsRequest>,
+  ): Promise<workerV1.UploadResultsResponse> {
+    const incoming = await this.results.newIncomingPath(worker.id);
+    const receiver = new ChunkReceiver(incoming, {
+      maxBytes: this.config.maxUploadBytes,
+      expectedSize: header.totalSize,
+      ...(header.sha256 ? { expectedSha256: header.sha256 } : {}),
+    });
+    try {
+      for await (const message of messages) {
+        if (!message.chunk) throw rpcError(status.INVALID_ARGUMENT, 'only the first UploadResults message may be a header');
+        await receiver.accept(message.chunk);
+      }
+      const { bytes, sha256 } = await receiver.finish();
+      const storedAt = await this.results.extract(incoming, worker.jobId, worker.id);
+      await this.workers.appendEvent(worker.id, 'results-uploaded', { bytes, sha256, storedAt });
+      await this.workers.touch(worker.id);
+      return { receivedBytes: bytes, storedAt };
+    } catch (error) {
+      await receiver.abort();
+      throw error;
+    } finally {
+      await this.results.discard(incoming);
+    }
+  }
+
+  private failure(rpc: string, error: unknown): RpcException {
+    const failure = toRpcException(error);
+    if (describeRpc(failure).code === status.INTERNAL) {
+      this.logger.error(`${rpc} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+    return failure;
+  }
+}
+
+function describeRpc(exception: RpcException): { code: number; message: string } {
+  const error = exception.getError();
+  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
+    return { code: Number(error.code), message: String(error.message) };
+  }
+  return { code: status.UNKNOWN, message: String(error) };
+}

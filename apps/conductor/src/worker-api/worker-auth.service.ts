@@ -1,0 +1,42 @@
+import type { Worker } from '@agent-conductor/db';
+import { WorkerRepository } from '@agent-conductor/db';
+import type { workerV1 } from '@agent-conductor/contracts';
+import { status } from '@grpc/grpc-js';
+import { Injectable } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { workerTokenMatches } from '../common/worker-token';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function rpcError(code: status, message: string): RpcException {
+  return new RpcException({ code, message });
+}
+
+/** Proves on every call that the caller is the worker it claims to be. */
+@Injectable()
+export class WorkerAuthService {
+  constructor(private readonly workers: WorkerRepository) {}
+
+  /**
+   * The token is checked before anything about the worker's state is
+   * revealed, and every kind of bad credential gets the same answer.
+   */
+  async authenticate(
+    credentials: workerV1.WorkerCredentials | undefined,
+    options: { requireHandshake?: boolean } = {},
+  ): Promise<Worker> {
+    const workerId = credentials?.workerId ?? '';
+    const token = credentials?.token ?? '';
+    const worker = UUID.test(workerId) && token.length > 0 ? await this.workers.findById(workerId) : null;
+    if (!worker || !workerTokenMatches(token, worker.tokenHash)) {
+      throw rpcError(status.UNAUTHENTICATED, 'unknown worker or wrong token');
+    }
+    if (worker.state === 'ended') {
+      throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
+    }
+    if (options.requireHandshake && worker.handshakeAt === null) {
+      throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} must call Handshake first`);
+    }
+    return worker;
+  }
+}

@@ -1,0 +1,52 @@
+import { createPrismaClient, type Job, type PrismaClient } from '@agent-conductor/db';
+import { freePort } from '@agent-conductor/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConductorConfig, type ConductorConfig } from '../../src/config/env.validators';
+
+export function databaseUrl(): string {
+  const url = process.env['DATABASE_URL'];
+  if (!url) throw new Error('DATABASE_URL is not set: run through jest with the libs/testing globalSetup');
+  return url;
+}
+
+export function testPrisma(): PrismaClient {
+  return createPrismaClient(databaseUrl());
+}
+
+/** A config with its own run/results directories and free ports. */
+export async function testConfig(overrides: Partial<ConductorConfig> = {}): Promise<ConductorConfig> {
+  const base = await mkdtemp(join(tmpdir(), 'conductor-test-'));
+  const grpc = `127.0.0.1:${await freePort()}`;
+  return {
+    ...loadConductorConfig({ NODE_ENV: 'test' }),
+    databaseUrl: databaseUrl(),
+    runDir: join(base, 'run'),
+    resultsDir: join(base, 'results'),
+    workerWorkRoot: join(base, 'workers'),
+    grpcListenAddr: grpc,
+    grpcDialAddr: grpc,
+    httpPort: 0,
+    pendingSweepIntervalMs: 3_600_000,
+    shutdownPollIntervalMs: 50,
+    ...overrides,
+  };
+}
+
+/** A pending job the way the scheduler writes it (delivery and job in one go). */
+export async function createPendingJob(prisma: PrismaClient, overrides: Partial<Pick<Job, 'key' | 'repository' | 'taskMarkdown'>> = {}): Promise<Job> {
+  const delivery = await prisma.delivery.create({
+    data: { sqsMessageId: randomUUID(), receivedAt: new Date(), body: '{}', classification: 'ticket' },
+  });
+  return prisma.job.create({
+    data: {
+      kind: 'ticket',
+      key: overrides.key ?? `ABC-${Math.floor(Math.random() * 100000)}`,
+      deliveryId: delivery.id,
+      repository: overrides.repository ?? 'https://github.com/acme/orders-api.git',
+      taskMarkdown: overrides.taskMarkdown ?? '# Fix the orders endpoint\n',
+    },
+  });
+}

@@ -1,0 +1,99 @@
+import { PROTO_LOADER_OPTIONS, protoRoot, WORKER_PROTO_FILE, WORKER_PROTO_PACKAGE, type workerV1 } from '@agent-conductor/contracts';
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
+
+type Method = MethodDefinition<object, object>;
+
+/** A plain grpc-js client of WorkerService, as a worker (or an attacker) would dial it. */
+export class TestWorkerClient {
+  private readonly methods: Record<string, Method>;
+  private readonly client: Client;
+
+  constructor(address: string) {
+    const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
+    const service = definition[`${WORKER_PROTO_PACKAGE}.WorkerService`];
+    if (!service || 'format' in service) throw new Error('WorkerService missing from the proto');
+    this.methods = service as Record<string, Method>;
+    this.client = new Client(address, credentials.createInsecure());
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private method(name: string): Method {
+    const method = this.methods[name];
+    if (!method) throw new Error(`no method ${name}`);
+    return method;
+  }
+
+  private unary<Res>(name: string, request: object): Promise<Res> {
+    const method = this.method(name);
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest<object, object>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        new Metadata(),
+        { deadline: Date.now() + 15000 },
+        (error: ServiceError | null, response?: object) => (error ? reject(error) : resolve(response as Res)),
+      );
+    });
+  }
+
+  handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
+    return this.unary('Handshake', request);
+  }
+
+  heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
+    return this.unary('Heartbeat', request);
+  }
+
+  reportAgentError(request: workerV1.ReportAgentErrorRequest): Promise<workerV1.ReportAgentErrorResponse> {
+    return this.unary('ReportAgentError', request);
+  }
+
+  shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
+    return this.unary('Shutdown', request);
+  }
+
+  download(request: workerV1.DownloadTaskFilesRequest): Promise<workerV1.TransferChunk[]> {
+    const method = this.method('DownloadTaskFiles');
+    return new Promise((resolve, reject) => {
+      const chunks: workerV1.TransferChunk[] = [];
+      const call = this.client.makeServerStreamRequest<object, object>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        new Metadata(),
+        { deadline: Date.now() + 15000 },
+      );
+      call.on('data', (message: workerV1.DownloadTaskFilesResponse) => {
+        if (message.chunk) chunks.push(message.chunk);
+      });
+      call.on('error', reject);
+      call.on('end', () => resolve(chunks));
+    });
+  }
+
+  upload(messages: workerV1.UploadResultsRequest[]): Promise<workerV1.UploadResultsResponse> {
+    const method = this.method('UploadResults');
+    return new Promise((resolve, reject) => {
+      const call = this.client.makeClientStreamRequest<object, object>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        new Metadata(),
+        { deadline: Date.now() + 15000 },
+        (error: ServiceError | null, response?: object) =>
+          error ? reject(error) : resolve(response as workerV1.UploadResultsResponse),
+      );
+      // The server may reject early and close; later writes then fail, which is expected.
+      call.on('error', () => undefined);
+      for (const message of messages) call.write(message);
+      call.end();
+    });
+  }
+}

@@ -1,0 +1,322 @@
+import { packDirectory, readFileAsChunks, TRANSFER_CHUNK_BYTES, workerV1 } from '@agent-conductor/contracts';
+import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
+import { resetDatabase } from '@agent-conductor/testing';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import type { INestApplication } from '@nestjs/common';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tar from 'tar';
+import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
+import type { ConductorConfig } from '../src/config/env.validators';
+import { TaskArchiveStore } from '../src/launch/task-archive.store';
+import { startConductorParts } from './support/conductor-parts';
+import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
+import { TestWorkerClient } from './support/worker-client';
+
+function grpcCode(error: unknown): number | undefined {
+  return (error as Partial<ServiceError>).code;
+}
+
+async function expectCode(promise: Promise<unknown>, code: status): Promise<ServiceError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (error === undefined) throw new Error(`expected gRPC status ${status[code]}, the call succeeded`);
+  expect(status[grpcCode(error) ?? -1]).toBe(status[code]);
+  return error as ServiceError;
+}
+
+describe('WorkerService over gRPC', () => {
+  let config: ConductorConfig;
+  let app: INestApplication;
+  let prisma: PrismaClient;
+  let client: TestWorkerClient;
+  let scratch: string;
+
+  /** A worker registered the way JobLaunchService does it, with a token only the test knows. */
+  async function registeredWorker(): Promise<{ workerId: string; jobId: string; token: string; credentials: workerV1.WorkerCredentials }> {
+    const job = await createPendingJob(prisma);
+    await prisma.job.update({ where: { id: job.id }, data: { status: 'launching', attempts: 1 } });
+    const token = newWorkerToken();
+    const worker = await app.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
+    await app.get(TaskArchiveStore).build(worker.id, { taskMarkdown: job.taskMarkdown, agentsMarkdown: '# Agents\n' });
+    return { workerId: worker.id, jobId: job.id, token, credentials: { workerId: worker.id, token } };
+  }
+
+  async function connectedWorker(): Promise<Awaited<ReturnType<typeof registeredWorker>>> {
+    const worker = await registeredWorker();
+    await client.handshake({ credentials: worker.credentials, workerVersion: 'test', hostname: 'test-host' });
+    return worker;
+  }
+
+  /** A result archive as the worker would pack it, split into protocol messages. */
+  async function uploadMessages(
+    credentials: workerV1.WorkerCredentials,
+    files: Record<string, string>,
+  ): Promise<{ header: workerV1.UploadResultsRequest; chunks: workerV1.UploadResultsRequest[]; sha256: string; bytes: number }> {
+    const dir = await mkdtemp(join(scratch, 'pack-'));
+    for (const [name, content] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, name)), { recursive: true });
+      await writeFile(join(dir, name), content);
+    }
+    const archive = join(scratch, `${randomUUID()}.tar.gz`);
+    const { bytes, sha256 } = await packDirectory(dir, archive);
+    const chunks: workerV1.UploadResultsRequest[] = [];
+    for await (const chunk of readFileAsChunks(archive)) chunks.push({ chunk });
+    return { header: { header: { credentials, totalSize: bytes, sha256 } }, chunks, sha256, bytes };
+  }
+
+  /** tar lets us write entries packDirectory never would: the attacks extraction must stop. */
+  async function hostileArchive(entryPath: string): Promise<string> {
+    const archive = join(scratch, `${randomUUID()}.tar.gz`);
+    const source = await mkdtemp(join(scratch, 'hostile-'));
+    await writeFile(join(source, 'payload.txt'), 'owned\n');
+    await tar.c(
+      {
+        gzip: true,
+        cwd: source,
+        file: archive,
+        portable: true,
+        onWriteEntry: (entry) => {
+          entry.path = entryPath;
+        },
+      },
+      ['payload.txt'],
+    );
+    return archive;
+  }
+
+  async function messagesFor(credentials: workerV1.WorkerCredentials, archive: string): Promise<workerV1.UploadResultsRequest[]> {
+    const bytes = await readFile(archive);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const messages: workerV1.UploadResultsRequest[] = [{ header: { credentials, totalSize: bytes.length, sha256 } }];
+    for await (const chunk of readFileAsChunks(archive)) messages.push({ chunk });
+    return messages;
+  }
+
+  beforeAll(async () => {
+    prisma = testPrisma();
+    await resetDatabase(prisma);
+    config = await testConfig({ maxUploadBytes: 256 * 1024 });
+    scratch = await mkdtemp(join(tmpdir(), 'worker-api-spec-'));
+    app = await startConductorParts(config);
+    client = new TestWorkerClient(config.grpcListenAddr);
+  });
+
+  afterAll(async () => {
+    client.close();
+    await app.close();
+    await prisma.$disconnect();
+  });
+
+  describe('authentication', () => {
+    it('rejects an unknown worker with UNAUTHENTICATED', async () => {
+      await expectCode(client.heartbeat({ credentials: { workerId: randomUUID(), token: 'x' }, phase: 1 }), status.UNAUTHENTICATED);
+      await expectCode(client.handshake({ credentials: { workerId: 'not-a-uuid', token: 'x' }, workerVersion: '', hostname: '' }), status.UNAUTHENTICATED);
+      await expectCode(client.heartbeat({ credentials: undefined, phase: 1 }), status.UNAUTHENTICATED);
+    });
+
+    it('rejects a wrong token with UNAUTHENTICATED', async () => {
+      const worker = await registeredWorker();
+      await expectCode(
+        client.handshake({ credentials: { workerId: worker.workerId, token: newWorkerToken() }, workerVersion: '', hostname: '' }),
+        status.UNAUTHENTICATED,
+      );
+      await expectCode(client.heartbeat({ credentials: { workerId: worker.workerId, token: '' }, phase: 1 }), status.UNAUTHENTICATED);
+    });
+
+    it('rejects an ended worker with FAILED_PRECONDITION, but only once its token is right', async () => {
+      const worker = await registeredWorker();
+      await app.get(WorkerRepository).end(worker.workerId, 'test ended it');
+      await expectCode(client.heartbeat({ credentials: worker.credentials, phase: 1 }), status.FAILED_PRECONDITION);
+      await expectCode(client.heartbeat({ credentials: { ...worker.credentials, token: 'guess' }, phase: 1 }), status.UNAUTHENTICATED);
+    });
+
+    it('refuses downloads and uploads before the handshake', async () => {
+      const worker = await registeredWorker();
+      await expectCode(client.download({ credentials: worker.credentials }), status.FAILED_PRECONDITION);
+      const { header, chunks } = await uploadMessages(worker.credentials, { 'a.txt': 'a' });
+      await expectCode(client.upload([header, ...chunks]), status.FAILED_PRECONDITION);
+    });
+  });
+
+  describe('handshake and task files', () => {
+    it('connects the worker, starts the job and describes it', async () => {
+      const worker = await registeredWorker();
+      const response = await client.handshake({ credentials: worker.credentials, workerVersion: '1.2.3', hostname: 'box' });
+      const archive = await app.get(TaskArchiveStore).describe(worker.workerId);
+      expect(response).toMatchObject({
+        jobId: worker.jobId,
+        jobKind: workerV1.JobKind.JOB_KIND_TICKET,
+        attempt: 1,
+        repository: { cloneUrl: 'https://github.com/acme/orders-api.git', defaultBranch: 'main', name: 'acme/orders-api' },
+        taskArchiveSize: archive.bytes,
+        taskArchiveSha256: archive.sha256,
+        heartbeatIntervalMs: config.workerHeartbeatIntervalMs,
+        maxUploadBytes: 256 * 1024,
+      });
+      const row = await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId }, include: { job: true } });
+      expect(row.state).toBe('connected');
+      expect(row.handshakeAt).not.toBeNull();
+      expect(row.job.status).toBe('running');
+      expect(row.job.startedAt).not.toBeNull();
+    });
+
+    it('streams the task archive whose sha256 the handshake announced', async () => {
+      const worker = await registeredWorker();
+      const { taskArchiveSha256, taskArchiveSize } = await client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' });
+      const chunks = await client.download({ credentials: worker.credentials });
+      expect(chunks.map((chunk) => chunk.index)).toEqual(chunks.map((_, index) => index));
+      const bytes = Buffer.concat(chunks.map((chunk) => chunk.data));
+      expect(bytes.length).toBe(taskArchiveSize);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(taskArchiveSha256);
+      expect(chunks.at(-1)).toMatchObject({ last: true, sha256: taskArchiveSha256, totalSize: taskArchiveSize });
+
+      const extracted = await mkdtemp(join(scratch, 'task-'));
+      await writeFile(join(scratch, 'task.tar.gz'), bytes);
+      await tar.x({ file: join(scratch, 'task.tar.gz'), cwd: extracted });
+      expect((await readdir(extracted)).sort()).toEqual(['AGENTS.md', 'TASK.md']);
+      expect(await readFile(join(extracted, 'TASK.md'), 'utf8')).toBe('# Fix the orders endpoint\n');
+    });
+  });
+
+  describe('UploadResults', () => {
+    it('extracts a valid upload into RESULTS_DIR/<jobId>/<workerId>/', async () => {
+      const worker = await connectedWorker();
+      const big = randomBytes(3 * TRANSFER_CHUNK_BYTES).toString('hex');
+      const { header, chunks, bytes } = await uploadMessages(worker.credentials, { 'agent-meta/ending-report.md': '# Done\n', 'logs/big.txt': big });
+      expect(chunks.length).toBeGreaterThan(1);
+      const response = await client.upload([header, ...chunks]);
+      const expectedDir = join(config.resultsDir, worker.jobId, worker.workerId);
+      expect(response).toEqual({ receivedBytes: bytes, storedAt: expectedDir });
+      expect(await readFile(join(expectedDir, 'agent-meta/ending-report.md'), 'utf8')).toBe('# Done\n');
+      expect(await readFile(join(expectedDir, 'logs/big.txt'), 'utf8')).toBe(big);
+      expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
+    });
+
+    it('needs the header first', async () => {
+      const worker = await connectedWorker();
+      const { chunks } = await uploadMessages(worker.credentials, { 'a.txt': 'a' });
+      await expectCode(client.upload(chunks), status.INVALID_ARGUMENT);
+    });
+
+    it('rejects out-of-order and duplicate chunks', async () => {
+      const worker = await connectedWorker();
+      const payload = randomBytes(3 * TRANSFER_CHUNK_BYTES).toString('base64');
+      const { header, chunks } = await uploadMessages(worker.credentials, { 'a.txt': payload });
+      expect(chunks.length).toBeGreaterThanOrEqual(3);
+      const [first, second, ...rest] = chunks;
+      if (!first || !second) throw new Error('not enough chunks');
+      await expectCode(client.upload([header, second, first, ...rest]), status.INVALID_ARGUMENT);
+      await expectCode(client.upload([header, first, first, second, ...rest]), status.INVALID_ARGUMENT);
+    });
+
+    it('rejects a checksum that does not match with DATA_LOSS', async () => {
+      const worker = await connectedWorker();
+      const { header, chunks } = await uploadMessages(worker.credentials, { 'a.txt': 'a' });
+      const forged = { header: { ...header.header, credentials: worker.credentials, totalSize: header.header?.totalSize ?? 0, sha256: 'f'.repeat(64) } };
+      await expectCode(client.upload([forged, ...chunks]), status.DATA_LOSS);
+    });
+
+    it('rejects more than MAX_UPLOAD_BYTES with RESOURCE_EXHAUSTED', async () => {
+      const worker = await connectedWorker();
+      // Random bytes do not compress, so the archive really is over the 256 KiB limit.
+      const { header, chunks, bytes } = await uploadMessages(worker.credentials, { 'big.bin': randomBytes(300 * 1024).toString('latin1') });
+      expect(bytes).toBeGreaterThan(256 * 1024);
+      await expectCode(client.upload([header, ...chunks]), status.RESOURCE_EXHAUSTED);
+      // A header that understates the size does not get past the limit either.
+      const lying = { header: { credentials: worker.credentials, totalSize: 1000, sha256: header.header?.sha256 ?? '' } };
+      await expectCode(client.upload([lying, ...chunks]), status.INVALID_ARGUMENT);
+      expect(existsSync(join(config.resultsDir, worker.jobId))).toBe(false);
+    });
+
+    it.each(['../escape.txt', '/tmp/absolute-escape.txt', 'ok/../../escape.txt'])(
+      'refuses an archive entry %s and writes nothing outside the results dir',
+      async (entryPath) => {
+        const worker = await connectedWorker();
+        const archive = await hostileArchive(entryPath);
+        await expectCode(client.upload(await messagesFor(worker.credentials, archive)), status.INVALID_ARGUMENT);
+        expect(existsSync(join(config.resultsDir, 'escape.txt'))).toBe(false);
+        expect(existsSync(join(dirname(config.resultsDir), 'escape.txt'))).toBe(false);
+        expect(existsSync('/tmp/absolute-escape.txt')).toBe(false);
+        expect(existsSync(join(config.resultsDir, worker.jobId))).toBe(false);
+        const events = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'upload-rejected' } });
+        expect(events).toHaveLength(1);
+      },
+    );
+  });
+
+  describe('reporting and shutdown', () => {
+    it('records heartbeats, agent errors and a failed outcome', async () => {
+      const worker = await connectedWorker();
+      expect(await client.heartbeat({ credentials: worker.credentials, phase: workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING })).toEqual({
+        stopRequested: false,
+      });
+      await client.reportAgentError({ credentials: worker.credentials, message: 'WAS_JOB_SUCCESSFUL missing', stage: 'validation' });
+      let job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });
+      expect(job).toMatchObject({ status: 'running', error: 'validation: WAS_JOB_SUCCESSFUL missing' });
+
+      await client.shutdown({
+        credentials: worker.credentials,
+        outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED,
+        result: { branch: '', pullRequest: '', report: 'file:///reports/1.md', title: 'Could not fix' },
+        error: 'agent gave up',
+      });
+      job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });
+      expect(job).toMatchObject({ status: 'failed', error: 'agent gave up', result: { branch: '', report: 'file:///reports/1.md', title: 'Could not fix' } });
+      expect(job.finishedAt).not.toBeNull();
+      const row = await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId } });
+      expect(row).toMatchObject({ state: 'ended', endReason: 'shutdown: failed' });
+    });
+
+    it('records a successful outcome, then treats the worker as ended', async () => {
+      const worker = await connectedWorker();
+      await client.shutdown({
+        credentials: worker.credentials,
+        outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
+        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', report: '', title: 'Fix it' },
+        error: '',
+      });
+      const job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });
+      expect(job).toMatchObject({
+        status: 'succeeded',
+        error: null,
+        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', title: 'Fix it' },
+      });
+      await expectCode(
+        client.shutdown({ credentials: worker.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: 'late' }),
+        status.FAILED_PRECONDITION,
+      );
+      expect((await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } })).status).toBe('succeeded');
+    });
+
+    it('records every call as a worker event and never the token', async () => {
+      const worker = await connectedWorker();
+      await client.download({ credentials: worker.credentials });
+      await client.heartbeat({ credentials: worker.credentials, phase: 1 });
+      const { header, chunks } = await uploadMessages(worker.credentials, { 'a.txt': 'a' });
+      await client.upload([header, ...chunks]);
+      await client.shutdown({ credentials: worker.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result: undefined, error: '' });
+      const events = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId }, orderBy: { id: 'asc' } });
+      expect(events.map((event) => event.type)).toEqual([
+        'registered',
+        'handshake',
+        'task-files-sent',
+        'heartbeat',
+        'results-uploaded',
+        'shutdown',
+      ]);
+      const everything = JSON.stringify(await prisma.$queryRaw`SELECT * FROM worker_events`, (_key, value: unknown) =>
+        typeof value === 'bigint' ? value.toString() : value,
+      );
+      expect(everything).not.toContain(worker.token);
+      const workersTable = JSON.stringify(await prisma.worker.findMany());
+      expect(workersTable).not.toContain(worker.token);
+      expect(workersTable).toContain(hashWorkerToken(worker.token));
+    });
+  });
+});
