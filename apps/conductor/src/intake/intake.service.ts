@@ -1,4 +1,5 @@
-import { createSqsClient, SqsIntakeConsumer } from '@agent-conductor/aws';
+import { createSqsClient, SqsIntakeConsumer, type IntakeMessage } from '@agent-conductor/aws';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
@@ -6,13 +7,6 @@ import type { ConductorConfig } from '../config/env.validators';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { SchedulerClient } from '../scheduler-client/scheduler-client.service';
 import type { IntakeControl } from './intake-control';
-
-export interface IntakeMessage {
-  messageId: string;
-  body: string;
-  receivedAt: Date;
-  receiveCount: number;
-}
 
 /**
  * Moves queue messages to the scheduler and hands its decisions to the
@@ -28,13 +22,14 @@ export interface IntakeMessage {
 export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(IntakeService.name);
   private readonly consumer: SqsIntakeConsumer;
+  private readonly sqs: SQSClient;
 
   constructor(
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
     private readonly scheduler: SchedulerClient,
     private readonly launches: JobLaunchService,
   ) {
-    const sqs = createSqsClient({ region: config.awsRegion, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
+    const sqs = (this.sqs = createSqsClient({ region: config.awsRegion, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }));
     this.consumer = new SqsIntakeConsumer({
       sqs,
       queueUrl: config.sqsQueueUrl,
@@ -52,9 +47,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
   }
 
   get lastReceiveError(): string | undefined {
-    const error: unknown = this.consumer.lastReceiveError;
-    if (error === undefined || error === null) return undefined;
-    return error instanceof Error ? error.message : String(error);
+    return this.consumer.lastReceiveError?.message;
   }
 
   onApplicationBootstrap(): void {
@@ -64,6 +57,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
 
   async onModuleDestroy(): Promise<void> {
     await this.drain();
+    this.sqs.destroy();
   }
 
   /** New messages pool in SQS meanwhile. */

@@ -16,8 +16,10 @@ export type LaunchOutcome =
   | { status: 'draining' }
   | { status: 'failed'; workerId?: string; reason: string };
 
+/** Duck-typed: errors from Node's core can come from another realm (jest) and fail `instanceof Error`. */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  return String(error);
 }
 
 /** Turns pending jobs into running workers, and notices workers that die. */

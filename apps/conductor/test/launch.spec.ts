@@ -1,0 +1,126 @@
+import type { PrismaClient } from '@agent-conductor/db';
+import { resetDatabase } from '@agent-conductor/testing';
+import type { INestApplication } from '@nestjs/common';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConductorConfig } from '../src/config/env.validators';
+import { JobLaunchService } from '../src/launch/job-launch.service';
+import { LocalProcessLauncher } from '../src/launch/local-process.launcher';
+import { PendingSweepService } from '../src/launch/pending-sweep.service';
+import { startConductorParts } from './support/conductor-parts';
+import { eventually } from './support/eventually';
+import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
+
+const node = process.execPath;
+
+describe('launching jobs', () => {
+  let prisma: PrismaClient;
+  let app: INestApplication | undefined;
+
+  async function start(overrides: Partial<ConductorConfig>): Promise<{ app: INestApplication; config: ConductorConfig }> {
+    const config = await testConfig(overrides);
+    app = await startConductorParts(config);
+    return { app, config };
+  }
+
+  beforeAll(() => {
+    prisma = testPrisma();
+  });
+
+  beforeEach(async () => {
+    await resetDatabase(prisma);
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  afterAll(async () => {
+    await prisma.$disconnect();
+  });
+
+  it('claims a job exactly once when two launches race', async () => {
+    const { app } = await start({ workerCommand: `${node} -e "setTimeout(() => {}, 20000)"` });
+    const job = await createPendingJob(prisma);
+    const launches = app.get(JobLaunchService);
+    const outcomes = await Promise.all([launches.launch(job.id), launches.launch(job.id), launches.launch(job.id)]);
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['launched', 'not-claimed', 'not-claimed']);
+    const workers = await prisma.worker.findMany({ where: { jobId: job.id } });
+    expect(workers).toHaveLength(1);
+    expect(workers[0]).toMatchObject({ state: 'launched', attempt: 1, launcher: 'local' });
+    expect(workers[0]?.launcherHandle).toMatch(/^\d+$/);
+    expect(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ status: 'launching', attempts: 1 });
+  });
+
+  it('fails the job with the reason when the launcher cannot start the worker', async () => {
+    // A directory cannot be created below a regular file, so the launcher fails for real.
+    const { app } = await start({ workerWorkRoot: '/dev/null/workers' });
+    const job = await createPendingJob(prisma);
+    const outcome = await app.get(JobLaunchService).launch(job.id);
+    expect(outcome.status).toBe('failed');
+    const failed = await prisma.job.findUniqueOrThrow({ where: { id: job.id }, include: { workers: true } });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^launch failed: .*ENOTDIR/);
+    expect(failed.workers).toHaveLength(1);
+    expect(failed.workers[0]).toMatchObject({ state: 'ended', endReason: failed.error });
+  });
+
+  it('fails the job when the worker process exits without calling Shutdown', async () => {
+    const { app, config } = await start({
+      workerCommand: `${node} -e "console.log(Object.keys(process.env).sort().join(' ')); process.exit(3)"`,
+    });
+    const job = await createPendingJob(prisma);
+    const outcome = await app.get(JobLaunchService).launch(job.id);
+    expect(outcome.status).toBe('launched');
+    const failed = await eventually('the job to fail', async () => {
+      const row = await prisma.job.findUniqueOrThrow({ where: { id: job.id }, include: { workers: true } });
+      return row.status === 'failed' ? row : undefined;
+    });
+    expect(failed.error).toBe('exited with code 3 before shutdown');
+    expect(failed.workers[0]).toMatchObject({ state: 'ended', endReason: 'exited with code 3 before shutdown' });
+
+    // The worker's output goes to its own log file, and it sees its own variables but none of the conductor's secrets.
+    if (outcome.status !== 'launched') throw new Error('not launched');
+    const log = await readFile(app.get(LocalProcessLauncher).logPath(outcome.workerId), 'utf8');
+    const names = log.trim().split(' ');
+    expect(names).toEqual(expect.arrayContaining(['WORKER_ID', 'WORKER_TOKEN', 'CONDUCTOR_GRPC_SERVER_ADDR', 'WORK_DIR', 'AGENT_KIND', 'AGENT_COMMAND']));
+    expect(names).not.toContain('DATABASE_URL');
+    expect(log.startsWith(config.runDir)).toBe(false);
+  });
+
+  it('hands the worker its id, the dial address and its work directory', async () => {
+    const script = 'const e = process.env; console.log(JSON.stringify({ id: e.WORKER_ID, addr: e.CONDUCTOR_GRPC_SERVER_ADDR, dir: e.WORK_DIR, cwd: process.cwd(), kind: e.AGENT_KIND, agent: e.AGENT_COMMAND }))';
+    const { app, config } = await start({ workerCommand: `${node} -e '${script}'`, grpcDialAddr: '10.1.2.3:50051', workerAgentCommand: 'bash agent.sh' });
+    const job = await createPendingJob(prisma);
+    const outcome = await app.get(JobLaunchService).launch(job.id);
+    if (outcome.status !== 'launched') throw new Error(`not launched: ${outcome.status}`);
+    await eventually('the worker to exit', async () =>
+      (await prisma.worker.findUniqueOrThrow({ where: { id: outcome.workerId } })).state === 'ended' ? true : undefined,
+    );
+    const seen: unknown = JSON.parse(await readFile(app.get(LocalProcessLauncher).logPath(outcome.workerId), 'utf8'));
+    const workDir = join(config.workerWorkRoot, outcome.workerId);
+    expect(seen).toEqual({ id: outcome.workerId, addr: '10.1.2.3:50051', dir: workDir, cwd: workDir, kind: 'command', agent: 'bash agent.sh' });
+  });
+
+  it('sweeps up jobs left pending', async () => {
+    const { app } = await start({ workerCommand: `${node} -e "setTimeout(() => {}, 20000)"` });
+    const first = await createPendingJob(prisma);
+    const second = await createPendingJob(prisma);
+    expect(await app.get(PendingSweepService).sweep()).toBe(2);
+    const jobs = await prisma.job.findMany({ where: { id: { in: [first.id, second.id] } }, include: { workers: true } });
+    expect(jobs.map((job) => [job.status, job.workers.length])).toEqual([
+      ['launching', 1],
+      ['launching', 1],
+    ]);
+    expect(await app.get(PendingSweepService).sweep()).toBe(0);
+  });
+
+  it('sweeps on its own timer', async () => {
+    await start({ workerCommand: `${node} -e "setTimeout(() => {}, 20000)"`, pendingSweepIntervalMs: 100 });
+    const job = await createPendingJob(prisma);
+    await eventually('the sweep to claim the job', async () =>
+      (await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'launching' ? true : undefined,
+    );
+  });
+});
