@@ -1,0 +1,81 @@
+/**
+ * What-if scheduling: runs a scenario through the scheduler's own code against
+ * a fresh, throw-away database.
+ *
+ *   npm run --silent replay -- <scenario.jsonl>
+ *
+ * stdout: one JSON object per spawn decision and nothing else, so it can be
+ * diffed or piped into jq. stderr: rejections, malformed lines, a summary.
+ * Exit 0 when the scenario ran (rejected lines included); 1 when it could not
+ * run; 2 on bad usage.
+ */
+import { createPrismaClient } from '@agent-conductor/db';
+import { RunningPostgres, startTestPostgres } from '@agent-conductor/testing';
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { formatSummary, replayLines } from './replay';
+import { createScheduler } from './scheduler';
+
+// Jobs only record it; a replay never clones anything.
+const REPLAY_REPOSITORY_URL = 'replay://default-repository';
+
+const USAGE = 'usage: npm run --silent replay -- <scenario.jsonl>\n';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`replay: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const files = argv.filter((argument) => argument !== '--');
+  if (files.length !== 1 || files[0] === '--help' || files[0] === '-h') {
+    process.stderr.write(USAGE);
+    process.exit(files.length === 1 ? 0 : 2);
+  }
+  const file = files[0] ?? '';
+  try {
+    await access(file);
+  } catch {
+    fail(`cannot read scenario file ${file}`, 1);
+  }
+
+  let postgres: RunningPostgres;
+  try {
+    postgres = await startTestPostgres();
+  } catch (error) {
+    fail(`could not create the replay database: ${error instanceof Error ? error.message : String(error)}`, 1);
+  }
+  // Ctrl-C must not leave a database (or an embedded cluster in a temp dir) behind.
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`replay: ${signal}, cleaning up\n`);
+    void postgres.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const prisma = createPrismaClient(postgres.databaseUrl);
+  let exitCode = 0;
+  try {
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    const summary = await replayLines(lines, createScheduler(prisma, REPLAY_REPOSITORY_URL), {
+      decision: (decision) => process.stdout.write(`${JSON.stringify(decision)}\n`),
+      note: (text) => process.stderr.write(`${text}\n`),
+    });
+    process.stderr.write(`${formatSummary(summary)}\n`);
+  } catch (error) {
+    process.stderr.write(`replay: scenario aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    exitCode = 1;
+  } finally {
+    await prisma.$disconnect();
+    if (!interrupted) await postgres.stop();
+  }
+  process.exitCode = exitCode;
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  fail(error instanceof Error ? error.message : String(error), 1);
+});
