@@ -1,6 +1,6 @@
 // Generated Prisma client: the model types and enums every app shares.
-export { Prisma, PrismaClient, DeliveryClassification, JobKind, JobStatus, WorkerState } from './generated/prisma/client';
-export type { Delivery, Job, Ticket, Worker, WorkerEvent } from './generated/prisma/client';
+export { Prisma, PrismaClient, AlarmState, DeliveryClassification, JobKind, JobStatus, WorkerState } from './generated/prisma/client';
+export type { Alarm, Delivery, Incident, Job, Ticket, Worker, WorkerEvent } from './generated/prisma/client';
 
 export { createPrismaClient } from './prisma-client';
 export { DB_OPTIONS, PrismaService } from './prisma.service';
@@ -11,6 +11,7 @@ export * from './migrations/migrator';
 
 // Repositories (one file per aggregate; add new ones below).
 export * from './repositories/ingest.repository';
+export { INCIDENT_TASK_ALARM_LIMIT } from './repositories/incident-scheduler';
 export * from './repositories/status.repository';
 export * from './repositories/job.repository';
 export * from './repositories/worker.repository';

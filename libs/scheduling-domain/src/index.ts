@@ -7,3 +7,16 @@ export { SUPPORTED_WEBHOOK_EVENTS } from './lib/jira';
 export { renderTicketTask } from './lib/render-ticket-task';
 export { renderAgentsFile } from './lib/render-agents-file';
 export { isAlarmActive } from './lib/alarm';
+export type { IncidentAssignment, IncidentPolicy, IncidentSpan } from './lib/incident';
+export {
+  chooseIncident,
+  DEFAULT_INCIDENT_POLICY,
+  extendSpan,
+  incidentAccepts,
+  incidentCoversRecovery,
+  incidentLookupBounds,
+  incidentPolicyProblems,
+  planIncidents,
+} from './lib/incident';
+export type { IncidentTaskFacts } from './lib/incident-task';
+export { renderIncidentTask } from './lib/incident-task';

@@ -161,7 +161,7 @@ describe('IngestRepository', () => {
     expect(await prisma.job.count()).toBe(0);
   });
 
-  it('stores an alarm without spawning a job', async () => {
+  it('spawns one incident job for an ALARM, keyed by account, with the incident TASK.md', async () => {
     const classified: ClassifiedMessage = { classification: 'alarm', source: 'eventbridge', alarm };
     const result = await repository.recordMessage({
       sqsMessageId: 'msg-alarm',
@@ -170,9 +170,37 @@ describe('IngestRepository', () => {
       classified,
       repository: REPOSITORY,
     });
-    expect(result).toMatchObject({ duplicate: false, classification: 'alarm', rejectionReason: null, decisions: [] });
-    expect(await prisma.delivery.count({ where: { classification: 'alarm' } })).toBe(1);
-    expect(await prisma.job.count()).toBe(0);
+    expect(result).toEqual({
+      deliveryId: expect.any(String),
+      duplicate: false,
+      classification: 'alarm',
+      rejectionReason: null,
+      decisions: [{ jobId: expect.any(String), kind: 'incident', key: alarm.account, repository: REPOSITORY, incidentId: expect.any(String) }],
+      alarm: { alarmId: expect.any(String), incidentId: result.decisions[0]?.incidentId, outcome: 'spawned' },
+    });
+    const job = await prisma.job.findUniqueOrThrow({ where: { id: result.decisions[0]?.jobId }, include: { incident: { include: { alarms: true } } } });
+    expect(job).toMatchObject({ kind: 'incident', key: alarm.account, status: 'pending', ticketId: null, deliveryId: result.deliveryId });
+    expect(job.taskMarkdown).toContain('api-high-cpu');
+    expect(job.incident).toMatchObject({ account: alarm.account, alarmCount: 1, firstEventAt: alarm.eventTime, lastEventAt: alarm.eventTime });
+    expect(job.incident?.alarms).toEqual([
+      expect.objectContaining({ deliveryId: result.deliveryId, state: 'ALARM', alarmName: 'api-high-cpu', eventTime: alarm.eventTime, metrics: alarm.metrics }),
+    ]);
+  });
+
+  it('answers a repeated alarm message id with the original incident decision', async () => {
+    const input: RecordMessageInput = {
+      sqsMessageId: 'msg-alarm',
+      receivedAt: new Date(),
+      body: '{}',
+      classified: { classification: 'alarm', source: 'sns', alarm },
+      repository: REPOSITORY,
+    };
+    const first = await repository.recordMessage(input);
+    const again = await repository.recordMessage(input);
+    expect(again).toEqual({ ...first, duplicate: true });
+    expect(await prisma.alarm.count()).toBe(1);
+    expect(await prisma.incident.count()).toBe(1);
+    expect(await prisma.job.count()).toBe(1);
   });
 
   it('refuses a ticket without TASK.md rather than storing a job nobody can run', async () => {

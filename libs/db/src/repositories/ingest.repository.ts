@@ -1,6 +1,7 @@
-import type { ClassifiedMessage, TicketFacts } from '@agent-conductor/scheduling-domain';
+import type { ClassifiedMessage, IncidentPolicy, TicketFacts } from '@agent-conductor/scheduling-domain';
 import { Injectable } from '@nestjs/common';
 import { DeliveryClassification, JobKind, Prisma, PrismaClient } from '../generated/prisma/client';
+import { IncidentScheduler } from './incident-scheduler';
 
 export interface RecordMessageInput {
   sqsMessageId: string;
@@ -10,15 +11,31 @@ export interface RecordMessageInput {
   classified: ClassifiedMessage;
   /** Repository a spawned job works on. */
   repository: string;
-  /** TASK.md for the job; required for tickets. */
+  /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
+  /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
+  incidentPolicy?: IncidentPolicy;
 }
 
 export interface SpawnDecisionRecord {
   jobId: string;
   kind: JobKind;
+  /** Ticket key, or the AWS account id for incidents. */
   key: string;
   repository: string;
+  /** The incident this job works on (incident decisions only). */
+  incidentId?: string;
+}
+
+/**
+ * What happened to an alarm delivery: `spawned` (first ALARM of a new incident; the result has its decision),
+ * `joined` (an ALARM added to an existing incident), `recorded` (OK / INSUFFICIENT_DATA: stored, never spawns;
+ * incidentId is the incident it was recorded against, or null).
+ */
+export interface AlarmOutcome {
+  alarmId: string;
+  incidentId: string | null;
+  outcome: 'spawned' | 'joined' | 'recorded';
 }
 
 export interface RecordMessageResult {
@@ -28,6 +45,8 @@ export interface RecordMessageResult {
   classification: DeliveryClassification;
   rejectionReason: string | null;
   decisions: SpawnDecisionRecord[];
+  /** Present for alarm deliveries. */
+  alarm?: AlarmOutcome;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -43,10 +62,14 @@ function classificationOf(classified: ClassifiedMessage): DeliveryClassification
 /**
  * The scheduler's write path: one queue message in, one transaction out.
  * Idempotency and "one job per ticket key, ever" live in unique indexes and
- * ON CONFLICT clauses, so they hold across replicas and connections.
+ * ON CONFLICT clauses, so they hold across replicas and connections; "one
+ * incident per account window" in a per-account advisory lock (see
+ * IncidentScheduler).
  */
 @Injectable()
 export class IngestRepository {
+  private readonly incidents = new IncidentScheduler();
+
   // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -77,7 +100,18 @@ export class IngestRepository {
           decisions.push(decision);
         }
       }
-      // Alarms are kept for the record; incident scheduling decides on them later.
+      if (classified.classification === 'alarm') {
+        const recorded = await this.incidents.recordAlarm(tx, {
+          deliveryId,
+          alarm: classified.alarm,
+          repository: input.repository,
+          policy: input.incidentPolicy,
+        });
+        if (recorded.decision) {
+          decisions.push(recorded.decision);
+        }
+        return { deliveryId, duplicate: false, classification, rejectionReason, decisions, alarm: recorded.alarm };
+      }
       return { deliveryId, duplicate: false, classification, rejectionReason, decisions };
     }, TRANSACTION_OPTIONS);
   }
@@ -119,14 +153,30 @@ export class IngestRepository {
   private async originalOutcome(tx: Tx, sqsMessageId: string): Promise<RecordMessageResult> {
     const original = await tx.delivery.findUniqueOrThrow({
       where: { sqsMessageId },
-      include: { jobs: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
+      include: {
+        jobs: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], include: { incident: { select: { id: true } } } },
+        alarm: { select: { id: true, incidentId: true, state: true } },
+      },
     });
-    return {
+    const decisions: SpawnDecisionRecord[] = original.jobs.map((job) => ({
+      jobId: job.id,
+      kind: job.kind,
+      key: job.key,
+      repository: job.repository,
+      ...(job.incident ? { incidentId: job.incident.id } : {}),
+    }));
+    const result: RecordMessageResult = {
       deliveryId: original.id,
       duplicate: true,
       classification: original.classification,
       rejectionReason: original.rejectionReason,
-      decisions: original.jobs.map((job) => ({ jobId: job.id, kind: job.kind, key: job.key, repository: job.repository })),
+      decisions,
     };
+    if (original.alarm) {
+      const { id, incidentId, state } = original.alarm;
+      const spawned = decisions.some((decision) => decision.incidentId !== undefined && decision.incidentId === incidentId);
+      result.alarm = { alarmId: id, incidentId, outcome: spawned ? 'spawned' : state === 'ALARM' ? 'joined' : 'recorded' };
+    }
+    return result;
   }
 }
