@@ -1,40 +1,14 @@
 import { IngestRepository, PrismaClient } from '@agent-conductor/db';
-import { classifyMessage, renderTicketTask } from '@agent-conductor/scheduling-domain';
-
-export interface SchedulerDecision {
-  jobId: string;
-  kind: 'ticket' | 'incident';
-  key: string;
-  repository: string;
-  incidentId?: string;
-}
-
-export interface SchedulerResult {
-  deliveryId: string;
-  duplicate: boolean;
-  classification: 'ticket' | 'alarm' | 'rejected';
-  rejectionReason: string | null;
-  decisions: SchedulerDecision[];
-}
+import { DEFAULT_INCIDENT_POLICY, RecordMessageResult, SchedulingService, SubmittedMessage } from '@agent-conductor/scheduling';
 
 export interface Scheduler {
-  submit(message: { messageId: string; body: string; receivedAt: Date }): Promise<SchedulerResult>;
+  submit(message: SubmittedMessage): Promise<RecordMessageResult>;
 }
 
-/** What replay feeds: the scheduler service's own code path (STAND-IN until @agent-conductor/scheduling lands). */
+/**
+ * The scheduler service's own code path (SchedulingService), so that a replay
+ * decides exactly as production would, with the production defaults.
+ */
 export function createScheduler(prisma: PrismaClient, defaultRepositoryUrl: string): Scheduler {
-  const ingest = new IngestRepository(prisma);
-  return {
-    submit: (message) => {
-      const classified = classifyMessage(message.body);
-      return ingest.recordMessage({
-        sqsMessageId: message.messageId,
-        receivedAt: message.receivedAt,
-        body: message.body,
-        classified,
-        repository: defaultRepositoryUrl,
-        taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
-      });
-    },
-  };
+  return new SchedulingService(new IngestRepository(prisma), { defaultRepositoryUrl, incidentPolicy: DEFAULT_INCIDENT_POLICY });
 }

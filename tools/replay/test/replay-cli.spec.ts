@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { decisionsOf, runReplay, SCENARIOS, shapeOf } from './support';
+
+const scenario = (name: string): string => join(SCENARIOS, name);
+
+describe('replay CLI on the example scenarios', () => {
+  it('tickets-and-duplicates: one job per ticket key, redelivery is a no-op', async () => {
+    const run = await runReplay(scenario('tickets-and-duplicates.jsonl'));
+    expect(run.code).toBe(0);
+    expect(decisionsOf(run.stdout).map(shapeOf)).toEqual([
+      { line: 1, kind: 'ticket', key: 'ENG-123' },
+      { line: 4, kind: 'ticket', key: 'ENG-124' },
+      { line: 6, kind: 'ticket', key: '10042' },
+    ]);
+    expect(run.stderr).toContain('6 lines (5 tickets, 0 alarms, 0 rejected, 1 duplicates, 0 malformed) -> 3 decisions');
+  });
+
+  it('incident-chaining: rolling 60-minute window per account, boundaries, out of order, OK and redelivery', async () => {
+    const run = await runReplay(scenario('incident-chaining.jsonl'));
+    expect(run.code).toBe(0);
+    const decisions = decisionsOf(run.stdout);
+    expect(decisions.map(shapeOf)).toEqual([
+      { line: 1, kind: 'incident', key: '111111111111', alarmName: 'api-high-cpu' },
+      { line: 2, kind: 'incident', key: '222222222222', alarmName: 'orders-5xx' },
+      { line: 9, kind: 'incident', key: '222222222222', alarmName: 'orders-latency' },
+      { line: 10, kind: 'incident', key: '111111111111', alarmName: 'api-high-cpu' },
+    ]);
+    const incidentIds = decisions.map((decision) => decision.incidentId);
+    expect(incidentIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set(incidentIds).size).toBe(4);
+    expect(run.stderr).toContain('12 lines (0 tickets, 11 alarms, 0 rejected, 1 duplicates, 0 malformed) -> 4 decisions');
+  });
+
+  it('sns-and-eventbridge: every alarm shape chains by account and event time', async () => {
+    const run = await runReplay(scenario('sns-and-eventbridge.jsonl'));
+    expect(run.code).toBe(0);
+    expect(decisionsOf(run.stdout).map(shapeOf)).toEqual([
+      { line: 1, kind: 'incident', key: '123456789012', alarmName: 'api-high-cpu' },
+      { line: 3, kind: 'incident', key: '333333333333', alarmName: 'search-high-cpu' },
+      { line: 5, kind: 'incident', key: '444444444444', alarmName: 'billing-queue-age' },
+    ]);
+    expect(run.stderr).toContain('9 lines (0 tickets, 9 alarms, 0 rejected, 0 duplicates, 0 malformed) -> 3 decisions');
+  });
+
+  it('garbage: rejections and malformed lines go to stderr with line numbers, the run still exits 0', async () => {
+    const run = await runReplay(scenario('garbage.jsonl'));
+    expect(run.code).toBe(0);
+    expect(decisionsOf(run.stdout).map(shapeOf)).toEqual([{ line: 9, kind: 'ticket', key: 'GAR-1' }]);
+    const notes = run.stderr.split('\n');
+    const noteFor = (line: number): string => notes.find((text) => text.startsWith(`line ${line}: `)) ?? `nothing for line ${line}`;
+    expect(noteFor(1)).toMatch(/rejected .*not valid JSON/);
+    expect(noteFor(2)).toMatch(/rejected .*not an object/);
+    expect(noteFor(3)).toMatch(/rejected .*neither a key nor an id/);
+    expect(noteFor(4)).toMatch(/rejected .*no AWS account id/);
+    expect(noteFor(5)).toMatch(/malformed scenario line, skipped: not JSON/);
+    expect(noteFor(6)).toMatch(/malformed scenario line, skipped: receivedAt/);
+    expect(noteFor(7)).toMatch(/rejected .*neither a summary nor description/);
+    expect(noteFor(8)).toMatch(/rejected .*not a Notification/);
+    expect(noteFor(9)).toBe('nothing for line 9');
+    expect(run.stderr).toContain('9 lines (1 tickets, 0 alarms, 6 rejected, 0 duplicates, 2 malformed) -> 1 decisions');
+  });
+
+  it('exits non-zero with nothing on stdout when the scenario file is missing', async () => {
+    const run = await runReplay(scenario('no-such-scenario.jsonl'));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('cannot read scenario file');
+  });
+});
