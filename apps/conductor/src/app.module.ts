@@ -15,7 +15,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConductorConfigModule.forRoot(config),
-        DbModule.forRoot({ databaseUrl: config.databaseUrl }),
+        DbModule.forRoot({ databaseUrl: config.databaseUrl, connectTimeoutMs: config.dbConnectTimeoutMs }),
         LaunchModule,
         WorkerApiModule,
         IntakeModule,

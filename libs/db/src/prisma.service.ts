@@ -6,6 +6,13 @@ export const DB_OPTIONS = Symbol('DB_OPTIONS');
 
 export interface DbModuleOptions {
   databaseUrl: string;
+  /**
+   * How long boot waits for the database to accept connections before failing.
+   * 0 fails on the first refusal. Locally the dev stack's Postgres starts next
+   * to the apps (Nx continuous tasks don't wait for readiness); in production a
+   * database restarting during a deploy shouldn't crash-loop the service.
+   */
+  connectTimeoutMs?: number;
 }
 
 function describeTarget(databaseUrl: string): string {
@@ -21,6 +28,7 @@ function describeTarget(databaseUrl: string): string {
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PrismaService.name);
   private readonly target: string;
+  private readonly connectTimeoutMs: number;
 
   // No parameter decorators in this library: CLIs load it through tsx, which
   // does not enable experimental decorators for files outside the root
@@ -28,19 +36,28 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   constructor(options: DbModuleOptions) {
     super({ adapter: new PrismaPg({ connectionString: options.databaseUrl }) });
     this.target = describeTarget(options.databaseUrl);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 0;
   }
 
   async onModuleInit(): Promise<void> {
     // The adapter connects lazily; a query at boot turns a wrong URL or a
     // database that is down into a startup failure instead of a failed request.
-    try {
-      await this.$connect();
-      await this.$queryRaw`SELECT 1`;
-    } catch (error) {
-      throw new Error(
-        `Cannot reach the database at ${this.target}: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
+    const deadline = Date.now() + this.connectTimeoutMs;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.$connect();
+        await this.$queryRaw`SELECT 1`;
+        break;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (Date.now() >= deadline) {
+          throw new Error(`Cannot reach the database at ${this.target}: ${reason}`, { cause: error });
+        }
+        if (attempt === 1) {
+          this.logger.warn(`Waiting up to ${this.connectTimeoutMs} ms for the database at ${this.target}: ${reason}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
     this.logger.log(`Connected to ${this.target}`);
   }

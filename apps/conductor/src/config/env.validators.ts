@@ -9,6 +9,8 @@ import { z } from 'zod';
 export interface ConductorConfig {
   nodeEnv: 'development' | 'production' | 'test';
   databaseUrl: string;
+  /** How long boot waits for Postgres before failing. */
+  dbConnectTimeoutMs: number;
   schedulerGrpcAddr: string;
   /** Deadline for one SubmitMessage call; past it the message stays on the queue. */
   schedulerCallTimeoutMs: number;
@@ -54,6 +56,7 @@ const envSchema = z.object({
   DATABASE_URL: optionalString,
   SCHEDULER_GRPC_ADDR: hostPort.default('127.0.0.1:50052'),
   SCHEDULER_CALL_TIMEOUT_MS: positiveInt.default(10_000),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   SQS_QUEUE_URL: optionalString,
   SQS_ENDPOINT: optionalString,
   AWS_REGION: z.string().min(1).default('us-east-1'),
@@ -107,6 +110,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
   return {
     nodeEnv: vars.NODE_ENV,
     databaseUrl: vars.DATABASE_URL ?? DEV_DATABASE_URL,
+    dbConnectTimeoutMs: vars.DB_CONNECT_TIMEOUT_MS,
     schedulerGrpcAddr: vars.SCHEDULER_GRPC_ADDR,
     schedulerCallTimeoutMs: vars.SCHEDULER_CALL_TIMEOUT_MS,
     sqsQueueUrl: vars.SQS_QUEUE_URL ?? DEV_QUEUE_URL,
