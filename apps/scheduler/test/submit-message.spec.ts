@@ -1,5 +1,6 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { createPrismaClient, PrismaClient } from '@agent-conductor/db';
+import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
 import { ServiceError, status } from '@grpc/grpc-js';
 import { INestMicroservice } from '@nestjs/common';
@@ -50,6 +51,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       grpcListenAddr: `127.0.0.1:${port}`,
       defaultRepositoryUrl: REPOSITORY,
       defaultRepositoryBranch: 'main',
+      incidentPolicy: DEFAULT_INCIDENT_POLICY,
     };
     app = await createSchedulerMicroservice(config, { logger: false });
     await app.listen();
@@ -132,18 +134,31 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
     expect(await prisma.job.count()).toBe(0);
   });
 
-  it.each(['cloudwatch-alarm.eventbridge.json', 'cloudwatch-alarm.sns.json'])('stores the alarm %s without a decision', async (name) => {
+  it.each([
+    ['cloudwatch-alarm.eventbridge.json', 'api-high-cpu'],
+    ['cloudwatch-alarm.sns.json', 'orders-db-free-storage'],
+  ])('spawns one incident for the ALARM %s, and none for a second alarm of the account minutes later', async (name, alarmName) => {
     const messageId = nextId();
     const response = await client.submitMessage({ messageId, body: fixture(name), receivedAt });
 
-    expect(response).toMatchObject({
+    expect(response).toEqual({
+      deliveryId: expect.any(String),
       classification: MessageClassification.MESSAGE_CLASSIFICATION_ALARM,
       rejectionReason: '',
       duplicate: false,
-      decisions: [],
+      decisions: [{ jobId: expect.any(String), kind: SpawnKind.SPAWN_KIND_INCIDENT, key: '123456789012', repository: REPOSITORY }],
     });
-    expect(await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: messageId } })).toMatchObject({ classification: 'alarm' });
-    expect(await prisma.job.count()).toBe(0);
+    const job = await prisma.job.findUniqueOrThrow({ where: { id: response.decisions[0]?.jobId }, include: { incident: true } });
+    expect(job).toMatchObject({ kind: 'incident', key: '123456789012', status: 'pending', deliveryId: response.deliveryId });
+    expect(job.taskMarkdown).toContain(alarmName);
+    expect(job.incident).toMatchObject({ account: '123456789012', alarmCount: 1 });
+
+    // The other fixture is the same account, 6 minutes apart: it joins.
+    const other = name.includes('sns') ? 'cloudwatch-alarm.eventbridge.json' : 'cloudwatch-alarm.sns.json';
+    const joined = await client.submitMessage({ messageId: nextId(), body: fixture(other), receivedAt });
+    expect(joined).toMatchObject({ classification: MessageClassification.MESSAGE_CLASSIFICATION_ALARM, duplicate: false, decisions: [] });
+    expect(await prisma.job.count()).toBe(1);
+    expect(await prisma.incident.findFirstOrThrow()).toMatchObject({ id: job.incident?.id, alarmCount: 2 });
   });
 
   it.each([
@@ -182,6 +197,7 @@ describe('scheduler boot', () => {
         grpcListenAddr: `127.0.0.1:${await freePort()}`,
         defaultRepositoryUrl: REPOSITORY,
         defaultRepositoryBranch: 'main',
+        incidentPolicy: DEFAULT_INCIDENT_POLICY,
       },
       { logger: false },
     );

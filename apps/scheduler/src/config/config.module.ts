@@ -1,3 +1,4 @@
+import { IncidentPolicy } from '@agent-conductor/scheduling-domain';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SchedulerConfigValues } from './env.validators';
 
@@ -8,6 +9,7 @@ export abstract class SchedulerConfig implements SchedulerConfigValues {
   abstract readonly grpcListenAddr: string;
   abstract readonly defaultRepositoryUrl: string;
   abstract readonly defaultRepositoryBranch: string;
+  abstract readonly incidentPolicy: IncidentPolicy;
 }
 
 @Global()

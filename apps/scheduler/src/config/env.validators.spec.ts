@@ -8,6 +8,7 @@ describe('loadSchedulerConfig', () => {
       grpcListenAddr: '127.0.0.1:50052',
       defaultRepositoryUrl: '/work/ws/.dev/remote/sample-app.git',
       defaultRepositoryBranch: 'main',
+      incidentPolicy: { windowMs: 60 * 60_000, capMs: 24 * 3_600_000 },
     });
   });
 
@@ -20,6 +21,8 @@ describe('loadSchedulerConfig', () => {
           SCHEDULER_GRPC_LISTEN_ADDR: '0.0.0.0:6000',
           DEFAULT_REPOSITORY_URL: 'git@github.com:acme/app.git',
           DEFAULT_REPOSITORY_BRANCH: 'trunk',
+          INCIDENT_WINDOW_MINUTES: '15',
+          INCIDENT_CAP_HOURS: '6',
         },
         '/work/ws',
       ),
@@ -29,6 +32,7 @@ describe('loadSchedulerConfig', () => {
       grpcListenAddr: '0.0.0.0:6000',
       defaultRepositoryUrl: 'git@github.com:acme/app.git',
       defaultRepositoryBranch: 'trunk',
+      incidentPolicy: { windowMs: 15 * 60_000, capMs: 6 * 3_600_000 },
     });
   });
 
@@ -55,5 +59,30 @@ describe('loadSchedulerConfig', () => {
 
   it('rejects a DATABASE_URL that is not a Postgres URL', () => {
     expect(() => loadSchedulerConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must be a postgresql:\/\/ URL/);
+  });
+
+  it('treats empty incident variables as unset', () => {
+    expect(loadSchedulerConfig({ INCIDENT_WINDOW_MINUTES: '', INCIDENT_CAP_HOURS: '' }).incidentPolicy).toEqual({
+      windowMs: 3_600_000,
+      capMs: 86_400_000,
+    });
+  });
+
+  it.each([
+    [{ INCIDENT_WINDOW_MINUTES: 'sixty' }, 'INCIDENT_WINDOW_MINUTES: must be a whole number of minutes'],
+    [{ INCIDENT_WINDOW_MINUTES: '1.5' }, 'INCIDENT_WINDOW_MINUTES: must be a whole number of minutes'],
+    [{ INCIDENT_WINDOW_MINUTES: '0' }, 'INCIDENT_WINDOW_MINUTES: must be at least 1 minute'],
+    [{ INCIDENT_WINDOW_MINUTES: '-5' }, 'INCIDENT_WINDOW_MINUTES: must be a whole number of minutes'],
+    [{ INCIDENT_CAP_HOURS: '0' }, 'INCIDENT_CAP_HOURS: must be at least 1 hour'],
+    [{ INCIDENT_CAP_HOURS: '100000' }, 'INCIDENT_CAP_HOURS: must be at most 720 hours'],
+    [{ INCIDENT_WINDOW_MINUTES: '180', INCIDENT_CAP_HOURS: '2' }, 'INCIDENT_CAP_HOURS: must not be shorter than INCIDENT_WINDOW_MINUTES'],
+  ])('refuses %j at boot', (env, message) => {
+    expect(() => loadSchedulerConfig(env)).toThrow(message);
+  });
+
+  it('reports bad incident variables together with the others', () => {
+    expect(() => loadSchedulerConfig({ INCIDENT_WINDOW_MINUTES: 'x', INCIDENT_CAP_HOURS: 'y', DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL[\s\S]*INCIDENT_WINDOW_MINUTES[\s\S]*INCIDENT_CAP_HOURS/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { IncidentPolicy } from '@agent-conductor/scheduling-domain';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -7,6 +8,19 @@ const LISTEN_ADDR = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/;
 
 // Unset and empty are the same thing: `FOO=` in a .env file must not count as a value.
 const optionalText = z.preprocess((value) => (value === '' ? undefined : value), z.string().trim().min(1).optional());
+
+/** A whole number from the environment ("60"), within bounds; unset or empty takes the default. */
+function wholeNumber(defaultValue: number, max: number, unit: string) {
+  return z.preprocess(
+    (value) => (value === '' || value === undefined ? undefined : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: `must be a whole number of ${unit}` })
+      .int(`must be a whole number of ${unit}`)
+      .min(1, `must be at least 1 ${unit.replace(/s$/, '')}`)
+      .max(max, `must be at most ${max} ${unit}`)
+      .default(defaultValue),
+  );
+}
 
 const envSchema = z
   .object({
@@ -24,8 +38,13 @@ const envSchema = z
       (value) => (value === '' ? undefined : value),
       z.string().trim().min(1).default('main'),
     ),
+    INCIDENT_WINDOW_MINUTES: wholeNumber(60, 7 * 24 * 60, 'minutes'),
+    INCIDENT_CAP_HOURS: wholeNumber(24, 30 * 24, 'hours'),
   })
   .superRefine((env, ctx) => {
+    if (env.INCIDENT_CAP_HOURS * 60 < env.INCIDENT_WINDOW_MINUTES) {
+      ctx.addIssue({ code: 'custom', path: ['INCIDENT_CAP_HOURS'], message: 'must not be shorter than INCIDENT_WINDOW_MINUTES' });
+    }
     if (env.NODE_ENV !== 'production') {
       return;
     }
@@ -43,6 +62,8 @@ export interface SchedulerConfigValues {
   /** Repository every job works on until routing per project exists. */
   defaultRepositoryUrl: string;
   defaultRepositoryBranch: string;
+  /** How alarms chain into incidents: INCIDENT_WINDOW_MINUTES and INCIDENT_CAP_HOURS. */
+  incidentPolicy: IncidentPolicy;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +89,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv, workspace: string = 
     // A relative path would mean something different to each worker's cwd.
     defaultRepositoryUrl: isLocalPath(repository) && !isAbsolute(repository) ? resolve(workspace, repository) : repository,
     defaultRepositoryBranch: values.DEFAULT_REPOSITORY_BRANCH,
+    incidentPolicy: { windowMs: values.INCIDENT_WINDOW_MINUTES * 60_000, capMs: values.INCIDENT_CAP_HOURS * 3_600_000 },
   };
 }
 

@@ -1,10 +1,8 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
-import { IngestRepository, RecordMessageResult } from '@agent-conductor/db';
-import { classifyMessage, renderTicketTask } from '@agent-conductor/scheduling-domain';
+import { RecordMessageResult, SchedulingService } from '@agent-conductor/scheduling';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { SchedulerConfig } from '../config/config.module';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -27,10 +25,7 @@ function invalidArgument(message: string): RpcException {
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
 
-  constructor(
-    private readonly ingest: IngestRepository,
-    private readonly config: SchedulerConfig,
-  ) {}
+  constructor(private readonly scheduling: SchedulingService) {}
 
   /**
    * Only a request the scheduler cannot key or date is refused; any body,
@@ -45,18 +40,11 @@ export class IngestService {
     if (!ISO_8601.test(request.receivedAt) || Number.isNaN(Date.parse(request.receivedAt))) {
       throw invalidArgument(`received_at must be an ISO-8601 timestamp, got ${JSON.stringify(request.receivedAt)}`);
     }
-    const classified = classifyMessage(request.body);
-    const result = await this.ingest.recordMessage({
-      sqsMessageId: messageId,
-      receivedAt: new Date(request.receivedAt),
-      body: request.body,
-      classified,
-      repository: this.config.defaultRepositoryUrl,
-      taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
-    });
+    const result = await this.scheduling.submit({ messageId, body: request.body, receivedAt: new Date(request.receivedAt) });
+    const incident = result.alarm ? `, alarm ${result.alarm.outcome}${result.alarm.incidentId ? ` (incident ${result.alarm.incidentId})` : ''}` : '';
     this.logger.log(
       `message ${messageId}: ${result.classification}${result.duplicate ? ' (duplicate)' : ''}` +
-        `${result.rejectionReason ? ` - ${result.rejectionReason}` : ''}, ${result.decisions.length} decision(s)`,
+        `${result.rejectionReason ? ` - ${result.rejectionReason}` : ''}, ${result.decisions.length} decision(s)${incident}`,
     );
     return {
       deliveryId: result.deliveryId,
