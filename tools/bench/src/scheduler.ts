@@ -1,0 +1,273 @@
+/**
+ * Scheduler throughput and latency as history grows: ingest + decide through
+ * the real SchedulingService against Postgres, next to a raw-SQL reference
+ * transaction of the same shape on the same database.
+ *
+ *   npm run --silent bench:scheduler -- --history <N> --messages <M> [--concurrency <C>]
+ *
+ * Human-readable lines first; the LAST line is one JSON object:
+ *   {"history":N,"messages":M,"concurrency":C,"throughputPerSec":…,"p50Ms":…,"p99Ms":…,"referencePerSec":…}
+ * Seeding progress goes to stderr. The machine is shared: compare runs made back to back.
+ */
+import { IngestRepository, PrismaClient } from '@agent-conductor/db';
+import { DEFAULT_INCIDENT_POLICY, SchedulingService } from '@agent-conductor/scheduling';
+import { startTestPostgres } from '@agent-conductor/testing';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
+import { accountId, BENCH_ACCOUNTS, historyShape, seedHistory } from './scheduler-seed';
+
+interface Options {
+  history: number;
+  messages: number;
+  concurrency: number;
+}
+
+interface BenchMessage {
+  messageId: string;
+  body: string;
+  receivedAt: Date;
+  /** Account for alarms, ticket key for tickets: what the reference transaction locks and looks up. */
+  lockKey: string;
+  eventTime: Date;
+}
+
+const HISTORY_NOW = new Date('2026-06-01T00:00:00.000Z');
+const WARM_UP = 100;
+
+function parseOptions(argv: string[]): Options {
+  const args = argv.filter((argument) => argument !== '--');
+  const value = (name: string, fallback: number): number => {
+    const index = args.indexOf(`--${name}`);
+    if (index < 0) return fallback;
+    const parsed = Number(args[index + 1]);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`--${name} needs a whole number, got ${args[index + 1]}`);
+    return parsed;
+  };
+  const options = { history: value('history', 1000), messages: value('messages', 2000), concurrency: value('concurrency', 8) };
+  if (options.messages < 1 || options.concurrency < 1) throw new Error('--messages and --concurrency must be at least 1');
+  return options;
+}
+
+/** A small deterministic generator, so that runs at different history sizes submit the very same messages. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * 25% Jira tickets (one in five repeats an earlier key), 75% CloudWatch alarms over all the history's accounts,
+ * 90% ALARM / 10% OK, event times over the two hours after the history's "now", a few seconds of delivery lag.
+ */
+function makeMessages(count: number, prefix: string): BenchMessage[] {
+  const next = random(20260601);
+  const messages: BenchMessage[] = [];
+  let tickets = 0;
+  for (let index = 0; index < count; index += 1) {
+    const eventTime = new Date(HISTORY_NOW.getTime() + Math.floor((index / count) * 7_200_000 + next() * 300_000));
+    const receivedAt = new Date(eventTime.getTime() + 2000 + Math.floor(next() * 5000));
+    const messageId = `${prefix}-${index}`;
+    if (next() < 0.25) {
+      tickets += 1;
+      const key = tickets > 5 && next() < 0.2 ? `LIVE-${1 + Math.floor(next() * (tickets - 1))}` : `LIVE-${tickets}`;
+      const body = JSON.stringify({
+        id: String(50_000 + tickets),
+        key,
+        fields: {
+          summary: `Checkout button unresponsive on Safari (${key})`,
+          description: {
+            type: 'doc',
+            version: 1,
+            content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Clicking Pay does nothing; the console shows a CSP error.' }] }],
+          },
+          issuetype: { name: 'Bug' },
+          project: { key: 'LIVE' },
+          priority: { name: 'High' },
+          labels: ['checkout'],
+          components: [{ name: 'Frontend' }],
+        },
+      });
+      messages.push({ messageId, body, receivedAt, lockKey: key, eventTime });
+      continue;
+    }
+    const account = accountId(Math.floor(next() * BENCH_ACCOUNTS));
+    const alarmName = `svc-${Math.floor(next() * 17)}-high-cpu`;
+    const state = next() < 0.9 ? 'ALARM' : 'OK';
+    const body = JSON.stringify({
+      version: '0',
+      id: `event-${prefix}-${index}`,
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      account,
+      time: `${eventTime.toISOString().slice(0, 19)}Z`,
+      region: 'us-east-1',
+      resources: [`arn:aws:cloudwatch:us-east-1:${account}:alarm:${alarmName}`],
+      detail: {
+        alarmName,
+        state: { value: state, reason: 'Threshold Crossed: 1 datapoint [97.5] was greater than the threshold (80.0).' },
+        previousState: { value: state === 'OK' ? 'ALARM' : 'OK' },
+        configuration: {
+          metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'AWS/EC2', name: 'CPUUtilization', dimensions: { InstanceId: 'i-0abc123def4567890' } }, period: 60, stat: 'Average' } }],
+        },
+      },
+    });
+    messages.push({ messageId, body, receivedAt, lockKey: account, eventTime });
+  }
+  return messages;
+}
+
+/** C submitters draining one queue in order; returns each message's latency and the wall time. */
+async function drive(messages: BenchMessage[], concurrency: number, submit: (message: BenchMessage) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const message = messages[next];
+        next += 1;
+        if (message === undefined) return;
+        const sent = performance.now();
+        await submit(message);
+        latencies.push(performance.now() - sent);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+const round = (value: number, digits: number): number => Number(value.toFixed(digits));
+
+/**
+ * The physical reference: what one alarm costs Postgres at minimum. BEGIN; insert the message; lock the account;
+ * look up its open incident through incidents (account, last_event_at); update it or insert it; COMMIT.
+ */
+async function referenceTransaction(pool: Pool, message: BenchMessage): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const inserted = await client.query<{ id: string }>(
+      `INSERT INTO deliveries (id, sqs_message_id, received_at, body, classification)
+       VALUES (gen_random_uuid(), $1, $2, $3, 'alarm') ON CONFLICT (sqs_message_id) DO NOTHING RETURNING id`,
+      [message.messageId, message.receivedAt.toISOString(), message.body],
+    );
+    const deliveryId = inserted.rows[0]?.id;
+    if (deliveryId === undefined) {
+      await client.query('COMMIT');
+      return;
+    }
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`incident:${message.lockKey}`]);
+    const t = message.eventTime.toISOString();
+    const open = await client.query<{ id: string }>(
+      `SELECT id FROM incidents
+        WHERE account = $1 AND last_event_at BETWEEN $2::timestamptz - interval '1 hour' AND $2::timestamptz + interval '24 hours'
+          AND first_event_at BETWEEN $2::timestamptz - interval '24 hours' AND $2::timestamptz + interval '1 hour'
+        ORDER BY first_event_at, id LIMIT 1`,
+      [message.lockKey, t],
+    );
+    const incidentId = open.rows[0]?.id;
+    if (incidentId !== undefined) {
+      await client.query(
+        `UPDATE incidents SET first_event_at = LEAST(first_event_at, $2), last_event_at = GREATEST(last_event_at, $2),
+                alarm_count = alarm_count + 1, updated_at = now() WHERE id = $1`,
+        [incidentId, t],
+      );
+    } else {
+      await client.query(
+        `WITH job AS (
+           INSERT INTO jobs (id, kind, key, delivery_id, repository, status, task_markdown, updated_at)
+           VALUES (gen_random_uuid(), 'incident', $1, $2, 'bench://reference', 'pending', '# reference', now()) RETURNING id)
+         INSERT INTO incidents (id, account, first_event_at, last_event_at, alarm_count, job_id, updated_at)
+         SELECT gen_random_uuid(), $1, $3, $3, 1, job.id, now() FROM job`,
+        [message.lockKey, deliveryId, t],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function explainLookup(pool: Pool): Promise<string[]> {
+  const plan = await pool.query<{ 'QUERY PLAN': string }>(
+    `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+     SELECT i.id FROM incidents i JOIN jobs j ON j.id = i.job_id
+      WHERE i.account = $1 AND i.last_event_at BETWEEN $2::timestamptz - interval '1 hour' AND $2::timestamptz + interval '24 hours'
+        AND i.first_event_at BETWEEN $2::timestamptz - interval '24 hours' AND $2::timestamptz + interval '1 hour'
+      ORDER BY i.first_event_at, i.id LIMIT 1`,
+    [accountId(7), new Date(HISTORY_NOW.getTime() - 86_400_000).toISOString()],
+  );
+  return plan.rows.map((row) => row['QUERY PLAN']);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const options = parseOptions(argv);
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+
+  const postgres = await startTestPostgres();
+  // One pool per side, each big enough that no submitter waits for a connection.
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 }) });
+  const pool = new Pool({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 });
+  try {
+    const shape = historyShape(options.history, HISTORY_NOW);
+    progress(`seeding ${shape.deliveries} deliveries (${shape.tickets} tickets, ${shape.alarms} alarms in ${shape.incidents} incidents over ${shape.accounts} accounts)`);
+    const seedStarted = performance.now();
+    await seedHistory(postgres.databaseUrl, shape, progress);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+    const scheduler = new SchedulingService(new IngestRepository(prisma), {
+      defaultRepositoryUrl: 'https://github.com/example/app.git',
+      incidentPolicy: DEFAULT_INCIDENT_POLICY,
+    });
+    const submit = async (message: BenchMessage): Promise<void> => {
+      await scheduler.submit({ messageId: message.messageId, body: message.body, receivedAt: message.receivedAt });
+    };
+    // Connections, prepared plans and JIT warm up on messages that are not measured.
+    await drive(makeMessages(WARM_UP, 'warm'), options.concurrency, submit);
+    const measured = await drive(makeMessages(options.messages, 'live'), options.concurrency, submit);
+
+    await drive(makeMessages(WARM_UP, 'ref-warm'), options.concurrency, (message) => referenceTransaction(pool, message));
+    const reference = await drive(makeMessages(options.messages, 'ref'), options.concurrency, (message) => referenceTransaction(pool, message));
+
+    const sorted = [...measured.latencies].sort((a, b) => a - b);
+    const result = {
+      history: options.history,
+      messages: options.messages,
+      concurrency: options.concurrency,
+      throughputPerSec: round(options.messages / measured.seconds, 1),
+      p50Ms: round(quantile(sorted, 0.5), 2),
+      p99Ms: round(quantile(sorted, 0.99), 2),
+      referencePerSec: round(options.messages / reference.seconds, 1),
+    };
+    const refSorted = [...reference.latencies].sort((a, b) => a - b);
+    say(`bench:scheduler  history ${options.history} (seeded in ${seedSeconds.toFixed(1)} s)  messages ${options.messages}  concurrency ${options.concurrency}`);
+    say(`scheduler  ${result.throughputPerSec} msg/s  p50 ${result.p50Ms} ms  p90 ${round(quantile(sorted, 0.9), 2)} ms  p99 ${result.p99Ms} ms  max ${round(sorted.at(-1) ?? 0, 2)} ms`);
+    say(`reference  ${result.referencePerSec} tx/s   p50 ${round(quantile(refSorted, 0.5), 2)} ms  p99 ${round(quantile(refSorted, 0.99), 2)} ms`);
+    say(`ratio      ${round((100 * result.throughputPerSec) / result.referencePerSec, 1)}% of the reference (target >= 60%)`);
+    say('incident lookup plan (EXPLAIN ANALYZE):');
+    for (const line of await explainLookup(pool)) say(`  ${line}`);
+    say(JSON.stringify(result));
+  } finally {
+    await prisma.$disconnect();
+    await pool.end();
+    await postgres.stop();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`bench:scheduler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
