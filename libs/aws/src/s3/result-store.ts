@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+/** Identifies one job attempt's results; every id ends up in an object key or a file path. */
+export interface ResultKey {
+  jobId: string;
+  workerId: string;
+  attempt: number;
+}
+
+/** Keeps the result archive a worker uploaded, one copy per job attempt. */
+export interface ResultStore {
+  store(key: ResultKey, archivePath: string): Promise<{ location: string }>;
+}
+
+/** UUID-like slugs: no separators, no dots, so an id can never climb out of its directory or key prefix. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+export function validateResultKey(key: ResultKey): void {
+  if (!ID_PATTERN.test(key.jobId)) throw new Error(`invalid jobId for a result key: ${JSON.stringify(key.jobId)}`);
+  if (!ID_PATTERN.test(key.workerId)) throw new Error(`invalid workerId for a result key: ${JSON.stringify(key.workerId)}`);
+  if (!Number.isInteger(key.attempt) || key.attempt < 1) throw new Error(`invalid attempt for a result key: ${key.attempt}`);
+}
+
+/** `<jobId>/attempt-<n>-<workerId>.tar.gz`, shared by every store so that results look alike wherever they live. */
+export function resultArchiveName(key: ResultKey): string {
+  validateResultKey(key);
+  return `${key.jobId}/attempt-${key.attempt}-${key.workerId}.tar.gz`;
+}
+
+/** The local default (RESULT_STORE=directory): `<directory>/<jobId>/attempt-<n>-<workerId>.tar.gz`. */
+export class DirectoryResultStore implements ResultStore {
+  private readonly directory: string;
+
+  constructor(config: { directory: string }) {
+    if (!config.directory) throw new Error('DirectoryResultStore needs a directory');
+    this.directory = resolve(config.directory);
+  }
+
+  async store(key: ResultKey, archivePath: string): Promise<{ location: string }> {
+    const target = join(this.directory, resultArchiveName(key));
+    await mkdir(join(this.directory, key.jobId), { recursive: true });
+    // Written aside and renamed, so a reader never sees half an archive and a crash leaves no partial result.
+    const partial = `${target}.${randomUUID()}.partial`;
+    try {
+      await pipeline(createReadStream(archivePath), createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    return { location: target };
+  }
+}
