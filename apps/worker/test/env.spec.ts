@@ -45,10 +45,8 @@ describe('worker environment', () => {
     ]);
   });
 
-  it('rejects AGENT_KIND=codex clearly, for now', () => {
-    expect(problems({ ...required, AGENT_KIND: 'codex' })).toEqual([
-      'AGENT_KIND codex is not supported yet (it arrives with the Codex runner); use AGENT_KIND=command',
-    ]);
+  it('requires OPENAI_API_KEY for AGENT_KIND=codex (more in codex-env.spec.ts)', () => {
+    expect(problems({ ...required, AGENT_KIND: 'codex' })).toEqual(['OPENAI_API_KEY is required when AGENT_KIND=codex']);
   });
 
   it('requires AGENT_COMMAND for the command agent', () => {

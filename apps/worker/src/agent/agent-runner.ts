@@ -11,9 +11,21 @@ export interface AgentRunResult {
   timedOut: boolean;
   /** The tail of the agent's combined output. */
   output: string;
+  /** Cumulative for the job so far, when the runner can measure it (Codex can; a shell command cannot). */
+  usage?: AgentUsage;
 }
 
-/** One way of running an agent (a shell command today, Codex later). */
+export interface AgentUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  turns: number;
+  durationMs: number;
+  /** null when the agent's own default model was used. */
+  model: string | null;
+}
+
+/** One way of running an agent (a shell command, or Codex). */
 export interface AgentRunner {
   run(request: AgentRunRequest): Promise<AgentRunResult>;
 }

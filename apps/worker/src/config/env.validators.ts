@@ -16,20 +16,19 @@ export const workerEnvSchema = z
       .min(1, 'is required')
       .regex(/^[^\s/]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:50051'),
     WORK_DIR: z.string().trim().min(1).optional(),
-    AGENT_KIND: z
-      .string()
-      .default('command')
-      .superRefine((value, ctx) => {
-        if (value === 'codex') {
-          ctx.addIssue({ code: 'custom', message: 'codex is not supported yet (it arrives with the Codex runner); use AGENT_KIND=command' });
-        } else if (value !== 'command') {
-          ctx.addIssue({ code: 'custom', message: `must be "command", got "${value}"` });
-        }
-      })
-      .transform((value) => value as 'command'),
+    AGENT_KIND: z.enum(['command', 'codex'], { message: 'must be "command" or "codex"' }).default('command'),
     AGENT_COMMAND: z.string().trim().optional(),
     MAX_AGENT_ATTEMPTS: positiveInt(4),
     AGENT_TIMEOUT_MS: positiveInt(60 * 60 * 1000),
+    AGENT_MAX_TURNS: positiveInt(40),
+    OPENAI_API_KEY: z.string().trim().min(1).optional(),
+    CODEX_MODEL: z.string().trim().min(1).optional(),
+    CODEX_PATH: z.string().trim().min(1).optional(),
+    CODEX_BASE_URL: z
+      .string()
+      .trim()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL, e.g. https://api.openai.com/v1')
+      .optional(),
     PUBLISHER: z.enum(['local'], { message: 'must be "local" (GitHub comes later)' }).default('local'),
     GIT_AUTHOR_NAME: z.string().trim().min(1).default('Agent Conductor'),
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
@@ -42,15 +41,29 @@ export interface WorkerConfig {
   token: string;
   conductorAddress: string;
   workDir: string;
-  agentKind: 'command';
+  agentKind: 'command' | 'codex';
   agentCommand: string;
   maxAgentAttempts: number;
   agentTimeoutMs: number;
+  /** Present when agentKind is codex. */
+  codex?: CodexConfig;
   publisher: 'local';
   gitAuthorName: string;
   gitAuthorEmail: string;
   /** How long calls keep retrying while the conductor is UNAVAILABLE. */
   conductorRetryWindowMs: number;
+}
+
+export interface CodexConfig {
+  /** Reaches only the codex process; scrubbed from every other child, never logged or written. */
+  apiKey: string;
+  /** undefined: the codex CLI's default model. */
+  model: string | undefined;
+  /** The codex executable; undefined: the one bundled with @openai/codex. */
+  path: string | undefined;
+  baseUrl: string | undefined;
+  /** Codex turns per job, across all attempts. */
+  maxTurns: number;
 }
 
 export class WorkerConfigError extends Error {
@@ -75,6 +88,9 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   if ((blankAsMissing['AGENT_KIND'] ?? 'command') === 'command' && (blankAsMissing['AGENT_COMMAND']?.trim() ?? '') === '') {
     problems.push('AGENT_COMMAND is required when AGENT_KIND=command');
   }
+  if (blankAsMissing['AGENT_KIND'] === 'codex' && (blankAsMissing['OPENAI_API_KEY']?.trim() ?? '') === '') {
+    problems.push('OPENAI_API_KEY is required when AGENT_KIND=codex');
+  }
   if (!parsed.success || problems.length > 0) throw new WorkerConfigError(problems);
   const value = parsed.data;
   return {
@@ -86,6 +102,9 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     agentCommand: value.AGENT_COMMAND ?? '',
     maxAgentAttempts: value.MAX_AGENT_ATTEMPTS,
     agentTimeoutMs: value.AGENT_TIMEOUT_MS,
+    ...(value.AGENT_KIND === 'codex' && value.OPENAI_API_KEY
+      ? { codex: { apiKey: value.OPENAI_API_KEY, model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS } }
+      : {}),
     publisher: value.PUBLISHER,
     gitAuthorName: value.GIT_AUTHOR_NAME,
     gitAuthorEmail: value.GIT_AUTHOR_EMAIL,
