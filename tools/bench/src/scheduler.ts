@@ -212,15 +212,20 @@ async function explainLookup(pool: Pool): Promise<string[]> {
   return plan.rows.map((row) => row['QUERY PLAN']);
 }
 
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
-  const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
   const postgres = await startTestPostgres();
   // One pool per side, each big enough that no submitter waits for a connection.
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 }) });
+  // Our own pools (Prisma's adapter takes one), so that both are closed before the cluster stops: an idle
+  // client whose server goes away first would otherwise crash the process with an unhandled 'error'.
+  const prismaPool = new Pool({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 });
   const pool = new Pool({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 });
+  for (const each of [prismaPool, pool]) each.on('error', (error) => progress(`idle connection lost: ${error.message}`));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
   try {
     const shape = historyShape(options.history, HISTORY_NOW);
     progress(`seeding ${shape.deliveries} deliveries (${shape.tickets} tickets, ${shape.alarms} alarms in ${shape.incidents} incidents over ${shape.accounts} accounts)`);
@@ -237,10 +242,16 @@ async function main(argv: string[]): Promise<void> {
     };
     // Connections, prepared plans and JIT warm up on messages that are not measured.
     await drive(makeMessages(WARM_UP, 'warm'), options.concurrency, submit);
+    // Client CPU per message: on a shared 2-core box the Node side competes with Postgres for the same cores.
+    const cpuBefore = process.cpuUsage();
     const measured = await drive(makeMessages(options.messages, 'live'), options.concurrency, submit);
+    const cpuScheduler = process.cpuUsage(cpuBefore);
 
     await drive(makeMessages(WARM_UP, 'ref-warm'), options.concurrency, (message) => referenceTransaction(pool, message));
+    const cpuBeforeReference = process.cpuUsage();
     const reference = await drive(makeMessages(options.messages, 'ref'), options.concurrency, (message) => referenceTransaction(pool, message));
+    const cpuReference = process.cpuUsage(cpuBeforeReference);
+    const cpuPerMessage = (usage: NodeJS.CpuUsage): number => round((usage.user + usage.system) / 1000 / options.messages, 2);
 
     const sorted = [...measured.latencies].sort((a, b) => a - b);
     const result = {
@@ -256,12 +267,14 @@ async function main(argv: string[]): Promise<void> {
     say(`bench:scheduler  history ${options.history} (seeded in ${seedSeconds.toFixed(1)} s)  messages ${options.messages}  concurrency ${options.concurrency}`);
     say(`scheduler  ${result.throughputPerSec} msg/s  p50 ${result.p50Ms} ms  p90 ${round(quantile(sorted, 0.9), 2)} ms  p99 ${result.p99Ms} ms  max ${round(sorted.at(-1) ?? 0, 2)} ms`);
     say(`reference  ${result.referencePerSec} tx/s   p50 ${round(quantile(refSorted, 0.5), 2)} ms  p99 ${round(quantile(refSorted, 0.99), 2)} ms`);
+    say(`node cpu   scheduler ${cpuPerMessage(cpuScheduler)} ms/msg, reference ${cpuPerMessage(cpuReference)} ms/msg`);
     say(`ratio      ${round((100 * result.throughputPerSec) / result.referencePerSec, 1)}% of the reference (target >= 60%)`);
     say('incident lookup plan (EXPLAIN ANALYZE):');
     for (const line of await explainLookup(pool)) say(`  ${line}`);
     say(JSON.stringify(result));
   } finally {
     await prisma.$disconnect();
+    await prismaPool.end().catch(() => undefined);
     await pool.end();
     await postgres.stop();
   }
