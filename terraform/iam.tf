@@ -1,0 +1,179 @@
+# One execution role per task family (image pull, logs, its own secrets) and a
+# task role per app holding only what that app's code calls.
+
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+# --- execution roles -----------------------------------------------------------
+
+resource "aws_iam_role" "conductor_execution" {
+  name               = "${local.name}-conductor-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role" "scheduler_execution" {
+  name               = "${local.name}-scheduler-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role" "worker_execution" {
+  name               = "${local.name}-worker-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role" "migrate_execution" {
+  name               = "${local.name}-migrate-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "execution_base" {
+  for_each = {
+    conductor = aws_iam_role.conductor_execution.name
+    scheduler = aws_iam_role.scheduler_execution.name
+    worker    = aws_iam_role.worker_execution.name
+    migrate   = aws_iam_role.migrate_execution.name
+  }
+
+  role       = each.value
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+# The database password reaches conductor, scheduler and migrate as PGPASSWORD.
+data "aws_iam_policy_document" "db_secret_read" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_db_instance.main.master_user_secret[0].secret_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "db_secret_read" {
+  for_each = {
+    conductor = aws_iam_role.conductor_execution.id
+    scheduler = aws_iam_role.scheduler_execution.id
+    migrate   = aws_iam_role.migrate_execution.id
+  }
+
+  name   = "db-secret-read"
+  role   = each.value
+  policy = data.aws_iam_policy_document.db_secret_read.json
+}
+
+# Only the worker's execution role can read the agent's credentials; they are
+# injected as container secrets, never as plain environment.
+data "aws_iam_policy_document" "worker_secrets_read" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.openai_api_key_secret_arn, var.github_token_secret_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "worker_secrets_read" {
+  name   = "agent-secrets-read"
+  role   = aws_iam_role.worker_execution.id
+  policy = data.aws_iam_policy_document.worker_secrets_read.json
+}
+
+# --- task roles ----------------------------------------------------------------
+
+resource "aws_iam_role" "conductor_task" {
+  name               = "${local.name}-conductor-task"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+# Workers call nothing in AWS (results go through the conductor), so their task
+# role carries no policy; it exists so the conductor passes a known role.
+resource "aws_iam_role" "worker_task" {
+  name               = "${local.name}-worker-task"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "conductor_task" {
+  statement {
+    sid = "ConsumeIntakeQueue"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+    ]
+    resources = [aws_sqs_queue.intake.arn]
+  }
+
+  statement {
+    sid       = "LaunchWorkersOnly"
+    actions   = ["ecs:RunTask"]
+    resources = [local.worker_task_definition_family_arn]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [aws_ecs_cluster.main.arn]
+    }
+  }
+
+  # RunTask with tags (job id, worker id) also needs TagResource on the new task.
+  statement {
+    sid       = "TagLaunchedWorkers"
+    actions   = ["ecs:TagResource"]
+    resources = ["arn:aws:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.main.name}/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RunTask"]
+    }
+  }
+
+  statement {
+    sid       = "StopAndInspectTasksInCluster"
+    actions   = ["ecs:StopTask", "ecs:DescribeTasks"]
+    resources = ["arn:aws:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.main.name}/*"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [aws_ecs_cluster.main.arn]
+    }
+  }
+
+  statement {
+    sid     = "PassOnlyWorkerRoles"
+    actions = ["iam:PassRole"]
+    resources = [
+      aws_iam_role.worker_task.arn,
+      aws_iam_role.worker_execution.arn,
+    ]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "StoreResults"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.results.arn}/${local.results_key_prefix}*"]
+  }
+}
+
+resource "aws_iam_role_policy" "conductor_task" {
+  name   = "conductor"
+  role   = aws_iam_role.conductor_task.id
+  policy = data.aws_iam_policy_document.conductor_task.json
+}

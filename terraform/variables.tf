@@ -1,0 +1,225 @@
+variable "aws_region" {
+  description = "AWS region for every resource."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix for resource names (queues, cluster, roles, log groups)."
+  type        = string
+  default     = "agent-conductor"
+}
+
+variable "tags" {
+  description = "Tags applied to every resource through the provider's default_tags."
+  type        = map(string)
+  default     = { Project = "agent-conductor" }
+}
+
+variable "vpc_id" {
+  description = "VPC the services, workers and database run in."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets (with a NAT route) for the ECS tasks and the database."
+  type        = list(string)
+}
+
+variable "worker_assign_public_ip" {
+  description = "Give worker tasks a public IP (only for subnets without NAT)."
+  type        = bool
+  default     = false
+}
+
+variable "image_tag" {
+  description = "Image tag deployed for conductor, scheduler, worker and migrate (ECR tags are immutable: use the commit SHA)."
+  type        = string
+}
+
+variable "sqs_max_receive_count" {
+  description = "Receives before an intake message moves to the dead-letter queue."
+  type        = number
+  default     = 5
+}
+
+variable "sqs_visibility_timeout_seconds" {
+  description = "Intake queue visibility timeout; the conductor extends it while the scheduler commits."
+  type        = number
+  default     = 60
+}
+
+variable "sqs_dlq_retention_seconds" {
+  description = "How long dead-lettered messages are kept for an operator (max 14 days)."
+  type        = number
+  default     = 1209600
+}
+
+variable "conductor_grpc_port" {
+  description = "Port of the conductor's worker gRPC API."
+  type        = number
+  default     = 50051
+}
+
+variable "conductor_http_port" {
+  description = "Port of the conductor's /health endpoint."
+  type        = number
+  default     = 8080
+}
+
+variable "scheduler_grpc_port" {
+  description = "Port of the scheduler's gRPC service."
+  type        = number
+  default     = 50052
+}
+
+variable "conductor_cpu" {
+  description = "Fargate CPU units for the conductor task."
+  type        = number
+  default     = 512
+}
+
+variable "conductor_memory" {
+  description = "Fargate memory (MiB) for the conductor task."
+  type        = number
+  default     = 1024
+}
+
+variable "scheduler_cpu" {
+  description = "Fargate CPU units for the scheduler task."
+  type        = number
+  default     = 256
+}
+
+variable "scheduler_memory" {
+  description = "Fargate memory (MiB) for the scheduler task."
+  type        = number
+  default     = 512
+}
+
+variable "worker_cpu" {
+  description = "Fargate CPU units for each worker (agent) task."
+  type        = number
+  default     = 2048
+}
+
+variable "worker_memory" {
+  description = "Fargate memory (MiB) for each worker task."
+  type        = number
+  default     = 4096
+}
+
+variable "worker_ephemeral_storage_gib" {
+  description = "Ephemeral storage for a worker's clone and build (21-200 GiB)."
+  type        = number
+  default     = 50
+}
+
+variable "conductor_stop_timeout_seconds" {
+  description = "Seconds ECS waits after SIGTERM before SIGKILL; the conductor drains in this window (Fargate maximum: 120)."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.conductor_stop_timeout_seconds >= 2 && var.conductor_stop_timeout_seconds <= 120
+    error_message = "Fargate allows a stopTimeout between 2 and 120 seconds."
+  }
+}
+
+variable "default_repository_url" {
+  description = "Repository a job clones when routing names none (scheduler DEFAULT_REPOSITORY_URL)."
+  type        = string
+}
+
+variable "default_repository_branch" {
+  description = "Branch workers start from and pull requests target."
+  type        = string
+  default     = "main"
+}
+
+variable "openai_api_key_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding OPENAI_API_KEY (created and filled outside Terraform)."
+  type        = string
+}
+
+variable "github_token_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding GITHUB_TOKEN (created and filled outside Terraform)."
+  type        = string
+}
+
+variable "db_name" {
+  description = "Database name."
+  type        = string
+  default     = "agent_conductor"
+}
+
+variable "db_username" {
+  description = "Master user name; its password is generated and kept in Secrets Manager by RDS."
+  type        = string
+  default     = "agent_conductor"
+}
+
+variable "db_engine_version" {
+  description = "RDS PostgreSQL engine version."
+  type        = string
+  default     = "16.4"
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.t4g.small"
+}
+
+variable "db_allocated_storage_gib" {
+  description = "Initial RDS storage."
+  type        = number
+  default     = 20
+}
+
+variable "db_max_allocated_storage_gib" {
+  description = "Storage autoscaling ceiling."
+  type        = number
+  default     = 100
+}
+
+variable "db_backup_retention_days" {
+  description = "Automated backup retention."
+  type        = number
+  default     = 7
+}
+
+variable "db_deletion_protection" {
+  description = "Protect the database from terraform destroy."
+  type        = bool
+  default     = true
+}
+
+variable "results_prefix" {
+  description = "RESULTS_PREFIX for the conductor (e.g. \"prod/\", or empty); archives land under <prefix>results/."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.results_prefix == "" || endswith(var.results_prefix, "/")
+    error_message = "results_prefix is empty or ends with a slash."
+  }
+}
+
+variable "results_expiration_days" {
+  description = "Days before result objects expire."
+  type        = number
+  default     = 90
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch Logs retention for every app's log group."
+  type        = number
+  default     = 30
+}
+
+variable "ecr_keep_images" {
+  description = "Images kept per ECR repository before older ones expire."
+  type        = number
+  default     = 50
+}

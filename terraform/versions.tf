@@ -1,0 +1,43 @@
+terraform {
+  required_version = ">= 1.6"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.aws_region
+
+  default_tags {
+    tags = var.tags
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  name       = var.name_prefix
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+
+  conductor_service_dns = "conductor.${aws_service_discovery_private_dns_namespace.main.name}"
+  scheduler_service_dns = "scheduler.${aws_service_discovery_private_dns_namespace.main.name}"
+
+  # The conductor's RunTask grant names the worker family, so every revision a
+  # deploy registers stays launchable without widening the statement to "*".
+  worker_task_definition_family_arn = "arn:aws:ecs:${local.region}:${local.account_id}:task-definition/${aws_ecs_task_definition.worker.family}:*"
+
+  # The apps read DATABASE_URL only; the password comes from the RDS-managed
+  # secret as PGPASSWORD, which node-postgres falls back to when the URL has none.
+  database_url = "postgresql://${var.db_username}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/${var.db_name}?sslmode=no-verify"
+  # Where the conductor's S3 result store writes (libs/aws S3ResultStore key layout).
+  results_key_prefix = "${var.results_prefix}results/"
+
+  db_password_secret = "${aws_db_instance.main.master_user_secret[0].secret_arn}:password::"
+}

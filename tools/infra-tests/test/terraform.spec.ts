@@ -1,0 +1,310 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import {
+  blocks,
+  expandLocals,
+  loadTerraformDir,
+  parseTerraformFiles,
+  referencesIn,
+  stringList,
+  unresolvedReferences,
+  type HclObject,
+  type TerraformModule,
+} from '../src/lib/terraform';
+import { fromRoot } from '../src/lib/workspace';
+
+const TF_DIR = fromRoot('terraform');
+let tf: TerraformModule;
+
+beforeAll(async () => {
+  tf = await loadTerraformDir(TF_DIR);
+});
+
+function resource(key: string): HclObject {
+  const body = tf.resources.get(key);
+  if (!body) throw new Error(`resource ${key} is missing`);
+  return body;
+}
+
+function policyStatements(dataKey: string): HclObject[] {
+  const doc = tf.data.get(dataKey);
+  if (!doc) throw new Error(`data ${dataKey} is missing`);
+  return blocks(doc, 'statement');
+}
+
+function containerDefinitions(taskDefinition: string): string {
+  return String(resource(`aws_ecs_task_definition.${taskDefinition}`)['container_definitions']);
+}
+
+function defaultPort(variable: string): number {
+  return Number(tf.variables.get(variable)?.['default']);
+}
+
+describe('terraform/ parses and every reference resolves', () => {
+  it('has the expected files, each parsed by hcl2json', () => {
+    const expected = ['versions.tf', 'variables.tf', 'outputs.tf', 'sqs.tf', 'eventbridge.tf', 'ecs.tf', 'rds.tf', 's3.tf', 'ecr.tf', 'iam.tf', 'network.tf', 'logs.tf'];
+    expect(tf.files).toEqual(expect.arrayContaining(expected));
+    expect(tf.files).toEqual(readdirSync(TF_DIR).filter((f) => f.endsWith('.tf')).sort());
+  });
+
+  it('resolves every var., local., module., data. and resource reference', () => {
+    expect(unresolvedReferences(tf)).toEqual([]);
+  });
+
+  it('pins the AWS provider to ~> 5', () => {
+    expect(readFileSync(fromRoot('terraform/versions.tf'), 'utf8')).toMatch(/source\s*=\s*"hashicorp\/aws"\s*\n\s*version\s*=\s*"~> 5\.\d+"/);
+  });
+
+  it('declares every variable with a description and a type, and uses each one', () => {
+    const used = new Set(tf.expressions.flatMap(({ expression }) => referencesIn(expression)).filter((r) => r.kind === 'var').map((r) => r.name));
+    for (const [name, body] of tf.variables) {
+      expect({ name, description: typeof body['description'] }).toEqual({ name, description: 'string' });
+      expect({ name, hasType: body['type'] !== undefined }).toEqual({ name, hasType: true });
+      expect({ name, used: used.has(name) }).toEqual({ name, used: true });
+    }
+  });
+
+  it('gives every output a description and a value that references something declared', () => {
+    expect(tf.outputs.size).toBeGreaterThan(0);
+    for (const [name, body] of tf.outputs) {
+      expect({ name, description: typeof body['description'] }).toEqual({ name, description: 'string' });
+      expect({ name, refs: referencesIn(JSON.stringify(body['value'] ?? '')).length > 0 }).toEqual({ name, refs: true });
+    }
+    const wanted = ['intake_queue_url', 'intake_dlq_url', 'cluster_name', 'ecr_repository_urls', 'results_bucket', 'db_endpoint', 'worker_task_definition_arn', 'migrate_task_definition_arn'];
+    expect([...tf.outputs.keys()]).toEqual(expect.arrayContaining(wanted));
+  });
+});
+
+describe('the checker itself catches broken references', () => {
+  const base = (): Record<string, string> =>
+    Object.fromEntries(readdirSync(TF_DIR).filter((f) => f.endsWith('.tf')).map((f) => [f, readFileSync(fromRoot('terraform', f), 'utf8')]));
+
+  it.each([
+    ['sqs.tf', 'aws_sqs_queue.intake_dlq.arn', 'aws_sqs_queue.intake_dlx.arn', 'sqs.tf: aws_sqs_queue.intake_dlx'],
+    ['sqs.tf', 'var.sqs_max_receive_count', 'var.sqs_max_receives', 'sqs.tf: var.sqs_max_receives'],
+    ['iam.tf', 'local.worker_task_definition_family_arn', 'local.worker_family_arn', 'iam.tf: local.worker_family_arn'],
+    ['versions.tf', 'data.aws_region.current.name', 'data.aws_region.here.name', 'versions.tf: data.aws_region.here'],
+  ])('%s: %s renamed to %s is reported', async (file, from, to, expected) => {
+    const files = base();
+    files[file] = (files[file] ?? '').replace(from, to);
+    expect(unresolvedReferences(await parseTerraformFiles(files))).toContain(expected);
+  });
+});
+
+describe('required infrastructure', () => {
+  it.each([
+    'aws_sqs_queue.intake',
+    'aws_sqs_queue.intake_dlq',
+    'aws_sqs_queue_policy.intake',
+    'aws_cloudwatch_event_rule.alarm_state_change',
+    'aws_cloudwatch_event_target.alarm_to_intake',
+    'aws_ecs_cluster.main',
+    'aws_ecs_service.conductor',
+    'aws_ecs_service.scheduler',
+    'aws_ecs_task_definition.worker',
+    'aws_ecs_task_definition.migrate',
+    'aws_db_instance.main',
+    'aws_s3_bucket.results',
+    'aws_s3_bucket_public_access_block.results',
+    'aws_s3_bucket_server_side_encryption_configuration.results',
+    'aws_s3_bucket_lifecycle_configuration.results',
+    'aws_ecr_repository.app',
+    'aws_cloudwatch_log_group.app',
+  ])('declares %s', (key) => {
+    expect(tf.resources.has(key)).toBe(true);
+  });
+
+  it('the intake queue redrives to the DLQ after var.sqs_max_receive_count receives', () => {
+    const redrive = String(resource('aws_sqs_queue.intake')['redrive_policy']);
+    expect(redrive).toMatch(/deadLetterTargetArn\s*=\s*aws_sqs_queue\.intake_dlq\.arn/);
+    expect(redrive).toMatch(/maxReceiveCount\s*=\s*var\.sqs_max_receive_count/);
+  });
+
+  it('the EventBridge rule matches CloudWatch alarm state changes and targets the intake queue', () => {
+    const pattern = String(resource('aws_cloudwatch_event_rule.alarm_state_change')['event_pattern']);
+    expect(pattern).toMatch(/source\s*=\s*\["aws\.cloudwatch"\]/);
+    expect(pattern).toMatch(/"detail-type"\s*=\s*\["CloudWatch Alarm State Change"\]/);
+    expect(resource('aws_cloudwatch_event_target.alarm_to_intake')['arn']).toBe('${aws_sqs_queue.intake.arn}');
+  });
+
+  it('the queue policy lets only events.amazonaws.com send, from that rule', () => {
+    expect(resource('aws_sqs_queue_policy.intake')['policy']).toBe('${data.aws_iam_policy_document.intake_queue.json}');
+    const [statement, ...others] = policyStatements('aws_iam_policy_document.intake_queue');
+    expect(others).toEqual([]);
+    expect(stringList(statement?.['actions'])).toEqual(['sqs:SendMessage']);
+    expect(blocks(statement ?? {}, 'principals')[0]?.['identifiers']).toEqual(['events.amazonaws.com']);
+    const condition = blocks(statement ?? {}, 'condition')[0];
+    expect(condition?.['variable']).toBe('aws:SourceArn');
+    expect(condition?.['values']).toEqual(['${aws_cloudwatch_event_rule.alarm_state_change.arn}']);
+  });
+
+  it('creates the four ECR repositories, immutable and scanned on push', () => {
+    const repo = resource('aws_ecr_repository.app');
+    expect(String(tf.locals.get('images'))).toMatch(/toset\(\["conductor", "scheduler", "worker", "migrate"\]\)/);
+    expect(repo['for_each']).toBe('${local.images}');
+    expect(repo['image_tag_mutability']).toBe('IMMUTABLE');
+    expect(blocks(repo, 'image_scanning_configuration')[0]?.['scan_on_push']).toBe(true);
+  });
+
+  it('keeps one log group per image with the retention variable', () => {
+    const group = resource('aws_cloudwatch_log_group.app');
+    expect(group['for_each']).toBe('${local.images}');
+    expect(group['retention_in_days']).toBe('${var.log_retention_days}');
+  });
+
+  it('keeps the database private, encrypted and its password in Secrets Manager', () => {
+    const db = resource('aws_db_instance.main');
+    expect(db['engine']).toBe('postgres');
+    expect(db['publicly_accessible']).toBe(false);
+    expect(db['storage_encrypted']).toBe(true);
+    expect(db['manage_master_user_password']).toBe(true);
+    expect(db['password']).toBeUndefined();
+  });
+
+  it('blocks public access to the results bucket', () => {
+    const block = resource('aws_s3_bucket_public_access_block.results');
+    for (const flag of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets']) {
+      expect({ flag, value: block[flag] }).toEqual({ flag, value: true });
+    }
+  });
+});
+
+describe('ECS services and task definitions', () => {
+  it('lets the old conductor drain: stopTimeout 120 and a 100/200 deployment', () => {
+    const service = resource('aws_ecs_service.conductor');
+    expect(service['deployment_minimum_healthy_percent']).toBe(100);
+    expect(service['deployment_maximum_percent']).toBe(200);
+    expect(service['launch_type']).toBe('FARGATE');
+    expect(containerDefinitions('conductor')).toMatch(/stopTimeout\s*=\s*var\.conductor_stop_timeout_seconds/);
+    expect(tf.variables.get('conductor_stop_timeout_seconds')?.['default']).toBe(120);
+  });
+
+  it('runs the worker only as a task definition the conductor launches, never as a service', () => {
+    for (const [key, body] of tf.resources) {
+      if (key.startsWith('aws_ecs_service.')) expect(String(body['task_definition'])).not.toMatch(/worker|migrate/);
+    }
+    const conductor = containerDefinitions('conductor');
+    expect(conductor).toMatch(/"ECS_TASK_DEFINITION", value = aws_ecs_task_definition\.worker\.family/);
+    expect(conductor).toMatch(/"WORKER_LAUNCHER", value = "ecs"/);
+  });
+
+  it('gives the worker its OPENAI_API_KEY and GITHUB_TOKEN as secrets, never as environment', () => {
+    const worker = containerDefinitions('worker');
+    expect(worker).toMatch(/name = "OPENAI_API_KEY", valueFrom = var\.openai_api_key_secret_arn/);
+    expect(worker).toMatch(/name = "GITHUB_TOKEN", valueFrom = var\.github_token_secret_arn/);
+    for (const taskDefinition of ['conductor', 'scheduler', 'worker', 'migrate']) {
+      const environment = /environment\s*=\s*(?:concat\()?([\s\S]*?)\n\s*(?:secrets|logConfiguration)/.exec(containerDefinitions(taskDefinition))?.[1] ?? '';
+      expect({ taskDefinition, secretInEnv: /name = "[A-Z_]*(TOKEN|KEY|SECRET|PASSWORD)"/.test(environment) }).toEqual({ taskDefinition, secretInEnv: false });
+    }
+  });
+
+  it('runs `prisma migrate deploy` in the migrate task, not in the apps', () => {
+    expect(containerDefinitions('migrate')).toContain('prisma migrate deploy');
+    for (const app of ['conductor', 'scheduler', 'worker']) expect(containerDefinitions(app)).not.toMatch(/migrate/);
+  });
+});
+
+describe('least-privilege IAM for the conductor', () => {
+  const statementsWith = (action: string): HclObject[] =>
+    policyStatements('aws_iam_policy_document.conductor_task').filter((statement) => stringList(statement['actions']).includes(action));
+
+  it('may RunTask only the worker task definition family, in the cluster', () => {
+    const statements = statementsWith('ecs:RunTask');
+    expect(statements).toHaveLength(1);
+    const resources = stringList(statements[0]?.['resources']).map((value) => expandLocals(tf, value));
+    expect(resources).toHaveLength(1);
+    expect(resources[0]).not.toBe('*');
+    expect(resources[0]).toMatch(/^arn:aws:ecs:.*:task-definition\/\$\{aws_ecs_task_definition\.worker\.family\}:\*$/);
+    expect(blocks(statements[0] ?? {}, 'condition')[0]?.['values']).toEqual(['${aws_ecs_cluster.main.arn}']);
+  });
+
+  it('may StopTask and DescribeTasks only in the cluster', () => {
+    for (const action of ['ecs:StopTask', 'ecs:DescribeTasks']) {
+      const [statement, ...others] = statementsWith(action);
+      expect(others).toEqual([]);
+      expect(stringList(statement?.['resources']).every((r) => r.includes('task/${aws_ecs_cluster.main.name}/'))).toBe(true);
+      expect(blocks(statement ?? {}, 'condition')[0]).toMatchObject({ variable: 'ecs:cluster', values: ['${aws_ecs_cluster.main.arn}'] });
+    }
+  });
+
+  it('may pass only the worker task and execution roles', () => {
+    const passRole = policyStatements('aws_iam_policy_document.conductor_task').concat(
+      [...tf.data.entries()].filter(([key]) => key !== 'aws_iam_policy_document.conductor_task').flatMap(([, body]) => blocks(body, 'statement')),
+    ).filter((statement) => stringList(statement['actions']).includes('iam:PassRole'));
+    expect(passRole).toHaveLength(1);
+    expect(new Set(stringList(passRole[0]?.['resources']))).toEqual(new Set(['${aws_iam_role.worker_task.arn}', '${aws_iam_role.worker_execution.arn}']));
+  });
+
+  it('may consume only the intake queue', () => {
+    const [statement, ...others] = statementsWith('sqs:ReceiveMessage');
+    expect(others).toEqual([]);
+    expect(new Set(stringList(statement?.['actions']))).toEqual(
+      new Set(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes']),
+    );
+    expect(stringList(statement?.['resources'])).toEqual(['${aws_sqs_queue.intake.arn}']);
+  });
+
+  it('has no Allow statement on "*" resources and no wildcard actions anywhere', () => {
+    for (const [key, body] of tf.data) {
+      for (const statement of blocks(body, 'statement')) {
+        if (statement['effect'] === 'Deny') continue;
+        expect({ key, resources: stringList(statement['resources']).includes('*') }).toEqual({ key, resources: false });
+        expect({ key, actions: stringList(statement['actions']).some((a) => a.endsWith(':*') || a === '*') }).toEqual({ key, actions: false });
+      }
+    }
+  });
+});
+
+describe('security groups', () => {
+  const rules = (type: 'ingress' | 'egress'): Array<[string, HclObject]> =>
+    [...tf.resources.entries()].filter(([key]) => key.startsWith(`aws_vpc_security_group_${type}_rule.`));
+  const ports = (rule: HclObject): [number, number] => {
+    const resolve = (value: unknown): number => {
+      const variable = /^\$\{var\.(\w+)\}$/.exec(String(value));
+      return variable ? defaultPort(variable[1] ?? '') : Number(value);
+    };
+    return [resolve(rule['from_port']), resolve(rule['to_port'])];
+  };
+  const open = (rule: HclObject): boolean => rule['cidr_ipv4'] === '0.0.0.0/0' || rule['cidr_ipv6'] === '::/0';
+
+  it('never opens the gRPC or database ports to the internet', () => {
+    const guarded = [defaultPort('conductor_grpc_port'), defaultPort('scheduler_grpc_port'), 5432];
+    for (const [key, rule] of rules('ingress')) {
+      const [from, to] = ports(rule);
+      const exposed = open(rule) && guarded.some((port) => port >= from && port <= to);
+      expect({ key, exposed }).toEqual({ key, exposed: false });
+    }
+    for (const [key, sg] of tf.resources) {
+      if (key.startsWith('aws_security_group.')) expect({ key, inline: sg['ingress'] ?? sg['egress'] }).toEqual({ key, inline: undefined });
+    }
+  });
+
+  const source = (rule: HclObject): string => String(rule['referenced_security_group_id'] ?? rule['cidr_ipv4']);
+  const target = (rule: HclObject): string => String(rule['security_group_id']);
+
+  it('lets workers reach only the conductor gRPC port and 443', () => {
+    const egress = rules('egress').map(([, rule]) => rule).filter((rule) => target(rule) === '${aws_security_group.worker.id}');
+    expect(egress.map((rule) => [source(rule), ...ports(rule)]).sort()).toEqual(
+      [
+        ['${aws_security_group.conductor.id}', 50051, 50051],
+        ['0.0.0.0/0', 443, 443],
+      ].sort(),
+    );
+    expect(rules('ingress').filter(([, rule]) => target(rule) === '${aws_security_group.worker.id}')).toEqual([]);
+  });
+
+  it.each([
+    ['conductor', [['${aws_security_group.worker.id}', 50051, 50051]]],
+    ['scheduler', [['${aws_security_group.conductor.id}', 50052, 50052]]],
+    [
+      'db',
+      [
+        ['${aws_security_group.conductor.id}', 5432, 5432],
+        ['${aws_security_group.migrate.id}', 5432, 5432],
+        ['${aws_security_group.scheduler.id}', 5432, 5432],
+      ],
+    ],
+  ])('the %s security group accepts only its expected sources', (group, expected) => {
+    const ingress = rules('ingress').map(([, rule]) => rule).filter((rule) => target(rule) === `\${aws_security_group.${group}.id}`);
+    expect(ingress.map((rule) => [source(rule), ...ports(rule)]).sort()).toEqual([...expected].sort());
+  });
+});
