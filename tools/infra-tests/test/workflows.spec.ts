@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { isMapping, parseYaml, type YamlValue } from '../src/lib/yaml-lite';
+import { fromRoot } from '../src/lib/workspace';
+
+type Mapping = { [key: string]: YamlValue };
+
+function load(name: string): Mapping {
+  const parsed = parseYaml(readFileSync(fromRoot('.github/workflows', name), 'utf8'));
+  if (!isMapping(parsed)) throw new Error(`${name} is not a mapping`);
+  return parsed;
+}
+
+function get(value: YamlValue | undefined, ...path: string[]): YamlValue | undefined {
+  let current = value;
+  for (const key of path) current = isMapping(current) ? current[key] : undefined;
+  return current;
+}
+
+function steps(job: YamlValue | undefined): Mapping[] {
+  const list = get(job, 'steps');
+  return Array.isArray(list) ? list.filter(isMapping) : [];
+}
+
+describe('the YAML reader', () => {
+  it('reads the subset the workflows use', () => {
+    const doc = parseYaml(
+      ['on:', '  push:', '    branches: [main, "x y"]', 'jobs:', '  a:', '    steps:', '      - run: |', '          echo 1', '          echo 2', '      - run: >-', '          a', '          b', '      - uses: x@v1', '        with:', "          k: 'v'", ''].join('\n'),
+    );
+    expect(doc).toEqual({
+      on: { push: { branches: ['main', 'x y'] } },
+      jobs: { a: { steps: [{ run: 'echo 1\necho 2\n' }, { run: 'a b' }, { uses: 'x@v1', with: { k: 'v' } }] } },
+    });
+  });
+
+  it('refuses what it does not understand instead of misreading it', () => {
+    expect(() => parseYaml('a: &anchor 1\n')).toThrow(/anchors/);
+    expect(() => parseYaml('a: {b: 1}\n')).toThrow(/flow mappings/);
+    expect(() => parseYaml('a: 1\na: 2\n')).toThrow(/duplicate key/);
+    expect(() => parseYaml('a:\n  b: 1\n   c: 2\n')).toThrow();
+  });
+});
+
+describe('.github/workflows/ci.yml', () => {
+  const ci = load('ci.yml');
+  const test = get(ci, 'jobs', 'test');
+  const images = get(ci, 'jobs', 'images');
+
+  it('runs on pushes and pull requests', () => {
+    expect(Object.keys(get(ci, 'on') as Mapping)).toEqual(expect.arrayContaining(['push', 'pull_request']));
+  });
+
+  it('runs npm test on Node 20 against a health-checked postgres:16 service', () => {
+    expect(get(test, 'runs-on')).toBe('ubuntu-latest');
+    const postgres = get(test, 'services', 'postgres');
+    expect(get(postgres, 'image')).toBe('postgres:16');
+    expect(get(postgres, 'ports')).toEqual(['5432:5432']);
+    expect(String(get(postgres, 'options'))).toMatch(/--health-cmd "pg_isready/);
+    const setupNode = steps(test).find((step) => String(step['uses']).startsWith('actions/setup-node@'));
+    expect(get(setupNode, 'with', 'node-version')).toBe('20');
+    const runs = steps(test).map((step) => step['run']);
+    expect(runs.indexOf('npm ci --no-audit --no-fund')).toBeGreaterThanOrEqual(0);
+    const npmTest = steps(test).find((step) => step['run'] === 'npm test');
+    expect(runs.indexOf('npm ci --no-audit --no-fund')).toBeLessThan(runs.indexOf('npm test'));
+    expect(get(npmTest, 'env', 'DATABASE_URL')).toBe('postgresql://postgres:postgres@localhost:5432/postgres');
+  });
+
+  it('builds the affected apps images after the tests, pushing only from main via OIDC', () => {
+    expect(get(images, 'needs')).toBe('test');
+    expect(get(images, 'permissions', 'id-token')).toBe('write');
+    const all = steps(images);
+    expect(all.some((step) => String(step['uses']).startsWith('nrwl/nx-set-shas@'))).toBe(true);
+    expect(all.some((step) => String(step['run']).includes('nx show projects --affected --type app'))).toBe(true);
+    expect(all.find((step) => String(step['uses']).startsWith('aws-actions/configure-aws-credentials@'))?.['if']).toMatch(/refs\/heads\/main/);
+    expect(all.some((step) => String(step['uses']).startsWith('aws-actions/amazon-ecr-login@'))).toBe(true);
+    for (const app of ['conductor', 'scheduler', 'worker']) {
+      const build = all.find((step) => get(step, 'with', 'file') === `docker/${app}.Dockerfile`);
+      expect(String(build?.['uses'])).toMatch(/^docker\/build-push-action@/);
+      expect(build?.['if']).toBe(`contains(fromJSON(steps.affected.outputs.apps), '${app}')`);
+      expect(String(get(build, 'with', 'push'))).toMatch(/github\.ref == 'refs\/heads\/main'/);
+      expect(get(build, 'with', 'context')).toBe('.');
+    }
+  });
+});
+
+describe('.github/workflows/migrate.yml', () => {
+  const migrate = load('migrate.yml');
+
+  it('is started by hand only', () => {
+    expect(Object.keys(get(migrate, 'on') as Mapping)).toEqual(['workflow_dispatch']);
+  });
+
+  it('runs the migrate task definition once with run-task, waits for it to stop and checks its exit code', () => {
+    const jobs = get(migrate, 'jobs') as Mapping;
+    expect(Object.keys(jobs)).toEqual(['migrate']);
+    const script = steps(jobs['migrate']).map((step) => String(step['run'] ?? '')).join('\n');
+    expect(script.match(/aws ecs run-task/g)).toHaveLength(1);
+    expect(script).toMatch(/aws ecs wait tasks-stopped/);
+    expect(script).toMatch(/containers\[0\]\.exitCode/);
+    expect(script).toMatch(/test "\$code" = "0"/);
+    expect(get(migrate, 'concurrency', 'cancel-in-progress')).toBe('false');
+  });
+});
