@@ -224,7 +224,12 @@ async function main(argv: string[]): Promise<void> {
   // client whose server goes away first would otherwise crash the process with an unhandled 'error'.
   const prismaPool = new Pool({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 });
   const pool = new Pool({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 });
-  for (const each of [prismaPool, pool]) each.on('error', (error) => progress(`idle connection lost: ${error.message}`));
+  let closing = false;
+  for (const each of [prismaPool, pool]) {
+    each.on('error', (error) => {
+      if (!closing) progress(`idle connection lost: ${error.message}`);
+    });
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
   try {
     const shape = historyShape(options.history, HISTORY_NOW);
@@ -273,6 +278,7 @@ async function main(argv: string[]): Promise<void> {
     for (const line of await explainLookup(pool)) say(`  ${line}`);
     say(JSON.stringify(result));
   } finally {
+    closing = true;
     await prisma.$disconnect();
     await prismaPool.end().catch(() => undefined);
     await pool.end();
