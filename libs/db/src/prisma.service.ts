@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client';
+import { prismaAdapter } from './prisma-client';
 
 export const DB_OPTIONS = Symbol('DB_OPTIONS');
 
@@ -34,7 +34,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   // does not enable experimental decorators for files outside the root
   // tsconfig; DbModule wires constructor arguments with factories instead.
   constructor(options: DbModuleOptions) {
-    super({ adapter: new PrismaPg({ connectionString: options.databaseUrl }) });
+    super({ adapter: prismaAdapter(options.databaseUrl) });
     this.target = describeTarget(options.databaseUrl);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 0;
   }
