@@ -9,7 +9,7 @@ export class AppModule {
   static forRoot(config: SchedulerConfigValues): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DbModule.forRoot({ databaseUrl: config.databaseUrl }), IngestModule],
+      imports: [ConfigModule.forRoot(config), DbModule.forRoot({ databaseUrl: config.databaseUrl, connectTimeoutMs: config.dbConnectTimeoutMs }), IngestModule],
     };
   }
 }

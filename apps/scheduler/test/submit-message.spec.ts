@@ -48,6 +48,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
     const config: SchedulerConfigValues = {
       production: false,
       databaseUrl: databaseUrl(),
+      dbConnectTimeoutMs: 0,
       grpcListenAddr: `127.0.0.1:${port}`,
       defaultRepositoryUrl: REPOSITORY,
       defaultRepositoryBranch: 'main',
@@ -188,12 +189,14 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
 });
 
 describe('scheduler boot', () => {
-  it('fails loudly when the database is unreachable', async () => {
+  it('fails loudly when the database stays unreachable past DB_CONNECT_TIMEOUT_MS', async () => {
     const deadPort = await freePort();
+    const startedAt = Date.now();
     const app = await createSchedulerMicroservice(
       {
         production: false,
         databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${deadPort}/nowhere`,
+        dbConnectTimeoutMs: 1500,
         grpcListenAddr: `127.0.0.1:${await freePort()}`,
         defaultRepositoryUrl: REPOSITORY,
         defaultRepositoryBranch: 'main',
@@ -202,6 +205,8 @@ describe('scheduler boot', () => {
       { logger: false },
     );
     await expect(app.listen()).rejects.toThrow(/Cannot reach the database at 127\.0\.0\.1:\d+\/nowhere/);
+    // It kept trying for the configured wait instead of failing on the first refusal.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1500);
     await app.close().catch(() => undefined);
   });
 });

@@ -6,6 +6,7 @@ import { SchedulerConfigValues } from './env.validators';
 export abstract class SchedulerConfig implements SchedulerConfigValues {
   abstract readonly production: boolean;
   abstract readonly databaseUrl: string;
+  abstract readonly dbConnectTimeoutMs: number;
   abstract readonly grpcListenAddr: string;
   abstract readonly defaultRepositoryUrl: string;
   abstract readonly defaultRepositoryBranch: string;

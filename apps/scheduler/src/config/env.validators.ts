@@ -38,6 +38,7 @@ const envSchema = z
       (value) => (value === '' ? undefined : value),
       z.string().trim().min(1).default('main'),
     ),
+    DB_CONNECT_TIMEOUT_MS: wholeNumber(30_000, 600_000, 'ms'),
     INCIDENT_WINDOW_MINUTES: wholeNumber(60, 7 * 24 * 60, 'minutes'),
     INCIDENT_CAP_HOURS: wholeNumber(24, 30 * 24, 'hours'),
   })
@@ -58,6 +59,8 @@ const envSchema = z
 export interface SchedulerConfigValues {
   production: boolean;
   databaseUrl: string;
+  /** How long boot waits for Postgres before failing. */
+  dbConnectTimeoutMs: number;
   grpcListenAddr: string;
   /** Repository every job works on until routing per project exists. */
   defaultRepositoryUrl: string;
@@ -85,6 +88,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv, workspace: string = 
   return {
     production: values.NODE_ENV === 'production',
     databaseUrl: values.DATABASE_URL ?? DEV_DATABASE_URL,
+    dbConnectTimeoutMs: values.DB_CONNECT_TIMEOUT_MS,
     grpcListenAddr: values.SCHEDULER_GRPC_LISTEN_ADDR,
     // A relative path would mean something different to each worker's cwd.
     defaultRepositoryUrl: isLocalPath(repository) && !isAbsolute(repository) ? resolve(workspace, repository) : repository,
