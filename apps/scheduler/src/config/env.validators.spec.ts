@@ -5,6 +5,7 @@ describe('loadSchedulerConfig', () => {
     expect(loadSchedulerConfig({}, '/work/ws')).toEqual({
       production: false,
       databaseUrl: DEV_DATABASE_URL,
+      dbConnectTimeoutMs: 30000,
       grpcListenAddr: '127.0.0.1:50052',
       defaultRepositoryUrl: '/work/ws/.dev/remote/sample-app.git',
       defaultRepositoryBranch: 'main',
@@ -18,6 +19,7 @@ describe('loadSchedulerConfig', () => {
         {
           NODE_ENV: 'production',
           DATABASE_URL: 'postgresql://u:p@db:5432/ac',
+          DB_CONNECT_TIMEOUT_MS: '5000',
           SCHEDULER_GRPC_LISTEN_ADDR: '0.0.0.0:6000',
           DEFAULT_REPOSITORY_URL: 'git@github.com:acme/app.git',
           DEFAULT_REPOSITORY_BRANCH: 'trunk',
@@ -29,6 +31,7 @@ describe('loadSchedulerConfig', () => {
     ).toEqual({
       production: true,
       databaseUrl: 'postgresql://u:p@db:5432/ac',
+      dbConnectTimeoutMs: 5000,
       grpcListenAddr: '0.0.0.0:6000',
       defaultRepositoryUrl: 'git@github.com:acme/app.git',
       defaultRepositoryBranch: 'trunk',
