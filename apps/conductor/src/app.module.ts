@@ -5,6 +5,7 @@ import type { ConductorConfig } from './config/env.validators';
 import { HealthModule } from './health/health.module';
 import { IntakeModule } from './intake/intake.module';
 import { LaunchModule } from './launch/launch.module';
+import { OrphansModule } from './orphans/orphans.module';
 import { ShutdownGateModule } from './shutdown-gate/shutdown-gate.module';
 import { WorkerApiModule } from './worker-api/worker-api.module';
 
@@ -18,6 +19,7 @@ export class AppModule {
         DbModule.forRoot({ databaseUrl: config.databaseUrl, connectTimeoutMs: config.dbConnectTimeoutMs }),
         LaunchModule,
         WorkerApiModule,
+        OrphansModule,
         IntakeModule,
         ShutdownGateModule,
         HealthModule,

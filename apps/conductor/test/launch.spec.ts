@@ -53,9 +53,9 @@ describe('launching jobs', () => {
     expect(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ status: 'launching', attempts: 1 });
   });
 
-  it('fails the job with the reason when the launcher cannot start the worker', async () => {
+  it('fails the job with the reason when the launcher cannot start the worker and no attempt is left', async () => {
     // A directory cannot be created below a regular file, so the launcher fails for real.
-    const { app } = await start({ workerWorkRoot: '/dev/null/workers' });
+    const { app } = await start({ workerWorkRoot: '/dev/null/workers', maxJobAttempts: 1 });
     const job = await createPendingJob(prisma);
     const outcome = await app.get(JobLaunchService).launch(job.id);
     expect(outcome.status).toBe('failed');
@@ -66,8 +66,9 @@ describe('launching jobs', () => {
     expect(failed.workers[0]).toMatchObject({ state: 'ended', endReason: failed.error });
   });
 
-  it('fails the job when the worker process exits without calling Shutdown', async () => {
+  it('fails the job when the worker process exits without calling Shutdown on its last attempt', async () => {
     const { app, config } = await start({
+      maxJobAttempts: 1,
       workerCommand: `${node} -e "console.log(Object.keys(process.env).sort().join(' ')); process.exit(3)"`,
     });
     const job = await createPendingJob(prisma);

@@ -1,3 +1,4 @@
+import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -23,7 +24,24 @@ export interface ConductorConfig {
   httpPort: number;
   runDir: string;
   resultsDir: string;
-  workerLauncher: 'local';
+  workerLauncher: 'local' | 'ecs';
+  /** Present when workerLauncher is ecs (ECS_* variables). */
+  ecs?: EcsLauncherConfig;
+  /** Where each attempt's result archive is kept: a directory under RESULTS_DIR, or S3. */
+  resultStore: { kind: 'directory' } | { kind: 's3'; client: S3ClientOptions; store: S3ResultStoreConfig };
+  /** Attempts per job before an infrastructure failure fails it for good. */
+  maxJobAttempts: number;
+  /** Exponential backoff with full jitter between attempts: random(0, min(max, base * 2^(attempt-1))). */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A worker that has not handshaken this long after registration is stopped and its attempt failed. */
+  handshakeDeadlineMs: number;
+  /** Silence after which the conductor asks the launcher whether a connected worker still lives. */
+  heartbeatTimeoutMs: number;
+  /** How much longer a silent worker that the launcher says is alive is kept before it is stopped. */
+  heartbeatGraceMs: number;
+  /** How often the orphan checks (deadlines, silence, stale claims) run. */
+  orphanCheckIntervalMs: number;
   workerCommand: string;
   workerAgentCommand: string;
   workerWorkRoot: string;
@@ -32,6 +50,22 @@ export interface ConductorConfig {
   workerHeartbeatIntervalMs: number;
   /** How often the shutdown gate reads IS_CONDUCTOR_SHUTTING_DOWN; the seed uses one second. */
   shutdownPollIntervalMs: number;
+  /**
+   * drain: wait for every active worker before exiting (the seed's contract).
+   * handoff: exit once intake and launches have stopped; workers reconnect to the next conductor.
+   */
+  shutdownMode: 'drain' | 'handoff';
+  /**
+   * A non-ended worker silent (no event, heartbeat included) for longer than this does not hold
+   * the drain: its process is presumed gone (e.g. left behind by a crashed predecessor).
+   */
+  shutdownStaleWorkerMs: number;
+  /** Visibility timeout requested per receive; a failed message returns after it. */
+  sqsVisibilityTimeoutSeconds: number;
+  /** Long-poll wait per receive. */
+  sqsWaitTimeSeconds: number;
+  /** How often a paused intake (database or scheduler down) checks whether it may receive again. */
+  intakeProbeIntervalMs: number;
   /** The branch handed to workers as the repository's default branch. */
   defaultRepositoryBranch: string;
 }
@@ -65,7 +99,15 @@ const envSchema = z.object({
   CONDUCTOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   CONDUCTOR_RUN_DIR: z.string().min(1).default('.dev/conductor'),
   RESULTS_DIR: z.string().min(1).default('.dev/results'),
-  WORKER_LAUNCHER: z.enum(['local']).default('local'),
+  WORKER_LAUNCHER: z.enum(['local', 'ecs']).default('local'),
+  RESULT_STORE: z.enum(['directory', 's3']).default('directory'),
+  MAX_JOB_ATTEMPTS: positiveInt.default(3),
+  RETRY_BASE_MS: positiveInt.default(5000),
+  RETRY_MAX_MS: positiveInt.default(300_000),
+  HANDSHAKE_DEADLINE_MS: positiveInt.default(120_000),
+  HEARTBEAT_TIMEOUT_MS: positiveInt.optional(),
+  HEARTBEAT_GRACE_MS: z.coerce.number().int().min(0).optional(),
+  ORPHAN_CHECK_INTERVAL_MS: positiveInt.default(5000),
   WORKER_COMMAND: optionalString,
   WORKER_AGENT_COMMAND: optionalString,
   WORKER_WORK_ROOT: optionalString,
@@ -73,6 +115,12 @@ const envSchema = z.object({
   PENDING_SWEEP_INTERVAL_MS: positiveInt.default(5000),
   WORKER_HEARTBEAT_INTERVAL_MS: positiveInt.default(10_000),
   DEFAULT_REPOSITORY_BRANCH: z.string().min(1).default('main'),
+  SHUTDOWN_MODE: z.enum(['drain', 'handoff']).default('drain'),
+  SHUTDOWN_POLL_INTERVAL_MS: positiveInt.default(1000),
+  SHUTDOWN_STALE_WORKER_MS: positiveInt.default(300_000),
+  SQS_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43200).default(60),
+  SQS_WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
+  INTAKE_PROBE_INTERVAL_MS: positiveInt.default(2000),
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -103,6 +151,26 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     if (!vars.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
     if (!vars.SQS_QUEUE_URL) problems.push('SQS_QUEUE_URL: required when NODE_ENV=production');
   }
+  let ecs: EcsLauncherConfig | undefined;
+  if (vars.WORKER_LAUNCHER === 'ecs') {
+    try {
+      ecs = ecsLauncherConfigFromEnv(env);
+    } catch (error) {
+      problems.push(`WORKER_LAUNCHER: ecs needs ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  let resultStore: ConductorConfig['resultStore'] = { kind: 'directory' };
+  if (vars.RESULT_STORE === 's3') {
+    try {
+      resultStore = { kind: 's3', ...s3ResultStoreFromEnv(env) };
+    } catch (error) {
+      problems.push(`RESULT_STORE: s3 needs ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (vars.RETRY_MAX_MS < vars.RETRY_BASE_MS) problems.push('RETRY_MAX_MS: must not be below RETRY_BASE_MS');
+  if (vars.SHUTDOWN_STALE_WORKER_MS < 3 * vars.WORKER_HEARTBEAT_INTERVAL_MS) {
+    problems.push('SHUTDOWN_STALE_WORKER_MS: must be at least three WORKER_HEARTBEAT_INTERVAL_MS, or live workers would not be waited for');
+  }
   if (problems.length > 0) throw new InvalidConductorEnvError(problems);
 
   const runDir = absolute(vars.CONDUCTOR_RUN_DIR, cwd);
@@ -123,13 +191,28 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     runDir,
     resultsDir: absolute(vars.RESULTS_DIR, cwd),
     workerLauncher: vars.WORKER_LAUNCHER,
+    ...(ecs ? { ecs } : {}),
+    resultStore,
+    maxJobAttempts: vars.MAX_JOB_ATTEMPTS,
+    retryBaseMs: vars.RETRY_BASE_MS,
+    retryMaxMs: vars.RETRY_MAX_MS,
+    handshakeDeadlineMs: vars.HANDSHAKE_DEADLINE_MS,
+    // Three missed beats: one late beat on a busy host is not a lost worker.
+    heartbeatTimeoutMs: vars.HEARTBEAT_TIMEOUT_MS ?? 3 * vars.WORKER_HEARTBEAT_INTERVAL_MS,
+    heartbeatGraceMs: vars.HEARTBEAT_GRACE_MS ?? 3 * vars.WORKER_HEARTBEAT_INTERVAL_MS,
+    orphanCheckIntervalMs: vars.ORPHAN_CHECK_INTERVAL_MS,
     workerCommand: vars.WORKER_COMMAND ?? `node ${resolve(cwd, 'dist/apps/worker/main.js')}`,
     workerAgentCommand: vars.WORKER_AGENT_COMMAND ?? `bash ${resolve(cwd, 'tools/demo-agent/demo-agent.sh')}`,
     workerWorkRoot: vars.WORKER_WORK_ROOT ? absolute(vars.WORKER_WORK_ROOT, cwd) : resolve(runDir, 'workers'),
     maxUploadBytes: vars.MAX_UPLOAD_BYTES,
     pendingSweepIntervalMs: vars.PENDING_SWEEP_INTERVAL_MS,
     workerHeartbeatIntervalMs: vars.WORKER_HEARTBEAT_INTERVAL_MS,
-    shutdownPollIntervalMs: 1000,
+    shutdownPollIntervalMs: vars.SHUTDOWN_POLL_INTERVAL_MS,
+    shutdownMode: vars.SHUTDOWN_MODE,
+    shutdownStaleWorkerMs: vars.SHUTDOWN_STALE_WORKER_MS,
+    sqsVisibilityTimeoutSeconds: vars.SQS_VISIBILITY_TIMEOUT_SECONDS,
+    sqsWaitTimeSeconds: vars.SQS_WAIT_TIME_SECONDS,
+    intakeProbeIntervalMs: vars.INTAKE_PROBE_INTERVAL_MS,
     defaultRepositoryBranch: vars.DEFAULT_REPOSITORY_BRANCH,
   };
 }

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { AttemptService, type AttemptOutcome } from './attempts.service';
 import { TaskArchiveStore } from './task-archive.store';
-import { WORKER_LAUNCHER, type WorkerExit, type WorkerLauncher } from './worker-launcher';
+import { isRetryableLaunchError, WORKER_LAUNCHER, type WorkerExit, type WorkerLauncher } from './worker-launcher';
 
 export type LaunchOutcome =
   | { status: 'launched'; workerId: string; handle: string }
@@ -14,7 +15,8 @@ export type LaunchOutcome =
   | { status: 'not-claimed' }
   /** The conductor is draining for shutdown; the job stays pending for the next one. */
   | { status: 'draining' }
-  | { status: 'failed'; workerId?: string; reason: string };
+  /** The attempt failed; `next` says whether the job waits for another attempt or failed for good. */
+  | { status: 'failed'; workerId?: string; reason: string; next?: AttemptOutcome };
 
 /** Duck-typed: errors from Node's core can come from another realm (jest) and fail `instanceof Error`. */
 function describe(error: unknown): string {
@@ -29,6 +31,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
   private readonly inFlight = new Set<Promise<LaunchOutcome>>();
   private draining = false;
   private unsubscribeExit: (() => void) | undefined;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
@@ -36,6 +39,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     private readonly jobs: JobRepository,
     private readonly workers: WorkerRepository,
     private readonly archives: TaskArchiveStore,
+    private readonly attempts: AttemptService,
   ) {}
 
   onModuleInit(): void {
@@ -44,6 +48,21 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.unsubscribeExit?.();
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+  }
+
+  /**
+   * Relaunches a retried job when its backoff ends, so a retry does not also
+   * wait for the next sweep; the sweep stays the backstop after a restart.
+   */
+  scheduleRetry(jobId: string, at: Date): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (!this.draining) this.launchInBackground(jobId);
+    }, Math.max(0, at.getTime() - Date.now()));
+    timer.unref();
+    this.retryTimers.add(timer);
   }
 
   get isDraining(): boolean {
@@ -91,9 +110,9 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       workerId = worker.id;
     } catch (error) {
       const reason = `could not register a worker: ${describe(error)}`;
-      await this.jobs.fail(jobId, reason);
-      this.logger.error(`job ${jobId}: ${reason}`);
-      return { status: 'failed', reason };
+      const next = await this.attempts.endUnregisteredAttempt(jobId, job.attempts, reason, true);
+      await this.afterAttempt(jobId, next);
+      return { status: 'failed', reason, next };
     }
 
     try {
@@ -106,48 +125,54 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       const { handle } = await this.launcher.launch({
         workerId,
         jobId,
+        attempt: job.attempts,
         workDir,
         env: {
           WORKER_ID: workerId,
           WORKER_TOKEN: token,
           CONDUCTOR_GRPC_SERVER_ADDR: this.config.grpcDialAddr,
-          WORK_DIR: workDir,
-          AGENT_KIND: 'command',
-          AGENT_COMMAND: this.config.workerAgentCommand,
         },
       });
       await this.workers.markLaunched(workerId, handle);
       await this.workers.appendEvent(workerId, 'launched', { launcher: this.launcher.kind, handle });
-      this.logger.log(`job ${jobId} (${job.kind} ${job.key}): worker ${workerId} launched as ${handle}`);
+      this.logger.log(`job ${jobId} (${job.kind} ${job.key}) attempt ${job.attempts}: worker ${workerId} launched as ${handle}`);
       return { status: 'launched', workerId, handle };
     } catch (error) {
       const reason = `launch failed: ${describe(error)}`;
-      await this.workers.transaction(async (tx) => {
-        await this.workers.end(workerId, reason, tx);
-        await this.workers.appendEvent(workerId, 'launch-failed', { reason }, tx);
-        await this.jobs.fail(jobId, reason, tx);
+      const next = await this.attempts.endAttempt({ id: workerId, jobId, attempt: job.attempts }, reason, {
+        retryable: isRetryableLaunchError(error),
+        event: 'launch-failed',
       });
-      this.logger.error(`job ${jobId}: ${reason}`);
-      return { status: 'failed', workerId, reason };
+      await this.afterAttempt(jobId, next);
+      return { status: 'failed', workerId, reason, next };
     }
+  }
+
+  /** After an attempt ended: a job waiting for another attempt is relaunched when its backoff ends. */
+  async afterAttempt(jobId: string, next: AttemptOutcome): Promise<void> {
+    if (next !== 'retrying') return;
+    const job = await this.jobs.findById(jobId);
+    if (job?.status === 'pending' && job.nextAttemptAt) this.scheduleRetry(jobId, job.nextAttemptAt);
   }
 
   /**
    * A worker's process ended. After a Shutdown call the worker is already
    * ended and this only adds to its history; otherwise the worker died
-   * mid-job, and the job fails with the reason.
+   * mid-job: a crash, so the attempt ends and the job is retried.
    */
-  private async handleExit(exit: WorkerExit): Promise<void> {
-    const reason =
-      exit.code !== null ? `exited with code ${exit.code} before shutdown` : `killed by ${exit.signal ?? 'a signal'} before shutdown`;
+  async handleExit(exit: WorkerExit): Promise<void> {
+    const reason = exit.unknownStatus
+      ? 'exited before shutdown (noticed after a conductor restart)'
+      : exit.code !== null
+        ? `exited with code ${exit.code} before shutdown`
+        : `killed by ${exit.signal ?? 'a signal'} before shutdown`;
     const worker = await this.workers.findById(exit.workerId);
     if (!worker) return;
-    const endedNow = await this.workers.transaction(async (tx) => {
-      const ended = await this.workers.end(worker.id, reason, tx);
-      await this.workers.appendEvent(worker.id, 'exited', { code: exit.code, signal: exit.signal, beforeShutdown: ended }, tx);
-      if (ended) await this.jobs.fail(worker.jobId, reason, tx);
-      return ended;
+    const next = await this.attempts.endAttempt(worker, reason, {
+      retryable: true,
+      event: 'exited',
+      detail: { code: exit.code, signal: exit.signal },
     });
-    if (endedNow) this.logger.warn(`worker ${worker.id} of job ${worker.jobId} ${reason}`);
+    await this.afterAttempt(worker.jobId, next);
   }
 }

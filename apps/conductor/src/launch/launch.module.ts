@@ -1,23 +1,35 @@
+import { createEcsClient, EcsWorkerLauncher } from '@agent-conductor/aws';
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Module } from '@nestjs/common';
+import { CONDUCTOR_CONFIG } from '../config/config.module';
+import type { ConductorConfig } from '../config/env.validators';
+import { AttemptService } from './attempts.service';
+import { EcsLauncher } from './ecs.launcher';
 import { JobLaunchService } from './job-launch.service';
 import { LocalProcessLauncher } from './local-process.launcher';
 import { PendingSweepService } from './pending-sweep.service';
 import { TaskArchiveStore } from './task-archive.store';
-import { WORKER_LAUNCHER } from './worker-launcher';
+import { WORKER_LAUNCHER, type WorkerLauncher } from './worker-launcher';
 
-/** Pending job → registered worker → task archive → launched process. */
+/** WORKER_LAUNCHER picks the implementation; the config was validated at boot, so `ecs` has its settings. */
+function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): WorkerLauncher {
+  if (config.workerLauncher === 'local') return local;
+  if (!config.ecs) throw new Error('WORKER_LAUNCHER=ecs without ECS settings');
+  return new EcsLauncher(new EcsWorkerLauncher(createEcsClient({ region: config.awsRegion }), config.ecs));
+}
+
+/** Pending job → registered worker → task archive → launched process or task. */
 @Module({
   providers: [
     JobRepository,
     WorkerRepository,
     TaskArchiveStore,
     LocalProcessLauncher,
-    // WORKER_LAUNCHER=ecs will bind a different class here.
-    { provide: WORKER_LAUNCHER, useExisting: LocalProcessLauncher },
+    { provide: WORKER_LAUNCHER, useFactory: selectLauncher, inject: [CONDUCTOR_CONFIG, LocalProcessLauncher] },
+    AttemptService,
     JobLaunchService,
     PendingSweepService,
   ],
-  exports: [JobLaunchService, PendingSweepService, TaskArchiveStore, WorkerRepository, JobRepository, WORKER_LAUNCHER],
+  exports: [JobLaunchService, PendingSweepService, TaskArchiveStore, WorkerRepository, JobRepository, WORKER_LAUNCHER, AttemptService, LocalProcessLauncher],
 })
 export class LaunchModule {}

@@ -1,3 +1,4 @@
+import type { ResultStore as ResultArchiveStore } from '@agent-conductor/aws';
 import { ChunkReceiver, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
 import type { Job, Worker } from '@agent-conductor/db';
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
@@ -8,6 +9,7 @@ import { defer, Observable } from 'rxjs';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { TaskArchiveStore } from '../launch/task-archive.store';
+import { RESULT_ARCHIVE_STORE } from '../results/result-archive.store';
 import { pacedMessages, type PausableStream } from './paced-messages';
 import { ResultStore } from './result-store';
 import { toRpcException } from './transfer-status';
@@ -43,6 +45,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly jobs: JobRepository,
     private readonly archives: TaskArchiveStore,
     private readonly results: ResultStore,
+    @Inject(RESULT_ARCHIVE_STORE) private readonly archiveStore: ResultArchiveStore,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -156,8 +159,11 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     const succeeded = request.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED;
     const error = succeeded ? null : request.error || 'the worker reported a failure without a reason';
     const reported = request.result;
+    const archive = await this.workers.latestEventDetail(worker.id, 'results-uploaded');
+    const resultArchive = typeof archive?.['archive'] === 'string' ? archive['archive'] : undefined;
     const result = reported
       ? {
+          ...(resultArchive ? { resultArchive } : {}),
           branch: reported.branch,
           ...(reported.pullRequest ? { pullRequest: reported.pullRequest } : {}),
           ...(reported.report ? { report: reported.report } : {}),
@@ -197,7 +203,15 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       }
       const { bytes, sha256 } = await receiver.finish();
       const storedAt = await this.results.extract(incoming, worker.jobId, worker.id);
-      await this.workers.appendEvent(worker.id, 'results-uploaded', { bytes, sha256, storedAt });
+      let archive: string;
+      try {
+        ({ location: archive } = await this.archiveStore.store({ jobId: worker.jobId, workerId: worker.id, attempt: worker.attempt }, incoming));
+      } catch (error) {
+        // The store (S3) failing is the conductor's trouble, not the upload's: UNAVAILABLE makes the worker send it again.
+        this.logger.error(`storing the result archive of worker ${worker.id} failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw rpcError(status.UNAVAILABLE, 'the result archive could not be stored; retry the upload');
+      }
+      await this.workers.appendEvent(worker.id, 'results-uploaded', { bytes, sha256, storedAt, archive });
       await this.workers.touch(worker.id);
       return { receivedBytes: bytes, storedAt };
     } catch (error) {

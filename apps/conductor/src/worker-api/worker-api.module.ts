@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { LaunchModule } from '../launch/launch.module';
+import { ResultsModule } from '../results/results.module';
 import { ResultStore } from './result-store';
 import { WorkerApiController } from './worker-api.controller';
 import { WorkerAuthService } from './worker-auth.service';
 
 /** The gRPC WorkerService; mounted on the app's gRPC microservice. */
 @Module({
-  imports: [LaunchModule],
+  imports: [LaunchModule, ResultsModule],
   controllers: [WorkerApiController],
   providers: [WorkerAuthService, ResultStore],
 })

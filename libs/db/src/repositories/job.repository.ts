@@ -7,6 +7,8 @@ export interface JobResultRecord {
   pullRequest?: string;
   report?: string;
   title: string;
+  /** Where the attempt's uploaded result archive is kept (a path, or s3://bucket/key). */
+  resultArchive?: string;
 }
 
 const TERMINAL: Job['status'][] = ['succeeded', 'failed'];
@@ -25,18 +27,18 @@ export class JobRepository {
    * concurrent writer commits, so of two conductors (or two calls) exactly one
    * gets the row back; the other gets null and must not launch.
    */
-  async claim(id: string): Promise<Job | null> {
+  async claim(id: string, now: Date = new Date()): Promise<Job | null> {
     const [claimed] = await this.prisma.job.updateManyAndReturn({
-      where: { id, status: 'pending' },
-      data: { status: 'launching', attempts: { increment: 1 } },
+      where: { id, status: 'pending', ...due(now) },
+      data: { status: 'launching', attempts: { increment: 1 }, nextAttemptAt: null },
     });
     return claimed ?? null;
   }
 
-  /** Oldest first, so a backlog drains in arrival order. */
-  async findPendingIds(limit: number): Promise<string[]> {
+  /** Oldest first, so a backlog drains in arrival order; a retried job only once its backoff has passed. */
+  async findPendingIds(limit: number, now: Date = new Date()): Promise<string[]> {
     const rows = await this.prisma.job.findMany({
-      where: { status: 'pending' },
+      where: { status: 'pending', ...due(now) },
       orderBy: { createdAt: 'asc' },
       take: limit,
       select: { id: true },
@@ -84,4 +86,53 @@ export class JobRepository {
   fail(id: string, error: string, tx?: Prisma.TransactionClient): Promise<boolean> {
     return this.finish(id, { status: 'failed', error }, tx);
   }
+
+  /**
+   * Ends attempt `attempt` of the job after an infrastructure failure: back to
+   * `pending` until `retryAt` while attempts remain, otherwise `failed` with
+   * the reason. Only the job's current attempt may do this, so a late notice
+   * about an older attempt cannot disturb a newer one.
+   */
+  async retryOrFail(
+    id: string,
+    attempt: number,
+    reason: string,
+    policy: { maxAttempts: number; retryAt: Date },
+    tx: Prisma.TransactionClient = this.prisma,
+  ): Promise<'retrying' | 'failed' | 'unchanged'> {
+    const live = { id, attempts: attempt, status: { in: ['launching', 'running'] as Job['status'][] } };
+    if (attempt < policy.maxAttempts) {
+      const { count } = await tx.job.updateMany({
+        where: live,
+        data: { status: 'pending', nextAttemptAt: policy.retryAt, error: reason },
+      });
+      return count === 1 ? 'retrying' : 'unchanged';
+    }
+    const { count } = await tx.job.updateMany({
+      where: live,
+      data: { status: 'failed', error: reason, finishedAt: new Date() },
+    });
+    return count === 1 ? 'failed' : 'unchanged';
+  }
+
+  /**
+   * Jobs claimed (`launching`) whose attempt never got a worker row: the
+   * conductor stopped between claim and register. They go back to `pending`
+   * with the attempt given back, since nothing was started for it. Only rows
+   * older than `olderThan` count, so a launch still under way elsewhere is left alone.
+   */
+  async releaseUnregisteredClaims(olderThan: Date): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      UPDATE "jobs" AS j
+         SET "status" = 'pending', "attempts" = j."attempts" - 1, "updated_at" = CURRENT_TIMESTAMP
+       WHERE j."status" = 'launching'
+         AND j."updated_at" < ${olderThan}
+         AND NOT EXISTS (SELECT 1 FROM "workers" AS w WHERE w."job_id" = j."id" AND w."attempt" = j."attempts")
+      RETURNING j."id"`;
+    return rows.map((row) => row.id);
+  }
+}
+
+function due(now: Date): Prisma.JobWhereInput {
+  return { OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lte: now } }] };
 }

@@ -68,6 +68,30 @@ export class WorkerRepository {
     return count === 1;
   }
 
+  /** Every worker not ended yet, oldest first: what a (re)started conductor adopts and watches. */
+  findLive(launcher?: string): Promise<Worker[]> {
+    return this.prisma.worker.findMany({
+      where: { state: { not: 'ended' }, ...(launcher ? { launcher } : {}) },
+      orderBy: { createdAt: 'asc' },
+    });
+  }
+
+  /** Live workers that have not handshaken and were registered before `registeredBefore`. */
+  findWithoutHandshake(registeredBefore: Date): Promise<Worker[]> {
+    return this.prisma.worker.findMany({
+      where: { state: { in: ['registered', 'launched'] }, handshakeAt: null, createdAt: { lt: registeredBefore } },
+      orderBy: { createdAt: 'asc' },
+    });
+  }
+
+  /** Connected workers whose last sign of life (handshake, heartbeat, upload, report) is older than `silentSince`. */
+  findSilent(silentSince: Date): Promise<Worker[]> {
+    return this.prisma.worker.findMany({
+      where: { state: 'connected', lastEventAt: { lt: silentSince } },
+      orderBy: { lastEventAt: 'asc' },
+    });
+  }
+
   /** Workers a conductor still has to wait for before it may exit. */
   countActive(): Promise<number> {
     return this.prisma.worker.count({ where: { state: { not: 'ended' } } });
@@ -80,6 +104,17 @@ export class WorkerRepository {
     tx: Prisma.TransactionClient = this.prisma,
   ): Promise<void> {
     await tx.workerEvent.create({ data: { workerId, type, ...(detail ? { detail } : {}) } });
+  }
+
+  async hasEvent(workerId: string, type: string): Promise<boolean> {
+    return (await this.prisma.workerEvent.count({ where: { workerId, type } })) > 0;
+  }
+
+  /** The detail of the worker's latest event of `type`, when it is a JSON object. */
+  async latestEventDetail(workerId: string, type: string): Promise<Prisma.JsonObject | null> {
+    const event = await this.prisma.workerEvent.findFirst({ where: { workerId, type }, orderBy: { id: 'desc' } });
+    const detail = event?.detail;
+    return detail !== null && detail !== undefined && typeof detail === 'object' && !Array.isArray(detail) ? (detail as Prisma.JsonObject) : null;
   }
 
   listEvents(workerId: string): Promise<WorkerEvent[]> {
