@@ -5,18 +5,24 @@ import type { ConductorConfig } from './config/env.validators';
 import { HealthModule } from './health/health.module';
 import { IntakeModule } from './intake/intake.module';
 import { LaunchModule } from './launch/launch.module';
+import { LoggingModule } from './logging/logging.module';
+import { loadObservabilityConfig, ObservabilityConfigModule, type ObservabilityConfig } from './logging/observability.config';
+import { MetricsModule } from './metrics/metrics.module';
 import { OrphansModule } from './orphans/orphans.module';
 import { ShutdownGateModule } from './shutdown-gate/shutdown-gate.module';
 import { WorkerApiModule } from './worker-api/worker-api.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ConductorConfig): DynamicModule {
+  static forRoot(config: ConductorConfig, observability: ObservabilityConfig = loadObservabilityConfig()): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConductorConfigModule.forRoot(config),
         DbModule.forRoot({ databaseUrl: config.databaseUrl, connectTimeoutMs: config.dbConnectTimeoutMs }),
+        ObservabilityConfigModule.forRoot(observability),
+        MetricsModule,
+        LoggingModule,
         LaunchModule,
         WorkerApiModule,
         OrphansModule,

@@ -96,8 +96,9 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
     for (const worker of late) {
       const handle = worker.launcherHandle ?? (await this.launcher.adopt(worker));
       const reason = `no handshake within ${this.config.handshakeDeadlineMs} ms`;
-      if (handle !== null) await this.stop(worker, handle, reason);
+      // Ended first: the exit the stop causes then finds the attempt already decided, with this reason.
       await this.end(worker, reason, { retryable: true, event: 'handshake-deadline', detail: { handle } });
+      if (handle !== null) await this.stop(worker, handle, reason);
     }
   }
 
@@ -125,8 +126,8 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
       }
       if (silentMs > this.config.heartbeatTimeoutMs + this.config.heartbeatGraceMs) {
         const reason = `heartbeat lost for ${silentMs} ms; stopped although the launcher still saw it`;
-        if (handle !== null) await this.stop(worker, handle, reason);
         await this.end(worker, reason, { retryable: true, event: 'heartbeat-lost', detail: { silentMs, handle, alive: alive ?? null } });
+        if (handle !== null) await this.stop(worker, handle, reason);
         continue;
       }
       if (!this.warned.has(worker.id)) {
