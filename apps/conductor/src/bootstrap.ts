@@ -1,7 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { loadConductorConfig, type ConductorConfig } from './config/env.validators';
+import { createConductorLogger } from './logging/conductor-logger';
+import { loadObservabilityConfig } from './logging/observability.config';
 import { workerGrpcOptions } from './worker-api/worker-grpc.options';
 
 export { workerGrpcOptions };
@@ -9,6 +11,8 @@ export { workerGrpcOptions };
 export interface BootstrapOptions {
   /** Start listening on CONDUCTOR_HTTP_PORT (0 picks a free port). Default true. */
   listen?: boolean;
+  /** Defaults to the structured logger in LOG_FORMAT (json in production). */
+  logger?: LoggerService;
 }
 
 /**
@@ -21,7 +25,9 @@ export async function bootstrapConductor(
   options: BootstrapOptions = {},
 ): Promise<INestApplication> {
   const config: ConductorConfig = { ...loadConductorConfig(), ...overrides };
-  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: false });
+  const observability = loadObservabilityConfig();
+  const logger = options.logger ?? createConductorLogger(observability);
+  const app = await NestFactory.create(AppModule.forRoot(config, observability), { bufferLogs: false, logger });
   app.connectMicroservice(workerGrpcOptions(config), { inheritAppConfig: true });
   await app.startAllMicroservices();
   if (options.listen ?? true) await app.listen(config.httpPort);

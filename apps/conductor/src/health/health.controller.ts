@@ -1,7 +1,6 @@
-import { PrismaService } from '@agent-conductor/db';
-import { Controller, Get, Inject, Optional, ServiceUnavailableException } from '@nestjs/common';
-import { INTAKE_CONTROL, type IntakeControl } from '../intake/intake-control';
-import { ShutdownGateService } from '../shutdown-gate/shutdown-gate.service';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { ConductorReadiness } from './conductor-readiness';
 
 export interface HealthReport {
   status: 'ok';
@@ -9,32 +8,49 @@ export interface HealthReport {
   intake: 'receiving' | 'stopped' | 'disabled';
 }
 
+export interface LivenessReport {
+  status: 'ok';
+  uptimeSeconds: number;
+}
+
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly prisma: PrismaService,
-    @Optional() private readonly gate?: ShutdownGateService,
-    @Optional() @Inject(INTAKE_CONTROL) private readonly intake?: IntakeControl,
+    private readonly health: HealthCheckService,
+    private readonly readiness: ConductorReadiness,
   ) {}
 
+  /**
+   * The process is up and its event loop turns. Deliberately ignores Postgres: a container restarted for a
+   * database outage would orphan its workers, and the conductor is built to ride such an outage out.
+   */
+  @Get('live')
+  live(): LivenessReport {
+    return { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+  }
+
+  /** 200 with each check's state, or 503 with the failing checks and their reasons. */
+  @Get('ready')
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check(this.readiness.checks());
+  }
+
+  /** The original endpoint, kept for existing probes: readiness in its compact shape. */
   @Get()
   async check(): Promise<HealthReport> {
     try {
-      await this.prisma.$queryRaw`SELECT 1`;
+      await this.health.check(this.readiness.checks());
     } catch (error) {
-      throw new ServiceUnavailableException({
-        status: 'error',
-        reason: `database: ${error instanceof Error ? error.message : String(error)}`,
-      });
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as HealthCheckResult;
+      const reasons = Object.entries(result.error ?? {}).map(([key, detail]) => `${key}: ${String(detail?.['message'] ?? 'down')}`);
+      throw new ServiceUnavailableException({ status: 'error', reason: reasons.join('; ') });
     }
-    const receiveError = this.intake?.lastReceiveError;
-    if (receiveError) {
-      throw new ServiceUnavailableException({ status: 'error', reason: `intake: ${receiveError}` });
-    }
+    const intake = this.readiness.intake;
     return {
       status: 'ok',
-      draining: this.gate?.isDraining ?? false,
-      intake: !this.intake ? 'disabled' : this.intake.isRunning ? 'receiving' : 'stopped',
+      draining: this.readiness.draining,
+      intake: !intake ? 'disabled' : intake.isRunning ? 'receiving' : 'stopped',
     };
   }
 }

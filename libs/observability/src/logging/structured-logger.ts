@@ -17,6 +17,25 @@ export interface StructuredLoggerOptions {
   write?: (line: string, stream: LogStream) => void;
   /** Clock for the `time` field (tests). */
   now?: () => Date;
+  /** Fields found in the message text, weaker than explicit and context fields (see {@link jobAndWorkerIdsInText}). */
+  fieldsFromText?: (message: string) => Record<string, string>;
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const JOB_IN_TEXT = new RegExp(`\\bjob (${UUID})`, 'i');
+const WORKER_IN_TEXT = new RegExp(`\\bworker (${UUID})`, 'i');
+
+/**
+ * Many lines name their job and worker in prose ("job <id> … worker <id> launched"); lifting those ids into
+ * fields makes every such line searchable by id without each call site passing them twice.
+ */
+export function jobAndWorkerIdsInText(message: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const job = JOB_IN_TEXT.exec(message)?.[1];
+  const worker = WORKER_IN_TEXT.exec(message)?.[1];
+  if (job) fields['jobId'] = job;
+  if (worker) fields['workerId'] = worker;
+  return fields;
 }
 
 const LEVEL_NAMES: Record<LogLevel, string> = {
@@ -114,6 +133,7 @@ export class StructuredLogger implements LoggerService {
       level: LEVEL_NAMES[level],
       service: this.options.service,
       ...(context ? { context } : {}),
+      ...(this.options.fieldsFromText && typeof body['msg'] === 'string' ? this.options.fieldsFromText(body['msg']) : {}),
       ...currentLogContext(),
       ...body,
       ...extra,
