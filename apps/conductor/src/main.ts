@@ -3,6 +3,13 @@ import { bootstrapConductor } from './bootstrap';
 import { InvalidConductorEnvError, loadConductorConfig } from './config/env.validators';
 import { ShutdownGateService } from './shutdown-gate/shutdown-gate.service';
 
+/**
+ * After the ready file is written the deploy may kill us at any moment; a
+ * close that hangs (a stuck socket) must not turn a clean drain into a
+ * non-zero exit.
+ */
+const CLOSE_TIMEOUT_MS = 10_000;
+
 async function main(): Promise<void> {
   const logger = new Logger('conductor');
   try {
@@ -19,7 +26,19 @@ async function main(): Promise<void> {
   app.enableShutdownHooks(['SIGINT']);
   const gate = app.get(ShutdownGateService);
   process.on('SIGTERM', () => void gate.requestShutdown('SIGTERM'));
-  await gate.whenReady();
+  const outcome = await gate.whenReady();
+  if (outcome.mode === 'handoff') {
+    // No app.close(): closing the launcher stops local worker processes, and in handoff they
+    // must outlive us and reconnect to the next conductor. Intake and launches are already
+    // stopped; exiting drops the gRPC and database connections with the process.
+    logger.log('handoff complete; exiting');
+    process.exit(0);
+  }
+  const timer = setTimeout(() => {
+    logger.warn(`closing took longer than ${CLOSE_TIMEOUT_MS} ms; exiting anyway`);
+    process.exit(0);
+  }, CLOSE_TIMEOUT_MS);
+  timer.unref();
   await app.close();
   process.exit(0);
 }

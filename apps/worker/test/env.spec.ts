@@ -30,7 +30,7 @@ describe('worker environment', () => {
       publisher: 'local',
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
-      conductorRetryWindowMs: 60_000,
+      conductorRetryWindowMs: 600_000,
     });
   });
 

@@ -1,12 +1,37 @@
 import { createSqsClient, SqsIntakeConsumer, type IntakeMessage } from '@agent-conductor/aws';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { schedulerV1 } from '@agent-conductor/contracts';
+import { PrismaService } from '@agent-conductor/db';
+import { Client, credentials, status } from '@grpc/grpc-js';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { SchedulerClient } from '../scheduler-client/scheduler-client.service';
 import type { IntakeControl } from './intake-control';
+
+const PROBE_TIMEOUT_MS = 3000;
+
+function describe(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  return String(error);
+}
+
+/** The scheduler did not answer at all (down, restarting, or too slow), as opposed to answering with an error. */
+function schedulerUnreachable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
+  return error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+type IntakeState = 'idle' | 'receiving' | 'paused' | 'stopped';
 
 /**
  * Moves queue messages to the scheduler and hands its decisions to the
@@ -17,25 +42,45 @@ import type { IntakeControl } from './intake-control';
  * Rejected messages are deleted too: the scheduler stored them with
  * deliveries.rejection_reason, which is where an operator looks. The DLQ is
  * kept for infrastructure failures (a message the scheduler never took).
+ *
+ * When a failure comes from a dependency every message needs (Postgres, the
+ * scheduler), the intake pauses instead of cycling messages: each receive
+ * counts towards the queue's maxReceiveCount, so receiving through an outage
+ * would move healthy messages to the DLQ. It resumes by itself once both
+ * answer again. A message that fails while they are healthy keeps cycling and
+ * lands in the DLQ, as a poison message should.
  */
 @Injectable()
 export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(IntakeService.name);
   private readonly consumer: SqsIntakeConsumer;
   private readonly sqs: SQSClient;
+  private readonly schedulerChannel: Client;
+  private state: IntakeState = 'idle';
+  private pause: { reason: string; since: Date; stopping: Promise<void> } | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private handlerError: string | undefined;
+  /** From the queue's RedrivePolicy, to tell operators which failure is the last before the DLQ. */
+  private maxReceiveCount: number | undefined;
 
   constructor(
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
     private readonly scheduler: SchedulerClient,
     private readonly launches: JobLaunchService,
+    private readonly prisma: PrismaService,
   ) {
     const sqs = (this.sqs = createSqsClient({ region: config.awsRegion, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }));
     this.consumer = new SqsIntakeConsumer({
       sqs,
       queueUrl: config.sqsQueueUrl,
       handle: (message) => this.handle(message),
+      visibilityTimeoutSeconds: config.sqsVisibilityTimeoutSeconds,
+      heartbeatIntervalSeconds: config.sqsVisibilityTimeoutSeconds / 3,
+      waitTimeSeconds: config.sqsWaitTimeSeconds,
       logger: this.logger,
     });
+    // A separate channel only for the reachability probe, so probing never disturbs real calls.
+    this.schedulerChannel = new Client(config.schedulerGrpcAddr, credentials.createInsecure());
   }
 
   get isRunning(): boolean {
@@ -50,22 +95,56 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
     return this.consumer.lastReceiveError?.message;
   }
 
+  get pausedReason(): string | undefined {
+    return this.pause?.reason;
+  }
+
+  get lastHandlerError(): string | undefined {
+    return this.handlerError;
+  }
+
   onApplicationBootstrap(): void {
+    this.state = 'receiving';
     this.consumer.start();
     this.logger.log(`receiving from ${this.config.sqsQueueUrl}`);
+    void this.readRedrivePolicy();
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.drain();
+    this.schedulerChannel.close();
     this.sqs.destroy();
   }
 
-  /** New messages pool in SQS meanwhile. */
+  /** Stops for good (shutdown); new messages pool in SQS meanwhile. */
   async drain(): Promise<void> {
+    this.state = 'stopped';
+    clearTimeout(this.probeTimer);
+    const pausing = this.pause?.stopping;
+    this.pause = undefined;
+    await pausing;
     await this.consumer.stop({ drainTimeoutMs: this.config.schedulerCallTimeoutMs * 2 });
   }
 
   async handle(message: IntakeMessage): Promise<void> {
+    try {
+      await this.submit(message);
+      this.handlerError = undefined;
+    } catch (error) {
+      this.handlerError = `message ${message.messageId}: ${describe(error)}`;
+      const outage = await this.findOutage(error);
+      if (outage) {
+        this.pauseFor(outage);
+      } else if (this.maxReceiveCount !== undefined && message.receiveCount >= this.maxReceiveCount) {
+        this.logger.error(
+          `message ${message.messageId} failed on receive ${message.receiveCount} of ${this.maxReceiveCount} with the database and scheduler up; SQS moves it to the dead-letter queue`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async submit(message: IntakeMessage): Promise<void> {
     const response = await this.scheduler.submitMessage({
       messageId: message.messageId,
       body: message.body,
@@ -82,6 +161,81 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
     // already left `pending`, and it launches one the first delivery never got to.
     for (const decision of response.decisions) {
       this.launches.launchInBackground(decision.jobId);
+    }
+  }
+
+  /** Why every message would fail right now, or undefined when the failure is this message's own. */
+  private async findOutage(error: unknown): Promise<string | undefined> {
+    if (schedulerUnreachable(error)) return `scheduler at ${this.config.schedulerGrpcAddr} unreachable: ${describe(error)}`;
+    return this.probeDatabase();
+  }
+
+  private async probeDatabase(): Promise<string | undefined> {
+    try {
+      await withTimeout(this.prisma.$queryRaw`SELECT 1`, PROBE_TIMEOUT_MS, 'SELECT 1');
+      return undefined;
+    } catch (error) {
+      return `database unreachable: ${describe(error)}`;
+    }
+  }
+
+  private probeScheduler(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      this.schedulerChannel.waitForReady(Date.now() + PROBE_TIMEOUT_MS, (error) =>
+        resolve(error ? `scheduler at ${this.config.schedulerGrpcAddr} unreachable: ${error.message}` : undefined),
+      );
+    });
+  }
+
+  private pauseFor(reason: string): void {
+    if (this.state !== 'receiving') return;
+    this.state = 'paused';
+    this.logger.error(`pausing intake: ${reason}; messages stay on the queue until it answers again`);
+    // Not awaited: this runs inside a handler, and stop() waits for every handler.
+    const stopping = this.consumer.stop({ drainTimeoutMs: this.config.schedulerCallTimeoutMs * 2 });
+    this.pause = { reason, since: new Date(), stopping };
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = setTimeout(() => void this.probe(), this.config.intakeProbeIntervalMs);
+  }
+
+  private async probe(): Promise<void> {
+    if (this.state !== 'paused' || !this.pause) return;
+    const down = (await this.probeDatabase()) ?? (await this.probeScheduler());
+    if (this.state !== 'paused' || !this.pause) return;
+    if (down) {
+      this.pause.reason = down;
+      this.scheduleProbe();
+      return;
+    }
+    const { since, stopping } = this.pause;
+    await stopping;
+    if (this.state !== 'paused') return;
+    this.state = 'receiving';
+    this.pause = undefined;
+    this.consumer.start();
+    this.logger.log(`intake resumed after ${Date.now() - since.getTime()} ms paused`);
+  }
+
+  private async readRedrivePolicy(): Promise<void> {
+    try {
+      const out = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.config.sqsQueueUrl, AttributeNames: ['RedrivePolicy'] }));
+      const policy = out.Attributes?.['RedrivePolicy'];
+      if (!policy) {
+        this.logger.warn(`${this.config.sqsQueueUrl} has no RedrivePolicy: a message that keeps failing is retried until it expires`);
+        return;
+      }
+      const parsed: unknown = JSON.parse(policy);
+      if (typeof parsed === 'object' && parsed !== null && 'maxReceiveCount' in parsed) {
+        const count = Number(parsed.maxReceiveCount);
+        if (Number.isInteger(count) && count > 0) this.maxReceiveCount = count;
+      }
+    } catch (error) {
+      // Only an operator hint depends on it; IAM may well not grant GetQueueAttributes.
+      this.logger.warn(`cannot read the queue's RedrivePolicy: ${describe(error)}`);
     }
   }
 }

@@ -32,7 +32,8 @@ export const workerEnvSchema = z
     PUBLISHER: z.enum(['local'], { message: 'must be "local" (GitHub comes later)' }).default('local'),
     GIT_AUTHOR_NAME: z.string().trim().min(1).default('Agent Conductor'),
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
-    CONDUCTOR_RETRY_WINDOW_MS: positiveInt(60_000),
+    // Long enough for a deploy in handoff mode: the old conductor exits, ECS starts the new one.
+    CONDUCTOR_RETRY_WINDOW_MS: positiveInt(600_000),
   });
 
 export interface WorkerConfig {
