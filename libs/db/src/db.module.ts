@@ -5,7 +5,14 @@ import { IngestRepository } from './repositories/ingest.repository';
 import { StatusRepository } from './repositories/status.repository';
 
 /** Repositories that take the client as their only argument (usable outside Nest too). */
-const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [IngestRepository, StatusRepository];
+const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [StatusRepository];
+
+// The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).
+const ingestRepositoryProvider: FactoryProvider = {
+  provide: IngestRepository,
+  useFactory: (options: DbModuleOptions) => new IngestRepository({ databaseUrl: options.databaseUrl, poolSize: options.ingestPoolSize }),
+  inject: [DB_OPTIONS],
+};
 
 const clientRepositoryProviders: FactoryProvider[] = CLIENT_REPOSITORIES.map((repository) => ({
   provide: repository,
@@ -20,12 +27,12 @@ const prismaServiceProvider: FactoryProvider = {
 };
 
 function dbModule(optionsProvider: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
-  const exported = [PrismaService, ...CLIENT_REPOSITORIES];
+  const exported = [PrismaService, IngestRepository, ...CLIENT_REPOSITORIES];
   return {
     module: DbModule,
     global: true,
     imports,
-    providers: [optionsProvider, prismaServiceProvider, ...clientRepositoryProviders],
+    providers: [optionsProvider, prismaServiceProvider, ingestRepositoryProvider, ...clientRepositoryProviders],
     exports: exported,
   };
 }

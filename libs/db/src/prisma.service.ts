@@ -13,6 +13,8 @@ export interface DbModuleOptions {
    * database restarting during a deploy shouldn't crash-loop the service.
    */
   connectTimeoutMs?: number;
+  /** Connections of IngestRepository's own pg pool (the scheduler's hot path), next to Prisma's. Default 10. */
+  ingestPoolSize?: number;
 }
 
 function describeTarget(databaseUrl: string): string {

@@ -11,8 +11,14 @@ const at = (offsetMs: number): Date => new Date(T0.getTime() + offsetMs);
 const ACCOUNT = '111111111111';
 const OTHER_ACCOUNT = '222222222222';
 
-function schedulingFor(prisma: PrismaClient, incidentPolicy: IncidentPolicy = DEFAULT_INCIDENT_POLICY): SchedulingService {
-  return new SchedulingService(new IngestRepository(prisma), { defaultRepositoryUrl: REPOSITORY, incidentPolicy });
+// Each service ingests through a pg pool of its own (separate connections, like replicas); closed after the file.
+const ingestRepositories: IngestRepository[] = [];
+afterAll(() => Promise.all(ingestRepositories.splice(0).map((repository) => repository.close())));
+
+function schedulingFor(incidentPolicy: IncidentPolicy = DEFAULT_INCIDENT_POLICY): SchedulingService {
+  const ingest = new IngestRepository({ databaseUrl: databaseUrl() });
+  ingestRepositories.push(ingest);
+  return new SchedulingService(ingest, { defaultRepositoryUrl: REPOSITORY, incidentPolicy });
 }
 
 describe('SchedulingService: incidents from CloudWatch alarms (real Postgres)', () => {
@@ -34,7 +40,7 @@ describe('SchedulingService: incidents from CloudWatch alarms (real Postgres)', 
 
   beforeAll(() => {
     prisma = createPrismaClient(databaseUrl());
-    scheduling = schedulingFor(prisma);
+    scheduling = schedulingFor();
   });
   afterAll(() => prisma.$disconnect());
   beforeEach(() => emptyTables(prisma));
@@ -146,7 +152,7 @@ describe('SchedulingService: incidents from CloudWatch alarms (real Postgres)', 
     });
 
     it('follows a configured window', async () => {
-      const tight = schedulingFor(prisma, { windowMs: 10 * MINUTE, capMs: HOUR });
+      const tight = schedulingFor({ windowMs: 10 * MINUTE, capMs: HOUR });
       const results = [await alarmAt(0, {}, tight), await alarmAt(10 * MINUTE, {}, tight), await alarmAt(20 * MINUTE + 1, {}, tight)];
       expect(results.map((result) => result.alarm?.outcome)).toEqual(['spawned', 'joined', 'spawned']);
     });
@@ -355,16 +361,12 @@ describe('SchedulingService: incidents from CloudWatch alarms (real Postgres)', 
   });
 
   describe('under concurrency (separate clients = separate connections, like scheduler replicas)', () => {
-    const clients: PrismaClient[] = [];
     const services: SchedulingService[] = [];
     beforeAll(() => {
       for (let i = 0; i < 4; i += 1) {
-        const client = createPrismaClient(databaseUrl());
-        clients.push(client);
-        services.push(schedulingFor(client));
+        services.push(schedulingFor());
       }
     });
-    afterAll(() => Promise.all(clients.map((client) => client.$disconnect())));
 
     it('creates exactly one incident and one job for 20 concurrent ALARMs of one account in one window', async () => {
       for (let round = 0; round < 3; round += 1) {

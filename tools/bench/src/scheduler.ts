@@ -9,10 +9,9 @@
  *   {"history":N,"messages":M,"concurrency":C,"throughputPerSec":…,"p50Ms":…,"p99Ms":…,"referencePerSec":…}
  * Seeding progress goes to stderr. The machine is shared: compare runs made back to back.
  */
-import { IngestRepository, PrismaClient } from '@agent-conductor/db';
+import { IngestRepository } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY, SchedulingService } from '@agent-conductor/scheduling';
 import { startTestPostgres } from '@agent-conductor/testing';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 import { accountId, BENCH_ACCOUNTS, historyShape, seedHistory } from './scheduler-seed';
 
@@ -219,18 +218,14 @@ async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
 
   const postgres = await startTestPostgres();
-  // One pool per side, each big enough that no submitter waits for a connection.
-  // Our own pools (Prisma's adapter takes one), so that both are closed before the cluster stops: an idle
-  // client whose server goes away first would otherwise crash the process with an unhandled 'error'.
-  const prismaPool = new Pool({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 });
+  // One pool per side, each big enough that no submitter waits for a connection; both are closed before the
+  // cluster stops.
+  const ingest = new IngestRepository({ databaseUrl: postgres.databaseUrl, poolSize: options.concurrency + 2 });
   const pool = new Pool({ connectionString: postgres.databaseUrl, max: options.concurrency + 2 });
   let closing = false;
-  for (const each of [prismaPool, pool]) {
-    each.on('error', (error) => {
-      if (!closing) progress(`idle connection lost: ${error.message}`);
-    });
-  }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
+  pool.on('error', (error) => {
+    if (!closing) progress(`idle connection lost: ${error.message}`);
+  });
   try {
     const shape = historyShape(options.history, HISTORY_NOW);
     progress(`seeding ${shape.deliveries} deliveries (${shape.tickets} tickets, ${shape.alarms} alarms in ${shape.incidents} incidents over ${shape.accounts} accounts)`);
@@ -238,7 +233,7 @@ async function main(argv: string[]): Promise<void> {
     await seedHistory(postgres.databaseUrl, shape, progress);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
 
-    const scheduler = new SchedulingService(new IngestRepository(prisma), {
+    const scheduler = new SchedulingService(ingest, {
       defaultRepositoryUrl: 'https://github.com/example/app.git',
       incidentPolicy: DEFAULT_INCIDENT_POLICY,
     });
@@ -279,8 +274,7 @@ async function main(argv: string[]): Promise<void> {
     say(JSON.stringify(result));
   } finally {
     closing = true;
-    await prisma.$disconnect();
-    await prismaPool.end().catch(() => undefined);
+    await ingest.close().catch(() => undefined);
     await pool.end();
     await postgres.stop();
   }

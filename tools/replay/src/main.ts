@@ -9,7 +9,6 @@
  * Exit 0 when the scenario ran (rejected lines included); 1 when it could not
  * run; 2 on bad usage.
  */
-import { createPrismaClient } from '@agent-conductor/db';
 import { RunningPostgres, startTestPostgres } from '@agent-conductor/testing';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -57,11 +56,11 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const prisma = createPrismaClient(postgres.databaseUrl);
+  const scheduler = createScheduler(postgres.databaseUrl, REPLAY_REPOSITORY_URL);
   let exitCode = 0;
   try {
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-    const summary = await replayLines(lines, createScheduler(prisma, REPLAY_REPOSITORY_URL), {
+    const summary = await replayLines(lines, scheduler, {
       decision: (decision) => process.stdout.write(`${JSON.stringify(decision)}\n`),
       note: (text) => process.stderr.write(`${text}\n`),
     });
@@ -70,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`replay: scenario aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     exitCode = 1;
   } finally {
-    await prisma.$disconnect();
+    await scheduler.close();
     if (!interrupted) await postgres.stop();
   }
   process.exitCode = exitCode;

@@ -1,4 +1,4 @@
-import { createPrismaClient, deployMigrations } from '@agent-conductor/db';
+import { deployMigrations } from '@agent-conductor/db';
 import { createFreshDatabase } from '@agent-conductor/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,12 +50,12 @@ describe('export → replay round trip', () => {
     const production = await createFreshDatabase(runDatabaseUrl(), 'ac_replay_prod');
     try {
       await deployMigrations({ databaseUrl: production.databaseUrl });
-      const prisma = createPrismaClient(production.databaseUrl);
+      const scheduler = createScheduler(production.databaseUrl, 'replay://default-repository');
       try {
         const lines = original.map((message) => JSON.stringify(message));
-        await replayLines(lines, createScheduler(prisma, 'replay://default-repository'), { decision: () => undefined, note: () => undefined });
+        await replayLines(lines, scheduler, { decision: () => undefined, note: () => undefined });
       } finally {
-        await prisma.$disconnect();
+        await scheduler.close();
       }
 
       const exported = await runTool('tools/replay/src/export.ts', [], { DATABASE_URL: production.databaseUrl });

@@ -53,9 +53,9 @@ describe('IngestRepository', () => {
 
   beforeAll(() => {
     prisma = createPrismaClient(serverUrl());
-    repository = new IngestRepository(prisma);
+    repository = new IngestRepository({ databaseUrl: serverUrl() });
   });
-  afterAll(() => prisma.$disconnect());
+  afterAll(() => Promise.all([prisma.$disconnect(), repository.close()]));
   beforeEach(() => truncateAppTables(serverUrl()));
 
   it('turns a ticket into a pending job that carries the rendered TASK.md', async () => {
@@ -210,20 +210,20 @@ describe('IngestRepository', () => {
   });
 
   describe('under concurrency (separate clients = separate connections, like scheduler replicas)', () => {
-    const clients: PrismaClient[] = [];
+    const clients: IngestRepository[] = [];
     beforeAll(() => {
       for (let i = 0; i < 6; i += 1) {
-        clients.push(createPrismaClient(serverUrl()));
+        clients.push(new IngestRepository({ databaseUrl: serverUrl() }));
       }
     });
-    afterAll(() => Promise.all(clients.map((client) => client.$disconnect())));
+    afterAll(() => Promise.all(clients.map((client) => client.close())));
 
     it('creates exactly one job when one ticket arrives through many messages at once', async () => {
       for (let round = 0; round < 3; round += 1) {
         const key = `RACE-${round}`;
         const results = await Promise.all(
           clients.map((client, i) =>
-            new IngestRepository(client).recordMessage(ticketMessage(`race-${round}-${i}`, ticketFacts(key))),
+            client.recordMessage(ticketMessage(`race-${round}-${i}`, ticketFacts(key))),
           ),
         );
         expect(results.flatMap((result) => result.decisions)).toHaveLength(1);
@@ -235,7 +235,7 @@ describe('IngestRepository', () => {
 
     it('records one delivery when the same message id is submitted at once by many clients', async () => {
       const results = await Promise.all(
-        clients.map((client) => new IngestRepository(client).recordMessage(ticketMessage('same-id', ticketFacts('ENG-7')))),
+        clients.map((client) => client.recordMessage(ticketMessage('same-id', ticketFacts('ENG-7')))),
       );
       const originals = results.filter((result) => !result.duplicate);
       expect(originals).toHaveLength(1);

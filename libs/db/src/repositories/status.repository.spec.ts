@@ -6,15 +6,16 @@ import { StatusRepository } from './status.repository';
 
 describe('StatusRepository', () => {
   let prisma: PrismaClient;
+  let ingest: IngestRepository;
 
   beforeAll(() => {
     prisma = createPrismaClient(serverUrl());
+    ingest = new IngestRepository({ databaseUrl: serverUrl() });
   });
-  afterAll(() => prisma.$disconnect());
+  afterAll(() => Promise.all([prisma.$disconnect(), ingest.close()]));
   beforeEach(() => truncateAppTables(serverUrl()));
 
   async function ticketJob(key: string): Promise<string> {
-    const ingest = new IngestRepository(prisma);
     const result = await ingest.recordMessage({
       sqsMessageId: `msg-${key}`,
       receivedAt: new Date(),

@@ -20,7 +20,7 @@ export interface SubmittedMessage {
 /**
  * Ingestion and scheduling: the one code path that both the scheduler service and the replay tool run, so that
  * what-if replays decide exactly as production does. No Nest here: tools construct it directly with
- * `new SchedulingService(new IngestRepository(prisma), config)`.
+ * `new SchedulingService(new IngestRepository({ databaseUrl }), config)` (and close the repository when done).
  */
 export class SchedulingService {
   private readonly config: Readonly<SchedulingConfig>;

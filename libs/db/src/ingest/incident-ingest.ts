@@ -1,0 +1,267 @@
+import {
+  AlarmFacts,
+  IncidentPolicy,
+  incidentLookupBounds,
+  isAlarmState,
+  MetricFacts,
+  renderIncidentTask,
+} from '@agent-conductor/scheduling-domain';
+import type { AlarmOutcome, SpawnDecisionRecord } from '../repositories/ingest.repository';
+import { IngestClient, iso, rows } from './sql';
+
+/**
+ * A pending incident job's TASK.md lists at most this many alarms (the earliest), so re-rendering it on every join
+ * costs the same however long a flapping alarm keeps the incident going; the rest are counted, not listed.
+ */
+export const INCIDENT_TASK_ALARM_LIMIT = 50;
+
+export interface IngestAlarmInput {
+  deliveryId: string;
+  alarm: AlarmFacts;
+  repository: string;
+  policy: IncidentPolicy;
+}
+
+export interface IngestAlarmResult {
+  alarm: AlarmOutcome;
+  decision: SpawnDecisionRecord | null;
+}
+
+const ALARM_COLUMNS = `"id", "delivery_id", "account", "region", "alarm_name", "alarm_arn", "state", "reason", "event_time", "incident_id", "metrics"`;
+
+/** $2 account … $8 event time ($9: metrics, after the incident id): the alarm's own values, as alarmValues() gives them. */
+const ALARM_FIELDS = `$2::text, $3::text, $4::text, $5::text, $6::"AlarmState", $7::text, $8::timestamptz`;
+
+/** $1 is the delivery id when the delivery is already stored, or the message id when the statement stores it. */
+function alarmValues(first: string, alarm: AlarmFacts): unknown[] {
+  return [
+    first,
+    alarm.account,
+    alarm.region,
+    alarm.alarmName,
+    alarm.alarmArn,
+    alarm.state,
+    alarm.reason,
+    iso(alarm.eventTime),
+    JSON.stringify(alarm.metrics),
+  ];
+}
+
+/*
+ * Lookup and write in one statement. The advisory lock was taken by the statement before, so this statement's
+ * snapshot already includes every incident committed by whoever held the lock earlier; two transactions can never
+ * both conclude "no incident yet". Exactly one of `span` (join) and `job` → `incident` (spawn) writes.
+ *
+ * For a join whose job is still pending, the incident's earliest alarms come back (as they were before this one),
+ * so the caller can re-render TASK.md; the snapshot does not see the alarm inserted here, which the caller adds.
+ */
+const RECORD_ACTIVE_ALARM = `
+  WITH reachable AS (
+    SELECT i."id", i."job_id", i."alarm_count", j."status" = 'pending'::"JobStatus" AS "pending"
+      FROM "incidents" i
+      JOIN "jobs" j ON j."id" = i."job_id"
+     WHERE i."account" = $2::text
+       AND i."last_event_at" BETWEEN $10::timestamptz AND $11::timestamptz
+       AND i."first_event_at" BETWEEN $12::timestamptz AND $13::timestamptz
+     ORDER BY i."first_event_at", i."id"
+     LIMIT 1
+  ), span AS (
+    UPDATE "incidents" i
+       SET "first_event_at" = LEAST(i."first_event_at", $8::timestamptz),
+           "last_event_at" = GREATEST(i."last_event_at", $8::timestamptz),
+           "alarm_count" = i."alarm_count" + 1,
+           "updated_at" = CURRENT_TIMESTAMP
+      FROM reachable
+     WHERE i."id" = reachable."id"
+    RETURNING i."id"
+  ), job AS (
+    INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "status", "task_markdown", "updated_at")
+    SELECT gen_random_uuid(), 'incident'::"JobKind", $2::text, $1::uuid, $14::text, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+     WHERE NOT EXISTS (SELECT 1 FROM reachable)
+    RETURNING "id"
+  ), incident AS (
+    INSERT INTO "incidents" ("id", "account", "first_event_at", "last_event_at", "alarm_count", "job_id", "updated_at")
+    SELECT gen_random_uuid(), $2::text, $8::timestamptz, $8::timestamptz, 1, job."id", CURRENT_TIMESTAMP
+      FROM job
+    RETURNING "id", "job_id"
+  ), alarm AS (
+    INSERT INTO "alarms" (${ALARM_COLUMNS})
+    VALUES (gen_random_uuid(), $1::uuid, ${ALARM_FIELDS}, COALESCE((SELECT "id" FROM span), (SELECT "id" FROM incident)), $9::jsonb)
+    RETURNING "id"
+  )
+  SELECT alarm."id" AS "alarmId",
+         COALESCE(reachable."id", incident."id") AS "incidentId",
+         COALESCE(reachable."job_id", incident."job_id") AS "jobId",
+         reachable."id" IS NULL AS "spawned",
+         reachable."alarm_count" AS "alarmCount",
+         CASE WHEN reachable."pending" THEN (
+           SELECT COALESCE(json_agg(listed ORDER BY listed."eventTime", listed."id"), '[]'::json)
+             FROM (SELECT a."id", a."account", a."region", a."alarm_name" AS "alarmName", a."alarm_arn" AS "alarmArn",
+                          a."state", a."reason", a."event_time" AS "eventTime", a."metrics"
+                     FROM "alarms" a
+                    WHERE a."incident_id" = reachable."id" AND a."state" = 'ALARM'::"AlarmState"
+                    ORDER BY a."event_time", a."id"
+                    LIMIT $16::int) listed
+         ) END AS "alarms"
+    FROM alarm
+    LEFT JOIN reachable ON TRUE
+    LEFT JOIN incident ON TRUE`;
+
+interface ActiveAlarmRow {
+  alarmId: string;
+  incidentId: string;
+  jobId: string;
+  spawned: boolean;
+  alarmCount: number | null;
+  /** Only for a join whose job is pending. */
+  alarms: unknown;
+}
+
+/*
+ * incidentCoversRecovery: first <= t <= last + window; last <= first + cap bounds the index range from above.
+ * The delivery insert is part of the statement, so a recovery is one round trip with no explicit transaction.
+ */
+const RECORD_RECOVERY = `
+  WITH delivery AS (
+    INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification")
+    VALUES (gen_random_uuid(), $1::text, $10::timestamptz, $11::text, 'alarm'::"DeliveryClassification")
+    ON CONFLICT ("sqs_message_id") DO NOTHING
+    RETURNING "id"
+  ), covering AS (
+    SELECT i."id" FROM "incidents" i
+     WHERE i."account" = $2::text
+       AND i."last_event_at" BETWEEN $12::timestamptz AND $13::timestamptz
+       AND i."first_event_at" <= $8::timestamptz
+     ORDER BY i."first_event_at", i."id"
+     LIMIT 1
+  ), alarm AS (
+    INSERT INTO "alarms" (${ALARM_COLUMNS})
+    SELECT gen_random_uuid(), delivery."id", ${ALARM_FIELDS}, (SELECT "id" FROM covering), $9::jsonb
+      FROM delivery
+    RETURNING "id", "delivery_id", "incident_id"
+  )
+  SELECT alarm."delivery_id" AS "deliveryId", alarm."id" AS "alarmId", alarm."incident_id" AS "incidentId" FROM alarm`;
+
+/**
+ * The incident rules of @agent-conductor/scheduling-domain for an ALARM, on a transaction that has already stored
+ * the delivery and holds the account's advisory lock: one statement that looks up the earliest incident accepting
+ * the alarm's event time (incidents (account, last_event_at), bounded by window and cap) and either joins it or
+ * spawns job + incident; plus, only while a joined incident's job is pending, one update of its TASK.md.
+ */
+export async function recordActiveAlarm(client: IngestClient, input: IngestAlarmInput): Promise<IngestAlarmResult> {
+  const { alarm, deliveryId, repository } = input;
+  const bounds = incidentLookupBounds(alarm.eventTime, input.policy);
+  // Rendered up front: whether this alarm spawns is only known inside the statement.
+  const spawnTask = renderIncidentTask({ account: alarm.account, region: alarm.region, alarms: [alarm] });
+  const [row] = await rows<ActiveAlarmRow>(client, RECORD_ACTIVE_ALARM, [
+    ...alarmValues(deliveryId, alarm),
+    iso(bounds.lastFrom),
+    iso(bounds.lastTo),
+    iso(bounds.firstFrom),
+    iso(bounds.firstTo),
+    repository,
+    spawnTask,
+    INCIDENT_TASK_ALARM_LIMIT,
+  ]);
+  if (!row) {
+    throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);
+  }
+  if (row.spawned) {
+    return {
+      alarm: { alarmId: row.alarmId, incidentId: row.incidentId, outcome: 'spawned' },
+      decision: { jobId: row.jobId, kind: 'incident', key: alarm.account, repository, incidentId: row.incidentId },
+    };
+  }
+  if (row.alarms !== null && row.alarms !== undefined) {
+    // The job is launched from task_markdown: while nobody has claimed it, it should show every alarm so far.
+    const taskMarkdown = renderJoinedTask(alarm, parseListedAlarms(row.alarms), (row.alarmCount ?? 0) + 1);
+    await client.query(
+      `UPDATE "jobs" SET "task_markdown" = $2::text, "updated_at" = CURRENT_TIMESTAMP
+        WHERE "id" = $1::uuid AND "status" = 'pending'::"JobStatus"`,
+      [row.jobId, taskMarkdown],
+    );
+  }
+  return { alarm: { alarmId: row.alarmId, incidentId: row.incidentId, outcome: 'joined' }, decision: null };
+}
+
+export interface IngestRecoveryInput {
+  sqsMessageId: string;
+  receivedAt: Date;
+  body: string;
+  alarm: AlarmFacts;
+  policy: IncidentPolicy;
+}
+
+/**
+ * OK / INSUFFICIENT_DATA: stored with its delivery in one statement, against the incident covering it. No lock: it
+ * changes no incident. Null when the message id was recorded before.
+ */
+export async function recordRecovery(
+  client: IngestClient,
+  input: IngestRecoveryInput,
+): Promise<{ deliveryId: string; alarm: AlarmOutcome } | null> {
+  const { alarm, policy } = input;
+  const t = alarm.eventTime.getTime();
+  const [row] = await rows<{ deliveryId: string; alarmId: string; incidentId: string | null }>(client, RECORD_RECOVERY, [
+    ...alarmValues(input.sqsMessageId, alarm),
+    iso(input.receivedAt),
+    input.body,
+    iso(new Date(t - policy.windowMs)),
+    iso(new Date(t + policy.capMs)),
+  ]);
+  if (!row) {
+    return null;
+  }
+  return { deliveryId: row.deliveryId, alarm: { alarmId: row.alarmId, incidentId: row.incidentId, outcome: 'recorded' } };
+}
+
+function renderJoinedTask(joining: AlarmFacts, listed: AlarmFacts[], total: number): string {
+  const alarms = [...listed, joining]
+    .sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime())
+    .slice(0, INCIDENT_TASK_ALARM_LIMIT);
+  const first = alarms[0] ?? joining;
+  return renderIncidentTask({ account: joining.account, region: first.region, alarms, totalAlarms: total });
+}
+
+/** The alarms the lookup returned as JSON, checked back into AlarmFacts. */
+function parseListedAlarms(value: unknown): AlarmFacts[] {
+  const listed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(listed)) {
+    throw new Error('recordMessage: incident alarms did not come back as a JSON array');
+  }
+  return listed.map((row: unknown): AlarmFacts => {
+    const record = asRecord(row);
+    const state = record['state'];
+    const eventTime = new Date(String(record['eventTime']));
+    if (!isAlarmState(state) || Number.isNaN(eventTime.getTime())) {
+      throw new Error(`recordMessage: stored alarm ${String(record['id'])} has an invalid state or event time`);
+    }
+    return {
+      account: String(record['account']),
+      region: nullableText(record['region']),
+      alarmName: String(record['alarmName']),
+      alarmArn: nullableText(record['alarmArn']),
+      state,
+      reason: nullableText(record['reason']),
+      eventTime,
+      metrics: Array.isArray(record['metrics']) ? record['metrics'].map(parseMetric) : [],
+    };
+  });
+}
+
+function parseMetric(value: unknown): MetricFacts {
+  const record = asRecord(value);
+  const dimensions: Record<string, string> = {};
+  for (const [name, text] of Object.entries(asRecord(record['dimensions']))) {
+    if (typeof text === 'string') dimensions[name] = text;
+  }
+  return { namespace: nullableText(record['namespace']), name: nullableText(record['name']), dimensions };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function nullableText(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
