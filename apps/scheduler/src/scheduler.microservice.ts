@@ -4,13 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import { GrpcOptions, Transport } from '@nestjs/microservices';
 import { AppModule } from './app.module';
 import { SchedulerConfigValues } from './config/env.validators';
+import type { SchedulerOpsOptions } from './health/ops.options';
 
 /** The scheduler as main.ts runs it; tests start the very same thing. */
 export async function createSchedulerMicroservice(
   config: SchedulerConfigValues,
-  options: { logger?: LoggerService | false } = {},
+  options: { logger?: LoggerService | false; ops?: SchedulerOpsOptions } = {},
 ): Promise<INestMicroservice> {
-  const app = await NestFactory.createMicroservice<GrpcOptions>(AppModule.forRoot(config), {
+  const app = await NestFactory.createMicroservice<GrpcOptions>(AppModule.forRoot(config, options.ops), {
     transport: Transport.GRPC,
     options: {
       package: SCHEDULER_PROTO_PACKAGE,

@@ -3,6 +3,7 @@ import { RecordMessageResult, SchedulingService } from '@agent-conductor/schedul
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
+import { SchedulerMetrics } from '../metrics/scheduler-metrics.service';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -25,7 +26,10 @@ function invalidArgument(message: string): RpcException {
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
 
-  constructor(private readonly scheduling: SchedulingService) {}
+  constructor(
+    private readonly scheduling: SchedulingService,
+    private readonly metrics: SchedulerMetrics,
+  ) {}
 
   /**
    * Only a request the scheduler cannot key or date is refused; any body,
@@ -40,12 +44,20 @@ export class IngestService {
     if (!ISO_8601.test(request.receivedAt) || Number.isNaN(Date.parse(request.receivedAt))) {
       throw invalidArgument(`received_at must be an ISO-8601 timestamp, got ${JSON.stringify(request.receivedAt)}`);
     }
-    const result = await this.scheduling.submit({ messageId, body: request.body, receivedAt: new Date(request.receivedAt) });
-    const incident = result.alarm ? `, alarm ${result.alarm.outcome}${result.alarm.incidentId ? ` (incident ${result.alarm.incidentId})` : ''}` : '';
-    this.logger.log(
-      `message ${messageId}: ${result.classification}${result.duplicate ? ' (duplicate)' : ''}` +
-        `${result.rejectionReason ? ` - ${result.rejectionReason}` : ''}, ${result.decisions.length} decision(s)${incident}`,
+    const result = await this.metrics.observeDecision(() =>
+      this.scheduling.submit({ messageId, body: request.body, receivedAt: new Date(request.receivedAt) }),
     );
+    const incident = result.alarm ? `, alarm ${result.alarm.outcome}${result.alarm.incidentId ? ` (incident ${result.alarm.incidentId})` : ''}` : '';
+    this.logger.log({
+      msg:
+        `message ${messageId}: ${result.classification}${result.duplicate ? ' (duplicate)' : ''}` +
+        `${result.rejectionReason ? ` - ${result.rejectionReason}` : ''}, ${result.decisions.length} decision(s)${incident}`,
+      messageId,
+      deliveryId: result.deliveryId,
+      classification: result.classification,
+      ...(result.decisions.length === 1 ? { jobId: result.decisions[0]?.jobId } : {}),
+      ...(result.decisions.length > 1 ? { jobIds: result.decisions.map((decision) => decision.jobId) } : {}),
+    });
     return {
       deliveryId: result.deliveryId,
       classification: CLASSIFICATIONS[result.classification],

@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { SchedulerOpsServer } from './ops-http.server';
+import { SCHEDULER_OPS_OPTIONS, type SchedulerOpsOptions } from './ops.options';
+
+@Module({})
+export class HealthModule {
+  static forRoot(options: SchedulerOpsOptions): DynamicModule {
+    return {
+      module: HealthModule,
+      // The 503 body carries the reason; logging every failed probe would flood the log during an outage.
+      imports: [TerminusModule.forRoot({ logger: false })],
+      providers: [{ provide: SCHEDULER_OPS_OPTIONS, useValue: options }, SchedulerOpsServer],
+      exports: [SchedulerOpsServer],
+    };
+  }
+}

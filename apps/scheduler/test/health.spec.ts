@@ -1,0 +1,106 @@
+import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
+import { freePort } from '@agent-conductor/testing';
+import type { INestMicroservice } from '@nestjs/common';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { SchedulerOpsServer } from '../src/health/ops-http.server';
+import { createSchedulerMicroservice } from '../src/scheduler.microservice';
+
+/** A TCP hop in front of the shared test Postgres: closing it is a database outage for this scheduler only. */
+class DatabaseHop {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', () => resolve()));
+    this.server = server;
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('scheduler /health/live and /health/ready', () => {
+  let app: INestMicroservice;
+  let hop: DatabaseHop;
+  let base: string;
+
+  beforeAll(async () => {
+    const real = new URL(process.env['DATABASE_URL'] ?? '');
+    hop = new DatabaseHop(await freePort(), { host: real.hostname, port: Number(real.port || 5432) });
+    await hop.up();
+    const proxied = new URL(real.toString());
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(hop.port);
+    app = await createSchedulerMicroservice(
+      {
+        production: false,
+        databaseUrl: proxied.toString(),
+        dbConnectTimeoutMs: 0,
+        grpcListenAddr: `127.0.0.1:${await freePort()}`,
+        defaultRepositoryUrl: '/srv/git/sample-app.git',
+        defaultRepositoryBranch: 'main',
+        incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      },
+      { logger: false, ops: { httpPort: 0, healthCheckTimeoutMs: 1000 } },
+    );
+    await app.listen();
+    base = `http://127.0.0.1:${app.get(SchedulerOpsServer).port}`;
+  });
+
+  afterAll(async () => {
+    await hop?.up().catch(() => undefined);
+    await app?.close();
+    await hop?.down();
+  });
+
+  it('is ready while Postgres answers, 503 with the reason while it is gone, ready again after', async () => {
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
+
+    await hop.down();
+    try {
+      const body = await eventually('503 from /health/ready', async () => {
+        const response = await fetch(`${base}/health/ready`);
+        return response.status === 503 ? ((await response.json()) as unknown) : undefined;
+      });
+      expect(body).toMatchObject({ status: 'error', error: { database: { status: 'down', message: expect.any(String) } } });
+      expect((await fetch(`${base}/health`)).status).toBe(503);
+      expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    } finally {
+      await hop.up();
+    }
+    await eventually('200 after Postgres is back', async () => ((await fetch(`${base}/health/ready`)).status === 200 ? true : undefined));
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+  });
+});
