@@ -120,7 +120,14 @@ export async function startLocalStack(databaseUrl: string, extraConductorEnv: Re
   const schedulerAddr = `127.0.0.1:${await freePort()}`;
   const scheduler = AppProcess.start(
     'scheduler',
-    { DATABASE_URL: databaseUrl, SCHEDULER_GRPC_LISTEN_ADDR: schedulerAddr, DEFAULT_REPOSITORY_URL: remote, DEFAULT_REPOSITORY_BRANCH: 'main' },
+    {
+      DATABASE_URL: databaseUrl,
+      SCHEDULER_GRPC_LISTEN_ADDR: schedulerAddr,
+      // A free port rather than the default 8081: runs on one machine must not collide.
+      SCHEDULER_HTTP_PORT: String(await freePort()),
+      DEFAULT_REPOSITORY_URL: remote,
+      DEFAULT_REPOSITORY_BRANCH: 'main',
+    },
     logDir,
   );
 
