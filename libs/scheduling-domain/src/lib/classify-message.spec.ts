@@ -341,3 +341,38 @@ describe('classifyMessage: rejections', () => {
     expect(rejectionReason(untyped(undefined))).toMatch(/not a string \(got undefined\)/);
   });
 });
+
+describe('classifyMessage: what Postgres could not store', () => {
+  const issue = () => JSON.parse(fixture('jira-issue.json')) as { key: string; fields: Record<string, unknown> };
+
+  it('rejects a ticket whose text carries a NUL character', () => {
+    const ticket = issue();
+    ticket.fields['summary'] = 'Login\u0000 fails';
+    expect(rejectionReason(classifyMessage(JSON.stringify(ticket)))).toMatch(/ticket contains a NUL character/);
+  });
+
+  it('rejects an alarm whose account carries a NUL character', () => {
+    const body = snsAlarm((message) => {
+      message['AWSAccountId'] = '1234\u000056789012';
+    });
+    expect(rejectionReason(classifyMessage(body))).toMatch(/alarm contains a NUL character/);
+  });
+
+  it('keeps a ticket that merely mentions the escape sequence as text', () => {
+    const ticket = issue();
+    ticket.fields['summary'] = 'Strip \\u0000 from uploads';
+    expect(expectTicket(classifyMessage(JSON.stringify(ticket)), 'jira-issue').summary).toBe('Strip \\u0000 from uploads');
+  });
+
+  it('rejects a ticket key longer than an index entry should hold', () => {
+    const ticket = issue();
+    ticket.key = `ENG-${'9'.repeat(300)}`;
+    expect(rejectionReason(classifyMessage(JSON.stringify(ticket)))).toMatch(/ticket key is 304 characters long; at most 255/);
+  });
+
+  it('accepts a key of exactly 255 characters', () => {
+    const ticket = issue();
+    ticket.key = `E-${'1'.repeat(253)}`;
+    expect(expectTicket(classifyMessage(JSON.stringify(ticket)), 'jira-issue').key).toHaveLength(255);
+  });
+});

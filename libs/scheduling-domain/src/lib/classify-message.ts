@@ -15,7 +15,7 @@ import { AlarmFacts, ClassifiedMessage, TicketFacts } from './types';
  */
 export function classifyMessage(body: string): ClassifiedMessage {
   try {
-    return classify(body);
+    return storable(classify(body));
   } catch (error) {
     // Only reachable through a bug in this module; still better stored as a rejection than a crash loop.
     return rejected(`internal error while classifying the message: ${truncate(errorMessage(error))}`);
@@ -37,6 +37,33 @@ function classify(body: string): ClassifiedMessage {
   return rejected(
     `unrecognised message shape: not a Jira issue or webhook, a CloudWatch alarm event or an SNS notification (top-level keys: ${listKeys(value)})`,
   );
+}
+
+/** Keys and account ids are unique-indexed; a btree entry has to fit in a page. */
+const MAX_KEY_LENGTH = 255;
+
+/**
+ * Postgres text cannot hold NUL, and index entries have a size limit: a message that parses but could not be
+ * stored is rejected here, with the reason, instead of failing the transaction and cycling to the DLQ.
+ */
+function storable(classified: ClassifiedMessage): ClassifiedMessage {
+  if (classified.classification === 'rejected') return classified;
+  if (containsNul(classified)) {
+    return rejected(`the ${classified.classification} contains a NUL character (\\u0000), which cannot be stored`);
+  }
+  const key = classified.classification === 'ticket' ? classified.ticket.key : classified.alarm.account;
+  const field = classified.classification === 'ticket' ? 'ticket key' : 'alarm account';
+  if (key.length > MAX_KEY_LENGTH) {
+    return rejected(`${field} is ${key.length} characters long; at most ${MAX_KEY_LENGTH} are accepted`);
+  }
+  return classified;
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) return Object.values(value).some(containsNul);
+  return false;
 }
 
 function looksLikeSnsEnvelope(value: JsonRecord): boolean {
