@@ -168,6 +168,8 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
     ['an unparseable received_at', { messageId: 'msg-x', receivedAt: 'yesterday' }],
     ['an empty received_at', { messageId: 'msg-y', receivedAt: '' }],
     ['an impossible date', { messageId: 'msg-z', receivedAt: '2026-13-45T99:00:00Z' }],
+    ['a day the month does not have', { messageId: 'msg-feb', receivedAt: '2026-02-30T10:00:00Z' }],
+    ['a time without a zone', { messageId: 'msg-local', receivedAt: '2026-05-12T10:00:00' }],
   ])('refuses %s with INVALID_ARGUMENT and stores nothing', async (_, request) => {
     const error: unknown = await client.submitMessage({ ...request, body: fixture('jira-issue.json') }).then(
       () => undefined,

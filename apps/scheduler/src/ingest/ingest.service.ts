@@ -1,11 +1,10 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { RecordMessageResult, SchedulingService } from '@agent-conductor/scheduling';
+import { parseAwsTimestamp } from '@agent-conductor/scheduling-domain';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { SchedulerMetrics } from '../metrics/scheduler-metrics.service';
-
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 const CLASSIFICATIONS: Record<RecordMessageResult['classification'], schedulerV1.MessageClassification> = {
   ticket: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_TICKET,
@@ -41,11 +40,13 @@ export class IngestService {
     if (messageId.length === 0) {
       throw invalidArgument('message_id is required');
     }
-    if (!ISO_8601.test(request.receivedAt) || Number.isNaN(Date.parse(request.receivedAt))) {
-      throw invalidArgument(`received_at must be an ISO-8601 timestamp, got ${JSON.stringify(request.receivedAt)}`);
+    // Strict: V8's Date.parse turns 2026-02-30 into March 2nd.
+    const receivedAt = parseAwsTimestamp(request.receivedAt);
+    if (receivedAt === null) {
+      throw invalidArgument(`received_at must be an ISO-8601 timestamp with a zone, got ${JSON.stringify(request.receivedAt)}`);
     }
     const result = await this.metrics.observeDecision(() =>
-      this.scheduling.submit({ messageId, body: request.body, receivedAt: new Date(request.receivedAt) }),
+      this.scheduling.submit({ messageId, body: request.body, receivedAt }),
     );
     const incident = result.alarm ? `, alarm ${result.alarm.outcome}${result.alarm.incidentId ? ` (incident ${result.alarm.incidentId})` : ''}` : '';
     this.logger.log({
