@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { WorkerConfig } from './config/env.validators';
+import { setWorkerLogContext } from './logging/worker-logger';
 import { WorkerRunner, type WorkerRunOutcome } from './runner/worker-runner.service';
 import { WorkerModule } from './worker.module';
 
@@ -11,6 +12,8 @@ export interface RunWorkerOptions {
 
 /** Boots the worker's Nest context for one job, runs it, and tears the context down. */
 export async function runWorker(config: WorkerConfig, options: RunWorkerOptions = {}): Promise<WorkerRunOutcome> {
+  // The job id joins after the handshake; a previous run in this process (tests) must not lend it its own.
+  setWorkerLogContext({ workerId: config.workerId, jobId: undefined });
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: options.logger ?? ['log', 'warn', 'error'],
     abortOnError: false,

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { runWorker } from './bootstrap';
 import { parseWorkerEnv, WorkerConfigError, type WorkerConfig } from './config/env.validators';
+import { createWorkerLogger } from './logging/worker-logger';
 
 async function main(): Promise<number> {
   let config: WorkerConfig;
@@ -15,7 +16,7 @@ async function main(): Promise<number> {
   }
   // The token lives on in the config only; nothing spawned from here on can inherit it.
   delete process.env['WORKER_TOKEN'];
-  const outcome = await runWorker(config);
+  const outcome = await runWorker(config, { logger: createWorkerLogger(config) });
   // A job that ended (succeeded or failed) and was reported is a clean exit; only an unreported end is not.
   return outcome.reported ? 0 : 1;
 }

@@ -12,6 +12,7 @@ import { ResultsUploader } from '../results/results-uploader.service';
 import { TaskFilesService } from '../task-files/task-files.service';
 import { ArtifactValidator, type ArtifactReport } from '../validation/artifact-validator.service';
 import { RepositoryService } from '../workspace/repository.service';
+import { setWorkerLogContext } from '../logging/worker-logger';
 
 export const WORKER_VERSION = '0.1.0';
 
@@ -73,6 +74,7 @@ export class WorkerRunner {
       this.logger.error(message);
       return { reported: false, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: message };
     }
+    setWorkerLogContext({ jobId: job.jobId });
     this.logger.log(`Job ${job.jobId} (${job.jobKey}), attempt ${job.attempt}; work dir ${this.config.workDir}`);
     this.heartbeat.start(job.heartbeatIntervalMs);
     const progress: { stage: Stage } = { stage: 'download' };
