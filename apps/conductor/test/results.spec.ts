@@ -1,0 +1,130 @@
+import { packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
+import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
+import { resetDatabase } from '@agent-conductor/testing';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { INestApplication } from '@nestjs/common';
+import { mockClient } from 'aws-sdk-client-mock';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
+import { loadConductorConfig, type ConductorConfig } from '../src/config/env.validators';
+import { TaskArchiveStore } from '../src/launch/task-archive.store';
+import { startDurableConductor } from './support/durable-parts';
+import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
+import { TestWorkerClient } from './support/worker-client';
+
+describe('result archives', () => {
+  let prisma: PrismaClient;
+  let app: INestApplication | undefined;
+  let client: TestWorkerClient | undefined;
+  const s3 = mockClient(S3Client);
+
+  async function start(overrides: Partial<ConductorConfig>): Promise<{ app: INestApplication; config: ConductorConfig }> {
+    const config = await testConfig({ orphanCheckIntervalMs: 3_600_000, ...overrides });
+    app = await startDurableConductor(config);
+    client = new TestWorkerClient(config.grpcListenAddr);
+    return { app, config };
+  }
+
+  /** A connected worker, then an upload of a small archive and a successful Shutdown. */
+  async function uploadAndShutdown(app: INestApplication): Promise<{ jobId: string; workerId: string; credentials: workerV1.WorkerCredentials; upload: Promise<workerV1.UploadResultsResponse> }> {
+    const job = await createPendingJob(prisma);
+    await prisma.job.update({ where: { id: job.id }, data: { status: 'launching', attempts: 1 } });
+    const token = newWorkerToken();
+    const worker = await app.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
+    await app.get(TaskArchiveStore).build(worker.id, { taskMarkdown: job.taskMarkdown, agentsMarkdown: '# Agents\n' });
+    const credentials = { workerId: worker.id, token };
+    await client?.handshake({ credentials, workerVersion: 'test', hostname: 'test' });
+    const dir = await mkdtemp(join(tmpdir(), 'results-spec-'));
+    await mkdir(join(dir, 'agent-meta'));
+    await writeFile(join(dir, 'agent-meta', 'ending-report.md'), '# Report\n');
+    const archive = join(tmpdir(), `${randomUUID()}.tar.gz`);
+    const { bytes, sha256 } = await packDirectory(dir, archive);
+    const messages: workerV1.UploadResultsRequest[] = [{ header: { credentials, totalSize: bytes, sha256 } }];
+    for await (const chunk of readFileAsChunks(archive)) messages.push({ chunk });
+    const upload = client?.upload(messages) ?? Promise.reject(new Error('no client'));
+    return { jobId: job.id, workerId: worker.id, credentials, upload };
+  }
+
+  beforeAll(() => {
+    prisma = testPrisma();
+  });
+
+  beforeEach(async () => {
+    await resetDatabase(prisma);
+    s3.reset();
+  });
+
+  afterEach(async () => {
+    client?.close();
+    client = undefined;
+    await app?.close();
+    app = undefined;
+  });
+
+  afterAll(async () => {
+    s3.restore();
+    await prisma.$disconnect();
+  });
+
+  it('keeps each attempt as one archive under RESULTS_DIR by default and records where in the job result', async () => {
+    const { app, config } = await start({});
+    const { jobId, workerId, credentials, upload } = await uploadAndShutdown(app);
+    await upload;
+    const expected = join(config.resultsDir, 'archives', jobId, `attempt-1-${workerId}.tar.gz`);
+    expect(existsSync(expected)).toBe(true);
+    expect((await readFile(expected)).length).toBeGreaterThan(0);
+    const events = await prisma.workerEvent.findMany({ where: { workerId, type: 'results-uploaded' } });
+    expect(events[0]?.detail).toMatchObject({ archive: expected });
+    await client?.shutdown({ credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result: { branch: 'feature/x', title: 'Done', report: 'ok', pullRequest: '' }, error: '' });
+    expect((await prisma.job.findUniqueOrThrow({ where: { id: jobId } })).result).toEqual({ resultArchive: expected, branch: 'feature/x', report: 'ok', title: 'Done' });
+  });
+
+  it('selects S3 by RESULT_STORE=s3 and writes the archive to the bucket', async () => {
+    s3.on(PutObjectCommand).resolves({ ETag: '"etag"' });
+    const fromEnv = loadConductorConfig({ NODE_ENV: 'test', RESULT_STORE: 's3', RESULTS_BUCKET: 'agent-results', RESULTS_PREFIX: 'prod', AWS_REGION: 'eu-west-1' });
+    const { app } = await start({ resultStore: fromEnv.resultStore });
+    const { jobId, workerId, upload } = await uploadAndShutdown(app);
+    await upload;
+    const puts = s3.commandCalls(PutObjectCommand);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.args[0].input).toMatchObject({
+      Bucket: 'agent-results',
+      Key: `prod/results/${jobId}/attempt-1-${workerId}.tar.gz`,
+      ContentType: 'application/gzip',
+      ServerSideEncryption: 'AES256',
+    });
+    const events = await prisma.workerEvent.findMany({ where: { workerId, type: 'results-uploaded' } });
+    expect(events[0]?.detail).toMatchObject({ archive: `s3://agent-results/prod/results/${jobId}/attempt-1-${workerId}.tar.gz` });
+  });
+
+  it('answers UNAVAILABLE when S3 fails, so the worker sends the upload again', async () => {
+    s3.on(PutObjectCommand).rejects(new Error('SlowDown'));
+    const fromEnv = loadConductorConfig({ NODE_ENV: 'test', RESULT_STORE: 's3', RESULTS_BUCKET: 'agent-results', AWS_REGION: 'eu-west-1' });
+    const { app } = await start({ resultStore: fromEnv.resultStore });
+    const { upload } = await uploadAndShutdown(app);
+    await expect(upload).rejects.toMatchObject({ code: 14 });
+  });
+
+  it('refuses RESULT_STORE=s3 without a bucket at boot', () => {
+    expect(() => loadConductorConfig({ RESULT_STORE: 's3' })).toThrow(/RESULT_STORE: s3 needs .*RESULTS_BUCKET is required/);
+  });
+
+  it('removes a partial upload an interrupted conductor left behind when it starts again', async () => {
+    const config = await testConfig({ orphanCheckIntervalMs: 3_600_000 });
+    const incoming = join(config.resultsDir, '.incoming');
+    await mkdir(incoming, { recursive: true });
+    const stale = join(incoming, 'worker-partial.tar.gz');
+    const fresh = join(incoming, 'worker-live.tar.gz');
+    await writeFile(stale, 'half an archive');
+    await writeFile(fresh, 'an upload in progress elsewhere');
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(stale, anHourAgo, anHourAgo);
+    app = await startDurableConductor(config);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+  });
+});
