@@ -5,5 +5,5 @@ module.exports = {
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
-  testTimeout: 180000,
+  testTimeout: 300000,
 };
