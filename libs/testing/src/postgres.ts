@@ -142,6 +142,23 @@ async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster>
 }
 
 /**
+ * freePort() only finds a port that was free a moment ago; initdb takes seconds before Postgres binds it, and
+ * parallel test projects pick ports at the same time. A start that fails is retried on a fresh port.
+ */
+async function startEphemeralCluster(attempts = 3): Promise<{ dataDir: string; cluster: EmbeddedCluster }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'agent-conductor-pg-'));
+    try {
+      const cluster = await startEmbedded({ dataDir, port: await freePort(), persistent: false, durable: false });
+      return { dataDir, cluster };
+    } catch (error) {
+      await rm(dataDir, { recursive: true, force: true });
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
+/**
  * A migrated, empty database for a test run. With DATABASE_URL set, a fresh
  * database is created on that server (and dropped by stop()); otherwise an
  * embedded Postgres runs in a temp dir on a free port until stop().
@@ -158,14 +175,7 @@ export async function startTestPostgres(options: { serverUrl?: string } = {}): P
     }
     return { databaseUrl: database.databaseUrl, stop: database.drop };
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'agent-conductor-pg-'));
-  let cluster: EmbeddedCluster;
-  try {
-    cluster = await startEmbedded({ dataDir, port: await freePort(), persistent: false, durable: false });
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
+  const { dataDir, cluster } = await startEphemeralCluster();
   const stop = async (): Promise<void> => {
     await cluster.stop();
     await rm(dataDir, { recursive: true, force: true });
