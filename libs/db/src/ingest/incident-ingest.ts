@@ -7,7 +7,7 @@ import {
   renderIncidentTask,
 } from '@agent-conductor/scheduling-domain';
 import type { AlarmOutcome, SpawnDecisionRecord } from '../repositories/ingest.repository';
-import { IngestClient, iso, rows } from './sql';
+import { IngestClient, iso, rows, statement } from './sql';
 
 /**
  * A pending incident job's TASK.md lists at most this many alarms (the earliest), so re-rendering it on every join
@@ -55,7 +55,9 @@ function alarmValues(first: string, alarm: AlarmFacts): unknown[] {
  * For a join whose job is still pending, the incident's earliest alarms come back (as they were before this one),
  * so the caller can re-render TASK.md; the snapshot does not see the alarm inserted here, which the caller adds.
  */
-const RECORD_ACTIVE_ALARM = `
+const RECORD_ACTIVE_ALARM = statement(
+  'record-active-alarm',
+  `
   WITH reachable AS (
     SELECT i."id", i."job_id", i."alarm_count", j."status" = 'pending'::"JobStatus" AS "pending"
       FROM "incidents" i
@@ -105,7 +107,8 @@ const RECORD_ACTIVE_ALARM = `
          ) END AS "alarms"
     FROM alarm
     LEFT JOIN reachable ON TRUE
-    LEFT JOIN incident ON TRUE`;
+    LEFT JOIN incident ON TRUE`,
+);
 
 interface ActiveAlarmRow {
   alarmId: string;
@@ -121,7 +124,9 @@ interface ActiveAlarmRow {
  * incidentCoversRecovery: first <= t <= last + window; last <= first + cap bounds the index range from above.
  * The delivery insert is part of the statement, so a recovery is one round trip with no explicit transaction.
  */
-const RECORD_RECOVERY = `
+const RECORD_RECOVERY = statement(
+  'record-recovery',
+  `
   WITH delivery AS (
     INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification")
     VALUES (gen_random_uuid(), $1::text, $10::timestamptz, $11::text, 'alarm'::"DeliveryClassification")
@@ -140,7 +145,14 @@ const RECORD_RECOVERY = `
       FROM delivery
     RETURNING "id", "delivery_id", "incident_id"
   )
-  SELECT alarm."delivery_id" AS "deliveryId", alarm."id" AS "alarmId", alarm."incident_id" AS "incidentId" FROM alarm`;
+  SELECT alarm."delivery_id" AS "deliveryId", alarm."id" AS "alarmId", alarm."incident_id" AS "incidentId" FROM alarm`,
+);
+
+const UPDATE_PENDING_TASK = statement(
+  'update-pending-task',
+  `UPDATE "jobs" SET "task_markdown" = $2::text, "updated_at" = CURRENT_TIMESTAMP
+    WHERE "id" = $1::uuid AND "status" = 'pending'::"JobStatus"`,
+);
 
 /**
  * The incident rules of @agent-conductor/scheduling-domain for an ALARM, on a transaction that has already stored
@@ -175,11 +187,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
   if (row.alarms !== null && row.alarms !== undefined) {
     // The job is launched from task_markdown: while nobody has claimed it, it should show every alarm so far.
     const taskMarkdown = renderJoinedTask(alarm, parseListedAlarms(row.alarms), (row.alarmCount ?? 0) + 1);
-    await client.query(
-      `UPDATE "jobs" SET "task_markdown" = $2::text, "updated_at" = CURRENT_TIMESTAMP
-        WHERE "id" = $1::uuid AND "status" = 'pending'::"JobStatus"`,
-      [row.jobId, taskMarkdown],
-    );
+    await rows(client, UPDATE_PENDING_TASK, [row.jobId, taskMarkdown]);
   }
   return { alarm: { alarmId: row.alarmId, incidentId: row.incidentId, outcome: 'joined' }, decision: null };
 }

@@ -3,8 +3,19 @@ import type { PoolClient, QueryResultRow } from 'pg';
 /** The connection an ingest transaction runs on: one checked-out pg client, so every statement shares the transaction. */
 export type IngestClient = Pick<PoolClient, 'query'>;
 
-export async function rows<R extends QueryResultRow>(client: IngestClient, text: string, values: unknown[]): Promise<R[]> {
-  return (await client.query<R>(text, values)).rows;
+/**
+ * A statement the ingest path runs for every message. Named, so each connection parses and plans it once (a prepared
+ * statement) instead of on every execution: for the multi-CTE statements that is most of the server's work.
+ */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+export const statement = (name: string, text: string): Statement => ({ name: `ingest:${name}`, text });
+
+export async function rows<R extends QueryResultRow>(client: IngestClient, { name, text }: Statement, values: unknown[]): Promise<R[]> {
+  return (await client.query<R>({ name, text, values })).rows;
 }
 
 /*

@@ -10,7 +10,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import type { DeliveryClassification, JobKind } from '../generated/prisma/client';
 import { recordActiveAlarm, recordRecovery } from '../ingest/incident-ingest';
-import { IngestClient, iso, rows } from '../ingest/sql';
+import { IngestClient, iso, rows, statement } from '../ingest/sql';
 
 export interface RecordMessageInput {
   sqsMessageId: string;
@@ -68,11 +68,14 @@ export interface IngestConnection {
 
 const DEFAULT_POOL_SIZE = 10;
 
-const INSERT_DELIVERY = `
+const INSERT_DELIVERY = statement(
+  'insert-delivery',
+  `
   INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification", "rejection_reason")
   VALUES (gen_random_uuid(), $1::text, $2::timestamptz, $3::text, $4::"DeliveryClassification", $5::text)
   ON CONFLICT ("sqs_message_id") DO NOTHING
-  RETURNING "id"`;
+  RETURNING "id"`,
+);
 
 /*
  * Claims the message id and, only if it was new, queues on the account's advisory lock: concurrent alarms of one
@@ -80,14 +83,17 @@ const INSERT_DELIVERY = `
  * committed before. A concurrent duplicate blocks on the message id until the first transaction ends, then sees
  * its row and takes no lock.
  */
-const INSERT_ALARM_DELIVERY_AND_LOCK = `
+const INSERT_ALARM_DELIVERY_AND_LOCK = statement(
+  'insert-alarm-delivery-and-lock',
+  `
   WITH delivery AS (
     INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification")
     VALUES (gen_random_uuid(), $1::text, $2::timestamptz, $3::text, 'alarm'::"DeliveryClassification")
     ON CONFLICT ("sqs_message_id") DO NOTHING
     RETURNING "id"
   )
-  SELECT "id", pg_advisory_xact_lock(hashtextextended($4::text, 0)) AS "locked" FROM delivery`;
+  SELECT "id", pg_advisory_xact_lock(hashtextextended($4::text, 0)) AS "locked" FROM delivery`,
+);
 
 /*
  * A ticket in one statement: upsert the ticket (later deliveries refresh its text), store the delivery pointing at
@@ -96,7 +102,9 @@ const INSERT_ALARM_DELIVERY_AND_LOCK = `
  * deliveries of one ticket. When the message id turns out to be known, `delivery` is empty, no job is written and
  * the caller rolls back the ticket refresh, so a redelivery changes nothing.
  */
-const RECORD_TICKET = `
+const RECORD_TICKET = statement(
+  'record-ticket',
+  `
   WITH ticket AS (
     INSERT INTO "tickets" ("id", "key", "external_id", "project_key", "summary", "description", "labels", "components", "updated_at")
     VALUES (gen_random_uuid(), $4::text, $5::text, $6::text, $7::text, $8::text, $9::text[], $10::text[], CURRENT_TIMESTAMP)
@@ -123,10 +131,13 @@ const RECORD_TICKET = `
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
   )
-  SELECT delivery."id" AS "deliveryId", (SELECT "id" FROM job) AS "jobId" FROM delivery`;
+  SELECT delivery."id" AS "deliveryId", (SELECT "id" FROM job) AS "jobId" FROM delivery`,
+);
 
 /** What the first delivery of a message id did, for a redelivery's answer. */
-const ORIGINAL_OUTCOME = `
+const ORIGINAL_OUTCOME = statement(
+  'original-outcome',
+  `
   SELECT d."id", d."classification", d."rejection_reason" AS "rejectionReason",
          (SELECT COALESCE(json_agg(json_build_object('jobId', j."id", 'kind', j."kind", 'key', j."key",
                                                      'repository', j."repository", 'incidentId', i."id")
@@ -136,7 +147,8 @@ const ORIGINAL_OUTCOME = `
          a."id" AS "alarmId", a."incident_id" AS "incidentId", a."state" AS "alarmState"
     FROM "deliveries" d
     LEFT JOIN "alarms" a ON a."delivery_id" = d."id"
-   WHERE d."sqs_message_id" = $1::text`;
+   WHERE d."sqs_message_id" = $1::text`,
+);
 
 interface OriginalRow {
   id: string;
