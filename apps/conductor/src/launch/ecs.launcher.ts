@@ -27,7 +27,9 @@ export class EcsLauncher implements WorkerLauncher {
     return this.ecs.isAlive(handle);
   }
 
-  onExit(_listener: WorkerExitListener): () => void {
+  /** ECS pushes nothing; the listener is never called. */
+  onExit(listener: WorkerExitListener): () => void {
+    void listener;
     return () => undefined;
   }
 
