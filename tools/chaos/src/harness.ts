@@ -239,11 +239,17 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
       WORKER_HEARTBEAT_INTERVAL_MS: '1000',
       HEARTBEAT_TIMEOUT_MS: '5000',
       HEARTBEAT_GRACE_MS: '5000',
-      HANDSHAKE_DEADLINE_MS: '20000',
+      // Generous: dozens of workers boot at once on two shared cores.
+      HANDSHAKE_DEADLINE_MS: '45000',
       ORPHAN_CHECK_INTERVAL_MS: '1000',
       RETRY_BASE_MS: '500',
       RETRY_MAX_MS: '5000',
       MAX_JOB_ATTEMPTS: '5',
+      // A killed conductor's in-flight messages come back after this, not after the default minute.
+      SQS_VISIBILITY_TIMEOUT_SECONDS: '10',
+      // Passed on to workers: keep retrying a restarting conductor, give up well within the settle timeout.
+      CONDUCTOR_RETRY_WINDOW_MS: '30000',
+      CONDUCTOR_LOST_EXIT_MS: '30000',
     },
     join(dirs.logs, 'conductor.log'),
     log,
