@@ -35,12 +35,12 @@ describe('worker environment', () => {
   });
 
   it('lists every missing or bad variable at once', () => {
-    expect(problems({ MAX_AGENT_ATTEMPTS: 'zero', PUBLISHER: 'github', CONDUCTOR_GRPC_SERVER_ADDR: 'http://x' })).toEqual([
+    expect(problems({ MAX_AGENT_ATTEMPTS: 'zero', PUBLISHER: 'gitlab', CONDUCTOR_GRPC_SERVER_ADDR: 'http://x' })).toEqual([
       'WORKER_ID is required',
       'WORKER_TOKEN is required',
       'CONDUCTOR_GRPC_SERVER_ADDR must be host:port, e.g. 127.0.0.1:50051',
       expect.stringMatching(/^MAX_AGENT_ATTEMPTS /),
-      'PUBLISHER must be "local" (GitHub comes later)',
+      'PUBLISHER must be "local" or "github"',
       'AGENT_COMMAND is required when AGENT_KIND=command',
     ]);
   });

@@ -29,7 +29,18 @@ export const workerEnvSchema = z
       .trim()
       .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL, e.g. https://api.openai.com/v1')
       .optional(),
-    PUBLISHER: z.enum(['local'], { message: 'must be "local" (GitHub comes later)' }).default('local'),
+    PUBLISHER: z.enum(['local', 'github'], { message: 'must be "local" or "github"' }).default('local'),
+    GITHUB_TOKEN: z.string().trim().min(1).optional(),
+    GITHUB_API_URL: z
+      .string()
+      .trim()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL, e.g. https://api.github.com')
+      .default('https://api.github.com'),
+    GITHUB_REPOSITORY: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/orders-api')
+      .optional(),
     GIT_AUTHOR_NAME: z.string().trim().min(1).default('Agent Conductor'),
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
     // Long enough for a deploy in handoff mode: the old conductor exits, ECS starts the new one.
@@ -48,11 +59,21 @@ export interface WorkerConfig {
   agentTimeoutMs: number;
   /** Present when agentKind is codex. */
   codex?: CodexConfig;
-  publisher: 'local';
+  publisher: 'local' | 'github';
+  /** Present when publisher is github. */
+  github?: GitHubConfig;
   gitAuthorName: string;
   gitAuthorEmail: string;
   /** How long calls keep retrying while the conductor is UNAVAILABLE. */
   conductorRetryWindowMs: number;
+}
+
+export interface GitHubConfig {
+  /** Used for the API and the push only; never logged, written, or passed to the agent. */
+  token: string;
+  apiUrl: string;
+  /** owner/name; when unset it is read from the clone URL. */
+  repository: string | undefined;
 }
 
 export interface CodexConfig {
@@ -92,6 +113,9 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   if (blankAsMissing['AGENT_KIND'] === 'codex' && (blankAsMissing['OPENAI_API_KEY']?.trim() ?? '') === '') {
     problems.push('OPENAI_API_KEY is required when AGENT_KIND=codex');
   }
+  if (blankAsMissing['PUBLISHER'] === 'github' && (blankAsMissing['GITHUB_TOKEN']?.trim() ?? '') === '') {
+    problems.push('GITHUB_TOKEN is required when PUBLISHER=github');
+  }
   if (!parsed.success || problems.length > 0) throw new WorkerConfigError(problems);
   const value = parsed.data;
   return {
@@ -107,6 +131,9 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
       ? { codex: { apiKey: value.OPENAI_API_KEY, model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS } }
       : {}),
     publisher: value.PUBLISHER,
+    ...(value.PUBLISHER === 'github' && value.GITHUB_TOKEN
+      ? { github: { token: value.GITHUB_TOKEN, apiUrl: value.GITHUB_API_URL, repository: value.GITHUB_REPOSITORY } }
+      : {}),
     gitAuthorName: value.GIT_AUTHOR_NAME,
     gitAuthorEmail: value.GIT_AUTHOR_EMAIL,
     conductorRetryWindowMs: value.CONDUCTOR_RETRY_WINDOW_MS,

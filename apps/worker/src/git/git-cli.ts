@@ -16,14 +16,18 @@ export class GitCommandError extends Error {
 /** Every git invocation of the worker. Never prompts for credentials: the worker has none to give. */
 @Injectable()
 export class GitCli {
-  run(cwd: string, args: string[]): Promise<string> {
+  /**
+   * extraEnv is added after the scrub, so a caller can hand one git process a credential (as
+   * GIT_CONFIG_* variables) without it ever sitting in argv, the environment of other children or a config file.
+   */
+  run(cwd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
     return new Promise((resolvePromise, reject) => {
       execFile(
         'git',
         args,
         {
           cwd,
-          env: scrubbedEnv(process.env, { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }),
+          env: scrubbedEnv(process.env, { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...extraEnv }),
           maxBuffer: 16 * 1024 * 1024,
           timeout: 10 * 60 * 1000,
         },

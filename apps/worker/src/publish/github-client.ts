@@ -1,0 +1,180 @@
+import { Logger } from '@nestjs/common';
+import { Octokit } from '@octokit/rest';
+
+export interface GitHubRepositoryRef {
+  owner: string;
+  name: string;
+}
+
+export interface GitHubClientOptions {
+  token: string;
+  apiUrl: string;
+  /** Pause before the one retry of a 5xx answer or a dropped connection. */
+  retryDelayMs: number;
+}
+
+export interface RepositoryInfo {
+  defaultBranch: string;
+  htmlUrl: string;
+}
+
+export interface CreatedItem {
+  url: string;
+  number: number;
+  /** False when an earlier attempt had already opened it. */
+  created: boolean;
+}
+
+/** Replaces every occurrence of the secret, so that no message built from a response or from git can carry it. */
+export function redact(text: string, secret: string): string {
+  return secret === '' ? text : text.split(secret).join('[REDACTED]');
+}
+
+export const fullName = (repository: GitHubRepositoryRef): string => `${repository.owner}/${repository.name}`;
+
+/** The few REST calls the publisher makes, with errors that say what to fix and never carry the token. */
+export class GitHubClient {
+  private readonly logger = new Logger(GitHubClient.name);
+  private readonly octokit: Octokit;
+
+  constructor(private readonly options: GitHubClientOptions) {
+    const quiet = (): void => undefined;
+    this.octokit = new Octokit({
+      auth: options.token,
+      baseUrl: options.apiUrl.replace(/\/+$/, ''),
+      userAgent: 'agent-conductor-worker',
+      // Octokit would otherwise log to the console, unredacted.
+      log: { debug: quiet, info: quiet, warn: (message: string) => this.logger.warn(this.redact(message)), error: (message: string) => this.logger.error(this.redact(message)) },
+    });
+  }
+
+  async repository(repository: GitHubRepositoryRef): Promise<RepositoryInfo> {
+    const { data } = await this.call(`reading repository ${fullName(repository)}`, repository, () => this.octokit.rest.repos.get({ owner: repository.owner, repo: repository.name }));
+    return { defaultBranch: data.default_branch, htmlUrl: data.html_url };
+  }
+
+  /** Opens the pull request, or finds the open one an earlier attempt of this worker opened for the same head. */
+  async openPullRequest(repository: GitHubRepositoryRef, pull: { title: string; head: string; base: string; body: string }): Promise<CreatedItem> {
+    const what = `opening a pull request from ${pull.head} in ${fullName(repository)}`;
+    try {
+      const { data } = await this.call(what, repository, () => this.octokit.rest.pulls.create({ owner: repository.owner, repo: repository.name, ...pull }));
+      return { url: data.html_url, number: data.number, created: true };
+    } catch (error) {
+      if (!(error instanceof GitHubApiError) || error.status !== 422) throw error;
+      const { data: open } = await this.call(`looking up the existing pull request from ${pull.head}`, repository, () =>
+        this.octokit.rest.pulls.list({ owner: repository.owner, repo: repository.name, head: `${repository.owner}:${pull.head}`, state: 'open' }),
+      );
+      const existing = open[0];
+      // 422 also means "no commits between" and the like; only an existing pull request makes it a success.
+      if (!existing) throw error;
+      this.logger.log(`A pull request from ${pull.head} already exists: ${existing.html_url}`);
+      return { url: existing.html_url, number: existing.number, created: false };
+    }
+  }
+
+  async openIssue(repository: GitHubRepositoryRef, issue: { title: string; body: string }): Promise<CreatedItem> {
+    const { data } = await this.call(`opening an issue in ${fullName(repository)}`, repository, () => this.octokit.rest.issues.create({ owner: repository.owner, repo: repository.name, ...issue }));
+    return { url: data.html_url, number: data.number, created: true };
+  }
+
+  private async call<T>(what: string, repository: GitHubRepositoryRef, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isTransient(error)) throw this.explain(error, what, repository);
+      this.logger.warn(`GitHub failed ${what} (${statusOf(error) ?? describe(error)}); retrying once in ${this.options.retryDelayMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs));
+      try {
+        return await request();
+      } catch (retryError) {
+        throw this.explain(retryError, what, repository);
+      }
+    }
+  }
+
+  private explain(error: unknown, what: string, repository: GitHubRepositoryRef): Error {
+    const status = statusOf(error);
+    if (status === undefined) {
+      return new GitHubApiError(undefined, this.redact(`could not reach the GitHub API at ${this.options.apiUrl} while ${what}: ${describe(error)}`));
+    }
+    const answer = `${status} ${this.redact(responseMessage(error))}`.trim();
+    const name = fullName(repository);
+    const headers = headersOf(error);
+    let message: string;
+    if (status === 429 || (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(answer)))) {
+      const reset = Number(headers['x-ratelimit-reset']);
+      const until = Number.isFinite(reset) && reset > 0 ? `; the limit resets at ${new Date(reset * 1000).toISOString()}` : '';
+      message = `GitHub rate limit exceeded while ${what} (${answer})${until}`;
+    } else if (status === 401) {
+      message = `GitHub rejected GITHUB_TOKEN while ${what} (${answer}): the token is malformed, expired or revoked`;
+    } else if (status === 403) {
+      message = `GitHub refused ${what} (${answer}): GITHUB_TOKEN lacks a permission on ${name}; a fine-grained or installation token needs Contents: read and write, Pull requests: read and write, Issues: read and write`;
+    } else if (status === 404) {
+      message = `GitHub answered 404 while ${what}: ${name} does not exist, or GITHUB_TOKEN has no access to it (GitHub hides private repositories it cannot read)`;
+    } else if (status >= 500) {
+      message = `GitHub failed ${what} twice (${answer})`;
+    } else {
+      message = `GitHub answered ${answer} while ${what}${validationDetails(error)}`;
+    }
+    return new GitHubApiError(status, this.redact(message));
+  }
+
+  private redact(text: string): string {
+    return redact(text, this.options.token);
+  }
+}
+
+/** Built from scratch rather than wrapping Octokit's error, whose request record is not ours to vouch for. */
+export class GitHubApiError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GitHubApiError';
+  }
+}
+
+function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  // No status means the request never got an answer (connection refused or reset).
+  return status === undefined ? error instanceof Error : status >= 500;
+}
+
+// Octokit's RequestError is read by shape: @octokit/request-error is not a dependency of ours.
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function statusOf(error: unknown): number | undefined {
+  // Octokit reports a request that got no answer at all as a 500 without a response.
+  if (field(error, 'response') === undefined) return undefined;
+  const status = field(error, 'status');
+  return typeof status === 'number' && status >= 100 ? status : undefined;
+}
+
+function headersOf(error: unknown): Record<string, string> {
+  const headers = field(field(error, 'response'), 'headers');
+  if (typeof headers !== 'object' || headers === null) return {};
+  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+function responseMessage(error: unknown): string {
+  const message = field(field(field(error, 'response'), 'data'), 'message');
+  return typeof message === 'string' ? message : '';
+}
+
+function validationDetails(error: unknown): string {
+  const errors = field(field(field(error, 'response'), 'data'), 'errors');
+  if (!Array.isArray(errors)) return '';
+  const details = errors.map((entry: unknown) => field(entry, 'message') ?? field(entry, 'code')).filter((detail): detail is string => typeof detail === 'string');
+  return details.length > 0 ? `: ${details.join('; ')}` : '';
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // fetch reports "fetch failed" and keeps the reason (ECONNREFUSED and the like) in its cause.
+  // Read by shape: the cause may come from another realm (undici's), where instanceof Error fails.
+  const cause = field(field(error, 'cause'), 'message');
+  return typeof cause === 'string' && cause !== error.message ? `${error.message} (${cause})` : error.message;
+}

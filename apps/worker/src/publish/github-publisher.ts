@@ -1,0 +1,116 @@
+import { Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { AGENT_META_DIR } from '../agent/command-agent-runner';
+import type { FileSystem } from '../fs/file-system';
+import { displayUrl, pushWithToken } from '../git/authenticated-push';
+import type { GitCli } from '../git/git-cli';
+import { fullName, GitHubClient, redact, type GitHubRepositoryRef } from './github-client';
+import { composeBody, GITHUB_BODY_LIMIT } from './pr-body';
+import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
+
+export interface GitHubPublisherSettings {
+  token: string;
+  apiUrl: string;
+  /** owner/name; when absent it is read from a https://github.com/<owner>/<name> clone URL. */
+  repository: string | undefined;
+  retryDelayMs?: number;
+  bodyLimit?: number;
+}
+
+/** Written by the agent runner when it can render the agent's conversation (the Codex runner does). */
+export const TRANSCRIPT_FILE = 'transcript.md';
+
+/** owner/name from the override, else from a github.com HTTPS clone URL. */
+export function resolveGitHubRepository(cloneUrl: string, override: string | undefined): GitHubRepositoryRef {
+  const source = override ?? /^https:\/\/(?:[^@/]+@)?github\.com\/([^/]+\/[^/]+?)(?:\.git)?\/?$/i.exec(cloneUrl)?.[1];
+  const match = source === undefined ? null : /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(source);
+  if (!match?.[1] || !match[2]) {
+    throw new Error(`cannot tell the GitHub repository from the clone URL ${displayUrl(cloneUrl)}; set GITHUB_REPOSITORY=owner/name`);
+  }
+  return { owner: match[1], name: match[2] };
+}
+
+/**
+ * Pushes the agent's branch to the job's repository over HTTPS with GITHUB_TOKEN, then opens a pull request
+ * against the repository's default branch, or an "[agent-failed]" issue when the agent reported failure.
+ * What it opened is also recorded in WORK_DIR/publication/, without the body (GitHub has it) and without the token.
+ */
+export class GitHubPublisher implements Publisher {
+  private readonly logger = new Logger(GitHubPublisher.name);
+  private readonly client: GitHubClient;
+
+  constructor(
+    private readonly git: GitCli,
+    private readonly fs: FileSystem,
+    private readonly settings: GitHubPublisherSettings,
+  ) {
+    this.client = new GitHubClient({ token: settings.token, apiUrl: settings.apiUrl, retryDelayMs: settings.retryDelayMs ?? 1_000 });
+  }
+
+  async publish(request: PublishRequest): Promise<PublishResult> {
+    if (request.agentSucceeded && (request.branch === undefined || request.commitsAhead < 1)) {
+      throw new Error('nothing to publish: the agent reported success without a branch ahead of the default branch');
+    }
+    const repository = resolveGitHubRepository(request.repository.cloneUrl, this.settings.repository);
+    // Asked before pushing, so that a bad token or repository fails before anything is written anywhere.
+    const info = await this.client.repository(repository);
+    const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
+    const transcript = await this.fs.readTextIfExists(join(request.workDir, AGENT_META_DIR, TRANSCRIPT_FILE));
+    const publicationDir = join(request.workDir, PUBLICATION_DIR);
+    await this.fs.ensureDir(publicationDir);
+    const limit = this.settings.bodyLimit ?? GITHUB_BODY_LIMIT;
+
+    if (request.agentSucceeded && pushed) {
+      if (info.defaultBranch !== request.repository.defaultBranch) {
+        this.logger.warn(`The job started from ${request.repository.defaultBranch}, but ${fullName(repository)}'s default branch is ${info.defaultBranch}; the pull request targets ${info.defaultBranch}`);
+      }
+      const { body, truncated } = composeBody({ report: request.report, transcript }, limit);
+      const pull = await this.client.openPullRequest(repository, { title: request.title, head: pushed, base: info.defaultBranch, body: this.redact(body) });
+      await this.record(join(publicationDir, 'pull-request.json'), {
+        kind: 'github-pull-request',
+        url: pull.url,
+        number: pull.number,
+        created: pull.created,
+        repository: fullName(repository),
+        title: request.title,
+        head: pushed,
+        base: info.defaultBranch,
+        bodyTruncated: truncated,
+      });
+      this.logger.log(`${pull.created ? 'Opened' : 'Found'} pull request ${pull.url}`);
+      return { branch: pushed, pullRequest: pull.url, title: request.title };
+    }
+
+    const title = `[agent-failed] ${request.title}`;
+    const extra = pushed ? `Branch with the agent's commits: [\`${pushed}\`](${info.htmlUrl}/tree/${pushed.split('/').map(encodeURIComponent).join('/')})` : undefined;
+    const { body, truncated } = composeBody({ report: request.report, extra, transcript }, limit);
+    const issue = await this.client.openIssue(repository, { title, body: this.redact(body) });
+    await this.record(join(publicationDir, 'failure-report.json'), {
+      kind: 'github-issue',
+      url: issue.url,
+      number: issue.number,
+      repository: fullName(repository),
+      title,
+      ...(pushed ? { branch: pushed } : {}),
+      bodyTruncated: truncated,
+    });
+    this.logger.log(`Opened issue ${issue.url}`);
+    return { report: issue.url, title: request.title, ...(pushed ? { branch: pushed } : {}) };
+  }
+
+  private async push(request: PublishRequest, branch: string): Promise<string> {
+    const target = `worker/${request.workerId}/${branch}`;
+    await pushWithToken(this.git, this.fs, { repoDir: request.repoDir, url: request.repository.cloneUrl, ref: `refs/heads/${target}`, token: this.settings.token });
+    this.logger.log(`Pushed ${target} to ${displayUrl(request.repository.cloneUrl)}`);
+    return target;
+  }
+
+  private async record(path: string, value: Record<string, unknown>): Promise<void> {
+    await this.fs.writeText(path, `${this.redact(JSON.stringify(value, null, 2))}\n`);
+  }
+
+  /** The agent never sees the token, but nothing it wrote gets to carry it out either. */
+  private redact(text: string): string {
+    return redact(text, this.settings.token);
+  }
+}
