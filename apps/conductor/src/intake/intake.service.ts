@@ -7,6 +7,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { JobLaunchService } from '../launch/job-launch.service';
+import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { SchedulerClient } from '../scheduler-client/scheduler-client.service';
 import type { IntakeControl } from './intake-control';
 
@@ -68,6 +69,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
     private readonly scheduler: SchedulerClient,
     private readonly launches: JobLaunchService,
     private readonly prisma: PrismaService,
+    private readonly metrics: ConductorMetrics,
   ) {
     const sqs = (this.sqs = createSqsClient({ region: config.awsRegion, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }));
     this.consumer = new SqsIntakeConsumer({
@@ -145,11 +147,13 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
   }
 
   private async submit(message: IntakeMessage): Promise<void> {
-    const response = await this.scheduler.submitMessage({
-      messageId: message.messageId,
-      body: message.body,
-      receivedAt: message.receivedAt.toISOString(),
-    });
+    const response = await this.metrics.observeSubmit(() =>
+      this.scheduler.submitMessage({
+        messageId: message.messageId,
+        body: message.body,
+        receivedAt: message.receivedAt.toISOString(),
+      }),
+    );
     if (response.classification === schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_REJECTED) {
       this.logger.warn(`message ${message.messageId} rejected (delivery ${response.deliveryId}): ${response.rejectionReason}`);
       return;

@@ -3,6 +3,7 @@ import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { retryDelayMs } from './retry-policy';
 
 export type AttemptOutcome = 'retrying' | 'failed' | 'unchanged';
@@ -30,6 +31,7 @@ export class AttemptService {
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
     private readonly jobs: JobRepository,
     private readonly workers: WorkerRepository,
+    private readonly metrics: ConductorMetrics,
   ) {}
 
   /** When the next attempt after `attempt` may start. */
@@ -56,6 +58,7 @@ export class AttemptService {
       }
       return next;
     });
+    if (outcome !== 'unchanged') this.metrics.attemptFailed(options.event);
     this.log(worker.jobId, worker.attempt, reason, outcome, retryAt);
     return outcome;
   }
@@ -64,11 +67,13 @@ export class AttemptService {
   async endUnregisteredAttempt(jobId: string, attempt: number, reason: string, retryable: boolean): Promise<AttemptOutcome> {
     const retryAt = this.nextAttemptAt(attempt);
     const outcome = await this.jobs.retryOrFail(jobId, attempt, reason, { maxAttempts: retryable ? this.config.maxJobAttempts : 0, retryAt });
+    if (outcome !== 'unchanged') this.metrics.attemptFailed('register_failed');
     this.log(jobId, attempt, reason, outcome, retryAt);
     return outcome;
   }
 
   private log(jobId: string, attempt: number, reason: string, outcome: AttemptOutcome, retryAt: Date): void {
+    if (outcome === 'retrying') this.metrics.jobRetried();
     if (outcome === 'retrying') this.logger.warn(`job ${jobId} attempt ${attempt}: ${reason}; retrying at ${retryAt.toISOString()}`);
     else if (outcome === 'failed') this.logger.error(`job ${jobId} attempt ${attempt}: ${reason}; job failed`);
   }

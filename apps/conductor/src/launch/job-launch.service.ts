@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { AttemptService, type AttemptOutcome } from './attempts.service';
 import { TaskArchiveStore } from './task-archive.store';
 import { isRetryableLaunchError, WORKER_LAUNCHER, type WorkerExit, type WorkerLauncher } from './worker-launcher';
@@ -40,6 +41,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     private readonly workers: WorkerRepository,
     private readonly archives: TaskArchiveStore,
     private readonly attempts: AttemptService,
+    private readonly metrics: ConductorMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -134,6 +136,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
         },
       });
       await this.workers.markLaunched(workerId, handle);
+      this.metrics.launchStarted();
       await this.workers.appendEvent(workerId, 'launched', { launcher: this.launcher.kind, handle });
       this.logger.log(`job ${jobId} (${job.kind} ${job.key}) attempt ${job.attempts}: worker ${workerId} launched as ${handle}`);
       return { status: 'launched', workerId, handle };

@@ -3,6 +3,7 @@ import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Module } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { MetricsModule } from '../metrics/metrics.module';
 import { AttemptService } from './attempts.service';
 import { EcsLauncher } from './ecs.launcher';
 import { JobLaunchService } from './job-launch.service';
@@ -20,6 +21,8 @@ function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): W
 
 /** Pending job → registered worker → task archive → launched process or task. */
 @Module({
+  // Global once imported; here so every setup that launches (the app, test modules) counts too.
+  imports: [MetricsModule],
   providers: [
     JobRepository,
     WorkerRepository,

@@ -7,7 +7,7 @@ import { DEFAULT_OBSERVABILITY, OBSERVABILITY_CONFIG, type ObservabilityConfig }
 
 const { MessageClassification } = schedulerV1;
 
-/** Launch failure reasons become label values, so they are kept to a short, bounded vocabulary. */
+/** Failure reasons become label values, so they are kept to a short, bounded vocabulary. */
 function reasonLabel(reason: string): string {
   const label = reason.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
   return /^[a-z][a-z0-9_]{0,39}$/.test(label) ? label : 'other';
@@ -62,12 +62,12 @@ export class ConductorMetrics {
   });
   private readonly launches = new Counter({
     name: 'conductor_worker_launches_total',
-    help: 'Worker launch attempts started (one per claimed job attempt).',
+    help: 'Workers launched (a process or task started for a claimed job attempt).',
     registers: [this.registry],
   });
-  private readonly launchFailures = new Counter({
-    name: 'conductor_worker_launch_failures_total',
-    help: 'Failed worker attempts by reason (launch_error, handshake_timeout, crashed, heartbeat_lost, …).',
+  private readonly attemptFailures = new Counter({
+    name: 'conductor_attempt_failures_total',
+    help: 'Worker attempts ended by an infrastructure failure, by reason (launch_failed, register_failed, exited, handshake_deadline, heartbeat_lost).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -78,15 +78,10 @@ export class ConductorMetrics {
   });
   private readonly orphans = new Counter({
     name: 'conductor_orphaned_workers_total',
-    help: 'Workers found orphaned (missed handshake deadline, lost heartbeat, or dead per the launcher).',
+    help: 'Workers found orphaned by the monitor, by reason (handshake_deadline, heartbeat_lost, exited while unwatched).',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  private readonly dbUp = new Gauge({
-    name: 'conductor_metrics_db_up',
-    help: '1 when the last jobs/workers count from Postgres succeeded; 0 means the job gauges are stale.',
-    registers: [this.registry],
-  });
-
   private snapshot: { at: number; value: Promise<DbSnapshot> } | undefined;
   private readonly cacheMs: number;
   private readonly timeoutMs: number;
@@ -99,6 +94,14 @@ export class ConductorMetrics {
     this.timeoutMs = config?.healthCheckTimeoutMs ?? DEFAULT_OBSERVABILITY.healthCheckTimeoutMs;
     // collect() runs with the gauge as `this`; the snapshot comes from the service.
     const dbSnapshot = (): Promise<DbSnapshot | undefined> => this.dbSnapshot();
+    new Gauge({
+      name: 'conductor_metrics_db_up',
+      help: '1 when the last jobs/workers count from Postgres succeeded; 0 means the job and worker gauges are stale.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await dbSnapshot()) ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'conductor_jobs',
       help: 'Jobs by status, from Postgres.',
@@ -178,16 +181,17 @@ export class ConductorMetrics {
     this.launches.inc();
   }
 
-  launchFailed(reason: string): void {
-    this.launchFailures.inc({ reason: reasonLabel(reason) });
+  /** An attempt ended by an infrastructure failure; `reason` is a short kind, not the message. */
+  attemptFailed(reason: string): void {
+    this.attemptFailures.inc({ reason: reasonLabel(reason) });
   }
 
   jobRetried(): void {
     this.retries.inc();
   }
 
-  orphanDetected(): void {
-    this.orphans.inc();
+  orphanDetected(reason: string): void {
+    this.orphans.inc({ reason: reasonLabel(reason) });
   }
 
   /** The exposition text for GET /metrics. */
@@ -195,7 +199,7 @@ export class ConductorMetrics {
     return this.registry.metrics();
   }
 
-  /** undefined when Postgres did not answer: the gauges keep their last values and conductor_metrics_db_up says so. */
+  /** undefined when Postgres did not answer: the gauges keep their last values and conductor_metrics_db_up says 0. */
   private async dbSnapshot(): Promise<DbSnapshot | undefined> {
     const now = Date.now();
     if (!this.snapshot || now - this.snapshot.at >= this.cacheMs) {
@@ -204,12 +208,9 @@ export class ConductorMetrics {
     // The three gauges share one query per period; a failed one is not cached, so the next scrape retries.
     const pending = this.snapshot;
     try {
-      const value = await pending.value;
-      this.dbUp.set(1);
-      return value;
+      return await pending.value;
     } catch {
       if (this.snapshot === pending) this.snapshot = undefined;
-      this.dbUp.set(0);
       return undefined;
     }
   }

@@ -6,6 +6,7 @@ import type { ConductorConfig } from '../config/env.validators';
 import { AttemptService, type EndAttemptOptions } from '../launch/attempts.service';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { WORKER_LAUNCHER, type WorkerLauncher } from '../launch/worker-launcher';
+import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 
 function describe(error: unknown): string {
   return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
@@ -39,6 +40,7 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
     private readonly jobs: JobRepository,
     private readonly attempts: AttemptService,
     private readonly launches: JobLaunchService,
+    private readonly metrics: ConductorMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -149,6 +151,7 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
 
   private async end(worker: Worker, reason: string, options: EndAttemptOptions): Promise<void> {
     this.warned.delete(worker.id);
+    this.metrics.orphanDetected(options.event);
     const next = await this.attempts.endAttempt(worker, reason, options);
     await this.launches.afterAttempt(worker.jobId, next);
   }

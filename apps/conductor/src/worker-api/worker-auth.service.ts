@@ -1,6 +1,7 @@
 import type { Worker } from '@agent-conductor/db';
 import { WorkerRepository } from '@agent-conductor/db';
 import type { workerV1 } from '@agent-conductor/contracts';
+import { addLogContext } from '@agent-conductor/observability';
 import { status } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
@@ -37,6 +38,8 @@ export class WorkerAuthService {
     if (options.requireHandshake && worker.handshakeAt === null) {
       throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} must call Handshake first`);
     }
+    // Lines the rest of this RPC writes carry the job too (the interceptor already set the worker).
+    addLogContext({ jobId: worker.jobId });
     return worker;
   }
 }
