@@ -37,11 +37,11 @@ COPY --from=build /workspace/dist/apps/conductor/proto ./proto
 RUN mkdir -p /var/lib/conductor/run /var/lib/conductor/results && chown -R node:node /var/lib/conductor
 USER node
 EXPOSE 50051 8080
-# Liveness only: any HTTP answer from /health means the process is serving.
-# /health itself answers 503 while Postgres is down, and ECS would replace a
+# Liveness only: /health/live answers 200 while the process serves HTTP. Not
+# /health/ready: that answers 503 while Postgres is down, and ECS would replace a
 # container whose check fails — killing a conductor that is meant to ride out
-# the outage (and orphaning its workers) — so the status code is not judged here.
+# the outage (and orphaning its workers).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.CONDUCTOR_HTTP_PORT || '8080') + '/health', { signal: AbortSignal.timeout(4000) }).then(() => process.exit(0), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.CONDUCTOR_HTTP_PORT || '8080') + '/health/live', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM must reach node itself (exec form, no shell) so the shutdown gate drains.
 CMD ["node", "main.js"]

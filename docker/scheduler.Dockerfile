@@ -24,16 +24,18 @@ RUN npx tsx tools/infra-tests/src/complete-runtime-deps.ts dist/apps/scheduler
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
-    SCHEDULER_GRPC_LISTEN_ADDR=0.0.0.0:50052
+    SCHEDULER_GRPC_LISTEN_ADDR=0.0.0.0:50052 \
+    SCHEDULER_HTTP_PORT=8081
 WORKDIR /app
 COPY --from=build /workspace/dist/apps/scheduler/package.json /workspace/dist/apps/scheduler/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /workspace/dist/apps/scheduler/main.js ./main.js
 COPY --from=build /workspace/dist/apps/scheduler/proto ./proto
 USER node
-EXPOSE 50052
-# The scheduler only speaks gRPC; a TCP connect to its port proves the server is
-# listening without needing a gRPC health service or a grpcurl binary.
+# 8081: /health/live, /health/ready and /metrics.
+EXPOSE 50052 8081
+# A TCP connect to the gRPC port proves the service itself listens (the HTTP
+# side could be up without it), with no gRPC health service or grpcurl binary.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const a = process.env.SCHEDULER_GRPC_LISTEN_ADDR || '0.0.0.0:50052'; const s = require('node:net').connect(Number(a.slice(a.lastIndexOf(':') + 1)), '127.0.0.1'); s.setTimeout(4000, () => process.exit(1)); s.on('connect', () => { s.end(); process.exit(0); }); s.on('error', () => process.exit(1));"]
 CMD ["node", "main.js"]

@@ -155,10 +155,17 @@ describe('health checks', () => {
     expect(checks[0]?.args).toMatch(/CMD \["node", "-e"/);
   });
 
-  it('the conductor checks /health on CONDUCTOR_HTTP_PORT', () => {
+  it('the conductor checks liveness (/health/live, not readiness) on CONDUCTOR_HTTP_PORT', () => {
     const check = instructionsOf(finalStage(load('conductor')), 'HEALTHCHECK')[0]?.args ?? '';
     expect(check).toContain('CONDUCTOR_HTTP_PORT');
-    expect(check).toContain('/health');
+    // Readiness fails during a Postgres outage; a container check on it would get the conductor replaced.
+    expect(check).toContain('/health/live');
+  });
+
+  it('the scheduler exposes its health and metrics port', () => {
+    const runtime = finalStage(load('scheduler'));
+    expect(instructionsOf(runtime, 'EXPOSE').map((expose) => expose.args).join(' ')).toMatch(/\b8081\b/);
+    expect(instructionsOf(runtime, 'ENV').map((env) => env.args).join(' ')).toContain('SCHEDULER_HTTP_PORT=8081');
   });
 
   it('the worker, a one-shot task, has none', () => {
