@@ -305,6 +305,15 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
     await expect(publisher().publish(request())).rejects.toThrow('GitHub answered 404 while reading repository acme/sample-app: acme/sample-app does not exist, or GITHUB_TOKEN has no access to it');
   });
 
+  it('an answer that echoes the token back does not carry it into the error', async () => {
+    commitOnBranch();
+    github
+      .on('GET', '/repos/acme/sample-app', () => repoAnswer)
+      .on('POST', '/repos/acme/sample-app/pulls', (call) => ({ status: 400, body: { message: `Problems parsing request with ${call.authorization ?? ''}` } }));
+
+    await expect(publisher().publish(request())).rejects.toThrow(`GitHub answered 400 Problems parsing request with token [REDACTED] while opening a pull request from ${PUSHED} in acme/sample-app`);
+  });
+
   it('a rate-limited 403 says so, with the reset time, and is not retried', async () => {
     commitOnBranch();
     github.on('GET', '/repos/acme/sample-app', () => ({

@@ -1,0 +1,178 @@
+import type { LoggerService } from '@nestjs/common';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
+import { runWorker } from '../src/bootstrap';
+import type { WorkerConfig } from '../src/config/env.validators';
+import { FakeConductor } from './support/fake-conductor';
+import { FakeGitHub, type FakeAnswer } from './support/fake-github';
+import { createBareRemote, git } from './support/git-fixtures';
+
+jest.setTimeout(60_000);
+
+const DEMO_AGENT = resolve(__dirname, '../../../tools/demo-agent/demo-agent.sh');
+const WORKER_ID = 'w-21';
+const WORKER_TOKEN = 'tok_worker_0c1d2e3f4a5b6c7d8e9f';
+const GITHUB_TOKEN = 'ghs_pipelineInstallationToken9876543210';
+const BASIC = Buffer.from(`x-access-token:${GITHUB_TOKEN}`).toString('base64');
+const HTML = 'https://github.com/acme/sample-app';
+const TITLE = 'ABC-12: Fix order total rounding';
+const BRANCH = `worker/${WORKER_ID}/agent/abc-12-fix-order-total-rounding`;
+const TASK_MD = '# ABC-12: Fix order total rounding\n\n- **Type:** Bug\n\n## Description\n\nOrder totals are rounded per line instead of once.\n';
+
+const repoAnswer: FakeAnswer = { status: 200, body: { default_branch: 'main', html_url: HTML } };
+
+function allFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
+    const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) return allFiles(dir, path);
+    return entry.isFile() ? [path] : [];
+  });
+}
+
+const filesContaining = (dir: string, ...needles: string[]): string[] =>
+  allFiles(dir).filter((file) => {
+    const content = readFileSync(join(dir, file));
+    return needles.some((needle) => content.includes(needle));
+  });
+
+class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: unknown): void {
+    this.lines.push(String(message));
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.lines.push([message, ...rest].map(String).join(' '));
+  }
+  warn(message: unknown): void {
+    this.lines.push(String(message));
+  }
+}
+
+describe('worker pipeline with PUBLISHER=github', () => {
+  let root: string;
+  let remote: string;
+  let workDir: string;
+  let github: FakeGitHub;
+  let conductor: FakeConductor;
+  let logs: CapturingLogger;
+  const savedEnv = { ...process.env };
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'github-pipeline-spec-'));
+    remote = createBareRemote(root);
+    workDir = join(root, 'work');
+    github = await new FakeGitHub({ gitRoot: root, pushToken: GITHUB_TOKEN }).start();
+    const taskDir = join(root, 'task');
+    const scratchDir = join(root, 'conductor');
+    await mkdir(taskDir);
+    await mkdir(scratchDir);
+    await writeFile(join(taskDir, 'TASK.md'), TASK_MD);
+    await writeFile(join(taskDir, 'AGENTS.md'), '# Working agreement\n');
+    conductor = await new FakeConductor({
+      workerId: WORKER_ID,
+      token: WORKER_TOKEN,
+      taskDir,
+      scratchDir,
+      // The job's repository is served over HTTP, as GitHub would serve it: fetches are anonymous, pushes need the token.
+      repository: { cloneUrl: github.cloneUrl('sample-app'), defaultBranch: 'main', sparsePaths: [], name: 'acme/sample-app' },
+      heartbeatIntervalMs: 100,
+    }).start();
+    // As in a real worker before main() clears it: the agent is spawned from this process and must not inherit it.
+    process.env['GITHUB_TOKEN'] = GITHUB_TOKEN;
+    logs = new CapturingLogger();
+  });
+
+  afterEach(async () => {
+    process.env = { ...savedEnv };
+    await conductor.stop();
+    await github.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  function config(agentCommand: string): WorkerConfig {
+    return {
+      workerId: WORKER_ID,
+      token: WORKER_TOKEN,
+      conductorAddress: conductor.address,
+      workDir,
+      agentKind: 'command',
+      agentCommand,
+      maxAgentAttempts: 2,
+      agentTimeoutMs: 30_000,
+      publisher: 'github',
+      github: { token: GITHUB_TOKEN, apiUrl: github.apiUrl, repository: 'acme/sample-app' },
+      gitAuthorName: 'Agent Conductor',
+      gitAuthorEmail: 'agent-conductor@localhost',
+      conductorRetryWindowMs: 10_000,
+    };
+  }
+
+  const demo = (behaviour: string): string => `DEMO_AGENT_BEHAVIOUR=${behaviour} sh '${DEMO_AGENT}'`;
+
+  async function uploaded(): Promise<string> {
+    if (!conductor.uploadPath) throw new Error('no upload was received');
+    const dest = join(root, 'uploaded');
+    await extractArchiveSafely(conductor.uploadPath, dest);
+    return dest;
+  }
+
+  it('succeeds: pushes the branch over authenticated HTTP, opens the PR, and reports its URL; the token is nowhere', async () => {
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer).on('POST', '/repos/acme/sample-app/pulls', () => ({ status: 201, body: { number: 42, html_url: `${HTML}/pull/42` } }));
+    const agent = `env > agent-env.txt; ${demo('succeed')} && printf 'turn 1: wrote docs/tasks/ABC-12.md\\n' > agent-meta/transcript.md`;
+
+    const outcome = await runWorker(config(agent), { logger: logs });
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(conductor.shutdownRequest?.result).toEqual({ branch: BRANCH, pullRequest: `${HTML}/pull/42`, report: '', title: TITLE });
+    const report = await readFile(join(workDir, 'agent-meta', 'ending-report.md'), 'utf8');
+    const body = `${report.trimEnd()}\n\n<details><summary>Agent transcript</summary>\n\n\`\`\`text\nturn 1: wrote docs/tasks/ABC-12.md\n\`\`\`\n\n</details>\n`;
+    expect(github.apiCalls).toEqual([
+      { method: 'GET', path: '/repos/acme/sample-app', authorization: `token ${GITHUB_TOKEN}`, body: undefined },
+      { method: 'POST', path: '/repos/acme/sample-app/pulls', authorization: `token ${GITHUB_TOKEN}`, body: { title: TITLE, head: BRANCH, base: 'main', body } },
+    ]);
+    expect(git(remote, ['log', '--format=%s', `refs/heads/${BRANCH}`]).trim().split('\n')).toEqual([TITLE, 'Initial sample app']);
+    // The clone was anonymous; only the push carried the token.
+    expect(github.gitCalls.filter((call) => call.authorization !== undefined).every((call) => call.path.includes('receive-pack'))).toBe(true);
+    expect(github.gitCalls.some((call) => call.authorization === `Basic ${BASIC}`)).toBe(true);
+
+    const agentEnv = await readFile(join(workDir, 'agent-env.txt'), 'utf8');
+    expect(agentEnv).toContain('AGENT_PROMPT_FILE=');
+    expect(agentEnv).not.toMatch(/GITHUB_TOKEN|GIT_CONFIG_|WORKER_TOKEN/);
+    const results = await uploaded();
+    expect(allFiles(results)).toEqual(expect.arrayContaining(['publication/pull-request.json', 'agent-meta/transcript.md']));
+    expect(filesContaining(results, GITHUB_TOKEN, BASIC)).toEqual([]);
+    expect(filesContaining(workDir, GITHUB_TOKEN, BASIC)).toEqual([]);
+    expect(git(join(workDir, 'repo'), ['remote', '-v'])).toBe(`origin\t${github.cloneUrl('sample-app')} (fetch)\norigin\t${github.cloneUrl('sample-app')} (push)\n`);
+    expect(logs.lines.some((line) => line.includes(`Opened pull request ${HTML}/pull/42`))).toBe(true);
+    expect(logs.lines.join('\n')).not.toContain(GITHUB_TOKEN);
+  });
+
+  it('agent reports failure: opens an [agent-failed] issue and reports its URL', async () => {
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer).on('POST', '/repos/acme/sample-app/issues', () => ({ status: 201, body: { number: 7, html_url: `${HTML}/issues/7` } }));
+
+    const outcome = await runWorker(config(demo('fail')), { logger: logs });
+
+    expect(outcome.reported).toBe(true);
+    expect(conductor.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(conductor.shutdownRequest?.result).toEqual({ branch: '', pullRequest: '', report: `${HTML}/issues/7`, title: TITLE });
+    expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).toEqual(['GET /repos/acme/sample-app', 'POST /repos/acme/sample-app/issues']);
+    expect(github.apiCalls[1]?.body).toEqual({ title: `[agent-failed] ${TITLE}`, body: expect.stringContaining('DEMO_AGENT_BEHAVIOUR=fail') });
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+  });
+
+  it('a rejected token fails the job at stage "publish" with an error that names the token but does not contain it', async () => {
+    github.on('GET', '/repos/acme/sample-app', () => ({ status: 401, body: { message: 'Bad credentials' } }));
+
+    const outcome = await runWorker(config(demo('succeed')), { logger: logs });
+
+    expect(outcome.reported).toBe(true);
+    const error = 'publish failed: GitHub rejected GITHUB_TOKEN while reading repository acme/sample-app (401 Bad credentials): the token is malformed, expired or revoked';
+    expect(conductor.shutdownRequest).toMatchObject({ outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, error });
+    expect(conductor.agentErrors).toEqual([expect.objectContaining({ stage: 'publish', message: error })]);
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+    expect(logs.lines.join('\n')).not.toContain(GITHUB_TOKEN);
+  });
+});
