@@ -208,9 +208,11 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
   const schedulerAddr = `127.0.0.1:${await freePort()}`;
   const conductorGrpc = `127.0.0.1:${await freePort()}`;
   const httpPort = await freePort();
+  // Its own metrics/health port: the default 8081 would collide with parallel runs and a dev stack.
+  const schedulerHttpPort = await freePort();
   const scheduler = new SupervisedApp(
     'scheduler',
-    { DATABASE_URL: databaseUrl, SCHEDULER_GRPC_LISTEN_ADDR: schedulerAddr, DEFAULT_REPOSITORY_URL: remote, DEFAULT_REPOSITORY_BRANCH: 'main', DB_CONNECT_TIMEOUT_MS: '60000' },
+    { DATABASE_URL: databaseUrl, SCHEDULER_GRPC_LISTEN_ADDR: schedulerAddr, SCHEDULER_HTTP_PORT: String(schedulerHttpPort), DEFAULT_REPOSITORY_URL: remote, DEFAULT_REPOSITORY_BRANCH: 'main', DB_CONNECT_TIMEOUT_MS: '60000' },
     join(dirs.logs, 'scheduler.log'),
     log,
   );
