@@ -1,7 +1,8 @@
 import { WorkerRepository, JobRepository, type PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
-import { writeFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import type { ConductorConfig } from '../src/config/env.validators';
@@ -11,6 +12,7 @@ import { OrphanMonitorService } from '../src/orphans/orphan-monitor.service';
 import { startDurableConductor } from './support/durable-parts';
 import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
+import { TestWorkerClient } from './support/worker-client';
 
 const node = process.execPath;
 const fakeWorker = (mode: string): string => `${node} ${join(__dirname, 'support', 'fake-worker.js')} ${mode}`;
@@ -82,6 +84,26 @@ describe('a conductor restart', () => {
     const b = await boot(config);
     const adoptedEvents = await prisma.workerEvent.findMany({ where: { workerId: outcome.workerId, type: 'adopted' } });
     expect(adoptedEvents.map((event) => event.detail)).toEqual([{ handle: outcome.handle }]);
+
+    // The worker goes on with its session token (only its hash survived A, in Postgres) ...
+    const adoptedAt = adoptedEvents[0]?.id ?? 0n;
+    await eventually('the worker to heartbeat to B', async () =>
+      (await prisma.workerEvent.count({ where: { workerId: outcome.workerId, type: 'heartbeat', id: { gt: adoptedAt } } })) > 0 ? true : undefined,
+    );
+    // ... while the launch token, which anyone who can read the worker's environment has, buys nothing from B.
+    const launchToken = (await readFile(`/proc/${outcome.handle}/environ`, 'utf8'))
+      .split('\0')
+      .find((entry) => entry.startsWith('WORKER_TOKEN='))
+      ?.slice('WORKER_TOKEN='.length);
+    expect(launchToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stranger = new TestWorkerClient(config.grpcListenAddr);
+    try {
+      const launchCredentials = { workerId: outcome.workerId, token: launchToken ?? '' };
+      await expect(stranger.heartbeat({ credentials: launchCredentials, phase: 1 })).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+      await expect(stranger.handshake({ credentials: launchCredentials, workerVersion: '', hostname: '' })).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    } finally {
+      stranger.close();
+    }
 
     await writeFile(join(config.workerWorkRoot, outcome.workerId, 'GO'), '');
     const done = await eventually('the job to succeed through B', async () => {

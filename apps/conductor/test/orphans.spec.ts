@@ -156,9 +156,9 @@ describe('orphan handling', () => {
     const worker = await app.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
     await app.get(TaskArchiveStore).build(worker.id, { taskMarkdown: job.taskMarkdown, agentsMarkdown: '# Agents\n' });
     await app.get(WorkerRepository).markLaunched(worker.id, String(alive.pid));
-    await client?.handshake({ credentials: { workerId: worker.id, token }, workerVersion: 'test', hostname: 'test' });
+    const handshake = await client?.handshake({ credentials: { workerId: worker.id, token }, workerVersion: 'test', hostname: 'test' });
     await silence(worker.id, 5000);
     await app.get(OrphanMonitorService).check();
-    await expect(client?.heartbeat({ credentials: { workerId: worker.id, token }, phase: 1 })).rejects.toMatchObject({ code: 9 });
+    await expect(client?.heartbeat({ credentials: { workerId: worker.id, token: handshake?.sessionToken ?? '' }, phase: 1 })).rejects.toMatchObject({ code: 9 });
   });
 });

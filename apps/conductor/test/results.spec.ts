@@ -36,8 +36,8 @@ describe('result archives', () => {
     const token = newWorkerToken();
     const worker = await app.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
     await app.get(TaskArchiveStore).build(worker.id, { taskMarkdown: job.taskMarkdown, agentsMarkdown: '# Agents\n' });
-    const credentials = { workerId: worker.id, token };
-    await client?.handshake({ credentials, workerVersion: 'test', hostname: 'test' });
+    const handshake = await client?.handshake({ credentials: { workerId: worker.id, token }, workerVersion: 'test', hostname: 'test' });
+    const credentials = { workerId: worker.id, token: handshake?.sessionToken ?? '' };
     const dir = await mkdtemp(join(tmpdir(), 'results-spec-'));
     await mkdir(join(dir, 'agent-meta'));
     await writeFile(join(dir, 'agent-meta', 'ending-report.md'), '# Report\n');

@@ -47,10 +47,13 @@ describe('WorkerService over gRPC', () => {
     return { workerId: worker.id, jobId: job.id, token, credentials: { workerId: worker.id, token } };
   }
 
-  async function connectedWorker(): Promise<Awaited<ReturnType<typeof registeredWorker>>> {
+  /** A handshaken worker; `credentials` carry the session token, `launchCredentials` the spent launch token. */
+  async function connectedWorker(): Promise<
+    Awaited<ReturnType<typeof registeredWorker>> & { sessionToken: string; launchCredentials: workerV1.WorkerCredentials }
+  > {
     const worker = await registeredWorker();
-    await client.handshake({ credentials: worker.credentials, workerVersion: 'test', hostname: 'test-host' });
-    return worker;
+    const { sessionToken } = await client.handshake({ credentials: worker.credentials, workerVersion: 'test', hostname: 'test-host' });
+    return { ...worker, sessionToken, launchCredentials: worker.credentials, credentials: { workerId: worker.workerId, token: sessionToken } };
   }
 
   /** A result archive as the worker would pack it, split into protocol messages. */
@@ -136,11 +139,64 @@ describe('WorkerService over gRPC', () => {
       await expectCode(client.heartbeat({ credentials: { ...worker.credentials, token: 'guess' }, phase: 1 }), status.UNAUTHENTICATED);
     });
 
-    it('refuses downloads and uploads before the handshake', async () => {
+    it('refuses every call but Handshake before the handshake', async () => {
       const worker = await registeredWorker();
       await expectCode(client.download({ credentials: worker.credentials }), status.FAILED_PRECONDITION);
       const { header, chunks } = await uploadMessages(worker.credentials, { 'a.txt': 'a' });
       await expectCode(client.upload([header, ...chunks]), status.FAILED_PRECONDITION);
+      await expectCode(client.heartbeat({ credentials: worker.credentials, phase: 1 }), status.FAILED_PRECONDITION);
+      await expectCode(client.reportAgentError({ credentials: worker.credentials, message: 'early', stage: 'agent' }), status.FAILED_PRECONDITION);
+      await expectCode(
+        client.shutdown({ credentials: worker.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result: undefined, error: '' }),
+        status.FAILED_PRECONDITION,
+      );
+      // None of it touched the job or the worker: the handshake still works and starts from a clean slate.
+      expect(await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } })).toMatchObject({ status: 'launching', error: null, result: null });
+      const row = await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId } });
+      expect(row).toMatchObject({ state: 'registered', handshakeAt: null });
+      const events = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId }, orderBy: { id: 'asc' } });
+      expect(events.map((event) => event.type)).toEqual(['registered']);
+      await client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' });
+    });
+  });
+
+  describe('session token', () => {
+    it('exchanges the launch token for a fresh session token, stored only as its hash', async () => {
+      const worker = await connectedWorker();
+      expect(worker.sessionToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(worker.sessionToken).not.toBe(worker.token);
+      const row = await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId } });
+      expect(row.tokenHash).toBe(hashWorkerToken(worker.sessionToken));
+      expect(JSON.stringify(await prisma.worker.findMany())).not.toContain(worker.sessionToken);
+    });
+
+    it('accepts only the session token after the handshake: the launch token is dead, a second Handshake too', async () => {
+      const worker = await connectedWorker();
+      await expectCode(client.handshake({ credentials: worker.launchCredentials, workerVersion: '', hostname: '' }), status.UNAUTHENTICATED);
+      await expectCode(client.heartbeat({ credentials: worker.launchCredentials, phase: 1 }), status.UNAUTHENTICATED);
+      await expectCode(client.download({ credentials: worker.launchCredentials }), status.UNAUTHENTICATED);
+      await expectCode(
+        client.shutdown({ credentials: worker.launchCredentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: 'x' }),
+        status.UNAUTHENTICATED,
+      );
+      // The session token is for the session, not for another handshake.
+      await expectCode(client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' }), status.FAILED_PRECONDITION);
+
+      expect(await client.heartbeat({ credentials: worker.credentials, phase: 1 })).toEqual({ stopRequested: false });
+      expect((await client.download({ credentials: worker.credentials })).length).toBeGreaterThan(0);
+      await client.shutdown({ credentials: worker.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result: undefined, error: '' });
+      expect((await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } })).status).toBe('succeeded');
+    });
+
+    it('lets exactly one of two simultaneous Handshakes with the launch token win', async () => {
+      const worker = await registeredWorker();
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 4 }, () => client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' })),
+      );
+      const won = attempts.filter((attempt): attempt is PromiseFulfilledResult<workerV1.HandshakeResponse> => attempt.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      const row = await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId } });
+      expect(row.tokenHash).toBe(hashWorkerToken(won[0]?.value.sessionToken ?? ''));
     });
   });
 
@@ -168,8 +224,8 @@ describe('WorkerService over gRPC', () => {
 
     it('streams the task archive whose sha256 the handshake announced', async () => {
       const worker = await registeredWorker();
-      const { taskArchiveSha256, taskArchiveSize } = await client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' });
-      const chunks = await client.download({ credentials: worker.credentials });
+      const { taskArchiveSha256, taskArchiveSize, sessionToken } = await client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' });
+      const chunks = await client.download({ credentials: { workerId: worker.workerId, token: sessionToken } });
       expect(chunks.map((chunk) => chunk.index)).toEqual(chunks.map((_, index) => index));
       const bytes = Buffer.concat(chunks.map((chunk) => chunk.data));
       expect(bytes.length).toBe(taskArchiveSize);
@@ -314,9 +370,11 @@ describe('WorkerService over gRPC', () => {
         typeof value === 'bigint' ? value.toString() : value,
       );
       expect(everything).not.toContain(worker.token);
+      expect(everything).not.toContain(worker.sessionToken);
       const workersTable = JSON.stringify(await prisma.worker.findMany());
       expect(workersTable).not.toContain(worker.token);
-      expect(workersTable).toContain(hashWorkerToken(worker.token));
+      expect(workersTable).not.toContain(worker.sessionToken);
+      expect(workersTable).toContain(hashWorkerToken(worker.sessionToken));
     });
   });
 });

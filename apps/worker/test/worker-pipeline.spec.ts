@@ -52,7 +52,9 @@ describe('worker pipeline against a fake conductor', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function startConductor(options: { unavailableHandshakes?: number; sparsePaths?: string[] } = {}): Promise<FakeConductor> {
+  async function startConductor(
+    options: { unavailableHandshakes?: number; unavailableUploads?: number; restartDuringUploadMs?: number; sparsePaths?: string[] } = {},
+  ): Promise<FakeConductor> {
     const taskDir = join(root, 'task');
     const scratchDir = join(root, 'conductor');
     await mkdir(taskDir);
@@ -67,6 +69,8 @@ describe('worker pipeline against a fake conductor', () => {
       repository: { cloneUrl: remote, defaultBranch: 'main', sparsePaths: options.sparsePaths ?? [], name: 'acme/sample-app' },
       heartbeatIntervalMs: 100,
       unavailableHandshakes: options.unavailableHandshakes,
+      unavailableUploads: options.unavailableUploads,
+      restartDuringUploadMs: options.restartDuringUploadMs,
     }).start();
     return conductor;
   }
@@ -106,7 +110,7 @@ describe('worker pipeline against a fake conductor', () => {
     expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
     const branch = `worker/${WORKER_ID}/agent/abc-12-fix-order-total-rounding`;
     expect(fake.shutdownRequest).toEqual({
-      credentials: { workerId: WORKER_ID, token: TOKEN },
+      credentials: { workerId: WORKER_ID, token: fake.sessionToken },
       outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
       result: { branch, pullRequest: `${remote}#${branch}`, report: '', title: 'ABC-12: Fix order total rounding' },
       error: '',
@@ -140,6 +144,8 @@ describe('worker pipeline against a fake conductor', () => {
     expect(agentEnv).not.toMatch(/WORKER_TOKEN|DEPLOY_API_KEY/);
     expect(filesContaining(workDir, TOKEN)).toEqual([]);
     expect(filesContaining(uploaded, TOKEN)).toEqual([]);
+    expect(filesContaining(workDir, fake.sessionToken)).toEqual([]);
+    expect(agentEnv).not.toContain(fake.sessionToken);
     expect(git(remote, ['config', '--list'])).not.toContain(TOKEN);
 
     // Heartbeats stop with the job.
@@ -219,6 +225,41 @@ describe('worker pipeline against a fake conductor', () => {
 
     expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
     expect(fake.methods().slice(0, 4)).toEqual(['Handshake', 'Handshake', 'Handshake', 'DownloadTaskFiles']);
+  });
+
+  it('uses the launch token for the Handshake only, and the session token it got back for every later call', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker(config(fake, demo('succeed')), { logger: false });
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
+    expect(fake.rejected).toEqual([]);
+    const [handshake, ...later] = fake.calls;
+    expect(handshake?.credentials).toEqual({ workerId: WORKER_ID, token: TOKEN });
+    expect(later.map((call) => call.method)).toEqual(expect.arrayContaining(['DownloadTaskFiles', 'Heartbeat', 'UploadResults', 'Shutdown']));
+    expect(later.filter((call) => call.credentials?.token !== fake.sessionToken)).toEqual([]);
+  });
+
+  it('sends the upload again, from the first chunk, while the conductor is UNAVAILABLE mid-upload', async () => {
+    const fake = await startConductor({ unavailableUploads: 2 });
+    const outcome = await runWorker(config(fake, demo('succeed')), { logger: false });
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(fake.uploadAttempts).toBe(3);
+    expect(fake.methods().filter((method) => method === 'UploadResults')).toHaveLength(3);
+    const uploaded = await extractUpload(fake);
+    expect(allFiles(uploaded)).toEqual(expect.arrayContaining(['TASK.md', 'agent-meta/ending-report.md']));
+  });
+
+  it('rides out a conductor restart in the middle of the upload (CANCELLED, then ECONNREFUSED) and uploads again', async () => {
+    const fake = await startConductor({ restartDuringUploadMs: 1_500 });
+    // Incompressible output makes the upload several chunks long, so the conductor dies while it is being written.
+    const outcome = await runWorker(config(fake, `head -c 400000 /dev/urandom > noise.bin; ${demo('succeed')}`), { logger: false });
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(fake.uploadAttempts).toBe(2);
+    expect(fake.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
+    const uploaded = await extractUpload(fake);
+    expect(statSync(join(uploaded, 'noise.bin')).size).toBe(400_000);
   });
 
   it('checks out only the sparse paths, and the agent can still commit outside them', async () => {

@@ -6,6 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { defer, Observable } from 'rxjs';
+import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { TaskArchiveStore } from '../launch/task-archive.store';
@@ -49,9 +50,11 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
-    const worker = await this.auth.authenticate(request.credentials);
-    if (!(await this.workers.markConnected(worker.id))) {
-      throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
+    const worker = await this.auth.authenticate(request.credentials, 'handshake');
+    const sessionToken = newWorkerToken();
+    if (!(await this.workers.connect(worker.id, worker.tokenHash, hashWorkerToken(sessionToken)))) {
+      // Ended meanwhile, or a concurrent Handshake with the same launch token won the exchange.
+      throw rpcError(status.UNAUTHENTICATED, 'unknown worker or wrong token');
     }
     await this.jobs.markRunning(worker.jobId);
     const job = await this.jobs.findById(worker.jobId);
@@ -76,6 +79,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       taskArchiveSha256: archive.sha256,
       heartbeatIntervalMs: this.config.workerHeartbeatIntervalMs,
       maxUploadBytes: this.config.maxUploadBytes,
+      sessionToken,
     };
   }
 
@@ -83,7 +87,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
   downloadTaskFiles(request: workerV1.DownloadTaskFilesRequest): Observable<workerV1.DownloadTaskFilesResponse> {
     return new Observable<workerV1.DownloadTaskFilesResponse>((subscriber) => {
       const send = async (): Promise<void> => {
-        const worker = await this.auth.authenticate(request.credentials, { requireHandshake: true });
+        const worker = await this.auth.authenticate(request.credentials, 'session');
         let bytes = 0;
         for await (const chunk of readFileAsChunks(this.archives.pathFor(worker.id))) {
           if (subscriber.closed) return;
@@ -121,7 +125,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       const first = await messages.next();
       const header = first.done ? undefined : first.value.header;
       if (!header) throw rpcError(status.INVALID_ARGUMENT, 'the first UploadResults message must be the header');
-      worker = await this.auth.authenticate(header.credentials, { requireHandshake: true });
+      worker = await this.auth.authenticate(header.credentials, 'session');
       if (header.totalSize > this.config.maxUploadBytes) {
         throw rpcError(status.RESOURCE_EXHAUSTED, `${header.totalSize} bytes exceed the limit of ${this.config.maxUploadBytes}`);
       }
@@ -140,7 +144,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
   }
 
   async reportAgentError(request: workerV1.ReportAgentErrorRequest): Promise<workerV1.ReportAgentErrorResponse> {
-    const worker = await this.auth.authenticate(request.credentials);
+    const worker = await this.auth.authenticate(request.credentials, 'session');
     await this.workers.appendEvent(worker.id, 'agent-error', { stage: request.stage, message: request.message });
     await this.jobs.recordError(worker.jobId, request.stage ? `${request.stage}: ${request.message}` : request.message);
     await this.workers.touch(worker.id);
@@ -148,14 +152,14 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
   }
 
   async heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
-    const worker = await this.auth.authenticate(request.credentials);
+    const worker = await this.auth.authenticate(request.credentials, 'session');
     await this.workers.touch(worker.id);
     await this.workers.appendEvent(worker.id, 'heartbeat', { phase: workerV1.WorkerPhase[request.phase] ?? String(request.phase) });
     return { stopRequested: false };
   }
 
   async shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
-    const worker = await this.auth.authenticate(request.credentials);
+    const worker = await this.auth.authenticate(request.credentials, 'session');
     const succeeded = request.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED;
     const error = succeeded ? null : request.error || 'the worker reported a failure without a reason';
     const reported = request.result;

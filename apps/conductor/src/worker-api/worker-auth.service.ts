@@ -21,11 +21,13 @@ export class WorkerAuthService {
   /**
    * The token is checked before anything about the worker's state is
    * revealed, and every kind of bad credential gets the same answer.
+   *
+   * `handshake` expects the launch token of a worker that has not handshaken;
+   * `session` (every other call) the session token the handshake issued. The
+   * stored hash is the launch token's until the handshake and the session
+   * token's after it, so each token only ever works for its own side.
    */
-  async authenticate(
-    credentials: workerV1.WorkerCredentials | undefined,
-    options: { requireHandshake?: boolean } = {},
-  ): Promise<Worker> {
+  async authenticate(credentials: workerV1.WorkerCredentials | undefined, stage: 'handshake' | 'session'): Promise<Worker> {
     const workerId = credentials?.workerId ?? '';
     const token = credentials?.token ?? '';
     const worker = UUID.test(workerId) && token.length > 0 ? await this.workers.findById(workerId) : null;
@@ -35,8 +37,11 @@ export class WorkerAuthService {
     if (worker.state === 'ended') {
       throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
     }
-    if (options.requireHandshake && worker.handshakeAt === null) {
+    if (stage === 'session' && worker.handshakeAt === null) {
       throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} must call Handshake first`);
+    }
+    if (stage === 'handshake' && worker.handshakeAt !== null) {
+      throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has already handshaken`);
     }
     // Lines the rest of this RPC writes carry the job too (the interceptor already set the worker).
     addLogContext({ jobId: worker.jobId });

@@ -11,6 +11,7 @@ const root = resolve(__dirname, '../../../../proto');
 const definition = loader.loadSync('agentconductor/worker/v1/worker.proto', { keepCase: false, longs: Number, enums: Number, defaults: true, oneofs: true, includeDirs: [root] });
 const Service = grpc.loadPackageDefinition(definition).agentconductor.worker.v1.WorkerService;
 const client = new Service(process.env.CONDUCTOR_GRPC_SERVER_ADDR, grpc.credentials.createInsecure());
+// The launch token buys one Handshake; its answer's session token is what every later call carries.
 const credentials = { workerId: process.env.WORKER_ID, token: process.env.WORKER_TOKEN };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,20 +19,21 @@ function call(method, request) {
   return new Promise((ok, fail) => client[method]({ credentials, ...request }, { deadline: Date.now() + 5000 }, (error, value) => (error ? fail(error) : ok(value))));
 }
 
-/** Like the real worker: retry while the conductor is UNAVAILABLE (restarting). */
+/** Like the real worker: retry while the conductor is UNAVAILABLE or CANCELLED (restarting). */
 async function retrying(method, request) {
   for (let i = 0; ; i++) {
     try {
       return await call(method, request);
     } catch (error) {
-      if (error.code !== grpc.status.UNAVAILABLE || i > 150) throw error;
+      if ((error.code !== grpc.status.UNAVAILABLE && error.code !== grpc.status.CANCELLED) || i > 150) throw error;
       await sleep(200);
     }
   }
 }
 
 async function main() {
-  await retrying('handshake', { workerVersion: 'fake', hostname: 'fake' });
+  const { sessionToken } = await retrying('handshake', { workerVersion: 'fake', hostname: 'fake' });
+  credentials.token = sessionToken;
   if (mode === 'exit-after-handshake') process.exit(4);
   if (mode === 'report-error') {
     await retrying('reportAgentError', { stage: 'agent', message: 'the agent gave up' });

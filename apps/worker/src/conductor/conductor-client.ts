@@ -1,4 +1,4 @@
-import { credentials as grpcCredentials, Client, type ClientWritableStream, Metadata, type MethodDefinition, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, Client, status, type ClientWritableStream, Metadata, type MethodDefinition, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { once } from 'node:events';
@@ -13,7 +13,7 @@ import {
 } from '@agent-conductor/contracts';
 import { WORKER_CONFIG } from '../config/config.module';
 import type { WorkerConfig } from '../config/env.validators';
-import { retryWhileUnavailable, type RetryPolicy } from './retry';
+import { retryWhileTransient, type RetryPolicy } from './retry';
 
 const UNARY_DEADLINE_MS = 30_000;
 const STREAM_DEADLINE_MS = 30 * 60_000;
@@ -30,6 +30,12 @@ export class ConductorClient implements OnModuleDestroy {
   private readonly client: Client;
   private readonly service: ServiceDefinition;
   private readonly retryPolicy: RetryPolicy;
+  /**
+   * What Handshake exchanged the launch token for. Only here, in memory: the
+   * launch token sits in the process environment, where the agent can read it,
+   * and is dead once this is set.
+   */
+  private sessionToken: string | undefined;
 
   constructor(@Inject(WORKER_CONFIG) private readonly config: WorkerConfig) {
     const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
@@ -46,11 +52,19 @@ export class ConductorClient implements OnModuleDestroy {
     this.client.close();
   }
 
-  handshake(request: WithoutCredentials<workerV1.HandshakeRequest>): Promise<workerV1.HandshakeResponse> {
-    return this.retrying('Handshake', () => this.unary<workerV1.HandshakeRequest, workerV1.HandshakeResponse>('Handshake', { ...request, credentials: this.credentials() }));
+  async handshake(request: WithoutCredentials<workerV1.HandshakeRequest>): Promise<workerV1.HandshakeResponse> {
+    const response = await this.retrying('Handshake', () =>
+      this.unary<workerV1.HandshakeRequest, workerV1.HandshakeResponse>('Handshake', {
+        ...request,
+        credentials: { workerId: this.config.workerId, token: this.config.token },
+      }),
+    );
+    if (response.sessionToken === '') throw new Error('the conductor issued no session token');
+    this.sessionToken = response.sessionToken;
+    return response;
   }
 
-  heartbeat(phase: workerV1.WorkerPhase): Promise<workerV1.HeartbeatResponse> {
+  async heartbeat(phase: workerV1.WorkerPhase): Promise<workerV1.HeartbeatResponse> {
     // No retry loop: the next tick is the retry, and a heartbeat must not pile up behind a dead conductor.
     return this.unary<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>('Heartbeat', { credentials: this.credentials(), phase });
   }
@@ -135,13 +149,15 @@ export class ConductorClient implements OnModuleDestroy {
     });
   }
 
+  /** The session token's credentials: every call but Handshake needs them. */
   private credentials(): workerV1.WorkerCredentials {
-    return { workerId: this.config.workerId, token: this.config.token };
+    if (this.sessionToken === undefined) throw new Error('no session with the conductor: Handshake first');
+    return { workerId: this.config.workerId, token: this.sessionToken };
   }
 
   private retrying<T>(name: MethodName, operation: () => Promise<T>): Promise<T> {
-    return retryWhileUnavailable(this.retryPolicy, operation, (attempt, delayMs) => {
-      this.logger.warn(`${name}: conductor unavailable (attempt ${attempt}); retrying in ${delayMs} ms`);
+    return retryWhileTransient(this.retryPolicy, operation, (attempt, delayMs, error) => {
+      this.logger.warn(`${name}: conductor unreachable (attempt ${attempt}: ${describeCode(error)}); retrying in ${delayMs} ms`);
     });
   }
 
@@ -169,4 +185,10 @@ export class ConductorClient implements OnModuleDestroy {
       );
     });
   }
+}
+
+/** The status name of a gRPC error (never its details, which may echo a request). */
+function describeCode(error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
+  return typeof code === 'number' ? (status[code] ?? String(code)) : 'no status';
 }

@@ -7,15 +7,23 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export function isUnavailable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === status.UNAVAILABLE;
+/**
+ * UNAVAILABLE: the conductor is restarting or not listening yet (ECONNREFUSED, a dropped connection).
+ * CANCELLED: a conductor killed mid-call; grpc-js reports the calls it had in flight that way. The worker
+ * never cancels a call it still wants an answer to, so a CANCELLED that reaches here came from the other side.
+ */
+const TRANSIENT = new Set<unknown>([status.UNAVAILABLE, status.CANCELLED]);
+
+export function isTransient(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && TRANSIENT.has((error as { code: unknown }).code);
 }
 
 /**
- * Retries `operation` while the conductor is UNAVAILABLE (restarting, or not listening yet), with exponential
- * backoff and full jitter so that many workers don't reconnect in lockstep. Any other error is final.
+ * Retries `operation` while the conductor is unreachable (see {@link isTransient}), with exponential backoff
+ * and full jitter so that many workers don't reconnect in lockstep. Any other error is final. Each retry runs
+ * the whole operation again: a stream starts over from its first message.
  */
-export async function retryWhileUnavailable<T>(
+export async function retryWhileTransient<T>(
   policy: RetryPolicy,
   operation: () => Promise<T>,
   onRetry: (attempt: number, delayMs: number, error: unknown) => void,
@@ -26,7 +34,7 @@ export async function retryWhileUnavailable<T>(
     try {
       return await operation();
     } catch (error) {
-      if (!isUnavailable(error)) throw error;
+      if (!isTransient(error)) throw error;
       const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
       if (Date.now() + delayMs > deadline) throw error;
       onRetry(attempt, delayMs, error);

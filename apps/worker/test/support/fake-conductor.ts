@@ -10,6 +10,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   ChunkReceiver,
@@ -25,6 +26,7 @@ import {
 
 export interface FakeConductorOptions {
   workerId: string;
+  /** The launch token: good for one Handshake, like the real conductor's. */
   token: string;
   /** Holds TASK.md and AGENTS.md; packed into the task archive. */
   taskDir: string;
@@ -33,6 +35,13 @@ export interface FakeConductorOptions {
   repository: workerV1.RepositorySpec;
   /** The first this-many Handshake calls answer UNAVAILABLE, like a conductor that is restarting. */
   unavailableHandshakes?: number;
+  /** The first this-many UploadResults calls fail UNAVAILABLE once the header and a chunk arrived. */
+  unavailableUploads?: number;
+  /**
+   * The first UploadResults kills the server mid-call (in-flight calls end CANCELLED, new ones meet a closed
+   * port, ECONNREFUSED) and brings it back on the same port after this many ms: a conductor restart.
+   */
+  restartDuringUploadMs?: number;
   heartbeatIntervalMs?: number;
   maxUploadBytes?: number;
 }
@@ -53,19 +62,33 @@ export class FakeConductor {
   /** The received result archive, once an upload completed. */
   uploadPath: string | undefined;
   readonly rejected: string[] = [];
+  /** What the handshake issued; every later call must carry it. */
+  readonly sessionToken = `session-${randomBytes(16).toString('hex')}`;
+  /** UploadResults calls that reached the fake, failed ones included. */
+  uploadAttempts = 0;
   address = '';
 
-  private readonly server = new Server();
+  private server = new Server();
+  private restartPending: boolean;
   private taskArchive = { path: '', bytes: 0, sha256: '' };
   private unavailableLeft: number;
+  private unavailableUploadsLeft: number;
+  private handshaken = false;
 
   constructor(private readonly options: FakeConductorOptions) {
     this.unavailableLeft = options.unavailableHandshakes ?? 0;
+    this.unavailableUploadsLeft = options.unavailableUploads ?? 0;
+    this.restartPending = options.restartDuringUploadMs !== undefined;
   }
 
   async start(): Promise<this> {
     const path = join(this.options.scratchDir, 'task.tar.gz');
     this.taskArchive = { path, ...(await packDirectory(this.options.taskDir, path)) };
+    this.address = `127.0.0.1:${await this.listen('127.0.0.1:0')}`;
+    return this;
+  }
+
+  private async listen(address: string): Promise<number> {
     const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
     const service = definition[`${WORKER_PROTO_PACKAGE}.WorkerService`] as ServiceDefinition;
     const implementation: UntypedServiceImplementation = {
@@ -76,12 +99,17 @@ export class FakeConductor {
       Heartbeat: this.heartbeat.bind(this),
       Shutdown: this.shutdown.bind(this),
     };
+    this.server = new Server();
     this.server.addService(service, implementation);
-    const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    return new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
-    this.address = `127.0.0.1:${port}`;
-    return this;
+  }
+
+  /** Drops every connection and call at once, like a killed process, and listens again after downMs. */
+  private restart(downMs: number): void {
+    this.server.forceShutdown();
+    setTimeout(() => void this.listen(this.address), downMs);
   }
 
   async stop(): Promise<void> {
@@ -94,7 +122,9 @@ export class FakeConductor {
 
   private authorised(method: string, credentials: workerV1.WorkerCredentials | undefined): boolean {
     this.calls.push({ method, credentials, at: Date.now() });
-    const ok = credentials?.workerId === this.options.workerId && credentials.token === this.options.token;
+    // Handshake takes the launch token once; everything else only the session token.
+    const expected = method === 'Handshake' ? (this.handshaken ? undefined : this.options.token) : this.handshaken ? this.sessionToken : undefined;
+    const ok = expected !== undefined && credentials?.workerId === this.options.workerId && credentials.token === expected;
     if (!ok) this.rejected.push(method);
     return ok;
   }
@@ -105,6 +135,7 @@ export class FakeConductor {
       this.unavailableLeft -= 1;
       return callback({ code: status.UNAVAILABLE, details: 'conductor restarting' });
     }
+    this.handshaken = true;
     callback(null, {
       jobId: 'job-1',
       jobKind: workerV1.JobKind.JOB_KIND_TICKET,
@@ -115,6 +146,7 @@ export class FakeConductor {
       taskArchiveSha256: this.taskArchive.sha256,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 100,
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
+      sessionToken: this.sessionToken,
     });
   }
 
@@ -130,8 +162,20 @@ export class FakeConductor {
   private async uploadResults(call: ServerReadableStream<workerV1.UploadResultsRequest, workerV1.UploadResultsResponse>, callback: sendUnaryData<workerV1.UploadResultsResponse>): Promise<void> {
     const dest = join(this.options.scratchDir, 'upload.tar.gz');
     let receiver: ChunkReceiver | undefined;
+    this.uploadAttempts += 1;
     try {
       for await (const message of call as AsyncIterable<workerV1.UploadResultsRequest>) {
+        if (receiver && this.restartPending) {
+          this.restartPending = false;
+          await receiver.abort();
+          this.restart(this.options.restartDuringUploadMs ?? 0);
+          return;
+        }
+        if (receiver && this.unavailableUploadsLeft > 0) {
+          this.unavailableUploadsLeft -= 1;
+          await receiver.abort();
+          return callback({ code: status.UNAVAILABLE, details: 'connect ECONNREFUSED (conductor restarting)' });
+        }
         if (!receiver) {
           if (!message.header || !this.authorised('UploadResults', message.header.credentials)) {
             return callback({ code: status.UNAUTHENTICATED, details: 'first message must be an authorised header' });

@@ -6,7 +6,7 @@ export interface RegisterWorkerInput {
   jobId: string;
   attempt: number;
   launcher: string;
-  /** sha256 hex of the worker's token; the token itself never reaches the database. */
+  /** sha256 hex of the worker's launch token; the token itself never reaches the database. */
   tokenHash: string;
 }
 
@@ -44,12 +44,18 @@ export class WorkerRepository {
     }
   }
 
-  /** Handshake: any live state → connected. False when the worker already ended. */
-  async markConnected(id: string): Promise<boolean> {
+  /**
+   * Handshake: swaps the launch token's hash for the session token's and marks
+   * the worker connected, in one UPDATE that matches only while the launch
+   * hash is still in place. Of two Handshakes with the launch token exactly
+   * one wins; from then on the launch token matches nothing. False when the
+   * worker ended or another Handshake got there first.
+   */
+  async connect(id: string, launchTokenHash: string, sessionTokenHash: string): Promise<boolean> {
     const now = new Date();
     const { count } = await this.prisma.worker.updateMany({
-      where: { id, state: { not: 'ended' } },
-      data: { state: 'connected', handshakeAt: now, lastEventAt: now },
+      where: { id, state: { not: 'ended' }, handshakeAt: null, tokenHash: launchTokenHash },
+      data: { state: 'connected', handshakeAt: now, lastEventAt: now, tokenHash: sessionTokenHash },
     });
     return count === 1;
   }
