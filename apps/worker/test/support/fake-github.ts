@@ -153,6 +153,9 @@ function runCgi(env: NodeJS.ProcessEnv, input: Buffer): Promise<Buffer> {
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`git http-backend exited ${code}: ${Buffer.concat(err).toString()}`))));
+    // http-backend may answer (e.g. refuse an unauthenticated push) and exit before reading the request body;
+    // the write then fails with EPIPE, and the exit code above is what matters.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }
