@@ -129,7 +129,7 @@ export async function extractArchiveSafely(
 
   const listing = inspect();
   try {
-    await tar.t({ file: archivePath, strict: true, onReadEntry: listing.check });
+    await listUntilProblem(archivePath, listing);
   } catch (error) {
     throw new TransferError('UNSAFE_ENTRY', `archive cannot be read: ${errorMessage(error)}`);
   }
@@ -156,6 +156,43 @@ export async function extractArchiveSafely(
   const extracted = extraction.problem();
   if (extracted) throw new TransferError('UNSAFE_ENTRY', extracted);
   return extraction.totals();
+}
+
+/** Small reads, so little more than the entry that settled the verdict is decompressed before the stop takes. */
+const LISTING_READ_BYTES = 16 * 1024;
+
+/**
+ * Reads headers until `listing` finds a problem, then stops reading and decompressing: whatever follows a
+ * rejected entry (a decompression bomb, say) is never expanded. Resolves, not rejects, on that stop; the
+ * caller asks `listing` why.
+ */
+function listUntilProblem(archivePath: string, listing: { check: (entry: tar.ReadEntry) => void; problem: () => string | undefined }): Promise<void> {
+  return new Promise<void>((resolvePromise, reject) => {
+    let stopped = false;
+    const source = createReadStream(archivePath, { highWaterMark: LISTING_READ_BYTES });
+    const parser = new tar.Parser({
+      strict: true,
+      onReadEntry: (entry) => {
+        listing.check(entry);
+        entry.resume();
+        if (stopped || listing.problem() === undefined) return;
+        stopped = true;
+        source.destroy();
+        // Nerfs the decompressor and ends the header loop; its TAR_ABORT error is the stop, not a failure.
+        parser.abort(new Error('listing stopped at an unsafe entry'));
+        resolvePromise();
+      },
+    });
+    parser.on('error', (error: unknown) => (stopped ? undefined : reject(error)));
+    parser.on('end', () => resolvePromise());
+    source.on('error', (error) => (stopped ? undefined : reject(error)));
+    source.on('data', (chunk) => {
+      if (!stopped) parser.write(chunk as Buffer);
+    });
+    source.on('end', () => {
+      if (!stopped) parser.end();
+    });
+  });
 }
 
 function errorMessage(error: unknown): string {

@@ -182,7 +182,7 @@ interface RawEntry {
 }
 
 /** Writes tar headers by hand so that nothing sanitises the hostile paths on the way in. */
-function rawTarGz(entries: RawEntry[]): Buffer {
+function rawTarGz(entries: RawEntry[], trailer: Buffer = Buffer.alloc(0)): Buffer {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const data = Buffer.from(entry.data ?? '');
@@ -203,7 +203,7 @@ function rawTarGz(entries: RawEntry[]): Buffer {
       blocks.push(padded);
     }
   }
-  blocks.push(Buffer.alloc(1024));
+  blocks.push(trailer, Buffer.alloc(1024));
   return gzipSync(Buffer.concat(blocks));
 }
 
@@ -241,6 +241,25 @@ describe('extractArchiveSafely', () => {
     expect(await readdir(dest)).toEqual([]);
     expect(existsSync(outsideTarget)).toBe(false);
     expect(existsSync('/tmp/agent-conductor-abs-evil')).toBe(false);
+  });
+
+  it('stops reading at the first unsafe entry: what follows is never decompressed', async () => {
+    const archive = join(dir, 'stop.tar.gz');
+    // Past the bad entry: a megabyte entry, then a header block no tar reader accepts. A listing that read on
+    // would decompress the megabyte and fail on the garbage, and report that instead of the entry.
+    const entries: RawEntry[] = [
+      { path: 'TASK.md', type: 'File', data: 'fine' },
+      { path: '../evil', type: 'File', data: 'pwned' },
+      { path: 'later.bin', type: 'File', data: '\0'.repeat(1024 * 1024) },
+    ];
+    await writeFile(archive, rawTarGz(entries, Buffer.alloc(512, 0x41)));
+    const error = await extractArchiveSafely(archive, dest).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(TransferError);
+    expect((error as TransferError).message).toBe('entry "../evil" contains a ".." segment');
+    expect(await readdir(dest)).toEqual([]);
   });
 
   it('rejects more entries than maxEntries', async () => {
