@@ -14,6 +14,7 @@ import type { ConductorConfig } from '../src/config/env.validators';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { startConductorParts } from './support/conductor-parts';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
+import { eventually } from './support/eventually';
 import { TestWorkerClient } from './support/worker-client';
 
 function grpcCode(error: unknown): number | undefined {
@@ -188,7 +189,7 @@ describe('WorkerService over gRPC', () => {
       expect((await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } })).status).toBe('succeeded');
     });
 
-    it('lets exactly one of two simultaneous Handshakes with the launch token win', async () => {
+    it('lets exactly one of several simultaneous Handshakes with the launch token win', async () => {
       const worker = await registeredWorker();
       const attempts = await Promise.allSettled(
         Array.from({ length: 4 }, () => client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' })),
@@ -300,10 +301,67 @@ describe('WorkerService over gRPC', () => {
         expect(existsSync(join(dirname(config.resultsDir), 'escape.txt'))).toBe(false);
         expect(existsSync('/tmp/absolute-escape.txt')).toBe(false);
         expect(existsSync(join(config.resultsDir, worker.jobId))).toBe(false);
+        // Extraction happens in a staging directory below .incoming, where "../" would land first.
+        expect(existsSync(join(config.resultsDir, '.incoming', 'escape.txt'))).toBe(false);
+        expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
         const events = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'upload-rejected' } });
         expect(events).toHaveLength(1);
       },
     );
+  });
+
+  describe('one upload at a time, and none after the end', () => {
+    /** Resolves once the conductor has authenticated an upload of `workerId` and written its first chunk. */
+    async function uploadUnderWay(workerId: string): Promise<void> {
+      await eventually('the upload to be under way', async () => {
+        const names = await readdir(join(config.resultsDir, '.incoming')).catch(() => [] as string[]);
+        return names.some((name) => name.startsWith(workerId) && name.endsWith('.tar.gz')) ? true : undefined;
+      });
+    }
+
+    it('refuses a second UploadResults while one is in flight, and takes one again once it is done', async () => {
+      const worker = await connectedWorker();
+      const { header, chunks } = await uploadMessages(worker.credentials, { 'big.txt': randomBytes(3 * TRANSFER_CHUNK_BYTES).toString('hex') });
+      const [first, ...rest] = chunks;
+      if (!first || rest.length === 0) throw new Error('not enough chunks');
+      const held = client.openUpload();
+      held.send(header);
+      held.send(first);
+      await uploadUnderWay(worker.workerId);
+
+      const second = await uploadMessages(worker.credentials, { 'other.txt': 'other' });
+      await expectCode(client.upload([second.header, ...second.chunks]), status.ABORTED);
+
+      for (const chunk of rest) held.send(chunk);
+      expect(await held.finish()).toMatchObject({ storedAt: join(config.resultsDir, worker.jobId, worker.workerId) });
+      expect(existsSync(join(config.resultsDir, worker.jobId, worker.workerId, 'big.txt'))).toBe(true);
+      await client.upload([second.header, ...second.chunks]);
+      expect(existsSync(join(config.resultsDir, worker.jobId, worker.workerId, 'other.txt'))).toBe(true);
+    });
+
+    it('discards an upload that finishes after the Shutdown, keeping the results the job ended with', async () => {
+      const worker = await connectedWorker();
+      const final = await uploadMessages(worker.credentials, { 'agent-meta/ending-report.md': '# Final\n' });
+      await client.upload([final.header, ...final.chunks]);
+      const late = await uploadMessages(worker.credentials, { 'agent-meta/ending-report.md': '# Late\n', 'pad.txt': randomBytes(2 * TRANSFER_CHUNK_BYTES).toString('hex') });
+      const [first, ...rest] = late.chunks;
+      if (!first || rest.length === 0) throw new Error('not enough chunks');
+      const held = client.openUpload();
+      held.send(late.header);
+      held.send(first);
+      await uploadUnderWay(worker.workerId);
+
+      await client.shutdown({ credentials: worker.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result: undefined, error: '' });
+      for (const chunk of rest) held.send(chunk);
+      await expectCode(held.finish(), status.FAILED_PRECONDITION);
+
+      const resultsDir = join(config.resultsDir, worker.jobId, worker.workerId);
+      expect(await readFile(join(resultsDir, 'agent-meta/ending-report.md'), 'utf8')).toBe('# Final\n');
+      expect(existsSync(join(resultsDir, 'pad.txt'))).toBe(false);
+      const uploads = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'results-uploaded' } });
+      expect(uploads).toHaveLength(1);
+      expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
+    });
   });
 
   describe('reporting and shutdown', () => {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
+import { status } from '@grpc/grpc-js';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { FakeConductor } from './support/fake-conductor';
@@ -53,7 +54,7 @@ describe('worker pipeline against a fake conductor', () => {
   });
 
   async function startConductor(
-    options: { unavailableHandshakes?: number; unavailableUploads?: number; restartDuringUploadMs?: number; sparsePaths?: string[] } = {},
+    options: { unavailableHandshakes?: number; unavailableUploads?: number; uploadFailureCode?: status; restartDuringUploadMs?: number; sparsePaths?: string[] } = {},
   ): Promise<FakeConductor> {
     const taskDir = join(root, 'task');
     const scratchDir = join(root, 'conductor');
@@ -70,6 +71,7 @@ describe('worker pipeline against a fake conductor', () => {
       heartbeatIntervalMs: 100,
       unavailableHandshakes: options.unavailableHandshakes,
       unavailableUploads: options.unavailableUploads,
+      uploadFailureCode: options.uploadFailureCode,
       restartDuringUploadMs: options.restartDuringUploadMs,
     }).start();
     return conductor;
@@ -239,8 +241,12 @@ describe('worker pipeline against a fake conductor', () => {
     expect(later.filter((call) => call.credentials?.token !== fake.sessionToken)).toEqual([]);
   });
 
-  it('sends the upload again, from the first chunk, while the conductor is UNAVAILABLE mid-upload', async () => {
-    const fake = await startConductor({ unavailableUploads: 2 });
+  it.each([
+    ['UNAVAILABLE', status.UNAVAILABLE],
+    // The conductor still held the previous attempt of a dropped connection.
+    ['ABORTED', status.ABORTED],
+  ])('sends the upload again, from the first chunk, while the conductor answers %s', async (_name, code) => {
+    const fake = await startConductor({ unavailableUploads: 2, uploadFailureCode: code });
     const outcome = await runWorker(config(fake, demo('succeed')), { logger: false });
 
     expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });

@@ -64,14 +64,16 @@ export class ResultStore implements OnModuleInit {
   /**
    * Extracts into a staging directory and renames it into place, so the final
    * directory only ever holds a complete, checked archive; a second upload
-   * replaces the first.
+   * replaces the first. `beforeReplace` runs between the two and may veto the
+   * swap by throwing.
    */
-  async extract(archivePath: string, jobId: string, workerId: string): Promise<string> {
+  async extract(archivePath: string, jobId: string, workerId: string, beforeReplace?: () => Promise<void>): Promise<string> {
     const staging = join(this.incomingDir, `${workerId}-${randomUUID()}.d`);
     const finalDir = join(this.config.resultsDir, jobId, workerId);
     try {
       // Bounds what a small, highly compressed archive may expand to.
       await extractArchiveSafely(archivePath, staging, { maxBytes: this.config.maxUploadBytes * 4 });
+      await beforeReplace?.();
       await mkdir(join(this.config.resultsDir, jobId), { recursive: true });
       await rm(finalDir, { recursive: true, force: true });
       await rename(staging, finalDir);

@@ -38,6 +38,12 @@ export function repositoryName(cloneUrl: string): string {
 @workerV1.WorkerServiceControllerMethods()
 export class WorkerApiController implements workerV1.WorkerServiceController {
   private readonly logger = new Logger(WorkerApiController.name);
+  /**
+   * Workers with an UploadResults in flight here. Two at once would race to
+   * replace each other's extracted results; a worker sends one at a time, so a
+   * second is either a bug or someone else holding its session token.
+   */
+  private readonly uploading = new Set<string>();
 
   constructor(
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
@@ -125,11 +131,22 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       const first = await messages.next();
       const header = first.done ? undefined : first.value.header;
       if (!header) throw rpcError(status.INVALID_ARGUMENT, 'the first UploadResults message must be the header');
-      worker = await this.auth.authenticate(header.credentials, 'session');
+      const authenticated = await this.auth.authenticate(header.credentials, 'session');
+      worker = authenticated;
       if (header.totalSize > this.config.maxUploadBytes) {
         throw rpcError(status.RESOURCE_EXHAUSTED, `${header.totalSize} bytes exceed the limit of ${this.config.maxUploadBytes}`);
       }
-      return await this.receive(worker, header, messages);
+      if (this.uploading.has(authenticated.id)) {
+        // ABORTED, not FAILED_PRECONDITION: a worker retrying after a dropped connection may get here before
+        // the conductor noticed its first call was gone, and trying again shortly is the right answer.
+        throw rpcError(status.ABORTED, `worker ${authenticated.id} already has an UploadResults in flight`);
+      }
+      this.uploading.add(authenticated.id);
+      try {
+        return await this.receive(authenticated, header, messages);
+      } finally {
+        this.uploading.delete(authenticated.id);
+      }
     } catch (error) {
       const failure = this.failure('UploadResults', error);
       if (worker) {
@@ -206,7 +223,10 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
         await receiver.accept(message.chunk);
       }
       const { bytes, sha256 } = await receiver.finish();
-      const storedAt = await this.results.extract(incoming, worker.jobId, worker.id);
+      // The transfer may have outlived the worker (its Shutdown came first, or it was given up on): its job's
+      // results are final, so a late archive must not replace them. Checked again right before the swap.
+      await this.ensureNotEnded(worker.id);
+      const storedAt = await this.results.extract(incoming, worker.jobId, worker.id, () => this.ensureNotEnded(worker.id));
       let archive: string;
       try {
         ({ location: archive } = await this.archiveStore.store({ jobId: worker.jobId, workerId: worker.id, attempt: worker.attempt }, incoming));
@@ -223,6 +243,13 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       throw error;
     } finally {
       await this.results.discard(incoming);
+    }
+  }
+
+  private async ensureNotEnded(workerId: string): Promise<void> {
+    const current = await this.workers.findById(workerId);
+    if (!current || current.state === 'ended') {
+      throw rpcError(status.FAILED_PRECONDITION, `worker ${workerId} has ended; its upload was discarded`);
     }
   }
 

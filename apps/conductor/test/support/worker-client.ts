@@ -78,6 +78,34 @@ export class TestWorkerClient {
     });
   }
 
+  /** An upload the test writes message by message, to hold it open while other calls happen. */
+  openUpload(): { send: (message: workerV1.UploadResultsRequest) => void; finish: () => Promise<workerV1.UploadResultsResponse> } {
+    const method = this.method('UploadResults');
+    let call: ReturnType<Client['makeClientStreamRequest']> | undefined;
+    const response = new Promise<workerV1.UploadResultsResponse>((resolve, reject) => {
+      call = this.client.makeClientStreamRequest<object, object>(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        new Metadata(),
+        { deadline: Date.now() + 15000 },
+        (error: ServiceError | null, value?: object) => (error ? reject(error) : resolve(value as workerV1.UploadResultsResponse)),
+      );
+    });
+    // An early answer is collected by finish(); until then it must not count as unhandled.
+    response.catch(() => undefined);
+    const stream = call;
+    if (!stream) throw new Error('UploadResults call was not created');
+    stream.on('error', () => undefined);
+    return {
+      send: (message) => void stream.write(message),
+      finish: () => {
+        stream.end();
+        return response;
+      },
+    };
+  }
+
   upload(messages: workerV1.UploadResultsRequest[]): Promise<workerV1.UploadResultsResponse> {
     const method = this.method('UploadResults');
     return new Promise((resolve, reject) => {

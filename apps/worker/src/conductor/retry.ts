@@ -11,8 +11,9 @@ export interface RetryPolicy {
  * UNAVAILABLE: the conductor is restarting or not listening yet (ECONNREFUSED, a dropped connection).
  * CANCELLED: a conductor killed mid-call; grpc-js reports the calls it had in flight that way. The worker
  * never cancels a call it still wants an answer to, so a CANCELLED that reaches here came from the other side.
+ * ABORTED: the conductor still holds this worker's previous upload, whose connection dropped a moment ago.
  */
-const TRANSIENT = new Set<unknown>([status.UNAVAILABLE, status.CANCELLED]);
+const TRANSIENT = new Set<unknown>([status.UNAVAILABLE, status.CANCELLED, status.ABORTED]);
 
 export function isTransient(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && TRANSIENT.has((error as { code: unknown }).code);

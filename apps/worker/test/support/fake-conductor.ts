@@ -35,8 +35,9 @@ export interface FakeConductorOptions {
   repository: workerV1.RepositorySpec;
   /** The first this-many Handshake calls answer UNAVAILABLE, like a conductor that is restarting. */
   unavailableHandshakes?: number;
-  /** The first this-many UploadResults calls fail UNAVAILABLE once the header and a chunk arrived. */
+  /** The first this-many UploadResults calls fail (UNAVAILABLE, or `uploadFailureCode`) once the header and a chunk arrived. */
   unavailableUploads?: number;
+  uploadFailureCode?: status;
   /**
    * The first UploadResults kills the server mid-call (in-flight calls end CANCELLED, new ones meet a closed
    * port, ECONNREFUSED) and brings it back on the same port after this many ms: a conductor restart.
@@ -174,7 +175,7 @@ export class FakeConductor {
         if (receiver && this.unavailableUploadsLeft > 0) {
           this.unavailableUploadsLeft -= 1;
           await receiver.abort();
-          return callback({ code: status.UNAVAILABLE, details: 'connect ECONNREFUSED (conductor restarting)' });
+          return callback({ code: this.options.uploadFailureCode ?? status.UNAVAILABLE, details: 'connect ECONNREFUSED (conductor restarting)' });
         }
         if (!receiver) {
           if (!message.header || !this.authorised('UploadResults', message.header.credentials)) {
