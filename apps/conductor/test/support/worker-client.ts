@@ -1,5 +1,5 @@
 import { PROTO_LOADER_OPTIONS, protoRoot, WORKER_PROTO_FILE, WORKER_PROTO_PACKAGE, type workerV1 } from '@agent-conductor/contracts';
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, type ClientWritableStream, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 
 type Method = MethodDefinition<object, object>;
@@ -81,7 +81,7 @@ export class TestWorkerClient {
   /** An upload the test writes message by message, to hold it open while other calls happen. */
   openUpload(): { send: (message: workerV1.UploadResultsRequest) => void; finish: () => Promise<workerV1.UploadResultsResponse> } {
     const method = this.method('UploadResults');
-    let call: ReturnType<Client['makeClientStreamRequest']> | undefined;
+    let call: ClientWritableStream<object> | undefined;
     const response = new Promise<workerV1.UploadResultsResponse>((resolve, reject) => {
       call = this.client.makeClientStreamRequest<object, object>(
         method.path,
