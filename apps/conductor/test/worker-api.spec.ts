@@ -1,5 +1,5 @@
 import { packDirectory, readFileAsChunks, TRANSFER_CHUNK_BYTES, workerV1 } from '@agent-conductor/contracts';
-import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
+import { StatusRepository, WorkerRepository, type PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
@@ -385,6 +385,26 @@ describe('WorkerService over gRPC', () => {
       expect(job.finishedAt).not.toBeNull();
       const row = await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId } });
       expect(row).toMatchObject({ state: 'ended', endReason: 'shutdown: failed' });
+    });
+
+    it("stores the agent's usage from the Shutdown on the job, where the status snapshot shows it", async () => {
+      const worker = await connectedWorker();
+      const unused = await connectedWorker();
+      await client.shutdown({
+        credentials: worker.credentials,
+        outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
+        result: { branch: 'feature/x', pullRequest: 'https://example.test/pr/2', report: '', title: 'Done' },
+        error: '',
+        usage: { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex' },
+      });
+      // An agent that never ran reports no usage; a command agent's default model is ''.
+      await client.shutdown({ credentials: unused.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: 'clone failed' });
+
+      const usage = { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex' };
+      expect((await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } })).usage).toEqual(usage);
+      const snapshot = await new StatusRepository(prisma).snapshot();
+      expect(snapshot.jobs.find((job) => job.id === worker.jobId)?.usage).toEqual(usage);
+      expect(snapshot.jobs.find((job) => job.id === unused.jobId)?.usage).toBeNull();
     });
 
     it('records a successful outcome, then treats the worker as ended', async () => {

@@ -95,6 +95,8 @@ describe('worker pipeline with AGENT_KIND=codex against a fake conductor and a f
     expect(transcript).toContain('OPENAI_API_KEY=[REDACTED]');
     const usage = JSON.parse(await readFile(join(uploaded, 'agent-meta', 'usage.json'), 'utf8')) as Record<string, unknown>;
     expect(usage).toMatchObject({ inputTokens: 1500, cachedInputTokens: 300, outputTokens: 380, turns: 2, model: null });
+    // The same numbers reach the conductor with the Shutdown (the default model as '').
+    expect(conductor?.shutdownRequest?.usage).toEqual({ ...usage, model: '' });
 
     const invocations = fakeCodexInvocations(logFile);
     expect(invocations).toHaveLength(2);

@@ -116,7 +116,10 @@ describe('worker pipeline against a fake conductor', () => {
       outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
       result: { branch, pullRequest: `${remote}#${branch}`, report: '', title: 'ABC-12: Fix order total rounding' },
       error: '',
+      // A command agent: its time (it sleeps 0.4 s), no tokens, no model.
+      usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: expect.any(Number), model: '' },
     });
+    expect(fake.shutdownRequest?.usage?.durationMs).toBeGreaterThanOrEqual(400);
     expect(fake.rejected).toEqual([]);
     expect(fake.methods()[0]).toBe('Handshake');
     expect(fake.methods().slice(1, 2)).toEqual(['DownloadTaskFiles']);

@@ -191,16 +191,26 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
           title: reported.title,
         }
       : null;
+    const usage = request.usage
+      ? {
+          inputTokens: request.usage.inputTokens,
+          cachedInputTokens: request.usage.cachedInputTokens,
+          outputTokens: request.usage.outputTokens,
+          turns: request.usage.turns,
+          durationMs: request.usage.durationMs,
+          model: request.usage.model || null,
+        }
+      : null;
     await this.workers.transaction(async (tx) => {
       const ended = await this.workers.end(worker.id, `shutdown: ${succeeded ? 'succeeded' : 'failed'}`, tx);
       if (!ended) throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
       await this.workers.appendEvent(
         worker.id,
         'shutdown',
-        { outcome: workerV1.JobOutcome[request.outcome] ?? String(request.outcome), error, result },
+        { outcome: workerV1.JobOutcome[request.outcome] ?? String(request.outcome), error, result, usage },
         tx,
       );
-      await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result }, tx);
+      await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
     });
     this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${succeeded ? 'succeeded' : `failed: ${error}`}`);
     return {};

@@ -54,7 +54,8 @@ export class TestWorkerClient {
     return this.unary('ReportAgentError', request);
   }
 
-  shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
+  /** `usage` may be left out, as a worker whose agent never ran leaves it unset. */
+  shutdown(request: Omit<workerV1.ShutdownRequest, 'usage'> & { usage?: workerV1.AgentUsage }): Promise<workerV1.ShutdownResponse> {
     return this.unary('Shutdown', request);
   }
 

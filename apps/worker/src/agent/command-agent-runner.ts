@@ -18,6 +18,8 @@ export function promptFileName(attempt: number): string {
 @Injectable()
 export class CommandAgentRunner implements AgentRunner {
   private readonly logger = new Logger(CommandAgentRunner.name);
+  /** Across the job's attempts, like the Codex runner's usage: one worker runs one job. */
+  private elapsedMs = 0;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -31,6 +33,7 @@ export class CommandAgentRunner implements AgentRunner {
     const promptFile = join(metaDir, promptFileName(request.attempt));
     await this.fs.writeText(promptFile, request.prompt.endsWith('\n') ? request.prompt : `${request.prompt}\n`);
     this.logger.log(`Agent attempt ${request.attempt} starting`);
+    const started = Date.now();
     const result = await this.processes.runShell(this.config.agentCommand, {
       cwd: request.workDir,
       env: scrubbedEnv(process.env, {
@@ -42,6 +45,9 @@ export class CommandAgentRunner implements AgentRunner {
       outputTailBytes: OUTPUT_TAIL_BYTES,
     });
     this.logger.log(`Agent attempt ${request.attempt} ended: ${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.signal}`}`);
-    return { exitCode: result.exitCode, timedOut: result.timedOut, output: result.output };
+    this.elapsedMs += Date.now() - started;
+    // A shell command's tokens and turns are nobody's to count; its time is.
+    const usage = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: this.elapsedMs, model: null };
+    return { exitCode: result.exitCode, timedOut: result.timedOut, output: result.output, usage };
   }
 }

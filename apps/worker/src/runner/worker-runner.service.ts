@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { workerV1 } from '@agent-conductor/contracts';
-import { AGENT_RUNNER, FIRST_PROMPT, type AgentRunner } from '../agent/agent-runner';
+import { AGENT_RUNNER, FIRST_PROMPT, type AgentRunner, type AgentUsage } from '../agent/agent-runner';
 import { WORKER_CONFIG } from '../config/config.module';
 import type { WorkerConfig } from '../config/env.validators';
 import { ConductorClient } from '../conductor/conductor-client';
@@ -50,6 +50,8 @@ export function retryPrompt(previousAttempt: number, errors: string[]): string {
 @Injectable()
 export class WorkerRunner {
   private readonly logger = new Logger(WorkerRunner.name);
+  /** The agent's latest report of what the job has cost so far; what Shutdown carries. */
+  private usage: AgentUsage | undefined;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -118,6 +120,7 @@ export class WorkerRunner {
       progress.stage = 'agent';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING);
       const run = await this.agent.run({ workDir, prompt, attempt });
+      if (run.usage) this.usage = run.usage;
       if (run.timedOut || run.exitCode !== 0) {
         const error = run.timedOut ? `agent timed out after ${this.config.agentTimeoutMs} ms` : `agent exited with code ${run.exitCode ?? 'none (killed by a signal)'}`;
         const tail = run.output.slice(-REPORTED_OUTPUT_CHARS);
@@ -178,7 +181,8 @@ export class WorkerRunner {
     const result: workerV1.JobResult | undefined = ending.result
       ? { branch: ending.result.branch ?? '', pullRequest: ending.result.pullRequest ?? '', report: ending.result.report ?? '', title: ending.result.title }
       : undefined;
-    await this.conductor.shutdown({ outcome: ending.outcome, result, error: ending.error });
+    const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '' } : undefined;
+    await this.conductor.shutdown({ outcome: ending.outcome, result, error: ending.error, usage });
     const label = ending.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED ? 'succeeded' : `failed: ${ending.error}`;
     this.logger.log(`Job ${label}`);
     return { reported: true, outcome: ending.outcome, result, error: ending.error };

@@ -11,6 +11,17 @@ export interface JobResultRecord {
   resultArchive?: string;
 }
 
+/** What the agent spent on the job, as the worker reported it in its Shutdown. */
+export interface JobUsageRecord {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  turns: number;
+  durationMs: number;
+  /** null when the agent used its own default model. */
+  model: string | null;
+}
+
 const TERMINAL: Job['status'][] = ['succeeded', 'failed'];
 
 /** The conductor's side of `jobs`: claiming, starting and finishing. */
@@ -68,7 +79,7 @@ export class JobRepository {
    */
   async finish(
     id: string,
-    outcome: { status: 'succeeded' | 'failed'; error?: string | null; result?: JobResultRecord | null },
+    outcome: { status: 'succeeded' | 'failed'; error?: string | null; result?: JobResultRecord | null; usage?: JobUsageRecord | null },
     tx: Prisma.TransactionClient = this.prisma,
   ): Promise<boolean> {
     const { count } = await tx.job.updateMany({
@@ -78,6 +89,7 @@ export class JobRepository {
         finishedAt: new Date(),
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
         ...(outcome.result ? { result: { ...outcome.result } } : {}),
+        ...(outcome.usage ? { usage: { ...outcome.usage } } : {}),
       },
     });
     return count === 1;

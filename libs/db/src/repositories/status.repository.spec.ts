@@ -49,11 +49,19 @@ describe('StatusRepository', () => {
         status: 'succeeded',
         attempts: 2,
         result: { branch: 'fix/eng-1', pullRequest: 'https://github.com/o/r/pull/7', title: 'Fix login' },
+        usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, durationMs: 61_000, model: 'gpt-5-codex' },
       },
     });
     await prisma.job.update({
       where: { id: failed },
-      data: { status: 'failed', attempts: 1, result: { branch: 'fix/eng-2', report: 'Could not reproduce' }, error: 'agent gave up' },
+      data: {
+        status: 'failed',
+        attempts: 1,
+        result: { branch: 'fix/eng-2', report: 'Could not reproduce' },
+        error: 'agent gave up',
+        // A command agent: time only, and the default model.
+        usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: 4_200, model: null },
+      },
     });
     const lastEventAt = new Date('2026-05-12T10:00:00.123Z');
     const firstWorker = await prisma.worker.create({
@@ -76,6 +84,7 @@ describe('StatusRepository', () => {
           repository: 'repo.git',
           workerId: secondWorker.id,
           result: { branch: 'fix/eng-1', pullRequest: 'https://github.com/o/r/pull/7' },
+          usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, durationMs: 61_000, model: 'gpt-5-codex' },
           error: null,
         },
         {
@@ -87,6 +96,7 @@ describe('StatusRepository', () => {
           repository: 'repo.git',
           workerId: null,
           result: { branch: 'fix/eng-2', report: 'Could not reproduce' },
+          usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: 4_200, model: null },
           error: 'agent gave up',
         },
         {
@@ -98,6 +108,7 @@ describe('StatusRepository', () => {
           repository: 'repo.git',
           workerId: null,
           result: null,
+          usage: null,
           error: null,
         },
       ],

@@ -5,6 +5,16 @@ export type StatusJobResult =
   | { branch: string | null; pullRequest: Prisma.JsonValue }
   | { branch: string | null; report: Prisma.JsonValue };
 
+/** What the job's agent spent; null until a worker reported it. */
+export interface StatusJobUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  turns: number;
+  durationMs: number;
+  model: string | null;
+}
+
 export interface StatusJob {
   id: string;
   kind: JobKind;
@@ -15,6 +25,7 @@ export interface StatusJob {
   /** The job's latest worker. */
   workerId: string | null;
   result: StatusJobResult | null;
+  usage: StatusJobUsage | null;
   error: string | null;
 }
 
@@ -48,6 +59,23 @@ function toStatusResult(stored: Prisma.JsonValue | null): StatusJobResult | null
   return { branch, report: stored['report'] ?? null };
 }
 
+const count = (value: Prisma.JsonValue | undefined): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+/** The stored usage, with every field present whatever an older writer left out. */
+function toStatusUsage(stored: Prisma.JsonValue | null): StatusJobUsage | null {
+  if (!isJsonObject(stored)) {
+    return null;
+  }
+  return {
+    inputTokens: count(stored['inputTokens']),
+    cachedInputTokens: count(stored['cachedInputTokens']),
+    outputTokens: count(stored['outputTokens']),
+    turns: count(stored['turns']),
+    durationMs: count(stored['durationMs']),
+    model: typeof stored['model'] === 'string' ? stored['model'] : null,
+  };
+}
+
 /** Read model for status endpoints and the CLI. */
 @Injectable()
 export class StatusRepository {
@@ -76,6 +104,7 @@ export class StatusRepository {
         repository: job.repository,
         workerId: job.workers[0]?.id ?? null,
         result: toStatusResult(job.result),
+        usage: toStatusUsage(job.usage),
         error: job.error,
       })),
       workers: workers.map((worker) => ({
