@@ -104,6 +104,67 @@ describe('launching jobs', () => {
     expect(seen).toEqual({ id: outcome.workerId, addr: '10.1.2.3:50051', dir: workDir, cwd: workDir, kind: 'command', agent: 'bash agent.sh' });
   });
 
+  describe('the agent settings of a local worker', () => {
+    const saved = { ...process.env };
+    const passed: Record<string, string> = {
+      OPENAI_API_KEY: 'sk-test-openai-key',
+      CODEX_MODEL: 'gpt-5-codex',
+      CODEX_PATH: '/opt/codex/bin/codex',
+      CODEX_BASE_URL: 'http://127.0.0.1:9/v1',
+      AGENT_MAX_TURNS: '12',
+      AGENT_TIMEOUT_MS: '600000',
+      PUBLISHER: 'github',
+      GITHUB_TOKEN: 'ghs_test-github-token',
+      GITHUB_API_URL: 'https://ghe.example.test/api/v3',
+      GITHUB_REPOSITORY: 'acme/orders-api',
+      LOG_FORMAT: 'json',
+    };
+    const kept: Record<string, string> = {
+      AWS_ACCESS_KEY_ID: 'AKIATESTKEY',
+      AWS_SECRET_ACCESS_KEY: 'aws-test-secret',
+      AWS_SESSION_TOKEN: 'aws-test-session',
+      AWS_REGION: 'eu-west-1',
+      SQS_QUEUE_URL: 'http://127.0.0.1:9/queue',
+      CODEX_API_KEY: 'sk-not-for-workers',
+      SOME_SERVICE_PASSWORD: 'hunter2',
+    };
+
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+
+    async function workerEnv(overrides: Partial<ConductorConfig>): Promise<Record<string, string>> {
+      const script = 'console.log(JSON.stringify(process.env))';
+      const { app } = await start({ workerCommand: `${node} -e '${script}'`, ...overrides });
+      const job = await createPendingJob(prisma);
+      const outcome = await app.get(JobLaunchService).launch(job.id);
+      if (outcome.status !== 'launched') throw new Error(`not launched: ${outcome.status}`);
+      await eventually('the worker to exit', async () =>
+        (await prisma.worker.findUniqueOrThrow({ where: { id: outcome.workerId } })).state === 'ended' ? true : undefined,
+      );
+      return JSON.parse(await readFile(app.get(LocalProcessLauncher).logPath(outcome.workerId), 'utf8')) as Record<string, string>;
+    }
+
+    it('passes what a Codex run and the GitHub publisher need, and none of the conductor\'s other secrets', async () => {
+      Object.assign(process.env, passed, kept);
+      const env = await workerEnv({ workerAgentKind: 'codex' });
+
+      expect(env).toMatchObject({ ...passed, AGENT_KIND: 'codex' });
+      const names = Object.keys(env);
+      expect(names.filter((name) => name.startsWith('AWS_') || name in kept)).toEqual([]);
+      expect(names).not.toContain('DATABASE_URL');
+      const values = JSON.stringify(env);
+      for (const secret of [...Object.values(kept), process.env['DATABASE_URL'] ?? 'no DATABASE_URL']) expect(values).not.toContain(secret);
+    });
+
+    it('leaves unset settings unset and runs the command agent by default', async () => {
+      for (const name of Object.keys(passed)) delete process.env[name];
+      const env = await workerEnv({});
+      expect(env['AGENT_KIND']).toBe('command');
+      expect(Object.keys(env).filter((name) => name in passed)).toEqual([]);
+    });
+  });
+
   it('sweeps up jobs left pending', async () => {
     const { app } = await start({ workerCommand: `${node} -e "setTimeout(() => {}, 20000)"` });
     const first = await createPendingJob(prisma);

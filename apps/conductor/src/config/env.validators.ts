@@ -43,6 +43,8 @@ export interface ConductorConfig {
   /** How often the orphan checks (deadlines, silence, stale claims) run. */
   orphanCheckIntervalMs: number;
   workerCommand: string;
+  /** AGENT_KIND of local workers: `command` runs workerAgentCommand, `codex` runs Codex. */
+  workerAgentKind: 'command' | 'codex';
   workerAgentCommand: string;
   workerWorkRoot: string;
   maxUploadBytes: number;
@@ -109,6 +111,7 @@ const envSchema = z.object({
   HEARTBEAT_GRACE_MS: z.coerce.number().int().min(0).optional(),
   ORPHAN_CHECK_INTERVAL_MS: positiveInt.default(5000),
   WORKER_COMMAND: optionalString,
+  WORKER_AGENT_KIND: z.enum(['command', 'codex']).default('command'),
   WORKER_AGENT_COMMAND: optionalString,
   WORKER_WORK_ROOT: optionalString,
   MAX_UPLOAD_BYTES: positiveInt.default(512 * MIB),
@@ -202,6 +205,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     heartbeatGraceMs: vars.HEARTBEAT_GRACE_MS ?? 3 * vars.WORKER_HEARTBEAT_INTERVAL_MS,
     orphanCheckIntervalMs: vars.ORPHAN_CHECK_INTERVAL_MS,
     workerCommand: vars.WORKER_COMMAND ?? `node ${resolve(cwd, 'dist/apps/worker/main.js')}`,
+    workerAgentKind: vars.WORKER_AGENT_KIND,
     workerAgentCommand: vars.WORKER_AGENT_COMMAND ?? `bash ${resolve(cwd, 'tools/demo-agent/demo-agent.sh')}`,
     workerWorkRoot: vars.WORKER_WORK_ROOT ? absolute(vars.WORKER_WORK_ROOT, cwd) : resolve(runDir, 'workers'),
     maxUploadBytes: vars.MAX_UPLOAD_BYTES,

@@ -11,7 +11,10 @@ import type { AdoptableWorker, WorkerExit, WorkerExitListener, WorkerLaunchSpec,
 /**
  * The parent's variables a worker may see. Everything else (DATABASE_URL, AWS
  * credentials, ...) stays with the conductor: a worker runs an AI agent and
- * should hold no secret but its own token.
+ * should hold no secret but its own token and what its agent and publisher
+ * need (the model API key, the GitHub token), which the worker keeps from the
+ * agent's own processes. They go into the child's environment only; nothing
+ * here logs an environment.
  */
 const INHERITED_ENV = [
   'PATH',
@@ -23,10 +26,22 @@ const INHERITED_ENV = [
   'TZ',
   'SHELL',
   'PROTO_DIR',
-  'PUBLISHER',
   'MAX_AGENT_ATTEMPTS',
   'CONDUCTOR_RETRY_WINDOW_MS',
   'CONDUCTOR_LOST_EXIT_MS',
+  'LOG_FORMAT',
+  // The agent (AGENT_KIND comes from WORKER_AGENT_KIND).
+  'AGENT_MAX_TURNS',
+  'AGENT_TIMEOUT_MS',
+  'OPENAI_API_KEY',
+  'CODEX_MODEL',
+  'CODEX_PATH',
+  'CODEX_BASE_URL',
+  // The publisher.
+  'PUBLISHER',
+  'GITHUB_TOKEN',
+  'GITHUB_API_URL',
+  'GITHUB_REPOSITORY',
 ];
 const INHERITED_PREFIXES = ['GIT_'];
 /** How long a stopped worker gets between SIGTERM and SIGKILL. */
@@ -130,7 +145,7 @@ export class LocalProcessLauncher implements WorkerLauncher, OnModuleDestroy {
         env: {
           ...inheritedEnv(process.env),
           WORK_DIR: spec.workDir,
-          AGENT_KIND: 'command',
+          AGENT_KIND: this.config.workerAgentKind,
           AGENT_COMMAND: this.config.workerAgentCommand,
           ...spec.env,
         },
