@@ -10,14 +10,21 @@ import { parseWorkerEnv } from '../src/config/env.validators';
 import { conductorLostExitMsFromEnv } from '../src/heartbeat/conductor-lost';
 import { HeartbeatService } from '../src/heartbeat/heartbeat.service';
 
-/** A real gRPC server with only Heartbeat, answering what the test says. */
+const SESSION_TOKEN = 'session-token-1';
+
+/** A real gRPC server with only Handshake and Heartbeat, answering heartbeats as the test says. */
 async function heartbeatServer(answer: () => status | null): Promise<{ server: Server; address: string; beats: () => number }> {
   const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
   const service = definition[`${WORKER_PROTO_PACKAGE}.WorkerService`] as ServiceDefinition;
   const server = new Server();
   let beats = 0;
   server.addService(service, {
-    Heartbeat: (_call: ServerUnaryCall<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>, callback: sendUnaryData<workerV1.HeartbeatResponse>) => {
+    // Only to hand out the session token heartbeats carry.
+    Handshake: (_call: ServerUnaryCall<workerV1.HandshakeRequest, workerV1.HandshakeResponse>, callback: sendUnaryData<Partial<workerV1.HandshakeResponse>>) => {
+      callback(null, { sessionToken: SESSION_TOKEN });
+    },
+    Heartbeat: (call: ServerUnaryCall<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>, callback: sendUnaryData<workerV1.HeartbeatResponse>) => {
+      if (call.request.credentials?.token !== SESSION_TOKEN) return callback({ code: status.UNAUTHENTICATED, details: 'not the session token' }, null);
       beats += 1;
       const code = answer();
       if (code === null) callback(null, { stopRequested: false });
@@ -56,6 +63,7 @@ describe('a worker that loses its conductor', () => {
     await writeFile(join(workDir, 'notes.md'), 'half done\n');
     const config = parseWorkerEnv({ WORKER_ID: 'w-1', WORKER_TOKEN: 'secret-token', CONDUCTOR_GRPC_SERVER_ADDR: address, WORK_DIR: workDir, AGENT_COMMAND: 'true' });
     client = new ConductorClient(config);
+    await client.handshake({ workerVersion: 'test', hostname: 'test' });
     const lost: string[] = [];
     heartbeat = new HeartbeatService(client, config, (reason) => lost.push(reason));
     heartbeat.start(50);
