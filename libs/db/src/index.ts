@@ -12,6 +12,7 @@ export * from './migrations/migrator';
 // Repositories (one file per aggregate; add new ones below).
 export * from './repositories/ingest.repository';
 export { INCIDENT_TASK_ALARM_LIMIT } from './ingest/incident-ingest';
+export { uuidv7 } from './ingest/uuidv7';
 export * from './repositories/status.repository';
 export * from './repositories/job.repository';
 export * from './repositories/worker.repository';

@@ -78,6 +78,8 @@ interface EmbeddedOptions {
   persistent: boolean;
   /** Test clusters trade durability for speed. */
   durable: boolean;
+  /** Extra server settings, e.g. ['-c', 'shared_buffers=1GB']; later settings win. */
+  postgresFlags?: string[];
 }
 
 interface EmbeddedCluster {
@@ -111,6 +113,7 @@ async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster>
   if (!options.durable) {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
+  flags.push(...(options.postgresFlags ?? []));
   const cluster = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -145,11 +148,11 @@ async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster>
  * freePort() only finds a port that was free a moment ago; initdb takes seconds before Postgres binds it, and
  * parallel test projects pick ports at the same time. A start that fails is retried on a fresh port.
  */
-async function startEphemeralCluster(attempts = 3): Promise<{ dataDir: string; cluster: EmbeddedCluster }> {
+async function startEphemeralCluster(postgresFlags: string[] = [], attempts = 3): Promise<{ dataDir: string; cluster: EmbeddedCluster }> {
   for (let attempt = 1; ; attempt += 1) {
     const dataDir = await mkdtemp(join(tmpdir(), 'agent-conductor-pg-'));
     try {
-      const cluster = await startEmbedded({ dataDir, port: await freePort(), persistent: false, durable: false });
+      const cluster = await startEmbedded({ dataDir, port: await freePort(), persistent: false, durable: false, postgresFlags });
       return { dataDir, cluster };
     } catch (error) {
       await rm(dataDir, { recursive: true, force: true });
@@ -161,9 +164,10 @@ async function startEphemeralCluster(attempts = 3): Promise<{ dataDir: string; c
 /**
  * A migrated, empty database for a test run. With DATABASE_URL set, a fresh
  * database is created on that server (and dropped by stop()); otherwise an
- * embedded Postgres runs in a temp dir on a free port until stop().
+ * embedded Postgres runs in a temp dir on a free port until stop(), started
+ * with `postgresFlags` (ignored for an existing server, whose settings are its own).
  */
-export async function startTestPostgres(options: { serverUrl?: string } = {}): Promise<RunningPostgres> {
+export async function startTestPostgres(options: { serverUrl?: string; postgresFlags?: string[] } = {}): Promise<RunningPostgres> {
   const serverUrl = options.serverUrl ?? process.env['DATABASE_URL'];
   if (serverUrl) {
     const database = await createFreshDatabase(serverUrl);
@@ -175,7 +179,7 @@ export async function startTestPostgres(options: { serverUrl?: string } = {}): P
     }
     return { databaseUrl: database.databaseUrl, stop: database.drop };
   }
-  const { dataDir, cluster } = await startEphemeralCluster();
+  const { dataDir, cluster } = await startEphemeralCluster(options.postgresFlags);
   const stop = async (): Promise<void> => {
     await cluster.stop();
     await rm(dataDir, { recursive: true, force: true });

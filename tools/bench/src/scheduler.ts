@@ -3,13 +3,16 @@
  * the real SchedulingService against Postgres, next to a raw-SQL reference
  * transaction of the same shape on the same database.
  *
- *   npm run --silent bench:scheduler -- --history <N> --messages <M> [--concurrency <C>]
+ *   npm run --silent bench:scheduler -- --history <N> --messages <M> [--concurrency <C>] [--shared-buffers <size>]
+ *
+ * --shared-buffers (e.g. 1GB) starts the bench's own embedded cluster with that shared_buffers (production-like
+ * memory: RDS gives ~25% of RAM) instead of Postgres's 128MB default; scheduler and reference share the cluster.
  *
  * Human-readable lines first; the LAST line is one JSON object:
  *   {"history":N,"messages":M,"concurrency":C,"throughputPerSec":…,"p50Ms":…,"p99Ms":…,"referencePerSec":…}
  * Seeding progress goes to stderr. The machine is shared: compare runs made back to back.
  */
-import { IngestRepository } from '@agent-conductor/db';
+import { IngestRepository, uuidv7 } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY, SchedulingService } from '@agent-conductor/scheduling';
 import { startTestPostgres } from '@agent-conductor/testing';
 import { Pool } from 'pg';
@@ -19,6 +22,8 @@ interface Options {
   history: number;
   messages: number;
   concurrency: number;
+  /** shared_buffers of the bench's cluster, e.g. "1GB"; undefined: Postgres's default (128MB). */
+  sharedBuffers: string | undefined;
 }
 
 interface BenchMessage {
@@ -42,7 +47,12 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`--${name} needs a whole number, got ${args[index + 1]}`);
     return parsed;
   };
-  const options = { history: value('history', 1000), messages: value('messages', 2000), concurrency: value('concurrency', 8) };
+  const buffersIndex = args.indexOf('--shared-buffers');
+  const sharedBuffers = buffersIndex < 0 ? undefined : args[buffersIndex + 1];
+  if (buffersIndex >= 0 && (sharedBuffers === undefined || !/^\d+(kB|MB|GB)$/.test(sharedBuffers))) {
+    throw new Error(`--shared-buffers needs a size like 512MB or 1GB, got ${sharedBuffers}`);
+  }
+  const options = { history: value('history', 1000), messages: value('messages', 2000), concurrency: value('concurrency', 8), sharedBuffers };
   if (options.messages < 1 || options.concurrency < 1) throw new Error('--messages and --concurrency must be at least 1');
   return options;
 }
@@ -149,6 +159,7 @@ const round = (value: number, digits: number): number => Number(value.toFixed(di
 /**
  * The physical reference: what one alarm costs Postgres at minimum. BEGIN; insert the message; lock the account;
  * look up its open incident through incidents (account, last_event_at); update it or insert it; COMMIT.
+ * Ids are time-ordered (UUIDv7) like the scheduler's, so both sides pay the same for their index inserts.
  */
 async function referenceTransaction(pool: Pool, message: BenchMessage): Promise<void> {
   const client = await pool.connect();
@@ -156,8 +167,8 @@ async function referenceTransaction(pool: Pool, message: BenchMessage): Promise<
     await client.query('BEGIN');
     const inserted = await client.query<{ id: string }>(
       `INSERT INTO deliveries (id, sqs_message_id, received_at, body, classification)
-       VALUES (gen_random_uuid(), $1, $2, $3, 'alarm') ON CONFLICT (sqs_message_id) DO NOTHING RETURNING id`,
-      [message.messageId, message.receivedAt.toISOString(), message.body],
+       VALUES ($4, $1, $2, $3, 'alarm') ON CONFLICT (sqs_message_id) DO NOTHING RETURNING id`,
+      [message.messageId, message.receivedAt.toISOString(), message.body, uuidv7()],
     );
     const deliveryId = inserted.rows[0]?.id;
     if (deliveryId === undefined) {
@@ -184,10 +195,10 @@ async function referenceTransaction(pool: Pool, message: BenchMessage): Promise<
       await client.query(
         `WITH job AS (
            INSERT INTO jobs (id, kind, key, delivery_id, repository, status, task_markdown, updated_at)
-           VALUES (gen_random_uuid(), 'incident', $1, $2, 'bench://reference', 'pending', '# reference', now()) RETURNING id)
+           VALUES ($4, 'incident', $1, $2, 'bench://reference', 'pending', '# reference', now()) RETURNING id)
          INSERT INTO incidents (id, account, first_event_at, last_event_at, alarm_count, job_id, updated_at)
-         SELECT gen_random_uuid(), $1, $3, $3, 1, job.id, now() FROM job`,
-        [message.lockKey, deliveryId, t],
+         SELECT $5, $1, $3, $3, 1, job.id, now() FROM job`,
+        [message.lockKey, deliveryId, t, uuidv7(), uuidv7()],
       );
     }
     await client.query('COMMIT');
@@ -217,7 +228,12 @@ const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
 
-  const postgres = await startTestPostgres();
+  if (options.sharedBuffers !== undefined && process.env['DATABASE_URL']) {
+    throw new Error('--shared-buffers applies to the bench\'s own cluster; unset DATABASE_URL');
+  }
+  const postgres = await startTestPostgres({
+    postgresFlags: options.sharedBuffers === undefined ? [] : ['-c', `shared_buffers=${options.sharedBuffers}`],
+  });
   // One pool per side, each big enough that no submitter waits for a connection; both are closed before the
   // cluster stops.
   const ingest = new IngestRepository({ databaseUrl: postgres.databaseUrl, poolSize: options.concurrency + 2 });
@@ -264,7 +280,8 @@ async function main(argv: string[]): Promise<void> {
       referencePerSec: round(options.messages / reference.seconds, 1),
     };
     const refSorted = [...reference.latencies].sort((a, b) => a - b);
-    say(`bench:scheduler  history ${options.history} (seeded in ${seedSeconds.toFixed(1)} s)  messages ${options.messages}  concurrency ${options.concurrency}`);
+    const sharedBuffers = (await pool.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]?.shared_buffers ?? '?';
+    say(`bench:scheduler  history ${options.history} (seeded in ${seedSeconds.toFixed(1)} s)  messages ${options.messages}  concurrency ${options.concurrency}  shared_buffers ${sharedBuffers}`);
     say(`scheduler  ${result.throughputPerSec} msg/s  p50 ${result.p50Ms} ms  p90 ${round(quantile(sorted, 0.9), 2)} ms  p99 ${result.p99Ms} ms  max ${round(sorted.at(-1) ?? 0, 2)} ms`);
     say(`reference  ${result.referencePerSec} tx/s   p50 ${round(quantile(refSorted, 0.5), 2)} ms  p99 ${round(quantile(refSorted, 0.99), 2)} ms`);
     say(`node cpu   scheduler ${cpuPerMessage(cpuScheduler)} ms/msg, reference ${cpuPerMessage(cpuReference)} ms/msg`);

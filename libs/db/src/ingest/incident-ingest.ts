@@ -8,6 +8,7 @@ import {
 } from '@agent-conductor/scheduling-domain';
 import type { AlarmOutcome, SpawnDecisionRecord } from '../repositories/ingest.repository';
 import { IngestClient, iso, rows, statement } from './sql';
+import { uuidv7 } from './uuidv7';
 
 /**
  * A pending incident job's TASK.md lists at most this many alarms (the earliest), so re-rendering it on every join
@@ -78,17 +79,17 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "status", "task_markdown", "updated_at")
-    SELECT gen_random_uuid(), 'incident'::"JobKind", $2::text, $1::uuid, $14::text, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+    SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
     INSERT INTO "incidents" ("id", "account", "first_event_at", "last_event_at", "alarm_count", "job_id", "updated_at")
-    SELECT gen_random_uuid(), $2::text, $8::timestamptz, $8::timestamptz, 1, job."id", CURRENT_TIMESTAMP
+    SELECT $18::uuid, $2::text, $8::timestamptz, $8::timestamptz, 1, job."id", CURRENT_TIMESTAMP
       FROM job
     RETURNING "id", "job_id"
   ), alarm AS (
     INSERT INTO "alarms" (${ALARM_COLUMNS})
-    VALUES (gen_random_uuid(), $1::uuid, ${ALARM_FIELDS}, COALESCE((SELECT "id" FROM span), (SELECT "id" FROM incident)), $9::jsonb)
+    VALUES ($19::uuid, $1::uuid, ${ALARM_FIELDS}, COALESCE((SELECT "id" FROM span), (SELECT "id" FROM incident)), $9::jsonb)
     RETURNING "id"
   )
   SELECT alarm."id" AS "alarmId",
@@ -129,7 +130,7 @@ const RECORD_RECOVERY = statement(
   `
   WITH delivery AS (
     INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification")
-    VALUES (gen_random_uuid(), $1::text, $10::timestamptz, $11::text, 'alarm'::"DeliveryClassification")
+    VALUES ($14::uuid, $1::text, $10::timestamptz, $11::text, 'alarm'::"DeliveryClassification")
     ON CONFLICT ("sqs_message_id") DO NOTHING
     RETURNING "id"
   ), covering AS (
@@ -141,7 +142,7 @@ const RECORD_RECOVERY = statement(
      LIMIT 1
   ), alarm AS (
     INSERT INTO "alarms" (${ALARM_COLUMNS})
-    SELECT gen_random_uuid(), delivery."id", ${ALARM_FIELDS}, (SELECT "id" FROM covering), $9::jsonb
+    SELECT $15::uuid, delivery."id", ${ALARM_FIELDS}, (SELECT "id" FROM covering), $9::jsonb
       FROM delivery
     RETURNING "id", "delivery_id", "incident_id"
   )
@@ -174,6 +175,10 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     repository,
     spawnTask,
     INCIDENT_TASK_ALARM_LIMIT,
+    // Job, incident and alarm ids (time-ordered; the job and incident ones are unused when the alarm joins).
+    uuidv7(),
+    uuidv7(),
+    uuidv7(),
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);
@@ -216,6 +221,8 @@ export async function recordRecovery(
     input.body,
     iso(new Date(t - policy.windowMs)),
     iso(new Date(t + policy.capMs)),
+    uuidv7(),
+    uuidv7(),
   ]);
   if (!row) {
     return null;

@@ -203,6 +203,52 @@ describe('IngestRepository', () => {
     expect(await prisma.job.count()).toBe(1);
   });
 
+  it('gives every row it creates a time-ordered id (UUIDv7), in creation order', async () => {
+    const before = Date.now();
+    const ticket = await repository.recordMessage(ticketMessage('msg-v7-ticket', ticketFacts('V7-1')));
+    const spawned = await repository.recordMessage({
+      sqsMessageId: 'msg-v7-alarm',
+      receivedAt: new Date(),
+      body: '{}',
+      classified: { classification: 'alarm', source: 'eventbridge', alarm },
+      repository: REPOSITORY,
+    });
+    const recovery = await repository.recordMessage({
+      sqsMessageId: 'msg-v7-ok',
+      receivedAt: new Date(),
+      body: '{}',
+      classified: { classification: 'alarm', source: 'eventbridge', alarm: { ...alarm, state: 'OK' } },
+      repository: REPOSITORY,
+    });
+    const rejected = await repository.recordMessage({
+      sqsMessageId: 'msg-v7-bad',
+      receivedAt: new Date(),
+      body: '{',
+      classified: { classification: 'rejected', reason: 'body is not valid JSON' },
+      repository: REPOSITORY,
+    });
+    const storedTicket = await prisma.ticket.findUniqueOrThrow({ where: { key: 'V7-1' } });
+    const ids = [
+      storedTicket.id,
+      ticket.deliveryId,
+      ticket.decisions[0]?.jobId,
+      spawned.deliveryId,
+      spawned.decisions[0]?.jobId,
+      spawned.decisions[0]?.incidentId,
+      spawned.alarm?.alarmId,
+      recovery.deliveryId,
+      recovery.alarm?.alarmId,
+      rejected.deliveryId,
+    ];
+    const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const id of ids) {
+      expect(id).toMatch(v7);
+      expect(parseInt((id ?? '').replace(/-/g, '').slice(0, 12), 16)).toBeGreaterThanOrEqual(before);
+    }
+    // The ticket's row ids are drawn ticket, delivery, job; an alarm's delivery before its job, incident and alarm.
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('refuses a ticket without TASK.md rather than storing a job nobody can run', async () => {
     const input = ticketMessage('msg-1', ticketFacts('ENG-1'));
     await expect(repository.recordMessage({ ...input, taskMarkdown: undefined })).rejects.toThrow(/taskMarkdown/);

@@ -11,6 +11,7 @@ import { Pool, PoolClient } from 'pg';
 import type { DeliveryClassification, JobKind } from '../generated/prisma/client';
 import { recordActiveAlarm, recordRecovery } from '../ingest/incident-ingest';
 import { IngestClient, iso, rows, statement } from '../ingest/sql';
+import { uuidv7 } from '../ingest/uuidv7';
 
 export interface RecordMessageInput {
   sqsMessageId: string;
@@ -68,11 +69,16 @@ export interface IngestConnection {
 
 const DEFAULT_POOL_SIZE = 10;
 
+/*
+ * Every row this path creates gets a time-ordered id (UUIDv7, generated here: ../ingest/uuidv7.ts), passed as a
+ * parameter, so primary-key and uuid foreign-key index inserts land at the right edge of their B-trees rather than on
+ * a random page of the whole history. An id passed for a row that is not written (ON CONFLICT, a join) is unused.
+ */
 const INSERT_DELIVERY = statement(
   'insert-delivery',
   `
   INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification", "rejection_reason")
-  VALUES (gen_random_uuid(), $1::text, $2::timestamptz, $3::text, $4::"DeliveryClassification", $5::text)
+  VALUES ($6::uuid, $1::text, $2::timestamptz, $3::text, $4::"DeliveryClassification", $5::text)
   ON CONFLICT ("sqs_message_id") DO NOTHING
   RETURNING "id"`,
 );
@@ -88,7 +94,7 @@ const INSERT_ALARM_DELIVERY_AND_LOCK = statement(
   `
   WITH delivery AS (
     INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification")
-    VALUES (gen_random_uuid(), $1::text, $2::timestamptz, $3::text, 'alarm'::"DeliveryClassification")
+    VALUES ($5::uuid, $1::text, $2::timestamptz, $3::text, 'alarm'::"DeliveryClassification")
     ON CONFLICT ("sqs_message_id") DO NOTHING
     RETURNING "id"
   )
@@ -107,7 +113,7 @@ const RECORD_TICKET = statement(
   `
   WITH ticket AS (
     INSERT INTO "tickets" ("id", "key", "external_id", "project_key", "summary", "description", "labels", "components", "updated_at")
-    VALUES (gen_random_uuid(), $4::text, $5::text, $6::text, $7::text, $8::text, $9::text[], $10::text[], CURRENT_TIMESTAMP)
+    VALUES ($13::uuid, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text[], $10::text[], CURRENT_TIMESTAMP)
     ON CONFLICT ("key") DO UPDATE SET
       "external_id" = COALESCE(EXCLUDED."external_id", "tickets"."external_id"),
       "project_key" = COALESCE(EXCLUDED."project_key", "tickets"."project_key"),
@@ -119,13 +125,13 @@ const RECORD_TICKET = statement(
     RETURNING "id"
   ), delivery AS (
     INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification", "ticket_id")
-    SELECT gen_random_uuid(), $1::text, $2::timestamptz, $3::text, 'ticket'::"DeliveryClassification", ticket."id"
+    SELECT $14::uuid, $1::text, $2::timestamptz, $3::text, 'ticket'::"DeliveryClassification", ticket."id"
       FROM ticket
     ON CONFLICT ("sqs_message_id") DO NOTHING
     RETURNING "id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "status", "task_markdown", "updated_at")
-    SELECT gen_random_uuid(), 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, 'pending'::"JobStatus", $12::text,
+    SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, 'pending'::"JobStatus", $12::text,
            CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
@@ -233,7 +239,7 @@ export class IngestRepository implements OnModuleDestroy {
 
     if (classified.classification === 'rejected') {
       // One statement: atomic without BEGIN / COMMIT.
-      const [row] = await rows<{ id: string }>(client, INSERT_DELIVERY, [...delivery, 'rejected', classified.reason]);
+      const [row] = await rows<{ id: string }>(client, INSERT_DELIVERY, [...delivery, 'rejected', classified.reason, uuidv7()]);
       return row
         ? { deliveryId: row.id, duplicate: false, classification: 'rejected', rejectionReason: classified.reason, decisions: [] }
         : this.originalOutcome(client, input.sqsMessageId);
@@ -247,6 +253,9 @@ export class IngestRepository implements OnModuleDestroy {
         ...ticketValues(ticket),
         input.repository,
         input.taskMarkdown ?? '',
+        uuidv7(),
+        uuidv7(),
+        uuidv7(),
       ]);
       if (!row) {
         await client.query('ROLLBACK');
@@ -267,7 +276,11 @@ export class IngestRepository implements OnModuleDestroy {
     }
 
     await client.query('BEGIN');
-    const [claimed] = await rows<{ id: string }>(client, INSERT_ALARM_DELIVERY_AND_LOCK, [...delivery, `incident:${alarm.account}`]);
+    const [claimed] = await rows<{ id: string }>(client, INSERT_ALARM_DELIVERY_AND_LOCK, [
+      ...delivery,
+      `incident:${alarm.account}`,
+      uuidv7(),
+    ]);
     if (!claimed) {
       await client.query('ROLLBACK');
       return this.originalOutcome(client, input.sqsMessageId);
