@@ -116,7 +116,7 @@ data "aws_iam_policy_document" "conductor_task" {
   statement {
     sid       = "LaunchWorkersOnly"
     actions   = ["ecs:RunTask"]
-    resources = [local.worker_task_definition_family_arn]
+    resources = concat([local.worker_task_definition_family_arn], local.extra_worker_task_definition_family_arns)
 
     condition {
       test     = "ArnEquals"

@@ -137,6 +137,17 @@ variable "default_repository_branch" {
   default     = "main"
 }
 
+variable "extra_worker_task_definition_families" {
+  description = "Task definition families, besides the worker's, that routes may launch (worker.taskDefinition in ROUTING_FILE). Each needs a container named \"worker\" and the worker's task and execution roles; the conductor may RunTask them in the cluster."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for family in var.extra_worker_task_definition_families : can(regex("^[A-Za-z0-9_-]{1,255}$", family))])
+    error_message = "Each entry is a task definition family name (letters, digits, - and _), without revision or ARN."
+  }
+}
+
 variable "openai_api_key_secret_arn" {
   description = "ARN of the Secrets Manager secret holding OPENAI_API_KEY (created and filled outside Terraform)."
   type        = string

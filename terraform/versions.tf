@@ -32,6 +32,11 @@ locals {
   # The conductor's RunTask grant names the worker family, so every revision a
   # deploy registers stays launchable without widening the statement to "*".
   worker_task_definition_family_arn = "arn:aws:ecs:${local.region}:${local.account_id}:task-definition/${aws_ecs_task_definition.worker.family}:*"
+  # Worker task definitions that routes name (worker.taskDefinition in the scheduler's ROUTING_FILE), registered
+  # outside this module with the worker's roles; the same grant per family.
+  extra_worker_task_definition_family_arns = [
+    for family in var.extra_worker_task_definition_families : "arn:aws:ecs:${local.region}:${local.account_id}:task-definition/${family}:*"
+  ]
 
   # The apps read DATABASE_URL only; the password comes from the RDS-managed
   # secret as PGPASSWORD, which node-postgres falls back to when the URL has none.

@@ -98,6 +98,22 @@ describe('WORKER_LAUNCHER=ecs', () => {
     expect(await prisma.worker.findUniqueOrThrow({ where: { id: outcome.workerId } })).toMatchObject({ launcher: 'ecs', launcherHandle: TASK_ARN, attempt: 1 });
   });
 
+  it("launches the task definition the job's route names (its worker image)", async () => {
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }], failures: [] });
+    const app = await start();
+    const routed = await createPendingJob(prisma, { workerTaskDefinition: 'agent-worker-node22' });
+    const plain = await createPendingJob(prisma);
+    expect(await app.get(JobLaunchService).launch(routed.id)).toMatchObject({ status: 'launched' });
+    expect(await app.get(JobLaunchService).launch(plain.id)).toMatchObject({ status: 'launched' });
+    const inputs = ecs.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => [input.clientToken, input.taskDefinition])).toEqual([
+      [launchClientToken(routed.id, 1), 'agent-worker-node22'],
+      [launchClientToken(plain.id, 1), 'agent-conductor-worker:7'],
+    ]);
+    // The rest of the request is the same for every route: cluster, network, the worker container's overrides.
+    expect(inputs[0]).toMatchObject({ cluster: 'agents', launchType: 'FARGATE', overrides: { containerOverrides: [{ name: 'worker' }] } });
+  });
+
   it('stops the task with StopTask when the handshake deadline passes, and retries the job', async () => {
     ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }] });
     ecs.on(StopTaskCommand).resolves({});

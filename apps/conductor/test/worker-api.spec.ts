@@ -39,8 +39,10 @@ describe('WorkerService over gRPC', () => {
   let scratch: string;
 
   /** A worker registered the way JobLaunchService does it, with a token only the test knows. */
-  async function registeredWorker(): Promise<{ workerId: string; jobId: string; token: string; credentials: workerV1.WorkerCredentials }> {
-    const job = await createPendingJob(prisma);
+  async function registeredWorker(
+    route: Parameters<typeof createPendingJob>[1] = {},
+  ): Promise<{ workerId: string; jobId: string; token: string; credentials: workerV1.WorkerCredentials }> {
+    const job = await createPendingJob(prisma, route);
     await prisma.job.update({ where: { id: job.id }, data: { status: 'launching', attempts: 1 } });
     const token = newWorkerToken();
     const worker = await app.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
@@ -221,6 +223,28 @@ describe('WorkerService over gRPC', () => {
       expect(row.handshakeAt).not.toBeNull();
       expect(row.job.status).toBe('running');
       expect(row.job.startedAt).not.toBeNull();
+    });
+
+    it("hands out the job's route: its branch and sparse paths", async () => {
+      const worker = await registeredWorker({
+        repository: 'https://github.com/acme/orders.git',
+        branch: 'release',
+        sparsePaths: ['infra', 'services/orders'],
+      });
+      const response = await client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' });
+      expect(response.repository).toEqual({
+        cloneUrl: 'https://github.com/acme/orders.git',
+        defaultBranch: 'release',
+        sparsePaths: ['infra', 'services/orders'],
+        name: 'acme/orders',
+      });
+    });
+
+    it("falls back to the conductor's DEFAULT_REPOSITORY_BRANCH and a full clone for a job from before routing", async () => {
+      const worker = await registeredWorker();
+      await prisma.$executeRaw`UPDATE "jobs" SET "branch" = NULL, "sparse_paths" = NULL WHERE "id" = ${worker.jobId}::uuid`;
+      const response = await client.handshake({ credentials: worker.credentials, workerVersion: '', hostname: '' });
+      expect(response.repository).toMatchObject({ defaultBranch: config.defaultRepositoryBranch, sparsePaths: [] });
     });
 
     it('streams the task archive whose sha256 the handshake announced', async () => {

@@ -20,3 +20,16 @@ export {
 } from './lib/incident';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
+export type { IncidentRoute, Route, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
+export {
+  DEFAULT_ROUTE_BRANCH,
+  defaultRoutingTable,
+  hasTicketCriteria,
+  isAwsAccount,
+  isTaskDefinition,
+  routeIncident,
+  routeTicket,
+  routingTableProblems,
+  sparsePathProblem,
+  ticketMatches,
+} from './lib/routing';

@@ -207,13 +207,19 @@ describe('least-privilege IAM for the conductor', () => {
   const statementsWith = (action: string): HclObject[] =>
     policyStatements('aws_iam_policy_document.conductor_task').filter((statement) => stringList(statement['actions']).includes(action));
 
-  it('may RunTask only the worker task definition family, in the cluster', () => {
+  it('may RunTask only the worker task definition family and the extra families routes name, in the cluster', () => {
     const statements = statementsWith('ecs:RunTask');
     expect(statements).toHaveLength(1);
-    const resources = stringList(statements[0]?.['resources']).map((value) => expandLocals(tf, value));
-    expect(resources).toHaveLength(1);
-    expect(resources[0]).not.toBe('*');
-    expect(resources[0]).toMatch(/^arn:aws:ecs:.*:task-definition\/\$\{aws_ecs_task_definition\.worker\.family\}:\*$/);
+    const resources = stringList(statements[0]?.['resources']);
+    expect(resources).toEqual(['${concat([local.worker_task_definition_family_arn], local.extra_worker_task_definition_family_arns)}']);
+    expect(expandLocals(tf, '${local.worker_task_definition_family_arn}')).toMatch(
+      /^arn:aws:ecs:.*:task-definition\/\$\{aws_ecs_task_definition\.worker\.family\}:\*$/,
+    );
+    // One family ARN (every revision) per name in var.extra_worker_task_definition_families, nothing wider; none by default.
+    expect(String(tf.locals.get('extra_worker_task_definition_family_arns'))).toMatch(
+      /^\$\{\[\s*for family in var\.extra_worker_task_definition_families\s*:\s*"arn:aws:ecs:\$\{local\.region\}:\$\{local\.account_id\}:task-definition\/\$\{family\}:\*"\s*\]\}$/,
+    );
+    expect(tf.variables.get('extra_worker_task_definition_families')?.['default']).toEqual([]);
     expect(blocks(statements[0] ?? {}, 'condition')[0]?.['values']).toEqual(['${aws_ecs_cluster.main.arn}']);
   });
 

@@ -16,7 +16,13 @@ export class EcsLauncher implements WorkerLauncher {
 
   launch(spec: WorkerLaunchSpec): Promise<{ handle: string }> {
     const env = Object.fromEntries(Object.entries(spec.env).filter(([name]) => CONTAINER_ENV.includes(name)));
-    return this.ecs.launch({ workerId: spec.workerId, jobId: spec.jobId, attempt: spec.attempt, env });
+    return this.ecs.launch({
+      workerId: spec.workerId,
+      jobId: spec.jobId,
+      attempt: spec.attempt,
+      env,
+      ...(spec.taskDefinition !== undefined ? { taskDefinition: spec.taskDefinition } : {}),
+    });
   }
 
   stop(handle: string, reason: string): Promise<void> {

@@ -134,6 +134,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
           WORKER_TOKEN: token,
           CONDUCTOR_GRPC_SERVER_ADDR: this.config.grpcDialAddr,
         },
+        ...(job.workerTaskDefinition !== null ? { taskDefinition: job.workerTaskDefinition } : {}),
       });
       await this.workers.markLaunched(workerId, handle);
       this.metrics.launchStarted();

@@ -120,6 +120,10 @@ export class LocalProcessLauncher implements WorkerLauncher, OnModuleDestroy {
   }
 
   async launch(spec: WorkerLaunchSpec): Promise<{ handle: string }> {
+    if (spec.taskDefinition !== undefined) {
+      // A route's worker image is an ECS task definition; a local worker runs WORKER_COMMAND whatever the route says.
+      this.logger.log(`job ${spec.jobId}: route names worker task definition ${spec.taskDefinition}; ignored by the local launcher`);
+    }
     mkdirSync(spec.workDir, { recursive: true });
     mkdirSync(join(this.config.runDir, 'logs'), { recursive: true });
     mkdirSync(join(this.config.runDir, 'launches'), { recursive: true });

@@ -8,6 +8,12 @@ export interface WorkerLaunchSpec {
   env: Record<string, string>;
   /** Where a local worker works; a container has its own disk and ignores it. */
   workDir: string;
+  /**
+   * The ECS task definition the job's route names (jobs.worker_task_definition): on ECS the image is fixed by the
+   * task definition, so this picks the worker image. Absent: the launcher's own (ECS_TASK_DEFINITION). The local
+   * launcher ignores it.
+   */
+  taskDefinition?: string;
 }
 
 export interface WorkerExit {

@@ -75,10 +75,11 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       jobKind: JOB_KIND[job.kind],
       jobKey: job.key,
       attempt: worker.attempt,
+      // The job's route, as the scheduler stored it; a job from before routing has no branch and no sparse paths.
       repository: {
         cloneUrl: job.repository,
-        defaultBranch: this.config.defaultRepositoryBranch,
-        sparsePaths: [],
+        defaultBranch: job.branch ?? this.config.defaultRepositoryBranch,
+        sparsePaths: job.sparsePaths ?? [],
         name: repositoryName(job.repository),
       },
       taskArchiveSize: archive.bytes,

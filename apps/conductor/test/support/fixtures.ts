@@ -36,7 +36,10 @@ export async function testConfig(overrides: Partial<ConductorConfig> = {}): Prom
 }
 
 /** A pending job the way the scheduler writes it (delivery and job in one go). */
-export async function createPendingJob(prisma: PrismaClient, overrides: Partial<Pick<Job, 'key' | 'repository' | 'taskMarkdown'>> = {}): Promise<Job> {
+export async function createPendingJob(
+  prisma: PrismaClient,
+  overrides: Partial<Pick<Job, 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition'>> = {},
+): Promise<Job> {
   const delivery = await prisma.delivery.create({
     data: { sqsMessageId: randomUUID(), receivedAt: new Date(), body: '{}', classification: 'ticket' },
   });
@@ -47,6 +50,9 @@ export async function createPendingJob(prisma: PrismaClient, overrides: Partial<
       deliveryId: delivery.id,
       repository: overrides.repository ?? 'https://github.com/acme/orders-api.git',
       taskMarkdown: overrides.taskMarkdown ?? '# Fix the orders endpoint\n',
+      ...(overrides.branch !== undefined ? { branch: overrides.branch } : {}),
+      ...(overrides.sparsePaths !== undefined ? { sparsePaths: overrides.sparsePaths } : {}),
+      ...(overrides.workerTaskDefinition !== undefined ? { workerTaskDefinition: overrides.workerTaskDefinition } : {}),
     },
   });
 }

@@ -1,4 +1,4 @@
-import { IncidentPolicy } from '@agent-conductor/scheduling-domain';
+import { IncidentPolicy, RoutingTable } from '@agent-conductor/scheduling-domain';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SchedulerConfigValues } from './env.validators';
 
@@ -11,6 +11,8 @@ export abstract class SchedulerConfig implements SchedulerConfigValues {
   abstract readonly defaultRepositoryUrl: string;
   abstract readonly defaultRepositoryBranch: string;
   abstract readonly incidentPolicy: IncidentPolicy;
+  abstract readonly routingFile?: string;
+  abstract readonly routing?: RoutingTable;
 }
 
 @Global()

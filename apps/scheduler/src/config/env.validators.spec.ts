@@ -56,7 +56,7 @@ describe('loadSchedulerConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
     expect(message).toContain('DATABASE_URL: is required when NODE_ENV=production');
-    expect(message).toContain('DEFAULT_REPOSITORY_URL: is required when NODE_ENV=production');
+    expect(message).toContain('DEFAULT_REPOSITORY_URL: is required when NODE_ENV=production (unless ROUTING_FILE is set)');
     expect(message).toContain('SCHEDULER_GRPC_LISTEN_ADDR: must be host:port');
   });
 

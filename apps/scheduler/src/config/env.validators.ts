@@ -1,6 +1,7 @@
-import { IncidentPolicy } from '@agent-conductor/scheduling-domain';
+import { IncidentPolicy, RoutingTable } from '@agent-conductor/scheduling-domain';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { loadRoutingFile } from './routing.config';
 
 export const DEV_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54329/agent_conductor';
 
@@ -34,6 +35,7 @@ const envSchema = z
       z.string().regex(LISTEN_ADDR, 'must be host:port, e.g. 127.0.0.1:50052').default('127.0.0.1:50052'),
     ),
     DEFAULT_REPOSITORY_URL: optionalText,
+    ROUTING_FILE: optionalText,
     DEFAULT_REPOSITORY_BRANCH: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.string().trim().min(1).default('main'),
@@ -49,10 +51,12 @@ const envSchema = z
     if (env.NODE_ENV !== 'production') {
       return;
     }
-    for (const name of ['DATABASE_URL', 'DEFAULT_REPOSITORY_URL'] as const) {
-      if (env[name] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
-      }
+    if (env.DATABASE_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when NODE_ENV=production' });
+    }
+    // A routing file carries its own default route.
+    if (env.DEFAULT_REPOSITORY_URL === undefined && env.ROUTING_FILE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['DEFAULT_REPOSITORY_URL'], message: 'is required when NODE_ENV=production (unless ROUTING_FILE is set)' });
     }
   });
 
@@ -62,9 +66,13 @@ export interface SchedulerConfigValues {
   /** How long boot waits for Postgres before failing. */
   dbConnectTimeoutMs: number;
   grpcListenAddr: string;
-  /** Repository every job works on until routing per project exists. */
+  /** The default route without a routing file. */
   defaultRepositoryUrl: string;
   defaultRepositoryBranch: string;
+  /** ROUTING_FILE, resolved; absent: every job takes the default route above. */
+  routingFile?: string;
+  /** The validated routing file; when set, its `default` replaces DEFAULT_REPOSITORY_URL/BRANCH. */
+  routing?: RoutingTable;
   /** How alarms chain into incidents: INCIDENT_WINDOW_MINUTES and INCIDENT_CAP_HOURS. */
   incidentPolicy: IncidentPolicy;
 }
@@ -85,6 +93,8 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv, workspace: string = 
   }
   const values = parsed.data;
   const repository = values.DEFAULT_REPOSITORY_URL ?? resolve(workspace, '.dev/remote/sample-app.git');
+  // Read and validated here, once: a bad file stops the boot like a bad variable (RoutingFileError lists it all).
+  const routing = values.ROUTING_FILE === undefined ? {} : { routingFile: resolve(workspace, values.ROUTING_FILE), routing: loadRoutingFile(values.ROUTING_FILE, workspace) };
   return {
     production: values.NODE_ENV === 'production',
     databaseUrl: values.DATABASE_URL ?? DEV_DATABASE_URL,
@@ -94,6 +104,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv, workspace: string = 
     defaultRepositoryUrl: isLocalPath(repository) && !isAbsolute(repository) ? resolve(workspace, repository) : repository,
     defaultRepositoryBranch: values.DEFAULT_REPOSITORY_BRANCH,
     incidentPolicy: { windowMs: values.INCIDENT_WINDOW_MINUTES * 60_000, capMs: values.INCIDENT_CAP_HOURS * 3_600_000 },
+    ...routing,
   };
 }
 

@@ -188,6 +188,22 @@ describe('EcsWorkerLauncher with a mocked ECS client', () => {
     }
   });
 
+  it("uses the launch's task definition (a route's worker image) instead of the configured one", async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }] });
+    await launcher.launch({ ...spec, taskDefinition: 'agent-worker-node22' });
+    const arn = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/agent-worker-node22:3';
+    await launcher.launch({ ...spec, taskDefinition: arn });
+    await launcher.launch(spec);
+    expect(ecsMock.commandCalls(RunTaskCommand).map((call) => call.args[0].input.taskDefinition)).toEqual(['agent-worker-node22', arn, 'agent-worker:7']);
+  });
+
+  it('refuses a task definition that is not a family, family:revision or ARN, before calling ECS', async () => {
+    const error = await launchError(launcher.launch({ ...spec, taskDefinition: 'worker image:latest' }));
+    expect(error.retryable).toBe(false);
+    expect(error.reason).toMatch(/is not a family, family:revision or ARN/);
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+  });
+
   it('rejects ids that cannot be tag values, before calling ECS', async () => {
     const error = await launchError(launcher.launch({ ...spec, jobId: '../etc' }));
     expect(error.retryable).toBe(false);

@@ -30,6 +30,12 @@ export interface WorkerLaunchSpec {
   attempt: number;
   /** WORKER_ID, WORKER_TOKEN, CONDUCTOR_GRPC_SERVER_ADDR, ... The values are secrets: never log them. */
   env: Record<string, string>;
+  /**
+   * A task definition for this launch (family, family:revision or ARN) instead of the configured one: a job's route
+   * picks its worker image this way. It needs a container named like `containerName`, and the conductor's role must
+   * be allowed to RunTask it.
+   */
+  taskDefinition?: string;
 }
 
 export type EcsTaskState = 'pending' | 'running' | 'stopped' | 'missing';
@@ -63,6 +69,8 @@ const STARTED_BY_PATTERN = /^[A-Za-z0-9_-]{1,36}$/;
 /** Ids become tag values and the clientToken; UUIDs and similar slugs fit both character sets. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const CLIENT_TOKEN_MAX = 64;
+/** A task definition family, family:revision, or its ARN. */
+const TASK_DEFINITION_PATTERN = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[A-Za-z0-9_-]{1,255}(:\d+)?$/;
 
 /**
  * Errors that will fail the same way next time: bad configuration, missing permissions, or (ConflictException)
@@ -121,9 +129,12 @@ export class EcsWorkerLauncher {
       throw new LaunchFailedError('jobId and workerId must be slugs of letters, digits, - and _', false);
     }
     if (!Number.isInteger(spec.attempt) || spec.attempt < 1) throw new LaunchFailedError(`attempt must be a positive integer, got ${spec.attempt}`, false);
+    if (spec.taskDefinition !== undefined && !TASK_DEFINITION_PATTERN.test(spec.taskDefinition)) {
+      throw new LaunchFailedError(`task definition ${JSON.stringify(spec.taskDefinition.slice(0, 300))} is not a family, family:revision or ARN`, false);
+    }
     const input: RunTaskCommandInput = {
       cluster: this.config.cluster,
-      taskDefinition: this.config.taskDefinition,
+      taskDefinition: spec.taskDefinition ?? this.config.taskDefinition,
       launchType: 'FARGATE',
       count: 1,
       networkConfiguration: {

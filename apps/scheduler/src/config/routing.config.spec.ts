@@ -1,0 +1,135 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadSchedulerConfig } from './env.validators';
+import { absoluteRepository, jsonPath, loadRoutingFile, parseRoutingTable, RoutingFileError } from './routing.config';
+
+const WORKSPACE = resolve(__dirname, '../../../..');
+const EXAMPLE = join(WORKSPACE, 'config/routing.example.json');
+
+function problemsOf(value: unknown): string {
+  try {
+    parseRoutingTable(value, 'routing.json', '/etc/agent-conductor');
+  } catch (error) {
+    expect(error).toBeInstanceOf(RoutingFileError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the routing table to be refused');
+}
+
+function tempFile(content: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'routing-spec-')), 'routing.json');
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('the routing file', () => {
+  it('loads the shipped example into the domain table, with branch main and no sparse paths by default', () => {
+    expect(loadRoutingFile(EXAMPLE)).toEqual({
+      default: { repository: 'https://github.com/acme/platform.git', branch: 'main', sparsePaths: [] },
+      tickets: [
+        {
+          match: { project: 'ENG', labels: ['auth'] },
+          repository: 'https://github.com/acme/auth.git',
+          branch: 'main',
+          sparsePaths: ['services/auth'],
+          workerTaskDefinition: 'agent-worker-node22',
+        },
+        { match: { components: ['Billing'] }, repository: 'https://github.com/acme/billing.git', branch: 'main', sparsePaths: [] },
+      ],
+      incidents: [{ account: '123456789012', repository: 'https://github.com/acme/orders.git', branch: 'main', sparsePaths: ['infra', 'services/orders'] }],
+    });
+  });
+
+  it('accepts a file with only a default', () => {
+    expect(parseRoutingTable({ default: { repository: 'git@github.com:acme/a.git', branch: 'trunk' } }, 'f', '/')).toEqual({
+      default: { repository: 'git@github.com:acme/a.git', branch: 'trunk', sparsePaths: [] },
+      tickets: [],
+      incidents: [],
+    });
+  });
+
+  it('lists every problem with its JSON path', () => {
+    const message = problemsOf({
+      tickets: [
+        { match: { project: 'ENG' }, repository: 'https://github.com/acme/a.git' },
+        { match: {}, repository: 'https://github.com/acme/b.git' },
+        { match: { labels: [] }, repository: '', sparsePaths: ['/abs', 'ok', '../up'], worker: { taskDefinition: 'no spaces allowed' } },
+        { match: { project: 'ENG', label: ['typo'] }, repository: 'https://github.com/acme/c.git' },
+      ],
+      incidents: [
+        { account: '12345', repository: 'https://github.com/acme/orders.git' },
+        { account: '123456789012', repository: 'https://github.com/acme/orders.git' },
+        { account: '123456789012', repository: 'https://github.com/acme/other.git' },
+      ],
+    });
+    expect(message).toMatch(/^Invalid routing file routing.json:/);
+    for (const line of [
+      'default: is required: an object with at least "repository"',
+      'tickets[1].match: must name project, labels or components',
+      'tickets[2].match.labels: must not be empty when given',
+      'tickets[2].repository: must not be empty',
+      'tickets[2].sparsePaths[0]: must be relative (no leading /)',
+      'tickets[2].sparsePaths[2]: must not contain ..',
+      'tickets[2].worker.taskDefinition: must be an ECS task definition family, family:revision or ARN',
+      'tickets[3].match: Unrecognized key: "label"',
+      'incidents[0].account: must be a 12-digit AWS account id',
+      'incidents[2].account: 123456789012 is already routed by incidents[1]',
+    ]) {
+      expect(message).toContain(`  - ${line}`);
+    }
+    expect(message).not.toContain('tickets[0]');
+    expect(message).not.toContain('sparsePaths[1]');
+  });
+
+  it('refuses what is not a routing table at all', () => {
+    expect(problemsOf([])).toContain('(file): must be a JSON object');
+    expect(problemsOf({ default: { repository: 'x' }, tickets: {} })).toContain('tickets: must be a list of rules');
+    expect(problemsOf({ default: { repository: 'x', worker: 'big' } })).toContain('default.worker: must be an object');
+  });
+
+  it('names a missing file and a file that is not JSON', () => {
+    expect(() => loadRoutingFile('/nonexistent/routing.json')).toThrow(/^Routing file \/nonexistent\/routing.json \(ROUTING_FILE\) cannot be read: ENOENT/);
+    const broken = tempFile('{ "default": ');
+    expect(() => loadRoutingFile(broken)).toThrow(new RegExp(`^Routing file ${broken} \\(ROUTING_FILE\\) is not valid JSON: `));
+  });
+
+  it('makes a relative local repository path absolute against the file, and leaves URLs alone', () => {
+    expect(absoluteRepository('repos/app.git', '/etc/ac')).toBe('/etc/ac/repos/app.git');
+    expect(absoluteRepository('/srv/app.git', '/etc/ac')).toBe('/srv/app.git');
+    expect(absoluteRepository('https://github.com/a/b.git', '/etc/ac')).toBe('https://github.com/a/b.git');
+    expect(absoluteRepository('git@github.com:a/b.git', '/etc/ac')).toBe('git@github.com:a/b.git');
+  });
+
+  it('formats JSON paths', () => {
+    expect(jsonPath([])).toBe('(file)');
+    expect(jsonPath(['tickets', 1, 'match'])).toBe('tickets[1].match');
+    expect(jsonPath(['incidents', 0, 'sparsePaths', 2])).toBe('incidents[0].sparsePaths[2]');
+  });
+});
+
+describe('ROUTING_FILE in the scheduler environment', () => {
+  it('is optional: without it there is no routing table (every job takes the default route)', () => {
+    const config = loadSchedulerConfig({}, '/work/ws');
+    expect(config.routing).toBeUndefined();
+    expect(config.routingFile).toBeUndefined();
+  });
+
+  it('loads the file relative to the workspace', () => {
+    const config = loadSchedulerConfig({ ROUTING_FILE: 'config/routing.example.json' }, WORKSPACE);
+    expect(config.routingFile).toBe(EXAMPLE);
+    expect(config.routing?.tickets).toHaveLength(2);
+  });
+
+  it('stops the boot on a bad file', () => {
+    const bad = tempFile(JSON.stringify({ default: { repository: 'https://github.com/a/b.git' }, tickets: [{ match: {}, repository: 'x' }] }));
+    expect(() => loadSchedulerConfig({ ROUTING_FILE: bad })).toThrow(/tickets\[0\]\.match: must name project, labels or components/);
+  });
+
+  it('replaces the production requirement of DEFAULT_REPOSITORY_URL', () => {
+    const env = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://u:p@db:5432/ac' };
+    expect(() => loadSchedulerConfig(env)).toThrow(ConfigError);
+    expect(() => loadSchedulerConfig(env)).toThrow(/DEFAULT_REPOSITORY_URL: is required when NODE_ENV=production \(unless ROUTING_FILE is set\)/);
+    expect(loadSchedulerConfig({ ...env, ROUTING_FILE: EXAMPLE }).routing?.default.repository).toBe('https://github.com/acme/platform.git');
+  });
+});

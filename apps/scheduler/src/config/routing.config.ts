@@ -1,0 +1,175 @@
+import {
+  DEFAULT_ROUTE_BRANCH,
+  hasTicketCriteria,
+  isAwsAccount,
+  isTaskDefinition,
+  Route,
+  RoutingTable,
+  sparsePathProblem,
+} from '@agent-conductor/scheduling-domain';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The routing file (ROUTING_FILE) could not be read or is not a valid routing table. Lists every problem. */
+export class RoutingFileError extends Error {
+  override readonly name = 'RoutingFileError';
+}
+
+/** "must be an object" for a wrong type only: other issues (an unknown key) keep zod's own message. */
+const objectError = (message: string) => (issue: { code: string }) => (issue.code === 'invalid_type' ? message : undefined);
+
+const text = z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty');
+const textList = z.array(text, { error: 'must be a list of strings' }).min(1, 'must not be empty when given');
+
+const sparsePath = z.string({ error: 'must be a string' }).superRefine((path, ctx) => {
+  const problem = sparsePathProblem(path);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const worker = z
+  .strictObject(
+    {
+      taskDefinition: z
+        .string({ error: 'must be a string' })
+        .refine(isTaskDefinition, 'must be an ECS task definition family, family:revision or ARN')
+        .optional(),
+    },
+    { error: objectError('must be an object') },
+  )
+  .optional();
+
+const routeFields = {
+  repository: text,
+  branch: text.optional(),
+  sparsePaths: z.array(sparsePath, { error: 'must be a list of relative paths' }).optional(),
+  worker,
+};
+
+const ticketRule = z.strictObject(
+  {
+    match: z
+      .strictObject({ project: text.optional(), labels: textList.optional(), components: textList.optional() }, { error: objectError('must be an object') })
+      .refine(hasTicketCriteria, 'must name project, labels or components'),
+    ...routeFields,
+  },
+  { error: objectError('must be an object') },
+);
+
+const incidentRule = z.strictObject(
+  {
+    account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
+    ...routeFields,
+  },
+  { error: objectError('must be an object') },
+);
+
+const routingFileSchema = z
+  .strictObject(
+    {
+      default: z.strictObject(routeFields, { error: objectError('is required: an object with at least "repository"') }),
+      tickets: z.array(ticketRule, { error: 'must be a list of rules' }).default([]),
+      incidents: z.array(incidentRule, { error: 'must be a list of rules' }).default([]),
+    },
+    { error: objectError('must be a JSON object') },
+  );
+
+/*
+ * Checked on the raw value, beside zod: its refinements run only on input that parsed, and a duplicate account
+ * should be reported together with every other problem.
+ */
+function duplicateAccounts(value: unknown): string[] {
+  const incidents = isObject(value) ? value['incidents'] : undefined;
+  if (!Array.isArray(incidents)) return [];
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  incidents.forEach((rule: unknown, index) => {
+    const account = isObject(rule) ? rule['account'] : undefined;
+    if (typeof account !== 'string') return;
+    const first = seen.get(account);
+    if (first === undefined) seen.set(account, index);
+    else problems.push(`incidents[${index}].account: ${account} is already routed by incidents[${first}]`);
+  });
+  return problems;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+type RouteFields = z.infer<z.ZodObject<typeof routeFields>>;
+
+/** `tickets[1].match`, `default.repository`, `incidents[0].sparsePaths[2]`. */
+export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out === '' ? '(file)' : out;
+}
+
+/**
+ * Validates a parsed routing file and turns it into the domain's table. `baseDir` makes a relative local
+ * repository path absolute (a worker's working directory differs from the scheduler's). Throws RoutingFileError
+ * naming `source` and listing every problem with its JSON path.
+ */
+export function parseRoutingTable(value: unknown, source: string, baseDir: string): RoutingTable {
+  const parsed = routingFileSchema.safeParse(value);
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`)), ...duplicateAccounts(value)];
+  if (!parsed.success || problems.length > 0) {
+    const lines = problems.map((problem) => `  - ${problem}`);
+    throw new RoutingFileError(`Invalid routing file ${source}:\n${lines.join('\n')}`);
+  }
+  const file = parsed.data;
+  const route = (fields: RouteFields): Route => {
+    const out: Route = {
+      repository: absoluteRepository(fields.repository, baseDir),
+      branch: fields.branch ?? DEFAULT_ROUTE_BRANCH,
+      sparsePaths: fields.sparsePaths ?? [],
+    };
+    if (fields.worker?.taskDefinition !== undefined) out.workerTaskDefinition = fields.worker.taskDefinition;
+    return out;
+  };
+  return {
+    default: route(file.default),
+    tickets: file.tickets.map((rule) => {
+      const match: RoutingTable['tickets'][number]['match'] = {};
+      if (rule.match.project !== undefined) match.project = rule.match.project;
+      if (rule.match.labels !== undefined) match.labels = rule.match.labels;
+      if (rule.match.components !== undefined) match.components = rule.match.components;
+      return { match, ...route(rule) };
+    }),
+    incidents: file.incidents.map((rule) => ({ account: rule.account, ...route(rule) })),
+  };
+}
+
+/** Reads, parses and validates ROUTING_FILE (relative to `workspace`). Throws RoutingFileError. */
+export function loadRoutingFile(file: string, workspace: string = process.cwd()): RoutingTable {
+  const path = resolve(workspace, file);
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RoutingFileError(`Routing file ${path} (ROUTING_FILE) cannot be read: ${describe(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new RoutingFileError(`Routing file ${path} (ROUTING_FILE) is not valid JSON: ${describe(error)}`);
+  }
+  return parseRoutingTable(json, path, dirname(path));
+}
+
+/** URLs and scp-style remotes stay as they are; a relative local path is taken relative to the file. */
+export function absoluteRepository(repository: string, baseDir: string): string {
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(repository) || /^[^/\s]+@[^/\s]+:/.test(repository);
+  return isUrl || isAbsolute(repository) ? repository : resolve(baseDir, repository);
+}
+
+/** Duck-typed: errors from Node's core can come from another realm (jest) and fail `instanceof Error`. */
+function describe(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  return String(error);
+}

@@ -1,0 +1,146 @@
+import {
+  defaultRoutingTable,
+  routeIncident,
+  routeTicket,
+  RoutingTable,
+  routingTableProblems,
+  sparsePathProblem,
+  ticketMatches,
+} from './routing';
+import { TicketFacts } from './types';
+
+const PLATFORM = 'https://github.com/acme/platform.git';
+const AUTH = 'https://github.com/acme/auth.git';
+const BILLING = 'https://github.com/acme/billing.git';
+const ENG = 'https://github.com/acme/eng.git';
+const ORDERS = 'https://github.com/acme/orders.git';
+
+const table: RoutingTable = {
+  default: { repository: PLATFORM, branch: 'main', sparsePaths: [] },
+  tickets: [
+    {
+      match: { project: 'ENG', labels: ['auth', 'login'] },
+      repository: AUTH,
+      branch: 'develop',
+      sparsePaths: ['services/auth'],
+      workerTaskDefinition: 'agent-worker-node22',
+    },
+    { match: { components: ['Billing', 'Invoices'] }, repository: BILLING, branch: 'main', sparsePaths: [] },
+    { match: { project: 'ENG' }, repository: ENG, branch: 'main', sparsePaths: [] },
+  ],
+  incidents: [{ account: '123456789012', repository: ORDERS, branch: 'main', sparsePaths: ['infra', 'services/orders'] }],
+};
+
+function ticket(overrides: Partial<Pick<TicketFacts, 'projectKey' | 'labels' | 'components'>> = {}): Pick<TicketFacts, 'projectKey' | 'labels' | 'components'> {
+  return { projectKey: 'OPS', labels: [], components: [], ...overrides };
+}
+
+describe('routeTicket', () => {
+  it('routes by project and label together, with the rule branch, sparse paths and task definition', () => {
+    expect(routeTicket(ticket({ projectKey: 'ENG', labels: ['frontend', 'auth'] }), table)).toEqual({
+      repository: AUTH,
+      branch: 'develop',
+      sparsePaths: ['services/auth'],
+      workerTaskDefinition: 'agent-worker-node22',
+    });
+  });
+
+  it('needs every given criterion: the project alone does not satisfy a project + labels rule', () => {
+    expect(routeTicket(ticket({ projectKey: 'ENG', labels: ['frontend'] }), table).repository).toBe(ENG);
+    expect(routeTicket(ticket({ projectKey: 'OPS', labels: ['auth'] }), table).repository).toBe(PLATFORM);
+  });
+
+  it('routes by component when the ticket has at least one of them', () => {
+    expect(routeTicket(ticket({ components: ['Search', 'Invoices'] }), table)).toEqual({ repository: BILLING, branch: 'main', sparsePaths: [] });
+  });
+
+  it('takes the first matching rule', () => {
+    // Matches rules 0, 1 and 2: rule 0 wins.
+    expect(routeTicket(ticket({ projectKey: 'ENG', labels: ['auth'], components: ['Billing'] }), table).repository).toBe(AUTH);
+    // Matches rules 1 and 2: rule 1 wins.
+    expect(routeTicket(ticket({ projectKey: 'ENG', components: ['Billing'] }), table).repository).toBe(BILLING);
+  });
+
+  it('compares project keys, labels and components exactly', () => {
+    expect(routeTicket(ticket({ projectKey: 'eng' }), table).repository).toBe(PLATFORM);
+    expect(routeTicket(ticket({ components: ['billing'] }), table).repository).toBe(PLATFORM);
+  });
+
+  it('falls back to the default route, also for a ticket without a project key', () => {
+    expect(routeTicket(ticket({ projectKey: null, labels: ['x'] }), table)).toEqual({ repository: PLATFORM, branch: 'main', sparsePaths: [] });
+  });
+
+  it('returns a copy: a caller cannot change the table through a route', () => {
+    const route = routeTicket(ticket({ projectKey: 'ENG', labels: ['auth'] }), table);
+    route.sparsePaths.push('other');
+    expect(table.tickets[0]?.sparsePaths).toEqual(['services/auth']);
+  });
+});
+
+describe('ticketMatches', () => {
+  it('never matches with an empty match', () => {
+    expect(ticketMatches({}, ticket({ projectKey: 'ENG' }))).toBe(false);
+  });
+});
+
+describe('routeIncident', () => {
+  it('routes by AWS account', () => {
+    expect(routeIncident('123456789012', table)).toEqual({ repository: ORDERS, branch: 'main', sparsePaths: ['infra', 'services/orders'] });
+  });
+
+  it('falls back to the default route for other accounts', () => {
+    expect(routeIncident('999999999999', table).repository).toBe(PLATFORM);
+  });
+});
+
+describe('defaultRoutingTable', () => {
+  it('sends everything to one repository on main, without sparse paths', () => {
+    const only = defaultRoutingTable('/srv/sample-app.git');
+    expect(routeTicket(ticket({ projectKey: 'ENG', labels: ['auth'] }), only)).toEqual({ repository: '/srv/sample-app.git', branch: 'main', sparsePaths: [] });
+    expect(routeIncident('123456789012', defaultRoutingTable('/srv/a.git', 'trunk'))).toEqual({ repository: '/srv/a.git', branch: 'trunk', sparsePaths: [] });
+  });
+});
+
+describe('sparsePathProblem', () => {
+  it.each([
+    ['services/auth', null],
+    ['infra', null],
+    ['a/..b/c', null],
+    ['', 'must not be empty'],
+    ['/etc', 'must be relative (no leading /)'],
+    ['../secrets', 'must not contain ..'],
+    ['services/../..', 'must not contain ..'],
+    ['services\\auth', 'must use / as separator'],
+  ])('%j → %s', (path, problem) => {
+    expect(sparsePathProblem(path)).toBe(problem);
+  });
+});
+
+describe('routingTableProblems', () => {
+  it('accepts a valid table', () => {
+    expect(routingTableProblems(table)).toEqual([]);
+  });
+
+  it('lists every problem with its path', () => {
+    expect(
+      routingTableProblems({
+        default: { repository: ' ', branch: 'main', sparsePaths: ['/abs'] },
+        tickets: [{ match: {}, repository: AUTH, branch: 'main', sparsePaths: [], workerTaskDefinition: 'bad name!' }],
+        incidents: [
+          { account: '12345', repository: ORDERS, branch: 'main', sparsePaths: [] },
+          { account: '123456789012', repository: ORDERS, branch: 'main', sparsePaths: [] },
+          { account: '123456789012', repository: ORDERS, branch: '', sparsePaths: ['..'] },
+        ],
+      }),
+    ).toEqual([
+      'default.repository: must not be empty',
+      'default.sparsePaths[0]: must be relative (no leading /)',
+      'tickets[0].match: must name project, labels or components',
+      'tickets[0].worker.taskDefinition: must be a task definition family, family:revision or ARN',
+      'incidents[0].account: must be a 12-digit AWS account id',
+      'incidents[2].account: 123456789012 is already routed by incidents[1]',
+      'incidents[2].branch: must not be empty',
+      'incidents[2].sparsePaths[0]: must not contain ..',
+    ]);
+  });
+});

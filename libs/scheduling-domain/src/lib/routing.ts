@@ -1,0 +1,139 @@
+import { TicketFacts } from './types';
+
+/**
+ * Where a job works: the repository it clones, the branch it starts from (and its pull request targets), the
+ * paths a sparse clone checks out (empty: everything) and, optionally, the ECS task definition whose image the
+ * worker needs. Stored on the job row when the scheduler decides it.
+ */
+export interface Route {
+  repository: string;
+  branch: string;
+  sparsePaths: string[];
+  /** An ECS task definition (family, family:revision or ARN); absent: the conductor's ECS_TASK_DEFINITION. */
+  workerTaskDefinition?: string;
+}
+
+/** A ticket rule's criteria; every criterion given must match, and at least one must be given. */
+export interface TicketMatch {
+  /** Equals the ticket's project key. */
+  project?: string;
+  /** The ticket has at least one of these labels. */
+  labels?: string[];
+  /** The ticket has at least one of these components. */
+  components?: string[];
+}
+
+export interface TicketRoute extends Route {
+  match: TicketMatch;
+}
+
+export interface IncidentRoute extends Route {
+  /** The alarm's AWS account id (12 digits). */
+  account: string;
+}
+
+/** Ticket rules are tried in order (first match wins); incident rules by account; everything else takes `default`. */
+export interface RoutingTable {
+  default: Route;
+  tickets: TicketRoute[];
+  incidents: IncidentRoute[];
+}
+
+export const DEFAULT_ROUTE_BRANCH = 'main';
+
+const AWS_ACCOUNT = /^\d{12}$/;
+/** A family, family:revision, or a task definition ARN (ECS's own character set for families). */
+const TASK_DEFINITION = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?[A-Za-z0-9_-]{1,255}(:\d+)?$/;
+
+/** A table with only the default route: every job goes to `repository`, as before routing existed. */
+export function defaultRoutingTable(repository: string, branch: string = DEFAULT_ROUTE_BRANCH): RoutingTable {
+  return { default: { repository, branch, sparsePaths: [] }, tickets: [], incidents: [] };
+}
+
+/** True when the rule has at least one criterion. A rule with none would match every ticket. */
+export function hasTicketCriteria(match: TicketMatch): boolean {
+  return match.project !== undefined || (match.labels?.length ?? 0) > 0 || (match.components?.length ?? 0) > 0;
+}
+
+/** Every criterion given matches: project equals the project key, labels and components share at least one value. */
+export function ticketMatches(match: TicketMatch, ticket: Pick<TicketFacts, 'projectKey' | 'labels' | 'components'>): boolean {
+  if (!hasTicketCriteria(match)) return false;
+  if (match.project !== undefined && match.project !== ticket.projectKey) return false;
+  if (match.labels !== undefined && match.labels.length > 0 && !match.labels.some((label) => ticket.labels.includes(label))) return false;
+  if (
+    match.components !== undefined &&
+    match.components.length > 0 &&
+    !match.components.some((component) => ticket.components.includes(component))
+  ) {
+    return false;
+  }
+  return true;
+}
+
+/** The first ticket rule that matches, else the default route. */
+export function routeTicket(ticket: Pick<TicketFacts, 'projectKey' | 'labels' | 'components'>, table: RoutingTable): Route {
+  const rule = table.tickets.find((candidate) => ticketMatches(candidate.match, ticket));
+  return toRoute(rule ?? table.default);
+}
+
+/** The incident rule for the alarm's AWS account, else the default route. */
+export function routeIncident(account: string, table: RoutingTable): Route {
+  const rule = table.incidents.find((candidate) => candidate.account === account);
+  return toRoute(rule ?? table.default);
+}
+
+/** Why a sparse path cannot be used, or null: relative, non-empty, no `..` segment, no leading `/`. */
+export function sparsePathProblem(path: string): string | null {
+  if (path.trim() === '') return 'must not be empty';
+  if (path.startsWith('/')) return 'must be relative (no leading /)';
+  if (path.includes('\\')) return 'must use / as separator';
+  if (path.split('/').some((segment) => segment === '..')) return 'must not contain ..';
+  return null;
+}
+
+export function isAwsAccount(account: string): boolean {
+  return AWS_ACCOUNT.test(account);
+}
+
+export function isTaskDefinition(value: string): boolean {
+  return TASK_DEFINITION.test(value);
+}
+
+/**
+ * The table's problems, each prefixed with its JSON path, for tables built in code (the scheduler's file loader
+ * reports the same rules through zod). Empty when the table can be used.
+ */
+export function routingTableProblems(table: RoutingTable): string[] {
+  const problems: string[] = [];
+  const route = (path: string, candidate: Route): void => {
+    if (candidate.repository.trim() === '') problems.push(`${path}.repository: must not be empty`);
+    if (candidate.branch.trim() === '') problems.push(`${path}.branch: must not be empty`);
+    candidate.sparsePaths.forEach((sparse, index) => {
+      const problem = sparsePathProblem(sparse);
+      if (problem !== null) problems.push(`${path}.sparsePaths[${index}]: ${problem}`);
+    });
+    if (candidate.workerTaskDefinition !== undefined && !isTaskDefinition(candidate.workerTaskDefinition)) {
+      problems.push(`${path}.worker.taskDefinition: must be a task definition family, family:revision or ARN`);
+    }
+  };
+  route('default', table.default);
+  table.tickets.forEach((rule, index) => {
+    if (!hasTicketCriteria(rule.match)) problems.push(`tickets[${index}].match: must name project, labels or components`);
+    route(`tickets[${index}]`, rule);
+  });
+  const seen = new Map<string, number>();
+  table.incidents.forEach((rule, index) => {
+    if (!isAwsAccount(rule.account)) problems.push(`incidents[${index}].account: must be a 12-digit AWS account id`);
+    const first = seen.get(rule.account);
+    if (first !== undefined) problems.push(`incidents[${index}].account: ${rule.account} is already routed by incidents[${first}]`);
+    else seen.set(rule.account, index);
+    route(`incidents[${index}]`, rule);
+  });
+  return problems;
+}
+
+function toRoute(source: Route): Route {
+  const route: Route = { repository: source.repository, branch: source.branch, sparsePaths: [...source.sparsePaths] };
+  if (source.workerTaskDefinition !== undefined) route.workerTaskDefinition = source.workerTaskDefinition;
+  return route;
+}
