@@ -20,6 +20,10 @@ export interface IngestAlarmInput {
   deliveryId: string;
   alarm: AlarmFacts;
   repository: string;
+  /** The rest of the job's route, for a spawning alarm (RecordMessageInput). */
+  branch: string | null;
+  sparsePaths: string[];
+  workerTaskDefinition: string | null;
   policy: IncidentPolicy;
 }
 
@@ -78,8 +82,10 @@ const RECORD_ACTIVE_ALARM = statement(
      WHERE i."id" = reachable."id"
     RETURNING i."id"
   ), job AS (
-    INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "status", "task_markdown", "updated_at")
-    SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+    INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
+                        "status", "task_markdown", "updated_at")
+    SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
+           'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -179,6 +185,10 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     uuidv7(),
     uuidv7(),
     uuidv7(),
+    // The job's route (used only when the alarm spawns).
+    input.branch,
+    input.sparsePaths,
+    input.workerTaskDefinition,
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);

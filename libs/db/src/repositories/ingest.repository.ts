@@ -21,6 +21,14 @@ export interface RecordMessageInput {
   classified: ClassifiedMessage;
   /** Repository a spawned job works on. */
   repository: string;
+  /**
+   * The rest of the spawned job's route (the scheduling domain's Route): the branch it starts from (absent: null, the
+   * conductor's DEFAULT_REPOSITORY_BRANCH), the paths of a sparse clone (absent: none, the whole repository) and the
+   * ECS task definition of its worker (absent: null, the conductor's ECS_TASK_DEFINITION).
+   */
+  branch?: string;
+  sparsePaths?: string[];
+  workerTaskDefinition?: string;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -130,9 +138,10 @@ const RECORD_TICKET = statement(
     ON CONFLICT ("sqs_message_id") DO NOTHING
     RETURNING "id"
   ), job AS (
-    INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "status", "task_markdown", "updated_at")
-    SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, 'pending'::"JobStatus", $12::text,
-           CURRENT_TIMESTAMP
+    INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
+                        "worker_task_definition", "status", "task_markdown", "updated_at")
+    SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, $16::text, $17::text[], $18::text,
+           'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
@@ -256,6 +265,7 @@ export class IngestRepository implements OnModuleDestroy {
         uuidv7(),
         uuidv7(),
         uuidv7(),
+        ...routeValues(input),
       ]);
       if (!row) {
         await client.query('ROLLBACK');
@@ -285,7 +295,15 @@ export class IngestRepository implements OnModuleDestroy {
       await client.query('ROLLBACK');
       return this.originalOutcome(client, input.sqsMessageId);
     }
-    const recorded = await recordActiveAlarm(client, { deliveryId: claimed.id, alarm, repository: input.repository, policy });
+    const recorded = await recordActiveAlarm(client, {
+      deliveryId: claimed.id,
+      alarm,
+      repository: input.repository,
+      branch: input.branch ?? null,
+      sparsePaths: input.sparsePaths ?? [],
+      workerTaskDefinition: input.workerTaskDefinition ?? null,
+      policy,
+    });
     await client.query('COMMIT');
     return {
       deliveryId: claimed.id,
@@ -324,6 +342,11 @@ export class IngestRepository implements OnModuleDestroy {
     }
     return result;
   }
+}
+
+/** $16 branch, $17 sparse paths, $18 worker task definition of a ticket's job. */
+function routeValues(input: RecordMessageInput): unknown[] {
+  return [input.branch ?? null, input.sparsePaths ?? [], input.workerTaskDefinition ?? null];
 }
 
 function ticketValues(ticket: TicketFacts): unknown[] {

@@ -1,11 +1,31 @@
 import { IngestRepository, RecordMessageResult } from '@agent-conductor/db';
-import { classifyMessage, IncidentPolicy, incidentPolicyProblems, renderTicketTask } from '@agent-conductor/scheduling-domain';
+import {
+  classifyMessage,
+  ClassifiedMessage,
+  defaultRoutingTable,
+  IncidentPolicy,
+  incidentPolicyProblems,
+  renderTicketTask,
+  Route,
+  routeIncident,
+  routeTicket,
+  RoutingTable,
+  routingTableProblems,
+} from '@agent-conductor/scheduling-domain';
 
 export interface SchedulingConfig {
-  /** Repository every job works on until routing per project exists. */
+  /** The default route's repository when there is no routing table (DEFAULT_REPOSITORY_URL). */
   defaultRepositoryUrl: string;
+  /** The default route's branch when there is no routing table (DEFAULT_REPOSITORY_BRANCH); default `main`. */
+  defaultRepositoryBranch?: string;
   /** How alarms chain into incidents (window, cap). */
   incidentPolicy: IncidentPolicy;
+  /**
+   * Which repository (branch, sparse paths, worker task definition) each job works on: ticket rules, incident
+   * rules by AWS account, and a default (ROUTING_FILE). Absent: every job takes the default route built from
+   * defaultRepositoryUrl and defaultRepositoryBranch.
+   */
+  routing?: RoutingTable;
 }
 
 export interface SubmittedMessage {
@@ -24,19 +44,31 @@ export interface SubmittedMessage {
  */
 export class SchedulingService {
   private readonly config: Readonly<SchedulingConfig>;
+  private readonly routing: RoutingTable;
 
   constructor(
     private readonly ingest: IngestRepository,
     config: SchedulingConfig,
   ) {
     const problems = incidentPolicyProblems(config.incidentPolicy);
-    if (config.defaultRepositoryUrl.trim() === '') {
+    if (config.defaultRepositoryUrl.trim() === '' && config.routing === undefined) {
       problems.push('defaultRepositoryUrl is empty');
     }
+    const routing = config.routing ?? defaultRoutingTable(config.defaultRepositoryUrl, config.defaultRepositoryBranch);
+    problems.push(...routingTableProblems(routing).map((problem) => `routing ${problem}`));
     if (problems.length > 0) {
       throw new Error(`SchedulingService: ${problems.join('; ')}`);
     }
+    // A deep copy: the table is read on every message, and no caller may change routes under a running service.
+    this.routing = structuredClone(routing);
     this.config = Object.freeze({ ...config, incidentPolicy: Object.freeze({ ...config.incidentPolicy }) });
+  }
+
+  /** The route a classified message's job would take (the default route for a rejected message, which spawns none). */
+  routeFor(classified: ClassifiedMessage): Route {
+    if (classified.classification === 'ticket') return routeTicket(classified.ticket, this.routing);
+    if (classified.classification === 'alarm') return routeIncident(classified.alarm.account, this.routing);
+    return structuredClone(this.routing.default);
   }
 
   /** Classify → render TASK.md → persist and decide, in one transaction. Redelivery of a message id is a no-op. */
@@ -48,12 +80,16 @@ export class SchedulingService {
       throw new Error(`SchedulingService.submit: receivedAt of ${message.messageId} is not a valid date`);
     }
     const classified = classifyMessage(message.body);
+    const route = this.routeFor(classified);
     return this.ingest.recordMessage({
       sqsMessageId: message.messageId,
       receivedAt: message.receivedAt,
       body: message.body,
       classified,
-      repository: this.config.defaultRepositoryUrl,
+      repository: route.repository,
+      branch: route.branch,
+      sparsePaths: route.sparsePaths,
+      ...(route.workerTaskDefinition !== undefined ? { workerTaskDefinition: route.workerTaskDefinition } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
