@@ -110,7 +110,8 @@ describe('orphan handling', () => {
   });
 
   it('ends and retries a silent worker whose process is gone', async () => {
-    const { app } = await start({ heartbeatTimeoutMs: 1000, heartbeatGraceMs: 60_000 });
+    // A backoff the test outlives: with the default 20–40 ms the retry timer relaunches the job before it is read as pending.
+    const { app } = await start({ heartbeatTimeoutMs: 1000, heartbeatGraceMs: 60_000, retryBaseMs: 60_000, retryMaxMs: 60_000 });
     const gone = startProcess();
     const pid = gone.pid ?? 0;
     gone.kill('SIGKILL');
@@ -126,7 +127,8 @@ describe('orphan handling', () => {
   });
 
   it('keeps a silent worker whose process is alive, and stops it after the grace', async () => {
-    const { app } = await start({ heartbeatTimeoutMs: 1000, heartbeatGraceMs: 10_000 });
+    // A backoff the test outlives: with the default 20–40 ms the retry timer relaunches the job before it is read as pending.
+    const { app } = await start({ heartbeatTimeoutMs: 1000, heartbeatGraceMs: 10_000, retryBaseMs: 60_000, retryMaxMs: 60_000 });
     const alive = startProcess();
     const { workerId, jobId } = await connectedWorker(app, alive.pid ?? 0);
     await silence(workerId, 5000);
