@@ -134,9 +134,9 @@ describe('worker pipeline with PUBLISHER=github', () => {
       { method: 'POST', path: '/repos/acme/sample-app/pulls', authorization: `token ${GITHUB_TOKEN}`, body: { title: TITLE, head: BRANCH, base: 'main', body } },
     ]);
     expect(git(remote, ['log', '--format=%s', `refs/heads/${BRANCH}`]).trim().split('\n')).toEqual([TITLE, 'Initial sample app']);
-    // The clone was anonymous; only the push carried the token.
-    expect(github.gitCalls.filter((call) => call.authorization !== undefined).every((call) => call.path.includes('receive-pack'))).toBe(true);
-    expect(github.gitCalls.some((call) => call.authorization === `Basic ${BASIC}`)).toBe(true);
+    // Clone and push both sent the token, as a header on those git processes only (private repositories clone too).
+    expect(github.gitCalls.some((call) => call.path.includes('upload-pack') && call.authorization === `Basic ${BASIC}`)).toBe(true);
+    expect(github.gitCalls.some((call) => call.path.includes('receive-pack') && call.authorization === `Basic ${BASIC}`)).toBe(true);
 
     const agentEnv = await readFile(join(workDir, 'agent-env.txt'), 'utf8');
     expect(agentEnv).toContain('AGENT_PROMPT_FILE=');
@@ -148,6 +148,18 @@ describe('worker pipeline with PUBLISHER=github', () => {
     expect(git(join(workDir, 'repo'), ['remote', '-v'])).toBe(`origin\t${github.cloneUrl('sample-app')} (fetch)\norigin\t${github.cloneUrl('sample-app')} (push)\n`);
     expect(logs.lines.some((line) => line.includes(`Opened pull request ${HTML}/pull/42`))).toBe(true);
     expect(logs.lines.join('\n')).not.toContain(GITHUB_TOKEN);
+  });
+
+  it('clones a private repository with the token, which stays out of the clone', async () => {
+    github.privateRepositories = true;
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer).on('POST', '/repos/acme/sample-app/pulls', () => ({ status: 201, body: { number: 43, html_url: `${HTML}/pull/43` } }));
+
+    const outcome = await runWorker(config(demo('succeed')), { logger: logs });
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(git(remote, ['log', '--format=%s', `refs/heads/${BRANCH}`]).trim().split('\n')).toEqual([TITLE, 'Initial sample app']);
+    expect(await readFile(join(workDir, 'repo', '.git', 'config'), 'utf8')).not.toMatch(new RegExp(`${GITHUB_TOKEN}|${BASIC}|extraHeader`, 'i'));
+    expect(filesContaining(workDir, GITHUB_TOKEN, BASIC)).toEqual([]);
   });
 
   it('agent reports failure: opens an [agent-failed] issue and reports its URL', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { workerV1 } from '@agent-conductor/contracts';
 import { WORKER_CONFIG } from '../config/config.module';
 import type { WorkerConfig } from '../config/env.validators';
+import { httpAuthEnv } from '../git/authenticated-push';
 import { GitCli } from '../git/git-cli';
 
 export const REPO_DIR_NAME = 'repo';
@@ -27,7 +28,10 @@ export class RepositoryService {
     const args = ['clone', '--branch', branch, '--no-tags'];
     if (sparse.length > 0) args.push('--sparse');
     args.push('--', repository.cloneUrl, REPO_DIR_NAME);
-    await this.git.run(workDir, args);
+    // Private repositories: the GitHub token rides in this one git process's environment, never in the URL or
+    // repo/.git/config, where the agent could read it. Public and local remotes ignore the header.
+    const auth = this.config.github ? httpAuthEnv(repository.cloneUrl, this.config.github.token) : {};
+    await this.git.run(workDir, args, auth);
     const repoDir = join(workDir, REPO_DIR_NAME);
     if (sparse.length > 0) {
       await this.git.run(repoDir, ['sparse-checkout', 'set', '--', ...sparse]);

@@ -38,6 +38,8 @@ export interface FakeGitHubOptions {
  */
 export class FakeGitHub {
   readonly apiCalls: RecordedApiCall[] = [];
+  /** Serve the repositories as private ones: fetches need the token too. */
+  privateRepositories = false;
   readonly gitCalls: RecordedGitCall[] = [];
   url = '';
   private readonly server: Server;
@@ -101,7 +103,7 @@ export class FakeGitHub {
     this.gitCalls.push({ method: request.method ?? '', path: pathWithQuery, authorization: request.headers.authorization });
     const isPush = pathInfo.endsWith('/git-receive-pack') || query.includes('service=git-receive-pack');
     const expected = `Basic ${Buffer.from(`x-access-token:${this.options.pushToken}`).toString('base64')}`;
-    if (isPush && request.headers.authorization !== expected) {
+    if ((isPush || this.privateRepositories) && request.headers.authorization !== expected) {
       response.writeHead(401, { 'www-authenticate': 'Basic realm="fake-github"', 'content-type': 'text/plain' });
       response.end('Invalid username or token.\n');
       return;
