@@ -4,7 +4,6 @@ import type { INestApplication } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import type { ConductorConfig } from '../src/config/env.validators';
-import { JobLaunchService } from '../src/launch/job-launch.service';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { OrphanMonitorService } from '../src/orphans/orphan-monitor.service';
 import { startDurableConductor } from './support/durable-parts';
@@ -91,9 +90,8 @@ describe('orphan handling', () => {
       pendingSweepIntervalMs: 50,
       maxJobAttempts: 2,
     });
+    // The pending sweep (every 50 ms) launches it, as in production; launching here too would race the sweep.
     const job = await createPendingJob(prisma);
-    const first = await app?.get(JobLaunchService).launch(job.id);
-    if (first?.status !== 'launched') throw new Error('not launched');
     const failed = await eventually('both attempts to miss the deadline', async () => {
       const row = await prisma.job.findUniqueOrThrow({ where: { id: job.id }, include: { workers: { orderBy: { attempt: 'asc' } } } });
       return row.status === 'failed' ? row : undefined;
