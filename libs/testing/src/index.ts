@@ -1,3 +1,4 @@
 export { createFreshDatabase, freePort, startDevPostgres, startTestPostgres } from './postgres';
 export type { DevPostgresOptions, RunningPostgres } from './postgres';
 export { resetDatabase } from './reset-database';
+export { killLeftoverProcesses, testRunPrefix } from './leftover-processes';

@@ -11,6 +11,8 @@ declare global {
  */
 export default async function globalSetup(): Promise<void> {
   registerWorkspaceAliases();
+  const { startTestRun } = await import('./leftover-processes');
+  startTestRun();
   const { startTestPostgres } = await import('./postgres');
   const postgres = await startTestPostgres();
   globalThis.__agentConductorTestPostgres = postgres;

@@ -1,5 +1,5 @@
 import { createPrismaClient, type Job, type PrismaClient } from '@agent-conductor/db';
-import { freePort } from '@agent-conductor/testing';
+import { freePort, testRunPrefix } from '@agent-conductor/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ export function testPrisma(): PrismaClient {
 
 /** A config with its own run/results directories and free ports. */
 export async function testConfig(overrides: Partial<ConductorConfig> = {}): Promise<ConductorConfig> {
-  const base = await mkdtemp(join(tmpdir(), 'conductor-test-'));
+  const base = await mkdtemp(join(tmpdir(), testRunPrefix('conductor-test')));
   const grpc = `127.0.0.1:${await freePort()}`;
   return {
     ...loadConductorConfig({ NODE_ENV: 'test' }),
