@@ -64,9 +64,8 @@ describe('retries of infrastructure failures', () => {
     const job = await createPendingJob(prisma);
     const first = await app.get(JobLaunchService).launch(job.id);
     expect(first).toMatchObject({ status: 'failed', next: 'retrying' });
-    const waiting = await prisma.job.findUniqueOrThrow({ where: { id: job.id } });
-    expect(waiting).toMatchObject({ status: 'pending', attempts: 1, error: 'launch failed: no capacity right now' });
-    expect(waiting.nextAttemptAt).not.toBeNull();
+    // Full jitter can make the backoff ~0 ms, so the pending state in between may already be gone; the backoff
+    // itself is covered by the next_attempt_at tests below.
 
     const relaunched = await eventually('the second attempt to launch', async () => {
       const row = await prisma.job.findUniqueOrThrow({ where: { id: job.id }, include: { workers: { orderBy: { attempt: 'asc' } } } });
