@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { ensureSampleRemote, WORKSPACE } from '@agent-conductor/dev-stack';
+import { ensureSampleRemote, localConductorEnv, localSchedulerEnv, WORKER_MAIN, type LocalAppWiring } from '@agent-conductor/dev-stack';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { freePort } from '@agent-conductor/testing';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
@@ -173,7 +173,7 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
   const dirs = { pg: join(base, 'postgres'), run: join(base, 'run'), results: join(base, 'results'), logs: join(base, 'logs'), work: join(base, 'workers') };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   log(`run directory ${base} (app logs in ${dirs.logs}, worker logs in ${join(dirs.run, 'logs')})`);
-  const workerMain = join(WORKSPACE, 'dist/apps/worker/main.js');
+  const workerMain = WORKER_MAIN;
   // Workers outlive a killed conductor; these find them by their WORK_DIR under this run's root.
   cleanup.onSync(() => killPids(findRunDescendants(dirs.work)));
 
@@ -205,37 +205,32 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
     ).QueueUrl ?? '';
   log(`SQS endpoint ${endpoint} (in the harness, survives the kills); dead letters after ${MAX_RECEIVE_COUNT} receives`);
 
-  const schedulerAddr = `127.0.0.1:${await freePort()}`;
-  const conductorGrpc = `127.0.0.1:${await freePort()}`;
-  const httpPort = await freePort();
-  // Its own metrics/health port: the default 8081 would collide with parallel runs and a dev stack.
-  const schedulerHttpPort = await freePort();
+  const wiring: LocalAppWiring = {
+    databaseUrl,
+    schedulerAddr: `127.0.0.1:${await freePort()}`,
+    schedulerHttpPort: await freePort(),
+    repository: remote,
+    queueUrl,
+    sqsEndpoint: endpoint,
+    conductorGrpc: `127.0.0.1:${await freePort()}`,
+    conductorHttpPort: await freePort(),
+    runDir: dirs.run,
+    resultsDir: dirs.results,
+  };
+  const httpPort = wiring.conductorHttpPort;
   const scheduler = new SupervisedApp(
     'scheduler',
-    { DATABASE_URL: databaseUrl, SCHEDULER_GRPC_LISTEN_ADDR: schedulerAddr, SCHEDULER_HTTP_PORT: String(schedulerHttpPort), DEFAULT_REPOSITORY_URL: remote, DEFAULT_REPOSITORY_BRANCH: 'main', DB_CONNECT_TIMEOUT_MS: '60000' },
+    { ...localSchedulerEnv(wiring), DB_CONNECT_TIMEOUT_MS: '60000' },
     join(dirs.logs, 'scheduler.log'),
     log,
   );
   const conductor = new SupervisedApp(
     'conductor',
     {
-      DATABASE_URL: databaseUrl,
+      ...localConductorEnv(wiring),
       DB_CONNECT_TIMEOUT_MS: '60000',
-      SCHEDULER_GRPC_ADDR: schedulerAddr,
       SCHEDULER_CALL_TIMEOUT_MS: '5000',
-      SQS_QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      CONDUCTOR_GRPC_LISTEN_ADDR: conductorGrpc,
-      CONDUCTOR_GRPC_DIAL_ADDR: conductorGrpc,
-      CONDUCTOR_HTTP_PORT: String(httpPort),
-      CONDUCTOR_RUN_DIR: dirs.run,
-      RESULTS_DIR: dirs.results,
       WORKER_WORK_ROOT: dirs.work,
-      WORKER_COMMAND: `${process.execPath} ${workerMain}`,
-      WORKER_AGENT_COMMAND: `bash ${join(WORKSPACE, 'tools/demo-agent/demo-agent.sh')}`,
       // Short timeouts so that recovery happens within a CI-sized run.
       PENDING_SWEEP_INTERVAL_MS: '500',
       WORKER_HEARTBEAT_INTERVAL_MS: '1000',
@@ -276,7 +271,7 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
     if (Date.now() > bootDeadline) throw new Error(`the conductor did not become healthy in 90 s; see ${dirs.logs}`);
     await sleep(250);
   }
-  log(`scheduler ${schedulerAddr} and conductor ${conductorGrpc} (health :${httpPort}) up`);
+  log(`scheduler ${wiring.schedulerAddr} and conductor ${wiring.conductorGrpc} (health :${httpPort}) up`);
 
   // --- Traffic, kills and the Postgres restart, all at once. ---
   const started = Date.now();

@@ -63,6 +63,54 @@ export class AppProcess {
   }
 }
 
+/** Where a local scheduler and conductor find each other and their surroundings. */
+export interface LocalAppWiring {
+  databaseUrl: string;
+  schedulerAddr: string;
+  schedulerHttpPort: number;
+  repository: string;
+  queueUrl: string;
+  sqsEndpoint: string;
+  conductorGrpc: string;
+  conductorHttpPort: number;
+  runDir: string;
+  resultsDir: string;
+}
+
+export const WORKER_MAIN = join(WORKSPACE, 'dist/apps/worker/main.js');
+
+/** The scheduler's environment for a local stack; callers add their own overrides. */
+export function localSchedulerEnv(wiring: LocalAppWiring): Record<string, string> {
+  return {
+    DATABASE_URL: wiring.databaseUrl,
+    SCHEDULER_GRPC_LISTEN_ADDR: wiring.schedulerAddr,
+    // A free port rather than the default 8081: runs on one machine must not collide.
+    SCHEDULER_HTTP_PORT: String(wiring.schedulerHttpPort),
+    DEFAULT_REPOSITORY_URL: wiring.repository,
+    DEFAULT_REPOSITORY_BRANCH: 'main',
+  };
+}
+
+/** The conductor's environment for a local stack running the demo agent; callers add their own overrides. */
+export function localConductorEnv(wiring: LocalAppWiring): Record<string, string> {
+  return {
+    DATABASE_URL: wiring.databaseUrl,
+    SCHEDULER_GRPC_ADDR: wiring.schedulerAddr,
+    SQS_QUEUE_URL: wiring.queueUrl,
+    SQS_ENDPOINT: wiring.sqsEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    CONDUCTOR_GRPC_LISTEN_ADDR: wiring.conductorGrpc,
+    CONDUCTOR_GRPC_DIAL_ADDR: wiring.conductorGrpc,
+    CONDUCTOR_HTTP_PORT: String(wiring.conductorHttpPort),
+    CONDUCTOR_RUN_DIR: wiring.runDir,
+    RESULTS_DIR: wiring.resultsDir,
+    WORKER_COMMAND: `${process.execPath} ${WORKER_MAIN}`,
+    WORKER_AGENT_COMMAND: `bash ${join(WORKSPACE, 'tools/demo-agent/demo-agent.sh')}`,
+  };
+}
+
 export interface LocalStack {
   sqs: SQSClient;
   queueUrl: string;
@@ -117,42 +165,23 @@ export async function startLocalStack(databaseUrl: string, extraConductorEnv: Re
   );
   const queueUrl = intake.QueueUrl ?? '';
 
-  const schedulerAddr = `127.0.0.1:${await freePort()}`;
-  const scheduler = AppProcess.start(
-    'scheduler',
-    {
-      DATABASE_URL: databaseUrl,
-      SCHEDULER_GRPC_LISTEN_ADDR: schedulerAddr,
-      // A free port rather than the default 8081: runs on one machine must not collide.
-      SCHEDULER_HTTP_PORT: String(await freePort()),
-      DEFAULT_REPOSITORY_URL: remote,
-      DEFAULT_REPOSITORY_BRANCH: 'main',
-    },
-    logDir,
-  );
-
-  const conductorGrpc = `127.0.0.1:${await freePort()}`;
-  const httpPort = await freePort();
+  const wiring: LocalAppWiring = {
+    databaseUrl,
+    schedulerAddr: `127.0.0.1:${await freePort()}`,
+    schedulerHttpPort: await freePort(),
+    repository: remote,
+    queueUrl,
+    sqsEndpoint: endpoint,
+    conductorGrpc: `127.0.0.1:${await freePort()}`,
+    conductorHttpPort: await freePort(),
+    runDir,
+    resultsDir,
+  };
+  const httpPort = wiring.conductorHttpPort;
+  const scheduler = AppProcess.start('scheduler', localSchedulerEnv(wiring), logDir);
   const conductor = AppProcess.start(
     'conductor',
-    {
-      DATABASE_URL: databaseUrl,
-      SCHEDULER_GRPC_ADDR: schedulerAddr,
-      SQS_QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      CONDUCTOR_GRPC_LISTEN_ADDR: conductorGrpc,
-      CONDUCTOR_GRPC_DIAL_ADDR: conductorGrpc,
-      CONDUCTOR_HTTP_PORT: String(httpPort),
-      CONDUCTOR_RUN_DIR: runDir,
-      RESULTS_DIR: resultsDir,
-      WORKER_COMMAND: `${process.execPath} ${join(WORKSPACE, 'dist/apps/worker/main.js')}`,
-      WORKER_AGENT_COMMAND: `bash ${join(WORKSPACE, 'tools/demo-agent/demo-agent.sh')}`,
-      PENDING_SWEEP_INTERVAL_MS: '1000',
-      ...extraConductorEnv,
-    },
+    { ...localConductorEnv(wiring), PENDING_SWEEP_INTERVAL_MS: '1000', ...extraConductorEnv },
     logDir,
   );
   const conductorHttp = `http://127.0.0.1:${httpPort}`;

@@ -1,19 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { JobKind, JobStatus, Prisma, PrismaClient, WorkerState } from '../generated/prisma/client';
+import type { JobUsageRecord } from './job.repository';
 
 export type StatusJobResult =
   | { branch: string | null; pullRequest: Prisma.JsonValue }
   | { branch: string | null; report: Prisma.JsonValue };
 
 /** What the job's agent spent; null until a worker reported it. */
-export interface StatusJobUsage {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  turns: number;
-  durationMs: number;
-  model: string | null;
-}
+export type StatusJobUsage = JobUsageRecord;
 
 export interface StatusJob {
   id: string;
