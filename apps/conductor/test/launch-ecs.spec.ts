@@ -102,7 +102,7 @@ describe('WORKER_LAUNCHER=ecs', () => {
     ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }], failures: [] });
     const app = await start();
     const routed = await createPendingJob(prisma, { workerTaskDefinition: 'agent-worker-node22' });
-    const plain = await createPendingJob(prisma);
+    const plain = await createPendingJob(prisma, { repository: 'https://github.com/acme/billing.git' });
     expect(await app.get(JobLaunchService).launch(routed.id)).toMatchObject({ status: 'launched' });
     expect(await app.get(JobLaunchService).launch(plain.id)).toMatchObject({ status: 'launched' });
     const inputs = ecs.commandCalls(RunTaskCommand).map((call) => call.args[0].input);

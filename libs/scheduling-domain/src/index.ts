@@ -33,3 +33,25 @@ export {
   sparsePathProblem,
   ticketMatches,
 } from './lib/routing';
+export type {
+  ActiveJob,
+  AdmissionInput,
+  AdmissionLimits,
+  AdmissionPlan,
+  QueuedJob,
+  SimulatedJob,
+  SimulatedStart,
+  WaitingCause,
+  WaitingJob,
+} from './lib/admission';
+export {
+  claimLimitOf,
+  claimOf,
+  compareQueued,
+  DEFAULT_ADMISSION_LIMITS,
+  DEFAULT_CLAIM_MAX_ACTIVE_JOBS,
+  DEFAULT_MAX_ACTIVE_JOBS,
+  describeWaiting,
+  planAdmission,
+  simulateAdmission,
+} from './lib/admission';

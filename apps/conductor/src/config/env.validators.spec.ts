@@ -39,4 +39,12 @@ describe('loadConductorConfig', () => {
     expect(config.sqsEndpoint).toBeUndefined();
     expect(config.databaseUrl).toBe('postgresql://db/x');
   });
+
+  it('admits 10 jobs at once and 1 per repository by default, and takes MAX_ACTIVE_JOBS and REPO_MAX_ACTIVE_JOBS', () => {
+    expect(loadConductorConfig({})).toMatchObject({ maxActiveJobs: 10, repoMaxActiveJobs: 1 });
+    expect(loadConductorConfig({ MAX_ACTIVE_JOBS: '40', REPO_MAX_ACTIVE_JOBS: '3' })).toMatchObject({ maxActiveJobs: 40, repoMaxActiveJobs: 3 });
+    expect(() => loadConductorConfig({ MAX_ACTIVE_JOBS: '0' })).toThrow(/MAX_ACTIVE_JOBS/);
+    expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: '1.5' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
+    expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: 'one' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
+  });
 });

@@ -1,4 +1,5 @@
 import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
+import { DEFAULT_CLAIM_MAX_ACTIVE_JOBS, DEFAULT_MAX_ACTIVE_JOBS } from '@agent-conductor/scheduling-domain';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -70,6 +71,10 @@ export interface ConductorConfig {
   intakeProbeIntervalMs: number;
   /** The branch handed to workers as the repository's default branch. */
   defaultRepositoryBranch: string;
+  /** Admission: at most this many jobs with an attempt launching or running, across every conductor. */
+  maxActiveJobs: number;
+  /** Admission: at most this many active jobs per claim key (a route's repository or `claim`), unless the route sets maxActive. */
+  repoMaxActiveJobs: number;
 }
 
 const DEV_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54329/agent_conductor';
@@ -124,6 +129,8 @@ const envSchema = z.object({
   SQS_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43200).default(60),
   SQS_WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   INTAKE_PROBE_INTERVAL_MS: positiveInt.default(2000),
+  MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_MAX_ACTIVE_JOBS),
+  REPO_MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_CLAIM_MAX_ACTIVE_JOBS),
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -218,5 +225,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     sqsWaitTimeSeconds: vars.SQS_WAIT_TIME_SECONDS,
     intakeProbeIntervalMs: vars.INTAKE_PROBE_INTERVAL_MS,
     defaultRepositoryBranch: vars.DEFAULT_REPOSITORY_BRANCH,
+    maxActiveJobs: vars.MAX_ACTIVE_JOBS,
+    repoMaxActiveJobs: vars.REPO_MAX_ACTIVE_JOBS,
   };
 }

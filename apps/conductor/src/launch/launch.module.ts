@@ -1,5 +1,4 @@
 import { createEcsClient, EcsWorkerLauncher } from '@agent-conductor/aws';
-import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Module } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -19,13 +18,11 @@ function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): W
   return new EcsLauncher(new EcsWorkerLauncher(createEcsClient({ region: config.awsRegion }), config.ecs));
 }
 
-/** Pending job → registered worker → task archive → launched process or task. */
+/** Admission → registered worker → task archive → launched process or task. Repositories come from DbModule. */
 @Module({
   // Global once imported; here so every setup that launches (the app, test modules) counts too.
   imports: [MetricsModule],
   providers: [
-    JobRepository,
-    WorkerRepository,
     TaskArchiveStore,
     LocalProcessLauncher,
     { provide: WORKER_LAUNCHER, useFactory: selectLauncher, inject: [CONDUCTOR_CONFIG, LocalProcessLauncher] },
@@ -33,6 +30,6 @@ function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): W
     JobLaunchService,
     PendingSweepService,
   ],
-  exports: [JobLaunchService, PendingSweepService, TaskArchiveStore, WorkerRepository, JobRepository, WORKER_LAUNCHER, AttemptService, LocalProcessLauncher],
+  exports: [JobLaunchService, PendingSweepService, TaskArchiveStore, WORKER_LAUNCHER, AttemptService, LocalProcessLauncher],
 })
 export class LaunchModule {}

@@ -10,6 +10,7 @@ import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { EarlierWorkService } from '../earlier-work/earlier-work.service';
+import { JobLaunchService } from '../launch/job-launch.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
 import { RESULT_ARCHIVE_STORE } from '../results/result-archive.store';
 import { pacedMessages, type PausableStream } from './paced-messages';
@@ -52,6 +53,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly workers: WorkerRepository,
     private readonly jobs: JobRepository,
     private readonly archives: TaskArchiveStore,
+    private readonly launches: JobLaunchService,
     private readonly results: ResultStore,
     @Inject(RESULT_ARCHIVE_STORE) private readonly archiveStore: ResultArchiveStore,
     private readonly earlierWork: EarlierWorkService,
@@ -219,6 +221,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
     });
     this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${succeeded ? 'succeeded' : `failed: ${error}`}`);
+    // The job's slot and claim are free: the next job in line may start.
+    this.launches.requestAdmission();
     return {};
   }
 

@@ -44,6 +44,8 @@ const routeFields = {
   branch: text.optional(),
   sparsePaths: z.array(sparsePath, { error: 'must be a list of relative paths' }).optional(),
   worker,
+  claim: text.optional(),
+  maxActive: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),
 };
 
 const ticketRule = z.strictObject(
@@ -129,6 +131,8 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       sparsePaths: fields.sparsePaths ?? [],
     };
     if (fields.worker?.taskDefinition !== undefined) out.workerTaskDefinition = fields.worker.taskDefinition;
+    if (fields.claim !== undefined) out.claim = fields.claim;
+    if (fields.maxActive !== undefined) out.maxActive = fields.maxActive;
     return out;
   };
   return {

@@ -29,6 +29,10 @@ export interface RecordMessageInput {
   branch?: string;
   sparsePaths?: string[];
   workerTaskDefinition?: string;
+  /** The claim key admission counts the job under (the domain's claimOf(route)); absent: the repository. */
+  claim?: string;
+  /** The route's maxActive for that claim; absent: null, the conductor's REPO_MAX_ACTIVE_JOBS. */
+  claimLimit?: number;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -139,9 +143,9 @@ const RECORD_TICKET = statement(
     RETURNING "id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
-                        "worker_task_definition", "status", "task_markdown", "updated_at")
+                        "worker_task_definition", "claim_key", "claim_limit", "status", "task_markdown", "updated_at")
     SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, $16::text, $17::text[], $18::text,
-           'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
+           $19::text, $20::int, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
@@ -302,6 +306,8 @@ export class IngestRepository implements OnModuleDestroy {
       branch: input.branch ?? null,
       sparsePaths: input.sparsePaths ?? [],
       workerTaskDefinition: input.workerTaskDefinition ?? null,
+      claim: input.claim ?? input.repository,
+      claimLimit: input.claimLimit ?? null,
       policy,
     });
     await client.query('COMMIT');
@@ -344,9 +350,15 @@ export class IngestRepository implements OnModuleDestroy {
   }
 }
 
-/** $16 branch, $17 sparse paths, $18 worker task definition of a ticket's job. */
+/** $16 branch, $17 sparse paths, $18 worker task definition, $19 claim key, $20 claim limit of a ticket's job. */
 function routeValues(input: RecordMessageInput): unknown[] {
-  return [input.branch ?? null, input.sparsePaths ?? [], input.workerTaskDefinition ?? null];
+  return [
+    input.branch ?? null,
+    input.sparsePaths ?? [],
+    input.workerTaskDefinition ?? null,
+    input.claim ?? input.repository,
+    input.claimLimit ?? null,
+  ];
 }
 
 function ticketValues(ticket: TicketFacts): unknown[] {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma, Worker, WorkerEvent } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
+import type { Prisma, PrismaClient, Worker, WorkerEvent } from '../generated/prisma/client';
 
 export interface RegisterWorkerInput {
   jobId: string;
@@ -13,7 +12,8 @@ export interface RegisterWorkerInput {
 /** `workers` and `worker_events`: one row per launch attempt and its history. */
 @Injectable()
 export class WorkerRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
+  constructor(private readonly prisma: PrismaClient) {}
 
   async register(input: RegisterWorkerInput): Promise<Worker> {
     const worker = await this.prisma.worker.create({ data: { ...input, state: 'registered' } });

@@ -1,5 +1,6 @@
 import { IngestRepository, RecordMessageResult } from '@agent-conductor/db';
 import {
+  claimOf,
   classifyMessage,
   ClassifiedMessage,
   defaultRoutingTable,
@@ -90,6 +91,8 @@ export class SchedulingService {
       branch: route.branch,
       sparsePaths: route.sparsePaths,
       ...(route.workerTaskDefinition !== undefined ? { workerTaskDefinition: route.workerTaskDefinition } : {}),
+      claim: claimOf(route),
+      ...(route.maxActive !== undefined ? { claimLimit: route.maxActive } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
