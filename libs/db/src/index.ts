@@ -17,3 +17,4 @@ export * from './repositories/status.repository';
 export * from './repositories/job.repository';
 export * from './repositories/worker.repository';
 export * from './repositories/admission.repository';
+export * from './repositories/earlier-work.repository';

@@ -1,5 +1,5 @@
 import type { ResultStore as ResultArchiveStore } from '@agent-conductor/aws';
-import { ChunkReceiver, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
+import { boundedExcerpt, ChunkReceiver, EARLIER_WORK_LIMITS, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
 import type { Job, Worker } from '@agent-conductor/db';
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { status } from '@grpc/grpc-js';
@@ -9,6 +9,7 @@ import { defer, Observable } from 'rxjs';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { EarlierWorkService } from '../earlier-work/earlier-work.service';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
 import { RESULT_ARCHIVE_STORE } from '../results/result-archive.store';
@@ -55,6 +56,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly launches: JobLaunchService,
     private readonly results: ResultStore,
     @Inject(RESULT_ARCHIVE_STORE) private readonly archiveStore: ResultArchiveStore,
+    private readonly earlierWork: EarlierWorkService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -89,6 +91,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       heartbeatIntervalMs: this.config.workerHeartbeatIntervalMs,
       maxUploadBytes: this.config.maxUploadBytes,
       sessionToken,
+      earlierWork: await this.earlierWork.candidatesFor(job),
     };
   }
 
@@ -192,6 +195,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
           ...(reported.pullRequest ? { pullRequest: reported.pullRequest } : {}),
           ...(reported.report ? { report: reported.report } : {}),
           title: reported.title,
+          // What the next agent on the repository reads of this one's ending report (EarlierWork.summary).
+          ...(reported.summary ? { summary: boundedExcerpt(reported.summary, EARLIER_WORK_LIMITS.summaryChars) } : {}),
         }
       : null;
     const usage = request.usage

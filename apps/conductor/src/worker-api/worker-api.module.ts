@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { LaunchModule } from '../launch/launch.module';
 import { ResultsModule } from '../results/results.module';
 import { ResultStore } from './result-store';
@@ -7,7 +8,7 @@ import { WorkerAuthService } from './worker-auth.service';
 
 /** The gRPC WorkerService; mounted on the app's gRPC microservice. */
 @Module({
-  imports: [LaunchModule, ResultsModule],
+  imports: [LaunchModule, ResultsModule, EarlierWorkModule],
   controllers: [WorkerApiController],
   providers: [WorkerAuthService, ResultStore],
 })

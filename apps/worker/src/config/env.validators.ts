@@ -139,3 +139,8 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     conductorRetryWindowMs: value.CONDUCTOR_RETRY_WINDOW_MS,
   };
 }
+
+/** Every secret the worker holds: none of them may reach a file, a log line or a message built from agent output. */
+export function workerSecrets(config: Pick<WorkerConfig, 'token' | 'github' | 'codex'>): string[] {
+  return [config.token, config.github?.token, config.codex?.apiKey].filter((secret): secret is string => secret !== undefined && secret !== '');
+}

@@ -45,6 +45,8 @@ export interface FakeConductorOptions {
   restartDuringUploadMs?: number;
   heartbeatIntervalMs?: number;
   maxUploadBytes?: number;
+  /** What the handshake offers as earlier work on the repository. */
+  earlierWork?: workerV1.EarlierWork[];
 }
 
 export interface RecordedCall {
@@ -148,6 +150,7 @@ export class FakeConductor {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 100,
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       sessionToken: this.sessionToken,
+      earlierWork: this.options.earlierWork ?? [],
     });
   }
 

@@ -6,6 +6,8 @@ export interface JobResultRecord {
   pullRequest?: string;
   report?: string;
   title: string;
+  /** A bounded excerpt of the agent's ending report, shown to later agents on the repository. */
+  summary?: string;
   /** Where the attempt's uploaded result archive is kept (a path, or s3://bucket/key). */
   resultArchive?: string;
 }
