@@ -15,6 +15,8 @@ describe('loadConductorConfig', () => {
       workerCommand: 'node /ws/dist/apps/worker/main.js',
       workerAgentCommand: 'bash /ws/tools/demo-agent/demo-agent.sh',
       workerWorkRoot: '/ws/.dev/conductor/workers',
+      workerLauncher: 'local',
+      workerSpoolDir: '/ws/.dev/conductor/spool',
       maxUploadBytes: 512 * 1024 * 1024,
       pendingSweepIntervalMs: 5000,
       workerHeartbeatIntervalMs: 10000,
@@ -38,5 +40,13 @@ describe('loadConductorConfig', () => {
     const config = loadConductorConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x', SQS_QUEUE_URL: 'https://sqs.example/q' });
     expect(config.sqsEndpoint).toBeUndefined();
     expect(config.databaseUrl).toBe('postgresql://db/x');
+  });
+
+  it('accepts the spool launcher outside production only', () => {
+    const config = loadConductorConfig({ WORKER_LAUNCHER: 'spool', WORKER_SPOOL_DIR: 'bench/spool' }, '/ws');
+    expect(config).toMatchObject({ workerLauncher: 'spool', workerSpoolDir: '/ws/bench/spool' });
+    expect(() =>
+      loadConductorConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x', SQS_QUEUE_URL: 'https://sqs.example/q', WORKER_LAUNCHER: 'spool' }),
+    ).toThrow(/WORKER_LAUNCHER: spool is for benchmarks/);
   });
 });
