@@ -370,7 +370,7 @@ async function main(argv: string[]): Promise<void> {
     while (polling) {
       const names = await readdir(spoolDir).catch(() => [] as string[]);
       for (const name of names) {
-        if (!name.endsWith('.json') || seen.has(name)) continue;
+        if (name.startsWith('.') || !name.endsWith('.json') || seen.has(name)) continue;
         seen.add(name);
         const file = join(spoolDir, name);
         const launch = JSON.parse(await readFile(file, 'utf8')) as SpooledLaunch;

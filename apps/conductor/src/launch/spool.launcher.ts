@@ -1,6 +1,7 @@
 import { launchClientToken } from '@agent-conductor/aws';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { access, link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -46,10 +47,16 @@ export class SpoolLauncher implements WorkerLauncher {
     // Named by the attempt, so a repeated launch finds the first one's file instead of handing out a second worker.
     const handle = `${launchClientToken(spec.jobId, spec.attempt)}.json`;
     const launch: SpooledLaunch = { workerId: spec.workerId, jobId: spec.jobId, attempt: spec.attempt, env: spec.env };
+    // Written aside and linked into place: the supervisor never reads a half-written spec, and the link, which
+    // fails on an existing name, keeps the first launch of the attempt.
+    const staging = this.pathOf(`.${handle}.${randomUUID()}`);
+    await writeFile(staging, JSON.stringify(launch), { flag: 'wx', mode: 0o600 });
     try {
-      await writeFile(this.pathOf(handle), JSON.stringify(launch), { flag: 'wx', mode: 0o600 });
+      await link(staging, this.pathOf(handle));
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw error;
+    } finally {
+      await rm(staging, { force: true });
     }
     return { handle };
   }
