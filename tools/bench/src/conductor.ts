@@ -78,12 +78,18 @@ const round1 = (value: number): number => Math.round(value * 10) / 10;
 class Recorder {
   readonly samples = new Map<RpcKind, number[]>(RPC_KINDS.map((kind) => [kind, []]));
   readonly failures = new Map<RpcKind, string[]>(RPC_KINDS.map((kind) => [kind, []]));
+  /** Heartbeats sent while every worker was connected and none was finishing: the steady state, without the launch burst. */
+  readonly steadyHeartbeats: number[] = [];
+  steady = false;
 
   async time<T>(kind: RpcKind, call: () => Promise<T>): Promise<T> {
     const started = performance.now();
+    const steady = this.steady;
     try {
       const result = await call();
-      this.samples.get(kind)?.push(performance.now() - started);
+      const elapsed = performance.now() - started;
+      this.samples.get(kind)?.push(elapsed);
+      if (steady && kind === 'heartbeat') this.steadyHeartbeats.push(elapsed);
       return result;
     } catch (error) {
       this.failures.get(kind)?.push(error instanceof Error ? error.message : String(error));
@@ -273,6 +279,8 @@ async function runWorker(
 class ProcessSampler {
   peakRssMb = 0;
   peakCpuPercent = 0;
+  /** CPU seconds at each sample; the peak is taken over five samples, as one late timer would make a one-second window lie. */
+  private readonly history: Array<{ at: number; cpuSeconds: number }> = [];
   private firstCpuSeconds: number | undefined;
   private lastCpuSeconds = 0;
   private lastAt = 0;
@@ -297,7 +305,11 @@ class ProcessSampler {
     const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / this.ticksPerSecond;
     const now = Date.now();
     if (this.firstCpuSeconds === undefined) this.firstCpuSeconds = cpuSeconds;
-    else this.peakCpuPercent = Math.max(this.peakCpuPercent, ((cpuSeconds - this.lastCpuSeconds) / ((now - this.lastAt) / 1000)) * 100);
+    this.history.push({ at: now, cpuSeconds });
+    const windowStart = this.history.at(-6);
+    if (windowStart) {
+      this.peakCpuPercent = Math.max(this.peakCpuPercent, ((cpuSeconds - windowStart.cpuSeconds) / ((now - windowStart.at) / 1000)) * 100);
+    }
     this.lastCpuSeconds = cpuSeconds;
     this.lastAt = now;
   }
@@ -309,6 +321,34 @@ class ProcessSampler {
     const elapsed = (this.lastAt - this.startedAt) / 1000;
     return { cpuSeconds, averageCpuPercent: elapsed > 0 ? (cpuSeconds / elapsed) * 100 : 0 };
   }
+}
+
+interface DatabaseActivity {
+  transactions: number;
+  inserted: number;
+  updated: number;
+  fetched: number;
+}
+
+/** The database's own counters (every connection, the scheduler's too): how much the run asked of Postgres. */
+async function databaseActivity(prisma: ReturnType<typeof createPrismaClient>): Promise<DatabaseActivity> {
+  const [row] = await prisma.$queryRaw<Array<{ xact_commit: bigint; tup_inserted: bigint; tup_updated: bigint; tup_fetched: bigint }>>`
+    SELECT xact_commit, tup_inserted, tup_updated, tup_fetched FROM pg_stat_database WHERE datname = current_database()`;
+  return {
+    transactions: Number(row?.xact_commit ?? 0),
+    inserted: Number(row?.tup_inserted ?? 0),
+    updated: Number(row?.tup_updated ?? 0),
+    fetched: Number(row?.tup_fetched ?? 0),
+  };
+}
+
+function subtractActivity(after: DatabaseActivity, before: DatabaseActivity): DatabaseActivity {
+  return {
+    transactions: after.transactions - before.transactions,
+    inserted: after.inserted - before.inserted,
+    updated: after.updated - before.updated,
+    fetched: after.fetched - before.fetched,
+  };
 }
 
 async function sendTickets(send: (entries: Array<{ Id: string; MessageBody: string }>) => Promise<void>, count: number): Promise<void> {
@@ -342,8 +382,10 @@ async function main(argv: string[]): Promise<void> {
     // Admission caps (global and per repository) must not hold back the fleet under test.
     MAX_ACTIVE_JOBS: String(options.workers),
     REPO_MAX_ACTIVE_JOBS: String(options.workers),
-    ...(options.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
-  });
+    // The bench ends its workers itself; on SIGTERM the conductor exits at once (and writes its CPU profile) instead of draining.
+    SHUTDOWN_MODE: 'handoff',
+  }, options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const databaseBefore = await databaseActivity(prisma);
   const pid = stack.conductor.child.pid;
   if (pid === undefined) throw new Error('the conductor has no pid');
   const sampler = new ProcessSampler(pid);
@@ -383,6 +425,8 @@ async function main(argv: string[]): Promise<void> {
 
   let outcome: { succeeded: number; other: number };
   let cpu: { cpuSeconds: number; averageCpuPercent: number };
+  let database: DatabaseActivity;
+  let heartbeatEvents: number;
   try {
     await sendTickets(async (entries) => {
       const sent = await stack.sqs.send(new SendMessageBatchCommand({ QueueUrl: stack.queueUrl, Entries: entries }));
@@ -403,10 +447,14 @@ async function main(argv: string[]): Promise<void> {
     const rampSeconds = (Date.now() - startedAt) / 1000;
     const steadyMs = options.seconds !== undefined ? options.seconds * 1000 : 3 * fleet.heartbeatIntervalMs;
     log(`all ${fleet.connected} connected after ${rampSeconds.toFixed(1)} s; ${steadyMs / 1000} s of heartbeats with all of them live`);
+    fleet.recorder.steady = true;
     await new Promise((resolve) => setTimeout(resolve, steadyMs));
+    fleet.recorder.steady = false;
     releaseFleet();
     await Promise.all(running);
     cpu = await sampler.stop();
+    database = subtractActivity(await databaseActivity(prisma), databaseBefore);
+    heartbeatEvents = await prisma.workerEvent.count({ where: { type: 'heartbeat' } });
     const jobs = await prisma.job.groupBy({ by: ['status'], _count: true });
     const succeeded = jobs.find((row) => row.status === 'succeeded')?._count ?? 0;
     outcome = { succeeded, other: jobs.reduce((sum, row) => sum + row._count, 0) - succeeded };
@@ -434,8 +482,15 @@ async function main(argv: string[]): Promise<void> {
     const first = recorder.failures.get(kind)?.[0];
     if (first) out(`  first ${kind} failure: ${first}`);
   }
+  const steady = [...recorder.steadyHeartbeats].sort((a, b) => a - b);
+  out(
+    `heartbeat with all ${options.workers} live (after the launch burst): ${steady.length} calls, p50 ${round1(quantile(steady, 0.5))} ms, p99 ${round1(quantile(steady, 0.99))} ms`,
+  );
+  out(
+    `postgres: ${database.transactions} transactions, ${database.inserted} rows inserted, ${database.updated} updated, ${database.fetched} fetched; ${heartbeatEvents} heartbeat events stored`,
+  );
   out(`jobs: ${outcome.succeeded} succeeded, ${outcome.other} not; workers: ${fleet.finished} finished, ${fleet.failed} failed`);
-  out(`conductor: peak RSS ${sampler.peakRssMb.toFixed(0)} MB, CPU ${cpu.cpuSeconds.toFixed(1)} s (average ${cpu.averageCpuPercent.toFixed(0)}%, peak ${sampler.peakCpuPercent.toFixed(0)}% of one core)`);
+  out(`conductor: peak RSS ${sampler.peakRssMb.toFixed(0)} MB, CPU ${cpu.cpuSeconds.toFixed(1)} s (average ${cpu.averageCpuPercent.toFixed(0)}%, peak ${sampler.peakCpuPercent.toFixed(0)}% of one core over 5 s)`);
   out(`bench process event-loop delay: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
   if (options.cpuProf) out(`conductor CPU profile: ${profileDir}`);
   out(
