@@ -11,6 +11,7 @@ import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { TaskArchiveStore } from '../launch/task-archive.store';
 import { RESULT_ARCHIVE_STORE } from '../results/result-archive.store';
+import { HeartbeatService } from './heartbeat.service';
 import { pacedMessages, type PausableStream } from './paced-messages';
 import { ResultStore } from './result-store';
 import { toRpcException } from './transfer-status';
@@ -53,6 +54,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly archives: TaskArchiveStore,
     private readonly results: ResultStore,
     @Inject(RESULT_ARCHIVE_STORE) private readonly archiveStore: ResultArchiveStore,
+    private readonly heartbeats: HeartbeatService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -169,11 +171,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     return {};
   }
 
-  async heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
-    const worker = await this.auth.authenticate(request.credentials, 'session');
-    await this.workers.touch(worker.id);
-    await this.workers.appendEvent(worker.id, 'heartbeat', { phase: workerV1.WorkerPhase[request.phase] ?? String(request.phase) });
-    return { stopRequested: false };
+  heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
+    return this.heartbeats.beat(request);
   }
 
   async shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LaunchModule } from '../launch/launch.module';
 import { ResultsModule } from '../results/results.module';
+import { HeartbeatService } from './heartbeat.service';
 import { ResultStore } from './result-store';
 import { WorkerApiController } from './worker-api.controller';
 import { WorkerAuthService } from './worker-auth.service';
@@ -9,6 +10,6 @@ import { WorkerAuthService } from './worker-auth.service';
 @Module({
   imports: [LaunchModule, ResultsModule],
   controllers: [WorkerApiController],
-  providers: [WorkerAuthService, ResultStore],
+  providers: [WorkerAuthService, HeartbeatService, ResultStore],
 })
 export class WorkerApiModule {}
