@@ -76,7 +76,8 @@ export class SpoolLauncher implements WorkerLauncher {
   }
 
   /** The supervisor reports no exits: its removed file is found by `isAlive` polling, as ECS tasks are. */
-  onExit(_listener: WorkerExitListener): () => void {
+  onExit(listener: WorkerExitListener): () => void {
+    void listener;
     return () => undefined;
   }
 
