@@ -411,6 +411,33 @@ describe('WorkerService over gRPC', () => {
       expect(row).toMatchObject({ state: 'ended', endReason: 'shutdown: failed' });
     });
 
+    it('marks every heartbeat as a sign of life, and records a heartbeat event only when the phase changes', async () => {
+      const worker = await connectedWorker();
+      const lastEventAt = async (): Promise<number> =>
+        (await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId } })).lastEventAt.getTime();
+      const phases = [
+        workerV1.WorkerPhase.WORKER_PHASE_PREPARING,
+        workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING,
+        workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING,
+        workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING,
+        workerV1.WorkerPhase.WORKER_PHASE_PUBLISHING,
+      ];
+      let previous = await lastEventAt();
+      for (const phase of phases) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(await client.heartbeat({ credentials: worker.credentials, phase })).toEqual({ stopRequested: false });
+        const current = await lastEventAt();
+        expect(current).toBeGreaterThan(previous);
+        previous = current;
+      }
+      const events = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'heartbeat' }, orderBy: { id: 'asc' } });
+      expect(events.map((event) => event.detail)).toEqual([
+        { phase: 'WORKER_PHASE_PREPARING' },
+        { phase: 'WORKER_PHASE_AGENT_RUNNING' },
+        { phase: 'WORKER_PHASE_PUBLISHING' },
+      ]);
+    });
+
     it("stores the agent's usage from the Shutdown on the job, where the status snapshot shows it", async () => {
       const worker = await connectedWorker();
       const unused = await connectedWorker();

@@ -15,6 +15,8 @@ describe('loadConductorConfig', () => {
       workerCommand: 'node /ws/dist/apps/worker/main.js',
       workerAgentCommand: 'bash /ws/tools/demo-agent/demo-agent.sh',
       workerWorkRoot: '/ws/.dev/conductor/workers',
+      workerLauncher: 'local',
+      workerSpoolDir: '/ws/.dev/conductor/spool',
       maxUploadBytes: 512 * 1024 * 1024,
       pendingSweepIntervalMs: 5000,
       workerHeartbeatIntervalMs: 10000,
@@ -46,5 +48,13 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ MAX_ACTIVE_JOBS: '0' })).toThrow(/MAX_ACTIVE_JOBS/);
     expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: '1.5' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
     expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: 'one' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
+  });
+
+  it('accepts the spool launcher outside production only', () => {
+    const config = loadConductorConfig({ WORKER_LAUNCHER: 'spool', WORKER_SPOOL_DIR: 'bench/spool' }, '/ws');
+    expect(config).toMatchObject({ workerLauncher: 'spool', workerSpoolDir: '/ws/bench/spool' });
+    expect(() =>
+      loadConductorConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x', SQS_QUEUE_URL: 'https://sqs.example/q', WORKER_LAUNCHER: 'spool' }),
+    ).toThrow(/WORKER_LAUNCHER: spool is for benchmarks/);
   });
 });

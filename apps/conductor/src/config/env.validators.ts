@@ -25,7 +25,10 @@ export interface ConductorConfig {
   httpPort: number;
   runDir: string;
   resultsDir: string;
-  workerLauncher: 'local' | 'ecs';
+  /** spool: launches are handed to an outside supervisor through files (the conductor bench); never in production. */
+  workerLauncher: 'local' | 'ecs' | 'spool';
+  /** Where WORKER_LAUNCHER=spool writes one launch spec per attempt. */
+  workerSpoolDir: string;
   /** Present when workerLauncher is ecs (ECS_* variables). */
   ecs?: EcsLauncherConfig;
   /** Where each attempt's result archive is kept: a directory under RESULTS_DIR, or S3. */
@@ -106,7 +109,8 @@ const envSchema = z.object({
   CONDUCTOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   CONDUCTOR_RUN_DIR: z.string().min(1).default('.dev/conductor'),
   RESULTS_DIR: z.string().min(1).default('.dev/results'),
-  WORKER_LAUNCHER: z.enum(['local', 'ecs']).default('local'),
+  WORKER_LAUNCHER: z.enum(['local', 'ecs', 'spool']).default('local'),
+  WORKER_SPOOL_DIR: optionalString,
   RESULT_STORE: z.enum(['directory', 's3']).default('directory'),
   MAX_JOB_ATTEMPTS: positiveInt.default(3),
   RETRY_BASE_MS: positiveInt.default(5000),
@@ -160,6 +164,8 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
   if (vars.NODE_ENV === 'production') {
     if (!vars.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
     if (!vars.SQS_QUEUE_URL) problems.push('SQS_QUEUE_URL: required when NODE_ENV=production');
+    // Spool files hold launch tokens for a supervisor on the same host: a benchmark's arrangement, not a deployment's.
+    if (vars.WORKER_LAUNCHER === 'spool') problems.push('WORKER_LAUNCHER: spool is for benchmarks and not allowed when NODE_ENV=production');
   }
   let ecs: EcsLauncherConfig | undefined;
   if (vars.WORKER_LAUNCHER === 'ecs') {
@@ -201,6 +207,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     runDir,
     resultsDir: absolute(vars.RESULTS_DIR, cwd),
     workerLauncher: vars.WORKER_LAUNCHER,
+    workerSpoolDir: vars.WORKER_SPOOL_DIR ? absolute(vars.WORKER_SPOOL_DIR, cwd) : resolve(runDir, 'spool'),
     ...(ecs ? { ecs } : {}),
     resultStore,
     maxJobAttempts: vars.MAX_JOB_ATTEMPTS,

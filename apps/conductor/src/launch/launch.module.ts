@@ -8,12 +8,14 @@ import { EcsLauncher } from './ecs.launcher';
 import { JobLaunchService } from './job-launch.service';
 import { LocalProcessLauncher } from './local-process.launcher';
 import { PendingSweepService } from './pending-sweep.service';
+import { SpoolLauncher } from './spool.launcher';
 import { TaskArchiveStore } from './task-archive.store';
 import { WORKER_LAUNCHER, type WorkerLauncher } from './worker-launcher';
 
 /** WORKER_LAUNCHER picks the implementation; the config was validated at boot, so `ecs` has its settings. */
 function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): WorkerLauncher {
   if (config.workerLauncher === 'local') return local;
+  if (config.workerLauncher === 'spool') return new SpoolLauncher(config);
   if (!config.ecs) throw new Error('WORKER_LAUNCHER=ecs without ECS settings');
   return new EcsLauncher(new EcsWorkerLauncher(createEcsClient({ region: config.awsRegion }), config.ecs));
 }

@@ -13,6 +13,7 @@ import { EarlierWorkService } from '../earlier-work/earlier-work.service';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
 import { RESULT_ARCHIVE_STORE } from '../results/result-archive.store';
+import { HeartbeatService } from './heartbeat.service';
 import { pacedMessages, type PausableStream } from './paced-messages';
 import { ResultStore } from './result-store';
 import { toRpcException } from './transfer-status';
@@ -57,6 +58,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly results: ResultStore,
     @Inject(RESULT_ARCHIVE_STORE) private readonly archiveStore: ResultArchiveStore,
     private readonly earlierWork: EarlierWorkService,
+    private readonly heartbeats: HeartbeatService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -174,11 +176,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     return {};
   }
 
-  async heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
-    const worker = await this.auth.authenticate(request.credentials, 'session');
-    await this.workers.touch(worker.id);
-    await this.workers.appendEvent(worker.id, 'heartbeat', { phase: workerV1.WorkerPhase[request.phase] ?? String(request.phase) });
-    return { stopRequested: false };
+  heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
+    return this.heartbeats.beat(request);
   }
 
   async shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {

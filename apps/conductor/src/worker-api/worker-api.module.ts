@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { LaunchModule } from '../launch/launch.module';
 import { ResultsModule } from '../results/results.module';
+import { HeartbeatService } from './heartbeat.service';
 import { ResultStore } from './result-store';
 import { WorkerApiController } from './worker-api.controller';
 import { WorkerAuthService } from './worker-auth.service';
@@ -10,6 +11,6 @@ import { WorkerAuthService } from './worker-auth.service';
 @Module({
   imports: [LaunchModule, ResultsModule, EarlierWorkModule],
   controllers: [WorkerApiController],
-  providers: [WorkerAuthService, ResultStore],
+  providers: [WorkerAuthService, HeartbeatService, ResultStore],
 })
 export class WorkerApiModule {}

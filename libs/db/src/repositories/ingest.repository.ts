@@ -1,6 +1,7 @@
 import {
   ClassifiedMessage,
   DEFAULT_INCIDENT_POLICY,
+  escapeNul,
   IncidentPolicy,
   incidentPolicyProblems,
   isAlarmActive,
@@ -10,7 +11,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import type { DeliveryClassification, JobKind } from '../generated/prisma/client';
 import { recordActiveAlarm, recordRecovery } from '../ingest/incident-ingest';
-import { IngestClient, iso, rows, statement } from '../ingest/sql';
+import { dataException, IngestClient, iso, rows, statement } from '../ingest/sql';
 import { uuidv7 } from '../ingest/uuidv7';
 
 export interface RecordMessageInput {
@@ -212,7 +213,24 @@ export class IngestRepository implements OnModuleDestroy {
     this.pool.on('error', () => undefined);
   }
 
+  /**
+   * A message Postgres refuses for its content (a data exception, SQLSTATE class 22) is recorded as rejected, with
+   * the server's reason, instead of failing: the classifier rejects what it knows cannot be stored, and this catches
+   * whatever it missed, so no message cycles to the dead-letter queue unrecorded. A rejection the server refuses too
+   * fails as before.
+   */
   async recordMessage(input: RecordMessageInput): Promise<RecordMessageResult> {
+    try {
+      return await this.recordInTransaction(input);
+    } catch (error) {
+      const refused = dataException(error);
+      if (!refused || input.classified.classification === 'rejected') throw error;
+      const reason = `Postgres refused to store this ${input.classified.classification} (SQLSTATE ${refused.code}: ${refused.message})`;
+      return this.recordInTransaction({ ...input, body: escapeNul(input.body), classified: { classification: 'rejected', reason: escapeNul(reason) } });
+    }
+  }
+
+  private async recordInTransaction(input: RecordMessageInput): Promise<RecordMessageResult> {
     const { classified } = input;
     if (classified.classification === 'ticket' && input.taskMarkdown === undefined) {
       throw new Error(`recordMessage: ticket ${classified.ticket.key} needs taskMarkdown`);

@@ -4,6 +4,7 @@ import {
   classifyMessage,
   ClassifiedMessage,
   defaultRoutingTable,
+  escapeNul,
   IncidentPolicy,
   incidentPolicyProblems,
   renderTicketTask,
@@ -80,12 +81,13 @@ export class SchedulingService {
     if (Number.isNaN(message.receivedAt.getTime())) {
       throw new Error(`SchedulingService.submit: receivedAt of ${message.messageId} is not a valid date`);
     }
-    const classified = classifyMessage(message.body);
+    const classified = classifyMessage(message.body, message.receivedAt);
     const route = this.routeFor(classified);
     return this.ingest.recordMessage({
       sqsMessageId: message.messageId,
       receivedAt: message.receivedAt,
-      body: message.body,
+      // A body with a raw NUL is rejected by the classifier, whose reason says it is stored escaped.
+      body: escapeNul(message.body),
       classified,
       repository: route.repository,
       branch: route.branch,
