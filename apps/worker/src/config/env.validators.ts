@@ -21,7 +21,12 @@ export const workerEnvSchema = z
     MAX_AGENT_ATTEMPTS: positiveInt(4),
     AGENT_TIMEOUT_MS: positiveInt(60 * 60 * 1000),
     AGENT_MAX_TURNS: positiveInt(40),
-    AGENT_MAX_TOKENS: z.coerce.number({ error: 'must be a positive whole number of tokens' }).int('must be a positive whole number of tokens').positive('must be a positive whole number of tokens').optional(),
+    AGENT_MAX_TOKENS: z
+      .string()
+      .trim()
+      .regex(/^[1-9]\d*$/, 'must be a positive whole number of tokens')
+      .transform(Number)
+      .optional(),
     OPENAI_API_KEY: z.string().trim().min(1).optional(),
     CODEX_MODEL: z.string().trim().min(1).optional(),
     CODEX_PATH: z.string().trim().min(1).optional(),
