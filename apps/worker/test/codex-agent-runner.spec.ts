@@ -8,6 +8,7 @@ import { FIRST_PROMPT } from '../src/agent/agent-runner';
 import { CodexAgentRunner } from '../src/agent/codex-agent-runner';
 import type { CodexConfig, WorkerConfig } from '../src/config/env.validators';
 import { FileSystem } from '../src/fs/file-system';
+import type { ModelProxy } from '../src/model-proxy/model-proxy';
 import { ModelProxyService, readModelApiKeyFromEnv } from '../src/model-proxy/model-proxy.service';
 import { retryPrompt } from '../src/runner/worker-runner.service';
 import { BRANCH, COMMIT_SUBJECT, correctionTurns, endingReportTurns, lastToolOutput, lastUserText, taskTurns } from './support/codex-scripts';
@@ -87,6 +88,7 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
 
   it('runs the task and then the ending report in one thread; the commands run in the work dir', async () => {
     const codex = await runner([...taskTurns(), ...endingReportTurns('true')]);
+    const started = jest.spyOn(proxies as ModelProxyService, 'start');
 
     const result = await codex.run({ workDir, prompt: FIRST_PROMPT, attempt: 1 });
 
@@ -111,6 +113,10 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     expect(transcript).toContain('## Turn 2: ending report (attempt 1)');
     expect(transcript).toContain(`**Codex:**\n\nI committed the change on ${BRANCH}.`);
     expect(transcript).toMatch(/\*\*Command\*\* \(exit 0\):\n\n```\n\$ .*git commit --quiet -m/);
+    // Straight to HTTP: no WebSocket attempts, no retries (docs/codex.md, "Transport").
+    const proxy = await (started.mock.results[0]?.value as Promise<ModelProxy>);
+    expect(proxy.refusedUpgrades()).toBe(0);
+    expect(transcript).not.toMatch(/Reconnecting|WebSocket/i);
   });
 
   it('records the usage the proxy metered, per job, in agent-meta/usage.json and in the result', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { WORKER_CONFIG } from '../config/config.module';
 import type { WorkerConfig } from '../config/env.validators';
 import { DEFAULT_UPSTREAM_BASE_URL, ModelProxy } from './model-proxy';
@@ -12,6 +12,7 @@ export const readModelApiKeyFromEnv: ModelApiKeyReader = () => process.env['OPEN
 /** Opens one model proxy per job and closes them all when the worker shuts down. */
 @Injectable()
 export class ModelProxyService implements OnModuleDestroy {
+  private readonly logger = new Logger(ModelProxyService.name);
   private readonly open = new Set<ModelProxy>();
 
   constructor(
@@ -33,6 +34,8 @@ export class ModelProxyService implements OnModuleDestroy {
   async close(proxy: ModelProxy): Promise<void> {
     this.open.delete(proxy);
     await proxy.close();
+    const upgrades = proxy.refusedUpgrades();
+    if (upgrades > 0) this.logger.warn(`codex tried ${upgrades} WebSocket connection(s) to the model proxy; its provider should say supports_websockets = false`);
   }
 
   async onModuleDestroy(): Promise<void> {

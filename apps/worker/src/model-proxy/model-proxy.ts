@@ -35,13 +35,18 @@ export class ModelProxy {
   private server: Server | undefined;
   private refusal: string | undefined;
   private port = 0;
+  private upgrades = 0;
 
   constructor(private readonly options: ModelProxyOptions) {}
 
   async start(): Promise<this> {
     const server = createServer((req, res) => this.handle(req, res));
-    // codex is configured for HTTP only (supports_websockets = false); an upgrade is some other client.
-    server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    // codex is configured for HTTP only (supports_websockets = false). A codex that tries anyway takes a 426 as
+    // "no WebSockets here" and falls back to HTTP at once; a dropped connection would cost it five retries.
+    server.on('upgrade', (_req, socket) => {
+      this.upgrades++;
+      socket.end('HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
@@ -58,6 +63,11 @@ export class ModelProxy {
 
   usage(): MeteredUsage {
     return this.meter.total();
+  }
+
+  /** WebSocket upgrade requests turned down: none, while codex is configured as it should be. */
+  refusedUpgrades(): number {
+    return this.upgrades;
   }
 
   /** The `budget exceeded` error, once the job has spent its budget (whether or not a request was refused yet). */
