@@ -20,6 +20,7 @@ jest.setTimeout(90_000);
 
 const API_KEY = 'sk-proj-runner7d2c9a41e6b84f0c9e13a5d7b2f86c40';
 const TOKEN = 'tok_9e1c7a3f5b2d4c6e8a0f1b3d5e7c9a2b';
+const GITHUB_TOKEN = 'ghp_runnerSpec0a1b2c3d4e5f6a7b8c9d0e1f2a3b4';
 const TASK_MD = '# ABC-12: Fix order total rounding\n\nOrder totals are rounded per line instead of once.\n';
 const AGENTS_MD = '# Working agreement\n\nFollow the work-directory protocol.\n';
 
@@ -61,7 +62,7 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
   });
 
   /** The scripted model demands the real key: a request reaches it only through the proxy. */
-  async function runner(turns: ScriptedTurn[], options: { codex?: Partial<CodexConfig>; agentTimeoutMs?: number } = {}): Promise<CodexAgentRunner> {
+  async function runner(turns: ScriptedTurn[], options: { codex?: Partial<CodexConfig>; agentTimeoutMs?: number; github?: WorkerConfig['github'] } = {}): Promise<CodexAgentRunner> {
     model = await startScriptedModel(turns, { apiKey: API_KEY });
     const config: WorkerConfig = {
       workerId: 'w-1',
@@ -73,7 +74,8 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
       maxAgentAttempts: 4,
       agentTimeoutMs: options.agentTimeoutMs ?? 60_000,
       codex: { model: 'gpt-test', path: undefined, baseUrl: model.baseUrl, maxTurns: 40, maxTokens: undefined, ...options.codex },
-      publisher: 'local',
+      publisher: options.github ? 'github' : 'local',
+      ...(options.github ? { github: options.github } : {}),
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 1_000,
@@ -158,6 +160,24 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     expect(requests().map((request) => request.headers['authorization'])).toEqual(requests().map(() => `Bearer ${API_KEY}`));
     expect(filesContaining(workDir, API_KEY)).toEqual([]);
     expect(result.output).not.toContain(API_KEY);
+  });
+
+  it("keeps the worker's secrets out of the transcript and the output, whatever a command prints, and leaves usage counters alone", async () => {
+    const printed = `model=${API_KEY} worker=${TOKEN} github=${GITHUB_TOKEN}`;
+    const codex = await runner([{ items: [{ exec: `echo '${printed}'` }] }, { items: [{ message: `Found ${GITHUB_TOKEN}.` }] }, ...endingReportTurns('true')], {
+      github: { token: GITHUB_TOKEN, apiUrl: 'https://api.github.com', repository: undefined },
+    });
+
+    const result = await codex.run({ workDir, prompt: FIRST_PROMPT, attempt: 1 });
+
+    const transcript = await meta('transcript.md');
+    expect(transcript).toContain('model=[REDACTED] worker=[REDACTED] github=[REDACTED]');
+    expect(transcript).toContain('**Codex:**\n\nFound [REDACTED].');
+    expect(transcript).toContain('_Turn completed: 200 input tokens (0 cached), 20 output tokens._');
+    for (const secret of [API_KEY, TOKEN, GITHUB_TOKEN]) {
+      expect(filesContaining(workDir, secret)).toEqual([]);
+      expect(result.output).not.toContain(secret);
+    }
   });
 
   it('continues the same thread with the correction prompt on the next attempt', async () => {

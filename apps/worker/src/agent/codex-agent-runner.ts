@@ -144,7 +144,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       sandboxMode: 'danger-full-access',
       approvalPolicy: 'never',
     });
-    const redact = redactor([this.readModelApiKey(), this.config.token, proxy.runKey]);
+    const redact = redactor([this.readModelApiKey(), this.config.token, this.config.github?.token, proxy.runKey]);
     const job: CodexJob = { workDir, thread, proxy, codexHome, transcript: new Transcript(workDir, redact), redact, turns: 0, elapsedMs: 0 };
     this.job = job;
     return job;
