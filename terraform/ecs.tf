@@ -199,12 +199,14 @@ resource "aws_ecs_task_definition" "worker" {
     essential = true
     # The agent spawns build tools; an init process reaps them and forwards signals.
     linuxParameters = { initProcessEnabled = true }
-    environment = [
+    environment = concat([
       { name = "NODE_ENV", value = "production" },
       { name = "WORK_DIR", value = "/work" },
       { name = "AGENT_KIND", value = "codex" },
       { name = "PUBLISHER", value = "github" },
-    ]
+      ], var.worker_agent_max_tokens == null ? [] : [
+      { name = "AGENT_MAX_TOKENS", value = tostring(var.worker_agent_max_tokens) },
+    ])
     secrets = [
       { name = "OPENAI_API_KEY", valueFrom = var.openai_api_key_secret_arn },
       { name = "GITHUB_TOKEN", valueFrom = var.github_token_secret_arn },

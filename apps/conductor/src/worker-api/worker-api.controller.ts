@@ -94,6 +94,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       maxUploadBytes: this.config.maxUploadBytes,
       sessionToken,
       earlierWork: await this.earlierWork.candidatesFor(job),
+      // 0: the route set no budget; the worker's AGENT_MAX_TOKENS still applies.
+      maxTokens: job.maxTokens ?? 0,
     };
   }
 

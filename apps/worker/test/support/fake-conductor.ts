@@ -47,6 +47,8 @@ export interface FakeConductorOptions {
   maxUploadBytes?: number;
   /** What the handshake offers as earlier work on the repository. */
   earlierWork?: workerV1.EarlierWork[];
+  /** The route's token budget the handshake carries; 0 or unset: none. */
+  maxTokens?: number;
 }
 
 export interface RecordedCall {
@@ -151,6 +153,7 @@ export class FakeConductor {
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       sessionToken: this.sessionToken,
       earlierWork: this.options.earlierWork ?? [],
+      maxTokens: this.options.maxTokens ?? 0,
     });
   }
 

@@ -25,7 +25,8 @@ export interface RecordMessageInput {
   /**
    * The rest of the spawned job's route (the scheduling domain's Route): the branch it starts from (absent: null, the
    * conductor's DEFAULT_REPOSITORY_BRANCH), the paths of a sparse clone (absent: none, the whole repository) and the
-   * ECS task definition of its worker (absent: null, the conductor's ECS_TASK_DEFINITION).
+   * ECS task definition of its worker (absent: null, the conductor's ECS_TASK_DEFINITION), and its agent's token
+   * budget (absent: null, the worker's AGENT_MAX_TOKENS alone).
    */
   branch?: string;
   sparsePaths?: string[];
@@ -34,6 +35,7 @@ export interface RecordMessageInput {
   claim?: string;
   /** The route's maxActive for that claim; absent: null, the conductor's REPO_MAX_ACTIVE_JOBS. */
   claimLimit?: number;
+  maxTokens?: number;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -144,9 +146,9 @@ const RECORD_TICKET = statement(
     RETURNING "id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
-                        "worker_task_definition", "claim_key", "claim_limit", "status", "task_markdown", "updated_at")
+                        "worker_task_definition", "claim_key", "claim_limit", "max_tokens", "status", "task_markdown", "updated_at")
     SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, $16::text, $17::text[], $18::text,
-           $19::text, $20::int, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
+           $19::text, $20::int, $21::int4, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
@@ -326,6 +328,7 @@ export class IngestRepository implements OnModuleDestroy {
       workerTaskDefinition: input.workerTaskDefinition ?? null,
       claim: input.claim ?? input.repository,
       claimLimit: input.claimLimit ?? null,
+      maxTokens: input.maxTokens ?? null,
       policy,
     });
     await client.query('COMMIT');
@@ -368,7 +371,7 @@ export class IngestRepository implements OnModuleDestroy {
   }
 }
 
-/** $16 branch, $17 sparse paths, $18 worker task definition, $19 claim key, $20 claim limit of a ticket's job. */
+/** $16 branch, $17 sparse paths, $18 worker task definition, $19 claim key, $20 claim limit, $21 token budget of a ticket's job. */
 function routeValues(input: RecordMessageInput): unknown[] {
   return [
     input.branch ?? null,
@@ -376,6 +379,7 @@ function routeValues(input: RecordMessageInput): unknown[] {
     input.workerTaskDefinition ?? null,
     input.claim ?? input.repository,
     input.claimLimit ?? null,
+    input.maxTokens ?? null,
   ];
 }
 

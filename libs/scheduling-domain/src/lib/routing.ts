@@ -18,6 +18,8 @@ export interface Route {
   claim?: string;
   /** At most this many active jobs under the route's claim; absent: the conductor's REPO_MAX_ACTIVE_JOBS. */
   maxActive?: number;
+  /** Input plus output model tokens a job may spend; absent: only the worker's AGENT_MAX_TOKENS applies. */
+  maxTokens?: number;
 }
 
 /** A ticket rule's criteria; every criterion given must match, and at least one must be given. */
@@ -106,6 +108,14 @@ export function isTaskDefinition(value: string): boolean {
   return TASK_DEFINITION.test(value);
 }
 
+/** Stored in an int4 column; two billion tokens is beyond any job. */
+export const MAX_ROUTE_TOKENS = 2_147_483_647;
+
+/** A positive whole number of tokens that fits the job row. */
+export function isTokenBudget(value: number): boolean {
+  return Number.isInteger(value) && value > 0 && value <= MAX_ROUTE_TOKENS;
+}
+
 /**
  * The table's problems, each prefixed with its JSON path, for tables built in code (the scheduler's file loader
  * reports the same rules through zod). Empty when the table can be used.
@@ -125,6 +135,9 @@ export function routingTableProblems(table: RoutingTable): string[] {
     if (candidate.claim !== undefined && candidate.claim.trim() === '') problems.push(`${path}.claim: must not be empty`);
     if (candidate.maxActive !== undefined && !(Number.isInteger(candidate.maxActive) && candidate.maxActive >= 1)) {
       problems.push(`${path}.maxActive: must be a whole number of at least 1`);
+    }
+    if (candidate.maxTokens !== undefined && !isTokenBudget(candidate.maxTokens)) {
+      problems.push(`${path}.maxTokens: must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`);
     }
   };
   route('default', table.default);
@@ -148,5 +161,6 @@ function toRoute(source: Route): Route {
   if (source.workerTaskDefinition !== undefined) route.workerTaskDefinition = source.workerTaskDefinition;
   if (source.claim !== undefined) route.claim = source.claim;
   if (source.maxActive !== undefined) route.maxActive = source.maxActive;
+  if (source.maxTokens !== undefined) route.maxTokens = source.maxTokens;
   return route;
 }

@@ -95,6 +95,7 @@ export class SchedulingService {
       ...(route.workerTaskDefinition !== undefined ? { workerTaskDefinition: route.workerTaskDefinition } : {}),
       claim: claimOf(route),
       ...(route.maxActive !== undefined ? { claimLimit: route.maxActive } : {}),
+      ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
