@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FIRST_PROMPT } from '../src/agent/agent-runner';
 import { CodexAgentRunner } from '../src/agent/codex-agent-runner';
@@ -10,6 +9,7 @@ import { FileSystem } from '../src/fs/file-system';
 import { retryPrompt } from '../src/runner/worker-runner.service';
 import { argValue, FAKE_CODEX, fakeCodexInvocations, filesContaining, isAlive } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir, testSandbox, agentWritableFile } from './support/isolation';
 
 jest.setTimeout(30_000);
 
@@ -27,9 +27,9 @@ describe('CodexAgentRunner against a fake codex executable', () => {
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'codex-runner-spec-'));
+    root = await agentReachableTempDir('codex-runner-spec-');
     workDir = join(root, 'work');
-    logFile = join(root, 'fake-codex.log');
+    logFile = await agentWritableFile(join(root, 'fake-codex.log'));
     await mkdir(workDir);
     const remote = createBareRemote(root);
     git(workDir, ['clone', '--quiet', remote, 'repo']);
@@ -64,8 +64,9 @@ describe('CodexAgentRunner against a fake codex executable', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 1_000,
+      agentIsolation: AGENT_ISOLATION,
     };
-    return new CodexAgentRunner(config, new FileSystem());
+    return new CodexAgentRunner(config, new FileSystem(), testSandbox(config.agentIsolation));
   }
 
   const meta = (name: string): Promise<string> => readFile(join(workDir, 'agent-meta', name), 'utf8');

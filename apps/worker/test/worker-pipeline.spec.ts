@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { status } from '@grpc/grpc-js';
@@ -8,6 +7,7 @@ import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { FakeConductor } from './support/fake-conductor';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -38,7 +38,7 @@ describe('worker pipeline against a fake conductor', () => {
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'worker-spec-'));
+    root = await agentReachableTempDir('worker-spec-');
     remote = createBareRemote(root);
     workDir = join(root, 'work');
     // The agent is spawned from this process: a token in our environment must not reach it.
@@ -91,6 +91,7 @@ describe('worker pipeline against a fake conductor', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 20_000,
+      agentIsolation: AGENT_ISOLATION,
       ...overrides,
     };
   }
