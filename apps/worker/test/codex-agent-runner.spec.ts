@@ -10,6 +10,7 @@ import { retryPrompt } from '../src/runner/worker-runner.service';
 import { argValue, FAKE_CODEX, fakeCodexInvocations, filesContaining, isAlive } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir, testSandbox, agentWritableFile } from './support/isolation';
+import { AgentSandbox } from '../src/process/agent-sandbox';
 
 jest.setTimeout(30_000);
 
@@ -22,6 +23,7 @@ describe('CodexAgentRunner against a fake codex executable', () => {
   let root: string;
   let workDir: string;
   let logFile: string;
+  let sandbox: AgentSandbox;
   const savedEnv = { ...process.env };
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -37,6 +39,9 @@ describe('CodexAgentRunner against a fake codex executable', () => {
     git(join(workDir, 'repo'), ['config', 'user.email', 'agent-conductor@localhost']);
     await writeFile(join(workDir, 'TASK.md'), TASK_MD);
     await writeFile(join(workDir, 'AGENTS.md'), AGENTS_MD);
+    // As WorkerRunner does after the clone: from here on the work dir is the agent's.
+    sandbox = testSandbox();
+    await sandbox.handOver(workDir);
     process.env['FAKE_CODEX_LOG'] = logFile;
     // The worker's own secrets are in its environment; codex must see none of them.
     process.env['WORKER_TOKEN'] = TOKEN;
@@ -44,6 +49,7 @@ describe('CodexAgentRunner against a fake codex executable', () => {
   });
 
   afterEach(async () => {
+    await sandbox.onModuleDestroy();
     process.env = { ...savedEnv };
     await rm(root, { recursive: true, force: true });
   });
@@ -66,7 +72,7 @@ describe('CodexAgentRunner against a fake codex executable', () => {
       conductorRetryWindowMs: 1_000,
       agentIsolation: AGENT_ISOLATION,
     };
-    return new CodexAgentRunner(config, new FileSystem(), testSandbox(config.agentIsolation));
+    return new CodexAgentRunner(config, new FileSystem(), sandbox);
   }
 
   const meta = (name: string): Promise<string> => readFile(join(workDir, 'agent-meta', name), 'utf8');
@@ -212,7 +218,8 @@ describe('CodexAgentRunner against a fake codex executable', () => {
     const result = await runner({ codex: { path: join(root, 'no-such-codex') } }).run({ workDir, prompt: FIRST_PROMPT, attempt: 1 });
 
     expect(result.exitCode).toBe(1);
-    expect(result.output).toContain('ENOENT');
+    // Spawned directly, codex's absence is ENOENT; through the run-as-agent wrapper, setpriv says so.
+    expect(result.output).toMatch(/ENOENT|setpriv: failed to execute \S+no-such-codex: No such file or directory/);
   });
 
   it('kills codex when the job\'s wall time runs out and reports a timeout', async () => {

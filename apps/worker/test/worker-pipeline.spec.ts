@@ -218,6 +218,20 @@ describe('worker pipeline against a fake conductor', () => {
     expect(existsSync(join(workDir, 'agent-meta', 'prompt-attempt-2.md'))).toBe(false);
   });
 
+  it("redacts token shapes and the worker's own secrets from the output tail it reports and from the shutdown error", async () => {
+    const fake = await startConductor();
+    const github = `ghp_${'Ab1'.repeat(12)}`;
+    const openai = `sk-proj-${'Xy9_'.repeat(20)}`;
+    const agent = `echo "found ${github} and ${openai}"; echo "Authorization: token ${TOKEN}"; echo '{"input_tokens": 1200, "output_tokens": 34}'; exit 5`;
+    await runWorker(config(fake, agent), { logger: false });
+
+    const reported = fake.agentErrors[0]?.message ?? '';
+    expect(reported).toContain('found [REDACTED] and [REDACTED]');
+    expect(reported).toContain('Authorization: token [REDACTED]');
+    expect(reported).toContain('{"input_tokens": 1200, "output_tokens": 34}');
+    for (const secret of [github, openai, TOKEN]) expect(JSON.stringify([fake.agentErrors, fake.shutdownRequest])).not.toContain(secret);
+  });
+
   it('an agent that runs too long is killed and reported', async () => {
     const fake = await startConductor();
     const outcome = await runWorker(config(fake, 'sleep 30', { agentTimeoutMs: 300 }), { logger: false });
