@@ -9,7 +9,7 @@ import { FileSystem } from '../src/fs/file-system';
 import { retryPrompt } from '../src/runner/worker-runner.service';
 import { argValue, FAKE_CODEX, fakeCodexInvocations, filesContaining, isAlive } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
-import { AGENT_ISOLATION, agentReachableTempDir, testSandbox, agentWritableFile } from './support/isolation';
+import { AGENT_ISOLATION, agentReachableTempDir, agentWritableFile, isRoot, testSandbox } from './support/isolation';
 import { AgentSandbox } from '../src/process/agent-sandbox';
 
 jest.setTimeout(30_000);
@@ -143,6 +143,9 @@ describe('CodexAgentRunner against a fake codex executable', () => {
     expect(invocation?.codexApiKey).toBe(API_KEY);
     expect(invocation?.workerToken).toBeNull();
     expect(invocation?.envNames.filter((name) => /TOKEN|SECRET/.test(name))).toEqual([]);
+    // The SDK spawns codex itself; the run-as-agent wrapper makes it the agent's, with the agent's fresh HOME.
+    expect(invocation?.uid).toBe(isRoot ? AGENT_ISOLATION.uid : process.getuid?.());
+    expect(invocation?.home).toBe(await sandbox.agentHome());
     // The fake printed the key in a command's output and in a message: the transcript shows neither.
     const transcript = await meta('transcript.md');
     expect(transcript).toContain('OPENAI_API_KEY=[REDACTED]');

@@ -13,6 +13,8 @@ export interface FakeCodexInvocation {
   codexApiKey: string | null;
   workerToken: string | null;
   envNames: string[];
+  uid: number;
+  home: string | null;
 }
 
 /** What each run of the fake received, in order (FAKE_CODEX_LOG). */

@@ -96,6 +96,8 @@ async function main() {
       codexApiKey: process.env.CODEX_API_KEY ?? null,
       workerToken: process.env.WORKER_TOKEN ?? null,
       envNames: Object.keys(process.env).sort(),
+      uid: process.getuid(),
+      home: process.env.HOME ?? null,
     };
     appendFileSync(process.env.FAKE_CODEX_LOG, `${JSON.stringify(record)}\n`);
   }
