@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -83,7 +84,7 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
   });
 
   it("cannot read the worker's /proc environ or mem, nor its private dir", async () => {
-    const privateDir = await sandbox.workerGitHome();
+    const privateDir = await sandbox.workerPrivateDir();
     await writeFile(join(privateDir, 'secret'), TOKEN, { mode: 0o600 });
     const result = await runAsAgent(
       sandbox,
@@ -316,6 +317,19 @@ describe('agent isolation when it cannot be had', () => {
   it('is off with AGENT_ISOLATION=off, and when the worker is not root', () => {
     expect(new AgentSandbox({ agentIsolation: { ...AGENT_ISOLATION, mode: 'off' } }).identity).toBeUndefined();
     expect(new AgentSandbox({ agentIsolation: AGENT_ISOLATION }).identity).toEqual(isRoot ? { uid: AGENT_UID, gid: AGENT_UID } : undefined);
+  });
+
+  it('says so once, loudly, however many worker contexts start', () => {
+    const warnings: string[] = [];
+    Logger.overrideLogger({ log: () => undefined, error: () => undefined, warn: (message: unknown) => void warnings.push(String(message)) });
+    try {
+      const isolation = { ...AGENT_ISOLATION, mode: 'off' as const };
+      new AgentSandbox({ agentIsolation: isolation }).onModuleInit();
+      new AgentSandbox({ agentIsolation: isolation }).onModuleInit();
+      expect(warnings).toEqual([expect.stringMatching(isRoot ? /^AGENT ISOLATION IS OFF \(AGENT_ISOLATION=off\)/ : /^AGENT ISOLATION IS UNAVAILABLE: the worker is not root/)]);
+    } finally {
+      Logger.overrideLogger(false);
+    }
   });
 
   it('runs commands as given, with a fresh HOME, when off', async () => {
