@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startScriptedModel, type ScriptedModel, type ScriptedTurn } from '@agent-conductor/testing';
 import { FIRST_PROMPT } from '../src/agent/agent-runner';
@@ -14,6 +13,8 @@ import { retryPrompt } from '../src/runner/worker-runner.service';
 import { BRANCH, COMMIT_SUBJECT, correctionTurns, endingReportTurns, lastToolOutput, lastUserText, taskTurns } from './support/codex-scripts';
 import { FAKE_CODEX, fakeCodexInvocations, filesContaining, isAlive } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir, agentWritableFile, isRoot, testSandbox } from './support/isolation';
+import { AgentSandbox } from '../src/process/agent-sandbox';
 
 // The real codex CLI starts in about a second; a loaded machine makes that several.
 jest.setTimeout(90_000);
@@ -30,12 +31,13 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
   let model: ScriptedModel | undefined;
   let proxies: ModelProxyService | undefined;
   let codexRunner: CodexAgentRunner | undefined;
+  let sandbox: AgentSandbox;
   const savedEnv = { ...process.env };
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'codex-runner-spec-'));
+    root = await agentReachableTempDir('codex-runner-spec-');
     workDir = join(root, 'work');
     await mkdir(workDir);
     const remote = createBareRemote(root);
@@ -44,6 +46,9 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     git(join(workDir, 'repo'), ['config', 'user.email', 'agent-conductor@localhost']);
     await writeFile(join(workDir, 'TASK.md'), TASK_MD);
     await writeFile(join(workDir, 'AGENTS.md'), AGENTS_MD);
+    // As WorkerRunner does after the clone: from here on the work dir is the agent's.
+    sandbox = testSandbox();
+    await sandbox.handOver(workDir);
     // The worker's own secrets are in its environment, as on ECS; codex and the agent must see none of them.
     process.env['OPENAI_API_KEY'] = API_KEY;
     process.env['WORKER_TOKEN'] = TOKEN;
@@ -57,6 +62,7 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     codexRunner = undefined;
     proxies = undefined;
     model = undefined;
+    await sandbox.onModuleDestroy();
     process.env = { ...savedEnv };
     await rm(root, { recursive: true, force: true });
   });
@@ -79,9 +85,10 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 1_000,
+      agentIsolation: AGENT_ISOLATION,
     };
     proxies = new ModelProxyService(config, readModelApiKeyFromEnv);
-    codexRunner = new CodexAgentRunner(config, new FileSystem(), proxies, readModelApiKeyFromEnv);
+    codexRunner = new CodexAgentRunner(config, new FileSystem(), proxies, readModelApiKeyFromEnv, sandbox);
     return codexRunner;
   }
 
@@ -136,8 +143,9 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
   it('gives the agent no model key: its shell sees neither the real key nor any worker secret, and codex talks only to the proxy', async () => {
     // Every process from the agent's shell up to the worker: its environment and its argv. Written to a file
     // outside the work dir, in full: codex truncates the command output it sends back to the model.
-    const probeFile = join(root, 'probe.txt');
+    const probeFile = await agentWritableFile(join(root, 'probe.txt'));
     const probe = [
+      'echo "== uid $(id -u)"',
       'echo "== env"; env',
       'p=$$; while [ "$p" -gt 1 ]; do echo "== pid $p: $(tr "\\0" " " < /proc/$p/cmdline)"; tr "\\0" "\\n" < /proc/$p/environ; p=$(cut -d" " -f4 /proc/$p/stat); done',
       'echo "== codex home $CODEX_HOME"; ls -A "$CODEX_HOME"; cat "$CODEX_HOME"/*.toml "$CODEX_HOME"/*.json 2>/dev/null',
@@ -158,6 +166,9 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     expect(printed).not.toMatch(/OPENAI_API_KEY|CODEX_API_KEY/);
     // Codex reached the model only with the proxy's run key, which the proxy swapped for the real one.
     expect(requests().map((request) => request.headers['authorization'])).toEqual(requests().map(() => `Bearer ${API_KEY}`));
+    // The SDK spawns codex itself; the run-as-agent wrapper makes it (and its shell) the agent's, with the agent's fresh HOME.
+    expect(printed).toContain(`== uid ${isRoot ? AGENT_ISOLATION.uid : (process.getuid?.() ?? -1)}\n`);
+    expect(printed).toContain(`HOME=${await sandbox.agentHome()}\n`);
     expect(filesContaining(workDir, API_KEY)).toEqual([]);
     expect(result.output).not.toContain(API_KEY);
   });
@@ -305,8 +316,8 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
   describe('with the fake executable, for what the real CLI cannot be made to do', () => {
     let logFile: string;
 
-    beforeEach(() => {
-      logFile = join(root, 'fake-codex.log');
+    beforeEach(async () => {
+      logFile = await agentWritableFile(join(root, 'fake-codex.log'));
       process.env['FAKE_CODEX_LOG'] = logFile;
     });
 

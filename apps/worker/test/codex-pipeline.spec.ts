@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { startScriptedModel, type ScriptedModel, type ScriptedTurn } from '@agent-conductor/testing';
@@ -9,6 +8,7 @@ import { BRANCH, COMMIT_SUBJECT, correctionTurns, endingReportTurns, lastUserTex
 import { FakeConductor } from './support/fake-conductor';
 import { FAKE_CODEX, filesContaining } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir, agentWritableFile } from './support/isolation';
 
 // The real codex CLI starts in about a second per turn; a loaded machine makes that several.
 jest.setTimeout(120_000);
@@ -28,7 +28,7 @@ describe('worker pipeline with AGENT_KIND=codex: the real codex CLI, a scripted 
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'codex-pipeline-spec-'));
+    root = await agentReachableTempDir('codex-pipeline-spec-');
     remote = createBareRemote(root);
     workDir = join(root, 'work');
     process.env['WORKER_TOKEN'] = TOKEN;
@@ -83,6 +83,7 @@ describe('worker pipeline with AGENT_KIND=codex: the real codex CLI, a scripted 
         gitAuthorName: 'Agent Conductor',
         gitAuthorEmail: 'agent-conductor@localhost',
         conductorRetryWindowMs: 20_000,
+        agentIsolation: AGENT_ISOLATION,
         ...overrides,
       },
       { logger: false },
@@ -158,7 +159,7 @@ describe('worker pipeline with AGENT_KIND=codex: the real codex CLI, a scripted 
 
   it('a codex that outlives AGENT_TIMEOUT_MS is stopped and reported as timed out (fake executable: a hang)', async () => {
     process.env['FAKE_CODEX_SCENARIO'] = 'hang';
-    process.env['FAKE_CODEX_LOG'] = join(root, 'fake-codex.log');
+    process.env['FAKE_CODEX_LOG'] = await agentWritableFile(join(root, 'fake-codex.log'));
     const outcome = await run([], { agentTimeoutMs: 1_000 }, { path: FAKE_CODEX });
 
     expect(outcome.reported).toBe(true);

@@ -1,7 +1,6 @@
 import { EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
@@ -9,6 +8,7 @@ import { earlierWorkSection, isWorkerBranch } from '../src/earlier-work/earlier-
 import { FakeConductor } from './support/fake-conductor';
 import { FakeGitHub } from './support/fake-github';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -54,7 +54,7 @@ describe('the next agent sees earlier work', () => {
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'earlier-work-spec-'));
+    root = await agentReachableTempDir('earlier-work-spec-');
     remote = createBareRemote(root);
     workDir = join(root, 'work');
     pushWorkerBranch(root, remote, MERGED, 'merged', true);
@@ -103,6 +103,7 @@ describe('the next agent sees earlier work', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 10_000,
+      agentIsolation: AGENT_ISOLATION,
       ...overrides,
     };
   }

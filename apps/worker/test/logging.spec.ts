@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runWorker } from '../src/bootstrap';
-import { createWorkerLogger, redactWorkerText } from '../src/logging/worker-logger';
+import { redactSecrets } from '@agent-conductor/contracts';
+import { createWorkerLogger } from '../src/logging/worker-logger';
 import { FakeConductor } from './support/fake-conductor';
 import { createBareRemote } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -17,7 +18,7 @@ describe('worker logs: JSON lines with workerId and jobId, never the token', () 
   let conductor: FakeConductor | undefined;
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'worker-logging-spec-'));
+    root = await agentReachableTempDir('worker-logging-spec-');
   });
 
   afterEach(async () => {
@@ -54,6 +55,7 @@ describe('worker logs: JSON lines with workerId and jobId, never the token', () 
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 20_000,
+      agentIsolation: AGENT_ISOLATION,
     };
     const lines: string[] = [];
     const logger = createWorkerLogger(config, { LOG_FORMAT: 'json' }, (line) => lines.push(line));
@@ -77,7 +79,7 @@ describe('worker logs: JSON lines with workerId and jobId, never the token', () 
   it('keeps usage counters (input_tokens, max_tokens) and still hides assigned secrets', () => {
     const line = '{"usage":{"input_tokens":1200,"cached_input_tokens":300,"output_tokens":45},"max_tokens":5000,"api_key":"abc123def","session_token":"s3cr3tvalue"} GITHUB_TOKEN=ghx_value';
 
-    const redacted = redactWorkerText(line, []);
+    const redacted = redactSecrets(line);
 
     expect(redacted).toContain('"input_tokens":1200');
     expect(redacted).toContain('"cached_input_tokens":300');

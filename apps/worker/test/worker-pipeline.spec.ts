@@ -8,6 +8,7 @@ import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { FakeConductor } from './support/fake-conductor';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -38,7 +39,7 @@ describe('worker pipeline against a fake conductor', () => {
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'worker-spec-'));
+    root = await agentReachableTempDir('worker-spec-');
     remote = createBareRemote(root);
     workDir = join(root, 'work');
     // The agent is spawned from this process: a token in our environment must not reach it.
@@ -91,6 +92,7 @@ describe('worker pipeline against a fake conductor', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 20_000,
+      agentIsolation: AGENT_ISOLATION,
       ...overrides,
     };
   }
@@ -217,6 +219,42 @@ describe('worker pipeline against a fake conductor', () => {
     expect(fake.agentErrors[0]?.stage).toBe('agent');
     expect(fake.agentErrors[0]?.message).toContain('crashing on purpose');
     expect(existsSync(join(workDir, 'agent-meta', 'prompt-attempt-2.md'))).toBe(false);
+  });
+
+  it("redacts token shapes and the worker's own secrets from the output tail it reports and from the shutdown error", async () => {
+    const fake = await startConductor();
+    const github = `ghp_${'Ab1'.repeat(12)}`;
+    const openai = `sk-proj-${'Xy9_'.repeat(20)}`;
+    const agent = `echo "found ${github} and ${openai}"; echo "Authorization: token ${TOKEN}"; echo '{"input_tokens": 1200, "output_tokens": 34}'; exit 5`;
+    await runWorker(config(fake, agent), { logger: false });
+
+    const reported = fake.agentErrors[0]?.message ?? '';
+    expect(reported).toContain('found [REDACTED] and [REDACTED]');
+    expect(reported).toContain('Authorization: token [REDACTED]');
+    expect(reported).toContain('{"input_tokens": 1200, "output_tokens": 34}');
+    for (const secret of [github, openai, TOKEN]) expect(JSON.stringify([fake.agentErrors, fake.shutdownRequest])).not.toContain(secret);
+  });
+
+  it('uploads no file an artifact symlink points at, and reports the links as validation errors', async () => {
+    const secretDir = await mkdtemp(join(tmpdir(), 'worker-spec-secret-'));
+    const secret = 'secret-file-content-9f8e7d6c';
+    await writeFile(join(secretDir, 'secret'), secret, { mode: 0o600 });
+    try {
+      const fake = await startConductor();
+      const agent = `mkdir -p agent-meta && echo true > agent-meta/WAS_JOB_SUCCESSFUL && echo Title > agent-meta/meta-info.txt && ln -sf ${secretDir}/secret agent-meta/ending-report.md && ln -s ${secretDir} stolen && ln -s /proc/1/environ environ`;
+      const outcome = await runWorker(config(fake, agent, { maxAgentAttempts: 1 }), { logger: false });
+
+      expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+      expect(fake.agentErrors.map((error) => error.message).join('\n')).toContain('agent-meta/ending-report.md is a symbolic link; write a regular file');
+      const uploaded = await extractUpload(fake);
+      expect(existsSync(join(uploaded, 'agent-meta', 'meta-info.txt'))).toBe(true);
+      expect(existsSync(join(uploaded, 'agent-meta', 'ending-report.md'))).toBe(false);
+      expect(existsSync(join(uploaded, 'stolen'))).toBe(false);
+      expect(filesContaining(uploaded, secret)).toEqual([]);
+      expect(JSON.stringify([fake.agentErrors, fake.shutdownRequest])).not.toContain(secret);
+    } finally {
+      await rm(secretDir, { recursive: true, force: true });
+    }
   });
 
   it('an agent that runs too long is killed and reported', async () => {

@@ -1,17 +1,16 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Thread } from '@openai/codex-sdk';
 import { WORKER_CONFIG } from '../config/config.module';
-import type { CodexConfig, WorkerConfig } from '../config/env.validators';
+import { workerSecrets, type CodexConfig, type WorkerConfig } from '../config/env.validators';
 import { FileSystem } from '../fs/file-system';
 import type { ModelProxy } from '../model-proxy/model-proxy';
 import { MODEL_API_KEY_READER, ModelProxyService, type ModelApiKeyReader } from '../model-proxy/model-proxy.service';
-import { scrubbedEnv } from '../process/child-env';
+import { AgentSandbox } from '../process/agent-sandbox';
 import type { AgentRunner, AgentRunRequest, AgentRunResult, AgentUsage } from './agent-runner';
 import { ENDING_REPORT_PROMPT, initialPrompt } from './codex-prompts';
-import { loadCodexSdk } from './codex-sdk';
+import { bundledCodexPath, loadCodexSdk } from './codex-sdk';
 import { AGENT_META_DIR } from './command-agent-runner';
 import { isReconnectNotice, redactor, Transcript } from './transcript';
 
@@ -63,6 +62,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
     private readonly fs: FileSystem,
     private readonly modelProxies: ModelProxyService,
     @Inject(MODEL_API_KEY_READER) private readonly readModelApiKey: ModelApiKeyReader,
+    private readonly sandbox: AgentSandbox,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -72,8 +72,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
     const settings = this.config.codex;
     if (!settings) throw new Error('AGENT_KIND=codex needs its settings (OPENAI_API_KEY)');
-    const metaDir = join(request.workDir, AGENT_META_DIR);
-    await this.fs.ensureDir(metaDir);
+    const metaDir = AGENT_META_DIR;
 
     let job = this.job;
     const continuing = request.attempt > 1 && job !== undefined && job.workDir === request.workDir && job.thread.id !== null;
@@ -122,9 +121,14 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
     await this.endJob();
     const { Codex } = await loadCodexSdk();
     const proxy = await this.modelProxies.start(routeMaxTokens);
-    const codexHome = await mkdtemp(join(tmpdir(), 'agent-codex-home-'));
+    // Codex runs as the agent and writes its session files here, so the agent's uid owns it.
+    const codexHome = await this.sandbox.agentOwnedDir('codex-home-');
+    // The SDK spawns codex itself, with no say over its uid: a worker-owned wrapper drops to the agent's ids. A
+    // wrapper replaces the SDK's own lookup of its bundled binary, so the worker names that binary.
+    const target = settings.path ?? bundledCodexPath();
+    const codexPath = target === undefined ? undefined : ((await this.sandbox.wrapperFor(target)) ?? settings.path);
     const codex = new Codex({
-      codexPathOverride: settings.path,
+      ...(codexPath !== undefined ? { codexPathOverride: codexPath } : {}),
       // No baseUrl and no apiKey: the SDK would hand codex the real key (CODEX_API_KEY) and the built-in
       // OpenAI provider, which tries WebSockets first. See docs/codex.md, "Transport".
       config: {
@@ -135,7 +139,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
         // The default exclusions (names with KEY, SECRET or TOKEN) keep even the run key out of the commands codex runs.
         shell_environment_policy: { ignore_default_excludes: false },
       },
-      env: codexEnv(proxy.runKey, codexHome),
+      env: codexEnv(await this.sandbox.env({ [RUN_KEY_ENV]: proxy.runKey, CODEX_HOME: codexHome, GIT_TERMINAL_PROMPT: '0' })),
     });
     const thread = codex.startThread({
       model: settings.model,
@@ -144,7 +148,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       sandboxMode: 'danger-full-access',
       approvalPolicy: 'never',
     });
-    const redact = redactor([this.readModelApiKey(), this.config.token, this.config.github?.token, proxy.runKey]);
+    const redact = redactor([...workerSecrets(this.config), this.readModelApiKey(), proxy.runKey]);
     const job: CodexJob = { workDir, thread, proxy, codexHome, transcript: new Transcript(workDir, redact), redact, turns: 0, elapsedMs: 0 };
     this.job = job;
     return job;
@@ -231,8 +235,8 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       model: this.config.codex?.model ?? null,
     };
     const transcript = job.transcript.render();
-    await this.fs.writeText(join(metaDir, TRANSCRIPT_FILE), transcript);
-    await this.fs.writeText(join(metaDir, USAGE_FILE), `${JSON.stringify(usage, null, 2)}\n`);
+    await this.fs.writeAgentText(job.workDir, `${metaDir}/${TRANSCRIPT_FILE}`, transcript);
+    await this.fs.writeAgentText(job.workDir, `${metaDir}/${USAGE_FILE}`, `${JSON.stringify(usage, null, 2)}\n`);
     if (stopReason !== undefined) this.logger.warn(job.redact(stopReason));
     const tail = transcript.slice(-OUTPUT_TAIL_CHARS);
     return { ...status, output: stopReason === undefined ? tail : `${tail}\n${job.redact(stopReason)}\n`, usage, ...(error !== undefined ? { error } : {}) };
@@ -240,12 +244,12 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
 }
 
 /**
- * Codex gets the worker's environment minus everything secret-looking (the worker token, the model API key),
- * plus the proxy's run key, which is worth nothing outside this worker's proxy, and its own CODEX_HOME.
+ * Codex gets the agent's environment (see AgentSandbox.env: the worker's minus everything secret-looking, with the
+ * agent's own HOME) plus the proxy's run key, which is worth nothing outside this worker's proxy, and its CODEX_HOME.
  */
-function codexEnv(runKey: string, codexHome: string): Record<string, string> {
+function codexEnv(agentEnv: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(scrubbedEnv(process.env, { [RUN_KEY_ENV]: runKey, CODEX_HOME: codexHome, GIT_TERMINAL_PROMPT: '0' }))) {
+  for (const [name, value] of Object.entries(agentEnv)) {
     if (value !== undefined) env[name] = value;
   }
   return env;

@@ -51,12 +51,12 @@ export class EarlierWorkService {
   /** The candidates whose branch the remote still has, fetched as origin/<branch>; the rest were deleted (merged, or given up). */
   private async fetchExisting(context: EarlierWorkContext, candidates: workerV1.EarlierWork[]): Promise<workerV1.EarlierWork[]> {
     const auth = this.config.github ? httpAuthEnv(context.cloneUrl, this.config.github.token) : {};
-    const listing = await this.git.run(context.repoDir, ['ls-remote', '--heads', '--', context.cloneUrl, ...candidates.map((candidate) => `refs/heads/${candidate.branch}`)], auth);
+    const listing = await this.git.runWithCredential(context.repoDir, ['ls-remote', '--heads', '--', context.cloneUrl, ...candidates.map((candidate) => `refs/heads/${candidate.branch}`)], auth);
     const present = new Set(listing.split('\n').map((line) => line.split('\t')[1]?.trim()).filter((ref): ref is string => ref !== undefined && ref !== ''));
     const existing = candidates.filter((candidate) => present.has(`refs/heads/${candidate.branch}`));
     if (existing.length === 0) return [];
     const refspecs = existing.map((candidate) => `+refs/heads/${candidate.branch}:${remoteTrackingRef(candidate.branch)}`);
-    await this.git.run(context.repoDir, ['fetch', '--quiet', '--no-tags', '--', context.cloneUrl, ...refspecs], auth);
+    await this.git.runWithCredential(context.repoDir, ['fetch', '--quiet', '--no-tags', '--', context.cloneUrl, ...refspecs], auth);
     return existing;
   }
 }

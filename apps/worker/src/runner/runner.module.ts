@@ -3,6 +3,7 @@ import { AgentModule } from '../agent/agent.module';
 import { ConductorModule } from '../conductor/conductor.module';
 import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
+import { ProcessModule } from '../process/process.module';
 import { PublishModule } from '../publish/publish.module';
 import { ResultsModule } from '../results/results.module';
 import { TaskFilesModule } from '../task-files/task-files.module';
@@ -11,7 +12,7 @@ import { WorkspaceModule } from '../workspace/workspace.module';
 import { WorkerRunner } from './worker-runner.service';
 
 @Module({
-  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, EarlierWorkModule],
+  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, EarlierWorkModule, ProcessModule],
   providers: [WorkerRunner],
   exports: [WorkerRunner],
 })

@@ -9,6 +9,7 @@ import { ConductorClient } from '../conductor/conductor-client';
 import { EarlierWorkService } from '../earlier-work/earlier-work.service';
 import { FileSystem } from '../fs/file-system';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
+import { AgentSandbox } from '../process/agent-sandbox';
 import { PUBLISHER, type Publisher, type PublishResult } from '../publish/publisher';
 import { ResultsUploader } from '../results/results-uploader.service';
 import { TaskFilesService } from '../task-files/task-files.service';
@@ -69,6 +70,7 @@ export class WorkerRunner {
     private readonly uploader: ResultsUploader,
     private readonly fs: FileSystem,
     private readonly earlierWork: EarlierWorkService,
+    private readonly sandbox: AgentSandbox,
   ) {}
 
   async run(): Promise<WorkerRunOutcome> {
@@ -119,6 +121,8 @@ export class WorkerRunner {
     progress.stage = 'clone';
     const repoDir = await this.repository.clone(workDir, repository);
     await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, job.earlierWork);
+    // From here on the work dir is the agent's, and everything in it is untrusted.
+    await this.sandbox.handOver(workDir);
 
     let prompt = FIRST_PROMPT;
     let artifacts: ArtifactReport | undefined;
@@ -126,6 +130,8 @@ export class WorkerRunner {
       progress.stage = 'agent';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING);
       const run = await this.agent.run({ workDir, prompt, attempt, ...(job.maxTokens > 0 ? { maxTokens: job.maxTokens } : {}) });
+      // Whatever the agent left running must not rewrite its artifacts while they are read, nor race the push.
+      await this.sandbox.killAll();
       if (run.usage) this.usage = run.usage;
       if (run.timedOut || run.exitCode !== 0) {
         const error =
