@@ -32,10 +32,10 @@ describe('boundedExcerpt', () => {
       'OpenAI: sk-proj-abcdefghijklmnopqrstuvwxyz012345',
       'AWS: AKIAIOSFODNN7EXAMPLE',
       '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----',
-      'not secret: sk-short',
+      'too short for a key: sk-short',
     ].join('\n');
     expect(boundedExcerpt(report, 1_000)).toBe(
-      ['GitHub: [REDACTED] and [REDACTED]', 'OpenAI: [REDACTED]', 'AWS: [REDACTED]', '[REDACTED]', 'not secret: sk-short'].join('\n'),
+      ['GitHub: [REDACTED] and [REDACTED]', 'OpenAI: [REDACTED]', 'AWS: [REDACTED]', '[REDACTED]', 'too short for a key: sk-short'].join('\n'),
     );
     expect(boundedExcerpt(`${'x'.repeat(20)} ghp_abcdefghijklmnopqrstuvwxyz0123456789`, 30)).not.toContain('ghp_');
   });
