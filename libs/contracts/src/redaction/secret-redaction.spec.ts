@@ -61,6 +61,18 @@ describe('redactSecrets', () => {
     expect(out).toBe(`a ${REDACTED} b ${REDACTED} c`);
   });
 
+  it('changes nothing when it runs twice (the worker redacts, then the excerpt redacts again)', () => {
+    const text = 'Token: tok_known_value_123 and ghp_abcdefghijklmnopqrstuvwxyz0123456789, password=hunter22, Authorization: Bearer abcdefgh12345678';
+    const once = redactSecrets(text, ['tok_known_value_123']);
+    expect(once).toBe(`Token: ${REDACTED} and ${REDACTED}, password=${REDACTED}, Authorization: Bearer ${REDACTED}`);
+    expect(redactSecrets(once, ['tok_known_value_123'])).toBe(once);
+  });
+
+  it('hides a PEM private key, also one cut short', () => {
+    expect(redactSecrets('key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nafter')).toBe(`key:\n${REDACTED}\nafter`);
+    expect(redactSecrets('-----BEGIN PRIVATE KEY-----\nMIIEow')).toBe(REDACTED);
+  });
+
   it('leaves usage counters and ordinary prose alone', () => {
     const usage = '{"input_tokens": 1234, "cached_input_tokens":12, "output_tokens":56, "max_tokens": 4096, "reasoning_output_tokens": 7}';
     expect(redactSecrets(usage)).toBe(usage);
