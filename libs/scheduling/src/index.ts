@@ -4,3 +4,5 @@ export type { SchedulingConfig, SubmittedMessage } from './lib/scheduling.servic
 export { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling-domain';
 export type { IncidentPolicy } from '@agent-conductor/scheduling-domain';
 export type { AlarmOutcome, RecordMessageResult, SpawnDecisionRecord } from '@agent-conductor/db';
+// The routing file format (ROUTING_FILE): read by the scheduler at boot and by replay's --routing.
+export { absoluteRepository, jsonPath, loadRoutingFile, parseRoutingTable, RoutingFileError } from './lib/routing-file';

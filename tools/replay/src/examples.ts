@@ -154,7 +154,47 @@ function snsAndEventBridge(): void {
   ]);
 }
 
+/** Tickets on one repository in a burst, and one decided at the very instant the last of them ends. */
+function admissionBurst(): void {
+  const burst = (n: number, receivedAt: Date): ScenarioMessage =>
+    line(`bst-000${n}`, receivedAt, jiraIssueBody(ticket(`BURST-${n}`, `3000${n}`, `Burst ticket ${n}`)));
+  write('admission-burst.jsonl', [
+    burst(1, at(0)),
+    // The same instant as BURST-1: line order decides.
+    burst(2, at(0)),
+    burst(3, at(0, 1)),
+    burst(4, at(0, 2)),
+    burst(5, at(0, 3)),
+    // BURST-5 starts at +120 and ends at +150 (30-minute jobs): ends are processed before starts.
+    burst(6, at(150)),
+  ]);
+}
+
+/** A queue of tickets on the default repository, then an alarm whose incident routes to the same repository. */
+function admissionIncidentFirst(): void {
+  const queued = (n: number): ScenarioMessage => line(`inc-000${n}`, at(0, n - 1), jiraIssueBody(ticket(`QUEUE-${n}`, `4000${n}`, `Queued ticket ${n}`)));
+  const outage = alarm('111111111111', 'checkout-5xx', 'ALARM', at(10));
+  write('admission-incident-first.jsonl', [queued(1), queued(2), queued(3), queued(4), line('inc-0005', delivered(outage.time), eventBridgeAlarmBody(outage, 'evt-inc-5'))]);
+}
+
+/** Jobs on several claims (admission-routing.json): one blocked on its claim holds up no other claim. */
+function admissionWorkConserving(): void {
+  const issue = (key: string, minutes: number, n: number): ScenarioMessage => line(`wc-000${n}`, at(minutes), jiraIssueBody(ticket(key, `5000${n}`, `Work on ${key}`)));
+  write('admission-work-conserving.jsonl', [
+    issue('SHOP-1', 0, 1),
+    issue('SHOP-2', 1, 2),
+    issue('WEB-1', 2, 3),
+    issue('WEB-2', 3, 4),
+    issue('WEB-3', 4, 5),
+    issue('API-1', 5, 6),
+    issue('PLAT-1', 6, 7),
+  ]);
+}
+
 ticketsAndDuplicates();
+admissionBurst();
+admissionIncidentFirst();
+admissionWorkConserving();
 incidentChaining();
 garbage();
 snsAndEventBridge();

@@ -2,24 +2,27 @@
  * What-if scheduling: runs a scenario through the scheduler's own code against
  * a fresh, throw-away database.
  *
- *   npm run --silent replay -- <scenario.jsonl>
+ *   npm run --silent replay -- <scenario.jsonl> [--simulate [--routing FILE] [--job-minutes M] [--max-active-jobs N] [--repo-max-active-jobs K]]
  *
  * stdout: one JSON object per spawn decision and nothing else, so it can be
  * diffed or piped into jq. stderr: rejections, malformed lines, a summary.
+ * --simulate adds each job's claim key ("repository") and launch time
+ * ("startAt") under the admission rules (docs/replay-simulate.md).
  * Exit 0 when the scenario ran (rejected lines included); 1 when it could not
  * run; 2 on bad usage.
  */
+import { loadRoutingFile, RoutingFileError } from '@agent-conductor/scheduling';
+import type { RoutingTable } from '@agent-conductor/scheduling-domain';
 import { RunningPostgres, startTestPostgres } from '@agent-conductor/testing';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { formatSummary, replayLines } from './replay';
+import { parseReplayArgs, REPLAY_USAGE, ReplayUsageError, type ReplayArgs } from './replay-args';
 import { createScheduler } from './scheduler';
 
 // Jobs only record it; a replay never clones anything.
 const REPLAY_REPOSITORY_URL = 'replay://default-repository';
-
-const USAGE = 'usage: npm run --silent replay -- <scenario.jsonl>\n';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`replay: ${message}\n`);
@@ -27,16 +30,31 @@ function fail(message: string, code: number): never {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const files = argv.filter((argument) => argument !== '--');
-  if (files.length !== 1 || files[0] === '--help' || files[0] === '-h') {
-    process.stderr.write(USAGE);
-    process.exit(files.length === 1 ? 0 : 2);
+  let args: ReplayArgs | 'help';
+  try {
+    args = parseReplayArgs(argv);
+  } catch (error) {
+    if (!(error instanceof ReplayUsageError)) throw error;
+    process.stderr.write(`replay: ${error.message}\n${REPLAY_USAGE}`);
+    process.exit(2);
   }
-  const file = files[0] ?? '';
+  if (args === 'help') {
+    process.stderr.write(REPLAY_USAGE);
+    process.exit(0);
+  }
+  const { file, simulation } = args;
   try {
     await access(file);
   } catch {
     fail(`cannot read scenario file ${file}`, 1);
+  }
+  let routing: RoutingTable | undefined;
+  try {
+    // Checked before the database starts: a bad routing file costs nothing.
+    routing = simulation?.routingFile !== undefined ? loadRoutingFile(simulation.routingFile) : undefined;
+  } catch (error) {
+    if (!(error instanceof RoutingFileError)) throw error;
+    fail(`--routing: ${error.message}`, 2);
   }
 
   let postgres: RunningPostgres;
@@ -56,14 +74,14 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const scheduler = createScheduler(postgres.databaseUrl, REPLAY_REPOSITORY_URL);
+  const scheduler = createScheduler(postgres.databaseUrl, REPLAY_REPOSITORY_URL, routing);
   let exitCode = 0;
   try {
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
     const summary = await replayLines(lines, scheduler, {
       decision: (decision) => process.stdout.write(`${JSON.stringify(decision)}\n`),
       note: (text) => process.stderr.write(`${text}\n`),
-    });
+    }, simulation ? { simulation } : {});
     process.stderr.write(`${formatSummary(summary)}\n`);
   } catch (error) {
     process.stderr.write(`replay: scenario aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

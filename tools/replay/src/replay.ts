@@ -1,6 +1,7 @@
 import { classifyMessage } from '@agent-conductor/scheduling-domain';
 import { parseScenarioLine } from './scenario';
 import type { Scheduler } from './scheduler';
+import { formatSimulationSummary, simulate, type SimulationInput, type SimulationSettings } from './simulate';
 
 /** One spawn decision as replay prints it: one JSON object per line on stdout. */
 export interface ReplayDecision {
@@ -10,6 +11,15 @@ export interface ReplayDecision {
   jobId: string;
   incidentId?: string;
   alarmName?: string;
+  /** With --simulate: the claim key the job is admitted under (its route's claim, else its repository). */
+  repository?: string;
+  /** With --simulate: when the job launches under the admission rules (ISO-8601); null if it never can. */
+  startAt?: string | null;
+}
+
+export interface ReplayOptions {
+  /** Simulate admission: decisions are held back until the scenario ends, then printed with repository and startAt. */
+  simulation?: SimulationSettings;
 }
 
 export interface ReplaySummary {
@@ -41,8 +51,15 @@ function alarmNameOf(body: string): string | undefined {
  * receivedAt as the clock. Lines are submitted one at a time: decisions can
  * depend on everything before them, and a replay must be reproducible.
  */
-export async function replayLines(lines: AsyncIterable<string> | Iterable<string>, scheduler: Scheduler, sink: ReplaySink): Promise<ReplaySummary> {
+export async function replayLines(
+  lines: AsyncIterable<string> | Iterable<string>,
+  scheduler: Scheduler,
+  sink: ReplaySink,
+  options: ReplayOptions = {},
+): Promise<ReplaySummary> {
   const started = performance.now();
+  // A start depends on every decision after it (an incident overtakes the queue), so simulated lines wait for the end.
+  const held: Array<{ decision: ReplayDecision; input: SimulationInput }> = [];
   const summary: ReplaySummary = { lines: 0, tickets: 0, alarms: 0, rejected: 0, duplicates: 0, malformed: 0, decisions: 0, elapsedMs: 0 };
   let lineNumber = 0;
   for await (const text of lines) {
@@ -76,8 +93,22 @@ export async function replayLines(lines: AsyncIterable<string> | Iterable<string
         const alarmName = alarmNameOf(message.body);
         if (alarmName !== undefined) printed.alarmName = alarmName;
       }
-      sink.decision(printed);
+      if (options.simulation) {
+        const { claim, claimLimit } = scheduler.claimFor(message.body);
+        held.push({ decision: printed, input: { jobId: decision.jobId, kind: decision.kind, claim, claimLimit, decidedAt: receivedAt, line: lineNumber } });
+      } else {
+        sink.decision(printed);
+      }
     }
+  }
+  if (options.simulation) {
+    const inputs = held.map((entry) => entry.input);
+    const outcomes = simulate(inputs, options.simulation);
+    held.forEach(({ decision }, index) => {
+      const outcome = outcomes[index];
+      sink.decision({ ...decision, repository: outcome?.claim ?? '', startAt: outcome?.startAt?.toISOString() ?? null });
+    });
+    sink.note(formatSimulationSummary(inputs, outcomes, options.simulation, new Map(held.map(({ decision }) => [decision.jobId, `${decision.kind} ${decision.key}`]))));
   }
   summary.elapsedMs = Math.round(performance.now() - started);
   return summary;

@@ -34,8 +34,8 @@ export function runTool(script: string, args: string[], env: Record<string, stri
   });
 }
 
-export function runReplay(file: string): Promise<ToolRun> {
-  return runTool('tools/replay/src/main.ts', [file]);
+export function runReplay(file: string, ...args: string[]): Promise<ToolRun> {
+  return runTool('tools/replay/src/main.ts', [file, ...args]);
 }
 
 export interface PrintedDecision {
@@ -45,17 +45,29 @@ export interface PrintedDecision {
   jobId: string;
   incidentId?: string;
   alarmName?: string;
+  /** --simulate only. */
+  repository?: string;
+  startAt?: string | null;
 }
 
 const DECISION_KEYS = new Set(['line', 'kind', 'key', 'jobId', 'incidentId', 'alarmName']);
+const SIMULATED_KEYS = new Set([...DECISION_KEYS, 'repository', 'startAt']);
 
-/** Parses replay's stdout, failing on anything that is not a decision object. */
-export function decisionsOf(stdout: string): PrintedDecision[] {
+/**
+ * Parses replay's stdout, failing on anything that is not a decision object: without --simulate exactly the keys
+ * replay always printed, with it also `repository` and `startAt` on every line.
+ */
+export function decisionsOf(stdout: string, mode: 'plain' | 'simulated' = 'plain'): PrintedDecision[] {
+  const keys = mode === 'simulated' ? SIMULATED_KEYS : DECISION_KEYS;
   const lines = stdout.split('\n');
   expect(lines.pop()).toBe('');
   return lines.map((text) => {
     const value = JSON.parse(text) as Record<string, unknown>;
-    for (const key of Object.keys(value)) expect(DECISION_KEYS.has(key) ? key : `unexpected key ${key}`).toBe(key);
+    for (const key of Object.keys(value)) expect(keys.has(key) ? key : `unexpected key ${key}`).toBe(key);
+    if (mode === 'simulated') {
+      expect(typeof value['repository']).toBe('string');
+      expect(typeof value['startAt'] === 'string' || value['startAt'] === null).toBe(true);
+    }
     expect(typeof value['line']).toBe('number');
     expect(['ticket', 'incident']).toContain(value['kind']);
     expect(typeof value['key']).toBe('string');

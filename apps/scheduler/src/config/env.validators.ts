@@ -1,7 +1,7 @@
 import { IncidentPolicy, RoutingTable } from '@agent-conductor/scheduling-domain';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadRoutingFile } from './routing.config';
+import { loadRoutingFile } from '@agent-conductor/scheduling';
 
 export const DEV_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54329/agent_conductor';
 

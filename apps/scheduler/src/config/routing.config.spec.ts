@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadSchedulerConfig } from './env.validators';
-import { absoluteRepository, jsonPath, loadRoutingFile, parseRoutingTable, RoutingFileError } from './routing.config';
+import { absoluteRepository, jsonPath, loadRoutingFile, parseRoutingTable, RoutingFileError } from '@agent-conductor/scheduling';
 
 const WORKSPACE = resolve(__dirname, '../../../..');
 const EXAMPLE = join(WORKSPACE, 'config/routing.example.json');
