@@ -2,3 +2,5 @@ export { createFreshDatabase, freePort, startDevPostgres, startTestPostgres } fr
 export type { DevPostgresOptions, RunningPostgres } from './postgres';
 export { resetDatabase } from './reset-database';
 export { killLeftoverProcesses, testRunPrefix } from './leftover-processes';
+export { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, zeroFilledArchive } from './hostile-archives';
+export type { RawTarEntry } from './hostile-archives';

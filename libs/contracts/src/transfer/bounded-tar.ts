@@ -3,8 +3,19 @@ import { createGunzip } from 'node:zlib';
 import { TransferError } from './transfer-error';
 
 const BLOCK = 512;
-/** A pax header is a few records; anything larger is not one node-tar or our packer writes. */
-const MAX_PAX_HEADER_BYTES = 64 * 1024;
+/** A pax header or GNU long name is a few hundred bytes; anything larger is not one node-tar or our packer writes. */
+const MAX_META_ENTRY_BYTES = 64 * 1024;
+const META_TYPES = new Set(['x', 'g', 'L', 'K']);
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** memcmp against a zero buffer, not a byte loop: a long zero tail is checked at memory speed. */
+function allZero(bytes: Buffer): boolean {
+  for (let offset = 0; offset < bytes.length; offset += ZEROS.length) {
+    const slice = bytes.subarray(offset, offset + ZEROS.length);
+    if (!slice.equals(ZEROS.subarray(0, slice.length))) return false;
+  }
+  return true;
+}
 /**
  * Small reads bound how much one read may expand: zlib turns a whole input chunk into output before it
  * looks at the stream again, and gzip reaches about 1000:1, so 8 KiB in is at most some 8 MiB out.
@@ -40,7 +51,7 @@ class TarFraming {
     while (offset < chunk.length) {
       if (this.ended) {
         const tail = chunk.subarray(offset);
-        if (tail.some((byte) => byte !== 0)) throw unsafe('the archive has data after its end-of-archive marker');
+        if (!allZero(tail)) throw unsafe('the archive has data after its end-of-archive marker');
         return chunk.subarray(0, archiveBytes);
       }
       if (this.bodyRemaining > 0) {
@@ -61,7 +72,7 @@ class TarFraming {
       offset += take;
       if (this.headerFill < BLOCK) continue;
       this.headerFill = 0;
-      if (this.header.every((byte) => byte === 0)) {
+      if (allZero(this.header)) {
         // The end-of-archive marker starts here; the rest of the stream must be zeros, and node-tar gets
         // this block (plus one more zero block) so it sees a properly ended archive.
         this.ended = true;
@@ -78,8 +89,8 @@ class TarFraming {
     const size = entrySize(header);
     const type = String.fromCharCode(header[156] ?? 0);
     this.bodyRemaining = Math.ceil(size / BLOCK) * BLOCK;
+    if (META_TYPES.has(type) && size > MAX_META_ENTRY_BYTES) throw unsafe(`the archive has a ${size}-byte metadata entry`);
     if (type === 'x' || type === 'g') {
-      if (size > MAX_PAX_HEADER_BYTES) throw unsafe(`the archive has a ${size}-byte pax header`);
       this.pax = [];
       this.paxBytes = size;
       this.paxRemaining = size;
