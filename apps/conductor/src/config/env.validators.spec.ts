@@ -39,4 +39,37 @@ describe('loadConductorConfig', () => {
     expect(config.sqsEndpoint).toBeUndefined();
     expect(config.databaseUrl).toBe('postgresql://db/x');
   });
+
+  it('bounds the extracted results: retention, size, prune interval and free space, with defaults', () => {
+    expect(loadConductorConfig({}, '/ws')).toMatchObject({
+      resultsRetentionMs: 7 * 24 * 3_600_000,
+      resultsMaxBytes: 20 * 1024 ** 3,
+      resultsPruneIntervalMs: 600_000,
+      resultsMinFreeBytes: 1024 ** 3,
+    });
+    expect(
+      loadConductorConfig({ RESULTS_RETENTION_DAYS: '0.5', RESULTS_MAX_BYTES: '1000', RESULTS_PRUNE_INTERVAL_MS: '60000', RESULTS_MIN_FREE_BYTES: '0' }, '/ws'),
+    ).toMatchObject({ resultsRetentionMs: 12 * 3_600_000, resultsMaxBytes: 1000, resultsPruneIntervalMs: 60_000, resultsMinFreeBytes: 0 });
+    expect(() => loadConductorConfig({ RESULTS_RETENTION_DAYS: '0', RESULTS_MIN_FREE_BYTES: '-1' })).toThrow(/RESULTS_RETENTION_DAYS[\s\S]*RESULTS_MIN_FREE_BYTES/);
+  });
+
+  it('serves plaintext gRPC by default, TLS from a PEM value or file, and wants the certificate and key together', () => {
+    expect(loadConductorConfig({}, '/ws').grpcTls).toBeUndefined();
+    const cert = '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----';
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+    const tls = loadConductorConfig({ CONDUCTOR_TLS_CERT: cert, CONDUCTOR_TLS_KEY: key }, '/ws').grpcTls;
+    // Escaped newlines, as some secret stores keep PEM, become real ones.
+    expect(tls?.certChain.toString()).toBe('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----');
+    expect(tls?.privateKey.toString()).toBe(key);
+    expect(tls?.clientCa).toBeUndefined();
+    expect(() => loadConductorConfig({ CONDUCTOR_TLS_CERT: cert })).toThrow(/CONDUCTOR_TLS_CERT: TLS needs both/);
+    let message = '';
+    try {
+      loadConductorConfig({ CONDUCTOR_TLS_CERT: 'missing/server.pem', CONDUCTOR_TLS_KEY: key }, '/ws');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/CONDUCTOR_TLS_CERT: CONDUCTOR_TLS_CERT cannot be read from \/ws\/missing\/server\.pem \(ENOENT\)/);
+    expect(message).not.toContain('MIIE');
+  });
 });

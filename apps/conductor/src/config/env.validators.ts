@@ -1,5 +1,5 @@
 import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
-import { readFileSync } from 'node:fs';
+import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -82,7 +82,7 @@ export interface ConductorConfig {
   grpcTls?: GrpcServerTls;
 }
 
-/** PEM text, read at boot from the variable itself or from the file it names. */
+/** PEM text, read at boot from the variable itself or from the file it names (readPemSetting). */
 export interface GrpcServerTls {
   certChain: Buffer;
   privateKey: Buffer;
@@ -158,15 +158,6 @@ export class InvalidConductorEnvError extends Error {
   }
 }
 
-/**
- * A PEM value, or the path of a file holding one: ECS injects Secrets Manager
- * values as the variable itself, a laptop points at files.
- */
-export function readPem(value: string, cwd: string): Buffer {
-  if (value.trimStart().startsWith('-----BEGIN ')) return Buffer.from(value.replace(/\\n/g, '\n'));
-  return readFileSync(absolute(value, cwd));
-}
-
 function grpcTlsFromEnv(
   vars: { CONDUCTOR_TLS_CERT?: string | undefined; CONDUCTOR_TLS_KEY?: string | undefined; CONDUCTOR_TLS_CLIENT_CA?: string | undefined },
   cwd: string,
@@ -180,10 +171,9 @@ function grpcTlsFromEnv(
   }
   const read = (name: string, value: string): Buffer | undefined => {
     try {
-      return readPem(value, cwd);
+      return readPemSetting(value, cwd);
     } catch (error) {
-      // The message names the variable and the path only; a PEM value never reaches it.
-      problems.push(`${name}: cannot read ${(error as NodeJS.ErrnoException).path ?? 'the file'} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      problems.push(`${name}: ${pemSettingProblem(name, error)}`);
       return undefined;
     }
   };

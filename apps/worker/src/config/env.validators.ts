@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -45,6 +46,9 @@ export const workerEnvSchema = z
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
     // Long enough for a deploy in handoff mode: the old conductor exits, ECS starts the new one.
     CONDUCTOR_RETRY_WINDOW_MS: positiveInt(600_000),
+    // TLS to the conductor: the CA bundle (PEM, or a file holding it) that signed the conductor's certificate.
+    CONDUCTOR_TLS_CA: z.string().trim().min(1).optional(),
+    CONDUCTOR_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
   });
 
 export interface WorkerConfig {
@@ -66,6 +70,15 @@ export interface WorkerConfig {
   gitAuthorEmail: string;
   /** How long calls keep retrying while the conductor is UNAVAILABLE. */
   conductorRetryWindowMs: number;
+  /** Absent: plaintext, the local default. */
+  conductorTls?: ConductorTlsConfig;
+}
+
+export interface ConductorTlsConfig {
+  /** The CA bundle the conductor's certificate must chain to. */
+  ca: Buffer;
+  /** The name the certificate must carry when it differs from the dialled host. */
+  serverName: string | undefined;
 }
 
 export interface GitHubConfig {
@@ -116,6 +129,16 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   if (blankAsMissing['PUBLISHER'] === 'github' && (blankAsMissing['GITHUB_TOKEN']?.trim() ?? '') === '') {
     problems.push('GITHUB_TOKEN is required when PUBLISHER=github');
   }
+  let conductorTls: ConductorTlsConfig | undefined;
+  if (parsed.success && parsed.data.CONDUCTOR_TLS_CA) {
+    try {
+      conductorTls = { ca: readPemSetting(parsed.data.CONDUCTOR_TLS_CA), serverName: parsed.data.CONDUCTOR_TLS_SERVER_NAME };
+    } catch (error) {
+      problems.push(pemSettingProblem('CONDUCTOR_TLS_CA', error));
+    }
+  } else if (parsed.success && parsed.data.CONDUCTOR_TLS_SERVER_NAME) {
+    problems.push('CONDUCTOR_TLS_SERVER_NAME needs CONDUCTOR_TLS_CA');
+  }
   if (!parsed.success || problems.length > 0) throw new WorkerConfigError(problems);
   const value = parsed.data;
   return {
@@ -137,5 +160,6 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     gitAuthorName: value.GIT_AUTHOR_NAME,
     gitAuthorEmail: value.GIT_AUTHOR_EMAIL,
     conductorRetryWindowMs: value.CONDUCTOR_RETRY_WINDOW_MS,
+    ...(conductorTls ? { conductorTls } : {}),
   };
 }
