@@ -1,4 +1,4 @@
-import { InvalidConductorEnvError, loadConductorConfig } from './env.validators';
+import { InvalidConductorEnvError, loadConductorConfig, loadDbRolesConfig } from './env.validators';
 
 describe('loadConductorConfig', () => {
   it('fills in the local dev stack', () => {
@@ -71,5 +71,31 @@ describe('loadConductorConfig', () => {
     }
     expect(message).toMatch(/CONDUCTOR_TLS_CERT: CONDUCTOR_TLS_CERT cannot be read from \/ws\/missing\/server\.pem \(ENOENT\)/);
     expect(message).not.toContain('MIIE');
+  });
+
+  it('reads the db-roles task: the admin URL from its parts, and two roles with long passwords, never echoing them', () => {
+    const env = {
+      DB_HOST: 'db.internal:5432',
+      DB_NAME: 'agent_conductor',
+      DB_ADMIN_USER: 'postgres',
+      PGPASSWORD: 'p@ss/word#1',
+      DB_MIGRATE_ROLE: 'agent_conductor_migrate',
+      DB_MIGRATE_PASSWORD: 'm'.repeat(32),
+      DB_APP_ROLE: 'agent_conductor_app',
+      DB_APP_PASSWORD: 'a'.repeat(32),
+    };
+    expect(loadDbRolesConfig(env)).toEqual({
+      adminUrl: 'postgresql://postgres:p%40ss%2Fword%231@db.internal:5432/agent_conductor?sslmode=no-verify',
+      migrate: { name: 'agent_conductor_migrate', password: 'm'.repeat(32) },
+      app: { name: 'agent_conductor_app', password: 'a'.repeat(32) },
+    });
+    let message = '';
+    try {
+      loadDbRolesConfig({ ...env, DB_APP_PASSWORD: 'short-secret', DB_HOST: 'nowhere' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/DB_HOST[\s\S]*DB_APP_PASSWORD/);
+    expect(message).not.toContain('short-secret');
   });
 });

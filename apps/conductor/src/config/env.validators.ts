@@ -277,3 +277,38 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     ...(grpcTls ? { grpcTls } : {}),
   };
 }
+
+/** What the one-shot db-roles task (src/db-roles.ts) reads: the admin's connection and the two roles to provision. */
+export interface DbRolesConfig {
+  adminUrl: string;
+  migrate: { name: string; password: string };
+  app: { name: string; password: string };
+}
+
+const dbRolesSchema = z.object({
+  DB_HOST: hostPort,
+  DB_NAME: z.string().min(1),
+  DB_ADMIN_USER: z.string().min(1),
+  /** The admin's password, as ECS injects the RDS-managed secret. */
+  PGPASSWORD: z.string().min(1),
+  DB_SSLMODE: z.enum(['disable', 'no-verify', 'require', 'verify-full']).default('no-verify'),
+  DB_MIGRATE_ROLE: z.string().min(1),
+  DB_MIGRATE_PASSWORD: z.string().min(16),
+  DB_APP_ROLE: z.string().min(1),
+  DB_APP_PASSWORD: z.string().min(16),
+});
+
+export function loadDbRolesConfig(env: NodeJS.ProcessEnv = process.env): DbRolesConfig {
+  const parsed = dbRolesSchema.safeParse(env);
+  if (!parsed.success) {
+    // Names and rules only: zod's messages never echo a value, so no password reaches the log.
+    throw new InvalidConductorEnvError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  const vars = parsed.data;
+  const adminUrl = `postgresql://${encodeURIComponent(vars.DB_ADMIN_USER)}:${encodeURIComponent(vars.PGPASSWORD)}@${vars.DB_HOST}/${encodeURIComponent(vars.DB_NAME)}?sslmode=${vars.DB_SSLMODE}`;
+  return {
+    adminUrl,
+    migrate: { name: vars.DB_MIGRATE_ROLE, password: vars.DB_MIGRATE_PASSWORD },
+    app: { name: vars.DB_APP_ROLE, password: vars.DB_APP_PASSWORD },
+  };
+}
