@@ -34,16 +34,19 @@ export class AppProcess {
     this.exitPromise = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   }
 
-  static start(name: string, env: Record<string, string>, logDir: string): AppProcess {
+  /** `nodeArgs` go before the script: flags NODE_OPTIONS refuses, such as --cpu-prof. */
+  static start(name: string, env: Record<string, string>, logDir: string, nodeArgs: string[] = []): AppProcess {
     const logFile = join(logDir, `${name}.log`);
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], {
+    const child = spawn(process.execPath, [...nodeArgs, join(WORKSPACE, 'dist/apps', name, 'main.js')], {
       cwd: WORKSPACE,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), NODE_ENV: 'development', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Two streams into one file: neither may end it while the other still writes (write after end crashes the caller).
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.once('close', () => log.end());
     return new AppProcess(name, child, logFile);
   }
 
@@ -141,7 +144,11 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
  * process), the scheduler and conductor from dist/, and workers the conductor
  * launches as child processes running the demo agent.
  */
-export async function startLocalStack(databaseUrl: string, extraConductorEnv: Record<string, string> = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  databaseUrl: string,
+  extraConductorEnv: Record<string, string> = {},
+  conductorNodeArgs: string[] = [],
+): Promise<LocalStack> {
   const base = await mkdtemp(join(tmpdir(), 'conductor-e2e-'));
   const runDir = join(base, 'run');
   const resultsDir = join(base, 'results');
@@ -183,6 +190,7 @@ export async function startLocalStack(databaseUrl: string, extraConductorEnv: Re
     'conductor',
     { ...localConductorEnv(wiring), PENDING_SWEEP_INTERVAL_MS: '1000', ...extraConductorEnv },
     logDir,
+    conductorNodeArgs,
   );
   const conductorHttp = `http://127.0.0.1:${httpPort}`;
   await waitFor('conductor /health', async () => (await fetch(`${conductorHttp}/health`)).ok, 60000, [scheduler, conductor]);

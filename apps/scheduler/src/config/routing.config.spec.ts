@@ -34,6 +34,7 @@ describe('the routing file', () => {
           branch: 'main',
           sparsePaths: ['services/auth'],
           workerTaskDefinition: 'agent-worker-node22',
+          maxTokens: 2_000_000,
         },
         { match: { components: ['Billing'] }, repository: 'https://github.com/acme/billing.git', branch: 'main', sparsePaths: [] },
       ],
@@ -56,6 +57,9 @@ describe('the routing file', () => {
         { match: {}, repository: 'https://github.com/acme/b.git' },
         { match: { labels: [] }, repository: '', sparsePaths: ['/abs', 'ok', '../up'], worker: { taskDefinition: 'no spaces allowed' } },
         { match: { project: 'ENG', label: ['typo'] }, repository: 'https://github.com/acme/c.git' },
+        { match: { project: 'OPS' }, repository: 'https://github.com/acme/d.git', maxTokens: 0 },
+        { match: { project: 'WEB' }, repository: 'https://github.com/acme/e.git', maxTokens: '5000' },
+        { match: { project: 'APP' }, repository: 'https://github.com/acme/f.git', maxTokens: 1.5 },
       ],
       incidents: [
         { account: '12345', repository: 'https://github.com/acme/orders.git' },
@@ -73,6 +77,9 @@ describe('the routing file', () => {
       'tickets[2].sparsePaths[2]: must not contain ..',
       'tickets[2].worker.taskDefinition: must be an ECS task definition family, family:revision or ARN',
       'tickets[3].match: Unrecognized key: "label"',
+      'tickets[4].maxTokens: must be a whole number of tokens from 1 to 2147483647',
+      'tickets[5].maxTokens: must be a number of tokens',
+      'tickets[6].maxTokens: must be a whole number of tokens from 1 to 2147483647',
       'incidents[0].account: must be a 12-digit AWS account id',
       'incidents[2].account: 123456789012 is already routed by incidents[1]',
     ]) {
@@ -80,6 +87,48 @@ describe('the routing file', () => {
     }
     expect(message).not.toContain('tickets[0]');
     expect(message).not.toContain('sparsePaths[1]');
+  });
+
+  it('takes a claim and a maxActive per route, and leaves them out when absent', () => {
+    const table = parseRoutingTable(
+      {
+        default: { repository: 'https://github.com/acme/mono.git' },
+        tickets: [
+          { match: { components: ['Billing'] }, repository: 'https://github.com/acme/mono.git', claim: 'mono/billing', maxActive: 2 },
+          { match: { project: 'ENG' }, repository: 'https://github.com/acme/eng.git', maxActive: 3 },
+        ],
+        incidents: [{ account: '123456789012', repository: 'https://github.com/acme/mono.git', claim: 'mono/ops' }],
+      },
+      'f',
+      '/',
+    );
+    expect(table.default).toEqual({ repository: 'https://github.com/acme/mono.git', branch: 'main', sparsePaths: [] });
+    expect(table.tickets[0]).toMatchObject({ claim: 'mono/billing', maxActive: 2 });
+    expect(table.tickets[1]).not.toHaveProperty('claim');
+    expect(table.tickets[1]).toMatchObject({ maxActive: 3 });
+    expect(table.incidents[0]).toMatchObject({ claim: 'mono/ops' });
+    expect(table.incidents[0]).not.toHaveProperty('maxActive');
+  });
+
+  it('refuses an empty claim and a maxActive that is not a whole number of at least 1', () => {
+    const message = problemsOf({
+      default: { repository: 'x', claim: ' ', maxActive: 0 },
+      tickets: [
+        { match: { project: 'A' }, repository: 'x', maxActive: 1.5 },
+        { match: { project: 'B' }, repository: 'x', maxActive: '2', claim: 7 },
+        { match: { project: 'C' }, repository: 'x', maxActive: 1 },
+      ],
+    });
+    for (const line of [
+      'default.claim: must not be empty',
+      'default.maxActive: must be at least 1',
+      'tickets[0].maxActive: must be a whole number',
+      'tickets[1].maxActive: must be a number',
+      'tickets[1].claim: must be a string',
+    ]) {
+      expect(message).toContain(`  - ${line}`);
+    }
+    expect(message).not.toContain('tickets[2]');
   });
 
   it('refuses what is not a routing table at all', () => {

@@ -22,6 +22,12 @@ export const workerEnvSchema = z
     MAX_AGENT_ATTEMPTS: positiveInt(4),
     AGENT_TIMEOUT_MS: positiveInt(60 * 60 * 1000),
     AGENT_MAX_TURNS: positiveInt(40),
+    AGENT_MAX_TOKENS: z
+      .string()
+      .trim()
+      .regex(/^[1-9]\d*$/, 'must be a positive whole number of tokens')
+      .transform(Number)
+      .optional(),
     OPENAI_API_KEY: z.string().trim().min(1).optional(),
     CODEX_MODEL: z.string().trim().min(1).optional(),
     CODEX_PATH: z.string().trim().min(1).optional(),
@@ -90,15 +96,19 @@ export interface GitHubConfig {
 }
 
 export interface CodexConfig {
-  /** Reaches only the codex process; scrubbed from every other child, never logged or written. */
-  apiKey: string;
   /** undefined: the codex CLI's default model. */
   model: string | undefined;
   /** The codex executable; undefined: the one bundled with @openai/codex. */
   path: string | undefined;
+  /**
+   * The model API the worker's model proxy forwards to; undefined: OpenAI. The key (OPENAI_API_KEY) is not kept
+   * here: the proxy reads it from the environment when it forwards, and it never reaches codex.
+   */
   baseUrl: string | undefined;
   /** Codex turns per job, across all attempts. */
   maxTurns: number;
+  /** Input plus output tokens per job (AGENT_MAX_TOKENS), metered by the model proxy; a route may set a lower one. */
+  maxTokens: number | undefined;
 }
 
 export class WorkerConfigError extends Error {
@@ -151,7 +161,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     maxAgentAttempts: value.MAX_AGENT_ATTEMPTS,
     agentTimeoutMs: value.AGENT_TIMEOUT_MS,
     ...(value.AGENT_KIND === 'codex' && value.OPENAI_API_KEY
-      ? { codex: { apiKey: value.OPENAI_API_KEY, model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS } }
+      ? { codex: { model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS, maxTokens: value.AGENT_MAX_TOKENS } }
       : {}),
     publisher: value.PUBLISHER,
     ...(value.PUBLISHER === 'github' && value.GITHUB_TOKEN
@@ -162,4 +172,10 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     conductorRetryWindowMs: value.CONDUCTOR_RETRY_WINDOW_MS,
     ...(conductorTls ? { conductorTls } : {}),
   };
+}
+
+/** Every secret the worker holds: none of them may reach a file, a log line or a message built from agent output. */
+export function workerSecrets(config: Pick<WorkerConfig, 'token' | 'github'>, env: NodeJS.ProcessEnv = process.env): string[] {
+  // The model key is not kept in the config (the model proxy reads it at use time), so it is looked up here too.
+  return [config.token, config.github?.token, env['OPENAI_API_KEY']?.trim()].filter((secret): secret is string => secret !== undefined && secret !== '');
 }

@@ -8,7 +8,8 @@ import type { LoggerService, LogLevel } from '@nestjs/common';
 
 const REDACTED = '[REDACTED]';
 const SENSITIVE_KEY = /(token|authorization|passw(or)?d|api[-_]?key|credentials?|cookie)$|secret/i;
-const ASSIGNED_SECRET = /\b([A-Za-z0-9_]*(?:token|secret|passw(?:or)?d|api[-_]?key)[A-Za-z0-9_]*)(["']?\s*[:=]\s*["']?)([^\s"'&,;)]+)/gi;
+// A name ending in "tokens" is a count (input_tokens, max_tokens), not a credential.
+const ASSIGNED_SECRET = /\b([A-Za-z0-9_]*(?:token|secret|passw(?:or)?d|api[-_]?key)[A-Za-z0-9_]*)(?<!tokens)(["']?\s*[:=]\s*["']?)([^\s"'&,;)]+)/gi;
 const BEARER = /\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi;
 
@@ -117,14 +118,14 @@ export class WorkerLogger implements LoggerService {
 
 /** The worker's logger: its id on every line from the start, its own credentials hidden. */
 export function createWorkerLogger(
-  config: { workerId: string; token: string; github?: { token: string }; codex?: { apiKey: string } },
+  config: { workerId: string; token: string; github?: { token: string } },
   env: NodeJS.ProcessEnv = process.env,
   write?: WorkerLoggerOptions['write'],
 ): WorkerLogger {
   setWorkerLogContext({ workerId: config.workerId });
   return new WorkerLogger({
     format: workerLogFormat(env),
-    secrets: [config.token, config.github?.token ?? '', config.codex?.apiKey ?? ''],
+    secrets: [config.token, config.github?.token ?? '', env['OPENAI_API_KEY'] ?? ''],
     ...(write ? { write } : {}),
   });
 }
