@@ -4,3 +4,4 @@ export * from './proto-files';
 export * from './transfer';
 export * from './earlier-work';
 export * from './redaction';
+export * from './pem';

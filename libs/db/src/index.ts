@@ -18,3 +18,4 @@ export * from './repositories/job.repository';
 export * from './repositories/worker.repository';
 export * from './repositories/admission.repository';
 export * from './repositories/earlier-work.repository';
+export * from './roles/database-roles';

@@ -1,4 +1,5 @@
 import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
+import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
 import { DEFAULT_CLAIM_MAX_ACTIVE_JOBS, DEFAULT_MAX_ACTIVE_JOBS } from '@agent-conductor/scheduling-domain';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -78,6 +79,23 @@ export interface ConductorConfig {
   maxActiveJobs: number;
   /** Admission: at most this many active jobs per claim key (a route's repository or `claim`), unless the route sets maxActive. */
   repoMaxActiveJobs: number;
+  /** Extracted results (RESULT_STORE=directory) older than this are pruned. */
+  resultsRetentionMs: number;
+  /** Past this many bytes of extracted results, the oldest are pruned first. */
+  resultsMaxBytes: number;
+  resultsPruneIntervalMs: number;
+  /** An upload is refused (RESOURCE_EXHAUSTED) unless RESULTS_DIR's filesystem keeps this much free beyond it. */
+  resultsMinFreeBytes: number;
+  /** TLS on the worker gRPC server; absent means plaintext (the local default). */
+  grpcTls?: GrpcServerTls;
+}
+
+/** PEM text, read at boot from the variable itself or from the file it names (readPemSetting). */
+export interface GrpcServerTls {
+  certChain: Buffer;
+  privateKey: Buffer;
+  /** When set, workers must present a client certificate this CA signed. */
+  clientCa?: Buffer;
 }
 
 const DEV_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54329/agent_conductor';
@@ -135,6 +153,13 @@ const envSchema = z.object({
   INTAKE_PROBE_INTERVAL_MS: positiveInt.default(2000),
   MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_MAX_ACTIVE_JOBS),
   REPO_MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_CLAIM_MAX_ACTIVE_JOBS),
+  RESULTS_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  RESULTS_MAX_BYTES: positiveInt.default(20 * 1024 * MIB),
+  RESULTS_PRUNE_INTERVAL_MS: positiveInt.default(600_000),
+  RESULTS_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 * MIB),
+  CONDUCTOR_TLS_CERT: optionalString,
+  CONDUCTOR_TLS_KEY: optionalString,
+  CONDUCTOR_TLS_CLIENT_CA: optionalString,
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -142,6 +167,32 @@ export class InvalidConductorEnvError extends Error {
     super(`Invalid conductor environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'InvalidConductorEnvError';
   }
+}
+
+function grpcTlsFromEnv(
+  vars: { CONDUCTOR_TLS_CERT?: string | undefined; CONDUCTOR_TLS_KEY?: string | undefined; CONDUCTOR_TLS_CLIENT_CA?: string | undefined },
+  cwd: string,
+  problems: string[],
+): GrpcServerTls | undefined {
+  const { CONDUCTOR_TLS_CERT: cert, CONDUCTOR_TLS_KEY: key, CONDUCTOR_TLS_CLIENT_CA: clientCa } = vars;
+  if (!cert && !key && !clientCa) return undefined;
+  if (!cert || !key) {
+    problems.push('CONDUCTOR_TLS_CERT: TLS needs both CONDUCTOR_TLS_CERT and CONDUCTOR_TLS_KEY');
+    return undefined;
+  }
+  const read = (name: string, value: string): Buffer | undefined => {
+    try {
+      return readPemSetting(value, cwd);
+    } catch (error) {
+      problems.push(`${name}: ${pemSettingProblem(name, error)}`);
+      return undefined;
+    }
+  };
+  const certChain = read('CONDUCTOR_TLS_CERT', cert);
+  const privateKey = read('CONDUCTOR_TLS_KEY', key);
+  const ca = clientCa ? read('CONDUCTOR_TLS_CLIENT_CA', clientCa) : undefined;
+  if (!certChain || !privateKey || (clientCa && !ca)) return undefined;
+  return { certChain, privateKey, ...(ca ? { clientCa: ca } : {}) };
 }
 
 function absolute(path: string, cwd: string): string {
@@ -187,6 +238,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
   if (vars.SHUTDOWN_STALE_WORKER_MS < 3 * vars.WORKER_HEARTBEAT_INTERVAL_MS) {
     problems.push('SHUTDOWN_STALE_WORKER_MS: must be at least three WORKER_HEARTBEAT_INTERVAL_MS, or live workers would not be waited for');
   }
+  const grpcTls = grpcTlsFromEnv(vars, cwd, problems);
   if (problems.length > 0) throw new InvalidConductorEnvError(problems);
 
   const runDir = absolute(vars.CONDUCTOR_RUN_DIR, cwd);
@@ -234,5 +286,45 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     defaultRepositoryBranch: vars.DEFAULT_REPOSITORY_BRANCH,
     maxActiveJobs: vars.MAX_ACTIVE_JOBS,
     repoMaxActiveJobs: vars.REPO_MAX_ACTIVE_JOBS,
+    resultsRetentionMs: Math.round(vars.RESULTS_RETENTION_DAYS * 24 * 3_600_000),
+    resultsMaxBytes: vars.RESULTS_MAX_BYTES,
+    resultsPruneIntervalMs: vars.RESULTS_PRUNE_INTERVAL_MS,
+    resultsMinFreeBytes: vars.RESULTS_MIN_FREE_BYTES,
+    ...(grpcTls ? { grpcTls } : {}),
+  };
+}
+
+/** What the one-shot db-roles task (src/db-roles.ts) reads: the admin's connection and the two roles to provision. */
+export interface DbRolesConfig {
+  adminUrl: string;
+  migrate: { name: string; password: string };
+  app: { name: string; password: string };
+}
+
+const dbRolesSchema = z.object({
+  DB_HOST: hostPort,
+  DB_NAME: z.string().min(1),
+  DB_ADMIN_USER: z.string().min(1),
+  /** The admin's password, as ECS injects the RDS-managed secret. */
+  PGPASSWORD: z.string().min(1),
+  DB_SSLMODE: z.enum(['disable', 'no-verify', 'require', 'verify-full']).default('no-verify'),
+  DB_MIGRATE_ROLE: z.string().min(1),
+  DB_MIGRATE_PASSWORD: z.string().min(16),
+  DB_APP_ROLE: z.string().min(1),
+  DB_APP_PASSWORD: z.string().min(16),
+});
+
+export function loadDbRolesConfig(env: NodeJS.ProcessEnv = process.env): DbRolesConfig {
+  const parsed = dbRolesSchema.safeParse(env);
+  if (!parsed.success) {
+    // Names and rules only: zod's messages never echo a value, so no password reaches the log.
+    throw new InvalidConductorEnvError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  const vars = parsed.data;
+  const adminUrl = `postgresql://${encodeURIComponent(vars.DB_ADMIN_USER)}:${encodeURIComponent(vars.PGPASSWORD)}@${vars.DB_HOST}/${encodeURIComponent(vars.DB_NAME)}?sslmode=${vars.DB_SSLMODE}`;
+  return {
+    adminUrl,
+    migrate: { name: vars.DB_MIGRATE_ROLE, password: vars.DB_MIGRATE_PASSWORD },
+    app: { name: vars.DB_APP_ROLE, password: vars.DB_APP_PASSWORD },
   };
 }

@@ -3,14 +3,15 @@ import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { LaunchModule } from '../launch/launch.module';
 import { ResultsModule } from '../results/results.module';
 import { HeartbeatService } from './heartbeat.service';
-import { ResultStore } from './result-store';
+import { ResultUploadService } from './result-upload.service';
 import { WorkerApiController } from './worker-api.controller';
 import { WorkerAuthService } from './worker-auth.service';
+import { WorkerShutdownService } from './worker-shutdown.service';
 
 /** The gRPC WorkerService; mounted on the app's gRPC microservice. */
 @Module({
   imports: [LaunchModule, ResultsModule, EarlierWorkModule],
   controllers: [WorkerApiController],
-  providers: [WorkerAuthService, HeartbeatService, ResultStore],
+  providers: [WorkerAuthService, HeartbeatService, ResultUploadService, WorkerShutdownService],
 })
 export class WorkerApiModule {}

@@ -49,6 +49,8 @@ export interface FakeConductorOptions {
   earlierWork?: workerV1.EarlierWork[];
   /** The route's token budget the handshake carries; 0 or unset: none. */
   maxTokens?: number;
+  /** TLS for the fake's server; plaintext when left out. */
+  serverCredentials?: ServerCredentials;
 }
 
 export interface RecordedCall {
@@ -107,7 +109,7 @@ export class FakeConductor {
     this.server = new Server();
     this.server.addService(service, implementation);
     return new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      this.server.bindAsync(address, this.options.serverCredentials ?? ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
   }
 
