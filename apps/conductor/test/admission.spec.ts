@@ -26,6 +26,7 @@ describe('admission across real conductor processes', () => {
   let endpoint: string;
   let base: string;
   const conductors: AppProcess[] = [];
+  const samplers: Array<{ stop(): Promise<unknown> }> = [];
 
   beforeAll(async () => {
     if (!existsSync(join(WORKSPACE, 'dist/apps/conductor/main.js'))) throw new Error('dist/apps/conductor/main.js is missing: run nx build conductor');
@@ -42,6 +43,8 @@ describe('admission across real conductor processes', () => {
   });
 
   afterEach(async () => {
+    // A failed test leaves its sampler running; it must stop before the database is reset or closed.
+    for (const sampler of samplers.splice(0)) await sampler.stop().catch(() => undefined);
     for (const conductor of conductors.splice(0)) await conductor.stop('SIGKILL');
     // Stand-in workers outlive a killed conductor: stop the ones this test launched.
     for (const worker of await prisma.worker.findMany({ where: { launcherHandle: { not: null } } })) {
@@ -51,7 +54,7 @@ describe('admission across real conductor processes', () => {
         // Already gone.
       }
     }
-    await rm(base, { recursive: true, force: true });
+    if (!process.env['KEEP_ADMISSION_DIR']) await rm(base, { recursive: true, force: true });
   });
 
   afterAll(async () => {
@@ -109,6 +112,12 @@ describe('admission across real conductor processes', () => {
 
   /** Samples the active jobs until stopped: the most ever active at once, overall and per claim key. */
   function sampleActive(): { stop(): Promise<{ peak: number; peakPerClaim: number; samples: number }> } {
+    const sampler = startSampler();
+    samplers.push(sampler);
+    return sampler;
+  }
+
+  function startSampler(): { stop(): Promise<{ peak: number; peakPerClaim: number; samples: number }> } {
     let running = true;
     let peak = 0;
     let peakPerClaim = 0;
@@ -146,6 +155,13 @@ describe('admission across real conductor processes', () => {
       60_000,
     );
   }
+
+  /** The one active job once it is none of `done` (a released job stays active until its Shutdown lands). */
+  const nextActiveJob = (done: string[]): Promise<string> =>
+    eventually('the next job to start', async () => {
+      const id = await theActiveJob();
+      return done.includes(id) ? undefined : id;
+    }, 60_000);
 
   const succeeded = (ids: string[]) =>
     eventually(
@@ -193,10 +209,7 @@ describe('admission across real conductor processes', () => {
     const order: string[] = [first.id];
     await release(first.id);
     for (let n = 0; n < 3; n += 1) {
-      const next = await eventually('the next job to start', async () => {
-        const id = await theActiveJob();
-        return order.includes(id) ? undefined : id;
-      }, 60_000);
+      const next = await nextActiveJob(order);
       order.push(next);
       await release(next);
     }
@@ -237,7 +250,8 @@ describe('admission across real conductor processes', () => {
 
   it('never leaks a claim when a conductor is killed with -9, whether its worker lives on or dies with it', async () => {
     const grpc = `127.0.0.1:${await freePort()}`;
-    const fixed = { CONDUCTOR_GRPC_LISTEN_ADDR: grpc, HEARTBEAT_TIMEOUT_MS: '3000', HEARTBEAT_GRACE_MS: '3000' };
+    // A restarted conductor: same address for its workers, same run directory (where it keeps its workers' exits).
+    const fixed = { CONDUCTOR_GRPC_LISTEN_ADDR: grpc, CONDUCTOR_RUN_DIR: join(base, 'run', 'restarted'), HEARTBEAT_TIMEOUT_MS: '30000', HEARTBEAT_GRACE_MS: '30000' };
     const survivor = await createPendingJob(prisma, { key: 'KILL-1', repository: ORDERS });
     const next = await createPendingJob(prisma, { key: 'KILL-2', repository: ORDERS });
     const sampler = sampleActive();
@@ -245,10 +259,20 @@ describe('admission across real conductor processes', () => {
     // 1. The worker lives on: the next conductor adopts it, and its Shutdown frees the claim.
     const first = await startConductor('first', fixed);
     expect(await theActiveJob()).toBe(survivor.id);
+    // Killed only once the worker has its session: a handshake whose answer dies with the conductor strands its worker.
+    const survivorWorker = await eventually('the first worker to heartbeat on its session', async () => {
+      const row = await prisma.worker.findFirst({ where: { jobId: survivor.id, state: 'connected' } });
+      return row?.handshakeAt && row.lastEventAt > row.handshakeAt ? row : undefined;
+    });
     await first.stop('SIGKILL');
     await startConductor('second', fixed);
+    await eventually(
+      'the next conductor to adopt the worker',
+      async () => ((await prisma.workerEvent.count({ where: { workerId: survivorWorker.id, type: 'adopted' } })) > 0 ? true : undefined),
+      60_000,
+    );
     await release(survivor.id);
-    expect(await theActiveJob()).toBe(next.id);
+    expect(await nextActiveJob([survivor.id])).toBe(next.id);
 
     // 2. The worker dies with the conductor: the next conductor finds it gone, ends the attempt and frees the claim.
     const worker = await eventually('the worker of the second job', async () => (await prisma.worker.findFirst({ where: { jobId: next.id, state: 'connected' } })) ?? undefined);
@@ -257,6 +281,11 @@ describe('admission across real conductor processes', () => {
     await second?.stop('SIGKILL');
     process.kill(Number(worker.launcherHandle), 'SIGKILL');
     await startConductor('third', fixed);
+    await eventually(
+      'the next conductor to find the dead worker and end its attempt',
+      async () => ((await prisma.worker.findUniqueOrThrow({ where: { id: worker.id } })).state === 'ended' ? true : undefined),
+      60_000,
+    );
     // The dead attempt is retried (it keeps its place ahead of KILL-3); every job ends up done, one at a time.
     for (let n = 0; n < 2; n += 1) {
       const current = await eventually('the next job to run', async () => {

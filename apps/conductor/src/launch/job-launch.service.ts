@@ -45,6 +45,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(JobLaunchService.name);
   private readonly inFlight = new Set<Promise<LaunchOutcome>>();
   private draining = false;
+  private closed = false;
   private unsubscribeExit: (() => void) | undefined;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private round: Promise<AdmissionRound> | undefined;
@@ -69,10 +70,13 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     this.unsubscribeExit = this.launcher.onExit((exit) => this.handleExit(exit));
   }
 
-  onModuleDestroy(): void {
+  /** No pass starts after this, and the one under way finishes before the database goes. */
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
     this.unsubscribeExit?.();
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
+    await this.round;
   }
 
   /** Admits again when a retried job's backoff ends, so it does not also wait for the next sweep. */
@@ -100,7 +104,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
    * rejects: a failed pass is logged, and the sweep tries again.
    */
   admit(): Promise<AdmissionRound> {
-    if (this.draining) return Promise.resolve({ launches: new Map(), waiting: [] });
+    if (this.draining || this.closed) return Promise.resolve({ launches: new Map(), waiting: [] });
     if (this.round) {
       this.askedAgain = true;
       return this.round;
@@ -135,7 +139,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     await Promise.resolve();
     const round: AdmissionRound = { launches: new Map(), waiting: [] };
     try {
-      while (this.askedAgain && !this.draining) {
+      while (this.askedAgain && !this.draining && !this.closed) {
         this.askedAgain = false;
         const pass = await this.admissions.admit(this.limits);
         for (const job of pass.admitted) round.launches.set(job.id, this.track(this.launchClaimed(job)));
