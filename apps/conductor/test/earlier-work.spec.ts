@@ -6,7 +6,7 @@ import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import type { ConductorConfig } from '../src/config/env.validators';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { startConductorParts } from './support/conductor-parts';
-import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
+import { createClaimedJob, testConfig, testPrisma } from './support/fixtures';
 import { TestWorkerClient } from './support/worker-client';
 
 const REPO = 'https://github.com/acme/earlier-work.git';
@@ -32,9 +32,8 @@ describe('the handshake hands out earlier work on the same repository', () => {
   });
 
   /** A job launched and handshaken the way the conductor does it; returns the handshake and the session credentials. */
-  async function startJob(route: Parameters<typeof createPendingJob>[1]): Promise<{ jobId: string; handshake: workerV1.HandshakeResponse; credentials: workerV1.WorkerCredentials }> {
-    const job = await createPendingJob(prisma, route);
-    await prisma.job.update({ where: { id: job.id }, data: { status: 'launching', attempts: 1 } });
+  async function startJob(route: Parameters<typeof createClaimedJob>[1]): Promise<{ jobId: string; handshake: workerV1.HandshakeResponse; credentials: workerV1.WorkerCredentials }> {
+    const job = await createClaimedJob(prisma, route);
     const token = newWorkerToken();
     const worker = await app.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
     await app.get(TaskArchiveStore).build(worker.id, { taskMarkdown: job.taskMarkdown, agentsMarkdown: '# Agents\n' });
@@ -43,7 +42,7 @@ describe('the handshake hands out earlier work on the same repository', () => {
   }
 
   async function finishJob(
-    route: Parameters<typeof createPendingJob>[1],
+    route: Parameters<typeof createClaimedJob>[1],
     outcome: workerV1.JobOutcome,
     result: Partial<workerV1.JobResult>,
   ): Promise<string> {

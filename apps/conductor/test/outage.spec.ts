@@ -105,6 +105,10 @@ describe('a Postgres outage under a running conductor', () => {
       intakeProbeIntervalMs: 250,
       pendingSweepIntervalMs: 300,
       workerCommand: `${process.execPath} -e "setTimeout(() => {}, 60000)"`,
+      // Every job here is on one repository and its stand-in worker lives a minute: admission's limits would keep
+      // all but one waiting, and this test is about what the outage does to intake, not about admission.
+      maxActiveJobs: 50,
+      repoMaxActiveJobs: 50,
     });
     health = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/health`;
   });

@@ -36,10 +36,21 @@ export async function testConfig(overrides: Partial<ConductorConfig> = {}): Prom
 }
 
 /** A pending job the way the scheduler writes it (delivery and job in one go). */
-export async function createPendingJob(
-  prisma: PrismaClient,
-  overrides: Partial<Pick<Job, 'kind' | 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition' | 'claimKey' | 'claimLimit'>> = {},
-): Promise<Job> {
+type JobOverrides = Partial<Pick<Job, 'kind' | 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition' | 'claimKey' | 'claimLimit'>>;
+
+export function createPendingJob(prisma: PrismaClient, overrides: JobOverrides = {}): Promise<Job> {
+  return createJob(prisma, overrides, { status: 'pending', attempts: 0 });
+}
+
+/**
+ * A job as admission leaves it once it claimed the first attempt. Created in that state, not claimed after the
+ * fact: a running conductor's admission would otherwise race the test for a pending row.
+ */
+export function createClaimedJob(prisma: PrismaClient, overrides: JobOverrides = {}): Promise<Job> {
+  return createJob(prisma, overrides, { status: 'launching', attempts: 1 });
+}
+
+async function createJob(prisma: PrismaClient, overrides: JobOverrides, state: Pick<Job, 'status' | 'attempts'>): Promise<Job> {
   const kind = overrides.kind ?? 'ticket';
   const delivery = await prisma.delivery.create({
     data: { sqsMessageId: randomUUID(), receivedAt: new Date(), body: '{}', classification: kind === 'ticket' ? 'ticket' : 'alarm' },
@@ -58,6 +69,7 @@ export async function createPendingJob(
       ...(overrides.branch !== undefined ? { branch: overrides.branch } : {}),
       ...(overrides.sparsePaths !== undefined ? { sparsePaths: overrides.sparsePaths } : {}),
       ...(overrides.workerTaskDefinition !== undefined ? { workerTaskDefinition: overrides.workerTaskDefinition } : {}),
+      ...state,
     },
   });
 }
