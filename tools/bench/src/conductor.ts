@@ -500,6 +500,8 @@ async function main(argv: string[]): Promise<void> {
       downloadP99Ms: recorder.p99('download'),
       uploadP99Ms: recorder.p99('upload'),
       conductorPeakRssMb: Math.round(sampler.peakRssMb),
+      // Not in the list: heartbeats while all N were live, without the launch burst's.
+      heartbeatSteadyP99Ms: round1(quantile(steady, 0.99)),
     }),
   );
   if (!options.cpuProf) await rm(base, { recursive: true, force: true });
