@@ -4,7 +4,7 @@
  * against the real conductor process (from dist/, with the scheduler, the SQS
  * endpoint and an embedded Postgres, as bench:ticket runs them).
  *
- *   npm run --silent bench:conductor -- --workers N [--seconds S] [--cpu-prof]
+ *   npm run --silent bench:conductor -- --workers N [--seconds S] [--cpu-prof] [--conductor-env NAME=VALUE ...]
  *
  * Jobs come in the real way (N tickets on the intake queue, through the
  * scheduler), and the conductor registers each worker as it always does (a row
@@ -18,7 +18,8 @@
  * Prints p50 and p99 per RPC kind and the conductor's peak RSS and CPU; the
  * last line is JSON. Latencies are measured here, so they include this
  * process's own event-loop delay (reported too). `--cpu-prof` writes a V8 CPU
- * profile of the conductor into the printed directory.
+ * profile of the conductor into the printed directory; `--conductor-env` adds a
+ * variable to the conductor's environment, for experiments (e.g. UV_THREADPOOL_SIZE).
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { packDirectory, PROTO_LOADER_OPTIONS, readFileAsChunks, protoRoot, WORKER_PROTO_FILE, WORKER_PROTO_PACKAGE, workerV1 } from '@agent-conductor/contracts';
@@ -49,6 +50,7 @@ interface Options {
   workers: number;
   seconds: number | undefined;
   cpuProf: boolean;
+  conductorEnv: Record<string, string>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -61,7 +63,14 @@ function parseOptions(argv: string[]): Options {
   const seconds = secondsFlag === undefined ? undefined : Number(secondsFlag);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
   if (seconds !== undefined && !(seconds >= 0)) throw new Error('--seconds must be a number of seconds');
-  return { workers, seconds, cpuProf: argv.includes('--cpu-prof') };
+  const conductorEnv: Record<string, string> = {};
+  argv.forEach((arg, index) => {
+    if (arg !== '--conductor-env') return;
+    const [name, ...value] = (argv[index + 1] ?? '').split('=');
+    if (!name || value.length === 0) throw new Error('--conductor-env takes NAME=VALUE');
+    conductorEnv[name] = value.join('=');
+  });
+  return { workers, seconds, cpuProf: argv.includes('--cpu-prof'), conductorEnv };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -384,6 +393,7 @@ async function main(argv: string[]): Promise<void> {
     REPO_MAX_ACTIVE_JOBS: String(options.workers),
     // The bench ends its workers itself; on SIGTERM the conductor exits at once (and writes its CPU profile) instead of draining.
     SHUTDOWN_MODE: 'handoff',
+    ...options.conductorEnv,
   }, options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   const databaseBefore = await databaseActivity(prisma);
   const pid = stack.conductor.child.pid;
