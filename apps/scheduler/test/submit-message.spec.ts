@@ -165,6 +165,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
   it.each([
     ['an empty message id', { messageId: '', receivedAt }],
     ['a blank message id', { messageId: '   ', receivedAt }],
+    ['a message id with a NUL', { messageId: 'msg-\u0000', receivedAt }],
     ['an unparseable received_at', { messageId: 'msg-x', receivedAt: 'yesterday' }],
     ['an empty received_at', { messageId: 'msg-y', receivedAt: '' }],
     ['an impossible date', { messageId: 'msg-z', receivedAt: '2026-13-45T99:00:00Z' }],

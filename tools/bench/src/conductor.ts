@@ -4,7 +4,7 @@
  * against the real conductor process (from dist/, with the scheduler, the SQS
  * endpoint and an embedded Postgres, as bench:ticket runs them).
  *
- *   npm run --silent bench:conductor -- --workers N [--seconds S] [--cpu-prof]
+ *   npm run --silent bench:conductor -- --workers N [--seconds S] [--cpu-prof] [--conductor-env NAME=VALUE ...]
  *
  * Jobs come in the real way (N tickets on the intake queue, through the
  * scheduler), and the conductor registers each worker as it always does (a row
@@ -18,7 +18,8 @@
  * Prints p50 and p99 per RPC kind and the conductor's peak RSS and CPU; the
  * last line is JSON. Latencies are measured here, so they include this
  * process's own event-loop delay (reported too). `--cpu-prof` writes a V8 CPU
- * profile of the conductor into the printed directory.
+ * profile of the conductor into the printed directory; `--conductor-env` adds a
+ * variable to the conductor's environment, for experiments (e.g. UV_THREADPOOL_SIZE).
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { packDirectory, PROTO_LOADER_OPTIONS, readFileAsChunks, protoRoot, WORKER_PROTO_FILE, WORKER_PROTO_PACKAGE, workerV1 } from '@agent-conductor/contracts';
@@ -49,6 +50,7 @@ interface Options {
   workers: number;
   seconds: number | undefined;
   cpuProf: boolean;
+  conductorEnv: Record<string, string>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -61,7 +63,14 @@ function parseOptions(argv: string[]): Options {
   const seconds = secondsFlag === undefined ? undefined : Number(secondsFlag);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
   if (seconds !== undefined && !(seconds >= 0)) throw new Error('--seconds must be a number of seconds');
-  return { workers, seconds, cpuProf: argv.includes('--cpu-prof') };
+  const conductorEnv: Record<string, string> = {};
+  argv.forEach((arg, index) => {
+    if (arg !== '--conductor-env') return;
+    const [name, ...value] = (argv[index + 1] ?? '').split('=');
+    if (!name || value.length === 0) throw new Error('--conductor-env takes NAME=VALUE');
+    conductorEnv[name] = value.join('=');
+  });
+  return { workers, seconds, cpuProf: argv.includes('--cpu-prof'), conductorEnv };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -323,6 +332,66 @@ class ProcessSampler {
   }
 }
 
+/**
+ * The conductor's own event-loop delay, from its /metrics (prom-client resets the histogram at each scrape, so each
+ * sample covers the time since the last). A long delay means its one thread was busy; a short one while calls are
+ * slow means it was waiting (on Postgres, the pool, the file system).
+ */
+class ConductorLoopSampler {
+  worstP99Ms = 0;
+  maxMs = 0;
+  steadyWorstP99Ms = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly metricsUrl: string,
+    private readonly recorder: Recorder,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), 2000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async sample(): Promise<void> {
+    const text = await (await fetch(this.metricsUrl)).text();
+    const value = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)`, 'm').exec(text)?.[1] ?? 0) * 1000;
+    const p99 = value('nodejs_eventloop_lag_p99_seconds');
+    this.worstP99Ms = Math.max(this.worstP99Ms, p99);
+    this.maxMs = Math.max(this.maxMs, value('nodejs_eventloop_lag_max_seconds'));
+    if (this.recorder.steady) this.steadyWorstP99Ms = Math.max(this.steadyWorstP99Ms, p99);
+  }
+}
+
+/**
+ * How many Postgres sessions (the conductor's pool of 10, the scheduler's) were running a statement at each sample:
+ * near the pool size while calls are slow means they queue for the database or its connections.
+ */
+class DatabaseBusySampler {
+  readonly active: number[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly prisma: ReturnType<typeof createPrismaClient>) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), 1000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async sample(): Promise<void> {
+    const [row] = await this.prisma.$queryRaw<Array<{ active: bigint }>>`
+      SELECT count(*) AS active FROM pg_stat_activity
+       WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()`;
+    this.active.push(Number(row?.active ?? 0));
+  }
+}
+
 interface DatabaseActivity {
   transactions: number;
   inserted: number;
@@ -384,6 +453,7 @@ async function main(argv: string[]): Promise<void> {
     REPO_MAX_ACTIVE_JOBS: String(options.workers),
     // The bench ends its workers itself; on SIGTERM the conductor exits at once (and writes its CPU profile) instead of draining.
     SHUTDOWN_MODE: 'handoff',
+    ...options.conductorEnv,
   }, options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   const databaseBefore = await databaseActivity(prisma);
   const pid = stack.conductor.child.pid;
@@ -404,6 +474,10 @@ async function main(argv: string[]): Promise<void> {
       releaseFleet = resolve;
     }),
   };
+  const conductorLoop = new ConductorLoopSampler(`${stack.conductorHttp}/metrics`, fleet.recorder);
+  conductorLoop.start();
+  const databaseBusy = new DatabaseBusySampler(prisma);
+  databaseBusy.start();
   const running: Array<Promise<void>> = [];
   const seen = new Set<string>();
   const startedAt = Date.now();
@@ -453,6 +527,8 @@ async function main(argv: string[]): Promise<void> {
     releaseFleet();
     await Promise.all(running);
     cpu = await sampler.stop();
+    conductorLoop.stop();
+    databaseBusy.stop();
     database = subtractActivity(await databaseActivity(prisma), databaseBefore);
     heartbeatEvents = await prisma.workerEvent.count({ where: { type: 'heartbeat' } });
     const jobs = await prisma.job.groupBy({ by: ['status'], _count: true });
@@ -491,6 +567,11 @@ async function main(argv: string[]): Promise<void> {
   );
   out(`jobs: ${outcome.succeeded} succeeded, ${outcome.other} not; workers: ${fleet.finished} finished, ${fleet.failed} failed`);
   out(`conductor: peak RSS ${sampler.peakRssMb.toFixed(0)} MB, CPU ${cpu.cpuSeconds.toFixed(1)} s (average ${cpu.averageCpuPercent.toFixed(0)}%, peak ${sampler.peakCpuPercent.toFixed(0)}% of one core over 5 s)`);
+  const busy = [...databaseBusy.active].sort((a, b) => a - b);
+  out(`postgres sessions running a statement, per second: median ${quantile(busy, 0.5)}, p90 ${quantile(busy, 0.9)}, max ${busy.at(-1) ?? 0}`);
+  out(
+    `conductor event-loop delay: worst 2 s p99 ${conductorLoop.worstP99Ms.toFixed(1)} ms (${conductorLoop.steadyWorstP99Ms.toFixed(1)} ms with all live), max ${conductorLoop.maxMs.toFixed(1)} ms`,
+  );
   out(`bench process event-loop delay: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
   if (options.cpuProf) out(`conductor CPU profile: ${profileDir}`);
   out(
@@ -500,6 +581,8 @@ async function main(argv: string[]): Promise<void> {
       downloadP99Ms: recorder.p99('download'),
       uploadP99Ms: recorder.p99('upload'),
       conductorPeakRssMb: Math.round(sampler.peakRssMb),
+      // Not in the issue's list: heartbeats while all N were live, without the launch burst's.
+      heartbeatSteadyP99Ms: round1(quantile(steady, 0.99)),
     }),
   );
   if (!options.cpuProf) await rm(base, { recursive: true, force: true });

@@ -40,6 +40,10 @@ export class IngestService {
     if (messageId.length === 0) {
       throw invalidArgument('message_id is required');
     }
+    // The delivery is keyed by it, so it cannot be stored escaped like a body: refused, and the caller keeps the message.
+    if (messageId.includes('\0')) {
+      throw invalidArgument('message_id must not contain NUL (U+0000)');
+    }
     // Strict: V8's Date.parse turns 2026-02-30 into March 2nd.
     const receivedAt = parseAwsTimestamp(request.receivedAt);
     if (receivedAt === null) {
