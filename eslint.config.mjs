@@ -19,7 +19,8 @@ function depConstraints(forTests) {
     { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:schema', 'type:domain', 'type:data'] },
     // type:contracts is pure (no I/O dependencies): infra libs share its secret redaction with the worker.
     { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:domain', 'type:contracts'], bannedExternalImports: ['@prisma/*', 'pg'] },
-    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data', 'type:schema', 'type:tool'] },
+    // type:contracts: the shared WorkerService client dials the conductor as a worker would.
+    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data', 'type:schema', 'type:tool', 'type:contracts'] },
     { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:tool', 'type:domain', 'type:data', 'type:infra', 'type:contracts', 'type:testing'] },
     // Apps compose libraries; no app imports another app.
     { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:contracts', 'type:infra', ...testOnly] },

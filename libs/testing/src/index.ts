@@ -6,3 +6,5 @@ export { startScriptedModel, toolOutputs, userTexts } from './scripted-model';
 export type { ScriptedItem, ScriptedModel, ScriptedModelOptions, ScriptedRequest, ScriptedResponse, ScriptedTurn, ScriptedUsage } from './scripted-model';
 export { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, zeroFilledArchive } from './hostile-archives';
 export type { RawTarEntry } from './hostile-archives';
+export { WorkerApiClient } from './worker-api-client';
+export type { WorkerApiClientOptions } from './worker-api-client';

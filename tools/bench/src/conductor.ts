@@ -22,12 +22,10 @@
  * variable to the conductor's environment, for experiments (e.g. UV_THREADPOOL_SIZE).
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { packDirectory, PROTO_LOADER_OPTIONS, readFileAsChunks, protoRoot, WORKER_PROTO_FILE, WORKER_PROTO_PACKAGE, workerV1 } from '@agent-conductor/contracts';
+import { packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
 import { createPrismaClient } from '@agent-conductor/db';
 import { startLocalStack, WORKSPACE } from '@agent-conductor/dev-stack';
-import { startTestPostgres } from '@agent-conductor/testing';
-import { Client, credentials, Metadata, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { startTestPostgres, WorkerApiClient } from '@agent-conductor/testing';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,7 +34,6 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 type RpcKind = 'handshake' | 'download' | 'heartbeat' | 'upload' | 'shutdown';
 const RPC_KINDS: RpcKind[] = ['handshake', 'download', 'heartbeat', 'upload', 'shutdown'];
-type Method = MethodDefinition<object, object>;
 
 /** What WORKER_LAUNCHER=spool writes (apps/conductor/src/launch/spool.launcher.ts). */
 interface SpooledLaunch {
@@ -116,77 +113,8 @@ class Recorder {
  * (a local subchannel pool; grpc-js would otherwise share one connection among
  * every client of the same address, which no fleet of real workers does).
  */
-class SimulatedWorkerClient {
-  private readonly client: Client;
-
-  constructor(
-    address: string,
-    private readonly methods: Record<string, Method>,
-  ) {
-    this.client = new Client(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-  }
-
-  close(): void {
-    this.client.close();
-  }
-
-  private method(name: string): Method {
-    const method = this.methods[name];
-    if (!method) throw new Error(`no method ${name}`);
-    return method;
-  }
-
-  unary<Res>(name: string, request: object): Promise<Res> {
-    const method = this.method(name);
-    return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest<object, object>(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + 60_000 },
-        (error: ServiceError | null, response?: object) => (error ? reject(error) : resolve(response as Res)),
-      );
-    });
-  }
-
-  download(request: workerV1.DownloadTaskFilesRequest): Promise<Buffer> {
-    const method = this.method('DownloadTaskFiles');
-    return new Promise((resolve, reject) => {
-      const parts: Uint8Array[] = [];
-      const call = this.client.makeServerStreamRequest<object, object>(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + 60_000 },
-      );
-      call.on('data', (message: workerV1.DownloadTaskFilesResponse) => {
-        if (message.chunk) parts.push(message.chunk.data);
-      });
-      call.on('error', reject);
-      call.on('end', () => resolve(Buffer.concat(parts)));
-    });
-  }
-
-  upload(messages: workerV1.UploadResultsRequest[]): Promise<workerV1.UploadResultsResponse> {
-    const method = this.method('UploadResults');
-    return new Promise((resolve, reject) => {
-      const call = this.client.makeClientStreamRequest<object, object>(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        new Metadata(),
-        { deadline: Date.now() + 60_000 },
-        (error: ServiceError | null, response?: object) => (error ? reject(error) : resolve(response as workerV1.UploadResultsResponse)),
-      );
-      call.on('error', () => undefined);
-      for (const message of messages) call.write(message);
-      call.end();
-    });
-  }
+function simulatedWorkerClient(address: string): WorkerApiClient {
+  return new WorkerApiClient(address, { options: { 'grpc.use_local_subchannel_pool': 1 }, deadlineMs: 60_000 });
 }
 
 /** A small results archive, as a worker uploads after publishing: packed once, sent by every worker. */
@@ -222,17 +150,16 @@ interface Fleet {
 async function runWorker(
   launch: SpooledLaunch,
   spoolFile: string,
-  methods: Record<string, Method>,
   archive: ResultsArchive,
   fleet: Fleet,
 ): Promise<void> {
   const address = launch.env['CONDUCTOR_GRPC_SERVER_ADDR'] ?? '';
-  const client = new SimulatedWorkerClient(address, methods);
+  const client = simulatedWorkerClient(address);
   const { recorder } = fleet;
   let beats: NodeJS.Timeout | undefined;
   try {
     const handshake = await recorder.time('handshake', () =>
-      client.unary<workerV1.HandshakeResponse>('Handshake', {
+      client.handshake({
         credentials: { workerId: launch.workerId, token: launch.env['WORKER_TOKEN'] ?? '' },
         workerVersion: 'bench',
         hostname: 'bench',
@@ -247,13 +174,14 @@ async function runWorker(
       if (inFlight) return;
       inFlight = true;
       void recorder
-        .time('heartbeat', () => client.unary('Heartbeat', { credentials: session, phase: workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING }))
+        .time('heartbeat', () => client.heartbeat({ credentials: session, phase: workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING }))
         .catch(() => undefined)
         .finally(() => {
           inFlight = false;
         });
     }, handshake.heartbeatIntervalMs);
-    const task = await recorder.time('download', () => client.download({ credentials: session }));
+    const chunks = await recorder.time('download', () => client.download({ credentials: session }));
+    const task = Buffer.concat(chunks.map((chunk) => chunk.data));
     const sha256 = createHash('sha256').update(task).digest('hex');
     if (sha256 !== handshake.taskArchiveSha256) throw new Error(`task archive of worker ${launch.workerId} does not match its handshake`);
 
@@ -266,11 +194,11 @@ async function runWorker(
     clearInterval(beats);
     beats = undefined;
     await recorder.time('shutdown', () =>
-      client.unary('Shutdown', {
+      client.shutdown({
         credentials: session,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
         error: '',
-        result: { branch: `bench/${launch.jobId}`, title: 'bench', pullRequest: '', report: '' },
+        result: { branch: `bench/${launch.jobId}`, title: 'bench', pullRequest: '', report: '', summary: '' },
       }),
     );
     fleet.finished += 1;
@@ -438,10 +366,6 @@ async function main(argv: string[]): Promise<void> {
   const spoolDir = join(base, 'spool');
   const profileDir = join(base, 'cpu-profile');
   const archive = await smallResultsArchive(base);
-  const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
-  const service = definition[`${WORKER_PROTO_PACKAGE}.WorkerService`];
-  if (!service || 'format' in service) throw new Error('WorkerService missing from the proto');
-  const methods = service as Record<string, Method>;
 
   const postgres = await startTestPostgres();
   const prisma = createPrismaClient(postgres.databaseUrl);
@@ -490,7 +414,7 @@ async function main(argv: string[]): Promise<void> {
         seen.add(name);
         const file = join(spoolDir, name);
         const launch = JSON.parse(await readFile(file, 'utf8')) as SpooledLaunch;
-        running.push(runWorker(launch, file, methods, archive, fleet));
+        running.push(runWorker(launch, file, archive, fleet));
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
