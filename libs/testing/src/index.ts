@@ -2,3 +2,5 @@ export { createFreshDatabase, freePort, startDevPostgres, startTestPostgres } fr
 export type { DevPostgresOptions, RunningPostgres } from './postgres';
 export { resetDatabase } from './reset-database';
 export { killLeftoverProcesses, testRunPrefix } from './leftover-processes';
+export { FakeGitHub } from './fake-github';
+export type { FakeAnswer, FakeGitHubOptions, FakeHandler, RecordedApiCall, RecordedGitCall } from './fake-github';

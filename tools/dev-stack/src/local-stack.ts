@@ -111,6 +111,15 @@ export function localConductorEnv(wiring: LocalAppWiring): Record<string, string
   };
 }
 
+export interface LocalStackOptions {
+  /** Added to (and overriding) the scheduler's environment. */
+  extraSchedulerEnv?: Record<string, string>;
+  /** The repository jobs default to; the sample remote under the stack's dir when unset. */
+  repository?: string;
+  /** The temp dir name prefix, e.g. testRunPrefix(...) so that a test run's teardown finds its workers. */
+  dirPrefix?: string;
+}
+
 export interface LocalStack {
   sqs: SQSClient;
   queueUrl: string;
@@ -118,6 +127,8 @@ export interface LocalStack {
   remote: string;
   runDir: string;
   resultsDir: string;
+  /** Where the scheduler's and conductor's output goes (scheduler.log, conductor.log). */
+  logDir: string;
   conductorHttp: string;
   scheduler: AppProcess;
   conductor: AppProcess;
@@ -141,8 +152,12 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
  * process), the scheduler and conductor from dist/, and workers the conductor
  * launches as child processes running the demo agent.
  */
-export async function startLocalStack(databaseUrl: string, extraConductorEnv: Record<string, string> = {}): Promise<LocalStack> {
-  const base = await mkdtemp(join(tmpdir(), 'conductor-e2e-'));
+export async function startLocalStack(
+  databaseUrl: string,
+  extraConductorEnv: Record<string, string> = {},
+  options: LocalStackOptions = {},
+): Promise<LocalStack> {
+  const base = await mkdtemp(join(tmpdir(), options.dirPrefix ?? 'conductor-e2e-'));
   const runDir = join(base, 'run');
   const resultsDir = join(base, 'results');
   const logDir = join(base, 'logs');
@@ -169,7 +184,7 @@ export async function startLocalStack(databaseUrl: string, extraConductorEnv: Re
     databaseUrl,
     schedulerAddr: `127.0.0.1:${await freePort()}`,
     schedulerHttpPort: await freePort(),
-    repository: remote,
+    repository: options.repository ?? remote,
     queueUrl,
     sqsEndpoint: endpoint,
     conductorGrpc: `127.0.0.1:${await freePort()}`,
@@ -178,7 +193,7 @@ export async function startLocalStack(databaseUrl: string, extraConductorEnv: Re
     resultsDir,
   };
   const httpPort = wiring.conductorHttpPort;
-  const scheduler = AppProcess.start('scheduler', localSchedulerEnv(wiring), logDir);
+  const scheduler = AppProcess.start('scheduler', { ...localSchedulerEnv(wiring), ...options.extraSchedulerEnv }, logDir);
   const conductor = AppProcess.start(
     'conductor',
     { ...localConductorEnv(wiring), PENDING_SWEEP_INTERVAL_MS: '1000', ...extraConductorEnv },
@@ -194,6 +209,7 @@ export async function startLocalStack(databaseUrl: string, extraConductorEnv: Re
     remote,
     runDir,
     resultsDir,
+    logDir,
     conductorHttp,
     scheduler,
     conductor,

@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedApiCall {
+  method: string;
+  /** Path and query, as sent. */
+  path: string;
+  authorization: string | undefined;
+  /** Parsed JSON body, when there was one. */
+  body: unknown;
+}
+
+export interface RecordedGitCall {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  /** When the request arrived (epoch ms): tells what happened before and after a push. */
+  at: number;
+}
+
+export interface FakeAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type FakeHandler = (call: RecordedApiCall) => FakeAnswer;
+
+export interface FakeGitHubOptions {
+  /** Directory holding bare repositories, served at <url>/git/<name>.git over git's smart HTTP protocol. */
+  gitRoot: string;
+  /** The token a push must carry (as Basic x-access-token:<token>); fetches need none, like a public repository. */
+  pushToken: string;
+}
+
+/**
+ * A GitHub stand-in on loopback: the REST API answers from per-route handlers and records every call, and
+ * /git/ is real git (git http-backend as CGI), so pushes go through git's own HTTP client and authentication.
+ */
+export class FakeGitHub {
+  readonly apiCalls: RecordedApiCall[] = [];
+  /** Serve the repositories as private ones: fetches need the token too. */
+  privateRepositories = false;
+  readonly gitCalls: RecordedGitCall[] = [];
+  url = '';
+  private readonly server: Server;
+  private readonly routes = new Map<string, FakeHandler[]>();
+
+  constructor(private readonly options: FakeGitHubOptions) {
+    this.server = createServer((request, response) => {
+      const path = request.url ?? '/';
+      const handle = path.startsWith('/git/') ? this.serveGit(request, response, path.slice('/git'.length)) : this.serveApi(request, response, path);
+      handle.catch((error: unknown) => {
+        response.statusCode = 500;
+        response.end(error instanceof Error ? error.message : String(error));
+      });
+    });
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/v3`;
+  }
+
+  cloneUrl(name: string): string {
+    return `${this.url}/git/${name}.git`;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Answers "METHOD /path" (path without the /api/v3 prefix, query included) with the handlers in turn; the last one repeats. */
+  on(method: string, path: string, ...handlers: FakeHandler[]): this {
+    this.routes.set(`${method} ${path}`, handlers);
+    return this;
+  }
+
+  private async serveApi(request: IncomingMessage, response: ServerResponse, fullPath: string): Promise<void> {
+    const raw = await readBody(request);
+    const path = fullPath.startsWith('/api/v3') ? fullPath.slice('/api/v3'.length) : fullPath;
+    const call: RecordedApiCall = {
+      method: request.method ?? '',
+      path,
+      authorization: request.headers.authorization,
+      body: raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as unknown) : undefined,
+    };
+    this.apiCalls.push(call);
+    const handlers = this.routes.get(`${call.method} ${path}`);
+    const handler = handlers && handlers.length > 1 ? handlers.shift() : handlers?.[0];
+    const answer = handler ? handler(call) : { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
+    response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+  }
+
+  private async serveGit(request: IncomingMessage, response: ServerResponse, pathWithQuery: string): Promise<void> {
+    const [pathInfo = '', query = ''] = pathWithQuery.split('?', 2);
+    this.gitCalls.push({ method: request.method ?? '', path: pathWithQuery, authorization: request.headers.authorization, at: Date.now() });
+    const isPush = pathInfo.endsWith('/git-receive-pack') || query.includes('service=git-receive-pack');
+    const expected = `Basic ${Buffer.from(`x-access-token:${this.options.pushToken}`).toString('base64')}`;
+    if ((isPush || this.privateRepositories) && request.headers.authorization !== expected) {
+      response.writeHead(401, { 'www-authenticate': 'Basic realm="fake-github"', 'content-type': 'text/plain' });
+      response.end('Invalid username or token.\n');
+      return;
+    }
+    const body = await readBody(request);
+    const output = await runCgi(cgiEnv(request.headers, request.method ?? 'GET', pathInfo, query, this.options.gitRoot, isPush), body);
+    const separator = output.indexOf('\r\n\r\n') >= 0 ? '\r\n\r\n' : '\n\n';
+    const end = output.indexOf(separator);
+    const headerLines = output.subarray(0, end).toString('latin1').split(/\r?\n/);
+    let status = 200;
+    const headers: Record<string, string> = {};
+    for (const line of headerLines) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).trim();
+      const value = line.slice(colon + 1).trim();
+      if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10);
+      else if (name !== '') headers[name] = value;
+    }
+    response.writeHead(status, headers);
+    response.end(output.subarray(end + separator.length));
+  }
+}
+
+function cgiEnv(headers: IncomingHttpHeaders, method: string, pathInfo: string, query: string, gitRoot: string, isPush: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    GIT_PROJECT_ROOT: gitRoot,
+    GIT_HTTP_EXPORT_ALL: '1',
+    REQUEST_METHOD: method,
+    PATH_INFO: pathInfo,
+    QUERY_STRING: query,
+    REMOTE_ADDR: '127.0.0.1',
+  };
+  // http-backend only allows receive-pack for an authenticated user.
+  if (isPush) env['REMOTE_USER'] = 'x-access-token';
+  if (headers['content-type']) env['CONTENT_TYPE'] = headers['content-type'];
+  if (headers['content-encoding']) env['HTTP_CONTENT_ENCODING'] = headers['content-encoding'];
+  const protocol = headers['git-protocol'];
+  if (typeof protocol === 'string') env['GIT_PROTOCOL'] = protocol;
+  return env;
+}
+
+function runCgi(env: NodeJS.ProcessEnv, input: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`git http-backend exited ${code}: ${Buffer.concat(err).toString()}`))));
+    // http-backend may answer (e.g. refuse an unauthenticated push) and exit before reading the request body;
+    // the write then fails with EPIPE, and the exit code above is what matters.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
