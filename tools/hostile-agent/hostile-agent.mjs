@@ -1008,6 +1008,8 @@ async function benign(workDir, orders) {
 }
 
 async function main() {
+  // What it gathers is for its own channels, not for every other user of the machine running the test.
+  process.umask(0o077);
   const [command, ...args] = process.argv.slice(2);
   if (command === 'fork-racer') {
     spawn(NODE, [SELF, 'racer', args[0], '1'], { detached: true, stdio: 'ignore' }).unref();

@@ -83,6 +83,8 @@ describe('a hostile agent, run by the real worker against the real conductor', (
   let releaseDir: string;
   const harvested = new Set<string>();
   let harvester: NodeJS.Timeout | undefined;
+  /** What the agent wrote outside the stack's dir (its /tmp loot, fillers and trap evidence), removed at the end. */
+  const agentLeftovers = new Set<string>();
 
   const admin = async <T>(work: (client: Client) => Promise<T>): Promise<T> => {
     const client = new Client({ connectionString: runDatabaseUrl });
@@ -165,6 +167,7 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     await prisma.$disconnect();
     await admin((client) => client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`)).catch(() => undefined);
     if (!process.env['KEEP_E2E_DIR']) {
+      for (const path of agentLeftovers) await rm(path, { recursive: true, force: true });
       await rm(gitRoot, { recursive: true, force: true });
       await rm(releaseDir, { recursive: true, force: true });
     }
@@ -225,6 +228,7 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     const lastRun = runs[runs.length - 1];
     if (!lastRun) throw new Error('the report holds no run');
     const agentUid = lastRun.uid;
+    for (const r of runs) for (const path of [...r.written, r.sharedEvidenceDir]) if (path.startsWith('/tmp/hostile-')) agentLeftovers.add(path);
 
     // Traps: every hook, filter, fsmonitor, helper and trace2 target the agent planted, and who fell for them.
     const evidenceDirs = [...new Set(runs.map((r) => r.sharedEvidenceDir))];
@@ -279,7 +283,10 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     await tree('scheduler and conductor logs', liveStack.logDir);
     await tree('the conductor run dir (worker logs, work dirs, task archives)', liveStack.runDir);
     for (const dir of evidenceDirs) await tree(`trap evidence ${dir}`, dir);
-    for (const path of new Set(runs.flatMap((r) => [...r.written, r.home]))) {
+    // The agent's HOME is scanned when it is the agent's own; a shared one (the worker's) is the worker's to keep clean.
+    const ownHomes: string[] = [];
+    for (const home of new Set(runs.map((r) => r.home))) if (home && agentUid !== process.getuid?.() && existsSync(home) && (await stat(home)).uid === agentUid) ownHomes.push(home);
+    for (const path of new Set([...runs.flatMap((r) => r.written), ...ownHomes])) {
       if (!path || !existsSync(path)) continue;
       if ((await stat(path)).isDirectory()) await tree(`agent-written ${path}`, path);
       else sightings.push(...(await canaries.scanFile(path)));
