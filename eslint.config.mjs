@@ -17,7 +17,8 @@ function depConstraints(forTests) {
     { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: ['@prisma/*', 'pg', '@aws-sdk/*'] },
     { sourceTag: 'type:schema', onlyDependOnLibsWithTags: [] },
     { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:schema', 'type:domain', 'type:data'] },
-    { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:domain'], bannedExternalImports: ['@prisma/*', 'pg'] },
+    // type:contracts is pure (no I/O dependencies): infra libs share its secret redaction with the worker.
+    { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:infra', 'type:domain', 'type:contracts'], bannedExternalImports: ['@prisma/*', 'pg'] },
     { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data', 'type:schema', 'type:tool'] },
     { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:tool', 'type:domain', 'type:data', 'type:infra', 'type:contracts', 'type:testing'] },
     // Apps compose libraries; no app imports another app.

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FIRST_PROMPT } from '../src/agent/agent-runner';
 import { CodexAgentRunner } from '../src/agent/codex-agent-runner';
@@ -10,6 +9,8 @@ import { FileSystem } from '../src/fs/file-system';
 import { retryPrompt } from '../src/runner/worker-runner.service';
 import { argValue, FAKE_CODEX, fakeCodexInvocations, filesContaining, isAlive } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir, testSandbox, agentWritableFile } from './support/isolation';
+import { AgentSandbox } from '../src/process/agent-sandbox';
 
 jest.setTimeout(30_000);
 
@@ -22,14 +23,15 @@ describe('CodexAgentRunner against a fake codex executable', () => {
   let root: string;
   let workDir: string;
   let logFile: string;
+  let sandbox: AgentSandbox;
   const savedEnv = { ...process.env };
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'codex-runner-spec-'));
+    root = await agentReachableTempDir('codex-runner-spec-');
     workDir = join(root, 'work');
-    logFile = join(root, 'fake-codex.log');
+    logFile = await agentWritableFile(join(root, 'fake-codex.log'));
     await mkdir(workDir);
     const remote = createBareRemote(root);
     git(workDir, ['clone', '--quiet', remote, 'repo']);
@@ -37,6 +39,9 @@ describe('CodexAgentRunner against a fake codex executable', () => {
     git(join(workDir, 'repo'), ['config', 'user.email', 'agent-conductor@localhost']);
     await writeFile(join(workDir, 'TASK.md'), TASK_MD);
     await writeFile(join(workDir, 'AGENTS.md'), AGENTS_MD);
+    // As WorkerRunner does after the clone: from here on the work dir is the agent's.
+    sandbox = testSandbox();
+    await sandbox.handOver(workDir);
     process.env['FAKE_CODEX_LOG'] = logFile;
     // The worker's own secrets are in its environment; codex must see none of them.
     process.env['WORKER_TOKEN'] = TOKEN;
@@ -44,6 +49,7 @@ describe('CodexAgentRunner against a fake codex executable', () => {
   });
 
   afterEach(async () => {
+    await sandbox.onModuleDestroy();
     process.env = { ...savedEnv };
     await rm(root, { recursive: true, force: true });
   });
@@ -64,8 +70,9 @@ describe('CodexAgentRunner against a fake codex executable', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 1_000,
+      agentIsolation: AGENT_ISOLATION,
     };
-    return new CodexAgentRunner(config, new FileSystem());
+    return new CodexAgentRunner(config, new FileSystem(), sandbox);
   }
 
   const meta = (name: string): Promise<string> => readFile(join(workDir, 'agent-meta', name), 'utf8');
@@ -211,7 +218,8 @@ describe('CodexAgentRunner against a fake codex executable', () => {
     const result = await runner({ codex: { path: join(root, 'no-such-codex') } }).run({ workDir, prompt: FIRST_PROMPT, attempt: 1 });
 
     expect(result.exitCode).toBe(1);
-    expect(result.output).toContain('ENOENT');
+    // Spawned directly, codex's absence is ENOENT; through the run-as-agent wrapper, setpriv says so.
+    expect(result.output).toMatch(/ENOENT|setpriv: failed to execute \S+no-such-codex: No such file or directory/);
   });
 
   it('kills codex when the job\'s wall time runs out and reports a timeout', async () => {

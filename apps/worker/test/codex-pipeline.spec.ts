@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { runWorker } from '../src/bootstrap';
@@ -7,6 +6,7 @@ import type { WorkerConfig } from '../src/config/env.validators';
 import { FakeConductor } from './support/fake-conductor';
 import { FAKE_CODEX, fakeCodexInvocations, filesContaining } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir, agentWritableFile } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -25,10 +25,10 @@ describe('worker pipeline with AGENT_KIND=codex against a fake conductor and a f
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'codex-pipeline-spec-'));
+    root = await agentReachableTempDir('codex-pipeline-spec-');
     remote = createBareRemote(root);
     workDir = join(root, 'work');
-    logFile = join(root, 'fake-codex.log');
+    logFile = await agentWritableFile(join(root, 'fake-codex.log'));
     process.env['FAKE_CODEX_LOG'] = logFile;
     process.env['WORKER_TOKEN'] = TOKEN;
     const taskDir = join(root, 'task');
@@ -72,6 +72,7 @@ describe('worker pipeline with AGENT_KIND=codex against a fake conductor and a f
         gitAuthorName: 'Agent Conductor',
         gitAuthorEmail: 'agent-conductor@localhost',
         conductorRetryWindowMs: 20_000,
+        agentIsolation: AGENT_ISOLATION,
         ...overrides,
       },
       { logger: false },

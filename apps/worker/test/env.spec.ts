@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseWorkerEnv, WorkerConfigError } from '../src/config/env.validators';
 
@@ -31,7 +33,31 @@ describe('worker environment', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 600_000,
+      agentIsolation: { mode: 'auto', uid: 10001, gid: 10001 },
     });
+  });
+
+  it('takes the agent uid and gid, and refuses uid 0 and unknown isolation modes', () => {
+    expect(parseWorkerEnv({ ...required, AGENT_UID: '20000' }).agentIsolation).toEqual({ mode: 'auto', uid: 20000, gid: 20000 });
+    expect(parseWorkerEnv({ ...required, AGENT_UID: '20000', AGENT_GID: '30000', AGENT_ISOLATION: 'off' }).agentIsolation).toEqual({ mode: 'off', uid: 20000, gid: 30000 });
+    expect(problems({ ...required, AGENT_UID: '0', AGENT_ISOLATION: 'maybe' })).toEqual([expect.stringMatching(/^AGENT_ISOLATION must be "auto" or "off"/), expect.stringMatching(/^AGENT_UID /)]);
+  });
+
+  it('reads secrets from *_FILE at startup, and says which file when it cannot', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'worker-env-spec-'));
+    try {
+      await writeFile(join(dir, 'token'), 'from-a-file-123\n', { mode: 0o600 });
+      await writeFile(join(dir, 'github'), 'ghs_fromAFile\n', { mode: 0o600 });
+      const config = parseWorkerEnv({ ...required, WORKER_TOKEN: undefined, WORKER_TOKEN_FILE: join(dir, 'token'), PUBLISHER: 'github', GITHUB_TOKEN_FILE: join(dir, 'github') });
+      expect(config.token).toBe('from-a-file-123');
+      expect(config.github?.token).toBe('ghs_fromAFile');
+      expect(problems({ ...required, OPENAI_API_KEY_FILE: join(dir, 'missing'), GITHUB_TOKEN: 'x', GITHUB_TOKEN_FILE: join(dir, 'github') })).toEqual([
+        'GITHUB_TOKEN and GITHUB_TOKEN_FILE are both set; set one',
+        `OPENAI_API_KEY_FILE cannot be read (${join(dir, 'missing')}): ENOENT`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('lists every missing or bad variable at once', () => {

@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { runWorker } from '../src/bootstrap';
@@ -9,6 +8,7 @@ import type { WorkerConfig } from '../src/config/env.validators';
 import { FakeConductor } from './support/fake-conductor';
 import { FakeGitHub, type FakeAnswer } from './support/fake-github';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -61,7 +61,7 @@ describe('worker pipeline with PUBLISHER=github', () => {
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'github-pipeline-spec-'));
+    root = await agentReachableTempDir('github-pipeline-spec-');
     remote = createBareRemote(root);
     workDir = join(root, 'work');
     github = await new FakeGitHub({ gitRoot: root, pushToken: GITHUB_TOKEN }).start();
@@ -107,6 +107,7 @@ describe('worker pipeline with PUBLISHER=github', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 10_000,
+      agentIsolation: AGENT_ISOLATION,
     };
   }
 

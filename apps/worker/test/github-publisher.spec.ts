@@ -1,8 +1,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FileSystem } from '../src/fs/file-system';
@@ -11,6 +10,7 @@ import { GitHubPublisher, resolveGitHubRepository } from '../src/publish/github-
 import type { PublishRequest } from '../src/publish/publisher';
 import { FakeGitHub, type FakeAnswer } from './support/fake-github';
 import { createBareRemote, git } from './support/git-fixtures';
+import { agentReachableTempDir, testSandbox } from './support/isolation';
 
 jest.setTimeout(30_000);
 
@@ -64,7 +64,7 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
   let logs: CapturingLogger;
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'github-publisher-spec-'));
+    root = await agentReachableTempDir('github-publisher-spec-');
     remote = createBareRemote(root);
     github = await new FakeGitHub({ gitRoot: root, pushToken: TOKEN }).start();
     workDir = join(root, 'work');
@@ -91,7 +91,7 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
   }
 
   function publisher(overrides: { token?: string; bodyLimit?: number; repository?: string | undefined } = {}): GitHubPublisher {
-    return new GitHubPublisher(new GitCli(), new FileSystem(), {
+    return new GitHubPublisher(new GitCli(testSandbox()), new FileSystem(), {
       token: overrides.token ?? TOKEN,
       apiUrl: github.apiUrl,
       repository: 'repository' in overrides ? overrides.repository : 'acme/sample-app',
@@ -346,7 +346,7 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
     commitOnBranch();
     await github.stop();
     const deadUrl = github.apiUrl;
-    const unreachable = new GitHubPublisher(new GitCli(), new FileSystem(), { token: TOKEN, apiUrl: deadUrl, repository: 'acme/sample-app', retryDelayMs: 10 });
+    const unreachable = new GitHubPublisher(new GitCli(testSandbox()), new FileSystem(), { token: TOKEN, apiUrl: deadUrl, repository: 'acme/sample-app', retryDelayMs: 10 });
     github = await new FakeGitHub({ gitRoot: root, pushToken: TOKEN }).start();
     // Octokit keeps the reason (ECONNREFUSED) only when fetch's cause is an Error of this realm, which jest's sandbox is not.
     await expect(unreachable.publish(request())).rejects.toThrow(`could not reach the GitHub API at ${deadUrl} while reading repository acme/sample-app: `);

@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runWorker } from '../src/bootstrap';
 import { createWorkerLogger } from '../src/logging/worker-logger';
 import { FakeConductor } from './support/fake-conductor';
 import { createBareRemote } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -17,7 +17,7 @@ describe('worker logs: JSON lines with workerId and jobId, never the token', () 
   let conductor: FakeConductor | undefined;
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'worker-logging-spec-'));
+    root = await agentReachableTempDir('worker-logging-spec-');
   });
 
   afterEach(async () => {
@@ -54,6 +54,7 @@ describe('worker logs: JSON lines with workerId and jobId, never the token', () 
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 20_000,
+      agentIsolation: AGENT_ISOLATION,
     };
     const lines: string[] = [];
     const logger = createWorkerLogger(config, { LOG_FORMAT: 'json' }, (line) => lines.push(line));

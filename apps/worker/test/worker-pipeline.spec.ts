@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { status } from '@grpc/grpc-js';
@@ -8,6 +7,7 @@ import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { FakeConductor } from './support/fake-conductor';
 import { createBareRemote, git } from './support/git-fixtures';
+import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
 jest.setTimeout(60_000);
 
@@ -38,7 +38,7 @@ describe('worker pipeline against a fake conductor', () => {
   const savedEnv = { ...process.env };
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'worker-spec-'));
+    root = await agentReachableTempDir('worker-spec-');
     remote = createBareRemote(root);
     workDir = join(root, 'work');
     // The agent is spawned from this process: a token in our environment must not reach it.
@@ -91,6 +91,7 @@ describe('worker pipeline against a fake conductor', () => {
       gitAuthorName: 'Agent Conductor',
       gitAuthorEmail: 'agent-conductor@localhost',
       conductorRetryWindowMs: 20_000,
+      agentIsolation: AGENT_ISOLATION,
       ...overrides,
     };
   }
@@ -215,6 +216,20 @@ describe('worker pipeline against a fake conductor', () => {
     expect(fake.agentErrors[0]?.stage).toBe('agent');
     expect(fake.agentErrors[0]?.message).toContain('crashing on purpose');
     expect(existsSync(join(workDir, 'agent-meta', 'prompt-attempt-2.md'))).toBe(false);
+  });
+
+  it("redacts token shapes and the worker's own secrets from the output tail it reports and from the shutdown error", async () => {
+    const fake = await startConductor();
+    const github = `ghp_${'Ab1'.repeat(12)}`;
+    const openai = `sk-proj-${'Xy9_'.repeat(20)}`;
+    const agent = `echo "found ${github} and ${openai}"; echo "Authorization: token ${TOKEN}"; echo '{"input_tokens": 1200, "output_tokens": 34}'; exit 5`;
+    await runWorker(config(fake, agent), { logger: false });
+
+    const reported = fake.agentErrors[0]?.message ?? '';
+    expect(reported).toContain('found [REDACTED] and [REDACTED]');
+    expect(reported).toContain('Authorization: token [REDACTED]');
+    expect(reported).toContain('{"input_tokens": 1200, "output_tokens": 34}');
+    for (const secret of [github, openai, TOKEN]) expect(JSON.stringify([fake.agentErrors, fake.shutdownRequest])).not.toContain(secret);
   });
 
   it('an agent that runs too long is killed and reported', async () => {

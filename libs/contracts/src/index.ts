@@ -2,3 +2,4 @@ export * as workerV1 from './generated/agentconductor/worker/v1/worker';
 export * as schedulerV1 from './generated/agentconductor/scheduler/v1/scheduler';
 export * from './proto-files';
 export * from './transfer';
+export * from './redaction';

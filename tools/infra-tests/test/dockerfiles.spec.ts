@@ -55,11 +55,12 @@ describe.each(IMAGES)('docker/%s.Dockerfile', (name) => {
     }
   });
 
-  it('runs the final stage as a non-root user with NODE_ENV=production', () => {
+  it('runs the final stage as a non-root user (the worker: as root, to drop the agent to its own uid) with NODE_ENV=production', () => {
     const users = instructionsOf(runtime, 'USER');
     const user = users[users.length - 1]?.args.trim();
     expect(user).toBeDefined();
-    expect(user).not.toMatch(/^(root|0)(:|$)/);
+    if (name === 'worker') expect(user).toBe('root');
+    else expect(user).not.toMatch(/^(root|0)(:|$)/);
     const env = Object.fromEntries(instructionsOf(runtime, 'ENV').flatMap(parseAssignments));
     expect(env['NODE_ENV']).toBe('production');
   });
@@ -189,10 +190,19 @@ describe('the worker image', () => {
     expect(runs).toContain(`npm install -g @openai/codex@${sdk.dependencies['@openai/codex']}`);
   });
 
-  it('has a work directory the non-root user owns', () => {
+  it('creates the agent user with the uid and gid the worker drops the agent to, and a work directory', () => {
     const env = Object.fromEntries(instructionsOf(runtime, 'ENV').flatMap(parseAssignments));
     expect(env['WORK_DIR']).toBe('/work');
-    expect(runs).toMatch(/chown node:node \/work/);
+    expect(runs).toMatch(/mkdir -p \/work/);
+    expect(env['AGENT_UID']).toBe('10001');
+    expect(env['AGENT_GID']).toBe('10001');
+    expect(runs).toMatch(/useradd [^\n]*--uid 10001 [^\n]*agent/);
+    expect(runs).toMatch(/groupadd [^\n]*--gid 10001 agent/);
+  });
+
+  it('reaps the zombies of killed agent processes with tini as PID 1', () => {
+    expect(runs).toMatch(/apt-get install[^\n]*\stini(\s|$)/);
+    expect(instructionsOf(runtime, 'ENTRYPOINT')[0]?.args).toBe('["/usr/bin/tini", "--"]');
   });
 });
 

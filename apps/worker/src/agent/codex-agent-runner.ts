@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { Thread } from '@openai/codex-sdk';
 import { WORKER_CONFIG } from '../config/config.module';
-import type { CodexConfig, WorkerConfig } from '../config/env.validators';
+import { workerSecrets, type CodexConfig, type WorkerConfig } from '../config/env.validators';
 import { FileSystem } from '../fs/file-system';
-import { scrubbedEnv } from '../process/child-env';
+import { AgentSandbox } from '../process/agent-sandbox';
 import type { AgentRunner, AgentRunRequest, AgentRunResult, AgentUsage } from './agent-runner';
 import { ENDING_REPORT_PROMPT, initialPrompt } from './codex-prompts';
 import { loadCodexSdk } from './codex-sdk';
@@ -52,13 +52,13 @@ export class CodexAgentRunner implements AgentRunner {
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly fs: FileSystem,
+    private readonly sandbox: AgentSandbox,
   ) {}
 
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
     const settings = this.config.codex;
     if (!settings) throw new Error('AGENT_KIND=codex needs its settings (OPENAI_API_KEY)');
-    const metaDir = join(request.workDir, AGENT_META_DIR);
-    await this.fs.ensureDir(metaDir);
+    const metaDir = AGENT_META_DIR;
 
     let job = this.job;
     const continuing = request.attempt > 1 && job !== undefined && job.workDir === request.workDir && job.thread.id !== null;
@@ -99,13 +99,15 @@ export class CodexAgentRunner implements AgentRunner {
 
   private async startJob(workDir: string, settings: CodexConfig): Promise<CodexJob> {
     const { Codex } = await loadCodexSdk();
+    // The SDK spawns codex itself, with no say over its uid: a worker-owned wrapper drops to the agent's ids.
+    const codexPath = (await this.sandbox.wrapperFor(settings.path ?? 'codex')) ?? settings.path;
     const codex = new Codex({
-      codexPathOverride: settings.path,
+      codexPathOverride: codexPath,
       baseUrl: settings.baseUrl,
       apiKey: settings.apiKey,
       // The default exclusions (names with KEY, SECRET or TOKEN) keep the API key out of the commands codex runs.
       config: { shell_environment_policy: { ignore_default_excludes: false } },
-      env: codexEnv(settings.apiKey),
+      env: codexEnv(await this.sandbox.env({ OPENAI_API_KEY: settings.apiKey, GIT_TERMINAL_PROMPT: '0' })),
     });
     const thread = codex.startThread({
       model: settings.model,
@@ -114,7 +116,7 @@ export class CodexAgentRunner implements AgentRunner {
       sandboxMode: 'danger-full-access',
       approvalPolicy: 'never',
     });
-    const redact = redactor([settings.apiKey, this.config.token]);
+    const redact = redactor(workerSecrets(this.config));
     const job: CodexJob = {
       workDir,
       thread,
@@ -196,8 +198,8 @@ export class CodexAgentRunner implements AgentRunner {
       model: this.config.codex?.model ?? null,
     };
     const transcript = job.transcript.render();
-    await this.fs.writeText(join(metaDir, TRANSCRIPT_FILE), transcript);
-    await this.fs.writeText(join(metaDir, USAGE_FILE), `${JSON.stringify(usage, null, 2)}\n`);
+    await this.fs.writeAgentText(job.workDir, `${metaDir}/${TRANSCRIPT_FILE}`, transcript);
+    await this.fs.writeAgentText(job.workDir, `${metaDir}/${USAGE_FILE}`, `${JSON.stringify(usage, null, 2)}\n`);
     if (stopReason !== undefined) this.logger.warn(job.redact(stopReason));
     const tail = transcript.slice(-OUTPUT_TAIL_CHARS);
     return { ...status, output: stopReason === undefined ? tail : `${tail}\n${job.redact(stopReason)}\n`, usage };
@@ -205,12 +207,12 @@ export class CodexAgentRunner implements AgentRunner {
 }
 
 /**
- * Codex gets the worker's environment minus everything secret-looking (the worker token above all), plus the
- * key it needs. The SDK also passes the key as CODEX_API_KEY, which `codex exec` reads.
+ * Codex gets the agent's environment (see AgentSandbox.env), plus the key it needs. The SDK also passes the key
+ * as CODEX_API_KEY, which `codex exec` reads.
  */
-function codexEnv(apiKey: string): Record<string, string> {
+function codexEnv(agentEnv: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(scrubbedEnv(process.env, { OPENAI_API_KEY: apiKey, GIT_TERMINAL_PROMPT: '0' }))) {
+  for (const [name, value] of Object.entries(agentEnv)) {
     if (value !== undefined) env[name] = value;
   }
   return env;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WORKER_CONFIG } from '../config/config.module';
 import type { WorkerConfig } from '../config/env.validators';
 import { FileSystem } from '../fs/file-system';
-import { scrubbedEnv } from '../process/child-env';
+import { AgentSandbox } from '../process/agent-sandbox';
 import { ProcessRunner } from '../process/process-runner';
 import type { AgentRunner, AgentRunRequest, AgentRunResult } from './agent-runner';
 
@@ -25,18 +25,19 @@ export class CommandAgentRunner implements AgentRunner {
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly processes: ProcessRunner,
     private readonly fs: FileSystem,
+    private readonly sandbox: AgentSandbox,
   ) {}
 
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
-    const metaDir = join(request.workDir, AGENT_META_DIR);
-    await this.fs.ensureDir(metaDir);
-    const promptFile = join(metaDir, promptFileName(request.attempt));
-    await this.fs.writeText(promptFile, request.prompt.endsWith('\n') ? request.prompt : `${request.prompt}\n`);
+    const promptPath = `${AGENT_META_DIR}/${promptFileName(request.attempt)}`;
+    await this.fs.writeAgentText(request.workDir, promptPath, request.prompt.endsWith('\n') ? request.prompt : `${request.prompt}\n`);
+    const promptFile = join(request.workDir, promptPath);
     this.logger.log(`Agent attempt ${request.attempt} starting`);
     const started = Date.now();
-    const result = await this.processes.runShell(this.config.agentCommand, {
+    const { file, args } = this.sandbox.command(['/bin/sh', '-c', this.config.agentCommand]);
+    const result = await this.processes.run(file, args, {
       cwd: request.workDir,
-      env: scrubbedEnv(process.env, {
+      env: await this.sandbox.env({
         AGENT_PROMPT_FILE: promptFile,
         AGENT_ATTEMPT: String(request.attempt),
         GIT_TERMINAL_PROMPT: '0',

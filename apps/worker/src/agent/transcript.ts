@@ -1,18 +1,18 @@
 import { isAbsolute, relative } from 'node:path';
 import type { ThreadEvent, ThreadItem } from '@openai/codex-sdk';
+import { REDACTED, secretRedactor } from '@agent-conductor/contracts';
 
 /** What the publisher gets to show; GitHub's body limit is far lower, it truncates again. */
 export const TRANSCRIPT_MAX_BYTES = 200 * 1024;
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 
 const MESSAGE_MAX_CHARS = 16 * 1024;
 const COMMAND_OUTPUT_MAX_CHARS = 4 * 1024;
 const COMMAND_OUTPUT_MAX_LINES = 40;
 
-/** Replaces every occurrence of the given secrets; applied to everything before it is kept. */
+/** Replaces every occurrence of the given secrets and every common token shape; applied to everything before it is kept. */
 export function redactor(secrets: Array<string | undefined>): (text: string) => string {
-  const values = [...new Set(secrets.filter((secret): secret is string => secret !== undefined && secret !== ''))].sort((a, b) => b.length - a.length);
-  return (text) => values.reduce((result, secret) => result.split(secret).join(REDACTED), text);
+  return secretRedactor(secrets);
 }
 
 /**

@@ -7,12 +7,13 @@ import {
   PROTO_LOADER_OPTIONS,
   protoRoot,
   readFileAsChunks,
+  redactSecrets,
   WORKER_PROTO_FILE,
   WORKER_PROTO_PACKAGE,
   workerV1,
 } from '@agent-conductor/contracts';
 import { WORKER_CONFIG } from '../config/config.module';
-import type { WorkerConfig } from '../config/env.validators';
+import { workerSecrets, type WorkerConfig } from '../config/env.validators';
 import { retryWhileTransient, type RetryPolicy } from './retry';
 
 const UNARY_DEADLINE_MS = 30_000;
@@ -69,14 +70,23 @@ export class ConductorClient implements OnModuleDestroy {
     return this.unary<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>('Heartbeat', { credentials: this.credentials(), phase });
   }
 
+  /** The message often carries the agent's own output: it is redacted here, on its way into the conductor's database. */
   reportAgentError(stage: string, message: string): Promise<workerV1.ReportAgentErrorResponse> {
+    const redacted = this.redact(message);
     return this.retrying('ReportAgentError', () =>
-      this.unary<workerV1.ReportAgentErrorRequest, workerV1.ReportAgentErrorResponse>('ReportAgentError', { credentials: this.credentials(), stage, message }),
+      this.unary<workerV1.ReportAgentErrorRequest, workerV1.ReportAgentErrorResponse>('ReportAgentError', { credentials: this.credentials(), stage, message: redacted }),
     );
   }
 
   shutdown(request: WithoutCredentials<workerV1.ShutdownRequest>): Promise<workerV1.ShutdownResponse> {
-    return this.retrying('Shutdown', () => this.unary<workerV1.ShutdownRequest, workerV1.ShutdownResponse>('Shutdown', { ...request, credentials: this.credentials() }));
+    // The error and the result's title and report are the agent's words too.
+    const result = request.result ? { ...request.result, title: this.redact(request.result.title), report: this.redact(request.result.report) } : undefined;
+    const redacted = { ...request, error: this.redact(request.error), result };
+    return this.retrying('Shutdown', () => this.unary<workerV1.ShutdownRequest, workerV1.ShutdownResponse>('Shutdown', { ...redacted, credentials: this.credentials() }));
+  }
+
+  private redact(text: string): string {
+    return redactSecrets(text, [...workerSecrets(this.config), ...(this.sessionToken ? [this.sessionToken] : [])]);
   }
 
   /** Streams the task archive to destPath, verified against what the handshake announced. */

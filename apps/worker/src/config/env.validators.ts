@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -43,6 +43,10 @@ export const workerEnvSchema = z
       .optional(),
     GIT_AUTHOR_NAME: z.string().trim().min(1).default('Agent Conductor'),
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
+    AGENT_ISOLATION: z.enum(['auto', 'off'], { message: 'must be "auto" or "off"' }).default('auto'),
+    // A fixed id with no /etc/passwd entry needed; not 0, which would be no isolation at all.
+    AGENT_UID: z.coerce.number().int().min(1).max(2 ** 31 - 2).default(10001),
+    AGENT_GID: z.coerce.number().int().min(1).max(2 ** 31 - 2).optional(),
     // Long enough for a deploy in handoff mode: the old conductor exits, ECS starts the new one.
     CONDUCTOR_RETRY_WINDOW_MS: positiveInt(600_000),
   });
@@ -66,6 +70,17 @@ export interface WorkerConfig {
   gitAuthorEmail: string;
   /** How long calls keep retrying while the conductor is UNAVAILABLE. */
   conductorRetryWindowMs: number;
+  agentIsolation: AgentIsolationConfig;
+}
+
+/**
+ * auto: when the worker runs as root, the agent runs as uid/gid (see process/agent-sandbox.ts); as any other
+ * user it cannot, and the worker warns. off: never, with the same warning.
+ */
+export interface AgentIsolationConfig {
+  mode: 'auto' | 'off';
+  uid: number;
+  gid: number;
 }
 
 export interface GitHubConfig {
@@ -88,6 +103,36 @@ export interface CodexConfig {
   maxTurns: number;
 }
 
+/** Every credential the worker holds: hidden, by exact value, from logs, transcripts, events and PR bodies. */
+export function workerSecrets(config: { token: string; github?: { token: string }; codex?: { apiKey: string } }): string[] {
+  return [config.token, config.github?.token ?? '', config.codex?.apiKey ?? ''].filter((secret) => secret !== '');
+}
+
+/** Secrets that may come as a file instead (X_FILE names it): read once at startup, never put in the environment. */
+const SECRET_FILE_VARIABLES = ['WORKER_TOKEN', 'GITHUB_TOKEN', 'OPENAI_API_KEY'] as const;
+
+function secretsFromFiles(env: NodeJS.ProcessEnv): { values: Record<string, string>; problems: string[] } {
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const name of SECRET_FILE_VARIABLES) {
+    const path = env[`${name}_FILE`]?.trim();
+    if (!path) continue;
+    if (env[name]) {
+      problems.push(`${name} and ${name}_FILE are both set; set one`);
+      continue;
+    }
+    try {
+      const value = readFileSync(path, 'utf8').trim();
+      if (value === '') problems.push(`${name}_FILE names an empty file (${path})`);
+      else values[name] = value;
+    } catch (error) {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : 'unreadable';
+      problems.push(`${name}_FILE cannot be read (${path}): ${code}`);
+    }
+  }
+  return { values, problems };
+}
+
 export class WorkerConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid worker environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -97,7 +142,8 @@ export class WorkerConfigError extends Error {
 
 /** Validates the whole environment at once and reports every bad variable, never the values of secrets. */
 export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
-  const blankAsMissing = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const fromFiles = secretsFromFiles(env);
+  const blankAsMissing = Object.fromEntries(Object.entries({ ...env, ...fromFiles.values }).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = workerEnvSchema.safeParse(blankAsMissing);
   const problems = parsed.success
     ? []
@@ -106,6 +152,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
         const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
         return `${name} ${message}`;
       });
+  problems.push(...fromFiles.problems);
   // Checked outside the schema so that it is reported together with every other problem.
   if ((blankAsMissing['AGENT_KIND'] ?? 'command') === 'command' && (blankAsMissing['AGENT_COMMAND']?.trim() ?? '') === '') {
     problems.push('AGENT_COMMAND is required when AGENT_KIND=command');
@@ -137,5 +184,6 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     gitAuthorName: value.GIT_AUTHOR_NAME,
     gitAuthorEmail: value.GIT_AUTHOR_EMAIL,
     conductorRetryWindowMs: value.CONDUCTOR_RETRY_WINDOW_MS,
+    agentIsolation: { mode: value.AGENT_ISOLATION, uid: value.AGENT_UID, gid: value.AGENT_GID ?? value.AGENT_UID },
   };
 }

@@ -2,14 +2,15 @@ import { join } from 'node:path';
 import type { FileSystem } from '../fs/file-system';
 import { GitCommandError, type GitCli } from './git-cli';
 
-export interface AuthenticatedPushRequest {
+export interface ScratchPushRequest {
   /** The agent's clone; its HEAD commit is what gets pushed. */
   repoDir: string;
   /** Where to push: the clone URL as given by the conductor, never with credentials in it. */
   url: string;
   /** Full ref name on the remote, e.g. refs/heads/worker/w-1/agent/fix. */
   ref: string;
-  token: string;
+  /** undefined: a remote that needs none (the local publisher's). */
+  token: string | undefined;
 }
 
 /**
@@ -47,26 +48,48 @@ export function displayUrl(url: string): string {
 
 /**
  * Pushes repoDir's HEAD commit from a scratch bare repository that borrows repoDir's objects (alternates).
- * The agent owns repoDir/.git, hooks and config included (core.hooksPath, url.*.insteadOf, http.proxy, ...);
- * running the authenticated git there would hand the token to whatever the agent configured.
+ * The agent owns repoDir/.git, hooks and config included (core.hooksPath, url.*.insteadOf, http.proxy,
+ * trace2.*, includeIf, ...); running the worker's git there would hand the token, or root, to whatever the agent
+ * configured. The scratch repository is the worker's, in a private 0700 directory, and the git that pushes
+ * reads no global, system or XDG config (see GitCli) and runs only after every agent process is gone.
  */
-export async function pushWithToken(git: GitCli, fs: FileSystem, request: AuthenticatedPushRequest): Promise<void> {
-  const commit = (await git.run(request.repoDir, ['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
-  const objects = (await git.run(request.repoDir, ['rev-parse', '--path-format=absolute', '--git-path', 'objects'])).trim();
+export async function pushFromScratch(git: GitCli, fs: FileSystem, request: ScratchPushRequest): Promise<void> {
+  const commit = (await git.runInAgentRepo(request.repoDir, ['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`the agent's HEAD is not a commit id: ${JSON.stringify(commit.slice(0, 80))}`);
+  const objects = await agentObjectStore(fs, request.repoDir);
   const scratch = await fs.makeTempDir('agent-conductor-push-');
   try {
     await git.run(scratch, ['init', '--quiet', '--bare', '.']);
     await fs.writeText(join(scratch, 'objects', 'info', 'alternates'), `${objects}\n`);
-    await git.run(scratch, ['push', '--quiet', '--no-verify', '--', request.url, `${commit}:${request.ref}`], httpAuthEnv(request.url, request.token));
+    const push = ['push', '--quiet', '--no-verify', '--', request.url, `${commit}:${request.ref}`];
+    const auth = request.token ? httpAuthEnv(request.url, request.token) : {};
+    await (Object.keys(auth).length > 0 ? git.runWithCredential(scratch, push, auth) : git.run(scratch, push));
   } catch (error) {
     const detail = error instanceof GitCommandError ? error.stderr.trim().slice(-2_000) : error instanceof Error ? error.message : String(error);
-    const hint = /\b(401|403)\b|denied|Authentication failed|could not read Username/i.test(detail)
+    const hint = request.token && /\b(401|403)\b|denied|Authentication failed|could not read Username/i.test(detail)
       ? ' (GITHUB_TOKEN needs Contents: read and write on the repository)'
       : '';
-    throw new Error(redactToken(`git push of ${request.ref} to ${displayUrl(request.url)} failed${hint}: ${detail}`, request.token));
+    throw new Error(redactToken(`git push of ${request.ref} to ${displayUrl(request.url)} failed${hint}: ${detail}`, request.token ?? ''));
   } finally {
     await fs.remove(scratch);
   }
+}
+
+/**
+ * repoDir/.git/objects, when it is the agent's own: no symlinked component (it could name another repository's
+ * private objects, which the worker would read and push with its rights) and no alternates of its own.
+ */
+async function agentObjectStore(fs: FileSystem, repoDir: string): Promise<string> {
+  const objects = join(repoDir, '.git', 'objects');
+  const info = join(objects, 'info');
+  const required = [join(repoDir, '.git'), objects, ...((await fs.exists(info)) ? [info] : [])];
+  for (const dir of required) {
+    if (!(await fs.isDirectory(dir))) throw new Error(`refusing to push: ${dir} is not a real directory (a symlink, or missing)`);
+  }
+  for (const borrowed of ['alternates', 'http-alternates']) {
+    if (await fs.exists(join(objects, 'info', borrowed))) throw new Error(`refusing to push: the agent's repository borrows objects from elsewhere (.git/objects/info/${borrowed})`);
+  }
+  return objects;
 }
 
 function redactToken(text: string, token: string): string {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ProcessModule } from '../process/process.module';
 import { GitCli } from './git-cli';
 
-@Module({ providers: [GitCli], exports: [GitCli] })
+@Module({ imports: [ProcessModule], providers: [GitCli], exports: [GitCli] })
 export class GitModule {}

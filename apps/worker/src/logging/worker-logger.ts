@@ -1,16 +1,12 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
+import { redactValue } from '@agent-conductor/contracts';
+import { workerSecrets } from '../config/env.validators';
 
 /*
  * The worker runs in the agent's container and imports nothing of ours but the contracts, so it has this small
  * JSON logger of its own instead of @agent-conductor/observability. Same record shape: time, level, service,
  * context, msg, workerId, jobId, pid.
  */
-
-const REDACTED = '[REDACTED]';
-const SENSITIVE_KEY = /(token|authorization|passw(or)?d|api[-_]?key|credentials?|cookie)$|secret/i;
-const ASSIGNED_SECRET = /\b([A-Za-z0-9_]*(?:token|secret|passw(?:or)?d|api[-_]?key)[A-Za-z0-9_]*)(["']?\s*[:=]\s*["']?)([^\s"'&,;)]+)/gi;
-const BEARER = /\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi;
 
 /** Ids every line carries. One worker process serves one job, so process-wide state is the honest scope. */
 const context: { workerId?: string; jobId?: string } = {};
@@ -30,22 +26,6 @@ export function workerLogFormat(env: NodeJS.ProcessEnv = process.env): WorkerLog
   const value = env['LOG_FORMAT']?.trim().toLowerCase();
   if (value === 'json' || value === 'pretty') return value;
   return env['NODE_ENV'] === 'production' ? 'json' : 'pretty';
-}
-
-export function redactWorkerText(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) if (secret.length >= 4) result = result.split(secret).join(REDACTED);
-  return result.replace(URL_PASSWORD, `$1${REDACTED}@`).replace(BEARER, `$1 ${REDACTED}`).replace(ASSIGNED_SECRET, `$1$2${REDACTED}`);
-}
-
-function redact(value: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (typeof value === 'string') return redactWorkerText(value, secrets);
-  if (value instanceof Error) return { name: value.name, message: redactWorkerText(value.message, secrets), stack: redactWorkerText(value.stack ?? '', secrets) };
-  if (value === null || typeof value !== 'object' || depth > 6) return value;
-  if (Array.isArray(value)) return value.map((item) => redact(item, secrets, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [key, SENSITIVE_KEY.test(key) && typeof item === 'string' ? REDACTED : redact(item, secrets, depth + 1)]),
-  );
 }
 
 const LEVEL: Record<LogLevel, string> = { log: 'info', warn: 'warn', error: 'error', fatal: 'fatal', debug: 'debug', verbose: 'verbose' };
@@ -91,7 +71,7 @@ export class WorkerLogger implements LoggerService {
     const stack = rest.find((param): param is string => typeof param === 'string');
     const fields =
       typeof message === 'object' && message !== null && !(message instanceof Error) ? (message as Record<string, unknown>) : { msg: message instanceof Error ? message.message : String(message) };
-    const record = redact(
+    const record = redactValue(
       {
         time: new Date().toISOString(),
         level: LEVEL[level],
@@ -124,7 +104,7 @@ export function createWorkerLogger(
   setWorkerLogContext({ workerId: config.workerId });
   return new WorkerLogger({
     format: workerLogFormat(env),
-    secrets: [config.token, config.github?.token ?? '', config.codex?.apiKey ?? ''],
+    secrets: workerSecrets(config),
     ...(write ? { write } : {}),
   });
 }

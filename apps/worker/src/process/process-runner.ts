@@ -16,12 +16,16 @@ export interface ProcessRunResult {
   output: string;
 }
 
-/** Runs shell commands as child processes in their own process group, so a timeout kills everything they started. */
+/** Runs child processes in their own process group, so a timeout kills everything they started. */
 @Injectable()
 export class ProcessRunner {
   runShell(command: string, options: ProcessRunOptions): Promise<ProcessRunResult> {
+    return this.run('/bin/sh', ['-c', command], options);
+  }
+
+  run(file: string, args: readonly string[], options: ProcessRunOptions): Promise<ProcessRunResult> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], {
+      const child = spawn(file, args, {
         cwd: options.cwd,
         env: options.env,
         stdio: ['ignore', 'pipe', 'pipe'],

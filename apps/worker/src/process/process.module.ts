@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AgentSandbox } from './agent-sandbox';
 import { ProcessRunner } from './process-runner';
 
-@Module({ providers: [ProcessRunner], exports: [ProcessRunner] })
+@Module({ providers: [ProcessRunner, AgentSandbox], exports: [ProcessRunner, AgentSandbox] })
 export class ProcessModule {}

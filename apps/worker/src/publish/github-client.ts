@@ -1,3 +1,4 @@
+import { redactSecrets } from '@agent-conductor/contracts';
 import { Logger } from '@nestjs/common';
 import { Octokit } from '@octokit/rest';
 
@@ -25,9 +26,9 @@ export interface CreatedItem {
   created: boolean;
 }
 
-/** Replaces every occurrence of the secret, so that no message built from a response or from git can carry it. */
+/** Hides the secret and every common token shape, so that no message built from a response or from git can carry one. */
 export function redact(text: string, secret: string): string {
-  return secret === '' ? text : text.split(secret).join('[REDACTED]');
+  return redactSecrets(text, [secret]);
 }
 
 export const fullName = (repository: GitHubRepositoryRef): string => `${repository.owner}/${repository.name}`;

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { join } from 'node:path';
+import { redactSecrets } from '@agent-conductor/contracts';
 import { AGENT_META_DIR } from '../agent/command-agent-runner';
-import type { FileSystem } from '../fs/file-system';
-import { displayUrl, pushWithToken } from '../git/authenticated-push';
+import { AGENT_TRANSCRIPT_MAX_BYTES, type FileSystem } from '../fs/file-system';
+import { displayUrl, pushFromScratch } from '../git/authenticated-push';
 import type { GitCli } from '../git/git-cli';
-import { fullName, GitHubClient, redact, type GitHubRepositoryRef } from './github-client';
+import { fullName, GitHubClient, type GitHubRepositoryRef } from './github-client';
 import { composeBody, GITHUB_BODY_LIMIT } from './pr-body';
 import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
 
@@ -15,6 +15,8 @@ export interface GitHubPublisherSettings {
   repository: string | undefined;
   retryDelayMs?: number;
   bodyLimit?: number;
+  /** The worker's other credentials (worker token, model key), hidden from bodies and titles like the GitHub token. */
+  otherSecrets?: readonly string[];
 }
 
 /** Written by the agent runner when it can render the agent's conversation (the Codex runner does). */
@@ -55,9 +57,8 @@ export class GitHubPublisher implements Publisher {
     // Asked before pushing, so that a bad token or repository fails before anything is written anywhere.
     const info = await this.client.repository(repository);
     const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
-    const transcript = await this.fs.readTextIfExists(join(request.workDir, AGENT_META_DIR, TRANSCRIPT_FILE));
-    const publicationDir = join(request.workDir, PUBLICATION_DIR);
-    await this.fs.ensureDir(publicationDir);
+    // The agent can write this file too: read like every other artifact, no symlinks, bounded.
+    const transcript = await this.fs.readAgentText(request.workDir, `${AGENT_META_DIR}/${TRANSCRIPT_FILE}`, AGENT_TRANSCRIPT_MAX_BYTES);
     const limit = this.settings.bodyLimit ?? GITHUB_BODY_LIMIT;
 
     if (request.agentSucceeded && pushed) {
@@ -65,8 +66,8 @@ export class GitHubPublisher implements Publisher {
         this.logger.warn(`The job started from ${request.repository.defaultBranch}, but ${fullName(repository)}'s default branch is ${info.defaultBranch}; the pull request targets ${info.defaultBranch}`);
       }
       const { body, truncated } = composeBody({ report: request.report, transcript }, limit);
-      const pull = await this.client.openPullRequest(repository, { title: request.title, head: pushed, base: info.defaultBranch, body: this.redact(body) });
-      await this.record(join(publicationDir, 'pull-request.json'), {
+      const pull = await this.client.openPullRequest(repository, { title: this.redact(request.title), head: pushed, base: info.defaultBranch, body: this.redact(body) });
+      await this.record(request.workDir, 'pull-request.json', {
         kind: 'github-pull-request',
         url: pull.url,
         number: pull.number,
@@ -81,11 +82,11 @@ export class GitHubPublisher implements Publisher {
       return { branch: pushed, pullRequest: pull.url, title: request.title };
     }
 
-    const title = `[agent-failed] ${request.title}`;
+    const title = this.redact(`[agent-failed] ${request.title}`);
     const extra = pushed ? `Branch with the agent's commits: [\`${pushed}\`](${info.htmlUrl}/tree/${pushed.split('/').map(encodeURIComponent).join('/')})` : undefined;
     const { body, truncated } = composeBody({ report: request.report, extra, transcript }, limit);
     const issue = await this.client.openIssue(repository, { title, body: this.redact(body) });
-    await this.record(join(publicationDir, 'failure-report.json'), {
+    await this.record(request.workDir, 'failure-report.json', {
       kind: 'github-issue',
       url: issue.url,
       number: issue.number,
@@ -100,17 +101,17 @@ export class GitHubPublisher implements Publisher {
 
   private async push(request: PublishRequest, branch: string): Promise<string> {
     const target = `worker/${request.workerId}/${branch}`;
-    await pushWithToken(this.git, this.fs, { repoDir: request.repoDir, url: request.repository.cloneUrl, ref: `refs/heads/${target}`, token: this.settings.token });
+    await pushFromScratch(this.git, this.fs, { repoDir: request.repoDir, url: request.repository.cloneUrl, ref: `refs/heads/${target}`, token: this.settings.token });
     this.logger.log(`Pushed ${target} to ${displayUrl(request.repository.cloneUrl)}`);
     return target;
   }
 
-  private async record(path: string, value: Record<string, unknown>): Promise<void> {
-    await this.fs.writeText(path, `${this.redact(JSON.stringify(value, null, 2))}\n`);
+  private async record(workDir: string, name: string, value: Record<string, unknown>): Promise<void> {
+    await this.fs.writeAgentText(workDir, `${PUBLICATION_DIR}/${name}`, `${this.redact(JSON.stringify(value, null, 2))}\n`);
   }
 
   /** The agent never sees the token, but nothing it wrote gets to carry it out either. */
   private redact(text: string): string {
-    return redact(text, this.settings.token);
+    return redactSecrets(text, [this.settings.token, ...(this.settings.otherSecrets ?? [])]);
   }
 }

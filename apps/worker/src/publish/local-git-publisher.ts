@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { join } from 'node:path';
 import { FileSystem } from '../fs/file-system';
+import { pushFromScratch } from '../git/authenticated-push';
 import { GitCli } from '../git/git-cli';
 import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
 
@@ -18,15 +18,14 @@ export class LocalGitPublisher implements Publisher {
   ) {}
 
   async publish(request: PublishRequest): Promise<PublishResult> {
-    const publicationDir = join(request.workDir, PUBLICATION_DIR);
-    await this.fs.ensureDir(publicationDir);
     const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
 
     if (request.agentSucceeded) {
       if (!pushed) throw new Error('nothing to publish: the agent reported success without a branch ahead of the default branch');
       const pullRequest = `${request.repository.cloneUrl}#${pushed}`;
-      await this.fs.writeText(
-        join(publicationDir, 'pull-request.json'),
+      await this.fs.writeAgentText(
+        request.workDir,
+        `${PUBLICATION_DIR}/pull-request.json`,
         `${JSON.stringify(
           {
             kind: 'local-pull-request',
@@ -47,8 +46,9 @@ export class LocalGitPublisher implements Publisher {
 
     const report = `${request.repository.cloneUrl}#agent-failed/${request.workerId}`;
     const title = `[agent-failed] ${request.title}`;
-    await this.fs.writeText(
-      join(publicationDir, 'failure-report.json'),
+    await this.fs.writeAgentText(
+      request.workDir,
+      `${PUBLICATION_DIR}/failure-report.json`,
       `${JSON.stringify(
         {
           kind: 'local-failure-report',
@@ -68,7 +68,8 @@ export class LocalGitPublisher implements Publisher {
 
   private async push(request: PublishRequest, branch: string): Promise<string> {
     const target = `worker/${request.workerId}/${branch}`;
-    await this.git.run(request.repoDir, ['push', '--no-verify', 'origin', `HEAD:refs/heads/${target}`]);
+    // To the clone URL the conductor gave, not the agent's "origin", and never with the agent's hooks or config.
+    await pushFromScratch(this.git, this.fs, { repoDir: request.repoDir, url: request.repository.cloneUrl, ref: `refs/heads/${target}`, token: undefined });
     this.logger.log(`Pushed ${target}`);
     return target;
   }

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { WORKER_CONFIG } from '../config/config.module';
-import type { WorkerConfig } from '../config/env.validators';
+import { workerSecrets, type WorkerConfig } from '../config/env.validators';
 import { FileSystem } from '../fs/file-system';
 import { GitCli } from '../git/git-cli';
 import { GitModule } from '../git/git.module';
@@ -19,7 +19,7 @@ import { PUBLISHER, type Publisher } from './publisher';
         if (config.publisher !== 'github') return local;
         // parseWorkerEnv guarantees this; a hand-built config (tests) might not.
         if (!config.github) throw new Error('PUBLISHER=github needs GITHUB_TOKEN');
-        return new GitHubPublisher(git, fs, config.github);
+        return new GitHubPublisher(git, fs, { ...config.github, otherSecrets: workerSecrets(config) });
       },
     },
   ],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { packDirectory } from '@agent-conductor/contracts';
 import { ConductorClient } from '../conductor/conductor-client';
 import { FileSystem } from '../fs/file-system';
+import { AgentSandbox } from '../process/agent-sandbox';
 import { REPO_DIR_NAME } from '../workspace/repository.service';
 
 /** Git internals are history the remote already has (or the pushed branch carries); they only bloat the upload. */
@@ -20,9 +21,15 @@ export class ResultsUploader {
   constructor(
     private readonly conductor: ConductorClient,
     private readonly fs: FileSystem,
+    private readonly sandbox: AgentSandbox,
   ) {}
 
+  /**
+   * packDirectory packs regular files and directories only (no symlinks, lstat-based), and reads with the
+   * worker's rights: every agent process is ended first, so none can swap a checked file for a link mid-pack.
+   */
   async upload(workDir: string, maxUploadBytes: number): Promise<{ bytes: number; sha256: string }> {
+    await this.sandbox.killAll();
     const scratch = await this.fs.makeTempDir('agent-conductor-results-');
     try {
       const archivePath = join(scratch, 'results.tar.gz');

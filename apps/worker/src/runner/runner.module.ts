@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
 import { ConductorModule } from '../conductor/conductor.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
+import { ProcessModule } from '../process/process.module';
 import { PublishModule } from '../publish/publish.module';
 import { ResultsModule } from '../results/results.module';
 import { TaskFilesModule } from '../task-files/task-files.module';
@@ -10,7 +11,7 @@ import { WorkspaceModule } from '../workspace/workspace.module';
 import { WorkerRunner } from './worker-runner.service';
 
 @Module({
-  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule],
+  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, ProcessModule],
   providers: [WorkerRunner],
   exports: [WorkerRunner],
 })

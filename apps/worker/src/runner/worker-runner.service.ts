@@ -7,6 +7,7 @@ import type { WorkerConfig } from '../config/env.validators';
 import { ConductorClient } from '../conductor/conductor-client';
 import { FileSystem } from '../fs/file-system';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
+import { AgentSandbox } from '../process/agent-sandbox';
 import { PUBLISHER, type Publisher, type PublishResult } from '../publish/publisher';
 import { ResultsUploader } from '../results/results-uploader.service';
 import { TaskFilesService } from '../task-files/task-files.service';
@@ -64,6 +65,7 @@ export class WorkerRunner {
     @Inject(PUBLISHER) private readonly publisher: Publisher,
     private readonly uploader: ResultsUploader,
     private readonly fs: FileSystem,
+    private readonly sandbox: AgentSandbox,
   ) {}
 
   async run(): Promise<WorkerRunOutcome> {
@@ -113,6 +115,8 @@ export class WorkerRunner {
     await this.taskFiles.fetchInto(workDir, job);
     progress.stage = 'clone';
     const repoDir = await this.repository.clone(workDir, repository);
+    // From here on the work dir is the agent's, and everything in it is untrusted.
+    await this.sandbox.handOver(workDir);
 
     let prompt = FIRST_PROMPT;
     let artifacts: ArtifactReport | undefined;
@@ -120,6 +124,8 @@ export class WorkerRunner {
       progress.stage = 'agent';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING);
       const run = await this.agent.run({ workDir, prompt, attempt });
+      // Whatever the agent left running must not rewrite its artifacts while they are read, nor race the push.
+      await this.sandbox.killAll();
       if (run.usage) this.usage = run.usage;
       if (run.timedOut || run.exitCode !== 0) {
         const error = run.timedOut ? `agent timed out after ${this.config.agentTimeoutMs} ms` : `agent exited with code ${run.exitCode ?? 'none (killed by a signal)'}`;

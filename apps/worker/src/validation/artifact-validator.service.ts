@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { redactSecrets } from '@agent-conductor/contracts';
+import { WORKER_CONFIG } from '../config/config.module';
+import { workerSecrets } from '../config/env.validators';
 import { join } from 'node:path';
 import { AGENT_META_DIR } from '../agent/command-agent-runner';
-import { FileSystem } from '../fs/file-system';
+import { AGENT_REPORT_MAX_BYTES, AgentFileError, FileSystem } from '../fs/file-system';
 import { GitCli } from '../git/git-cli';
 import { REPO_DIR_NAME } from '../workspace/repository.service';
 
@@ -17,6 +20,7 @@ export interface ArtifactReport {
 }
 
 const MAX_LISTED_CHANGES = 20;
+const VERDICT_MAX_BYTES = 64;
 
 /** Checks the artifact protocol of docs/design.md ("Worker work directory"). */
 @Injectable()
@@ -24,13 +28,29 @@ export class ArtifactValidator {
   constructor(
     private readonly fs: FileSystem,
     private readonly git: GitCli,
+    @Inject(WORKER_CONFIG) private readonly config: Parameters<typeof workerSecrets>[0],
   ) {}
+
+  private redact(text: string): string {
+    return redactSecrets(text, workerSecrets(this.config));
+  }
 
   async validate(workDir: string, defaultBranch: string): Promise<ArtifactReport> {
     const errors: string[] = [];
-    const meta = (name: string): string => join(workDir, AGENT_META_DIR, name);
+    // Every artifact is read as untrusted (no symlinks, bounded) and redacted before it can reach a PR, the
+    // conductor's database or a log line; a refused file is one more problem for the agent to fix.
+    const meta = async (name: string, maxBytes: number): Promise<string | undefined> => {
+      try {
+        const text = await this.fs.readAgentText(workDir, `${AGENT_META_DIR}/${name}`, maxBytes);
+        return text === undefined ? undefined : this.redact(text);
+      } catch (error) {
+        if (!(error instanceof AgentFileError)) throw error;
+        errors.push(error.message);
+        return undefined;
+      }
+    };
 
-    const verdict = await this.fs.readTextIfExists(meta('WAS_JOB_SUCCESSFUL'));
+    const verdict = await meta('WAS_JOB_SUCCESSFUL', VERDICT_MAX_BYTES);
     let successful: boolean | undefined;
     if (verdict === undefined) {
       errors.push(`${AGENT_META_DIR}/WAS_JOB_SUCCESSFUL is missing; write exactly "true" or "false" to it`);
@@ -43,7 +63,7 @@ export class ArtifactValidator {
       }
     }
 
-    const metaInfo = await this.fs.readTextIfExists(meta('meta-info.txt'));
+    const metaInfo = await meta('meta-info.txt', AGENT_REPORT_MAX_BYTES);
     const title = (metaInfo ?? '').split('\n')[0]?.trim() ?? '';
     if (metaInfo === undefined) {
       errors.push(`${AGENT_META_DIR}/meta-info.txt is missing; its first line must be the title`);
@@ -51,7 +71,7 @@ export class ArtifactValidator {
       errors.push(`${AGENT_META_DIR}/meta-info.txt line 1 (the title) is empty`);
     }
 
-    const endingReport = await this.fs.readTextIfExists(meta('ending-report.md'));
+    const endingReport = await meta('ending-report.md', AGENT_REPORT_MAX_BYTES);
     if (endingReport === undefined) {
       errors.push(`${AGENT_META_DIR}/ending-report.md is missing`);
     } else if (endingReport.trim() === '') {
@@ -68,13 +88,13 @@ export class ArtifactValidator {
 
   /** Commits on HEAD that the default branch of origin does not have. */
   async commitsAhead(repoDir: string, defaultBranch: string): Promise<number> {
-    const counted = await this.git.tryRun(repoDir, ['rev-list', '--count', `refs/remotes/origin/${defaultBranch}..HEAD`]);
+    const counted = await this.git.tryRunInAgentRepo(repoDir, ['rev-list', '--count', `refs/remotes/origin/${defaultBranch}..HEAD`]);
     return counted.ok ? Number.parseInt(counted.stdout.trim(), 10) : 0;
   }
 
   private async currentBranch(repoDir: string): Promise<string | undefined> {
     if (!(await this.fs.isDirectory(join(repoDir, '.git')))) return undefined;
-    const head = await this.git.tryRun(repoDir, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+    const head = await this.git.tryRunInAgentRepo(repoDir, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
     return head.ok ? head.stdout.trim() : undefined;
   }
 
@@ -95,7 +115,7 @@ export class ArtifactValidator {
     if (branch !== undefined && (await this.commitsAhead(repoDir, defaultBranch)) < 1) {
       errors.push(`branch "${branch}" has no commits ahead of origin/${defaultBranch}; commit your changes`);
     }
-    const status = await this.git.run(repoDir, ['status', '--porcelain', '--untracked-files=all']);
+    const status = await this.git.runInAgentRepo(repoDir, ['status', '--porcelain', '--untracked-files=all', '--ignore-submodules=all']);
     const changes = status.split('\n').filter((line) => line.trim() !== '');
     if (changes.length > 0) {
       const listed = changes.slice(0, MAX_LISTED_CHANGES).join('; ');

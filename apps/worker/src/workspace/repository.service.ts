@@ -31,7 +31,7 @@ export class RepositoryService {
     // Private repositories: the GitHub token rides in this one git process's environment, never in the URL or
     // repo/.git/config, where the agent could read it. Public and local remotes ignore the header.
     const auth = this.config.github ? httpAuthEnv(repository.cloneUrl, this.config.github.token) : {};
-    await this.git.run(workDir, args, auth);
+    await (Object.keys(auth).length > 0 ? this.git.runWithCredential(workDir, args, auth) : this.git.run(workDir, args));
     const repoDir = join(workDir, REPO_DIR_NAME);
     if (sparse.length > 0) {
       await this.git.run(repoDir, ['sparse-checkout', 'set', '--', ...sparse]);

@@ -1,0 +1,31 @@
+import { chmod, chown, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentIsolationConfig } from '../../src/config/env.validators';
+import { AgentSandbox } from '../../src/process/agent-sandbox';
+
+/** What parseWorkerEnv gives by default: as root (CI, this machine), the agent really runs as uid 10001. */
+export const AGENT_ISOLATION: AgentIsolationConfig = { mode: 'auto', uid: 10001, gid: 10001 };
+
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * A temp dir the agent's uid can pass through but not list (0711), as a work dir's parents must be; mkdtemp's
+ * 0700 would shut the agent out of everything below.
+ */
+export async function agentReachableTempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o711);
+  return dir;
+}
+
+export function testSandbox(isolation: AgentIsolationConfig = AGENT_ISOLATION): AgentSandbox {
+  return new AgentSandbox({ agentIsolation: isolation });
+}
+
+/** An empty file the agent's uid may append to: where a stand-in agent (the fake codex) logs what it was given. */
+export async function agentWritableFile(path: string, isolation: AgentIsolationConfig = AGENT_ISOLATION): Promise<string> {
+  await writeFile(path, '');
+  if (isRoot) await chown(path, isolation.uid, isolation.gid);
+  return path;
+}
