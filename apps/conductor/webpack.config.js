@@ -8,6 +8,8 @@ module.exports = {
       target: 'node',
       compiler: 'tsc',
       main: './src/main.ts',
+      // Uploaded archives are extracted in a worker thread (src/results/off-loop-extraction.ts), which loads this file.
+      additionalEntryPoints: [{ entryName: 'archive-extraction.worker', entryPath: './src/results/archive-extraction.worker.ts' }],
       tsConfig: './tsconfig.app.json',
       assets: [{ input: '../../proto', glob: '**/*.proto', output: 'proto' }],
       optimization: false,

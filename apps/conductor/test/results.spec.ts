@@ -6,9 +6,12 @@ import type { INestApplication } from '@nestjs/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { CONDUCTOR_CONFIG } from '../src/config/config.module';
+import { ResultRetentionService } from '../src/results/result-retention.service';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import { loadConductorConfig, type ConductorConfig } from '../src/config/env.validators';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
@@ -64,6 +67,20 @@ describe('result archives', () => {
     await app?.close();
     app = undefined;
   });
+
+  async function restart(overrides: Partial<ConductorConfig>): Promise<{ app: INestApplication; config: ConductorConfig }> {
+    client?.close();
+    await app?.close();
+    return start(overrides);
+  }
+
+  /** What the pruner counts: allocated blocks of the tree. */
+  async function duBytes(path: string): Promise<number> {
+    const info = await lstat(path);
+    let bytes = info.blocks * 512;
+    if (info.isDirectory()) for (const name of await readdir(path)) bytes += await duBytes(join(path, name));
+    return bytes;
+  }
 
   afterAll(async () => {
     s3.restore();
@@ -126,5 +143,74 @@ describe('result archives', () => {
     app = await startDurableConductor(config);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(fresh)).toBe(true);
+  });
+
+  it('deletes the extraction once the archive is in S3: nothing of the upload stays on the conductor', async () => {
+    s3.on(PutObjectCommand).resolves({ ETag: '"etag"' });
+    const fromEnv = loadConductorConfig({ NODE_ENV: 'test', RESULT_STORE: 's3', RESULTS_BUCKET: 'agent-results', AWS_REGION: 'eu-west-1' });
+    const { app, config } = await start({ resultStore: fromEnv.resultStore });
+    const { jobId, workerId, upload } = await uploadAndShutdown(app);
+    const location = `s3://agent-results/results/${jobId}/attempt-1-${workerId}.tar.gz`;
+    expect(await upload).toMatchObject({ storedAt: location });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(existsSync(join(config.resultsDir, jobId))).toBe(false);
+    expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
+    const events = await prisma.workerEvent.findMany({ where: { workerId, type: 'results-uploaded' } });
+    expect(events[0]?.detail).toMatchObject({ storedAt: location, archive: location });
+  });
+
+  it('refuses an upload with RESOURCE_EXHAUSTED when RESULTS_DIR would drop below RESULTS_MIN_FREE_BYTES', async () => {
+    const { app, config } = await start({ resultsMinFreeBytes: Number.MAX_SAFE_INTEGER });
+    const { jobId, workerId, upload } = await uploadAndShutdown(app);
+    await expect(upload).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED });
+    expect(existsSync(join(config.resultsDir, jobId))).toBe(false);
+    expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
+    const events = await prisma.workerEvent.findMany({ where: { workerId, type: 'upload-rejected' } });
+    expect(events[0]?.detail).toMatchObject({ code: status.RESOURCE_EXHAUSTED });
+  });
+
+  describe('retention of extracted results (RESULT_STORE=directory)', () => {
+    const DAY_MS = 24 * 3_600_000;
+
+    /** Uploads results for a fresh job and dates its extraction `ageMs` back. */
+    async function extractedResult(app: INestApplication, ageMs: number): Promise<string> {
+      const { upload } = await uploadAndShutdown(app);
+      const { storedAt } = await upload;
+      const then = new Date(Date.now() - ageMs);
+      await utimes(storedAt, then, then);
+      return storedAt;
+    }
+
+    it('prunes extractions older than RESULTS_RETENTION_DAYS and keeps the archives', async () => {
+      const { app, config } = await start({ resultsRetentionMs: 7 * DAY_MS, resultsMaxBytes: Number.MAX_SAFE_INTEGER });
+      const old = await extractedResult(app, 8 * DAY_MS);
+      const recent = await extractedResult(app, 6 * DAY_MS);
+      expect(await app.get(ResultRetentionService).prune()).toMatchObject({ removed: 1 });
+      expect(existsSync(old)).toBe(false);
+      // The emptied job directory goes too; the archive, the job's record, stays.
+      expect(existsSync(dirname(old))).toBe(false);
+      expect(existsSync(recent)).toBe(true);
+      expect((await readdir(join(config.resultsDir, 'archives'))).length).toBe(2);
+    });
+
+    it('past RESULTS_MAX_BYTES, prunes the oldest first', async () => {
+      const { app } = await start({ resultsRetentionMs: 30 * DAY_MS, resultsMaxBytes: 1 });
+      const oldest = await extractedResult(app, 3 * DAY_MS);
+      const middle = await extractedResult(app, 2 * DAY_MS);
+      const newest = await extractedResult(app, DAY_MS);
+      const retention = app.get(ResultRetentionService);
+      expect(await retention.prune()).toMatchObject({ removed: 3, keptBytes: 0 });
+      expect([oldest, middle, newest].map((path) => existsSync(path))).toEqual([false, false, false]);
+
+      const { app: roomy } = await restart({ resultsRetentionMs: 30 * DAY_MS });
+      const first = await extractedResult(roomy, 3 * DAY_MS);
+      const second = await extractedResult(roomy, 2 * DAY_MS);
+      const third = await extractedResult(roomy, DAY_MS);
+      const sizes = await Promise.all([first, second, third].map((path) => duBytes(path)));
+      // Room for the two newest only.
+      (roomy.get(CONDUCTOR_CONFIG) as ConductorConfig).resultsMaxBytes = (sizes[1] ?? 0) + (sizes[2] ?? 0);
+      expect(await roomy.get(ResultRetentionService).prune()).toMatchObject({ removed: 1 });
+      expect([first, second, third].map((path) => existsSync(path))).toEqual([false, true, true]);
+    });
   });
 });

@@ -1,13 +1,15 @@
 import { packDirectory, readFileAsChunks, TRANSFER_CHUNK_BYTES, workerV1 } from '@agent-conductor/contracts';
 import { StatusRepository, WorkerRepository, type PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, resetDatabase, zeroFilledArchive } from '@agent-conductor/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import type { ConductorConfig } from '../src/config/env.validators';
@@ -332,6 +334,90 @@ describe('WorkerService over gRPC', () => {
         expect(events).toHaveLength(1);
       },
     );
+  });
+
+  describe('hostile uploads', () => {
+    /** Upload messages for archive bytes the test built by hand. */
+    async function messagesForBytes(credentials: workerV1.WorkerCredentials, bytes: Buffer): Promise<workerV1.UploadResultsRequest[]> {
+      const archive = join(scratch, `${randomUUID()}.tar.gz`);
+      await writeFile(archive, bytes);
+      return messagesFor(credentials, archive);
+    }
+
+    it.each([
+      // The issue's attack, scaled up: 200 MiB of "A" after the end-of-archive marker in a ~200 KiB upload.
+      ['data after the end-of-archive marker', () => archiveWithTrailingData(gzipRepeated(0x41, 200)), status.INVALID_ARGUMENT],
+      // Zeros are legal padding, so all of them are decompressed, until the project's own count stops it.
+      ['zero padding past the decompression cap', () => archiveWithTrailingData(gzipRepeated(0, 200)), status.RESOURCE_EXHAUSTED],
+    ])("refuses %s while other workers' heartbeats keep answering within their interval", async (_name, build, expected) => {
+      const hostile = await connectedWorker();
+      const bystander = await connectedWorker();
+      const bytes = build();
+      expect(bytes.length).toBeLessThan(256 * 1024);
+      const messages = await messagesForBytes(hostile.credentials, bytes);
+
+      let uploading = true;
+      const upload = client.upload(messages).finally(() => {
+        uploading = false;
+      });
+      const latencies: number[] = [];
+      while (uploading) {
+        const startedAt = performance.now();
+        await client.heartbeat({ credentials: bystander.credentials, phase: workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING });
+        latencies.push(performance.now() - startedAt);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await expectCode(upload, expected);
+      expect(latencies.length).toBeGreaterThan(0);
+      // The bar is the interval itself, which a loaded machine clears; a frozen event loop does not.
+      expect(Math.max(...latencies)).toBeLessThan(config.workerHeartbeatIntervalMs);
+      expect(existsSync(join(config.resultsDir, hostile.jobId))).toBe(false);
+      expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
+    });
+
+    it('refuses a zero-filled 128 MiB file sent as a ~130 KiB upload, from its header', async () => {
+      const worker = await connectedWorker();
+      const bytes = zeroFilledArchive(128);
+      expect(bytes.length).toBeLessThan(256 * 1024);
+      const error = await expectCode(client.upload(await messagesForBytes(worker.credentials, bytes)), status.INVALID_ARGUMENT);
+      expect(error.details).toMatch(/expands to more than/);
+      expect(existsSync(join(config.resultsDir, worker.jobId))).toBe(false);
+      expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
+    });
+
+    it('refuses a symlink pointing out of the results and writes nothing', async () => {
+      const worker = await connectedWorker();
+      const bytes = gzipSync(Buffer.concat([rawTar([{ path: 'agent-meta/ending-report.md', type: 'SymbolicLink', linkpath: '/etc/shadow' }]), END_OF_ARCHIVE]));
+      await expectCode(client.upload(await messagesForBytes(worker.credentials, bytes)), status.INVALID_ARGUMENT);
+      expect(existsSync(join(config.resultsDir, worker.jobId))).toBe(false);
+    });
+
+    it('strips setuid, setgid and sticky bits from extracted files', async () => {
+      const worker = await connectedWorker();
+      const bytes = gzipSync(
+        Buffer.concat([
+          rawTar([
+            { path: 'bin', type: 'Directory', mode: 0o1777 },
+            { path: 'bin/escalate', type: 'File', data: '#!/bin/sh\nid\n', mode: 0o4755 },
+            { path: 'bin/group', type: 'File', data: 'x', mode: 0o2755 },
+          ]),
+          END_OF_ARCHIVE,
+        ]),
+      );
+      const { storedAt } = await client.upload(await messagesForBytes(worker.credentials, bytes));
+      expect((await stat(join(storedAt, 'bin/escalate'))).mode & 0o7777).toBe(0o755);
+      expect((await stat(join(storedAt, 'bin/group'))).mode & 0o7777).toBe(0o755);
+      expect((await stat(join(storedAt, 'bin'))).mode & 0o7000).toBe(0);
+    });
+
+    it('keeps the conductor directories owner-only', async () => {
+      const worker = await connectedWorker();
+      const { header, chunks } = await uploadMessages(worker.credentials, { 'a.txt': 'a' });
+      await client.upload([header, ...chunks]);
+      for (const dir of [config.resultsDir, join(config.resultsDir, '.incoming'), join(config.resultsDir, worker.jobId), join(config.runDir, 'tasks')]) {
+        expect({ dir, mode: (await stat(dir)).mode & 0o777 }).toEqual({ dir, mode: 0o700 });
+      }
+    });
   });
 
   describe('one upload at a time, and none after the end', () => {

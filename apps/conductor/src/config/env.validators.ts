@@ -1,4 +1,5 @@
 import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -70,6 +71,23 @@ export interface ConductorConfig {
   intakeProbeIntervalMs: number;
   /** The branch handed to workers as the repository's default branch. */
   defaultRepositoryBranch: string;
+  /** Extracted results (RESULT_STORE=directory) older than this are pruned. */
+  resultsRetentionMs: number;
+  /** Past this many bytes of extracted results, the oldest are pruned first. */
+  resultsMaxBytes: number;
+  resultsPruneIntervalMs: number;
+  /** An upload is refused (RESOURCE_EXHAUSTED) unless RESULTS_DIR's filesystem keeps this much free beyond it. */
+  resultsMinFreeBytes: number;
+  /** TLS on the worker gRPC server; absent means plaintext (the local default). */
+  grpcTls?: GrpcServerTls;
+}
+
+/** PEM text, read at boot from the variable itself or from the file it names. */
+export interface GrpcServerTls {
+  certChain: Buffer;
+  privateKey: Buffer;
+  /** When set, workers must present a client certificate this CA signed. */
+  clientCa?: Buffer;
 }
 
 const DEV_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54329/agent_conductor';
@@ -124,6 +142,13 @@ const envSchema = z.object({
   SQS_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43200).default(60),
   SQS_WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   INTAKE_PROBE_INTERVAL_MS: positiveInt.default(2000),
+  RESULTS_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  RESULTS_MAX_BYTES: positiveInt.default(20 * 1024 * MIB),
+  RESULTS_PRUNE_INTERVAL_MS: positiveInt.default(600_000),
+  RESULTS_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 * MIB),
+  CONDUCTOR_TLS_CERT: optionalString,
+  CONDUCTOR_TLS_KEY: optionalString,
+  CONDUCTOR_TLS_CLIENT_CA: optionalString,
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -131,6 +156,42 @@ export class InvalidConductorEnvError extends Error {
     super(`Invalid conductor environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'InvalidConductorEnvError';
   }
+}
+
+/**
+ * A PEM value, or the path of a file holding one: ECS injects Secrets Manager
+ * values as the variable itself, a laptop points at files.
+ */
+export function readPem(value: string, cwd: string): Buffer {
+  if (value.trimStart().startsWith('-----BEGIN ')) return Buffer.from(value.replace(/\\n/g, '\n'));
+  return readFileSync(absolute(value, cwd));
+}
+
+function grpcTlsFromEnv(
+  vars: { CONDUCTOR_TLS_CERT?: string | undefined; CONDUCTOR_TLS_KEY?: string | undefined; CONDUCTOR_TLS_CLIENT_CA?: string | undefined },
+  cwd: string,
+  problems: string[],
+): GrpcServerTls | undefined {
+  const { CONDUCTOR_TLS_CERT: cert, CONDUCTOR_TLS_KEY: key, CONDUCTOR_TLS_CLIENT_CA: clientCa } = vars;
+  if (!cert && !key && !clientCa) return undefined;
+  if (!cert || !key) {
+    problems.push('CONDUCTOR_TLS_CERT: TLS needs both CONDUCTOR_TLS_CERT and CONDUCTOR_TLS_KEY');
+    return undefined;
+  }
+  const read = (name: string, value: string): Buffer | undefined => {
+    try {
+      return readPem(value, cwd);
+    } catch (error) {
+      // The message names the variable and the path only; a PEM value never reaches it.
+      problems.push(`${name}: cannot read ${(error as NodeJS.ErrnoException).path ?? 'the file'} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+  const certChain = read('CONDUCTOR_TLS_CERT', cert);
+  const privateKey = read('CONDUCTOR_TLS_KEY', key);
+  const ca = clientCa ? read('CONDUCTOR_TLS_CLIENT_CA', clientCa) : undefined;
+  if (!certChain || !privateKey || (clientCa && !ca)) return undefined;
+  return { certChain, privateKey, ...(ca ? { clientCa: ca } : {}) };
 }
 
 function absolute(path: string, cwd: string): string {
@@ -174,6 +235,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
   if (vars.SHUTDOWN_STALE_WORKER_MS < 3 * vars.WORKER_HEARTBEAT_INTERVAL_MS) {
     problems.push('SHUTDOWN_STALE_WORKER_MS: must be at least three WORKER_HEARTBEAT_INTERVAL_MS, or live workers would not be waited for');
   }
+  const grpcTls = grpcTlsFromEnv(vars, cwd, problems);
   if (problems.length > 0) throw new InvalidConductorEnvError(problems);
 
   const runDir = absolute(vars.CONDUCTOR_RUN_DIR, cwd);
@@ -218,5 +280,10 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     sqsWaitTimeSeconds: vars.SQS_WAIT_TIME_SECONDS,
     intakeProbeIntervalMs: vars.INTAKE_PROBE_INTERVAL_MS,
     defaultRepositoryBranch: vars.DEFAULT_REPOSITORY_BRANCH,
+    resultsRetentionMs: Math.round(vars.RESULTS_RETENTION_DAYS * 24 * 3_600_000),
+    resultsMaxBytes: vars.RESULTS_MAX_BYTES,
+    resultsPruneIntervalMs: vars.RESULTS_PRUNE_INTERVAL_MS,
+    resultsMinFreeBytes: vars.RESULTS_MIN_FREE_BYTES,
+    ...(grpcTls ? { grpcTls } : {}),
   };
 }

@@ -22,7 +22,8 @@ export class TaskArchiveStore {
   async build(workerId: string, files: TaskFiles): Promise<{ path: string; bytes: number; sha256: string }> {
     const staging = join(this.config.runDir, 'tasks', `${workerId}.staging`);
     await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
+    // Owner-only: an agent under another uid must not read other jobs' tasks.
+    await mkdir(staging, { recursive: true, mode: 0o700 });
     try {
       await writeFile(join(staging, 'TASK.md'), files.taskMarkdown, { mode: 0o600 });
       await writeFile(join(staging, 'AGENTS.md'), files.agentsMarkdown, { mode: 0o600 });

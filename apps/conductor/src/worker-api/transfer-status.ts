@@ -19,3 +19,12 @@ export function toRpcException(error: unknown): RpcException {
   // The worker learns nothing about the conductor's internals; the log has the cause.
   return rpcError(status.INTERNAL, 'internal error');
 }
+
+/** The status code and message an RpcException carries to the client. */
+export function describeRpc(exception: RpcException): { code: number; message: string } {
+  const error = exception.getError();
+  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
+    return { code: Number(error.code), message: String(error.message) };
+  }
+  return { code: status.UNKNOWN, message: String(error) };
+}

@@ -42,7 +42,8 @@ export class DirectoryResultStore implements ResultStore {
 
   async store(key: ResultKey, archivePath: string): Promise<{ location: string }> {
     const target = join(this.directory, resultArchiveName(key));
-    await mkdir(join(this.directory, key.jobId), { recursive: true });
+    // Owner-only, like the archives themselves: another uid on the host has no business reading results.
+    await mkdir(join(this.directory, key.jobId), { recursive: true, mode: 0o700 });
     // Written aside and renamed, so a reader never sees half an archive and a crash leaves no partial result.
     const partial = `${target}.${randomUUID()}.partial`;
     try {

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, type Stats } from 'node:fs';
 import { mkdir, readdir, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import * as tar from 'tar';
+import { boundedTarBytes } from './bounded-tar';
 import { TransferError } from './transfer-error';
 
 export interface PackOptions {
@@ -12,7 +14,10 @@ export interface PackOptions {
 
 export interface ExtractOptions {
   maxEntries?: number;
+  /** The sum of the entries' sizes. */
   maxBytes?: number;
+  /** The whole decompressed tar stream: headers, padding and trailing zeros included. */
+  maxTarBytes?: number;
 }
 
 export const DEFAULT_EXTRACT_MAX_ENTRIES = 100_000;
@@ -92,11 +97,28 @@ function unsafeReason(entry: tar.ReadEntry, destDir: string): string | undefined
 }
 
 /**
+ * Decompressed bytes allowed beyond the entries' contents: a header or two per entry, padding, and the
+ * zero blocks that end an archive.
+ */
+function defaultMaxTarBytes(maxBytes: number, maxEntries: number): number {
+  return maxBytes + maxEntries * 3 * 512 + 1024 * 1024;
+}
+
+/** Extracted files keep their permission bits but never setuid, setgid or sticky, and stay usable by their owner. */
+function safeMode(entry: tar.ReadEntry): number {
+  const ownerBits = entry.type === 'Directory' ? 0o700 : 0o600;
+  return ((entry.mode ?? 0) & 0o777) | ownerBits;
+}
+
+/**
  * Extracts a tar.gz into destDir, rejecting (TransferError 'UNSAFE_ENTRY', nothing written outside destDir)
- * absolute paths, `..` segments, symlinks/hardlinks, device files/fifos, and more than maxEntries / maxBytes total.
+ * absolute paths, `..` segments, symlinks/hardlinks, device files/fifos, more than maxEntries / maxBytes total,
+ * any non-zero byte after the end-of-archive marker, and (TransferError 'TOO_LARGE') more than maxTarBytes
+ * decompressed bytes, counted while gunzipping (boundedTarBytes), not by node-tar.
  *
  * Every header is inspected in a listing pass before anything is written, so a bad entry anywhere in the
  * archive means nothing at all is extracted. The extraction pass repeats the checks as a second line of defence.
+ * Modes are masked to 0o777. The work is synchronous in stretches; a server runs it off its event loop.
  */
 export async function extractArchiveSafely(
   archivePath: string,
@@ -105,7 +127,8 @@ export async function extractArchiveSafely(
 ): Promise<{ entries: number; bytes: number }> {
   const maxEntries = options.maxEntries ?? DEFAULT_EXTRACT_MAX_ENTRIES;
   const maxBytes = options.maxBytes ?? DEFAULT_EXTRACT_MAX_BYTES;
-  await mkdir(destDir, { recursive: true });
+  const maxTarBytes = options.maxTarBytes ?? defaultMaxTarBytes(maxBytes, maxEntries);
+  await mkdir(destDir, { recursive: true, mode: 0o700 });
   const root = await realpath(destDir);
 
   const inspect = (): { check: (entry: tar.ReadEntry) => void; problem: () => string | undefined; totals: () => { entries: number; bytes: number } } => {
@@ -128,71 +151,69 @@ export async function extractArchiveSafely(
   };
 
   const listing = inspect();
-  try {
-    await listUntilProblem(archivePath, listing);
-  } catch (error) {
-    throw new TransferError('UNSAFE_ENTRY', `archive cannot be read: ${errorMessage(error)}`);
-  }
+  const parser = new tar.Parser({
+    strict: true,
+    onReadEntry: (entry) => {
+      listing.check(entry);
+      entry.resume();
+    },
+  });
+  await feedTar(archivePath, maxTarBytes, parser, () => listing.problem() !== undefined, 'archive cannot be read');
   const listed = listing.problem();
   if (listed) throw new TransferError('UNSAFE_ENTRY', listed);
 
   const extraction = inspect();
-  try {
-    await tar.x({
-      file: archivePath,
-      cwd: root,
-      strict: true,
-      preservePaths: false,
-      preserveOwner: false,
-      filter: (_path, entry) => {
-        if (!('header' in entry)) return false;
-        extraction.check(entry);
-        return extraction.problem() === undefined;
-      },
-    });
-  } catch (error) {
-    throw new TransferError('UNSAFE_ENTRY', `extraction failed: ${errorMessage(error)}`);
-  }
+  const unpack = new tar.Unpack({
+    cwd: root,
+    strict: true,
+    preservePaths: false,
+    preserveOwner: false,
+    filter: (_path, entry) => {
+      if (!('header' in entry)) return false;
+      extraction.check(entry);
+      entry.mode = safeMode(entry);
+      return extraction.problem() === undefined;
+    },
+  });
+  await feedTar(archivePath, maxTarBytes, unpack, () => extraction.problem() !== undefined, 'extraction failed');
   const extracted = extraction.problem();
   if (extracted) throw new TransferError('UNSAFE_ENTRY', extracted);
   return extraction.totals();
 }
 
-/** Small reads, so little more than the entry that settled the verdict is decompressed before the stop takes. */
-const LISTING_READ_BYTES = 16 * 1024;
-
 /**
- * Reads headers until `listing` finds a problem, then stops reading and decompressing: whatever follows a
- * rejected entry (a decompression bomb, say) is never expanded. Resolves, not rejects, on that stop; the
- * caller asks `listing` why.
+ * Writes the bounded tar stream into a node-tar Parser or Unpack, honouring its backpressure, and waits
+ * for it to finish. Once `stop()` holds (an entry was refused), it reads and decompresses nothing more:
+ * whatever follows a rejected entry (a decompression bomb, say) is never expanded, and the caller asks
+ * its inspector why.
  */
-function listUntilProblem(archivePath: string, listing: { check: (entry: tar.ReadEntry) => void; problem: () => string | undefined }): Promise<void> {
-  return new Promise<void>((resolvePromise, reject) => {
-    let stopped = false;
-    const source = createReadStream(archivePath, { highWaterMark: LISTING_READ_BYTES });
-    const parser = new tar.Parser({
-      strict: true,
-      onReadEntry: (entry) => {
-        listing.check(entry);
-        entry.resume();
-        if (stopped || listing.problem() === undefined) return;
-        stopped = true;
-        source.destroy();
-        // Nerfs the decompressor and ends the header loop; its TAR_ABORT error is the stop, not a failure.
-        parser.abort(new Error('listing stopped at an unsafe entry'));
-        resolvePromise();
-      },
+async function feedTar(archivePath: string, maxTarBytes: number, sink: tar.Parser, stop: () => boolean, failure: string): Promise<void> {
+  let failed: { error: unknown } | undefined;
+  const finished = new Promise<void>((resolvePromise, reject) => {
+    sink.on('error', (error: unknown) => {
+      failed = { error };
+      reject(error);
     });
-    parser.on('error', (error: unknown) => (stopped ? undefined : reject(error)));
-    parser.on('end', () => resolvePromise());
-    source.on('error', (error) => (stopped ? undefined : reject(error)));
-    source.on('data', (chunk) => {
-      if (!stopped) parser.write(chunk as Buffer);
-    });
-    source.on('end', () => {
-      if (!stopped) parser.end();
-    });
+    sink.on('finish', () => resolvePromise());
   });
+  // Only awaited below; a failure while feeding is thrown from the loop instead.
+  finished.catch(() => undefined);
+  const wrap = (error: unknown): unknown =>
+    error instanceof TransferError ? error : new TransferError('UNSAFE_ENTRY', `${failure}: ${errorMessage(error)}`);
+  try {
+    for await (const chunk of boundedTarBytes(archivePath, maxTarBytes)) {
+      if (failed) throw failed.error;
+      if (stop()) return;
+      if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), finished]);
+    }
+    if (failed) throw failed.error;
+    if (stop()) return;
+    sink.end();
+    await finished;
+  } catch (error) {
+    if (stop()) return;
+    throw wrap(error);
+  }
 }
 
 function errorMessage(error: unknown): string {

@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdtemp, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -179,10 +179,15 @@ interface RawEntry {
   type: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'FIFO' | 'CharacterDevice';
   data?: string;
   linkpath?: string;
+  mode?: number;
 }
 
 /** Writes tar headers by hand so that nothing sanitises the hostile paths on the way in. */
 function rawTarGz(entries: RawEntry[], trailer: Buffer = Buffer.alloc(0)): Buffer {
+  return gzipSync(Buffer.concat([rawTarEntries(entries), trailer, Buffer.alloc(1024)]));
+}
+
+function rawTarEntries(entries: RawEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const data = Buffer.from(entry.data ?? '');
@@ -190,7 +195,7 @@ function rawTarGz(entries: RawEntry[], trailer: Buffer = Buffer.alloc(0)): Buffe
       path: entry.path,
       type: entry.type,
       size: data.length,
-      mode: entry.type === 'Directory' ? 0o755 : 0o644,
+      mode: entry.mode ?? (entry.type === 'Directory' ? 0o755 : 0o644),
       mtime: new Date(0),
       linkpath: entry.linkpath,
     });
@@ -203,8 +208,7 @@ function rawTarGz(entries: RawEntry[], trailer: Buffer = Buffer.alloc(0)): Buffe
       blocks.push(padded);
     }
   }
-  blocks.push(trailer, Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
+  return Buffer.concat(blocks);
 }
 
 describe('extractArchiveSafely', () => {
@@ -281,5 +285,64 @@ describe('extractArchiveSafely', () => {
     const archive = join(dir, 'garbage.tar.gz');
     await writeFile(archive, randomBytes(4096));
     await expectTransferError(extractArchiveSafely(archive, dest), 'UNSAFE_ENTRY');
+  });
+
+  it('refuses data after the end-of-archive marker at once, without handing it to node-tar', async () => {
+    const archive = join(dir, 'trailing.tar.gz');
+    // The attack from issue 14: a small valid archive, then a long tail that node-tar re-buffered quadratically.
+    const tail = Buffer.alloc(8 * 1024 * 1024, 0x41);
+    await writeFile(archive, gzipSync(Buffer.concat([rawTarEntries([{ path: 'TASK.md', type: 'File', data: 'fine' }]), Buffer.alloc(1024), tail])));
+    const startedAt = process.hrtime.bigint();
+    await expectTransferError(extractArchiveSafely(archive, dest), 'UNSAFE_ENTRY');
+    await extractArchiveSafely(archive, dest).catch((error: unknown) => {
+      expect((error as Error).message).toBe('the archive has data after its end-of-archive marker');
+    });
+    expect(await readdir(dest)).toEqual([]);
+    // Not a timing assertion on the machine's speed: the old path took minutes on this input.
+    expect(Number(process.hrtime.bigint() - startedAt) / 1e9).toBeLessThan(30);
+  });
+
+  it('accepts zero padding after the end-of-archive marker, as tar writers add', async () => {
+    const archive = join(dir, 'padded.tar.gz');
+    await writeFile(archive, gzipSync(Buffer.concat([rawTarEntries([{ path: 'TASK.md', type: 'File', data: 'fine' }]), Buffer.alloc(20 * 512)])));
+    expect(await extractArchiveSafely(archive, dest)).toEqual({ entries: 1, bytes: 4 });
+  });
+
+  it('counts decompressed bytes itself: zeros after the end count too, and past maxTarBytes it stops with TOO_LARGE', async () => {
+    const archive = join(dir, 'bomb.tar.gz');
+    await writeFile(archive, gzipSync(Buffer.concat([rawTarEntries([{ path: 'TASK.md', type: 'File', data: 'fine' }]), Buffer.alloc(64 * 1024 * 1024)])));
+    await expectTransferError(extractArchiveSafely(archive, dest, { maxTarBytes: 8 * 1024 * 1024 }), 'TOO_LARGE');
+    expect(await readdir(dest)).toEqual([]);
+    expect(await extractArchiveSafely(archive, dest, { maxTarBytes: 65 * 1024 * 1024 })).toEqual({ entries: 1, bytes: 4 });
+  });
+
+  it('refuses a zero-filled entry larger than maxBytes from its header, before expanding it', async () => {
+    const archive = join(dir, 'sparse.tar.gz');
+    await writeFile(archive, rawTarGz([{ path: 'disk-filler.bin', type: 'File', data: '\0'.repeat(4 * 1024 * 1024) }]));
+    expect((await readFile(archive)).length).toBeLessThan(16 * 1024);
+    await expectTransferError(extractArchiveSafely(archive, dest, { maxBytes: 1024 * 1024 }), 'UNSAFE_ENTRY');
+    expect(await readdir(dest)).toEqual([]);
+  });
+
+  it('refuses an archive without an end-of-archive marker', async () => {
+    const archive = join(dir, 'cut.tar.gz');
+    await writeFile(archive, gzipSync(rawTarEntries([{ path: 'TASK.md', type: 'File', data: 'fine' }])));
+    await expectTransferError(extractArchiveSafely(archive, dest), 'UNSAFE_ENTRY');
+  });
+
+  it('masks modes to 0o777: no setuid, setgid or sticky bit survives', async () => {
+    const archive = join(dir, 'setuid.tar.gz');
+    await writeFile(
+      archive,
+      rawTarGz([
+        { path: 'bin', type: 'Directory', mode: 0o1777 },
+        { path: 'bin/escalate', type: 'File', data: '#!/bin/sh\n', mode: 0o4755 },
+        { path: 'bin/group', type: 'File', data: 'g', mode: 0o2750 },
+      ]),
+    );
+    await extractArchiveSafely(archive, dest);
+    expect((await stat(join(dest, 'bin/escalate'))).mode & 0o7777).toBe(0o755);
+    expect((await stat(join(dest, 'bin/group'))).mode & 0o7000).toBe(0);
+    expect((await stat(join(dest, 'bin'))).mode & 0o7000).toBe(0);
   });
 });

@@ -1,0 +1,58 @@
+import { workerV1 } from '@agent-conductor/contracts';
+import { JobRepository, WorkerRepository } from '@agent-conductor/db';
+import { status } from '@grpc/grpc-js';
+import { Injectable, Logger } from '@nestjs/common';
+import { rpcError, WorkerAuthService } from './worker-auth.service';
+
+/** Shutdown: the worker's final report becomes the job's outcome, result and usage, in one transaction. */
+@Injectable()
+export class WorkerShutdownService {
+  private readonly logger = new Logger(WorkerShutdownService.name);
+
+  constructor(
+    private readonly auth: WorkerAuthService,
+    private readonly workers: WorkerRepository,
+    private readonly jobs: JobRepository,
+  ) {}
+
+  async shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
+    const worker = await this.auth.authenticate(request.credentials, 'session');
+    const succeeded = request.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED;
+    const error = succeeded ? null : request.error || 'the worker reported a failure without a reason';
+    const reported = request.result;
+    const archive = await this.workers.latestEventDetail(worker.id, 'results-uploaded');
+    const resultArchive = typeof archive?.['archive'] === 'string' ? archive['archive'] : undefined;
+    const result = reported
+      ? {
+          ...(resultArchive ? { resultArchive } : {}),
+          branch: reported.branch,
+          ...(reported.pullRequest ? { pullRequest: reported.pullRequest } : {}),
+          ...(reported.report ? { report: reported.report } : {}),
+          title: reported.title,
+        }
+      : null;
+    const usage = request.usage
+      ? {
+          inputTokens: request.usage.inputTokens,
+          cachedInputTokens: request.usage.cachedInputTokens,
+          outputTokens: request.usage.outputTokens,
+          turns: request.usage.turns,
+          durationMs: request.usage.durationMs,
+          model: request.usage.model || null,
+        }
+      : null;
+    await this.workers.transaction(async (tx) => {
+      const ended = await this.workers.end(worker.id, `shutdown: ${succeeded ? 'succeeded' : 'failed'}`, tx);
+      if (!ended) throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
+      await this.workers.appendEvent(
+        worker.id,
+        'shutdown',
+        { outcome: workerV1.JobOutcome[request.outcome] ?? String(request.outcome), error, result, usage },
+        tx,
+      );
+      await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
+    });
+    this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${succeeded ? 'succeeded' : `failed: ${error}`}`);
+    return {};
+  }
+}
