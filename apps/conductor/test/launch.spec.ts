@@ -112,6 +112,7 @@ describe('launching jobs', () => {
       CODEX_PATH: '/opt/codex/bin/codex',
       CODEX_BASE_URL: 'http://127.0.0.1:9/v1',
       AGENT_MAX_TURNS: '12',
+      AGENT_MAX_TOKENS: '3000000',
       AGENT_TIMEOUT_MS: '600000',
       PUBLISHER: 'github',
       GITHUB_TOKEN: 'ghs_test-github-token',

@@ -242,6 +242,15 @@ describe('WorkerService over gRPC', () => {
       });
     });
 
+    it("hands out the route's token budget, and 0 for a job whose route set none", async () => {
+      const budgeted = await registeredWorker();
+      await prisma.job.update({ where: { id: budgeted.jobId }, data: { maxTokens: 750_000 } });
+      expect((await client.handshake({ credentials: budgeted.credentials, workerVersion: '', hostname: '' })).maxTokens).toBe(750_000);
+
+      const unbudgeted = await registeredWorker();
+      expect((await client.handshake({ credentials: unbudgeted.credentials, workerVersion: '', hostname: '' })).maxTokens).toBe(0);
+    });
+
     it("falls back to the conductor's DEFAULT_REPOSITORY_BRANCH and a full clone for a job from before routing", async () => {
       const worker = await registeredWorker();
       await prisma.$executeRaw`UPDATE "jobs" SET "branch" = NULL, "sparse_paths" = NULL WHERE "id" = ${worker.jobId}::uuid`;

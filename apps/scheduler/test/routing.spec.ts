@@ -52,6 +52,7 @@ describe('the scheduler with ROUTING_FILE', () => {
       branch: 'main',
       sparsePaths: ['services/auth'],
       workerTaskDefinition: 'agent-worker-node22',
+      maxTokens: 2_000_000,
     });
   });
 });

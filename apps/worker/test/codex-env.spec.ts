@@ -17,11 +17,13 @@ describe('worker environment for AGENT_KIND=codex', () => {
   it('needs only OPENAI_API_KEY, not AGENT_COMMAND, and applies the defaults', () => {
     const config = parseWorkerEnv({ ...required, AGENT_KIND: 'codex', OPENAI_API_KEY: API_KEY });
     expect(config.agentKind).toBe('codex');
-    expect(config.codex).toEqual({ apiKey: API_KEY, model: undefined, path: undefined, baseUrl: undefined, maxTurns: 40 });
+    expect(config.codex).toEqual({ model: undefined, path: undefined, baseUrl: undefined, maxTurns: 40, maxTokens: undefined });
     expect(config.agentTimeoutMs).toBe(3_600_000);
+    // The key stays in the environment, read when the model proxy forwards; the config holds no copy.
+    expect(JSON.stringify(config)).not.toContain(API_KEY);
   });
 
-  it('reads CODEX_MODEL, CODEX_PATH, CODEX_BASE_URL and AGENT_MAX_TURNS', () => {
+  it('reads CODEX_MODEL, CODEX_PATH, CODEX_BASE_URL, AGENT_MAX_TURNS and AGENT_MAX_TOKENS', () => {
     const config = parseWorkerEnv({
       ...required,
       AGENT_KIND: 'codex',
@@ -30,8 +32,15 @@ describe('worker environment for AGENT_KIND=codex', () => {
       CODEX_PATH: '/usr/local/bin/codex',
       CODEX_BASE_URL: 'https://llm-proxy.internal/v1',
       AGENT_MAX_TURNS: '12',
+      AGENT_MAX_TOKENS: '2000000',
     });
-    expect(config.codex).toEqual({ apiKey: API_KEY, model: 'gpt-5-codex', path: '/usr/local/bin/codex', baseUrl: 'https://llm-proxy.internal/v1', maxTurns: 12 });
+    expect(config.codex).toEqual({ model: 'gpt-5-codex', path: '/usr/local/bin/codex', baseUrl: 'https://llm-proxy.internal/v1', maxTurns: 12, maxTokens: 2_000_000 });
+  });
+
+  it('rejects an AGENT_MAX_TOKENS that is not a positive whole number', () => {
+    for (const value of ['0', '-5', '1.5', 'lots']) {
+      expect(problems({ ...required, AGENT_KIND: 'codex', OPENAI_API_KEY: API_KEY, AGENT_MAX_TOKENS: value })).toEqual(['AGENT_MAX_TOKENS must be a positive whole number of tokens']);
+    }
   });
 
   it('reports a missing key together with every other bad codex variable, never echoing the key', () => {

@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runWorker } from '../src/bootstrap';
+import { redactSecrets } from '@agent-conductor/contracts';
 import { createWorkerLogger } from '../src/logging/worker-logger';
 import { FakeConductor } from './support/fake-conductor';
 import { createBareRemote } from './support/git-fixtures';
@@ -73,5 +74,27 @@ describe('worker logs: JSON lines with workerId and jobId, never the token', () 
     expect(afterHandshake).toBeGreaterThanOrEqual(0);
     expect(records.slice(afterHandshake).every((record) => record['jobId'] === 'job-1')).toBe(true);
     expect(records.find((record) => record['context'] === 'WorkerRunner')).toMatchObject({ level: 'info', msg: expect.stringContaining('Job job-1') });
+  });
+
+  it('keeps usage counters (input_tokens, max_tokens) and still hides assigned secrets', () => {
+    const line = '{"usage":{"input_tokens":1200,"cached_input_tokens":300,"output_tokens":45},"max_tokens":5000,"api_key":"abc123def","session_token":"s3cr3tvalue"} GITHUB_TOKEN=ghx_value';
+
+    const redacted = redactSecrets(line, []);
+
+    expect(redacted).toContain('"input_tokens":1200');
+    expect(redacted).toContain('"cached_input_tokens":300');
+    expect(redacted).toContain('"output_tokens":45');
+    expect(redacted).toContain('"max_tokens":5000');
+    expect(redacted).not.toContain('abc123def');
+    expect(redacted).not.toContain('s3cr3tvalue');
+    expect(redacted).not.toContain('ghx_value');
+  });
+
+  it('hides the model API key read from the environment', () => {
+    const lines: string[] = [];
+    const logger = createWorkerLogger({ workerId: WORKER_ID, token: TOKEN }, { LOG_FORMAT: 'json', OPENAI_API_KEY: 'sk-proj-logspec0a1b2c3d4e5f' }, (line) => lines.push(line));
+    logger.log('upstream said: invalid key sk-proj-logspec0a1b2c3d4e5f', 'Probe');
+    expect(lines.join('')).not.toContain('sk-proj-logspec0a1b2c3d4e5f');
+    expect(lines.join('')).toContain('[REDACTED]');
   });
 });

@@ -27,6 +27,8 @@ export {
   hasTicketCriteria,
   isAwsAccount,
   isTaskDefinition,
+  isTokenBudget,
+  MAX_ROUTE_TOKENS,
   routeIncident,
   routeTicket,
   routingTableProblems,

@@ -13,11 +13,12 @@ const ROUTING: RoutingTable = {
       branch: 'develop',
       sparsePaths: ['services/auth'],
       workerTaskDefinition: 'agent-worker-node22',
+      maxTokens: 250_000,
     },
     { match: { components: ['Billing'] }, repository: 'https://github.com/acme/billing.git', branch: 'main', sparsePaths: ['billing'] },
     { match: { project: 'OPS' }, repository: 'https://github.com/acme/ops.git', branch: 'main', sparsePaths: [] },
   ],
-  incidents: [{ account: '123456789012', repository: 'https://github.com/acme/orders.git', branch: 'main', sparsePaths: ['infra', 'services/orders'] }],
+  incidents: [{ account: '123456789012', repository: 'https://github.com/acme/orders.git', branch: 'main', sparsePaths: ['infra', 'services/orders'], maxTokens: 80_000 }],
 };
 
 interface IssueEdit {
@@ -47,13 +48,13 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
   let counter = 0;
   const nextId = (): string => `route-${(counter += 1)}`;
 
-  async function routeOf(service: SchedulingService, body: string): Promise<{ repository: string; branch: string | null; sparsePaths: string[]; workerTaskDefinition: string | null }> {
+  async function routeOf(service: SchedulingService, body: string): Promise<{ repository: string; branch: string | null; sparsePaths: string[]; workerTaskDefinition: string | null; maxTokens: number | null }> {
     const result = await service.submit({ messageId: nextId(), body, receivedAt: new Date() });
     const jobId = result.decisions[0]?.jobId;
     if (jobId === undefined) throw new Error(`no job decided: ${JSON.stringify(result)}`);
     return prisma.job.findUniqueOrThrow({
       where: { id: jobId },
-      select: { repository: true, branch: true, sparsePaths: true, workerTaskDefinition: true },
+      select: { repository: true, branch: true, sparsePaths: true, workerTaskDefinition: true, maxTokens: true },
     });
   }
 
@@ -68,12 +69,13 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
   });
   beforeEach(() => emptyTables(prisma));
 
-  it('stores the route of a ticket matched by project and label: repository, branch, sparse paths, task definition', async () => {
+  it('stores the route of a ticket matched by project and label: repository, branch, sparse paths, task definition, token budget', async () => {
     expect(await routeOf(routed, issue({ key: 'ENG-1', project: 'ENG', labels: ['session', 'auth'] }))).toEqual({
       repository: 'https://github.com/acme/auth.git',
       branch: 'develop',
       sparsePaths: ['services/auth'],
       workerTaskDefinition: 'agent-worker-node22',
+      maxTokens: 250_000,
     });
   });
 
@@ -83,6 +85,7 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
       branch: 'main',
       sparsePaths: ['billing'],
       workerTaskDefinition: null,
+      maxTokens: null,
     });
     expect(await routeOf(routed, issue({ key: 'OPS-3', project: 'OPS', labels: ['auth'], components: [] }))).toMatchObject({
       repository: 'https://github.com/acme/ops.git',
@@ -95,6 +98,7 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
       branch: 'trunk',
       sparsePaths: [],
       workerTaskDefinition: null,
+      maxTokens: null,
     });
   });
 
@@ -105,13 +109,14 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
       branch: 'main',
       sparsePaths: ['infra', 'services/orders'],
       workerTaskDefinition: null,
+      maxTokens: 80_000,
     });
     expect(await routeOf(routed, alarm('210987654321'))).toMatchObject({ repository: 'https://github.com/acme/platform.git', branch: 'trunk' });
   });
 
   it('without a routing table sends every job to the default repository and branch, as before routing', async () => {
     const plain = new SchedulingService(ingest, { defaultRepositoryUrl: DEFAULT, incidentPolicy: DEFAULT_INCIDENT_POLICY });
-    const expected = { repository: DEFAULT, branch: 'main', sparsePaths: [], workerTaskDefinition: null };
+    const expected = { repository: DEFAULT, branch: 'main', sparsePaths: [], workerTaskDefinition: null, maxTokens: null };
     expect(await routeOf(plain, issue({ key: 'ENG-5', project: 'ENG', labels: ['auth'] }))).toEqual(expected);
     expect(await routeOf(plain, eventBridgeAlarm({ account: '123456789012', time: new Date('2026-05-12T20:00:00Z') }))).toEqual(expected);
     const trunk = new SchedulingService(ingest, { defaultRepositoryUrl: DEFAULT, defaultRepositoryBranch: 'trunk', incidentPolicy: DEFAULT_INCIDENT_POLICY });

@@ -6,3 +6,5 @@ export { FakeGitHub } from './fake-github';
 export type { FakeAnswer, FakeGitHubOptions, FakeHandler, RecordedApiCall, RecordedGitCall } from './fake-github';
 export { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, zeroFilledArchive } from './hostile-archives';
 export type { RawTarEntry } from './hostile-archives';
+export { startScriptedModel, toolOutputs, userTexts } from './scripted-model';
+export type { ScriptedItem, ScriptedModel, ScriptedModelOptions, ScriptedRequest, ScriptedResponse, ScriptedTurn, ScriptedUsage } from './scripted-model';

@@ -80,6 +80,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       heartbeatIntervalMs: this.config.workerHeartbeatIntervalMs,
       maxUploadBytes: this.config.maxUploadBytes,
       sessionToken,
+      // 0: the route set no budget; the worker's AGENT_MAX_TOKENS still applies.
+      maxTokens: job.maxTokens ?? 0,
     };
   }
 

@@ -34,6 +34,7 @@ describe('the routing file', () => {
           branch: 'main',
           sparsePaths: ['services/auth'],
           workerTaskDefinition: 'agent-worker-node22',
+          maxTokens: 2_000_000,
         },
         { match: { components: ['Billing'] }, repository: 'https://github.com/acme/billing.git', branch: 'main', sparsePaths: [] },
       ],
@@ -56,6 +57,9 @@ describe('the routing file', () => {
         { match: {}, repository: 'https://github.com/acme/b.git' },
         { match: { labels: [] }, repository: '', sparsePaths: ['/abs', 'ok', '../up'], worker: { taskDefinition: 'no spaces allowed' } },
         { match: { project: 'ENG', label: ['typo'] }, repository: 'https://github.com/acme/c.git' },
+        { match: { project: 'OPS' }, repository: 'https://github.com/acme/d.git', maxTokens: 0 },
+        { match: { project: 'WEB' }, repository: 'https://github.com/acme/e.git', maxTokens: '5000' },
+        { match: { project: 'APP' }, repository: 'https://github.com/acme/f.git', maxTokens: 1.5 },
       ],
       incidents: [
         { account: '12345', repository: 'https://github.com/acme/orders.git' },
@@ -73,6 +77,9 @@ describe('the routing file', () => {
       'tickets[2].sparsePaths[2]: must not contain ..',
       'tickets[2].worker.taskDefinition: must be an ECS task definition family, family:revision or ARN',
       'tickets[3].match: Unrecognized key: "label"',
+      'tickets[4].maxTokens: must be a whole number of tokens from 1 to 2147483647',
+      'tickets[5].maxTokens: must be a number of tokens',
+      'tickets[6].maxTokens: must be a whole number of tokens from 1 to 2147483647',
       'incidents[0].account: must be a 12-digit AWS account id',
       'incidents[2].account: 123456789012 is already routed by incidents[1]',
     ]) {

@@ -3,6 +3,8 @@ import {
   hasTicketCriteria,
   isAwsAccount,
   isTaskDefinition,
+  isTokenBudget,
+  MAX_ROUTE_TOKENS,
   Route,
   RoutingTable,
   sparsePathProblem,
@@ -44,6 +46,10 @@ const routeFields = {
   branch: text.optional(),
   sparsePaths: z.array(sparsePath, { error: 'must be a list of relative paths' }).optional(),
   worker,
+  maxTokens: z
+    .number({ error: 'must be a number of tokens' })
+    .refine(isTokenBudget, `must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`)
+    .optional(),
 };
 
 const ticketRule = z.strictObject(
@@ -129,6 +135,7 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       sparsePaths: fields.sparsePaths ?? [],
     };
     if (fields.worker?.taskDefinition !== undefined) out.workerTaskDefinition = fields.worker.taskDefinition;
+    if (fields.maxTokens !== undefined) out.maxTokens = fields.maxTokens;
     return out;
   };
   return {

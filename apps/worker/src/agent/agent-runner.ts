@@ -4,6 +4,8 @@ export interface AgentRunRequest {
   prompt: string;
   /** 1-based. */
   attempt: number;
+  /** The route's token budget for the job (from the handshake); undefined: only the worker's AGENT_MAX_TOKENS. */
+  maxTokens?: number;
 }
 
 export interface AgentRunResult {
@@ -11,6 +13,8 @@ export interface AgentRunResult {
   timedOut: boolean;
   /** The tail of the agent's combined output. */
   output: string;
+  /** Why the run failed, when the runner knows better than the exit code (e.g. "budget exceeded: …"). */
+  error?: string;
   /** Cumulative for the job so far, when the runner can measure it (Codex can; a shell command cannot). */
   usage?: AgentUsage;
 }

@@ -1,15 +1,18 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { lchown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Thread } from '@openai/codex-sdk';
 import { WORKER_CONFIG } from '../config/config.module';
 import { workerSecrets, type CodexConfig, type WorkerConfig } from '../config/env.validators';
 import { FileSystem } from '../fs/file-system';
 import { AgentSandbox } from '../process/agent-sandbox';
+import type { ModelProxy } from '../model-proxy/model-proxy';
+import { MODEL_API_KEY_READER, ModelProxyService, type ModelApiKeyReader } from '../model-proxy/model-proxy.service';
 import type { AgentRunner, AgentRunRequest, AgentRunResult, AgentUsage } from './agent-runner';
 import { ENDING_REPORT_PROMPT, initialPrompt } from './codex-prompts';
 import { loadCodexSdk } from './codex-sdk';
 import { AGENT_META_DIR } from './command-agent-runner';
-import { redactor, Transcript } from './transcript';
+import { isReconnectNotice, redactor, Transcript } from './transcript';
 
 export const TRANSCRIPT_FILE = 'transcript.md';
 export const USAGE_FILE = 'usage.json';
@@ -17,6 +20,10 @@ export const USAGE_FILE = 'usage.json';
 const OUTPUT_TAIL_CHARS = 16 * 1024;
 /** After an abort the SDK kills codex with SIGTERM; a codex that ignores it is abandoned after this long. */
 const ABORT_GRACE_MS = 5_000;
+/** The model provider codex is configured with: the worker's model proxy. */
+const PROVIDER_ID = 'agent_conductor_proxy';
+/** Where codex finds the per-run proxy key; the real model key is never in codex's environment. */
+export const RUN_KEY_ENV = 'AGENT_CONDUCTOR_MODEL_KEY';
 
 interface Turn {
   label: string;
@@ -29,11 +36,11 @@ type TurnOutcome = { kind: 'completed' } | { kind: 'failed'; message: string } |
 interface CodexJob {
   workDir: string;
   thread: Thread;
+  proxy: ModelProxy;
+  /** A fresh CODEX_HOME in the agent's HOME, outside the work dir: no auth.json or config of anyone else's, and not uploaded. */
+  codexHome: string;
   transcript: Transcript;
   redact: (text: string) => string;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
   turns: number;
   /** Time spent inside codex turns, which is what AGENT_TIMEOUT_MS bounds. */
   elapsedMs: number;
@@ -42,10 +49,11 @@ interface CodexJob {
 /**
  * Runs the job with the Codex SDK in one thread: attempt 1 is the task prompt and then the ending-report
  * prompt; each later attempt (an artifact correction) continues the same thread. Codex runs without
- * approvals and with full access: the worker's container is the sandbox.
+ * approvals and with full access: the worker's container is the sandbox. It talks to the model only through
+ * the worker's model proxy, which holds the real key and the job's token budget.
  */
 @Injectable()
-export class CodexAgentRunner implements AgentRunner {
+export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
   private readonly logger = new Logger(CodexAgentRunner.name);
   private job: CodexJob | undefined;
 
@@ -53,7 +61,13 @@ export class CodexAgentRunner implements AgentRunner {
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly fs: FileSystem,
     private readonly sandbox: AgentSandbox,
+    private readonly modelProxies: ModelProxyService,
+    @Inject(MODEL_API_KEY_READER) private readonly readModelApiKey: ModelApiKeyReader,
   ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.endJob();
+  }
 
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
     const settings = this.config.codex;
@@ -66,7 +80,7 @@ export class CodexAgentRunner implements AgentRunner {
     if (continuing && job) {
       turns = [{ label: 'correction', prompt: request.prompt }];
     } else {
-      job = await this.startJob(request.workDir, settings);
+      job = await this.startJob(request.workDir, settings, request.maxTokens);
       const taskMd = await this.fs.readTextIfExists(join(request.workDir, 'TASK.md'));
       if (taskMd === undefined) {
         return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, 'TASK.md is missing from the work directory; there is nothing to do');
@@ -79,6 +93,10 @@ export class CodexAgentRunner implements AgentRunner {
     }
 
     for (const turn of turns) {
+      const spent = job.proxy.budgetSpent();
+      if (spent !== undefined) {
+        return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, `stopped before turn ${job.turns + 1}: ${spent}`, spent);
+      }
       if (job.turns >= settings.maxTurns) {
         return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, `stopped before turn ${job.turns + 1}: the job's turn limit (AGENT_MAX_TURNS=${settings.maxTurns}) is reached`);
       }
@@ -91,23 +109,34 @@ export class CodexAgentRunner implements AgentRunner {
         return this.finish(job, metaDir, { exitCode: null, timedOut: true }, `stopped: the job's wall-time limit (AGENT_TIMEOUT_MS=${this.config.agentTimeoutMs}) was reached during turn ${job.turns}`);
       }
       if (outcome.kind === 'failed') {
-        return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, `codex failed in turn ${job.turns} (${turn.label}): ${outcome.message}`);
+        // The proxy's refusal is the cause; codex only reports the 400 it got.
+        const refusal = job.proxy.budgetRefusal();
+        return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, `codex failed in turn ${job.turns} (${turn.label}): ${outcome.message}`, refusal);
       }
     }
     return this.finish(job, metaDir, { exitCode: 0, timedOut: false }, undefined);
   }
 
-  private async startJob(workDir: string, settings: CodexConfig): Promise<CodexJob> {
+  private async startJob(workDir: string, settings: CodexConfig, routeMaxTokens: number | undefined): Promise<CodexJob> {
+    await this.endJob();
     const { Codex } = await loadCodexSdk();
+    const proxy = await this.modelProxies.start(routeMaxTokens);
+    const codexHome = await this.agentCodexHome();
     // The SDK spawns codex itself, with no say over its uid: a worker-owned wrapper drops to the agent's ids.
     const codexPath = (await this.sandbox.wrapperFor(settings.path ?? 'codex')) ?? settings.path;
     const codex = new Codex({
       codexPathOverride: codexPath,
-      baseUrl: settings.baseUrl,
-      apiKey: settings.apiKey,
-      // The default exclusions (names with KEY, SECRET or TOKEN) keep the API key out of the commands codex runs.
-      config: { shell_environment_policy: { ignore_default_excludes: false } },
-      env: codexEnv(await this.sandbox.env({ OPENAI_API_KEY: settings.apiKey, GIT_TERMINAL_PROMPT: '0' })),
+      // No baseUrl and no apiKey: the SDK would hand codex the real key (CODEX_API_KEY) and the built-in
+      // OpenAI provider, which tries WebSockets first. See docs/codex.md, "Transport".
+      config: {
+        model_provider: PROVIDER_ID,
+        model_providers: {
+          [PROVIDER_ID]: { name: 'Agent Conductor model proxy', base_url: proxy.baseUrl, env_key: RUN_KEY_ENV, wire_api: 'responses', supports_websockets: false },
+        },
+        // The default exclusions (names with KEY, SECRET or TOKEN) keep even the run key out of the commands codex runs.
+        shell_environment_policy: { ignore_default_excludes: false },
+      },
+      env: codexEnv(await this.sandbox.env({ [RUN_KEY_ENV]: proxy.runKey, CODEX_HOME: codexHome, GIT_TERMINAL_PROMPT: '0' })),
     });
     const thread = codex.startThread({
       model: settings.model,
@@ -116,20 +145,26 @@ export class CodexAgentRunner implements AgentRunner {
       sandboxMode: 'danger-full-access',
       approvalPolicy: 'never',
     });
-    const redact = redactor(workerSecrets(this.config));
-    const job: CodexJob = {
-      workDir,
-      thread,
-      transcript: new Transcript(workDir, redact),
-      redact,
-      inputTokens: 0,
-      cachedInputTokens: 0,
-      outputTokens: 0,
-      turns: 0,
-      elapsedMs: 0,
-    };
+    const redact = redactor([...workerSecrets(this.config), this.readModelApiKey(), proxy.runKey]);
+    const job: CodexJob = { workDir, thread, proxy, codexHome, transcript: new Transcript(workDir, redact), redact, turns: 0, elapsedMs: 0 };
     this.job = job;
     return job;
+  }
+
+  /** CODEX_HOME inside the agent's fresh HOME, its own: codex runs as the agent and writes its sessions there. */
+  private async agentCodexHome(): Promise<string> {
+    const codexHome = join(await this.sandbox.agentHome(), '.codex');
+    await mkdir(codexHome, { recursive: true, mode: 0o700 });
+    if (this.sandbox.identity) await lchown(codexHome, this.sandbox.identity.uid, this.sandbox.identity.gid);
+    return codexHome;
+  }
+
+  private async endJob(): Promise<void> {
+    const job = this.job;
+    this.job = undefined;
+    if (!job) return;
+    await this.modelProxies.close(job.proxy);
+    await rm(job.codexHome, { recursive: true, force: true });
   }
 
   private async runTurn(job: CodexJob, turn: Turn, attempt: number, remainingMs: number): Promise<TurnOutcome> {
@@ -150,12 +185,10 @@ export class CodexAgentRunner implements AgentRunner {
         job.transcript.record(event);
         if (event.type === 'turn.completed') {
           completed = true;
-          job.inputTokens += event.usage.input_tokens;
-          job.cachedInputTokens += event.usage.cached_input_tokens;
-          job.outputTokens += event.usage.output_tokens;
         } else if (event.type === 'turn.failed') {
           failures.push(event.error.message);
-        } else if (event.type === 'error') {
+        } else if (event.type === 'error' && !isReconnectNotice(event.message)) {
+          // codex reports every retry of the model stream as an error event; only what follows the last one is fatal.
           failures.push(event.message);
         }
       }
@@ -178,21 +211,30 @@ export class CodexAgentRunner implements AgentRunner {
     const outcome: TurnOutcome = timedOut
       ? { kind: 'timedOut' }
       : failures.length > 0
-        ? { kind: 'failed', message: job.redact(failures.join('; ')) }
+        ? { kind: 'failed', message: job.redact([...new Set(failures)].join('; ')) }
         : completed
           ? { kind: 'completed' }
           : { kind: 'failed', message: 'the codex turn ended without turn.completed' };
-    this.logger.log(`Codex turn ${job.turns} ended: ${outcome.kind}; ${job.inputTokens} input / ${job.outputTokens} output tokens so far`);
+    const usage = job.proxy.usage();
+    this.logger.log(`Codex turn ${job.turns} ended: ${outcome.kind}; ${usage.inputTokens} input / ${usage.outputTokens} output tokens so far`);
     return outcome;
   }
 
   /** Every run ends here, so the transcript and the usage on disk always match what run() returns. */
-  private async finish(job: CodexJob, metaDir: string, status: { exitCode: number | null; timedOut: boolean }, stopReason: string | undefined): Promise<AgentRunResult> {
+  private async finish(
+    job: CodexJob,
+    metaDir: string,
+    status: { exitCode: number | null; timedOut: boolean },
+    stopReason: string | undefined,
+    error?: string,
+  ): Promise<AgentRunResult> {
     if (stopReason !== undefined) job.transcript.note(`**Stopped:** ${stopReason}`);
+    // The proxy's meter, not codex's turn.completed: it also counts the responses of a turn that failed.
+    const metered = job.proxy.usage();
     const usage: AgentUsage = {
-      inputTokens: job.inputTokens,
-      cachedInputTokens: job.cachedInputTokens,
-      outputTokens: job.outputTokens,
+      inputTokens: metered.inputTokens,
+      cachedInputTokens: metered.cachedInputTokens,
+      outputTokens: metered.outputTokens,
       turns: job.turns,
       durationMs: job.elapsedMs,
       model: this.config.codex?.model ?? null,
@@ -202,13 +244,14 @@ export class CodexAgentRunner implements AgentRunner {
     await this.fs.writeAgentText(job.workDir, `${metaDir}/${USAGE_FILE}`, `${JSON.stringify(usage, null, 2)}\n`);
     if (stopReason !== undefined) this.logger.warn(job.redact(stopReason));
     const tail = transcript.slice(-OUTPUT_TAIL_CHARS);
-    return { ...status, output: stopReason === undefined ? tail : `${tail}\n${job.redact(stopReason)}\n`, usage };
+    return { ...status, output: stopReason === undefined ? tail : `${tail}\n${job.redact(stopReason)}\n`, usage, ...(error !== undefined ? { error } : {}) };
   }
 }
 
 /**
- * Codex gets the agent's environment (see AgentSandbox.env), plus the key it needs. The SDK also passes the key
- * as CODEX_API_KEY, which `codex exec` reads.
+ * Codex gets the agent's environment (see AgentSandbox.env: the worker's minus everything secret-looking, with
+ * the agent's own HOME), plus the proxy's run key, which is worth nothing outside this worker's proxy, and its own
+ * CODEX_HOME.
  */
 function codexEnv(agentEnv: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};

@@ -10,6 +10,14 @@ const MESSAGE_MAX_CHARS = 16 * 1024;
 const COMMAND_OUTPUT_MAX_CHARS = 4 * 1024;
 const COMMAND_OUTPUT_MAX_LINES = 40;
 
+/**
+ * codex reports each retry of the model stream as an `error` event ("Reconnecting... 2/5 (…)"); it goes on, and
+ * only an error after the last retry ends the turn.
+ */
+export function isReconnectNotice(message: string): boolean {
+  return /^Reconnecting\.\.\. \d+\/\d+/.test(message);
+}
+
 /** Replaces every occurrence of the given secrets and every common token shape; applied to everything before it is kept. */
 export function redactor(secrets: Array<string | undefined>): (text: string) => string {
   return secretRedactor(secrets);
@@ -69,7 +77,7 @@ export class Transcript {
         this.add(`**Turn failed:** ${oneParagraph(event.error.message)}`);
         return;
       case 'error':
-        this.add(`**Error:** ${oneParagraph(event.message)}`);
+        this.add(`**${isReconnectNotice(event.message) ? 'Retrying' : 'Error'}:** ${oneParagraph(event.message)}`);
         return;
       case 'turn.started':
       case 'item.updated':

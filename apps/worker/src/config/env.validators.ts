@@ -21,6 +21,12 @@ export const workerEnvSchema = z
     MAX_AGENT_ATTEMPTS: positiveInt(4),
     AGENT_TIMEOUT_MS: positiveInt(60 * 60 * 1000),
     AGENT_MAX_TURNS: positiveInt(40),
+    AGENT_MAX_TOKENS: z
+      .string()
+      .trim()
+      .regex(/^[1-9]\d*$/, 'must be a positive whole number of tokens')
+      .transform(Number)
+      .optional(),
     OPENAI_API_KEY: z.string().trim().min(1).optional(),
     CODEX_MODEL: z.string().trim().min(1).optional(),
     CODEX_PATH: z.string().trim().min(1).optional(),
@@ -92,20 +98,25 @@ export interface GitHubConfig {
 }
 
 export interface CodexConfig {
-  /** Reaches only the codex process; scrubbed from every other child, never logged or written. */
-  apiKey: string;
   /** undefined: the codex CLI's default model. */
   model: string | undefined;
   /** The codex executable; undefined: the one bundled with @openai/codex. */
   path: string | undefined;
+  /**
+   * The model API the worker's model proxy forwards to; undefined: OpenAI. The key (OPENAI_API_KEY) is not kept
+   * here: the proxy reads it from the environment when it forwards, and it never reaches codex.
+   */
   baseUrl: string | undefined;
   /** Codex turns per job, across all attempts. */
   maxTurns: number;
+  /** Input plus output tokens per job (AGENT_MAX_TOKENS), metered by the model proxy; a route may set a lower one. */
+  maxTokens: number | undefined;
 }
 
 /** Every credential the worker holds: hidden, by exact value, from logs, transcripts, events and PR bodies. */
-export function workerSecrets(config: { token: string; github?: { token: string }; codex?: { apiKey: string } }): string[] {
-  return [config.token, config.github?.token ?? '', config.codex?.apiKey ?? ''].filter((secret) => secret !== '');
+export function workerSecrets(config: { token: string; github?: { token: string } }, env: NodeJS.ProcessEnv = process.env): string[] {
+  // The model API key is not kept in the config: the model proxy reads it from the environment when it forwards.
+  return [config.token, config.github?.token ?? '', env['OPENAI_API_KEY']?.trim() ?? ''].filter((secret) => secret !== '');
 }
 
 /** Secrets that may come as a file instead (X_FILE names it): read once at startup, never put in the environment. */
@@ -175,7 +186,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     maxAgentAttempts: value.MAX_AGENT_ATTEMPTS,
     agentTimeoutMs: value.AGENT_TIMEOUT_MS,
     ...(value.AGENT_KIND === 'codex' && value.OPENAI_API_KEY
-      ? { codex: { apiKey: value.OPENAI_API_KEY, model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS } }
+      ? { codex: { model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS, maxTokens: value.AGENT_MAX_TOKENS } }
       : {}),
     publisher: value.PUBLISHER,
     ...(value.PUBLISHER === 'github' && value.GITHUB_TOKEN

@@ -97,14 +97,14 @@ export class WorkerLogger implements LoggerService {
 
 /** The worker's logger: its id on every line from the start, its own credentials hidden. */
 export function createWorkerLogger(
-  config: { workerId: string; token: string; github?: { token: string }; codex?: { apiKey: string } },
+  config: { workerId: string; token: string; github?: { token: string } },
   env: NodeJS.ProcessEnv = process.env,
   write?: WorkerLoggerOptions['write'],
 ): WorkerLogger {
   setWorkerLogContext({ workerId: config.workerId });
   return new WorkerLogger({
     format: workerLogFormat(env),
-    secrets: workerSecrets(config),
+    secrets: workerSecrets(config, env),
     ...(write ? { write } : {}),
   });
 }

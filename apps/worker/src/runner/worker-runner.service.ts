@@ -123,12 +123,13 @@ export class WorkerRunner {
     for (let attempt = 1; attempt <= this.config.maxAgentAttempts; attempt++) {
       progress.stage = 'agent';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING);
-      const run = await this.agent.run({ workDir, prompt, attempt });
+      const run = await this.agent.run({ workDir, prompt, attempt, ...(job.maxTokens > 0 ? { maxTokens: job.maxTokens } : {}) });
       // Whatever the agent left running must not rewrite its artifacts while they are read, nor race the push.
       await this.sandbox.killAll();
       if (run.usage) this.usage = run.usage;
       if (run.timedOut || run.exitCode !== 0) {
-        const error = run.timedOut ? `agent timed out after ${this.config.agentTimeoutMs} ms` : `agent exited with code ${run.exitCode ?? 'none (killed by a signal)'}`;
+        const error =
+          run.error ?? (run.timedOut ? `agent timed out after ${this.config.agentTimeoutMs} ms` : `agent exited with code ${run.exitCode ?? 'none (killed by a signal)'}`);
         const tail = run.output.slice(-REPORTED_OUTPUT_CHARS);
         await this.conductor.reportAgentError('agent', tail === '' ? error : `${error}\n--- agent output (tail) ---\n${tail}`);
         return this.failWithUpload(job, error);

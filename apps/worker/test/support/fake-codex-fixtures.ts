@@ -8,11 +8,6 @@ export interface FakeCodexInvocation {
   pid: number;
   argv: string[];
   cwd: string;
-  prompt: string;
-  openaiApiKey: string | null;
-  codexApiKey: string | null;
-  workerToken: string | null;
-  envNames: string[];
 }
 
 /** What each run of the fake received, in order (FAKE_CODEX_LOG). */
@@ -22,12 +17,6 @@ export function fakeCodexInvocations(logFile: string): FakeCodexInvocation[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as FakeCodexInvocation);
-}
-
-/** The value following `name` in argv, e.g. argValue(argv, '--cd'). */
-export function argValue(argv: string[], name: string): string | undefined {
-  const index = argv.indexOf(name);
-  return index === -1 ? undefined : argv[index + 1];
 }
 
 /** Every regular file below dir (git internals included) whose bytes contain needle, relative to dir. */

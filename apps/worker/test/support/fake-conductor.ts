@@ -45,6 +45,8 @@ export interface FakeConductorOptions {
   restartDuringUploadMs?: number;
   heartbeatIntervalMs?: number;
   maxUploadBytes?: number;
+  /** The route's token budget the handshake carries; 0 or unset: none. */
+  maxTokens?: number;
 }
 
 export interface RecordedCall {
@@ -148,6 +150,7 @@ export class FakeConductor {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 100,
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       sessionToken: this.sessionToken,
+      maxTokens: this.options.maxTokens ?? 0,
     });
   }
 

@@ -24,6 +24,7 @@ export interface IngestAlarmInput {
   branch: string | null;
   sparsePaths: string[];
   workerTaskDefinition: string | null;
+  maxTokens: number | null;
   policy: IncidentPolicy;
 }
 
@@ -83,9 +84,9 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
-                        "status", "task_markdown", "updated_at")
+                        "max_tokens", "status", "task_markdown", "updated_at")
     SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
-           'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+           $23::int4, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -189,6 +190,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     input.branch,
     input.sparsePaths,
     input.workerTaskDefinition,
+    input.maxTokens,
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);

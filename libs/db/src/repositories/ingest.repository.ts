@@ -24,11 +24,13 @@ export interface RecordMessageInput {
   /**
    * The rest of the spawned job's route (the scheduling domain's Route): the branch it starts from (absent: null, the
    * conductor's DEFAULT_REPOSITORY_BRANCH), the paths of a sparse clone (absent: none, the whole repository) and the
-   * ECS task definition of its worker (absent: null, the conductor's ECS_TASK_DEFINITION).
+   * ECS task definition of its worker (absent: null, the conductor's ECS_TASK_DEFINITION), and its agent's token
+   * budget (absent: null, the worker's AGENT_MAX_TOKENS alone).
    */
   branch?: string;
   sparsePaths?: string[];
   workerTaskDefinition?: string;
+  maxTokens?: number;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -139,9 +141,9 @@ const RECORD_TICKET = statement(
     RETURNING "id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
-                        "worker_task_definition", "status", "task_markdown", "updated_at")
+                        "worker_task_definition", "max_tokens", "status", "task_markdown", "updated_at")
     SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, $16::text, $17::text[], $18::text,
-           'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
+           $19::int4, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
@@ -302,6 +304,7 @@ export class IngestRepository implements OnModuleDestroy {
       branch: input.branch ?? null,
       sparsePaths: input.sparsePaths ?? [],
       workerTaskDefinition: input.workerTaskDefinition ?? null,
+      maxTokens: input.maxTokens ?? null,
       policy,
     });
     await client.query('COMMIT');
@@ -344,9 +347,9 @@ export class IngestRepository implements OnModuleDestroy {
   }
 }
 
-/** $16 branch, $17 sparse paths, $18 worker task definition of a ticket's job. */
+/** $16 branch, $17 sparse paths, $18 worker task definition, $19 token budget of a ticket's job. */
 function routeValues(input: RecordMessageInput): unknown[] {
-  return [input.branch ?? null, input.sparsePaths ?? [], input.workerTaskDefinition ?? null];
+  return [input.branch ?? null, input.sparsePaths ?? [], input.workerTaskDefinition ?? null, input.maxTokens ?? null];
 }
 
 function ticketValues(ticket: TicketFacts): unknown[] {

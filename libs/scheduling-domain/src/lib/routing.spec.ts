@@ -24,6 +24,7 @@ const table: RoutingTable = {
       branch: 'develop',
       sparsePaths: ['services/auth'],
       workerTaskDefinition: 'agent-worker-node22',
+      maxTokens: 500_000,
     },
     { match: { components: ['Billing', 'Invoices'] }, repository: BILLING, branch: 'main', sparsePaths: [] },
     { match: { project: 'ENG' }, repository: ENG, branch: 'main', sparsePaths: [] },
@@ -36,12 +37,13 @@ function ticket(overrides: Partial<Pick<TicketFacts, 'projectKey' | 'labels' | '
 }
 
 describe('routeTicket', () => {
-  it('routes by project and label together, with the rule branch, sparse paths and task definition', () => {
+  it('routes by project and label together, with the rule branch, sparse paths, task definition and token budget', () => {
     expect(routeTicket(ticket({ projectKey: 'ENG', labels: ['frontend', 'auth'] }), table)).toEqual({
       repository: AUTH,
       branch: 'develop',
       sparsePaths: ['services/auth'],
       workerTaskDefinition: 'agent-worker-node22',
+      maxTokens: 500_000,
     });
   });
 
@@ -128,8 +130,8 @@ describe('routingTableProblems', () => {
         tickets: [{ match: {}, repository: AUTH, branch: 'main', sparsePaths: [], workerTaskDefinition: 'bad name!' }],
         incidents: [
           { account: '12345', repository: ORDERS, branch: 'main', sparsePaths: [] },
-          { account: '123456789012', repository: ORDERS, branch: 'main', sparsePaths: [] },
-          { account: '123456789012', repository: ORDERS, branch: '', sparsePaths: ['..'] },
+          { account: '123456789012', repository: ORDERS, branch: 'main', sparsePaths: [], maxTokens: 0 },
+          { account: '123456789012', repository: ORDERS, branch: '', sparsePaths: ['..'], maxTokens: 2 ** 31 },
         ],
       }),
     ).toEqual([
@@ -138,9 +140,11 @@ describe('routingTableProblems', () => {
       'tickets[0].match: must name project, labels or components',
       'tickets[0].worker.taskDefinition: must be a task definition family, family:revision or ARN',
       'incidents[0].account: must be a 12-digit AWS account id',
+      'incidents[1].maxTokens: must be a whole number of tokens from 1 to 2147483647',
       'incidents[2].account: 123456789012 is already routed by incidents[1]',
       'incidents[2].branch: must not be empty',
       'incidents[2].sparsePaths[0]: must not contain ..',
+      'incidents[2].maxTokens: must be a whole number of tokens from 1 to 2147483647',
     ]);
   });
 });

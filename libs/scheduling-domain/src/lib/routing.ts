@@ -11,6 +11,8 @@ export interface Route {
   sparsePaths: string[];
   /** An ECS task definition (family, family:revision or ARN); absent: the conductor's ECS_TASK_DEFINITION. */
   workerTaskDefinition?: string;
+  /** Input plus output model tokens a job may spend; absent: only the worker's AGENT_MAX_TOKENS applies. */
+  maxTokens?: number;
 }
 
 /** A ticket rule's criteria; every criterion given must match, and at least one must be given. */
@@ -99,6 +101,14 @@ export function isTaskDefinition(value: string): boolean {
   return TASK_DEFINITION.test(value);
 }
 
+/** Stored in an int4 column; two billion tokens is beyond any job. */
+export const MAX_ROUTE_TOKENS = 2_147_483_647;
+
+/** A positive whole number of tokens that fits the job row. */
+export function isTokenBudget(value: number): boolean {
+  return Number.isInteger(value) && value > 0 && value <= MAX_ROUTE_TOKENS;
+}
+
 /**
  * The table's problems, each prefixed with its JSON path, for tables built in code (the scheduler's file loader
  * reports the same rules through zod). Empty when the table can be used.
@@ -114,6 +124,9 @@ export function routingTableProblems(table: RoutingTable): string[] {
     });
     if (candidate.workerTaskDefinition !== undefined && !isTaskDefinition(candidate.workerTaskDefinition)) {
       problems.push(`${path}.worker.taskDefinition: must be a task definition family, family:revision or ARN`);
+    }
+    if (candidate.maxTokens !== undefined && !isTokenBudget(candidate.maxTokens)) {
+      problems.push(`${path}.maxTokens: must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`);
     }
   };
   route('default', table.default);
@@ -135,5 +148,6 @@ export function routingTableProblems(table: RoutingTable): string[] {
 function toRoute(source: Route): Route {
   const route: Route = { repository: source.repository, branch: source.branch, sparsePaths: [...source.sparsePaths] };
   if (source.workerTaskDefinition !== undefined) route.workerTaskDefinition = source.workerTaskDefinition;
+  if (source.maxTokens !== undefined) route.maxTokens = source.maxTokens;
   return route;
 }

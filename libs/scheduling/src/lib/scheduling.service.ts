@@ -90,6 +90,7 @@ export class SchedulingService {
       branch: route.branch,
       sparsePaths: route.sparsePaths,
       ...(route.workerTaskDefinition !== undefined ? { workerTaskDefinition: route.workerTaskDefinition } : {}),
+      ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
