@@ -4,7 +4,7 @@ import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { resetDatabase } from '@agent-conductor/testing';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './support/eventually';
@@ -39,12 +39,16 @@ describe('deploying a conductor while a worker is mid-task', () => {
   beforeEach(async () => {
     await resetDatabase(prisma);
     base = await mkdtemp(join(tmpdir(), 'conductor-deploy-'));
+    // Run as root, the worker starts the agent as its own uid: it must pass through base, and signal in signals/.
+    await chmod(base, 0o711);
+    await mkdir(join(base, 'signals'));
+    await chmod(join(base, 'signals'), 0o777);
   });
 
   afterEach(async () => {
     for (const app of running.splice(0)) await app.stop('SIGKILL');
     // The held agent exits when its go file appears; a failed test must not leave it waiting.
-    await writeFile(join(base, 'go'), '').catch(() => undefined);
+    await writeFile(join(base, 'signals', 'go'), '').catch(() => undefined);
     if (!process.env['KEEP_DEPLOY_DIR']) await rm(base, { recursive: true, force: true });
   });
 
@@ -68,8 +72,8 @@ describe('deploying a conductor while a worker is mid-task', () => {
     const remote = join(base, 'remote', 'sample-app.git');
     await ensureSampleRemote(remote);
     const job = await createPendingJob(prisma, { key: 'DEPLOY-1', repository: remote, taskMarkdown: '# Add a deploy note\n\nWrite it down.\n' });
-    const started = join(base, 'agent-started');
-    const go = join(base, 'go');
+    const started = join(base, 'signals', 'agent-started');
+    const go = join(base, 'signals', 'go');
     const demo = join(WORKSPACE, 'tools/demo-agent/demo-agent.sh');
     const grpc = `127.0.0.1:${await freePort()}`;
     return {
@@ -112,7 +116,7 @@ describe('deploying a conductor while a worker is mid-task', () => {
       'the worker to be connected and its agent running',
       async () => {
         const row = await prisma.worker.findFirst({ where: { jobId: s.jobId } });
-        return row?.state === 'connected' && row.launcherHandle && existsSync(join(base, 'agent-started')) ? row : undefined;
+        return row?.state === 'connected' && row.launcherHandle && existsSync(join(base, 'signals', 'agent-started')) ? row : undefined;
       },
       120_000,
     );
@@ -162,7 +166,7 @@ describe('deploying a conductor while a worker is mid-task', () => {
     expect(existsSync(join(s.runDir, 'CONDUCTOR_READY_FOR_SAFE_SHUTDOWN'))).toBe(false);
     expect(alive(worker.pid)).toBe(true);
 
-    await writeFile(join(base, 'go'), '');
+    await writeFile(join(base, 'signals', 'go'), '');
     expect(await exitWithin(a, 120_000)).toBe(0);
     expect(existsSync(join(s.runDir, 'CONDUCTOR_READY_FOR_SAFE_SHUTDOWN'))).toBe(true);
     const job = await finishedJob(s.jobId);
@@ -188,7 +192,7 @@ describe('deploying a conductor while a worker is mid-task', () => {
 
     // The new generation: same addresses, same database; the worker reconnects to it.
     const b = await startConductor('b', s, { SHUTDOWN_MODE: 'handoff' });
-    await writeFile(join(base, 'go'), '');
+    await writeFile(join(base, 'signals', 'go'), '');
     const job = await finishedJob(s.jobId);
     expect({ status: job.status, error: job.error }).toEqual({ status: 'succeeded', error: null });
     expect(job.workers.map((w) => ({ id: w.id, state: w.state }))).toEqual([{ id: worker.id, state: 'ended' }]);

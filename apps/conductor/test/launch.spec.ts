@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConductorConfig } from '../src/config/env.validators';
 import { JobLaunchService } from '../src/launch/job-launch.service';
-import { LocalProcessLauncher } from '../src/launch/local-process.launcher';
+import { localAgentUid, LocalProcessLauncher } from '../src/launch/local-process.launcher';
 import { PendingSweepService } from '../src/launch/pending-sweep.service';
 import { startConductorParts } from './support/conductor-parts';
 import { eventually } from './support/eventually';
@@ -91,7 +91,8 @@ describe('launching jobs', () => {
   });
 
   it('hands the worker its id, the dial address and its work directory', async () => {
-    const script = 'const e = process.env; console.log(JSON.stringify({ id: e.WORKER_ID, addr: e.CONDUCTOR_GRPC_SERVER_ADDR, dir: e.WORK_DIR, cwd: process.cwd(), kind: e.AGENT_KIND, agent: e.AGENT_COMMAND }))';
+    const script =
+      'const e = process.env; console.log(JSON.stringify({ id: e.WORKER_ID, addr: e.CONDUCTOR_GRPC_SERVER_ADDR, dir: e.WORK_DIR, cwd: process.cwd(), kind: e.AGENT_KIND, agent: e.AGENT_COMMAND, agentUid: e.AGENT_UID }))';
     const { app, config } = await start({ workerCommand: `${node} -e '${script}'`, grpcDialAddr: '10.1.2.3:50051', workerAgentCommand: 'bash agent.sh' });
     const job = await createPendingJob(prisma);
     const outcome = await app.get(JobLaunchService).launch(job.id);
@@ -101,7 +102,15 @@ describe('launching jobs', () => {
     );
     const seen: unknown = JSON.parse(await readFile(app.get(LocalProcessLauncher).logPath(outcome.workerId), 'utf8'));
     const workDir = join(config.workerWorkRoot, outcome.workerId);
-    expect(seen).toEqual({ id: outcome.workerId, addr: '10.1.2.3:50051', dir: workDir, cwd: workDir, kind: 'command', agent: 'bash agent.sh' });
+    expect(seen).toEqual({ id: outcome.workerId, addr: '10.1.2.3:50051', dir: workDir, cwd: workDir, kind: 'command', agent: 'bash agent.sh', agentUid: String(localAgentUid(outcome.workerId)) });
+  });
+
+  it("gives each local worker its own agent uid, so that one worker's kill of its agent's processes spares the others'", () => {
+    const uids = Array.from({ length: 200 }, (_, index) => localAgentUid(`w-${index}-${index * 7919}`));
+    expect(new Set(uids).size).toBe(200);
+    for (const uid of uids) expect(uid).toBeGreaterThanOrEqual(100_000);
+    for (const uid of uids) expect(uid).toBeLessThan(900_000);
+    expect(localAgentUid('w-1')).toBe(localAgentUid('w-1'));
   });
 
   describe('the agent settings of a local worker', () => {

@@ -186,7 +186,7 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
         'set -e',
         'mkdir -p hooks',
         // Every hook and helper the agent can name writes its environment and arguments where the results would carry them.
-        'printf "#!/bin/sh\\nenv >> $PWD/leaked-env.txt\\necho \\"\\$@\\" >> $PWD/leaked-env.txt\\ncat >> $PWD/leaked-env.txt\\n" > hooks/leak',
+        'printf "#!/bin/sh\\nid -u >> $PWD/hook-uids.txt\\nenv >> $PWD/leaked-env.txt\\necho \\"\\$@\\" >> $PWD/leaked-env.txt\\ncat >> $PWD/leaked-env.txt\\n" > hooks/leak',
         'chmod +x hooks/leak',
         'for hook in pre-push post-checkout reference-transaction push-to-checkout fsmonitor; do cp hooks/leak hooks/$hook; done',
         `cat > included.gitconfig <<EOF\n${hostileConfig}\nEOF`,
@@ -237,6 +237,9 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
       expect(filesContaining(workDir, TOKEN, BASIC)).toEqual([]);
       expect(filesContaining(await sandbox.agentHome(), TOKEN, BASIC)).toEqual([]);
       expect(existsSync(join(workDir, 'leaked-env.txt')) ? await readFile(join(workDir, 'leaked-env.txt'), 'utf8') : '').not.toContain('GIT_CONFIG_VALUE_0');
+      // Whatever the agent's config made git run (its fsmonitor, during the agent's commit and the validation), ran as the agent.
+      const hookUids = new Set((await readFile(join(workDir, 'hook-uids.txt'), 'utf8')).trim().split('\n'));
+      expect([...hookUids]).toEqual([String(AGENT_UID)]);
       // The racer was alive until the kill, and is not any more.
       const ticks = statSync(join(workDir, 'racer-alive')).size;
       await new Promise((done) => setTimeout(done, 200));

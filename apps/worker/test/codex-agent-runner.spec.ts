@@ -13,7 +13,7 @@ import { retryPrompt } from '../src/runner/worker-runner.service';
 import { BRANCH, COMMIT_SUBJECT, correctionTurns, endingReportTurns, lastToolOutput, lastUserText, taskTurns } from './support/codex-scripts';
 import { FAKE_CODEX, fakeCodexInvocations, filesContaining, isAlive } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
-import { AGENT_ISOLATION, agentReachableTempDir, testSandbox, agentWritableFile } from './support/isolation';
+import { AGENT_ISOLATION, agentReachableTempDir, agentWritableFile, isRoot, testSandbox } from './support/isolation';
 import { AgentSandbox } from '../src/process/agent-sandbox';
 
 // The real codex CLI starts in about a second; a loaded machine makes that several.
@@ -145,6 +145,7 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     // outside the work dir, in full: codex truncates the command output it sends back to the model.
     const probeFile = join(root, 'probe.txt');
     const probe = [
+      'echo "== uid $(id -u) home $HOME"',
       'echo "== env"; env',
       'p=$$; while [ "$p" -gt 1 ]; do echo "== pid $p: $(tr "\\0" " " < /proc/$p/cmdline)"; tr "\\0" "\\n" < /proc/$p/environ; p=$(cut -d" " -f4 /proc/$p/stat); done',
       'echo "== codex home $CODEX_HOME"; ls -A "$CODEX_HOME"; cat "$CODEX_HOME"/*.toml "$CODEX_HOME"/*.json 2>/dev/null',
@@ -165,6 +166,8 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     expect(printed).not.toMatch(/OPENAI_API_KEY|CODEX_API_KEY/);
     // Codex reached the model only with the proxy's run key, which the proxy swapped for the real one.
     expect(requests().map((request) => request.headers['authorization'])).toEqual(requests().map(() => `Bearer ${API_KEY}`));
+    // The SDK spawns codex itself; the run-as-agent wrapper makes it (and its shell) the agent's, with the agent's fresh HOME.
+    expect(printed).toContain(`== uid ${isRoot ? AGENT_ISOLATION.uid : process.getuid?.()} home ${await sandbox.agentHome()}`);
     expect(filesContaining(workDir, API_KEY)).toEqual([]);
     expect(result.output).not.toContain(API_KEY);
   });

@@ -1,7 +1,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FileSystem } from '../src/fs/file-system';
@@ -125,6 +125,21 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
     expect(logs.lines.join('\n')).not.toContain(TOKEN);
     expect(logs.lines.join('\n')).not.toContain(BASIC);
   }
+
+  it('leaves a symlinked transcript out of the body instead of publishing what it points at', async () => {
+    commitOnBranch();
+    const secret = join(root, 'secret.txt');
+    await writeFile(secret, 'the-secret-behind-the-link\n', { mode: 0o600 });
+    await symlink(secret, join(workDir, 'agent-meta', 'transcript.md'));
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer).on('POST', '/repos/acme/sample-app/pulls', () => created('pull', 21));
+
+    const result = await publisher().publish(request());
+
+    expect(result.pullRequest).toBe(`${HTML}/pull/21`);
+    const pull = github.apiCalls.find((call) => call.method === 'POST');
+    expect(pull?.body).toMatchObject({ body: '# Done\n\nRounded once per order instead of per line.' });
+    expect(logs.lines.join('\n')).toContain('Leaving the transcript out of the body: agent-meta/transcript.md is a symbolic link');
+  });
 
   it('pushes worker/<id>/<branch> with the token in a header and opens a PR whose body is the report plus the transcript', async () => {
     const head = commitOnBranch();

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { status } from '@grpc/grpc-js';
@@ -230,6 +231,28 @@ describe('worker pipeline against a fake conductor', () => {
     expect(reported).toContain('Authorization: token [REDACTED]');
     expect(reported).toContain('{"input_tokens": 1200, "output_tokens": 34}');
     for (const secret of [github, openai, TOKEN]) expect(JSON.stringify([fake.agentErrors, fake.shutdownRequest])).not.toContain(secret);
+  });
+
+  it('uploads no file an artifact symlink points at, and reports the links as validation errors', async () => {
+    const secretDir = await mkdtemp(join(tmpdir(), 'worker-spec-secret-'));
+    const secret = 'secret-file-content-9f8e7d6c';
+    await writeFile(join(secretDir, 'secret'), secret, { mode: 0o600 });
+    try {
+      const fake = await startConductor();
+      const agent = `mkdir -p agent-meta && echo true > agent-meta/WAS_JOB_SUCCESSFUL && echo Title > agent-meta/meta-info.txt && ln -sf ${secretDir}/secret agent-meta/ending-report.md && ln -s ${secretDir} stolen && ln -s /proc/1/environ environ`;
+      const outcome = await runWorker(config(fake, agent, { maxAgentAttempts: 1 }), { logger: false });
+
+      expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+      expect(fake.agentErrors.map((error) => error.message).join('\n')).toContain('agent-meta/ending-report.md is a symbolic link; write a regular file');
+      const uploaded = await extractUpload(fake);
+      expect(existsSync(join(uploaded, 'agent-meta', 'meta-info.txt'))).toBe(true);
+      expect(existsSync(join(uploaded, 'agent-meta', 'ending-report.md'))).toBe(false);
+      expect(existsSync(join(uploaded, 'stolen'))).toBe(false);
+      expect(filesContaining(uploaded, secret)).toEqual([]);
+      expect(JSON.stringify([fake.agentErrors, fake.shutdownRequest])).not.toContain(secret);
+    } finally {
+      await rm(secretDir, { recursive: true, force: true });
+    }
   });
 
   it('an agent that runs too long is killed and reported', async () => {

@@ -3,7 +3,7 @@ import { ensureSampleRemote } from './sample-remote';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -158,6 +158,8 @@ export async function startLocalStack(
   options: LocalStackOptions = {},
 ): Promise<LocalStack> {
   const base = await mkdtemp(join(tmpdir(), options.dirPrefix ?? 'conductor-e2e-'));
+  // Run as root, the worker starts the agent as its own uid, which must pass through (not list) the work dir's parents.
+  await chmod(base, 0o711);
   const runDir = join(base, 'run');
   const resultsDir = join(base, 'results');
   const logDir = join(base, 'logs');

@@ -152,6 +152,7 @@ export class LocalProcessLauncher implements WorkerLauncher, OnModuleDestroy {
           WORK_DIR: spec.workDir,
           AGENT_KIND: this.config.workerAgentKind,
           AGENT_COMMAND: this.config.workerAgentCommand,
+          AGENT_UID: String(localAgentUid(spec.workerId)),
           ...spec.env,
         },
         stdio: ['ignore', logFd, logFd],
@@ -316,4 +317,16 @@ export class LocalProcessLauncher implements WorkerLauncher, OnModuleDestroy {
       this.pendingListeners.add(done);
     }
   }
+}
+
+/**
+ * Workers on one host share its uids. A worker run as root starts its agent as AGENT_UID and, before it pushes,
+ * kills every process of that uid; with one uid for all, one worker would kill the others' agents. So each gets
+ * its own, from its id: 100000 + FNV-1a(workerId) mod 800000 (two of 20 concurrent workers collide once in ~4000
+ * runs). In ECS every worker is its own task, with its own process namespace, and keeps the image's 10001.
+ */
+export function localAgentUid(workerId: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(workerId, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return 100_000 + (hash % 800_000);
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { redactSecrets } from '@agent-conductor/contracts';
 import { AGENT_META_DIR } from '../agent/command-agent-runner';
-import { AGENT_TRANSCRIPT_MAX_BYTES, type FileSystem } from '../fs/file-system';
+import { AGENT_TRANSCRIPT_MAX_BYTES, AgentFileError, type FileSystem } from '../fs/file-system';
 import { displayUrl, pushFromScratch } from '../git/authenticated-push';
 import type { GitCli } from '../git/git-cli';
 import { fullName, GitHubClient, type GitHubRepositoryRef } from './github-client';
@@ -57,8 +57,7 @@ export class GitHubPublisher implements Publisher {
     // Asked before pushing, so that a bad token or repository fails before anything is written anywhere.
     const info = await this.client.repository(repository);
     const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
-    // The agent can write this file too: read like every other artifact, no symlinks, bounded.
-    const transcript = await this.fs.readAgentText(request.workDir, `${AGENT_META_DIR}/${TRANSCRIPT_FILE}`, AGENT_TRANSCRIPT_MAX_BYTES);
+    const transcript = await this.transcript(request.workDir);
     const limit = this.settings.bodyLimit ?? GITHUB_BODY_LIMIT;
 
     if (request.agentSucceeded && pushed) {
@@ -104,6 +103,17 @@ export class GitHubPublisher implements Publisher {
     await pushFromScratch(this.git, this.fs, { repoDir: request.repoDir, url: request.repository.cloneUrl, ref: `refs/heads/${target}`, token: this.settings.token });
     this.logger.log(`Pushed ${target} to ${displayUrl(request.repository.cloneUrl)}`);
     return target;
+  }
+
+  /** The agent can write this file too: read like every other artifact, and left out of the body when refused. */
+  private async transcript(workDir: string): Promise<string | undefined> {
+    try {
+      return await this.fs.readAgentText(workDir, `${AGENT_META_DIR}/${TRANSCRIPT_FILE}`, AGENT_TRANSCRIPT_MAX_BYTES);
+    } catch (error) {
+      if (!(error instanceof AgentFileError)) throw error;
+      this.logger.warn(`Leaving the transcript out of the body: ${error.message}`);
+      return undefined;
+    }
   }
 
   private async record(workDir: string, name: string, value: Record<string, unknown>): Promise<void> {

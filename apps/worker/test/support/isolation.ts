@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import type { AgentIsolationConfig } from '../../src/config/env.validators';
 import { AgentSandbox } from '../../src/process/agent-sandbox';
 
-/** What parseWorkerEnv gives by default: as root (CI, this machine), the agent really runs as uid 10001. */
-export const AGENT_ISOLATION: AgentIsolationConfig = { mode: 'auto', uid: 10001, gid: 10001 };
+/**
+ * As root (CI, this machine) the agent really runs as this uid. One per jest worker: test files run in parallel,
+ * and a worker's killAll ends every process of its agent uid, so two files sharing one would kill each other's agents.
+ */
+const agentUid = 10_000 + Number(process.env['JEST_WORKER_ID'] ?? '1');
+export const AGENT_ISOLATION: AgentIsolationConfig = { mode: 'auto', uid: agentUid, gid: agentUid };
 
 export const isRoot = process.getuid?.() === 0;
 
