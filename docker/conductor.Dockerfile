@@ -33,6 +33,10 @@ WORKDIR /app
 COPY --from=build /workspace/dist/apps/conductor/package.json /workspace/dist/apps/conductor/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /workspace/dist/apps/conductor/main.js ./main.js
+# Uploaded archives are extracted in a worker thread that loads this file.
+COPY --from=build /workspace/dist/apps/conductor/archive-extraction.worker.js ./archive-extraction.worker.js
+# The one-shot db-roles task: `node db-roles.js` (terraform/ecs.tf).
+COPY --from=build /workspace/dist/apps/conductor/db-roles.js ./db-roles.js
 COPY --from=build /workspace/dist/apps/conductor/proto ./proto
 RUN mkdir -p /var/lib/conductor/run /var/lib/conductor/results && chown -R node:node /var/lib/conductor
 USER node

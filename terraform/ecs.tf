@@ -25,8 +25,18 @@ locals {
     { name = "DATABASE_URL", value = local.database_url },
   ]
   db_secrets = [
-    { name = "PGPASSWORD", valueFrom = local.db_password_secret },
+    { name = "PGPASSWORD", valueFrom = local.db_app_password_secret },
   ]
+
+  # The conductor's certificate and key, injected from Secrets Manager (CONDUCTOR_TLS_CERT/KEY take PEM values).
+  conductor_tls_secrets = local.conductor_tls ? [
+    { name = "CONDUCTOR_TLS_CERT", valueFrom = var.conductor_tls_cert_secret_arn },
+    { name = "CONDUCTOR_TLS_KEY", valueFrom = var.conductor_tls_key_secret_arn },
+  ] : []
+  # Not a secret: the CA workers verify the conductor against.
+  worker_tls_environment = local.conductor_tls ? [
+    { name = "CONDUCTOR_TLS_CA", value = var.conductor_tls_ca_pem },
+  ] : []
 }
 
 # --- conductor -----------------------------------------------------------------
@@ -77,7 +87,7 @@ resource "aws_ecs_task_definition" "conductor" {
       { name = "RESULTS_BUCKET", value = aws_s3_bucket.results.bucket },
       { name = "RESULTS_PREFIX", value = var.results_prefix },
     ])
-    secrets          = local.db_secrets
+    secrets          = concat(local.db_secrets, local.conductor_tls_secrets)
     logConfiguration = local.log_configuration["conductor"]
   }])
 }
@@ -199,12 +209,12 @@ resource "aws_ecs_task_definition" "worker" {
     essential = true
     # The agent spawns build tools; an init process reaps them and forwards signals.
     linuxParameters = { initProcessEnabled = true }
-    environment = [
+    environment = concat([
       { name = "NODE_ENV", value = "production" },
       { name = "WORK_DIR", value = "/work" },
       { name = "AGENT_KIND", value = "codex" },
       { name = "PUBLISHER", value = "github" },
-    ]
+    ], local.worker_tls_environment)
     secrets = [
       { name = "OPENAI_API_KEY", valueFrom = var.openai_api_key_secret_arn },
       { name = "GITHUB_TOKEN", valueFrom = var.github_token_secret_arn },
@@ -239,12 +249,55 @@ resource "aws_ecs_task_definition" "migrate" {
     command = [
       "export DATABASE_URL=\"postgresql://$DB_USER:$(node -p 'encodeURIComponent(process.env.PGPASSWORD)')@$DB_HOST/$DB_NAME?sslmode=require\" && exec npx prisma migrate deploy",
     ]
+    # The migrate role owns the schema; it is neither the master user nor the apps' role.
     environment = [
-      { name = "DB_USER", value = var.db_username },
+      { name = "DB_USER", value = var.db_migrate_username },
       { name = "DB_HOST", value = "${aws_db_instance.main.address}:${aws_db_instance.main.port}" },
       { name = "DB_NAME", value = var.db_name },
     ]
-    secrets          = local.db_secrets
+    secrets          = [{ name = "PGPASSWORD", valueFrom = local.db_migrate_password_secret }]
     logConfiguration = local.log_configuration["migrate"]
   }])
+}
+
+# --- db-roles: one-shot, as the master user, before the migrate task --------------
+# Creates (or re-passwords) the migrate and app roles and their grants; idempotent.
+# Run it like the migrate task (same network configuration, output
+# migrate_network_configuration), before the first migrate and after a rotation.
+
+resource "aws_ecs_task_definition" "db_roles" {
+  family                   = "${local.name}-db-roles"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = 256
+  memory                   = 512
+  execution_role_arn       = aws_iam_role.db_roles_execution.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  container_definitions = jsonencode([{
+    name      = "db-roles"
+    image     = local.image["conductor"]
+    essential = true
+    command   = ["node", "db-roles.js"]
+    environment = [
+      { name = "NODE_ENV", value = "production" },
+      { name = "DB_HOST", value = "${aws_db_instance.main.address}:${aws_db_instance.main.port}" },
+      { name = "DB_NAME", value = var.db_name },
+      { name = "DB_ADMIN_USER", value = var.db_username },
+      { name = "DB_MIGRATE_ROLE", value = var.db_migrate_username },
+      { name = "DB_APP_ROLE", value = var.db_app_username },
+    ]
+    secrets = [
+      { name = "PGPASSWORD", valueFrom = local.db_password_secret },
+      { name = "DB_MIGRATE_PASSWORD", valueFrom = local.db_migrate_password_secret },
+      { name = "DB_APP_PASSWORD", valueFrom = local.db_app_password_secret },
+    ]
+    logConfiguration = local.log_configuration["migrate"]
+  }])
+
+  depends_on = [aws_secretsmanager_secret_version.db_role]
 }

@@ -40,36 +40,94 @@ resource "aws_iam_role" "migrate_execution" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
+resource "aws_iam_role" "db_roles_execution" {
+  name               = "${local.name}-db-roles-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
 resource "aws_iam_role_policy_attachment" "execution_base" {
   for_each = {
     conductor = aws_iam_role.conductor_execution.name
     scheduler = aws_iam_role.scheduler_execution.name
     worker    = aws_iam_role.worker_execution.name
     migrate   = aws_iam_role.migrate_execution.name
+    db_roles  = aws_iam_role.db_roles_execution.name
   }
 
   role       = each.value
   policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 }
 
-# The database password reaches conductor, scheduler and migrate as PGPASSWORD.
-data "aws_iam_policy_document" "db_secret_read" {
+# Each task reads the password of the role it connects as, injected as PGPASSWORD:
+# the apps the app role's, migrate the migrate role's. Only db-roles reads the
+# master password (and the two it sets).
+data "aws_iam_policy_document" "db_app_secret_read" {
   statement {
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_db_instance.main.master_user_secret[0].secret_arn]
+    resources = [aws_secretsmanager_secret.db_role["app"].arn]
   }
 }
 
-resource "aws_iam_role_policy" "db_secret_read" {
+resource "aws_iam_role_policy" "db_app_secret_read" {
   for_each = {
     conductor = aws_iam_role.conductor_execution.id
     scheduler = aws_iam_role.scheduler_execution.id
-    migrate   = aws_iam_role.migrate_execution.id
   }
 
-  name   = "db-secret-read"
+  name   = "db-app-secret-read"
   role   = each.value
-  policy = data.aws_iam_policy_document.db_secret_read.json
+  policy = data.aws_iam_policy_document.db_app_secret_read.json
+}
+
+data "aws_iam_policy_document" "db_migrate_secret_read" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.db_role["migrate"].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "db_migrate_secret_read" {
+  name   = "db-migrate-secret-read"
+  role   = aws_iam_role.migrate_execution.id
+  policy = data.aws_iam_policy_document.db_migrate_secret_read.json
+}
+
+data "aws_iam_policy_document" "db_roles_secret_read" {
+  statement {
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = [
+      aws_db_instance.main.master_user_secret[0].secret_arn,
+      aws_secretsmanager_secret.db_role["migrate"].arn,
+      aws_secretsmanager_secret.db_role["app"].arn,
+    ]
+  }
+}
+
+resource "aws_iam_role_policy" "db_roles_secret_read" {
+  name   = "db-roles-secret-read"
+  role   = aws_iam_role.db_roles_execution.id
+  policy = data.aws_iam_policy_document.db_roles_secret_read.json
+}
+
+# The conductor's TLS certificate and key, when TLS is configured.
+data "aws_iam_policy_document" "conductor_tls_secret_read" {
+  count = local.conductor_tls ? 1 : 0
+
+  statement {
+    actions = ["secretsmanager:GetSecretValue"]
+    # A "secret:json-key::" reference names the secret by its ARN's first seven fields.
+    resources = distinct([
+      for arn in [var.conductor_tls_cert_secret_arn, var.conductor_tls_key_secret_arn] : join(":", slice(split(":", arn), 0, 7))
+    ])
+  }
+}
+
+resource "aws_iam_role_policy" "conductor_tls_secret_read" {
+  count = local.conductor_tls ? 1 : 0
+
+  name   = "conductor-tls-secret-read"
+  role   = aws_iam_role.conductor_execution.id
+  policy = data.aws_iam_policy_document.conductor_tls_secret_read[0].json
 }
 
 # Only the worker's execution role can read the agent's credentials; they are

@@ -58,8 +58,18 @@ output "migrate_task_definition_arn" {
   value       = aws_ecs_task_definition.migrate.arn
 }
 
+output "db_roles_task_definition_arn" {
+  description = "One-shot task that creates the migrate and app Postgres roles as the master user; run before the migrate task."
+  value       = aws_ecs_task_definition.db_roles.arn
+}
+
+output "db_role_secret_arns" {
+  description = "Secrets Manager secrets holding the migrate and app roles' credentials."
+  value       = { for key, secret in aws_secretsmanager_secret.db_role : key => secret.arn }
+}
+
 output "migrate_network_configuration" {
-  description = "awsvpcConfiguration for `aws ecs run-task` of the migrate task."
+  description = "awsvpcConfiguration for `aws ecs run-task` of the migrate and db-roles tasks."
   value = jsonencode({
     awsvpcConfiguration = {
       subnets        = var.private_subnet_ids

@@ -33,3 +33,33 @@ resource "aws_db_instance" "main" {
   auto_minor_version_upgrade   = true
   performance_insights_enabled = true
 }
+
+# --- least-privilege roles -------------------------------------------------------
+# The db-roles task (ecs.tf) creates both roles with these passwords as the master
+# user; the migrate task then connects as migrate, the apps as app. The passwords
+# live in Secrets Manager for ECS to inject, and in Terraform state (keep the state
+# encrypted and restricted, as for any secret it holds).
+
+resource "random_password" "db_role" {
+  for_each = toset(["migrate", "app"])
+
+  length  = 40
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "db_role" {
+  for_each = toset(["migrate", "app"])
+
+  name        = "${local.name}/db/${each.key}"
+  description = "Password of the ${each.key} Postgres role (created by the db-roles task)."
+}
+
+resource "aws_secretsmanager_secret_version" "db_role" {
+  for_each = toset(["migrate", "app"])
+
+  secret_id = aws_secretsmanager_secret.db_role[each.key].id
+  secret_string = jsonencode({
+    username = each.key == "app" ? var.db_app_username : var.db_migrate_username
+    password = random_password.db_role[each.key].result
+  })
+}

@@ -170,6 +170,41 @@ variable "db_username" {
   default     = "agent_conductor"
 }
 
+variable "db_migrate_username" {
+  description = "Role `prisma migrate deploy` connects as; it owns the schema. Created by the db-roles task."
+  type        = string
+  default     = "agent_conductor_migrate"
+}
+
+variable "db_app_username" {
+  description = "Role the scheduler and conductor connect as: rows only, no DDL. Created by the db-roles task."
+  type        = string
+  default     = "agent_conductor_app"
+}
+
+variable "conductor_tls_cert_secret_arn" {
+  description = "Secrets Manager secret (or secret:key) holding the conductor's PEM certificate chain for the worker gRPC port; empty keeps plaintext."
+  type        = string
+  default     = ""
+}
+
+variable "conductor_tls_key_secret_arn" {
+  description = "Secrets Manager secret (or secret:key) holding the PEM private key of that certificate."
+  type        = string
+  default     = ""
+}
+
+variable "conductor_tls_ca_pem" {
+  description = "PEM bundle of the private CA that issued the conductor's certificate; workers verify the conductor against it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.conductor_tls_ca_pem == "" || startswith(trimspace(var.conductor_tls_ca_pem), "-----BEGIN CERTIFICATE-----")
+    error_message = "conductor_tls_ca_pem is empty or a PEM certificate bundle."
+  }
+}
+
 variable "db_engine_version" {
   description = "RDS PostgreSQL engine version."
   type        = string

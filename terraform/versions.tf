@@ -6,6 +6,10 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 5.0"
     }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
   }
 }
 
@@ -38,11 +42,17 @@ locals {
     for family in var.extra_worker_task_definition_families : "arn:aws:ecs:${local.region}:${local.account_id}:task-definition/${family}:*"
   ]
 
-  # The apps read DATABASE_URL only; the password comes from the RDS-managed
-  # secret as PGPASSWORD, which node-postgres falls back to when the URL has none.
-  database_url = "postgresql://${var.db_username}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/${var.db_name}?sslmode=no-verify"
+  # The apps read DATABASE_URL only, as the least-privilege app role; its password
+  # comes from its secret as PGPASSWORD, which node-postgres falls back to when
+  # the URL has none. The master user is for the db-roles task alone.
+  database_url = "postgresql://${var.db_app_username}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/${var.db_name}?sslmode=no-verify"
   # Where the conductor's S3 result store writes (libs/aws S3ResultStore key layout).
   results_key_prefix = "${var.results_prefix}results/"
 
-  db_password_secret = "${aws_db_instance.main.master_user_secret[0].secret_arn}:password::"
+  db_password_secret         = "${aws_db_instance.main.master_user_secret[0].secret_arn}:password::"
+  db_app_password_secret     = "${aws_secretsmanager_secret.db_role["app"].arn}:password::"
+  db_migrate_password_secret = "${aws_secretsmanager_secret.db_role["migrate"].arn}:password::"
+
+  # TLS on the worker gRPC port once both secrets are given (docs/security-conductor.md).
+  conductor_tls = var.conductor_tls_cert_secret_arn != "" && var.conductor_tls_key_secret_arn != ""
 }

@@ -9,7 +9,11 @@ module.exports = {
       compiler: 'tsc',
       main: './src/main.ts',
       // Uploaded archives are extracted in a worker thread (src/results/off-loop-extraction.ts), which loads this file.
-      additionalEntryPoints: [{ entryName: 'archive-extraction.worker', entryPath: './src/results/archive-extraction.worker.ts' }],
+      // db-roles.js is the one-shot db-roles task (src/db-roles.ts).
+      additionalEntryPoints: [
+        { entryName: 'archive-extraction.worker', entryPath: './src/results/archive-extraction.worker.ts' },
+        { entryName: 'db-roles', entryPath: './src/db-roles.ts' },
+      ],
       tsConfig: './tsconfig.app.json',
       assets: [{ input: '../../proto', glob: '**/*.proto', output: 'proto' }],
       optimization: false,

@@ -16,3 +16,4 @@ export { uuidv7 } from './ingest/uuidv7';
 export * from './repositories/status.repository';
 export * from './repositories/job.repository';
 export * from './repositories/worker.repository';
+export * from './roles/database-roles';

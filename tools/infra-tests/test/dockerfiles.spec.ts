@@ -91,6 +91,9 @@ describe.each(IMAGES)('docker/%s.Dockerfile', (name) => {
   });
 });
 
+/** Bundles an app builds besides main.js (webpack additionalEntryPoints) and its image needs. */
+const EXTRA_BUNDLES: Partial<Record<AppName, string[]>> = { conductor: ['archive-extraction.worker.js', 'db-roles.js'] };
+
 describe.each(APPS)('the %s image', (app: AppName) => {
   const dockerfile = load(app);
   const runtime = finalStage(dockerfile);
@@ -104,7 +107,7 @@ describe.each(APPS)('the %s image', (app: AppName) => {
     expect(builders[0]).not.toBe(runtime);
   });
 
-  it(`copies only ${distRoot}/{main.js,proto,package.json,package-lock.json} from the build stage, and nx build produces each`, () => {
+  it(`copies only ${distRoot}/{main.js,proto,package.json,package-lock.json} (and the app's extra bundles) from the build stage, and nx build produces each`, () => {
     const fromBuild = instructionsOf(runtime, 'COPY').map(parseCopy).filter((copy) => copy.from !== null);
     const copied = fromBuild.flatMap((copy) => {
       expect(stageByName(dockerfile, copy.from ?? '')).not.toBe(runtime);
@@ -115,7 +118,7 @@ describe.each(APPS)('the %s image', (app: AppName) => {
       return posix.relative(BUILD_ROOT, source);
     });
     expect(new Set(relative)).toEqual(
-      new Set(['main.js', 'proto', 'package.json', 'package-lock.json'].map((file) => `${distRoot}/${file}`)),
+      new Set(['main.js', 'proto', 'package.json', 'package-lock.json', ...(EXTRA_BUNDLES[app] ?? [])].map((file) => `${distRoot}/${file}`)),
     );
     for (const path of relative) {
       expect({ path, exists: existsSync(fromRoot(path)) }).toEqual({ path, exists: true });

@@ -203,6 +203,56 @@ describe('ECS services and task definitions', () => {
   });
 });
 
+describe('least-privilege database roles', () => {
+  const readers = (secret: string): string[] =>
+    [...tf.data.entries()]
+      .filter(([, body]) => blocks(body, 'statement').some((statement) => stringList(statement['resources']).some((r) => r.includes(secret))))
+      .map(([key]) => key);
+
+  it('connects the conductor and scheduler as the app role, with its password, never the master', () => {
+    expect(String(tf.locals.get('database_url'))).toMatch(/^postgresql:\/\/\$\{var\.db_app_username\}@/);
+    expect(tf.locals.get('db_secrets')).toEqual([{ name: 'PGPASSWORD', valueFrom: '${local.db_app_password_secret}' }]);
+    for (const app of ['conductor', 'scheduler']) {
+      const definition = containerDefinitions(app);
+      expect(definition).toMatch(/local\.db_secrets/);
+      expect(definition).not.toMatch(/db_password_secret|master_user_secret/);
+    }
+  });
+
+  it('runs migrations as the migrate role, with its own password', () => {
+    const migrate = containerDefinitions('migrate');
+    expect(migrate).toMatch(/"DB_USER", value = var\.db_migrate_username/);
+    expect(migrate).toMatch(/"PGPASSWORD", valueFrom = local\.db_migrate_password_secret/);
+    expect(migrate).not.toMatch(/local\.db_password_secret|db_app/);
+  });
+
+  it('creates both roles in a one-shot db-roles task, the only one given the master password', () => {
+    const roles = containerDefinitions('db_roles');
+    expect(roles).toMatch(/command\s*=\s*\["node", "db-roles\.js"\]/);
+    expect(roles).toMatch(/"PGPASSWORD", valueFrom = local\.db_password_secret/);
+    expect(roles).toMatch(/"DB_MIGRATE_PASSWORD", valueFrom = local\.db_migrate_password_secret/);
+    expect(roles).toMatch(/"DB_APP_PASSWORD", valueFrom = local\.db_app_password_secret/);
+    expect(resource('random_password.db_role')['special']).toBe(false);
+    expect(readers('master_user_secret')).toEqual(['aws_iam_policy_document.db_roles_secret_read']);
+    expect(readers('aws_secretsmanager_secret.db_role["app"]').sort()).toEqual(['aws_iam_policy_document.db_app_secret_read', 'aws_iam_policy_document.db_roles_secret_read']);
+    const appPolicy = resource('aws_iam_role_policy.db_app_secret_read');
+    expect(Object.keys((appPolicy['for_each'] ?? {}) as object).sort()).toEqual(['conductor', 'scheduler']);
+  });
+});
+
+describe('TLS on the worker gRPC channel', () => {
+  it('gives the conductor its certificate and key as secrets, and workers the CA, only when configured', () => {
+    expect(String(tf.locals.get('conductor_tls'))).toMatch(/var\.conductor_tls_cert_secret_arn != "" && var\.conductor_tls_key_secret_arn != ""/);
+    expect(String(tf.locals.get('conductor_tls_secrets'))).toMatch(/"CONDUCTOR_TLS_KEY", valueFrom = var\.conductor_tls_key_secret_arn/);
+    expect(String(tf.locals.get('worker_tls_environment'))).toMatch(/"CONDUCTOR_TLS_CA", value = var\.conductor_tls_ca_pem/);
+    expect(containerDefinitions('conductor')).toMatch(/secrets\s*=\s*concat\(local\.db_secrets, local\.conductor_tls_secrets\)/);
+    expect(containerDefinitions('worker')).toMatch(/local\.worker_tls_environment/);
+    // Plaintext stays the default: no certificate unless one is given.
+    expect(tf.variables.get('conductor_tls_cert_secret_arn')?.['default']).toBe('');
+    expect(resource('aws_iam_role_policy.conductor_tls_secret_read')['count']).toBe('${local.conductor_tls ? 1 : 0}');
+  });
+});
+
 describe('least-privilege IAM for the conductor', () => {
   const statementsWith = (action: string): HclObject[] =>
     policyStatements('aws_iam_policy_document.conductor_task').filter((statement) => stringList(statement['actions']).includes(action));

@@ -1,4 +1,4 @@
-import { InvalidConductorEnvError, loadConductorConfig } from './env.validators';
+import { InvalidConductorEnvError, loadConductorConfig, loadDbRolesConfig } from './env.validators';
 
 describe('loadConductorConfig', () => {
   it('fills in the local dev stack', () => {
@@ -38,5 +38,64 @@ describe('loadConductorConfig', () => {
     const config = loadConductorConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x', SQS_QUEUE_URL: 'https://sqs.example/q' });
     expect(config.sqsEndpoint).toBeUndefined();
     expect(config.databaseUrl).toBe('postgresql://db/x');
+  });
+
+  it('bounds the extracted results: retention, size, prune interval and free space, with defaults', () => {
+    expect(loadConductorConfig({}, '/ws')).toMatchObject({
+      resultsRetentionMs: 7 * 24 * 3_600_000,
+      resultsMaxBytes: 20 * 1024 ** 3,
+      resultsPruneIntervalMs: 600_000,
+      resultsMinFreeBytes: 1024 ** 3,
+    });
+    expect(
+      loadConductorConfig({ RESULTS_RETENTION_DAYS: '0.5', RESULTS_MAX_BYTES: '1000', RESULTS_PRUNE_INTERVAL_MS: '60000', RESULTS_MIN_FREE_BYTES: '0' }, '/ws'),
+    ).toMatchObject({ resultsRetentionMs: 12 * 3_600_000, resultsMaxBytes: 1000, resultsPruneIntervalMs: 60_000, resultsMinFreeBytes: 0 });
+    expect(() => loadConductorConfig({ RESULTS_RETENTION_DAYS: '0', RESULTS_MIN_FREE_BYTES: '-1' })).toThrow(/RESULTS_RETENTION_DAYS[\s\S]*RESULTS_MIN_FREE_BYTES/);
+  });
+
+  it('serves plaintext gRPC by default, TLS from a PEM value or file, and wants the certificate and key together', () => {
+    expect(loadConductorConfig({}, '/ws').grpcTls).toBeUndefined();
+    const cert = '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----';
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+    const tls = loadConductorConfig({ CONDUCTOR_TLS_CERT: cert, CONDUCTOR_TLS_KEY: key }, '/ws').grpcTls;
+    // Escaped newlines, as some secret stores keep PEM, become real ones.
+    expect(tls?.certChain.toString()).toBe('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----');
+    expect(tls?.privateKey.toString()).toBe(key);
+    expect(tls?.clientCa).toBeUndefined();
+    expect(() => loadConductorConfig({ CONDUCTOR_TLS_CERT: cert })).toThrow(/CONDUCTOR_TLS_CERT: TLS needs both/);
+    let message = '';
+    try {
+      loadConductorConfig({ CONDUCTOR_TLS_CERT: 'missing/server.pem', CONDUCTOR_TLS_KEY: key }, '/ws');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/CONDUCTOR_TLS_CERT: CONDUCTOR_TLS_CERT cannot be read from \/ws\/missing\/server\.pem \(ENOENT\)/);
+    expect(message).not.toContain('MIIE');
+  });
+
+  it('reads the db-roles task: the admin URL from its parts, and two roles with long passwords, never echoing them', () => {
+    const env = {
+      DB_HOST: 'db.internal:5432',
+      DB_NAME: 'agent_conductor',
+      DB_ADMIN_USER: 'postgres',
+      PGPASSWORD: 'p@ss/word#1',
+      DB_MIGRATE_ROLE: 'agent_conductor_migrate',
+      DB_MIGRATE_PASSWORD: 'm'.repeat(32),
+      DB_APP_ROLE: 'agent_conductor_app',
+      DB_APP_PASSWORD: 'a'.repeat(32),
+    };
+    expect(loadDbRolesConfig(env)).toEqual({
+      adminUrl: 'postgresql://postgres:p%40ss%2Fword%231@db.internal:5432/agent_conductor?sslmode=no-verify',
+      migrate: { name: 'agent_conductor_migrate', password: 'm'.repeat(32) },
+      app: { name: 'agent_conductor_app', password: 'a'.repeat(32) },
+    });
+    let message = '';
+    try {
+      loadDbRolesConfig({ ...env, DB_APP_PASSWORD: 'short-secret', DB_HOST: 'nowhere' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/DB_HOST[\s\S]*DB_APP_PASSWORD/);
+    expect(message).not.toContain('short-secret');
   });
 });

@@ -1,5 +1,5 @@
 import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
-import { readFileSync } from 'node:fs';
+import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -82,7 +82,7 @@ export interface ConductorConfig {
   grpcTls?: GrpcServerTls;
 }
 
-/** PEM text, read at boot from the variable itself or from the file it names. */
+/** PEM text, read at boot from the variable itself or from the file it names (readPemSetting). */
 export interface GrpcServerTls {
   certChain: Buffer;
   privateKey: Buffer;
@@ -158,15 +158,6 @@ export class InvalidConductorEnvError extends Error {
   }
 }
 
-/**
- * A PEM value, or the path of a file holding one: ECS injects Secrets Manager
- * values as the variable itself, a laptop points at files.
- */
-export function readPem(value: string, cwd: string): Buffer {
-  if (value.trimStart().startsWith('-----BEGIN ')) return Buffer.from(value.replace(/\\n/g, '\n'));
-  return readFileSync(absolute(value, cwd));
-}
-
 function grpcTlsFromEnv(
   vars: { CONDUCTOR_TLS_CERT?: string | undefined; CONDUCTOR_TLS_KEY?: string | undefined; CONDUCTOR_TLS_CLIENT_CA?: string | undefined },
   cwd: string,
@@ -180,10 +171,9 @@ function grpcTlsFromEnv(
   }
   const read = (name: string, value: string): Buffer | undefined => {
     try {
-      return readPem(value, cwd);
+      return readPemSetting(value, cwd);
     } catch (error) {
-      // The message names the variable and the path only; a PEM value never reaches it.
-      problems.push(`${name}: cannot read ${(error as NodeJS.ErrnoException).path ?? 'the file'} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      problems.push(`${name}: ${pemSettingProblem(name, error)}`);
       return undefined;
     }
   };
@@ -285,5 +275,40 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     resultsPruneIntervalMs: vars.RESULTS_PRUNE_INTERVAL_MS,
     resultsMinFreeBytes: vars.RESULTS_MIN_FREE_BYTES,
     ...(grpcTls ? { grpcTls } : {}),
+  };
+}
+
+/** What the one-shot db-roles task (src/db-roles.ts) reads: the admin's connection and the two roles to provision. */
+export interface DbRolesConfig {
+  adminUrl: string;
+  migrate: { name: string; password: string };
+  app: { name: string; password: string };
+}
+
+const dbRolesSchema = z.object({
+  DB_HOST: hostPort,
+  DB_NAME: z.string().min(1),
+  DB_ADMIN_USER: z.string().min(1),
+  /** The admin's password, as ECS injects the RDS-managed secret. */
+  PGPASSWORD: z.string().min(1),
+  DB_SSLMODE: z.enum(['disable', 'no-verify', 'require', 'verify-full']).default('no-verify'),
+  DB_MIGRATE_ROLE: z.string().min(1),
+  DB_MIGRATE_PASSWORD: z.string().min(16),
+  DB_APP_ROLE: z.string().min(1),
+  DB_APP_PASSWORD: z.string().min(16),
+});
+
+export function loadDbRolesConfig(env: NodeJS.ProcessEnv = process.env): DbRolesConfig {
+  const parsed = dbRolesSchema.safeParse(env);
+  if (!parsed.success) {
+    // Names and rules only: zod's messages never echo a value, so no password reaches the log.
+    throw new InvalidConductorEnvError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  const vars = parsed.data;
+  const adminUrl = `postgresql://${encodeURIComponent(vars.DB_ADMIN_USER)}:${encodeURIComponent(vars.PGPASSWORD)}@${vars.DB_HOST}/${encodeURIComponent(vars.DB_NAME)}?sslmode=${vars.DB_SSLMODE}`;
+  return {
+    adminUrl,
+    migrate: { name: vars.DB_MIGRATE_ROLE, password: vars.DB_MIGRATE_PASSWORD },
+    app: { name: vars.DB_APP_ROLE, password: vars.DB_APP_PASSWORD },
   };
 }

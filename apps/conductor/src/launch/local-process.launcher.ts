@@ -29,6 +29,9 @@ const INHERITED_ENV = [
   'MAX_AGENT_ATTEMPTS',
   'CONDUCTOR_RETRY_WINDOW_MS',
   'CONDUCTOR_LOST_EXIT_MS',
+  // TLS to this conductor: the CA that signed its certificate, and the name to expect.
+  'CONDUCTOR_TLS_CA',
+  'CONDUCTOR_TLS_SERVER_NAME',
   'LOG_FORMAT',
   // The agent (AGENT_KIND comes from WORKER_AGENT_KIND).
   'AGENT_MAX_TURNS',

@@ -1,5 +1,5 @@
 import { PROTO_LOADER_OPTIONS, protoRoot, WORKER_PROTO_FILE, WORKER_PROTO_PACKAGE, type workerV1 } from '@agent-conductor/contracts';
-import { Client, type ClientWritableStream, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, Client, type ClientWritableStream, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 
 type Method = MethodDefinition<object, object>;
@@ -9,12 +9,13 @@ export class TestWorkerClient {
   private readonly methods: Record<string, Method>;
   private readonly client: Client;
 
-  constructor(address: string) {
+  /** Plaintext unless `channel` says otherwise (TLS credentials and their channel options). */
+  constructor(address: string, channel: { credentials: ChannelCredentials; options?: ChannelOptions } = { credentials: credentials.createInsecure() }) {
     const definition = loadSync(WORKER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
     const service = definition[`${WORKER_PROTO_PACKAGE}.WorkerService`];
     if (!service || 'format' in service) throw new Error('WorkerService missing from the proto');
     this.methods = service as Record<string, Method>;
-    this.client = new Client(address, credentials.createInsecure());
+    this.client = new Client(address, channel.credentials, channel.options ?? {});
   }
 
   close(): void {

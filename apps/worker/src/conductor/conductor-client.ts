@@ -1,4 +1,4 @@
-import { credentials as grpcCredentials, Client, status, type ClientWritableStream, Metadata, type MethodDefinition, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, Client, status, type ClientWritableStream, Metadata, type MethodDefinition, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { once } from 'node:events';
@@ -20,6 +20,14 @@ const UNARY_DEADLINE_MS = 30_000;
 const STREAM_DEADLINE_MS = 30 * 60_000;
 
 type MethodName = 'Handshake' | 'DownloadTaskFiles' | 'UploadResults' | 'ReportAgentError' | 'Heartbeat' | 'Shutdown';
+
+/** Plaintext by default; with CONDUCTOR_TLS_CA, TLS that accepts only a conductor certificate that CA signed. */
+export function conductorChannel(config: Pick<WorkerConfig, 'conductorTls'>): [ChannelCredentials, ChannelOptions] {
+  const tls = config.conductorTls;
+  if (!tls) return [grpcCredentials.createInsecure(), {}];
+  const options: ChannelOptions = tls.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {};
+  return [grpcCredentials.createSsl(tls.ca), options];
+}
 
 /** Requests as the caller writes them: the client adds the credentials. */
 type WithoutCredentials<T> = Omit<T, 'credentials'>;
@@ -45,7 +53,7 @@ export class ConductorClient implements OnModuleDestroy {
       throw new Error(`${WORKER_PROTO_PACKAGE}.WorkerService is missing from ${WORKER_PROTO_FILE}`);
     }
     this.service = service as ServiceDefinition;
-    this.client = new Client(config.conductorAddress, grpcCredentials.createInsecure());
+    this.client = new Client(config.conductorAddress, ...conductorChannel(config));
     this.retryPolicy = { windowMs: config.conductorRetryWindowMs, initialDelayMs: 250, maxDelayMs: 8_000 };
   }
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -55,6 +56,9 @@ export const workerEnvSchema = z
     AGENT_GID: z.coerce.number().int().min(1).max(2 ** 31 - 2).optional(),
     // Long enough for a deploy in handoff mode: the old conductor exits, ECS starts the new one.
     CONDUCTOR_RETRY_WINDOW_MS: positiveInt(600_000),
+    // TLS to the conductor: the CA bundle (PEM, or a file holding it) that signed the conductor's certificate.
+    CONDUCTOR_TLS_CA: z.string().trim().min(1).optional(),
+    CONDUCTOR_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
   });
 
 export interface WorkerConfig {
@@ -77,6 +81,15 @@ export interface WorkerConfig {
   /** How long calls keep retrying while the conductor is UNAVAILABLE. */
   conductorRetryWindowMs: number;
   agentIsolation: AgentIsolationConfig;
+  /** Absent: plaintext, the local default. */
+  conductorTls?: ConductorTlsConfig;
+}
+
+export interface ConductorTlsConfig {
+  /** The CA bundle the conductor's certificate must chain to. */
+  ca: Buffer;
+  /** The name the certificate must carry when it differs from the dialled host. */
+  serverName: string | undefined;
 }
 
 /**
@@ -174,6 +187,16 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
   if (blankAsMissing['PUBLISHER'] === 'github' && (blankAsMissing['GITHUB_TOKEN']?.trim() ?? '') === '') {
     problems.push('GITHUB_TOKEN is required when PUBLISHER=github');
   }
+  let conductorTls: ConductorTlsConfig | undefined;
+  if (parsed.success && parsed.data.CONDUCTOR_TLS_CA) {
+    try {
+      conductorTls = { ca: readPemSetting(parsed.data.CONDUCTOR_TLS_CA), serverName: parsed.data.CONDUCTOR_TLS_SERVER_NAME };
+    } catch (error) {
+      problems.push(pemSettingProblem('CONDUCTOR_TLS_CA', error));
+    }
+  } else if (parsed.success && parsed.data.CONDUCTOR_TLS_SERVER_NAME) {
+    problems.push('CONDUCTOR_TLS_SERVER_NAME needs CONDUCTOR_TLS_CA');
+  }
   if (!parsed.success || problems.length > 0) throw new WorkerConfigError(problems);
   const value = parsed.data;
   return {
@@ -196,5 +219,6 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     gitAuthorEmail: value.GIT_AUTHOR_EMAIL,
     conductorRetryWindowMs: value.CONDUCTOR_RETRY_WINDOW_MS,
     agentIsolation: { mode: value.AGENT_ISOLATION, uid: value.AGENT_UID, gid: value.AGENT_GID ?? value.AGENT_UID },
+    ...(conductorTls ? { conductorTls } : {}),
   };
 }

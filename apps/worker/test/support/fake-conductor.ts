@@ -47,6 +47,8 @@ export interface FakeConductorOptions {
   maxUploadBytes?: number;
   /** The route's token budget the handshake carries; 0 or unset: none. */
   maxTokens?: number;
+  /** TLS for the fake's server; plaintext when left out. */
+  serverCredentials?: ServerCredentials;
 }
 
 export interface RecordedCall {
@@ -105,7 +107,7 @@ export class FakeConductor {
     this.server = new Server();
     this.server.addService(service, implementation);
     return new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      this.server.bindAsync(address, this.options.serverCredentials ?? ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
   }
 

@@ -13,7 +13,8 @@ import { Client } from 'pg';
 /** Prisma's advisory lock id: concurrent `migrate deploy` runs of either tool serialize on it. */
 export const PRISMA_MIGRATE_LOCK_ID = 72707369;
 
-const CREATE_MIGRATIONS_TABLE = `
+/** Prisma's own bookkeeping table, as `prisma migrate deploy` creates it. */
+export const CREATE_MIGRATIONS_TABLE = `
 CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
