@@ -142,14 +142,19 @@ export class ModelProxy {
       answer.on('error', () => res.destroy());
     });
     upstream.on('error', (error) => {
-      if (res.headersSent) res.destroy();
-      else sendError(res, 502, 'upstream_unreachable', `model proxy: the model API did not answer: ${error.message}`);
+      if (!res.headersSent) sendError(res, 502, 'upstream_unreachable', `model proxy: the model API did not answer: ${error.message}`);
+      else if (!res.writableEnded) res.destroy();
     });
     res.on('close', () => upstream.destroy());
     const limit = new ByteLimit(maxBytes);
     limit.on('error', () => {
+      if (!res.headersSent) {
+        // The rest of the body is not read: the connection goes once the answer is out.
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.destroy());
+        sendError(res, 413, 'request_too_large', `model proxy: request body over ${maxBytes} bytes`);
+      }
       upstream.destroy();
-      if (!res.headersSent) sendError(res, 413, 'request_too_large', `model proxy: request body over ${maxBytes} bytes`);
     });
     req.pipe(limit).pipe(upstream);
   }
