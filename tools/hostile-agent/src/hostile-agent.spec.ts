@@ -4,7 +4,7 @@ import { eventually, ensureSampleRemote, type LocalStack, startLocalStack } from
 import { FakeGitHub, testRunPrefix } from '@agent-conductor/testing';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -82,7 +82,8 @@ describe('a hostile agent, run by the real worker against the real conductor', (
   let gitRoot: string;
   let releaseDir: string;
   const harvested = new Set<string>();
-  let harvester: NodeJS.Timeout | undefined;
+  let harvesting = true;
+  let harvester: Promise<void> = Promise.resolve();
   /** What the agent wrote outside the stack's dir (its /tmp loot, fillers and trap evidence), removed at the end. */
   const agentLeftovers = new Set<string>();
 
@@ -123,6 +124,8 @@ describe('a hostile agent, run by the real worker against the real conductor', (
       .on('POST', `/repos/${REPOSITORY}/issues`, () => ({ status: 201, body: { number: ++number, html_url: `${html}/issues/${number}` } }));
     attacker = await new AttackerServer().start();
     releaseDir = await mkdtemp(join(tmpdir(), 'hostile-agent-release-'));
+    // The benign agent runs as its own uid and looks for the release file here.
+    await chmod(releaseDir, 0o755);
 
     stack = await startLocalStack(
       appDatabaseUrl.toString(),
@@ -146,21 +149,23 @@ describe('a hostile agent, run by the real worker against the real conductor', (
       },
     );
     // Worker tokens are secrets the conductor makes up: read from the workers' environments as they start.
-    harvester = setInterval(() => {
-      void listProcesses().then((processes) => {
-        for (const p of processes) {
+    harvester = (async () => {
+      while (harvesting) {
+        for (const p of await listProcesses()) {
           const token = p.environ.find((v) => v.startsWith('WORKER_TOKEN='))?.slice('WORKER_TOKEN='.length);
           if (token && !harvested.has(token)) {
             harvested.add(token);
             canaries.add(`WORKER_TOKEN of pid ${p.pid}`, token);
           }
         }
-      });
-    }, 100);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
   }, 180000);
 
   afterAll(async () => {
-    if (harvester) clearInterval(harvester);
+    harvesting = false;
+    await harvester;
     await stack?.stop();
     await github?.stop();
     await attacker?.stop();
@@ -219,7 +224,8 @@ describe('a hostile agent, run by the real worker against the real conductor', (
       },
       180000,
     );
-    if (harvester) clearInterval(harvester);
+    harvesting = false;
+    await harvester;
 
     // ---- What the agent says it tried, and what happened -------------------------------------------------
     const reportPath = [join(liveStack.resultsDir, hostileJob.id, hostileWorker.id, 'hostile-agent-report.json'), join(hostileWorkDir, 'hostile-agent-report.json')].find((p) => existsSync(p));
