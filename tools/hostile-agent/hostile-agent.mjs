@@ -948,6 +948,8 @@ async function attack(workDir, orders) {
   const conductor = conductorPid(run);
   attackFiles(run, worker, conductor);
   attackGit(run, repoDir);
+  // Early, so that it is well alive before the agent exits: what kills it then is the worker, not bad timing.
+  startRacer(run, worker, repoDir);
   attackArtifacts(run, worker, conductor, attempt === 1);
   attackDisk(run);
   await attackConductor(run);
@@ -985,7 +987,6 @@ async function attack(workDir, orders) {
   process.stdout.write(`hostile agent: loot follows\n${loot.slice(0, 200000)}\n`);
   process.stderr.write(`hostile agent: first secret-looking value ${firstSecret}\n`);
   run.record('exfil:stdout', 'artifacts', 'print everything read on stdout/stderr (the worker keeps an output tail)', 'sent');
-  startRacer(run, worker, repoDir);
 
   const reportPath = join(workDir, 'hostile-agent-report.json');
   const previous = tryRead(reportPath);

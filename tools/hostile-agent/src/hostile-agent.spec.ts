@@ -336,8 +336,11 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     // Nothing the agent started outlived it into the push.
     expect(leftovers.map((p) => `${p.pid}: ${p.cmdline.slice(0, 120)}`)).toEqual([]);
     if (firstPush && racerLastSeen) expect(racerLastSeen).toBeLessThan(firstPush);
-    // The hostile job still went all the way to the push, so that the traps there were tested.
+    // The hostile job still went all the way to the push, so that the traps there were tested, and its end is on
+    // record as it happened: nothing the agent wrote made the conductor fail the worker's calls.
     expect(firstPush).toBeDefined();
+    expect(racerLastSeen).toBeDefined();
+    expect(hostileJob.error ?? '').not.toMatch(/Internal server error|UNKNOWN/);
     expect(benignJob.status).toBe('succeeded');
     expect(maxGap).toBeLessThanOrEqual(HEARTBEAT_INTERVAL_MS * 2);
     expect((await fetch(`${liveStack.conductorHttp}/health`)).ok).toBe(true);
