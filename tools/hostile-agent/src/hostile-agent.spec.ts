@@ -66,6 +66,22 @@ function jiraTicket(key: string, summary: string, orders: Record<string, unknown
   });
 }
 
+/** SIGKILLs, until none is left, every process running the hostile agent for a work dir under `root`. */
+async function killAgentProcesses(root: string): Promise<void> {
+  for (let round = 0; round < 50; round++) {
+    const alive = (await listProcesses()).filter((p) => p.cmdline.includes(AGENT) && (p.cmdline.includes(root) || p.environ.some((v) => v.startsWith('WORK_DIR=') && v.includes(root))));
+    if (alive.length === 0) return;
+    for (const p of alive) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // Gone in the meantime.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function summarise(sightings: Sighting[]): string {
   return sightings.map((s) => `  ${s.canary} (${s.form}) in ${s.where}`).join('\n');
 }
@@ -166,16 +182,21 @@ describe('a hostile agent, run by the real worker against the real conductor', (
   afterAll(async () => {
     harvesting = false;
     await harvester;
-    await stack?.stop();
-    await github?.stop();
-    await attacker?.stop();
-    await prisma.$disconnect();
-    await admin((client) => client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`)).catch(() => undefined);
-    if (!process.env['KEEP_E2E_DIR']) {
-      for (const path of agentLeftovers) await rm(path, { recursive: true, force: true });
-      await rm(gitRoot, { recursive: true, force: true });
-      await rm(releaseDir, { recursive: true, force: true });
-    }
+    // Whatever the agent left running (when a protection failed) would keep writing into the dirs removed below.
+    if (stack) await killAgentProcesses(stack.runDir);
+    const steps: Array<() => Promise<unknown>> = [
+      async () => stack?.stop(),
+      async () => github?.stop(),
+      async () => attacker?.stop(),
+      () => prisma.$disconnect(),
+      () => admin((client) => client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`)),
+      ...(process.env['KEEP_E2E_DIR']
+        ? []
+        : [...agentLeftovers, gitRoot, releaseDir].map((path) => () => rm(path, { recursive: true, force: true }))),
+    ];
+    const failures: string[] = [];
+    for (const step of steps) await step().catch((error: unknown) => failures.push(String(error)));
+    if (failures.length > 0) process.stderr.write(`hostile-agent cleanup: ${failures.join('; ')}\n`);
   });
 
   it('leaks no secret anywhere it could ship one, and the conductor keeps serving the other job', async () => {
@@ -312,21 +333,16 @@ describe('a hostile agent, run by the real worker against the real conductor', (
       `traps fired: ${fired.map((f) => f.note.split(' ').slice(0, 2).join(' ')).join(', ') || 'none'}`,
       `racer last seen ${racerLastSeen ? new Date(racerLastSeen).toISOString() : 'never'}; first push ${firstPush ? new Date(firstPush).toISOString() : 'none'}; left running after the job: ${leftovers.length}`,
       `benign heartbeats in the attack window: ${times.length}, gaps median ${sortedGaps[Math.floor(sortedGaps.length / 2)] ?? '-'} ms, max ${maxGap} ms (interval ${HEARTBEAT_INTERVAL_MS} ms)`,
+      `canaries: ${canaries.names.length} planted, ${sightings.length} sightings`,
       `scanned: ${scanned.join('; ')}`,
     ].join('\n');
     process.stdout.write(`\n${summary}\n\n${table}\n\n`);
     if (process.env['HOSTILE_AGENT_TABLE']) await writeFile(process.env['HOSTILE_AGENT_TABLE'], `${summary}\n\n${table}\n`);
-    for (const p of leftovers) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }
+    await killAgentProcesses(liveStack.runDir);
 
     // ---- Verdicts -----------------------------------------------------------------------------------------
-    if (RUNNING_AS_ROOT) expect({ agentUid, separated: agentUid !== 0 }).toEqual({ agentUid, separated: true });
     expect(sightings.length === 0 ? 'no canary anywhere' : `canaries found:\n${summarise(sightings)}`).toBe('no canary anywhere');
+    if (RUNNING_AS_ROOT) expect({ agentUid, separated: agentUid !== 0 }).toEqual({ agentUid, separated: true });
     const exposed = lastRun.attempts.filter((a) => (a.outcome === 'exposed' || a.outcome === 'writable') && !(a.id in ACCEPTED_EXPOSURES));
     expect(exposed.map((a) => `${a.id}: ${a.target} -> ${a.outcome} (${a.detail})`)).toEqual([]);
     // The traps were armed (they fired for the agent's own git) and never fired for anyone else.

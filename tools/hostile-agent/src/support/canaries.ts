@@ -54,7 +54,9 @@ export class Canaries {
       ...base64Forms(raw).map((form, i): [string, string] => [`base64@${i}`, form]),
       ...base64Forms(raw).map((form, i): [string, string] => [`base64url@${i}`, form.replace(/\+/g, '-').replace(/\//g, '_')]),
     ];
-    const unique = new Map(forms.filter(([, text]) => text.length >= 12).map(([form, text]) => [text, form]));
+    // One needle per distinct text, named by its first form: an alphanumeric canary is its own URL encoding.
+    const unique = new Map<string, string>();
+    for (const [form, text] of forms) if (text.length >= 12 && !unique.has(text)) unique.set(text, form);
     for (const [text, form] of unique) this.needles.push({ canary: name, form, bytes: Buffer.from(text, 'utf8') });
     return this;
   }
