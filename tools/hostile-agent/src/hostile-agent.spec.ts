@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
 import { eventually, ensureSampleRemote, type LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
-import { FakeGitHub, testRunPrefix } from '@agent-conductor/testing';
+import { FakeGitHub, startScriptedModel, testRunPrefix, type ScriptedModel, type ScriptedRequest, type ScriptedResponse } from '@agent-conductor/testing';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -13,6 +13,8 @@ import { Canaries, makeCanary, type Sighting } from './support/canaries';
 import { allGitObjects, dumpDatabase, listProcesses } from './support/evidence';
 
 const AGENT = resolve(__dirname, '../hostile-agent.mjs');
+/** The real codex CLI the npm package ships. */
+const REAL_CODEX = resolve(__dirname, '../../../node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex');
 const HEARTBEAT_INTERVAL_MS = 2000;
 const REPOSITORY = 'acme/sample-app';
 const SPARSE_MIB = 64;
@@ -86,7 +88,24 @@ function summarise(sightings: Sighting[]): string {
   return sightings.map((s) => `  ${s.canary} (${s.form}) in ${s.where}`).join('\n');
 }
 
-describe('a hostile agent, run by the real worker against the real conductor', () => {
+type AgentKind = 'command' | 'codex';
+
+/**
+ * The model under AGENT_KIND=codex: every turn runs the hostile agent once through codex's exec_command, then says
+ * it is done. The agent counts its attempts from its own report, as codex does not tell it.
+ */
+function hostileModelTurn(request: ScriptedRequest): ScriptedResponse {
+  const input = isRecord(request.body) && Array.isArray(request.body['input']) ? (request.body['input'] as unknown[]) : [];
+  const last = input[input.length - 1];
+  if (isRecord(last) && last['type'] === 'function_call_output') return { items: [{ message: 'Done.' }] };
+  return { items: [{ exec: `${process.execPath} ${AGENT}`, yieldTimeMs: 30000 }] };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s), run by the real worker against the real conductor', (kind) => {
   const runDatabaseUrl = process.env['DATABASE_URL'] ?? '';
   const prisma = createPrismaClient(runDatabaseUrl);
   const canaries = new Canaries();
@@ -97,6 +116,7 @@ describe('a hostile agent, run by the real worker against the real conductor', (
   let attacker: AttackerServer;
   let gitRoot: string;
   let releaseDir: string;
+  let model: ScriptedModel | undefined;
   const harvested = new Set<string>();
   let harvesting = true;
   let harvester: Promise<void> = Promise.resolve();
@@ -143,9 +163,13 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     // The benign agent runs as its own uid and looks for the release file here.
     await chmod(releaseDir, 0o755);
 
+    // Under codex, the real CLI talks to the worker's model proxy, which forwards to this scripted model.
+    if (kind === 'codex') model = await startScriptedModel(Array.from({ length: 80 }, () => hostileModelTurn));
+    const agentEnv: Record<string, string> = model ? { WORKER_AGENT_KIND: 'codex', CODEX_BASE_URL: model.baseUrl, CODEX_PATH: REAL_CODEX } : {};
     stack = await startLocalStack(
       appDatabaseUrl.toString(),
       {
+        ...agentEnv,
         DATABASE_URL: appDatabaseUrl.toString(),
         WORKER_AGENT_COMMAND: `${process.execPath} ${AGENT}`,
         WORKER_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS),
@@ -188,6 +212,7 @@ describe('a hostile agent, run by the real worker against the real conductor', (
       async () => stack?.stop(),
       async () => github?.stop(),
       async () => attacker?.stop(),
+      async () => model?.close(),
       () => prisma.$disconnect(),
       () => admin((client) => client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`)),
       ...(process.env['KEEP_E2E_DIR']
@@ -200,27 +225,32 @@ describe('a hostile agent, run by the real worker against the real conductor', (
   });
 
   it('leaks no secret anywhere it could ship one, and the conductor keeps serving the other job', async () => {
+    // Under codex the benign job is left out: a command that waits longer than codex yields would be killed with
+    // its turn. The command run covers the other job's heartbeats.
+    const withBenignJob = kind === 'command';
     if (!stack) throw new Error('the stack did not start');
     const liveStack = stack;
     const release = join(releaseDir, 'release');
     const send = (body: string) => liveStack.sqs.send(new SendMessageCommand({ QueueUrl: liveStack.queueUrl, MessageBody: body }));
 
     // The benign job first; it works until released, so it runs through the whole attack.
-    await send(jiraTicket('BEN-1', 'A benign change', { mode: 'benign', release }));
-    const benignWorker = await eventually(
-      'the benign agent to be running',
-      async () => {
-        const worker = await prisma.worker.findFirst({ where: { job: { key: 'BEN-1' } } });
-        if (!worker) return undefined;
-        const running = await prisma.workerEvent.findFirst({ where: { workerId: worker.id, type: 'heartbeat', detail: { path: ['phase'], equals: 'WORKER_PHASE_AGENT_RUNNING' } } });
-        return running ? worker : undefined;
-      },
-      120000,
-    );
+    if (withBenignJob) await send(jiraTicket('BEN-1', 'A benign change', { mode: 'benign', release }));
+    const benignWorker = withBenignJob
+      ? await eventually(
+          'the benign agent to be running',
+          async () => {
+            const worker = await prisma.worker.findFirst({ where: { job: { key: 'BEN-1' } } });
+            if (!worker) return undefined;
+            const running = await prisma.workerEvent.findFirst({ where: { workerId: worker.id, type: 'heartbeat', detail: { path: ['phase'], equals: 'WORKER_PHASE_AGENT_RUNNING' } } });
+            return running ? worker : undefined;
+          },
+          120000,
+        )
+      : undefined;
 
-    await send(
-      jiraTicket('HOST-1', 'Tidy the README', { mode: 'attack', attacker: attacker.url, sparseMiB: SPARSE_MIB, realMiB: 4, floodCalls: 3000, racerSeconds: 150, oversizedMiB: 256, trailingKiB: 1024 }),
-    );
+    // Under codex, a run must fit in the 30 s codex waits for a command: a smaller flood and archive.
+    const orders = kind === 'codex' ? { floodCalls: 300, oversizedMiB: 32, trailingKiB: 256 } : { floodCalls: 3000, oversizedMiB: 256, trailingKiB: 1024 };
+    await send(jiraTicket('HOST-1', 'Tidy the README', { mode: 'attack', attacker: attacker.url, sparseMiB: SPARSE_MIB, realMiB: 4, racerSeconds: 150, ...orders }));
     const hostileJob = await eventually(
       'the hostile job to end',
       async () => {
@@ -237,14 +267,16 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     const leftovers = (await listProcesses()).filter((p) => p.cmdline.includes(AGENT) && p.cmdline.includes(hostileWorkDir));
 
     await writeFile(release, 'go\n');
-    const benignJob = await eventually(
-      'the benign job to end',
-      async () => {
-        const job = await prisma.job.findFirst({ where: { key: 'BEN-1' } });
-        return job && (job.status === 'succeeded' || job.status === 'failed') ? job : undefined;
-      },
-      180000,
-    );
+    const benignJob = withBenignJob
+      ? await eventually(
+          'the benign job to end',
+          async () => {
+            const job = await prisma.job.findFirst({ where: { key: 'BEN-1' } });
+            return job && (job.status === 'succeeded' || job.status === 'failed') ? job : undefined;
+          },
+          180000,
+        )
+      : undefined;
     harvesting = false;
     await harvester;
 
@@ -283,7 +315,7 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     // ---- Heartbeats of the other job during the attack -----------------------------------------------------
     const windowStart = hostileWorker.launchedAt ?? hostileJob.createdAt;
     const windowEnd = hostileJob.finishedAt ?? new Date();
-    const beats = await prisma.workerEvent.findMany({ where: { workerId: benignWorker.id, type: 'heartbeat' }, orderBy: { at: 'asc' } });
+    const beats = benignWorker ? await prisma.workerEvent.findMany({ where: { workerId: benignWorker.id, type: 'heartbeat' }, orderBy: { at: 'asc' } }) : [];
     const times = beats.map((b) => b.at.getTime()).filter((t) => t >= windowStart.getTime() - HEARTBEAT_INTERVAL_MS * 3 && t <= windowEnd.getTime() + HEARTBEAT_INTERVAL_MS * 3);
     const gaps = times.slice(1).map((t, i) => t - (times[i] ?? t));
     const sortedGaps = [...gaps].sort((a, b) => a - b);
@@ -322,13 +354,19 @@ describe('a hostile agent, run by the real worker against the real conductor', (
       for (const root of ['/tmp', '/var/tmp', '/dev/shm']) await tree(`files of uid ${agentUid} under ${root}`, root, { ownedBy: agentUid, maxDepth: 8 });
     }
     sightings.push(...canaries.scan(attacker.everything(), "the attacker's server (every byte it received)"));
+    if (model) {
+      // What codex sent the model: the conversation, command output included. Only the proxy's own Authorization
+      // header carries the real key, and rightly: it is not the agent's to send.
+      sightings.push(...canaries.scan(JSON.stringify(model.requests.map((r) => ({ url: r.url, text: r.text }))), 'the requests codex made of the model'));
+      scanned.push(`model: ${model.requests.length} requests`);
+    }
     scanned.push(`attacker: ${attacker.requests.length} requests`);
 
     // ---- The table ------------------------------------------------------------------------------------------
     const rows = runs.flatMap((r) => r.attempts.map((a) => `| ${r.attempt} | ${a.group} | ${a.target.replace(/\|/g, '\\|')} | ${a.outcome} | ${a.detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`));
     const table = ['| run | group | attempt | outcome | detail |', '|---|---|---|---|---|', ...rows].join('\n');
     const summary = [
-      `hostile job: ${hostileJob.status}${hostileJob.error ? ` (${hostileJob.error.slice(0, 300)})` : ''}; benign job: ${benignJob.status}`,
+      `hostile job: ${hostileJob.status}${hostileJob.error ? ` (${hostileJob.error.slice(0, 300)})` : ''}; benign job: ${benignJob?.status ?? 'none'}`,
       `agent uid ${agentUid} (test uid ${process.getuid?.() ?? '?'}), ${runs.length} agent runs, ${harvested.size} worker tokens harvested`,
       `traps fired: ${fired.map((f) => f.note.split(' ').slice(0, 2).join(' ')).join(', ') || 'none'}`,
       `racer last seen ${racerLastSeen ? new Date(racerLastSeen).toISOString() : 'never'}; first push ${firstPush ? new Date(firstPush).toISOString() : 'none'}; left running after the job: ${leftovers.length}`,
@@ -357,8 +395,10 @@ describe('a hostile agent, run by the real worker against the real conductor', (
     expect(firstPush).toBeDefined();
     expect(racerLastSeen).toBeDefined();
     expect(hostileJob.error ?? '').not.toMatch(/Internal server error|UNKNOWN/);
-    expect(benignJob.status).toBe('succeeded');
-    expect(maxGap).toBeLessThanOrEqual(HEARTBEAT_INTERVAL_MS * 2);
+    if (withBenignJob) {
+      expect(benignJob?.status).toBe('succeeded');
+      expect(maxGap).toBeLessThanOrEqual(HEARTBEAT_INTERVAL_MS * 2);
+    }
     expect((await fetch(`${liveStack.conductorHttp}/health`)).ok).toBe(true);
   });
 });
