@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -83,7 +84,7 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
   });
 
   it("cannot read the worker's /proc environ or mem, nor its private dir", async () => {
-    const privateDir = await sandbox.workerGitHome();
+    const privateDir = await sandbox.workerPrivateDir();
     await writeFile(join(privateDir, 'secret'), TOKEN, { mode: 0o600 });
     const result = await runAsAgent(
       sandbox,
@@ -178,6 +179,11 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
         '[http]',
         `\tproxy = ${proxyUrl}`,
         '\tsslVerify = false',
+        '[filter "leak"]',
+        '\tclean = $PWD/hooks/leak',
+        '\tsmudge = $PWD/hooks/leak',
+        '[diff "leak"]',
+        '\ttextconv = $PWD/hooks/leak',
         '[credential]',
         '\thelper = !$PWD/hooks/leak',
       ].join('\n');
@@ -197,6 +203,8 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
         'cd repo',
         `git checkout --quiet -b ${BRANCH}`,
         'echo "changed" >> README.md',
+        // Attributes that put every file through the agent's filter and diff drivers.
+        'printf "* filter=leak diff=leak\\n" > .gitattributes && git add .gitattributes',
         'git -c user.name=Agent -c user.email=agent@example.invalid commit --quiet -am "Hostile change"',
         'cd ..',
         'mkdir -p agent-meta && echo true > agent-meta/WAS_JOB_SUCCESSFUL && echo "Hostile change" > agent-meta/meta-info.txt && echo "Done." > agent-meta/ending-report.md',
@@ -204,6 +212,9 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
         `nohup sh -c 'while :; do cat hostile.gitconfig >> repo/.git/config; cp hostile.gitconfig "$HOME/.gitconfig"; cat /proc/[0-9]*/environ >> proc-environ.txt 2>/dev/null; echo tick >> racer-alive; sleep 0.01; done' > /dev/null 2>&1 &`,
         'sleep 0.2',
       ].join('\n');
+      // The worker's own environment may carry git tracing (an operator's debugging): none of it reaches its git.
+      const traces = await mkdtemp(join(tmpdir(), 'agent-isolation-traces-'));
+      const tracing = { GIT_TRACE: join(traces, 'trace'), GIT_TRACE_CURL: join(traces, 'curl'), GIT_TRACE2_EVENT: join(traces, 'event'), GIT_TRACE_PACKET: join(traces, 'packet') };
       const ran = await runAsAgent(sandbox, workDir, agent);
       expect(ran.exitCode).toBe(0);
       // The hostile config is live: the agent's own commit ran its fsmonitor hook.
@@ -216,17 +227,22 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
       const artifacts = await new ArtifactValidator(fs, gitCli, { token: 'worker-token-value', github: { token: TOKEN } }).validate(workDir, 'main');
       expect(artifacts.errors).toEqual([]);
       const publisher = new GitHubPublisher(gitCli, fs, { token: TOKEN, apiUrl: github.apiUrl, repository: 'acme/sample-app', retryDelayMs: 20 });
-      const result = await publisher.publish({
-        workDir,
-        repoDir: join(workDir, 'repo'),
-        workerId: WORKER_ID,
-        repository: { cloneUrl: github.cloneUrl('sample-app'), defaultBranch: 'main', name: 'acme/sample-app' },
-        agentSucceeded: true,
-        title: artifacts.title,
-        report: artifacts.report,
-        branch: artifacts.branch,
-        commitsAhead: 1,
-      });
+      Object.assign(process.env, tracing);
+      const result = await publisher
+        .publish({
+          workDir,
+          repoDir: join(workDir, 'repo'),
+          workerId: WORKER_ID,
+          repository: { cloneUrl: github.cloneUrl('sample-app'), defaultBranch: 'main', name: 'acme/sample-app' },
+          agentSucceeded: true,
+          title: artifacts.title,
+          report: artifacts.report,
+          branch: artifacts.branch,
+          commitsAhead: 1,
+        })
+        .finally(() => {
+          for (const name of Object.keys(tracing)) delete process.env[name];
+        });
 
       expect(result.branch).toBe(`worker/${WORKER_ID}/${BRANCH}`);
       expect(git(remote, ['log', '-1', '--format=%s', `worker/${WORKER_ID}/${BRANCH}`]).trim()).toBe('Hostile change');
@@ -236,6 +252,8 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
       expect(await processesOf(AGENT_UID)).toEqual([]);
       expect(filesContaining(workDir, TOKEN, BASIC)).toEqual([]);
       expect(filesContaining(await sandbox.agentHome(), TOKEN, BASIC)).toEqual([]);
+      expect(readdirSync(traces)).toEqual([]);
+      await rm(traces, { recursive: true, force: true });
       expect(existsSync(join(workDir, 'leaked-env.txt')) ? await readFile(join(workDir, 'leaked-env.txt'), 'utf8') : '').not.toContain('GIT_CONFIG_VALUE_0');
       // Whatever the agent's config made git run (its fsmonitor, during the agent's commit and the validation), ran as the agent.
       const hookUids = new Set((await readFile(join(workDir, 'hook-uids.txt'), 'utf8')).trim().split('\n'));
@@ -316,6 +334,19 @@ describe('agent isolation when it cannot be had', () => {
   it('is off with AGENT_ISOLATION=off, and when the worker is not root', () => {
     expect(new AgentSandbox({ agentIsolation: { ...AGENT_ISOLATION, mode: 'off' } }).identity).toBeUndefined();
     expect(new AgentSandbox({ agentIsolation: AGENT_ISOLATION }).identity).toEqual(isRoot ? { uid: AGENT_UID, gid: AGENT_UID } : undefined);
+  });
+
+  it('says so once, loudly, however many worker contexts start', () => {
+    const warnings: string[] = [];
+    Logger.overrideLogger({ log: () => undefined, error: () => undefined, warn: (message: unknown) => void warnings.push(String(message)) });
+    try {
+      const isolation = { ...AGENT_ISOLATION, mode: 'off' as const };
+      new AgentSandbox({ agentIsolation: isolation }).onModuleInit();
+      new AgentSandbox({ agentIsolation: isolation }).onModuleInit();
+      expect(warnings).toEqual([expect.stringMatching(isRoot ? /^AGENT ISOLATION IS OFF \(AGENT_ISOLATION=off\)/ : /^AGENT ISOLATION IS UNAVAILABLE: the worker is not root/)]);
+    } finally {
+      Logger.overrideLogger(false);
+    }
   });
 
   it('runs commands as given, with a fresh HOME, when off', async () => {

@@ -44,7 +44,7 @@ export class GitCli {
 
   /** The worker's own git (the clone, the scratch repository of a push), as the worker, with a hardened environment. */
   async run(cwd: string, args: string[]): Promise<string> {
-    return this.exec('git', [...configArgs(), ...args], cwd, await this.env(await this.sandbox.workerGitHome(), {}), args);
+    return this.exec('git', [...configArgs(), ...args], cwd, await this.env(await this.sandbox.workerPrivateDir(), {}), args);
   }
 
   /**
@@ -53,7 +53,7 @@ export class GitCli {
    */
   async runWithCredential(cwd: string, args: string[], credentialEnv: Record<string, string>): Promise<string> {
     await this.sandbox.killAll();
-    return this.exec('git', [...configArgs(), ...args], cwd, await this.env(await this.sandbox.workerGitHome(), credentialEnv), args);
+    return this.exec('git', [...configArgs(), ...args], cwd, await this.env(await this.sandbox.workerPrivateDir(), credentialEnv), args);
   }
 
   /**

@@ -40,7 +40,7 @@ export class AgentSandbox implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AgentSandbox.name);
   readonly identity: AgentIdentity | undefined;
   private home: string | undefined;
-  private workerHome: string | undefined;
+  private privateDir: string | undefined;
 
   constructor(@Inject(WORKER_CONFIG) config: Pick<WorkerConfig, 'agentIsolation'>) {
     this.identity = isolationIdentity(config.agentIsolation);
@@ -59,7 +59,7 @@ export class AgentSandbox implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.killAll();
-    for (const dir of [this.home, this.workerHome]) if (dir) await rm(dir, { recursive: true, force: true });
+    for (const dir of [this.home, this.privateDir]) if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   /**
@@ -85,12 +85,13 @@ export class AgentSandbox implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * A HOME for the worker's own git processes: empty and private, so that neither the operator's nor the agent's
-   * ~/.gitconfig applies. GIT_CONFIG_GLOBAL=/dev/null already says so; this is the second lock.
+   * The worker's private dir (mkdtemp: 0700, the worker's), outside the work dir: the HOME of the worker's own git
+   * processes, so that neither the operator's nor the agent's ~/.gitconfig applies (GIT_CONFIG_GLOBAL=/dev/null
+   * already says so; this is the second lock), and the codex wrapper.
    */
-  async workerGitHome(): Promise<string> {
-    this.workerHome ??= await mkdtemp(join(tmpdir(), 'agent-conductor-worker-home-'));
-    return this.workerHome;
+  async workerPrivateDir(): Promise<string> {
+    this.privateDir ??= await mkdtemp(join(tmpdir(), 'agent-conductor-worker-private-'));
+    return this.privateDir;
   }
 
   /** argv run as the agent: through setpriv when isolated, as given otherwise. */
@@ -119,7 +120,7 @@ export class AgentSandbox implements OnModuleInit, OnModuleDestroy {
    */
   async wrapperFor(target: string): Promise<string | undefined> {
     if (!this.identity) return undefined;
-    const dir = await mkdtemp(join(await this.workerGitHome(), 'wrapper-'));
+    const dir = await mkdtemp(join(await this.workerPrivateDir(), 'wrapper-'));
     const path = join(dir, 'run-as-agent');
     const { file, args } = this.command([target]);
     await writeFile(path, `#!/bin/sh\nexec ${[file, ...args].map(shellQuote).join(' ')} "$@"\n`, { mode: 0o700 });
