@@ -214,6 +214,8 @@ resource "aws_ecs_task_definition" "worker" {
       { name = "WORK_DIR", value = "/work" },
       { name = "AGENT_KIND", value = "codex" },
       { name = "PUBLISHER", value = "github" },
+      ], var.worker_agent_max_tokens == null ? [] : [
+      { name = "AGENT_MAX_TOKENS", value = tostring(var.worker_agent_max_tokens) },
     ], local.worker_tls_environment)
     secrets = [
       { name = "OPENAI_API_KEY", valueFrom = var.openai_api_key_secret_arn },

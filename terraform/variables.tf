@@ -109,6 +109,17 @@ variable "worker_memory" {
   default     = 4096
 }
 
+variable "worker_agent_max_tokens" {
+  description = "Model tokens (input plus output) each job's agent may spend (AGENT_MAX_TOKENS); a route's maxTokens can only lower it. null: no budget but the routes'."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.worker_agent_max_tokens == null || try(var.worker_agent_max_tokens >= 1 && floor(var.worker_agent_max_tokens) == var.worker_agent_max_tokens, false)
+    error_message = "worker_agent_max_tokens must be a positive whole number, or null."
+  }
+}
+
 variable "worker_ephemeral_storage_gib" {
   description = "Ephemeral storage for a worker's clone and build (21-200 GiB)."
   type        = number

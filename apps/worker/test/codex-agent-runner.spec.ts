@@ -172,6 +172,25 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
     expect(result.output).not.toContain(API_KEY);
   });
 
+  it("refuses the agent's own calls to the proxy without the run key, even when it finds the proxy in codex's argv", async () => {
+    // The agent walks up to its codex process, takes the proxy URL from its argv, and calls it without the run key.
+    const attack = [
+      'p=$$; url=; while [ "$p" -gt 1 ] && [ -z "$url" ]; do url=$(tr "\\0" "\\n" < /proc/$p/cmdline | grep -o "http://127.0.0.1:[0-9]*/v1" | head -1); p=$(cut -d" " -f4 /proc/$p/stat); done',
+      'echo "proxy=$url"',
+      `for key in acp-run-guess \${OPENAI_API_KEY:-none} ''; do curl -s -o /dev/null -w "status=%{http_code}\\n" -X POST -H "Authorization: Bearer $key" -H "Content-Type: application/json" -d '{"model":"gpt-test","input":[]}' "$url/responses"; done`,
+    ].join('; ');
+    const codex = await runner([{ items: [{ exec: attack }] }, { items: [{ message: 'Tried.' }] }, ...endingReportTurns('true')]);
+
+    const result = await codex.run({ workDir, prompt: FIRST_PROMPT, attempt: 1 });
+
+    expect(result.exitCode).toBe(0);
+    const printed = lastToolOutput(requests()[1]);
+    expect(printed).toMatch(/proxy=http:\/\/127\.0\.0\.1:\d+\/v1/);
+    expect(printed.match(/status=\d+/g)).toEqual(['status=401', 'status=401', 'status=401']);
+    // Only codex's own requests reached the model: the task's two and the ending report's two.
+    expect(requests()).toHaveLength(4);
+  });
+
   it("keeps the worker's secrets out of the transcript and the output, whatever a command prints, and leaves usage counters alone", async () => {
     const printed = `model=${API_KEY} worker=${TOKEN} github=${GITHUB_TOKEN}`;
     const codex = await runner([{ items: [{ exec: `echo '${printed}'` }] }, { items: [{ message: `Found ${GITHUB_TOKEN}.` }] }, ...endingReportTurns('true')], {

@@ -197,6 +197,12 @@ describe('ECS services and task definitions', () => {
     }
   });
 
+  it("passes the worker's token budget as AGENT_MAX_TOKENS only when it is set", () => {
+    const worker = containerDefinitions('worker');
+    expect(worker).toMatch(/var\.worker_agent_max_tokens == null \? \[\] : \[\s*\{ name = "AGENT_MAX_TOKENS", value = tostring\(var\.worker_agent_max_tokens\) \}/);
+    expect(tf.variables.get('worker_agent_max_tokens')?.['default']).toBeNull();
+  });
+
   it('runs `prisma migrate deploy` in the migrate task, not in the apps', () => {
     expect(containerDefinitions('migrate')).toContain('prisma migrate deploy');
     for (const app of ['conductor', 'scheduler', 'worker']) expect(containerDefinitions(app)).not.toMatch(/migrate/);
