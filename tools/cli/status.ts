@@ -20,10 +20,20 @@ function table(headers: string[], rows: string[][]): string {
 
 export function renderStatus(snapshot: StatusSnapshot): string {
   const jobs = table(
-    ['JOB', 'KIND', 'KEY', 'STATUS', 'ATTEMPTS', 'WORKER', 'RESULT', 'ERROR'],
+    ['JOB', 'KIND', 'KEY', 'STATUS', 'ATTEMPTS', 'WORKER', 'RESULT', 'ERROR', 'WAITING'],
     snapshot.jobs.map((job) => {
       const result = job.result === null ? null : 'pullRequest' in job.result ? job.result.pullRequest : job.result.report;
-      return [job.id, job.kind, job.key, job.status, String(job.attempts), cell(job.workerId), cell(result ?? job.result?.branch), cell(job.error)];
+      return [
+        job.id,
+        job.kind,
+        job.key,
+        job.status,
+        String(job.attempts),
+        cell(job.workerId),
+        cell(result ?? job.result?.branch),
+        cell(job.error),
+        cell(job.waiting),
+      ];
     }),
   );
   const workers = table(

@@ -1,4 +1,5 @@
-import { WorkerRepository, JobRepository, type PrismaClient } from '@agent-conductor/db';
+import { AdmissionRepository, WorkerRepository, type PrismaClient } from '@agent-conductor/db';
+import { DEFAULT_ADMISSION_LIMITS } from '@agent-conductor/scheduling-domain';
 import { resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
@@ -141,7 +142,7 @@ describe('a conductor restart', () => {
       const config = await testConfig({ workerCommand: `${node} -e "setInterval(() => {}, 1000)"`, handshakeDeadlineMs: 200, orphanCheckIntervalMs: 3_600_000 });
       const job = await createPendingJob(prisma);
       const a = await boot(config);
-      expect(await a.get(JobRepository).claim(job.id)).not.toBeNull();
+      expect((await a.get(AdmissionRepository).admit(DEFAULT_ADMISSION_LIMITS)).admitted.map((claimed) => claimed.id)).toEqual([job.id]);
       await abandon(a);
       const b = await boot(config);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -159,8 +160,8 @@ describe('a conductor restart', () => {
       const config = await testConfig({ workerCommand: `${node} -e "setInterval(() => {}, 1000)"` });
       const job = await createPendingJob(prisma);
       const a = await boot(config);
-      const claimed = await a.get(JobRepository).claim(job.id);
-      if (!claimed) throw new Error('not claimed');
+      const [claimed] = (await a.get(AdmissionRepository).admit(DEFAULT_ADMISSION_LIMITS)).admitted;
+      if (claimed?.id !== job.id) throw new Error('not claimed');
       const token = newWorkerToken();
       const worker = await a.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
       const spec = {

@@ -102,14 +102,19 @@ describe('WORKER_LAUNCHER=ecs', () => {
     ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }], failures: [] });
     const app = await start();
     const routed = await createPendingJob(prisma, { workerTaskDefinition: 'agent-worker-node22' });
-    const plain = await createPendingJob(prisma);
-    expect(await app.get(JobLaunchService).launch(routed.id)).toMatchObject({ status: 'launched' });
-    expect(await app.get(JobLaunchService).launch(plain.id)).toMatchObject({ status: 'launched' });
+    const plain = await createPendingJob(prisma, { repository: 'https://github.com/acme/billing.git' });
+    // Two repositories: one admission round launches both.
+    const launches = app.get(JobLaunchService);
+    const [routedOutcome, plainOutcome] = await Promise.all([launches.launch(routed.id), launches.launch(plain.id)]);
+    expect([routedOutcome.status, plainOutcome.status]).toEqual(['launched', 'launched']);
     const inputs = ecs.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
-    expect(inputs.map((input) => [input.clientToken, input.taskDefinition])).toEqual([
-      [launchClientToken(routed.id, 1), 'agent-worker-node22'],
-      [launchClientToken(plain.id, 1), 'agent-conductor-worker:7'],
-    ]);
+    // The two launches run side by side, so their RunTask calls may come in either order.
+    expect(inputs.map((input) => [input.clientToken, input.taskDefinition]).sort()).toEqual(
+      [
+        [launchClientToken(routed.id, 1), 'agent-worker-node22'],
+        [launchClientToken(plain.id, 1), 'agent-conductor-worker:7'],
+      ].sort(),
+    );
     // The rest of the request is the same for every route: cluster, network, the worker container's overrides.
     expect(inputs[0]).toMatchObject({ cluster: 'agents', launchType: 'FARGATE', overrides: { containerOverrides: [{ name: 'worker' }] } });
   });

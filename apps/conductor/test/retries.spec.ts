@@ -84,7 +84,10 @@ describe('retries of infrastructure failures', () => {
     const job = await createPendingJob(prisma);
     await prisma.job.update({ where: { id: job.id }, data: { attempts: 1, nextAttemptAt: new Date(Date.now() + 60_000) } });
     expect(await app.get(PendingSweepService).sweep()).toBe(0);
-    expect(await app.get(JobLaunchService).launch(job.id)).toEqual({ status: 'not-claimed' });
+    expect(await app.get(JobLaunchService).launch(job.id)).toEqual({
+      status: 'waiting',
+      reason: `waiting for retry backoff until ${(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).nextAttemptAt?.toISOString()}`,
+    });
     await prisma.job.update({ where: { id: job.id }, data: { nextAttemptAt: new Date(Date.now() - 1) } });
     expect(await app.get(PendingSweepService).sweep()).toBe(1);
     expect(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ status: 'launching', attempts: 2, nextAttemptAt: null });

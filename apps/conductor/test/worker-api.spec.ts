@@ -356,8 +356,8 @@ describe('WorkerService over gRPC', () => {
     it.each([
       // The issue's attack, scaled up: 200 MiB of "A" after the end-of-archive marker in a ~200 KiB upload.
       ['data after the end-of-archive marker', () => archiveWithTrailingData(gzipRepeated(0x41, 200)), status.INVALID_ARGUMENT],
-      // Zeros are legal padding, so all of them are decompressed, until the project's own count stops it.
-      ['zero padding past the decompression cap', () => archiveWithTrailingData(gzipRepeated(0, 200)), status.RESOURCE_EXHAUSTED],
+      // Zeros are legal padding, but not 200 MiB of it.
+      ['200 MiB of zero padding after the end-of-archive marker', () => archiveWithTrailingData(gzipRepeated(0, 200)), status.INVALID_ARGUMENT],
     ])("refuses %s while other workers' heartbeats keep answering within their interval", async (_name, build, expected) => {
       const hostile = await connectedWorker();
       const bystander = await connectedWorker();
@@ -496,7 +496,7 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED,
-        result: { branch: '', pullRequest: '', report: 'file:///reports/1.md', title: 'Could not fix' },
+        result: { branch: '', pullRequest: '', report: 'file:///reports/1.md', title: 'Could not fix', summary: '' },
         error: 'agent gave up',
       });
       job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });
@@ -506,13 +506,40 @@ describe('WorkerService over gRPC', () => {
       expect(row).toMatchObject({ state: 'ended', endReason: 'shutdown: failed' });
     });
 
+    it('marks every heartbeat as a sign of life, and records a heartbeat event only when the phase changes', async () => {
+      const worker = await connectedWorker();
+      const lastEventAt = async (): Promise<number> =>
+        (await prisma.worker.findUniqueOrThrow({ where: { id: worker.workerId } })).lastEventAt.getTime();
+      const phases = [
+        workerV1.WorkerPhase.WORKER_PHASE_PREPARING,
+        workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING,
+        workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING,
+        workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING,
+        workerV1.WorkerPhase.WORKER_PHASE_PUBLISHING,
+      ];
+      let previous = await lastEventAt();
+      for (const phase of phases) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(await client.heartbeat({ credentials: worker.credentials, phase })).toEqual({ stopRequested: false });
+        const current = await lastEventAt();
+        expect(current).toBeGreaterThan(previous);
+        previous = current;
+      }
+      const events = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'heartbeat' }, orderBy: { id: 'asc' } });
+      expect(events.map((event) => event.detail)).toEqual([
+        { phase: 'WORKER_PHASE_PREPARING' },
+        { phase: 'WORKER_PHASE_AGENT_RUNNING' },
+        { phase: 'WORKER_PHASE_PUBLISHING' },
+      ]);
+    });
+
     it("stores the agent's usage from the Shutdown on the job, where the status snapshot shows it", async () => {
       const worker = await connectedWorker();
       const unused = await connectedWorker();
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-        result: { branch: 'feature/x', pullRequest: 'https://example.test/pr/2', report: '', title: 'Done' },
+        result: { branch: 'feature/x', pullRequest: 'https://example.test/pr/2', report: '', title: 'Done', summary: '' },
         error: '',
         usage: { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex' },
       });
@@ -531,7 +558,7 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', report: '', title: 'Fix it' },
+        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', report: '', title: 'Fix it', summary: '' },
         error: '',
       });
       const job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });

@@ -179,6 +179,49 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
     expect(await prisma.delivery.count()).toBe(0);
   });
 
+  describe('poison messages (bad input, for the record)', () => {
+    const webhook = (): Record<string, unknown> => JSON.parse(fixture('jira-webhook.issue_created.json')) as Record<string, unknown>;
+    const eventBridgeAlarmAt = (time: string): string => JSON.stringify({ ...JSON.parse(fixture('cloudwatch-alarm.eventbridge.json')), time });
+    const snsWithType = (type: string): string => JSON.stringify({ ...JSON.parse(fixture('cloudwatch-alarm.sns.json')), Type: type });
+
+    it.each([
+      ['a NUL in webhookEvent', (): string => JSON.stringify({ ...webhook(), webhookEvent: 'jira:issue_created\u0000' }), /webhookEvent|event/],
+      ['a NUL in a top-level key', (): string => JSON.stringify({ 'not\u0000known': 1, other: 2 }), /unrecognised message shape/],
+      ['a NUL in the SNS Type', (): string => snsWithType('Noti\u0000fication'), /SNS message of Type/],
+      ['an alarm dated 9999-12-31', (): string => eventBridgeAlarmAt('9999-12-31T00:00:00Z'), /event time 9999-12-31T00:00:00\.000Z is outside/],
+    ])('stores %s as rejected, with a reason free of NUL', async (_, body, reason) => {
+      const messageId = nextId();
+      const response = await client.submitMessage({ messageId, body: body(), receivedAt });
+
+      expect(response).toMatchObject({ classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED, duplicate: false, decisions: [] });
+      expect(response.rejectionReason).toMatch(reason);
+      expect(response.rejectionReason).not.toContain('\u0000');
+      const delivery = await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: messageId } });
+      expect(delivery).toMatchObject({ id: response.deliveryId, body: body(), classification: 'rejected', rejectionReason: response.rejectionReason });
+      expect(await prisma.job.count()).toBe(0);
+      expect(await prisma.alarm.count()).toBe(0);
+    });
+
+    it('stores a body holding a raw NUL escaped, and says so in the reason', async () => {
+      const messageId = nextId();
+      const body = `{"webhookEvent":"jira:issue_created","issue":\u0000}`;
+      const response = await client.submitMessage({ messageId, body, receivedAt });
+
+      expect(response.classification).toBe(MessageClassification.MESSAGE_CLASSIFICATION_REJECTED);
+      expect(response.rejectionReason).not.toContain('\u0000');
+      const delivery = await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: messageId } });
+      expect(delivery.body).toBe('{"webhookEvent":"jira:issue_created","issue":\\u0000}');
+      expect(delivery.rejectionReason).toMatch(/NUL.*escaped as \\u0000/);
+      // A redelivery finds the first one by its message id and changes nothing.
+      expect(await client.submitMessage({ messageId, body, receivedAt })).toEqual({ ...response, duplicate: true });
+    });
+
+    it('still takes an alarm dated inside the sane range', async () => {
+      const response = await client.submitMessage({ messageId: nextId(), body: eventBridgeAlarmAt('2026-05-12T18:00:00Z'), receivedAt });
+      expect(response.classification).toBe(MessageClassification.MESSAGE_CLASSIFICATION_ALARM);
+    });
+  });
+
   it('creates exactly one job when one ticket is submitted in parallel under different message ids', async () => {
     const responses = await Promise.all(
       Array.from({ length: 8 }, () => client.submitMessage({ messageId: nextId(), body: fixture('jira-issue.json'), receivedAt })),

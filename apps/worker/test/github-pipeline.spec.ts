@@ -127,8 +127,8 @@ describe('worker pipeline with PUBLISHER=github', () => {
     const outcome = await runWorker(config(agent), { logger: logs });
 
     expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
-    expect(conductor.shutdownRequest?.result).toEqual({ branch: BRANCH, pullRequest: `${HTML}/pull/42`, report: '', title: TITLE });
     const report = await readFile(join(workDir, 'agent-meta', 'ending-report.md'), 'utf8');
+    expect(conductor.shutdownRequest?.result).toEqual({ branch: BRANCH, pullRequest: `${HTML}/pull/42`, report: '', title: TITLE, summary: report.trim() });
     const body = `${report.trimEnd()}\n\n<details><summary>Agent transcript</summary>\n\n\`\`\`text\nturn 1: wrote docs/tasks/ABC-12.md\n\`\`\`\n\n</details>\n`;
     expect(github.apiCalls).toEqual([
       { method: 'GET', path: '/repos/acme/sample-app', authorization: `token ${GITHUB_TOKEN}`, body: undefined },
@@ -170,7 +170,8 @@ describe('worker pipeline with PUBLISHER=github', () => {
 
     expect(outcome.reported).toBe(true);
     expect(conductor.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
-    expect(conductor.shutdownRequest?.result).toEqual({ branch: '', pullRequest: '', report: `${HTML}/issues/7`, title: TITLE });
+    expect(conductor.shutdownRequest?.result).toMatchObject({ branch: '', pullRequest: '', report: `${HTML}/issues/7`, title: TITLE });
+    expect(conductor.shutdownRequest?.result?.summary).toContain('DEMO_AGENT_BEHAVIOUR=fail');
     expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).toEqual(['GET /repos/acme/sample-app', 'POST /repos/acme/sample-app/issues']);
     expect(github.apiCalls[1]?.body).toEqual({ title: `[agent-failed] ${TITLE}`, body: expect.stringContaining('DEMO_AGENT_BEHAVIOUR=fail') });
     expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');

@@ -116,7 +116,8 @@ describe('worker pipeline against a fake conductor', () => {
     expect(fake.shutdownRequest).toEqual({
       credentials: { workerId: WORKER_ID, token: fake.sessionToken },
       outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-      result: { branch, pullRequest: `${remote}#${branch}`, report: '', title: 'ABC-12: Fix order total rounding' },
+      // The summary is what later agents on the repository read of this one: its ending report, short as it is.
+      result: { branch, pullRequest: `${remote}#${branch}`, report: '', title: 'ABC-12: Fix order total rounding', summary: (await readFile(join(workDir, 'agent-meta', 'ending-report.md'), 'utf8')).trim() },
       error: '',
       // A command agent: its time (it sleeps 0.4 s), no tokens, no model.
       usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: expect.any(Number), model: '' },
@@ -170,7 +171,8 @@ describe('worker pipeline against a fake conductor', () => {
     expect(outcome.reported).toBe(true);
     expect(fake.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
     expect(fake.shutdownRequest?.error).toBe('agent reported the job failed: ABC-12: Fix order total rounding');
-    expect(fake.shutdownRequest?.result).toEqual({ branch: '', pullRequest: '', report: `${remote}#agent-failed/${WORKER_ID}`, title: 'ABC-12: Fix order total rounding' });
+    expect(fake.shutdownRequest?.result).toMatchObject({ branch: '', pullRequest: '', report: `${remote}#agent-failed/${WORKER_ID}`, title: 'ABC-12: Fix order total rounding' });
+    expect(fake.shutdownRequest?.result?.summary).toContain('DEMO_AGENT_BEHAVIOUR=fail');
     const report = JSON.parse(await readFile(join(workDir, 'publication', 'failure-report.json'), 'utf8')) as Record<string, string>;
     expect(report['title']).toBe('[agent-failed] ABC-12: Fix order total rounding');
     expect(report['body']).toContain('DEMO_AGENT_BEHAVIOUR=fail');

@@ -3,4 +3,5 @@ export * as schedulerV1 from './generated/agentconductor/scheduler/v1/scheduler'
 export * from './proto-files';
 export * from './transfer';
 export * from './redaction';
+export * from './earlier-work';
 export * from './pem';

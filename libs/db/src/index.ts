@@ -16,4 +16,6 @@ export { uuidv7 } from './ingest/uuidv7';
 export * from './repositories/status.repository';
 export * from './repositories/job.repository';
 export * from './repositories/worker.repository';
+export * from './repositories/admission.repository';
+export * from './repositories/earlier-work.repository';
 export * from './roles/database-roles';

@@ -1,6 +1,7 @@
 export type { AlarmFacts, AlarmState, ClassifiedMessage, JobKind, MetricFacts, TicketFacts } from './lib/types';
 export { ALARM_STATES, isAlarmState, isJobKind, JOB_KINDS } from './lib/types';
-export { classifyMessage } from './lib/classify-message';
+export { classifyMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
+export { escapeNul } from './lib/json';
 export { flattenAdf } from './lib/adf';
 export { parseAwsTimestamp } from './lib/aws-time';
 export { SUPPORTED_WEBHOOK_EVENTS } from './lib/jira';
@@ -35,3 +36,25 @@ export {
   sparsePathProblem,
   ticketMatches,
 } from './lib/routing';
+export type {
+  ActiveJob,
+  AdmissionInput,
+  AdmissionLimits,
+  AdmissionPlan,
+  QueuedJob,
+  SimulatedJob,
+  SimulatedStart,
+  WaitingCause,
+  WaitingJob,
+} from './lib/admission';
+export {
+  claimLimitOf,
+  claimOf,
+  compareQueued,
+  DEFAULT_ADMISSION_LIMITS,
+  DEFAULT_CLAIM_MAX_ACTIVE_JOBS,
+  DEFAULT_MAX_ACTIVE_JOBS,
+  describeWaiting,
+  planAdmission,
+  simulateAdmission,
+} from './lib/admission';

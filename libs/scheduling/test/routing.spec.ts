@@ -123,6 +123,32 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
     expect(await routeOf(trunk, issue({ key: 'ENG-6' }))).toMatchObject({ repository: DEFAULT, branch: 'trunk' });
   });
 
+  it("stores the job's claim key and the route's claim limit at decision time, for tickets and incidents", async () => {
+    const claimed = new SchedulingService(ingest, {
+      defaultRepositoryUrl: DEFAULT,
+      incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      routing: {
+        ...ROUTING,
+        tickets: [{ match: { components: ['Billing'] }, repository: 'https://github.com/acme/mono.git', branch: 'main', sparsePaths: [], claim: 'mono/billing', maxActive: 2 }],
+        incidents: [{ account: '123456789012', repository: 'https://github.com/acme/orders.git', branch: 'main', sparsePaths: [], maxActive: 3 }],
+      },
+    });
+    const claimOf = async (body: string): Promise<{ claimKey: string | null; claimLimit: number | null }> => {
+      const result = await claimed.submit({ messageId: nextId(), body, receivedAt: new Date() });
+      const jobId = result.decisions[0]?.jobId ?? '';
+      return prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { claimKey: true, claimLimit: true } });
+    };
+    expect(await claimOf(issue({ key: 'ENG-7', components: ['Billing'] }))).toEqual({ claimKey: 'mono/billing', claimLimit: 2 });
+    expect(await claimOf(issue({ key: 'WEB-8', project: 'WEB', labels: [], components: [] }))).toEqual({
+      claimKey: 'https://github.com/acme/platform.git',
+      claimLimit: null,
+    });
+    expect(await claimOf(eventBridgeAlarm({ account: '123456789012', time: new Date('2026-05-12T20:00:00Z') }))).toEqual({
+      claimKey: 'https://github.com/acme/orders.git',
+      claimLimit: 3,
+    });
+  });
+
   it('refuses a routing table that breaks the rules', () => {
     expect(
       () =>

@@ -50,7 +50,7 @@ describe('chaos harness, CI size (real processes: SQS endpoint, Postgres restart
 
   it('completes and prints the figures as its last line', () => {
     expect(run.code).toBe(0);
-    expect(Object.keys(result)).toEqual(['messages', 'kills', 'expectedJobs', 'jobs', 'duplicateJobs', 'lostMessages', 'orphanedWorkers', 'unfinishedJobs']);
+    expect(Object.keys(result)).toEqual(['messages', 'kills', 'expectedJobs', 'jobs', 'duplicateJobs', 'lostMessages', 'orphanedWorkers', 'unfinishedJobs', 'capViolations']);
     expect(result).toMatchObject({ messages: 20, kills: 2 });
     expect(result.expectedJobs).toBeGreaterThan(0);
   });
@@ -63,13 +63,14 @@ describe('chaos harness, CI size (real processes: SQS endpoint, Postgres restart
     expect(leftovers.map((p) => `${p.pid} ${p.cmdline.join(' ')}`)).toEqual([]);
   });
 
-  it('meets the durability targets: one job per ticket key and incident, nothing lost, orphaned or unfinished', () => {
+  it('meets the durability targets: one job per ticket key and incident, nothing lost, orphaned or unfinished, no cap exceeded', () => {
     expect({
       jobs: result.jobs,
       duplicateJobs: result.duplicateJobs,
       lostMessages: result.lostMessages,
       orphanedWorkers: result.orphanedWorkers,
       unfinishedJobs: result.unfinishedJobs,
-    }).toEqual({ jobs: result.expectedJobs, duplicateJobs: 0, lostMessages: 0, orphanedWorkers: 0, unfinishedJobs: 0 });
+      capViolations: result.capViolations,
+    }).toEqual({ jobs: result.expectedJobs, duplicateJobs: 0, lostMessages: 0, orphanedWorkers: 0, unfinishedJobs: 0, capViolations: 0 });
   });
 });

@@ -9,7 +9,7 @@ import {
 import { ensureSampleRemote, localConductorEnv, localSchedulerEnv, WORKER_MAIN, type LocalAppWiring } from '@agent-conductor/dev-stack';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { freePort } from '@agent-conductor/testing';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { Pool } from 'pg';
 import { findRunDescendants, findWorkers, killPids } from './procs';
 import { countDuplicateJobs, expectedJobs } from './reference';
 import { Rng } from './rng';
-import { generateScenario, type ScenarioMessage } from './scenario';
+import { ACCOUNTS, generateScenario, type ScenarioMessage } from './scenario';
 import { RestartablePostgres, SupervisedApp, type Log } from './stack';
 
 export interface ChaosOptions {
@@ -42,6 +42,8 @@ export interface ChaosResult {
   lostMessages: number;
   orphanedWorkers: number;
   unfinishedJobs: number;
+  /** The most jobs ever active at once beyond either admission cap (global or a claim's), sampled throughout the run. */
+  capViolations: number;
 }
 
 const ACTIVE_JOB_STATUSES = ['pending', 'launching', 'running'];
@@ -49,6 +51,15 @@ const FINAL_JOB_STATUSES = ['succeeded', 'failed'];
 const MAX_RECEIVE_COUNT = 5;
 /** A serial alarm waits this long for its predecessor to be persisted before it is sent anyway. */
 const PREDECESSOR_WAIT_MS = 180_000;
+
+/*
+ * Admission caps of the run. Tickets claim the repository, incidents a claim of their own (routing file), so both the
+ * per-claim limit and the global cap bind: 3 + 3 claimable, 4 allowed.
+ */
+const MAX_ACTIVE_JOBS = 4;
+const REPO_MAX_ACTIVE_JOBS = 3;
+const INCIDENT_CLAIM = 'chaos/incidents';
+const CAP_SAMPLE_INTERVAL_MS = 250;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -179,6 +190,11 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
 
   const remote = join(base, 'remote', 'sample-app.git');
   await ensureSampleRemote(remote);
+  const routingFile = join(base, 'routing.json');
+  writeFileSync(
+    routingFile,
+    JSON.stringify({ default: { repository: remote }, incidents: ACCOUNTS.map((account) => ({ account, repository: remote, claim: INCIDENT_CLAIM })) }),
+  );
 
   const postgres = new RestartablePostgres(dirs.pg, await freePort());
   cleanup.onAsync(() => postgres.stop());
@@ -220,7 +236,7 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
   const httpPort = wiring.conductorHttpPort;
   const scheduler = new SupervisedApp(
     'scheduler',
-    { ...localSchedulerEnv(wiring), DB_CONNECT_TIMEOUT_MS: '60000' },
+    { ...localSchedulerEnv(wiring), DB_CONNECT_TIMEOUT_MS: '60000', ROUTING_FILE: routingFile },
     join(dirs.logs, 'scheduler.log'),
     log,
   );
@@ -247,6 +263,8 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
       // Passed on to workers: keep retrying a restarting conductor, give up well within the settle timeout.
       CONDUCTOR_RETRY_WINDOW_MS: '30000',
       CONDUCTOR_LOST_EXIT_MS: '30000',
+      MAX_ACTIVE_JOBS: String(MAX_ACTIVE_JOBS),
+      REPO_MAX_ACTIVE_JOBS: String(REPO_MAX_ACTIVE_JOBS),
     },
     join(dirs.logs, 'conductor.log'),
     log,
@@ -272,6 +290,28 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
     await sleep(250);
   }
   log(`scheduler ${wiring.schedulerAddr} and conductor ${wiring.conductorGrpc} (health :${httpPort}) up`);
+
+  // --- Admission caps, sampled from here to the end of the settle. ---
+  let capViolations = 0;
+  let capSamples = 0;
+  let sampling = true;
+  const sampleCaps = (async () => {
+    while (sampling) {
+      try {
+        const rows = (
+          await db.pool.query<{ claim: string; active: number; claim_limit: number | null }>(
+            `SELECT COALESCE(claim_key, repository) AS claim, count(*)::int AS active, min(claim_limit) AS claim_limit
+               FROM jobs WHERE status IN ('launching', 'running') GROUP BY 1`,
+          )
+        ).rows;
+        capViolations = Math.max(capViolations, capExcess(rows));
+        capSamples++;
+      } catch {
+        // Postgres restarting: no sample this time.
+      }
+      await sleep(CAP_SAMPLE_INTERVAL_MS);
+    }
+  })();
 
   // --- Traffic, kills and the Postgres restart, all at once. ---
   const started = Date.now();
@@ -388,6 +428,9 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
     await sleep(1000);
   }
   log(settled ? `${elapsed()} settled` : `${elapsed()} did NOT settle within ${options.settleTimeoutMs / 1000} s; measuring as is`);
+  sampling = false;
+  await sampleCaps;
+  log(`admission caps (${MAX_ACTIVE_JOBS} active, ${REPO_MAX_ACTIVE_JOBS} per claim): ${capSamples} samples, most jobs beyond a cap ${capViolations}`);
 
   // --- Measure. ---
   const deadLetters = new Set(await drainDeadLetters(sqs, dlqUrl));
@@ -443,5 +486,13 @@ export async function runChaos(options: ChaosOptions, log: Log, cleanup: Cleanup
     lostMessages: lost.length,
     orphanedWorkers: orphans.length,
     unfinishedJobs: unfinished.length,
+    capViolations,
   };
+}
+
+/** How far one sample of active jobs per claim goes beyond the caps: the larger excess of the global and any claim cap. */
+export function capExcess(rows: ReadonlyArray<{ active: number; claim_limit: number | null }>, caps = { max: MAX_ACTIVE_JOBS, perClaim: REPO_MAX_ACTIVE_JOBS }): number {
+  const total = rows.reduce((sum, row) => sum + row.active, 0);
+  const perClaim = rows.map((row) => row.active - (row.claim_limit ?? caps.perClaim));
+  return Math.max(0, total - caps.max, ...perClaim);
 }

@@ -1,5 +1,5 @@
 /**
- * The documented scheduling rules (README, "Incident scheduling"), re-implemented
+ * The documented scheduling rules (docs/scheduling.md, "Incident scheduling"), re-implemented
  * as naively as possible so the harness's expectation does not share code, or
  * bugs, with the system under test: every incident keeps all its alarm times and
  * each ALARM is compared with each of them.

@@ -33,7 +33,8 @@ export interface Scenario {
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];
+/** The AWS accounts alarms come from; the harness routes their incidents to a claim of their own. */
+export const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];
 const BASE_TIME = Date.UTC(2026, 4, 10, 0, 0, 0);
 /** Between two episodes of one account: far more than the window, so they never interact. */
 const EPISODE_GAP = 3 * HOUR;

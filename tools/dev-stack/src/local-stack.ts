@@ -34,16 +34,19 @@ export class AppProcess {
     this.exitPromise = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   }
 
-  static start(name: string, env: Record<string, string>, logDir: string): AppProcess {
+  /** `nodeArgs` go before the script: flags NODE_OPTIONS refuses, such as --cpu-prof. */
+  static start(name: string, env: Record<string, string>, logDir: string, nodeArgs: string[] = []): AppProcess {
     const logFile = join(logDir, `${name}.log`);
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], {
+    const child = spawn(process.execPath, [...nodeArgs, join(WORKSPACE, 'dist/apps', name, 'main.js')], {
       cwd: WORKSPACE,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), NODE_ENV: 'development', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Two streams into one file: neither may end it while the other still writes (write after end crashes the caller).
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.once('close', () => log.end());
     return new AppProcess(name, child, logFile);
   }
 
@@ -118,6 +121,8 @@ export interface LocalStackOptions {
   repository?: string;
   /** The temp dir name prefix, e.g. testRunPrefix(...) so that a test run's teardown finds its workers. */
   dirPrefix?: string;
+  /** Node options for the conductor process, e.g. --cpu-prof. */
+  conductorNodeArgs?: string[];
 }
 
 export interface LocalStack {
@@ -200,6 +205,7 @@ export async function startLocalStack(
     'conductor',
     { ...localConductorEnv(wiring), PENDING_SWEEP_INTERVAL_MS: '1000', ...extraConductorEnv },
     logDir,
+    options.conductorNodeArgs ?? [],
   );
   const conductorHttp = `http://127.0.0.1:${httpPort}`;
   await waitFor('conductor /health', async () => (await fetch(`${conductorHttp}/health`)).ok, 60000, [scheduler, conductor]);

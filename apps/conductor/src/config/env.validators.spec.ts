@@ -15,6 +15,8 @@ describe('loadConductorConfig', () => {
       workerCommand: 'node /ws/dist/apps/worker/main.js',
       workerAgentCommand: 'bash /ws/tools/demo-agent/demo-agent.sh',
       workerWorkRoot: '/ws/.dev/conductor/workers',
+      workerLauncher: 'local',
+      workerSpoolDir: '/ws/.dev/conductor/spool',
       maxUploadBytes: 512 * 1024 * 1024,
       pendingSweepIntervalMs: 5000,
       workerHeartbeatIntervalMs: 10000,
@@ -97,5 +99,21 @@ describe('loadConductorConfig', () => {
     }
     expect(message).toMatch(/DB_HOST[\s\S]*DB_APP_PASSWORD/);
     expect(message).not.toContain('short-secret');
+  });
+
+  it('admits 10 jobs at once and 1 per repository by default, and takes MAX_ACTIVE_JOBS and REPO_MAX_ACTIVE_JOBS', () => {
+    expect(loadConductorConfig({})).toMatchObject({ maxActiveJobs: 10, repoMaxActiveJobs: 1 });
+    expect(loadConductorConfig({ MAX_ACTIVE_JOBS: '40', REPO_MAX_ACTIVE_JOBS: '3' })).toMatchObject({ maxActiveJobs: 40, repoMaxActiveJobs: 3 });
+    expect(() => loadConductorConfig({ MAX_ACTIVE_JOBS: '0' })).toThrow(/MAX_ACTIVE_JOBS/);
+    expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: '1.5' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
+    expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: 'one' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
+  });
+
+  it('accepts the spool launcher outside production only', () => {
+    const config = loadConductorConfig({ WORKER_LAUNCHER: 'spool', WORKER_SPOOL_DIR: 'bench/spool' }, '/ws');
+    expect(config).toMatchObject({ workerLauncher: 'spool', workerSpoolDir: '/ws/bench/spool' });
+    expect(() =>
+      loadConductorConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x', SQS_QUEUE_URL: 'https://sqs.example/q', WORKER_LAUNCHER: 'spool' }),
+    ).toThrow(/WORKER_LAUNCHER: spool is for benchmarks/);
   });
 });

@@ -1,5 +1,6 @@
 import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
 import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
+import { DEFAULT_CLAIM_MAX_ACTIVE_JOBS, DEFAULT_MAX_ACTIVE_JOBS } from '@agent-conductor/scheduling-domain';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -25,7 +26,10 @@ export interface ConductorConfig {
   httpPort: number;
   runDir: string;
   resultsDir: string;
-  workerLauncher: 'local' | 'ecs';
+  /** spool: launches are handed to an outside supervisor through files (the conductor bench); never in production. */
+  workerLauncher: 'local' | 'ecs' | 'spool';
+  /** Where WORKER_LAUNCHER=spool writes one launch spec per attempt. */
+  workerSpoolDir: string;
   /** Present when workerLauncher is ecs (ECS_* variables). */
   ecs?: EcsLauncherConfig;
   /** Where each attempt's result archive is kept: a directory under RESULTS_DIR, or S3. */
@@ -71,6 +75,10 @@ export interface ConductorConfig {
   intakeProbeIntervalMs: number;
   /** The branch handed to workers as the repository's default branch. */
   defaultRepositoryBranch: string;
+  /** Admission: at most this many jobs with an attempt launching or running, across every conductor. */
+  maxActiveJobs: number;
+  /** Admission: at most this many active jobs per claim key (a route's repository or `claim`), unless the route sets maxActive. */
+  repoMaxActiveJobs: number;
   /** Extracted results (RESULT_STORE=directory) older than this are pruned. */
   resultsRetentionMs: number;
   /** Past this many bytes of extracted results, the oldest are pruned first. */
@@ -119,7 +127,8 @@ const envSchema = z.object({
   CONDUCTOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   CONDUCTOR_RUN_DIR: z.string().min(1).default('.dev/conductor'),
   RESULTS_DIR: z.string().min(1).default('.dev/results'),
-  WORKER_LAUNCHER: z.enum(['local', 'ecs']).default('local'),
+  WORKER_LAUNCHER: z.enum(['local', 'ecs', 'spool']).default('local'),
+  WORKER_SPOOL_DIR: optionalString,
   RESULT_STORE: z.enum(['directory', 's3']).default('directory'),
   MAX_JOB_ATTEMPTS: positiveInt.default(3),
   RETRY_BASE_MS: positiveInt.default(5000),
@@ -142,6 +151,8 @@ const envSchema = z.object({
   SQS_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43200).default(60),
   SQS_WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   INTAKE_PROBE_INTERVAL_MS: positiveInt.default(2000),
+  MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_MAX_ACTIVE_JOBS),
+  REPO_MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_CLAIM_MAX_ACTIVE_JOBS),
   RESULTS_RETENTION_DAYS: z.coerce.number().positive().default(7),
   RESULTS_MAX_BYTES: positiveInt.default(20 * 1024 * MIB),
   RESULTS_PRUNE_INTERVAL_MS: positiveInt.default(600_000),
@@ -204,6 +215,8 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
   if (vars.NODE_ENV === 'production') {
     if (!vars.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
     if (!vars.SQS_QUEUE_URL) problems.push('SQS_QUEUE_URL: required when NODE_ENV=production');
+    // Spool files hold launch tokens for a supervisor on the same host: a benchmark's arrangement, not a deployment's.
+    if (vars.WORKER_LAUNCHER === 'spool') problems.push('WORKER_LAUNCHER: spool is for benchmarks and not allowed when NODE_ENV=production');
   }
   let ecs: EcsLauncherConfig | undefined;
   if (vars.WORKER_LAUNCHER === 'ecs') {
@@ -246,6 +259,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     runDir,
     resultsDir: absolute(vars.RESULTS_DIR, cwd),
     workerLauncher: vars.WORKER_LAUNCHER,
+    workerSpoolDir: vars.WORKER_SPOOL_DIR ? absolute(vars.WORKER_SPOOL_DIR, cwd) : resolve(runDir, 'spool'),
     ...(ecs ? { ecs } : {}),
     resultStore,
     maxJobAttempts: vars.MAX_JOB_ATTEMPTS,
@@ -270,6 +284,8 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     sqsWaitTimeSeconds: vars.SQS_WAIT_TIME_SECONDS,
     intakeProbeIntervalMs: vars.INTAKE_PROBE_INTERVAL_MS,
     defaultRepositoryBranch: vars.DEFAULT_REPOSITORY_BRANCH,
+    maxActiveJobs: vars.MAX_ACTIVE_JOBS,
+    repoMaxActiveJobs: vars.REPO_MAX_ACTIVE_JOBS,
     resultsRetentionMs: Math.round(vars.RESULTS_RETENTION_DAYS * 24 * 3_600_000),
     resultsMaxBytes: vars.RESULTS_MAX_BYTES,
     resultsPruneIntervalMs: vars.RESULTS_PRUNE_INTERVAL_MS,

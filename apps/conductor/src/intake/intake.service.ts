@@ -161,11 +161,9 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
     if (response.duplicate) {
       this.logger.log(`message ${message.messageId} was already submitted (delivery ${response.deliveryId})`);
     }
-    // A duplicate's decisions are launched again on purpose: the claim is a no-op for a job that
-    // already left `pending`, and it launches one the first delivery never got to.
-    for (const decision of response.decisions) {
-      this.launches.launchInBackground(decision.jobId);
-    }
+    // A duplicate's decisions count too: admission then starts a job the first delivery never got to, and a
+    // pass changes nothing for jobs that already left `pending`.
+    if (response.decisions.length > 0) this.launches.requestAdmission();
   }
 
   /** Why every message would fail right now, or undefined when the failure is this message's own. */

@@ -1,5 +1,5 @@
-import { JobRepository, WorkerRepository } from '@agent-conductor/db';
-import { renderAgentsFile } from '@agent-conductor/scheduling-domain';
+import { AdmissionRepository, JobRepository, WorkerRepository, type Job } from '@agent-conductor/db';
+import { renderAgentsFile, type AdmissionLimits, type WaitingJob } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
@@ -12,12 +12,22 @@ import { isRetryableLaunchError, WORKER_LAUNCHER, type WorkerExit, type WorkerLa
 
 export type LaunchOutcome =
   | { status: 'launched'; workerId: string; handle: string }
-  /** Another call or conductor claimed it first, or it is not pending. */
+  /** Not admitted by the pass: another conductor launched it, or it is no longer pending. */
   | { status: 'not-claimed' }
+  /** Still pending: admission keeps it waiting, for `reason`. */
+  | { status: 'waiting'; reason: string }
   /** The conductor is draining for shutdown; the job stays pending for the next one. */
   | { status: 'draining' }
   /** The attempt failed; `next` says whether the job waits for another attempt or failed for good. */
   | { status: 'failed'; workerId?: string; reason: string; next?: AttemptOutcome };
+
+/** What one admission round (a pass, and the passes asked for while it ran) did. */
+export interface AdmissionRound {
+  /** The launch of every job admitted, by job id. */
+  launches: Map<string, Promise<LaunchOutcome>>;
+  /** The jobs left waiting by the round's last pass, with their reasons. */
+  waiting: WaitingJob[];
+}
 
 /** Duck-typed: errors from Node's core can come from another realm (jest) and fail `instanceof Error`. */
 function describe(error: unknown): string {
@@ -25,7 +35,11 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-/** Turns pending jobs into running workers, and notices workers that die. */
+/**
+ * Turns pending jobs into running workers, as admission allows, and notices workers that die. Admission runs
+ * whenever something may have changed who can start: a decision arrived (intake), an attempt ended (Shutdown, exit,
+ * heartbeat loss, a failed launch), a retry backoff ended, and in the periodic sweep as a backstop.
+ */
 @Injectable()
 export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(JobLaunchService.name);
@@ -33,16 +47,23 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
   private draining = false;
   private unsubscribeExit: (() => void) | undefined;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private round: Promise<AdmissionRound> | undefined;
+  /** Set when admission is asked for during a round: the round runs one more pass, since its read may predate the change. */
+  private askedAgain = false;
+  private readonly limits: AdmissionLimits;
 
   constructor(
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
     @Inject(WORKER_LAUNCHER) private readonly launcher: WorkerLauncher,
+    private readonly admissions: AdmissionRepository,
     private readonly jobs: JobRepository,
     private readonly workers: WorkerRepository,
     private readonly archives: TaskArchiveStore,
     private readonly attempts: AttemptService,
     private readonly metrics: ConductorMetrics,
-  ) {}
+  ) {
+    this.limits = { maxActiveJobs: config.maxActiveJobs, claimMaxActiveJobs: config.repoMaxActiveJobs };
+  }
 
   onModuleInit(): void {
     this.unsubscribeExit = this.launcher.onExit((exit) => this.handleExit(exit));
@@ -54,14 +75,11 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     this.retryTimers.clear();
   }
 
-  /**
-   * Relaunches a retried job when its backoff ends, so a retry does not also
-   * wait for the next sweep; the sweep stays the backstop after a restart.
-   */
-  scheduleRetry(jobId: string, at: Date): void {
+  /** Admits again when a retried job's backoff ends, so it does not also wait for the next sweep. */
+  scheduleRetry(at: Date): void {
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      if (!this.draining) this.launchInBackground(jobId);
+      this.requestAdmission();
     }, Math.max(0, at.getTime() - Date.now()));
     timer.unref();
     this.retryTimers.add(timer);
@@ -71,35 +89,84 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     return this.draining;
   }
 
-  /** Launches in the background; the caller (intake, sweep) must not wait on a worker to start. */
-  launchInBackground(jobId: string): void {
-    void this.launch(jobId);
+  /** Admission in the background; callers (intake, attempt ends) must not wait on a worker to start. */
+  requestAdmission(): void {
+    void this.admit();
   }
 
-  launch(jobId: string): Promise<LaunchOutcome> {
-    const attempt = this.launchClaimed(jobId).catch((error: unknown): LaunchOutcome => {
-      // Only reached when even recording the failure failed (e.g. the database went away).
-      this.logger.error(`launch of job ${jobId} failed: ${describe(error)}`);
-      return { status: 'failed', reason: describe(error) };
-    });
-    this.inFlight.add(attempt);
-    void attempt.finally(() => this.inFlight.delete(attempt));
-    return attempt;
+  /**
+   * Runs admission and launches what it admits. A call during a round joins it and makes it run one more pass, so
+   * every change is seen by a pass that started after it; the round resolves once no more were asked for. Never
+   * rejects: a failed pass is logged, and the sweep tries again.
+   */
+  admit(): Promise<AdmissionRound> {
+    if (this.draining) return Promise.resolve({ launches: new Map(), waiting: [] });
+    if (this.round) {
+      this.askedAgain = true;
+      return this.round;
+    }
+    this.askedAgain = true;
+    this.round = this.admitWhileAsked();
+    return this.round;
+  }
+
+  /** Runs an admission round and reports what became of `jobId` (for tests and tools). */
+  async launch(jobId: string): Promise<LaunchOutcome> {
+    if (this.draining) return { status: 'draining' };
+    const round = await this.admit();
+    const launched = round.launches.get(jobId);
+    if (launched) return launched;
+    if (this.draining) return { status: 'draining' };
+    const waiting = round.waiting.find((job) => job.id === jobId);
+    return waiting ? { status: 'waiting', reason: waiting.reason } : { status: 'not-claimed' };
   }
 
   /** Stops new launches and waits for the ones already under way, for the shutdown gate. */
   async stopLaunching(): Promise<void> {
     this.draining = true;
+    await this.round;
     while (this.inFlight.size > 0) {
       await Promise.allSettled([...this.inFlight]);
     }
   }
 
-  private async launchClaimed(jobId: string): Promise<LaunchOutcome> {
-    if (this.draining) return { status: 'draining' };
-    const job = await this.jobs.claim(jobId);
-    if (!job) return { status: 'not-claimed' };
+  private async admitWhileAsked(): Promise<AdmissionRound> {
+    // admit() stores this round before any of it runs, so the `finally` below always clears the stored round.
+    await Promise.resolve();
+    const round: AdmissionRound = { launches: new Map(), waiting: [] };
+    try {
+      while (this.askedAgain && !this.draining) {
+        this.askedAgain = false;
+        const pass = await this.admissions.admit(this.limits);
+        for (const job of pass.admitted) round.launches.set(job.id, this.track(this.launchClaimed(job)));
+        round.waiting = pass.waiting;
+        if (pass.admitted.length > 0) {
+          this.logger.log(`admitted ${pass.admitted.length} job(s); ${pass.waiting.length} waiting`);
+        }
+      }
+    } catch (error) {
+      this.logger.error(`admission pass failed: ${describe(error)}`);
+    } finally {
+      // Synchronous with the last check of askedAgain: a later request starts a new round instead of joining this one.
+      this.round = undefined;
+    }
+    return round;
+  }
 
+  private track(launch: Promise<LaunchOutcome>): Promise<LaunchOutcome> {
+    const tracked = launch.catch((error: unknown): LaunchOutcome => {
+      // Only reached when even recording the failure failed (e.g. the database went away).
+      this.logger.error(`launch failed: ${describe(error)}`);
+      return { status: 'failed', reason: describe(error) };
+    });
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    return tracked;
+  }
+
+  /** Launches a job admission just claimed (pending → launching, attempt counted). */
+  private async launchClaimed(job: Job): Promise<LaunchOutcome> {
+    const jobId = job.id;
     const token = newWorkerToken();
     let workerId: string;
     try {
@@ -152,11 +219,15 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** After an attempt ended: a job waiting for another attempt is relaunched when its backoff ends. */
+  /**
+   * After an attempt ended: its slot and claim are free now, so admission runs; a job waiting for another attempt
+   * is admitted again when its backoff ends.
+   */
   async afterAttempt(jobId: string, next: AttemptOutcome): Promise<void> {
+    this.requestAdmission();
     if (next !== 'retrying') return;
     const job = await this.jobs.findById(jobId);
-    if (job?.status === 'pending' && job.nextAttemptAt) this.scheduleRetry(jobId, job.nextAttemptAt);
+    if (job?.status === 'pending' && job.nextAttemptAt) this.scheduleRetry(job.nextAttemptAt);
   }
 
   /**

@@ -1,5 +1,4 @@
 import { createEcsClient, EcsWorkerLauncher } from '@agent-conductor/aws';
-import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Module } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -9,23 +8,23 @@ import { EcsLauncher } from './ecs.launcher';
 import { JobLaunchService } from './job-launch.service';
 import { LocalProcessLauncher } from './local-process.launcher';
 import { PendingSweepService } from './pending-sweep.service';
+import { SpoolLauncher } from './spool.launcher';
 import { TaskArchiveStore } from './task-archive.store';
 import { WORKER_LAUNCHER, type WorkerLauncher } from './worker-launcher';
 
 /** WORKER_LAUNCHER picks the implementation; the config was validated at boot, so `ecs` has its settings. */
 function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): WorkerLauncher {
   if (config.workerLauncher === 'local') return local;
+  if (config.workerLauncher === 'spool') return new SpoolLauncher(config);
   if (!config.ecs) throw new Error('WORKER_LAUNCHER=ecs without ECS settings');
   return new EcsLauncher(new EcsWorkerLauncher(createEcsClient({ region: config.awsRegion }), config.ecs));
 }
 
-/** Pending job → registered worker → task archive → launched process or task. */
+/** Admission → registered worker → task archive → launched process or task. Repositories come from DbModule. */
 @Module({
   // Global once imported; here so every setup that launches (the app, test modules) counts too.
   imports: [MetricsModule],
   providers: [
-    JobRepository,
-    WorkerRepository,
     TaskArchiveStore,
     LocalProcessLauncher,
     { provide: WORKER_LAUNCHER, useFactory: selectLauncher, inject: [CONDUCTOR_CONFIG, LocalProcessLauncher] },
@@ -33,6 +32,6 @@ function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): W
     JobLaunchService,
     PendingSweepService,
   ],
-  exports: [JobLaunchService, PendingSweepService, TaskArchiveStore, WorkerRepository, JobRepository, WORKER_LAUNCHER, AttemptService, LocalProcessLauncher],
+  exports: [JobLaunchService, PendingSweepService, TaskArchiveStore, WORKER_LAUNCHER, AttemptService, LocalProcessLauncher],
 })
 export class LaunchModule {}

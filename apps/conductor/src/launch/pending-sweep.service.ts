@@ -1,15 +1,13 @@
-import { JobRepository } from '@agent-conductor/db';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { JobLaunchService } from './job-launch.service';
 
-const SWEEP_BATCH = 50;
-
 /**
- * Launches jobs left `pending`: the intake hands decisions over in memory, so
- * a crash between the scheduler's commit and the launch would otherwise
- * strand them. The claim makes a double launch impossible.
+ * Admission's backstop: the intake hands decisions over in memory and attempt
+ * ends trigger admission in the process that saw them, so a crash in between
+ * would otherwise strand pending jobs. Admission's lock makes a double launch
+ * (or a cap exceeded) impossible.
  */
 @Injectable()
 export class PendingSweepService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,7 +17,6 @@ export class PendingSweepService implements OnApplicationBootstrap, OnModuleDest
 
   constructor(
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
-    private readonly jobs: JobRepository,
     private readonly launches: JobLaunchService,
   ) {}
 
@@ -47,13 +44,8 @@ export class PendingSweepService implements OnApplicationBootstrap, OnModuleDest
 
   private async sweepOnce(): Promise<number> {
     if (this.launches.isDraining) return 0;
-    const ids = await this.jobs.findPendingIds(SWEEP_BATCH);
-    let launched = 0;
-    for (const id of ids) {
-      const outcome = await this.launches.launch(id);
-      if (outcome.status === 'launched') launched += 1;
-      if (outcome.status === 'draining') break;
-    }
-    return launched;
+    const round = await this.launches.admit();
+    const outcomes = await Promise.all(round.launches.values());
+    return outcomes.filter((outcome) => outcome.status === 'launched').length;
   }
 }

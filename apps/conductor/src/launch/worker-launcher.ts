@@ -48,8 +48,8 @@ export function isRetryableLaunchError(error: unknown): boolean {
  * (local children); everything else is covered by `isAlive` polling.
  */
 export interface WorkerLauncher {
-  /** Stored in workers.launcher ("local" | "ecs"). */
-  readonly kind: 'local' | 'ecs';
+  /** Stored in workers.launcher ("local" | "ecs" | "spool"). */
+  readonly kind: 'local' | 'ecs' | 'spool';
   /**
    * Resolves once the worker is running; rejects when it could not be started.
    * Calling it again for the same job and attempt never starts a second worker.

@@ -87,10 +87,8 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
     await this.enforceHandshakeDeadline(now);
     await this.checkSilentWorkers(now);
     const released = await this.jobs.releaseUnregisteredClaims(new Date(now - this.config.handshakeDeadlineMs));
-    for (const jobId of released) {
-      this.logger.warn(`job ${jobId} was claimed but never got a worker; back to pending`);
-      this.launches.launchInBackground(jobId);
-    }
+    for (const jobId of released) this.logger.warn(`job ${jobId} was claimed but never got a worker; back to pending`);
+    if (released.length > 0) this.launches.requestAdmission();
   }
 
   private async enforceHandshakeDeadline(now: number): Promise<void> {

@@ -8,7 +8,9 @@ import { defer, Observable } from 'rxjs';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { EarlierWorkService } from '../earlier-work/earlier-work.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
+import { HeartbeatService } from './heartbeat.service';
 import type { PausableStream } from './paced-messages';
 import { ResultUploadService } from './result-upload.service';
 import { describeRpc, toRpcException } from './transfer-status';
@@ -46,6 +48,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly archives: TaskArchiveStore,
     private readonly uploads: ResultUploadService,
     private readonly shutdowns: WorkerShutdownService,
+    private readonly earlierWork: EarlierWorkService,
+    private readonly heartbeats: HeartbeatService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -80,6 +84,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       heartbeatIntervalMs: this.config.workerHeartbeatIntervalMs,
       maxUploadBytes: this.config.maxUploadBytes,
       sessionToken,
+      earlierWork: await this.earlierWork.candidatesFor(job),
       // 0: the route set no budget; the worker's AGENT_MAX_TOKENS still applies.
       maxTokens: job.maxTokens ?? 0,
     };
@@ -125,11 +130,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     return {};
   }
 
-  async heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
-    const worker = await this.auth.authenticate(request.credentials, 'session');
-    await this.workers.touch(worker.id);
-    await this.workers.appendEvent(worker.id, 'heartbeat', { phase: workerV1.WorkerPhase[request.phase] ?? String(request.phase) });
-    return { stopRequested: false };
+  heartbeat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
+    return this.heartbeats.beat(request);
   }
 
   shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {

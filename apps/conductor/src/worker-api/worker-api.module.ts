@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { LaunchModule } from '../launch/launch.module';
 import { ResultsModule } from '../results/results.module';
+import { HeartbeatService } from './heartbeat.service';
 import { ResultUploadService } from './result-upload.service';
 import { WorkerApiController } from './worker-api.controller';
 import { WorkerAuthService } from './worker-auth.service';
@@ -8,8 +10,8 @@ import { WorkerShutdownService } from './worker-shutdown.service';
 
 /** The gRPC WorkerService; mounted on the app's gRPC microservice. */
 @Module({
-  imports: [LaunchModule, ResultsModule],
+  imports: [LaunchModule, ResultsModule, EarlierWorkModule],
   controllers: [WorkerApiController],
-  providers: [WorkerAuthService, ResultUploadService, WorkerShutdownService],
+  providers: [WorkerAuthService, HeartbeatService, ResultUploadService, WorkerShutdownService],
 })
 export class WorkerApiModule {}

@@ -5,7 +5,7 @@ import { addLogContext } from '@agent-conductor/observability';
 import { status } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { workerTokenMatches } from '../common/worker-token';
+import { hashWorkerToken, workerTokenMatches } from '../common/worker-token';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -45,6 +45,24 @@ export class WorkerAuthService {
     }
     // Lines the rest of this RPC writes carry the job too (the interceptor already set the worker).
     addLogContext({ jobId: worker.jobId });
+    return worker;
+  }
+
+  /**
+   * `authenticate(credentials, 'session')` plus marking the worker alive, in one round trip when all is well
+   * (heartbeats are most of the conductor's traffic). Anything else takes the full check, which gives the
+   * same refusal as every other call.
+   */
+  async authenticateAndTouch(credentials: workerV1.WorkerCredentials | undefined): Promise<Worker> {
+    const workerId = credentials?.workerId ?? '';
+    const token = credentials?.token ?? '';
+    const touched = UUID.test(workerId) && token.length > 0 ? await this.workers.touchSession(workerId, hashWorkerToken(token)) : null;
+    if (touched) {
+      addLogContext({ jobId: touched.jobId });
+      return touched;
+    }
+    const worker = await this.authenticate(credentials, 'session');
+    await this.workers.touch(worker.id);
     return worker;
   }
 }

@@ -1,7 +1,8 @@
-import { workerV1 } from '@agent-conductor/contracts';
+import { boundedExcerpt, EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
+import { JobLaunchService } from '../launch/job-launch.service';
 import { rpcError, WorkerAuthService } from './worker-auth.service';
 
 /** Shutdown: the worker's final report becomes the job's outcome, result and usage, in one transaction. */
@@ -13,6 +14,7 @@ export class WorkerShutdownService {
     private readonly auth: WorkerAuthService,
     private readonly workers: WorkerRepository,
     private readonly jobs: JobRepository,
+    private readonly launches: JobLaunchService,
   ) {}
 
   async shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
@@ -29,6 +31,8 @@ export class WorkerShutdownService {
           ...(reported.pullRequest ? { pullRequest: reported.pullRequest } : {}),
           ...(reported.report ? { report: reported.report } : {}),
           title: reported.title,
+          // What the next agent on the repository reads of this one's ending report (EarlierWork.summary).
+          ...(reported.summary ? { summary: boundedExcerpt(reported.summary, EARLIER_WORK_LIMITS.summaryChars) } : {}),
         }
       : null;
     const usage = request.usage
@@ -53,6 +57,8 @@ export class WorkerShutdownService {
       await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
     });
     this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${succeeded ? 'succeeded' : `failed: ${error}`}`);
+    // The job's slot and claim are free: the next job in line may start.
+    this.launches.requestAdmission();
     return {};
   }
 }

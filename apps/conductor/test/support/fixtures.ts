@@ -38,17 +38,22 @@ export async function testConfig(overrides: Partial<ConductorConfig> = {}): Prom
 /** A pending job the way the scheduler writes it (delivery and job in one go). */
 export async function createPendingJob(
   prisma: PrismaClient,
-  overrides: Partial<Pick<Job, 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition'>> = {},
+  overrides: Partial<Pick<Job, 'kind' | 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition' | 'claimKey' | 'claimLimit'>> = {},
 ): Promise<Job> {
+  const kind = overrides.kind ?? 'ticket';
   const delivery = await prisma.delivery.create({
-    data: { sqsMessageId: randomUUID(), receivedAt: new Date(), body: '{}', classification: 'ticket' },
+    data: { sqsMessageId: randomUUID(), receivedAt: new Date(), body: '{}', classification: kind === 'ticket' ? 'ticket' : 'alarm' },
   });
+  const repository = overrides.repository ?? 'https://github.com/acme/orders-api.git';
   return prisma.job.create({
     data: {
-      kind: 'ticket',
+      kind,
       key: overrides.key ?? `ABC-${Math.floor(Math.random() * 100000)}`,
       deliveryId: delivery.id,
-      repository: overrides.repository ?? 'https://github.com/acme/orders-api.git',
+      repository,
+      // The scheduler stores the claim key on every job it decides: the route's claim, else the repository.
+      claimKey: overrides.claimKey ?? repository,
+      ...(overrides.claimLimit !== undefined ? { claimLimit: overrides.claimLimit } : {}),
       taskMarkdown: overrides.taskMarkdown ?? '# Fix the orders endpoint\n',
       ...(overrides.branch !== undefined ? { branch: overrides.branch } : {}),
       ...(overrides.sparsePaths !== undefined ? { sparsePaths: overrides.sparsePaths } : {}),

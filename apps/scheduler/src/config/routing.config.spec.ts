@@ -89,6 +89,48 @@ describe('the routing file', () => {
     expect(message).not.toContain('sparsePaths[1]');
   });
 
+  it('takes a claim and a maxActive per route, and leaves them out when absent', () => {
+    const table = parseRoutingTable(
+      {
+        default: { repository: 'https://github.com/acme/mono.git' },
+        tickets: [
+          { match: { components: ['Billing'] }, repository: 'https://github.com/acme/mono.git', claim: 'mono/billing', maxActive: 2 },
+          { match: { project: 'ENG' }, repository: 'https://github.com/acme/eng.git', maxActive: 3 },
+        ],
+        incidents: [{ account: '123456789012', repository: 'https://github.com/acme/mono.git', claim: 'mono/ops' }],
+      },
+      'f',
+      '/',
+    );
+    expect(table.default).toEqual({ repository: 'https://github.com/acme/mono.git', branch: 'main', sparsePaths: [] });
+    expect(table.tickets[0]).toMatchObject({ claim: 'mono/billing', maxActive: 2 });
+    expect(table.tickets[1]).not.toHaveProperty('claim');
+    expect(table.tickets[1]).toMatchObject({ maxActive: 3 });
+    expect(table.incidents[0]).toMatchObject({ claim: 'mono/ops' });
+    expect(table.incidents[0]).not.toHaveProperty('maxActive');
+  });
+
+  it('refuses an empty claim and a maxActive that is not a whole number of at least 1', () => {
+    const message = problemsOf({
+      default: { repository: 'x', claim: ' ', maxActive: 0 },
+      tickets: [
+        { match: { project: 'A' }, repository: 'x', maxActive: 1.5 },
+        { match: { project: 'B' }, repository: 'x', maxActive: '2', claim: 7 },
+        { match: { project: 'C' }, repository: 'x', maxActive: 1 },
+      ],
+    });
+    for (const line of [
+      'default.claim: must not be empty',
+      'default.maxActive: must be at least 1',
+      'tickets[0].maxActive: must be a whole number',
+      'tickets[1].maxActive: must be a number',
+      'tickets[1].claim: must be a string',
+    ]) {
+      expect(message).toContain(`  - ${line}`);
+    }
+    expect(message).not.toContain('tickets[2]');
+  });
+
   it('refuses what is not a routing table at all', () => {
     expect(problemsOf([])).toContain('(file): must be a JSON object');
     expect(problemsOf({ default: { repository: 'x' }, tickets: {} })).toContain('tickets: must be a list of rules');

@@ -46,6 +46,8 @@ const routeFields = {
   branch: text.optional(),
   sparsePaths: z.array(sparsePath, { error: 'must be a list of relative paths' }).optional(),
   worker,
+  claim: text.optional(),
+  maxActive: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),
   maxTokens: z
     .number({ error: 'must be a number of tokens' })
     .refine(isTokenBudget, `must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`)
@@ -135,6 +137,8 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       sparsePaths: fields.sparsePaths ?? [],
     };
     if (fields.worker?.taskDefinition !== undefined) out.workerTaskDefinition = fields.worker.taskDefinition;
+    if (fields.claim !== undefined) out.claim = fields.claim;
+    if (fields.maxActive !== undefined) out.maxActive = fields.maxActive;
     if (fields.maxTokens !== undefined) out.maxTokens = fields.maxTokens;
     return out;
   };

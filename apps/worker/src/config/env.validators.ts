@@ -126,12 +126,6 @@ export interface CodexConfig {
   maxTokens: number | undefined;
 }
 
-/** Every credential the worker holds: hidden, by exact value, from logs, transcripts, events and PR bodies. */
-export function workerSecrets(config: { token: string; github?: { token: string } }, env: NodeJS.ProcessEnv = process.env): string[] {
-  // The model API key is not kept in the config: the model proxy reads it from the environment when it forwards.
-  return [config.token, config.github?.token ?? '', env['OPENAI_API_KEY']?.trim() ?? ''].filter((secret) => secret !== '');
-}
-
 /** Secrets that may come as a file instead (X_FILE names it): read once at startup, never put in the environment. */
 const SECRET_FILE_VARIABLES = ['WORKER_TOKEN', 'GITHUB_TOKEN', 'OPENAI_API_KEY'] as const;
 
@@ -221,4 +215,10 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     agentIsolation: { mode: value.AGENT_ISOLATION, uid: value.AGENT_UID, gid: value.AGENT_GID ?? value.AGENT_UID },
     ...(conductorTls ? { conductorTls } : {}),
   };
+}
+
+/** Every secret the worker holds: none of them may reach a file, a log line or a message built from agent output. */
+export function workerSecrets(config: { token: string; github?: { token: string } }, env: NodeJS.ProcessEnv = process.env): string[] {
+  // The model key is not kept in the config (the model proxy reads it at use time), so it is looked up here too.
+  return [config.token, config.github?.token, env['OPENAI_API_KEY']?.trim()].filter((secret): secret is string => secret !== undefined && secret !== '');
 }

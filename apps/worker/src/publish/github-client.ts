@@ -73,6 +73,15 @@ export class GitHubClient {
     }
   }
 
+  /** The open pull request whose head is this repository's branch, if there is one. */
+  async openPullRequestFrom(repository: GitHubRepositoryRef, branch: string): Promise<{ url: string; title: string } | undefined> {
+    const { data } = await this.call(`looking up the open pull request from ${branch} in ${fullName(repository)}`, repository, () =>
+      this.octokit.rest.pulls.list({ owner: repository.owner, repo: repository.name, head: `${repository.owner}:${branch}`, state: 'open' }),
+    );
+    const open = data[0];
+    return open ? { url: open.html_url, title: open.title } : undefined;
+  }
+
   async openIssue(repository: GitHubRepositoryRef, issue: { title: string; body: string }): Promise<CreatedItem> {
     const { data } = await this.call(`opening an issue in ${fullName(repository)}`, repository, () => this.octokit.rest.issues.create({ owner: repository.owner, repo: repository.name, ...issue }));
     return { url: data.html_url, number: data.number, created: true };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
 import { ConductorModule } from '../conductor/conductor.module';
+import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
 import { ProcessModule } from '../process/process.module';
 import { PublishModule } from '../publish/publish.module';
@@ -11,7 +12,7 @@ import { WorkspaceModule } from '../workspace/workspace.module';
 import { WorkerRunner } from './worker-runner.service';
 
 @Module({
-  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, ProcessModule],
+  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, EarlierWorkModule, ProcessModule],
   providers: [WorkerRunner],
   exports: [WorkerRunner],
 })

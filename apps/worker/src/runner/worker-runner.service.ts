@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { workerV1 } from '@agent-conductor/contracts';
+import { boundedExcerpt, EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
 import { AGENT_RUNNER, FIRST_PROMPT, type AgentRunner, type AgentUsage } from '../agent/agent-runner';
+import { redactor } from '../agent/transcript';
 import { WORKER_CONFIG } from '../config/config.module';
-import type { WorkerConfig } from '../config/env.validators';
+import { workerSecrets, type WorkerConfig } from '../config/env.validators';
 import { ConductorClient } from '../conductor/conductor-client';
+import { EarlierWorkService } from '../earlier-work/earlier-work.service';
 import { FileSystem } from '../fs/file-system';
 import { HeartbeatService } from '../heartbeat/heartbeat.service';
 import { AgentSandbox } from '../process/agent-sandbox';
@@ -23,6 +25,8 @@ interface JobEnding {
   outcome: workerV1.JobOutcome;
   result: PublishResult | undefined;
   error: string;
+  /** What later agents on the repository read of this one's ending report. */
+  summary?: string;
 }
 
 export interface WorkerRunOutcome {
@@ -66,6 +70,7 @@ export class WorkerRunner {
     private readonly uploader: ResultsUploader,
     private readonly fs: FileSystem,
     private readonly sandbox: AgentSandbox,
+    private readonly earlierWork: EarlierWorkService,
   ) {}
 
   async run(): Promise<WorkerRunOutcome> {
@@ -115,6 +120,7 @@ export class WorkerRunner {
     await this.taskFiles.fetchInto(workDir, job);
     progress.stage = 'clone';
     const repoDir = await this.repository.clone(workDir, repository);
+    await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, job.earlierWork);
     // From here on the work dir is the agent's, and everything in it is untrusted.
     await this.sandbox.handOver(workDir);
 
@@ -168,9 +174,10 @@ export class WorkerRunner {
     progress.stage = 'upload';
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_UPLOADING);
     await this.uploader.upload(workDir, job.maxUploadBytes);
+    const summary = boundedExcerpt(redactor(workerSecrets(this.config))(artifacts.report), EARLIER_WORK_LIMITS.summaryChars);
     return artifacts.successful
-      ? { outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result, error: '' }
-      : { outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result, error: `agent reported the job failed: ${artifacts.title}` };
+      ? { outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result, error: '', summary }
+      : { outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result, error: `agent reported the job failed: ${artifacts.title}`, summary };
   }
 
   /** The job has failed for a known reason; the work dir is still worth having, but not worth masking that reason. */
@@ -186,7 +193,13 @@ export class WorkerRunner {
 
   private async shutdown(ending: JobEnding): Promise<WorkerRunOutcome> {
     const result: workerV1.JobResult | undefined = ending.result
-      ? { branch: ending.result.branch ?? '', pullRequest: ending.result.pullRequest ?? '', report: ending.result.report ?? '', title: ending.result.title }
+      ? {
+          branch: ending.result.branch ?? '',
+          pullRequest: ending.result.pullRequest ?? '',
+          report: ending.result.report ?? '',
+          title: ending.result.title,
+          summary: ending.summary ?? '',
+        }
       : undefined;
     const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '' } : undefined;
     await this.conductor.shutdown({ outcome: ending.outcome, result, error: ending.error, usage });

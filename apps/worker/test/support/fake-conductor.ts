@@ -45,6 +45,8 @@ export interface FakeConductorOptions {
   restartDuringUploadMs?: number;
   heartbeatIntervalMs?: number;
   maxUploadBytes?: number;
+  /** What the handshake offers as earlier work on the repository. */
+  earlierWork?: workerV1.EarlierWork[];
   /** The route's token budget the handshake carries; 0 or unset: none. */
   maxTokens?: number;
   /** TLS for the fake's server; plaintext when left out. */
@@ -152,6 +154,7 @@ export class FakeConductor {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 100,
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       sessionToken: this.sessionToken,
+      earlierWork: this.options.earlierWork ?? [],
       maxTokens: this.options.maxTokens ?? 0,
     });
   }

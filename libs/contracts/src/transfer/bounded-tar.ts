@@ -7,6 +7,11 @@ const BLOCK = 512;
 const MAX_META_ENTRY_BYTES = 64 * 1024;
 const META_TYPES = new Set(['x', 'g', 'L', 'K']);
 const ZEROS = Buffer.alloc(64 * 1024);
+/**
+ * Tar writers pad an archive to their record size (10 KiB for GNU tar and bsdtar); a megabyte of zeros
+ * after the end is no archive's padding, only work for the receiver.
+ */
+export const MAX_TAR_PADDING_BYTES = 1024 * 1024;
 
 /** memcmp against a zero buffer, not a byte loop: a long zero tail is checked at memory speed. */
 function allZero(bytes: Buffer): boolean {
@@ -39,6 +44,7 @@ class TarFraming {
   private paxBytes = 0;
   private paxRemaining = 0;
   private ended = false;
+  private paddingBytes = 0;
 
   get sawEnd(): boolean {
     return this.ended;
@@ -52,6 +58,8 @@ class TarFraming {
       if (this.ended) {
         const tail = chunk.subarray(offset);
         if (!allZero(tail)) throw unsafe('the archive has data after its end-of-archive marker');
+        this.paddingBytes += tail.length;
+        if (this.paddingBytes > MAX_TAR_PADDING_BYTES) throw unsafe(`the archive has more than ${MAX_TAR_PADDING_BYTES} bytes of padding after its end`);
         return chunk.subarray(0, archiveBytes);
       }
       if (this.bodyRemaining > 0) {

@@ -308,12 +308,21 @@ describe('extractArchiveSafely', () => {
     expect(await extractArchiveSafely(archive, dest)).toEqual({ entries: 1, bytes: 4 });
   });
 
-  it('counts decompressed bytes itself: zeros after the end count too, and past maxTarBytes it stops with TOO_LARGE', async () => {
-    const archive = join(dir, 'bomb.tar.gz');
+  it('refuses more than a megabyte of zero padding after the end: no tar writer pads that much', async () => {
+    const archive = join(dir, 'padding.tar.gz');
     await writeFile(archive, gzipSync(Buffer.concat([rawTarEntries([{ path: 'TASK.md', type: 'File', data: 'fine' }]), Buffer.alloc(64 * 1024 * 1024)])));
+    await expectTransferError(extractArchiveSafely(archive, dest), 'UNSAFE_ENTRY');
+    expect(await readdir(dest)).toEqual([]);
+  });
+
+  it('counts decompressed bytes itself: past maxTarBytes it stops with TOO_LARGE, whatever the headers declare', async () => {
+    const archive = join(dir, 'bomb.tar.gz');
+    // 64 MiB of zeros in one entry: within maxBytes (1 GiB by default), so only the project's own count stops it.
+    const entry = rawTarEntries([{ path: 'zeros.bin', type: 'File', data: '\0'.repeat(64 * 1024 * 1024) }]);
+    await writeFile(archive, gzipSync(Buffer.concat([entry, Buffer.alloc(1024)])));
     await expectTransferError(extractArchiveSafely(archive, dest, { maxTarBytes: 8 * 1024 * 1024 }), 'TOO_LARGE');
     expect(await readdir(dest)).toEqual([]);
-    expect(await extractArchiveSafely(archive, dest, { maxTarBytes: 65 * 1024 * 1024 })).toEqual({ entries: 1, bytes: 4 });
+    expect(await extractArchiveSafely(archive, dest, { maxTarBytes: 65 * 1024 * 1024 })).toEqual({ entries: 1, bytes: 64 * 1024 * 1024 });
   });
 
   it('refuses a zero-filled entry larger than maxBytes from its header, before expanding it', async () => {

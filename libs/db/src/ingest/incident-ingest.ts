@@ -24,6 +24,8 @@ export interface IngestAlarmInput {
   branch: string | null;
   sparsePaths: string[];
   workerTaskDefinition: string | null;
+  claim: string;
+  claimLimit: number | null;
   maxTokens: number | null;
   policy: IncidentPolicy;
 }
@@ -84,9 +86,9 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
-                        "max_tokens", "status", "task_markdown", "updated_at")
+                        "claim_key", "claim_limit", "max_tokens", "status", "task_markdown", "updated_at")
     SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
-           $23::int4, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+           $23::text, $24::int, $25::int4, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -190,6 +192,8 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     input.branch,
     input.sparsePaths,
     input.workerTaskDefinition,
+    input.claim,
+    input.claimLimit,
     input.maxTokens,
   ]);
   if (!row) {

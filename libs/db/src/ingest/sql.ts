@@ -23,3 +23,15 @@ export async function rows<R extends QueryResultRow>(client: IngestClient, { nam
  * takes part in how an instant is read.
  */
 export const iso = (date: Date): string => date.toISOString();
+
+/**
+ * The SQLSTATE and message of a Postgres data exception (class 22: a value the server cannot take, such as NUL in
+ * text, an out-of-range timestamp, a malformed array), or null for any other error. Those depend on the message's
+ * content alone, so retrying it can never succeed.
+ */
+export function dataException(error: unknown): { code: string; message: string } | null {
+  if (typeof error !== 'object' || error === null || !('code' in error) || typeof error.code !== 'string') return null;
+  if (!/^22[0-9A-Z]{3}$/.test(error.code)) return null;
+  const message = 'message' in error && typeof error.message === 'string' ? error.message : 'no message';
+  return { code: error.code, message };
+}

@@ -161,6 +161,26 @@ describe('IngestRepository', () => {
     expect(await prisma.job.count()).toBe(0);
   });
 
+  it('records a ticket Postgres refuses for its content (a data exception) as rejected, with the reason', async () => {
+    // The classifier rejects NUL itself; this ticket skips it, as anything it misses would.
+    const input = ticketMessage('msg-nul', ticketFacts('ENG-9', { summary: 'before\0after' }));
+    const result = await repository.recordMessage({ ...input, body: '{"summary":"before\0after"}' });
+
+    expect(result).toMatchObject({ duplicate: false, classification: 'rejected', decisions: [] });
+    expect(result.rejectionReason).toMatch(/^Postgres refused to store this ticket \(SQLSTATE 22021: /);
+    expect(result.rejectionReason).not.toContain('\0');
+    expect(await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: 'msg-nul' } })).toMatchObject({
+      id: result.deliveryId,
+      body: '{"summary":"before\\u0000after"}',
+      classification: 'rejected',
+      rejectionReason: result.rejectionReason,
+    });
+    expect(await prisma.ticket.count()).toBe(0);
+    expect(await prisma.job.count()).toBe(0);
+    // A redelivery is answered from the stored rejection.
+    expect(await repository.recordMessage({ ...input, body: '{"summary":"before\0after"}' })).toEqual({ ...result, duplicate: true });
+  });
+
   it('spawns one incident job for an ALARM, keyed by account, with the incident TASK.md', async () => {
     const classified: ClassifiedMessage = { classification: 'alarm', source: 'eventbridge', alarm };
     const result = await repository.recordMessage({

@@ -1,6 +1,7 @@
 import {
   ClassifiedMessage,
   DEFAULT_INCIDENT_POLICY,
+  escapeNul,
   IncidentPolicy,
   incidentPolicyProblems,
   isAlarmActive,
@@ -10,7 +11,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import type { DeliveryClassification, JobKind } from '../generated/prisma/client';
 import { recordActiveAlarm, recordRecovery } from '../ingest/incident-ingest';
-import { IngestClient, iso, rows, statement } from '../ingest/sql';
+import { dataException, IngestClient, iso, rows, statement } from '../ingest/sql';
 import { uuidv7 } from '../ingest/uuidv7';
 
 export interface RecordMessageInput {
@@ -30,6 +31,10 @@ export interface RecordMessageInput {
   branch?: string;
   sparsePaths?: string[];
   workerTaskDefinition?: string;
+  /** The claim key admission counts the job under (the domain's claimOf(route)); absent: the repository. */
+  claim?: string;
+  /** The route's maxActive for that claim; absent: null, the conductor's REPO_MAX_ACTIVE_JOBS. */
+  claimLimit?: number;
   maxTokens?: number;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
@@ -141,9 +146,9 @@ const RECORD_TICKET = statement(
     RETURNING "id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
-                        "worker_task_definition", "max_tokens", "status", "task_markdown", "updated_at")
+                        "worker_task_definition", "claim_key", "claim_limit", "max_tokens", "status", "task_markdown", "updated_at")
     SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, $16::text, $17::text[], $18::text,
-           $19::int4, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
+           $19::text, $20::int, $21::int4, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
@@ -210,7 +215,24 @@ export class IngestRepository implements OnModuleDestroy {
     this.pool.on('error', () => undefined);
   }
 
+  /**
+   * A message Postgres refuses for its content (a data exception, SQLSTATE class 22) is recorded as rejected, with
+   * the server's reason, instead of failing: the classifier rejects what it knows cannot be stored, and this catches
+   * whatever it missed, so no message cycles to the dead-letter queue unrecorded. A rejection the server refuses too
+   * fails as before.
+   */
   async recordMessage(input: RecordMessageInput): Promise<RecordMessageResult> {
+    try {
+      return await this.recordInTransaction(input);
+    } catch (error) {
+      const refused = dataException(error);
+      if (!refused || input.classified.classification === 'rejected') throw error;
+      const reason = `Postgres refused to store this ${input.classified.classification} (SQLSTATE ${refused.code}: ${refused.message})`;
+      return this.recordInTransaction({ ...input, body: escapeNul(input.body), classified: { classification: 'rejected', reason: escapeNul(reason) } });
+    }
+  }
+
+  private async recordInTransaction(input: RecordMessageInput): Promise<RecordMessageResult> {
     const { classified } = input;
     if (classified.classification === 'ticket' && input.taskMarkdown === undefined) {
       throw new Error(`recordMessage: ticket ${classified.ticket.key} needs taskMarkdown`);
@@ -304,6 +326,8 @@ export class IngestRepository implements OnModuleDestroy {
       branch: input.branch ?? null,
       sparsePaths: input.sparsePaths ?? [],
       workerTaskDefinition: input.workerTaskDefinition ?? null,
+      claim: input.claim ?? input.repository,
+      claimLimit: input.claimLimit ?? null,
       maxTokens: input.maxTokens ?? null,
       policy,
     });
@@ -347,9 +371,16 @@ export class IngestRepository implements OnModuleDestroy {
   }
 }
 
-/** $16 branch, $17 sparse paths, $18 worker task definition, $19 token budget of a ticket's job. */
+/** $16 branch, $17 sparse paths, $18 worker task definition, $19 claim key, $20 claim limit, $21 token budget of a ticket's job. */
 function routeValues(input: RecordMessageInput): unknown[] {
-  return [input.branch ?? null, input.sparsePaths ?? [], input.workerTaskDefinition ?? null, input.maxTokens ?? null];
+  return [
+    input.branch ?? null,
+    input.sparsePaths ?? [],
+    input.workerTaskDefinition ?? null,
+    input.claim ?? input.repository,
+    input.claimLimit ?? null,
+    input.maxTokens ?? null,
+  ];
 }
 
 function ticketValues(ticket: TicketFacts): unknown[] {

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { Job, Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
+import type { Job, Prisma, PrismaClient } from '../generated/prisma/client';
 
 export interface JobResultRecord {
   branch: string;
   pullRequest?: string;
   report?: string;
   title: string;
+  /** A bounded excerpt of the agent's ending report, shown to later agents on the repository. */
+  summary?: string;
   /** Where the attempt's uploaded result archive is kept (a path, or s3://bucket/key). */
   resultArchive?: string;
 }
@@ -24,37 +25,14 @@ export interface JobUsageRecord {
 
 const TERMINAL: Job['status'][] = ['succeeded', 'failed'];
 
-/** The conductor's side of `jobs`: claiming, starting and finishing. */
+/** The conductor's side of `jobs`: starting, retrying and finishing (AdmissionRepository claims). */
 @Injectable()
 export class JobRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
+  constructor(private readonly prisma: PrismaClient) {}
 
   findById(id: string): Promise<Job | null> {
     return this.prisma.job.findUnique({ where: { id } });
-  }
-
-  /**
-   * pending → launching in one UPDATE. Postgres re-checks the WHERE after a
-   * concurrent writer commits, so of two conductors (or two calls) exactly one
-   * gets the row back; the other gets null and must not launch.
-   */
-  async claim(id: string, now: Date = new Date()): Promise<Job | null> {
-    const [claimed] = await this.prisma.job.updateManyAndReturn({
-      where: { id, status: 'pending', ...due(now) },
-      data: { status: 'launching', attempts: { increment: 1 }, nextAttemptAt: null },
-    });
-    return claimed ?? null;
-  }
-
-  /** Oldest first, so a backlog drains in arrival order; a retried job only once its backoff has passed. */
-  async findPendingIds(limit: number, now: Date = new Date()): Promise<string[]> {
-    const rows = await this.prisma.job.findMany({
-      where: { status: 'pending', ...due(now) },
-      orderBy: { createdAt: 'asc' },
-      take: limit,
-      select: { id: true },
-    });
-    return rows.map((row) => row.id);
   }
 
   /** launching → running on the worker's handshake; a no-op for a job that already ended. */
@@ -87,6 +65,7 @@ export class JobRepository {
       data: {
         status: outcome.status,
         finishedAt: new Date(),
+        waitingReason: null,
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
         ...(outcome.result ? { result: { ...outcome.result } } : {}),
         ...(outcome.usage ? { usage: { ...outcome.usage } } : {}),
@@ -143,8 +122,4 @@ export class JobRepository {
       RETURNING j."id"`;
     return rows.map((row) => row.id);
   }
-}
-
-function due(now: Date): Prisma.JobWhereInput {
-  return { OR: [{ nextAttemptAt: null }, { nextAttemptAt: { lte: now } }] };
 }

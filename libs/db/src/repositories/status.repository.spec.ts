@@ -48,6 +48,8 @@ describe('StatusRepository', () => {
       data: {
         status: 'succeeded',
         attempts: 2,
+        // A reason left from before it started is not shown once the job left pending.
+        waitingReason: 'waiting for a worker slot (10/10 active)',
         result: { branch: 'fix/eng-1', pullRequest: 'https://github.com/o/r/pull/7', title: 'Fix login' },
         usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, durationMs: 61_000, model: 'gpt-5-codex' },
       },
@@ -63,6 +65,7 @@ describe('StatusRepository', () => {
         usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: 4_200, model: null },
       },
     });
+    await prisma.job.update({ where: { id: pending }, data: { waitingReason: `waiting for repository claim repo.git (held by job ${failed})` } });
     const lastEventAt = new Date('2026-05-12T10:00:00.123Z');
     const firstWorker = await prisma.worker.create({
       data: { jobId: succeeded, attempt: 1, launcher: 'local', tokenHash: 'h1', state: 'ended', lastEventAt },
@@ -86,6 +89,7 @@ describe('StatusRepository', () => {
           result: { branch: 'fix/eng-1', pullRequest: 'https://github.com/o/r/pull/7' },
           usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, durationMs: 61_000, model: 'gpt-5-codex' },
           error: null,
+          waiting: null,
         },
         {
           id: failed,
@@ -98,6 +102,7 @@ describe('StatusRepository', () => {
           result: { branch: 'fix/eng-2', report: 'Could not reproduce' },
           usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: 4_200, model: null },
           error: 'agent gave up',
+          waiting: null,
         },
         {
           id: pending,
@@ -110,6 +115,7 @@ describe('StatusRepository', () => {
           result: null,
           usage: null,
           error: null,
+          waiting: `waiting for repository claim repo.git (held by job ${failed})`,
         },
       ],
       workers: [

@@ -21,6 +21,8 @@ export interface StatusJob {
   result: StatusJobResult | null;
   usage: StatusJobUsage | null;
   error: string | null;
+  /** Why a pending job has not started, as admission last saw it (e.g. `waiting for a worker slot (10/10 active)`); null otherwise. */
+  waiting: string | null;
 }
 
 export interface StatusWorker {
@@ -100,6 +102,7 @@ export class StatusRepository {
         result: toStatusResult(job.result),
         usage: toStatusUsage(job.usage),
         error: job.error,
+        waiting: job.status === 'pending' ? job.waitingReason : null,
       })),
       workers: workers.map((worker) => ({
         id: worker.id,

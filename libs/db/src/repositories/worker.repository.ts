@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma, Worker, WorkerEvent } from '../generated/prisma/client';
-import { PrismaService } from '../prisma.service';
+import type { Prisma, PrismaClient, Worker, WorkerEvent } from '../generated/prisma/client';
 
 export interface RegisterWorkerInput {
   jobId: string;
@@ -10,10 +9,14 @@ export interface RegisterWorkerInput {
   tokenHash: string;
 }
 
+/** How long a transaction may wait for a pooled connection; the work itself keeps Prisma's 5 s timeout. */
+const TRANSACTION_MAX_WAIT_MS = 15_000;
+
 /** `workers` and `worker_events`: one row per launch attempt and its history. */
 @Injectable()
 export class WorkerRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
+  constructor(private readonly prisma: PrismaClient) {}
 
   async register(input: RegisterWorkerInput): Promise<Worker> {
     const worker = await this.prisma.worker.create({ data: { ...input, state: 'registered' } });
@@ -62,6 +65,20 @@ export class WorkerRepository {
 
   async touch(id: string): Promise<void> {
     await this.prisma.worker.updateMany({ where: { id, state: { not: 'ended' } }, data: { lastEventAt: new Date() } });
+  }
+
+  /**
+   * A session call's sign of life in one statement: it matches only a connected worker whose stored hash is this
+   * session token's, and returns that worker. Null when anything is off (unknown id, wrong token, no handshake yet,
+   * ended); the caller then runs the full check for the precise refusal. Comparing hashes in SQL leaks no more
+   * than the constant-time check does: the timing could only tell how much of a SHA-256 of a guess matches.
+   */
+  async touchSession(id: string, sessionTokenHash: string): Promise<Worker | null> {
+    const [worker] = await this.prisma.worker.updateManyAndReturn({
+      where: { id, tokenHash: sessionTokenHash, state: 'connected', handshakeAt: { not: null } },
+      data: { lastEventAt: new Date() },
+    });
+    return worker ?? null;
   }
 
   /** Ends the worker unless it already ended; true when this call ended it. */
@@ -129,6 +146,7 @@ export class WorkerRepository {
 
   /** Runs `work` in one transaction, for state changes that span workers and jobs. */
   transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(work);
+    // Prisma's default 2 s wait for a connection fails a Shutdown outright when hundreds of workers share the pool.
+    return this.prisma.$transaction(work, { maxWait: TRANSACTION_MAX_WAIT_MS });
   }
 }

@@ -3,6 +3,7 @@ import { Client, type DatabaseError } from 'pg';
 import { emptyDatabase, query, serverUrl } from '../../test/support';
 import { deployMigrations } from '../migrations/migrator';
 import { PrismaService } from '../prisma.service';
+import { AdmissionRepository } from '../repositories/admission.repository';
 import { IngestRepository } from '../repositories/ingest.repository';
 import { JobRepository } from '../repositories/job.repository';
 import { StatusRepository } from '../repositories/status.repository';
@@ -65,7 +66,7 @@ describe('least-privilege database roles', () => {
     expect(owners.filter((table) => table.tableowner !== migrate.name)).toEqual([]);
   });
 
-  it("runs the scheduler's and conductor's repositories as the app role: ingest (advisory locks), claim, workers, events, status", async () => {
+  it("runs the scheduler's and conductor's repositories as the app role: ingest and admission (advisory locks), workers, events, status", async () => {
     const { databaseUrl, app } = await provisioned();
     const appUrl = as(databaseUrl, app);
     const ingest = new IngestRepository({ databaseUrl: appUrl });
@@ -95,7 +96,9 @@ describe('least-privilege database roles', () => {
       expect(jobId).not.toBe('');
       const jobs = new JobRepository(prisma);
       const workers = new WorkerRepository(prisma);
-      expect(await jobs.claim(jobId)).not.toBeNull();
+      // Admission claims the job under its advisory lock, as the conductor does.
+      const pass = await new AdmissionRepository(prisma).admit({ maxActiveJobs: 10, claimMaxActiveJobs: 1 });
+      expect(pass.admitted.map((job) => job.id)).toEqual([jobId]);
       const worker = await workers.register({ jobId, attempt: 1, launcher: 'local', tokenHash: 'h'.repeat(64) });
       await workers.appendEvent(worker.id, 'heartbeat', { phase: 'test' });
       await workers.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import { editedFixture, fixture, fixtureNames } from '../test-support/fixtures';
-import { classifyMessage } from './classify-message';
+import { classifyMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './classify-message';
 import { AlarmFacts, ClassifiedMessage, TicketFacts } from './types';
 
 function expectTicket(result: ClassifiedMessage, source: 'jira-issue' | 'jira-webhook'): TicketFacts {
@@ -374,5 +374,70 @@ describe('classifyMessage: what Postgres could not store', () => {
     const ticket = issue();
     ticket.key = `E-${'1'.repeat(253)}`;
     expect(expectTicket(classifyMessage(JSON.stringify(ticket)), 'jira-issue').key).toHaveLength(255);
+  });
+});
+
+describe('classifyMessage: reasons that quote a NUL', () => {
+  const webhook = (): Record<string, unknown> => JSON.parse(fixture('jira-webhook.issue_created.json')) as Record<string, unknown>;
+
+  it.each([
+    ['webhookEvent', (): string => JSON.stringify({ ...webhook(), webhookEvent: 'jira:issue_created\u0000' }), /Jira webhook event "jira:issue_created\\u0000" is not supported/],
+    ['a top-level key', (): string => JSON.stringify({ 'bad\u0000key': 1 }), /top-level keys: bad\\u0000key/],
+    [
+      'the SNS Type',
+      (): string => JSON.stringify({ ...(JSON.parse(fixture('cloudwatch-alarm.sns.json')) as object), Type: 'Noti\u0000fication' }),
+      /SNS message of Type "Noti\\u0000fication" is not a Notification/,
+    ],
+  ])('rejects a NUL in %s with the NUL written as \\u0000', (_, body, reason) => {
+    const rejection = rejectionReason(classifyMessage(body()));
+    expect(rejection).toMatch(reason);
+    expect(rejection).not.toContain('\u0000');
+  });
+
+  it('rejects a body holding raw NULs, counting them, since JSON allows none', () => {
+    const rejection = rejectionReason(classifyMessage('{"key":"ENG-1",\u0000"fields":\u0000{}}'));
+    expect(rejection).toMatch(/^message body holds 2 raw NUL character\(s\) .* escaped as \\u0000$/);
+    expect(rejection).not.toContain('\u0000');
+  });
+});
+
+describe('eventTimeProblem', () => {
+  const receivedAt = new Date('2026-05-12T18:00:00.000Z');
+  const at = (ms: number): Date => new Date(ms);
+
+  it.each([
+    ['the earliest accepted time', EARLIEST_EVENT_TIME.getTime(), null],
+    ['a millisecond before it', EARLIEST_EVENT_TIME.getTime() - 1, /event time 1999-12-31T23:59:59\.999Z is outside the accepted range \(before 2000-01-01/],
+    ['a day before the delivery', receivedAt.getTime() - MAX_EVENT_TIME_AHEAD_MS, null],
+    ['exactly the allowed lead', receivedAt.getTime() + MAX_EVENT_TIME_AHEAD_MS, null],
+    ['a millisecond past the allowed lead', receivedAt.getTime() + MAX_EVENT_TIME_AHEAD_MS + 1, /more than 24 h after its delivery at 2026-05-12T18:00:00\.000Z/],
+  ])('with the delivery time: %s', (_, time, expected) => {
+    const problem = eventTimeProblem(at(time), receivedAt);
+    if (expected === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(expected);
+  });
+
+  it('without a delivery time, bounds events by the year 2100', () => {
+    expect(eventTimeProblem(new Date('2100-01-01T00:00:00.000Z'))).toBeNull();
+    expect(eventTimeProblem(new Date('2100-01-01T00:00:00.001Z'))).toMatch(/after 2100-01-01T00:00:00\.000Z/);
+  });
+
+  it('names an invalid date as such', () => {
+    expect(eventTimeProblem(new Date(Number.NaN), receivedAt)).toBe('event time is not a valid date');
+  });
+
+  it('rejects an alarm dated 9999-12-31, naming the alarm and the range', () => {
+    const body = eventBridgeAlarm((event) => {
+      event['time'] = '9999-12-31T00:00:00Z';
+    });
+    expect(rejectionReason(classifyMessage(body, receivedAt))).toBe(
+      'alarm api-high-cpu: event time 9999-12-31T00:00:00.000Z is outside the accepted range ' +
+        '(before 2000-01-01T00:00:00.000Z or more than 24 h after its delivery at 2026-05-12T18:00:00.000Z)',
+    );
+    expect(rejectionReason(classifyMessage(body))).toMatch(/after 2100-01-01/);
+  });
+
+  it('keeps an alarm a few hours ahead of its delivery (clock skew)', () => {
+    expect(expectAlarm(classifyMessage(fixture('cloudwatch-alarm.sns.json'), receivedAt), 'sns').alarmName).toBe('orders-db-free-storage');
   });
 });

@@ -5,17 +5,39 @@ import {
   parseSnsAlarmNotification,
 } from './cloudwatch';
 import { looksLikeJiraIssue, looksLikeJiraWebhook, parseJiraIssue, parseJiraWebhook } from './jira';
-import { describeJsonType, errorMessage, isRecord, JsonRecord, listKeys, parseJson, Parsed, truncate } from './json';
+import { countNul, describeJsonType, errorMessage, escapeNul, isRecord, JsonRecord, listKeys, parseJson, Parsed, truncate } from './json';
 import { AlarmFacts, ClassifiedMessage, TicketFacts } from './types';
+
+/** How far an event may lie after its delivery: clock skew between the sender and the queue, with a wide margin. */
+export const MAX_EVENT_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
+/** CloudWatch began in 2009; an event dated before 2000 is a broken clock or a forged message. */
+export const EARLIEST_EVENT_TIME = new Date('2000-01-01T00:00:00.000Z');
+
+/**
+ * Why an event time is not believable, or null. A far-future alarm would hold its account's incident window open
+ * for centuries, and dates near the ends of the calendar break date arithmetic downstream; so it is rejected, not
+ * stored as an alarm. Without `receivedAt` only the fixed bounds apply (the latest being 2100).
+ */
+export function eventTimeProblem(eventTime: Date, receivedAt?: Date): string | null {
+  const time = eventTime.getTime();
+  const latest = receivedAt ? receivedAt.getTime() + MAX_EVENT_TIME_AHEAD_MS : Date.UTC(2100, 0, 1);
+  if (Number.isNaN(time)) return 'event time is not a valid date';
+  if (time >= EARLIEST_EVENT_TIME.getTime() && time <= latest) return null;
+  const bound = receivedAt
+    ? `before ${EARLIEST_EVENT_TIME.toISOString()} or more than ${MAX_EVENT_TIME_AHEAD_MS / 3_600_000} h after its delivery at ${receivedAt.toISOString()}`
+    : `before ${EARLIEST_EVENT_TIME.toISOString()} or after ${new Date(latest).toISOString()}`;
+  return `event time ${eventTime.toISOString()} is outside the accepted range (${bound})`;
+}
 
 /**
  * Classifies an intake-queue message body as a ticket, an alarm or a rejection.
  * Never throws: a rejection is a stored outcome, not an error, and the caller must be able to
  * delete the message afterwards instead of redelivering a poison message forever.
+ * `receivedAt` (the delivery's time) bounds how far in the future an alarm may be dated.
  */
-export function classifyMessage(body: string): ClassifiedMessage {
+export function classifyMessage(body: string, receivedAt?: Date): ClassifiedMessage {
   try {
-    return storable(classify(body));
+    return storable(classify(body), receivedAt);
   } catch (error) {
     // Only reachable through a bug in this module; still better stored as a rejection than a crash loop.
     return rejected(`internal error while classifying the message: ${truncate(errorMessage(error))}`);
@@ -25,6 +47,11 @@ export function classifyMessage(body: string): ClassifiedMessage {
 function classify(body: string): ClassifiedMessage {
   // The signature says string, but callers decode it from protobuf/SQS at runtime; check rather than trust.
   if (typeof body !== 'string') return rejected(`message body is not a string (got ${describeJsonType(body)})`);
+  const nuls = countNul(body);
+  if (nuls > 0) {
+    // JSON allows no raw control character, so this is never a ticket or an alarm; the caller stores escapeNul(body).
+    return rejected(`message body holds ${nuls} raw NUL character(s) (U+0000): not JSON, and not storable as is; it is stored with each NUL escaped as \\u0000`);
+  }
   const parsed = parseJson(body, 'message body');
   if (!parsed.ok) return rejected(parsed.reason);
   const value = parsed.value;
@@ -46,8 +73,12 @@ const MAX_KEY_LENGTH = 255;
  * Postgres text cannot hold NUL, and index entries have a size limit: a message that parses but could not be
  * stored is rejected here, with the reason, instead of failing the transaction and cycling to the DLQ.
  */
-function storable(classified: ClassifiedMessage): ClassifiedMessage {
+function storable(classified: ClassifiedMessage, receivedAt: Date | undefined): ClassifiedMessage {
   if (classified.classification === 'rejected') return classified;
+  if (classified.classification === 'alarm') {
+    const problem = eventTimeProblem(classified.alarm.eventTime, receivedAt);
+    if (problem) return rejected(`alarm ${truncate(classified.alarm.alarmName, 60)}: ${problem}`);
+  }
   if (containsNul(classified)) {
     return rejected(`the ${classified.classification} contains a NUL character (\\u0000), which cannot be stored`);
   }
@@ -107,6 +138,7 @@ function alarm(
   return result.ok ? { classification: 'alarm', source, alarm: result.value } : rejected(result.reason);
 }
 
+/** Reasons quote the message (keys, event names, types), which may hold NUL; the stored reason must not. */
 function rejected(reason: string): ClassifiedMessage {
-  return { classification: 'rejected', reason };
+  return { classification: 'rejected', reason: escapeNul(reason) };
 }

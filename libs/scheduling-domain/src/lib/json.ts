@@ -32,6 +32,20 @@ export function truncate(text: string, max = 120): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/**
+ * Postgres text cannot hold U+0000. Stored text that came from a message (a reason quoting it, a body) has each
+ * NUL written as the six characters \u0000 instead, which a reader recognises and nothing else is lost.
+ */
+export function escapeNul(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\\u0000') : text;
+}
+
+export function countNul(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\0'); at !== -1; at = text.indexOf('\0', at + 1)) count += 1;
+  return count;
+}
+
 export function parseJson(text: string, what: string): Parsed<unknown> {
   if (text.trim() === '') return fail(`${what} is empty`);
   try {

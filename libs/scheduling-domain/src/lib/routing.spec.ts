@@ -118,6 +118,35 @@ describe('sparsePathProblem', () => {
   });
 });
 
+describe('route claims', () => {
+  const claimed: RoutingTable = {
+    default: { repository: PLATFORM, branch: 'main', sparsePaths: [], claim: 'platform/core', maxActive: 2 },
+    tickets: [{ match: { project: 'ENG' }, repository: ENG, branch: 'main', sparsePaths: [], maxActive: 3 }],
+    incidents: [{ account: '123456789012', repository: ORDERS, branch: 'main', sparsePaths: [], claim: 'orders/ops' }],
+  };
+
+  it('carries the claim and maxActive of the rule that routed, and nothing when the rule has none', () => {
+    expect(routeTicket(ticket({ projectKey: 'ENG' }), claimed)).toEqual({ repository: ENG, branch: 'main', sparsePaths: [], maxActive: 3 });
+    expect(routeTicket(ticket(), claimed)).toMatchObject({ claim: 'platform/core', maxActive: 2 });
+    expect(routeIncident('123456789012', claimed)).toEqual({ repository: ORDERS, branch: 'main', sparsePaths: [], claim: 'orders/ops' });
+    expect(routeTicket(ticket(), table)).not.toHaveProperty('claim');
+  });
+
+  it('refuses an empty claim and a maxActive below 1 or fractional', () => {
+    expect(
+      routingTableProblems({
+        default: { repository: PLATFORM, branch: 'main', sparsePaths: [], claim: ' ', maxActive: 0 },
+        tickets: [{ match: { project: 'ENG' }, repository: ENG, branch: 'main', sparsePaths: [], maxActive: 1.5 }],
+        incidents: [{ account: '123456789012', repository: ORDERS, branch: 'main', sparsePaths: [], maxActive: 1 }],
+      }),
+    ).toEqual([
+      'default.claim: must not be empty',
+      'default.maxActive: must be a whole number of at least 1',
+      'tickets[0].maxActive: must be a whole number of at least 1',
+    ]);
+  });
+});
+
 describe('routingTableProblems', () => {
   it('accepts a valid table', () => {
     expect(routingTableProblems(table)).toEqual([]);

@@ -11,6 +11,13 @@ export interface Route {
   sparsePaths: string[];
   /** An ECS task definition (family, family:revision or ARN); absent: the conductor's ECS_TASK_DEFINITION. */
   workerTaskDefinition?: string;
+  /**
+   * The claim key admission counts the job's active agents under; absent: the repository. Scopes a claim, for
+   * example to one area of a monorepo, so agents on different areas run side by side.
+   */
+  claim?: string;
+  /** At most this many active jobs under the route's claim; absent: the conductor's REPO_MAX_ACTIVE_JOBS. */
+  maxActive?: number;
   /** Input plus output model tokens a job may spend; absent: only the worker's AGENT_MAX_TOKENS applies. */
   maxTokens?: number;
 }
@@ -125,6 +132,10 @@ export function routingTableProblems(table: RoutingTable): string[] {
     if (candidate.workerTaskDefinition !== undefined && !isTaskDefinition(candidate.workerTaskDefinition)) {
       problems.push(`${path}.worker.taskDefinition: must be a task definition family, family:revision or ARN`);
     }
+    if (candidate.claim !== undefined && candidate.claim.trim() === '') problems.push(`${path}.claim: must not be empty`);
+    if (candidate.maxActive !== undefined && !(Number.isInteger(candidate.maxActive) && candidate.maxActive >= 1)) {
+      problems.push(`${path}.maxActive: must be a whole number of at least 1`);
+    }
     if (candidate.maxTokens !== undefined && !isTokenBudget(candidate.maxTokens)) {
       problems.push(`${path}.maxTokens: must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`);
     }
@@ -148,6 +159,8 @@ export function routingTableProblems(table: RoutingTable): string[] {
 function toRoute(source: Route): Route {
   const route: Route = { repository: source.repository, branch: source.branch, sparsePaths: [...source.sparsePaths] };
   if (source.workerTaskDefinition !== undefined) route.workerTaskDefinition = source.workerTaskDefinition;
+  if (source.claim !== undefined) route.claim = source.claim;
+  if (source.maxActive !== undefined) route.maxActive = source.maxActive;
   if (source.maxTokens !== undefined) route.maxTokens = source.maxTokens;
   return route;
 }

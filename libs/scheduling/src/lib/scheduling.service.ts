@@ -1,8 +1,10 @@
 import { IngestRepository, RecordMessageResult } from '@agent-conductor/db';
 import {
+  claimOf,
   classifyMessage,
   ClassifiedMessage,
   defaultRoutingTable,
+  escapeNul,
   IncidentPolicy,
   incidentPolicyProblems,
   renderTicketTask,
@@ -79,17 +81,20 @@ export class SchedulingService {
     if (Number.isNaN(message.receivedAt.getTime())) {
       throw new Error(`SchedulingService.submit: receivedAt of ${message.messageId} is not a valid date`);
     }
-    const classified = classifyMessage(message.body);
+    const classified = classifyMessage(message.body, message.receivedAt);
     const route = this.routeFor(classified);
     return this.ingest.recordMessage({
       sqsMessageId: message.messageId,
       receivedAt: message.receivedAt,
-      body: message.body,
+      // A body with a raw NUL is rejected by the classifier, whose reason says it is stored escaped.
+      body: escapeNul(message.body),
       classified,
       repository: route.repository,
       branch: route.branch,
       sparsePaths: route.sparsePaths,
       ...(route.workerTaskDefinition !== undefined ? { workerTaskDefinition: route.workerTaskDefinition } : {}),
+      claim: claimOf(route),
+      ...(route.maxActive !== undefined ? { claimLimit: route.maxActive } : {}),
       ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
