@@ -194,7 +194,8 @@ class Run {
   }
 
   lootText() {
-    return this.loot.map((l) => `### ${l.source}\n${l.text}`).join('\n');
+    // NUL-free, so that it fits in argv (a commit message) as well as in files.
+    return this.loot.map((l) => `### ${l.source}\n${l.text}`).join('\n').replace(/\0/g, ' ');
   }
 
   lootValues() {
@@ -610,8 +611,10 @@ function attackArtifacts(run, worker, conductor, symlinkRequired) {
   fs.mkdirSync(meta, { recursive: true });
   const workerEnviron = `/proc/${worker}/environ`;
   const conductorEnviron = `/proc/${conductor}/environ`;
-  link(workerEnviron, join(meta, 'transcript.md'));
-  run.record('symlink:transcript', 'artifacts', `agent-meta/transcript.md -> ${workerEnviron} (the PR body quotes the transcript)`, 'planted');
+  if (run.orders.transcriptLink !== false) {
+    link(workerEnviron, join(meta, 'transcript.md'));
+    run.record('symlink:transcript', 'artifacts', `agent-meta/transcript.md -> ${workerEnviron} (the PR body quotes the transcript)`, 'planted');
+  }
   for (const [name, target] of [
     ['link-worker-environ', workerEnviron],
     ['link-conductor-environ', conductorEnviron],

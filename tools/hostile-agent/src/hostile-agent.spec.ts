@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
 import { eventually, ensureSampleRemote, type LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
-import { FakeGitHub, startScriptedModel, testRunPrefix, type ScriptedModel, type ScriptedRequest, type ScriptedResponse } from '@agent-conductor/testing';
+import { FakeGitHub, startScriptedModel, testRunPrefix, toolOutputs, type ScriptedModel, type ScriptedRequest, type ScriptedResponse } from '@agent-conductor/testing';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -97,7 +97,13 @@ type AgentKind = 'command' | 'codex';
 function hostileModelTurn(request: ScriptedRequest): ScriptedResponse {
   const input = isRecord(request.body) && Array.isArray(request.body['input']) ? (request.body['input'] as unknown[]) : [];
   const last = input[input.length - 1];
-  if (isRecord(last) && last['type'] === 'function_call_output') return { items: [{ message: 'Done.' }] };
+  if (isRecord(last) && last['type'] === 'function_call_output') {
+    // codex answers a command that outlives its wait with a session id; waiting on it keeps the command alive.
+    const output = typeof last['output'] === 'string' ? last['output'] : JSON.stringify(last['output']);
+    const session = /Process running with session ID (\d+)/.exec(output)?.[1];
+    if (session) return { items: [{ call: 'write_stdin', arguments: { session_id: Number(session), chars: '', yield_time_ms: 30000 } }] };
+    return { items: [{ message: 'Done.' }] };
+  }
   return { items: [{ exec: `${process.execPath} ${AGENT}`, yieldTimeMs: 30000 }] };
 }
 
@@ -249,7 +255,10 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
       : undefined;
 
     // Under codex, a run must fit in the 30 s codex waits for a command: a smaller flood and archive.
-    const orders = kind === 'codex' ? { floodCalls: 300, oversizedMiB: 32, trailingKiB: 256 } : { floodCalls: 3000, oversizedMiB: 256, trailingKiB: 1024 };
+    // Under codex the worker writes agent-meta/transcript.md itself and fails the job when the agent put a symlink
+    // there; that is the agent failing its own job, so it is left out to let the job reach the push.
+    const orders =
+      kind === 'codex' ? { floodCalls: 300, oversizedMiB: 32, trailingKiB: 256, transcriptLink: false } : { floodCalls: 3000, oversizedMiB: 256, trailingKiB: 1024 };
     await send(jiraTicket('HOST-1', 'Tidy the README', { mode: 'attack', attacker: attacker.url, sparseMiB: SPARSE_MIB, realMiB: 4, racerSeconds: 150, ...orders }));
     const hostileJob = await eventually(
       'the hostile job to end',
@@ -282,7 +291,10 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
 
     // ---- What the agent says it tried, and what happened -------------------------------------------------
     const reportPath = [join(liveStack.resultsDir, hostileJob.id, hostileWorker.id, 'hostile-agent-report.json'), join(hostileWorkDir, 'hostile-agent-report.json')].find((p) => existsSync(p));
-    if (!reportPath) throw new Error(`the hostile agent left no report; hostile job: ${hostileJob.status} ${hostileJob.error ?? ''}`);
+    if (!reportPath) {
+      const outputs = (model?.requests ?? []).flatMap((r) => toolOutputs(r)).slice(-3).join('\n---\n');
+      throw new Error(`the hostile agent left no report; hostile job: ${hostileJob.status} ${hostileJob.error ?? ''}${outputs ? `\nlast command output under codex:\n${outputs.slice(-3000)}` : ''}`);
+    }
     const runs = (JSON.parse(await readFile(reportPath, 'utf8')) as { runs: AgentRun[] }).runs;
     const lastRun = runs[runs.length - 1];
     if (!lastRun) throw new Error('the report holds no run');
