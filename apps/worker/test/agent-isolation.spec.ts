@@ -13,7 +13,7 @@ import { AgentSandbox, processesOf } from '../src/process/agent-sandbox';
 import { ProcessRunner, type ProcessRunResult } from '../src/process/process-runner';
 import { GitHubPublisher } from '../src/publish/github-publisher';
 import { ArtifactValidator } from '../src/validation/artifact-validator.service';
-import { FakeGitHub } from './support/fake-github';
+import { FakeGitHub } from '@agent-conductor/testing';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir, isRoot } from './support/isolation';
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseWorkerEnv, WorkerConfigError } from '../src/config/env.validators';
 
 const API_KEY = 'sk-env-spec-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
@@ -19,8 +22,21 @@ describe('worker environment for AGENT_KIND=codex', () => {
     expect(config.agentKind).toBe('codex');
     expect(config.codex).toEqual({ model: undefined, path: undefined, baseUrl: undefined, maxTurns: 40, maxTokens: undefined });
     expect(config.agentTimeoutMs).toBe(3_600_000);
-    // The key stays in the environment, read when the model proxy forwards; the config holds no copy.
-    expect(JSON.stringify(config)).not.toContain(API_KEY);
+    // The key is the model proxy's alone: it is kept as modelApiKey (main.ts then removes it from the environment)
+    // and nowhere else in the config.
+    expect(config.modelApiKey).toBe(API_KEY);
+    expect(JSON.stringify({ ...config, modelApiKey: undefined })).not.toContain(API_KEY);
+  });
+
+  it('takes the key from OPENAI_API_KEY_FILE too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-env-spec-'));
+    try {
+      writeFileSync(join(dir, 'key'), `${API_KEY}\n`);
+      const config = parseWorkerEnv({ ...required, AGENT_KIND: 'codex', OPENAI_API_KEY_FILE: join(dir, 'key') });
+      expect(config.modelApiKey).toBe(API_KEY);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads CODEX_MODEL, CODEX_PATH, CODEX_BASE_URL, AGENT_MAX_TURNS and AGENT_MAX_TOKENS', () => {

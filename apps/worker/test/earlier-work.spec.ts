@@ -1,4 +1,5 @@
 import { EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
+import { FakeGitHub } from '@agent-conductor/testing';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -6,7 +7,6 @@ import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { earlierWorkSection, isWorkerBranch } from '../src/earlier-work/earlier-work-section';
 import { FakeConductor } from './support/fake-conductor';
-import { FakeGitHub } from './support/fake-github';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 

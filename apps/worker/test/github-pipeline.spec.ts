@@ -6,7 +6,7 @@ import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { FakeConductor } from './support/fake-conductor';
-import { FakeGitHub, type FakeAnswer } from './support/fake-github';
+import { FakeGitHub, type FakeAnswer } from '@agent-conductor/testing';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 

@@ -8,7 +8,7 @@ import { FileSystem } from '../src/fs/file-system';
 import { GitCli } from '../src/git/git-cli';
 import { GitHubPublisher, resolveGitHubRepository } from '../src/publish/github-publisher';
 import type { PublishRequest } from '../src/publish/publisher';
-import { FakeGitHub, type FakeAnswer } from './support/fake-github';
+import { FakeGitHub, type FakeAnswer } from '@agent-conductor/testing';
 import { createBareRemote, git } from './support/git-fixtures';
 import { agentReachableTempDir, testSandbox } from './support/isolation';
 

@@ -2,9 +2,11 @@ export { createFreshDatabase, freePort, startDevPostgres, startTestPostgres } fr
 export type { DevPostgresOptions, RunningPostgres } from './postgres';
 export { resetDatabase } from './reset-database';
 export { killLeftoverProcesses, testRunPrefix } from './leftover-processes';
-export { startScriptedModel, toolOutputs, userTexts } from './scripted-model';
-export type { ScriptedItem, ScriptedModel, ScriptedModelOptions, ScriptedRequest, ScriptedResponse, ScriptedTurn, ScriptedUsage } from './scripted-model';
+export { FakeGitHub } from './fake-github';
+export type { FakeAnswer, FakeGitHubOptions, FakeHandler, RecordedApiCall, RecordedGitCall } from './fake-github';
 export { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, zeroFilledArchive } from './hostile-archives';
 export type { RawTarEntry } from './hostile-archives';
 export { WorkerApiClient } from './worker-api-client';
 export type { WorkerApiClientOptions } from './worker-api-client';
+export { startScriptedModel, toolOutputs, userTexts } from './scripted-model';
+export type { ScriptedItem, ScriptedModel, ScriptedModelOptions, ScriptedRequest, ScriptedResponse, ScriptedTurn, ScriptedUsage } from './scripted-model';

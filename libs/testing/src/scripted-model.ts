@@ -15,8 +15,15 @@ export interface ScriptedUsage {
   outputTokens: number;
 }
 
-/** One output item: a shell command codex runs through its exec_command tool, or an assistant message. */
-export type ScriptedItem = { exec: string } | { message: string };
+/**
+ * One output item: a shell command codex runs through its exec_command tool, or an assistant message. A command
+ * that runs longer than `yieldTimeMs` (codex's default: 10 s) is left running while codex answers the model.
+ */
+export type ScriptedItem =
+  | { exec: string; yieldTimeMs?: number }
+  /** Any other tool call, e.g. write_stdin to wait on a command codex left running ({ session_id, chars, yield_time_ms }). */
+  | { call: string; arguments: Record<string, unknown> }
+  | { message: string };
 
 /** One model response: what codex gets back for one POST. */
 export type ScriptedResponse =
@@ -198,8 +205,11 @@ function sendResponse(res: ServerResponse, id: string, response: { items: Script
 }
 
 function outputItem(responseId: string, index: number, item: ScriptedItem): Record<string, unknown> {
+  if ('call' in item) {
+    return { type: 'function_call', id: `fc_${responseId}_${index}`, call_id: `call_${responseId}_${index}`, name: item.call, arguments: JSON.stringify(item.arguments) };
+  }
   if ('exec' in item) {
-    return { type: 'function_call', id: `fc_${responseId}_${index}`, call_id: `call_${responseId}_${index}`, name: 'exec_command', arguments: JSON.stringify({ cmd: item.exec }) };
+    return { type: 'function_call', id: `fc_${responseId}_${index}`, call_id: `call_${responseId}_${index}`, name: 'exec_command', arguments: JSON.stringify({ cmd: item.exec, ...(item.yieldTimeMs === undefined ? {} : { yield_time_ms: item.yieldTimeMs }) }) };
   }
   return { type: 'message', id: `msg_${responseId}_${index}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: item.message, annotations: [] }] };
 }

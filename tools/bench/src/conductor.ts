@@ -378,7 +378,7 @@ async function main(argv: string[]): Promise<void> {
     // The bench ends its workers itself; on SIGTERM the conductor exits at once (and writes its CPU profile) instead of draining.
     SHUTDOWN_MODE: 'handoff',
     ...options.conductorEnv,
-  }, options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  }, { conductorNodeArgs: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
   const databaseBefore = await databaseActivity(prisma);
   const pid = stack.conductor.child.pid;
   if (pid === undefined) throw new Error('the conductor has no pid');

@@ -114,6 +114,17 @@ export function localConductorEnv(wiring: LocalAppWiring): Record<string, string
   };
 }
 
+export interface LocalStackOptions {
+  /** Added to (and overriding) the scheduler's environment. */
+  extraSchedulerEnv?: Record<string, string>;
+  /** The repository jobs default to; the sample remote under the stack's dir when unset. */
+  repository?: string;
+  /** The temp dir name prefix, e.g. testRunPrefix(...) so that a test run's teardown finds its workers. */
+  dirPrefix?: string;
+  /** Node options for the conductor process, e.g. --cpu-prof. */
+  conductorNodeArgs?: string[];
+}
+
 export interface LocalStack {
   sqs: SQSClient;
   queueUrl: string;
@@ -121,6 +132,8 @@ export interface LocalStack {
   remote: string;
   runDir: string;
   resultsDir: string;
+  /** Where the scheduler's and conductor's output goes (scheduler.log, conductor.log). */
+  logDir: string;
   conductorHttp: string;
   scheduler: AppProcess;
   conductor: AppProcess;
@@ -147,9 +160,9 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
 export async function startLocalStack(
   databaseUrl: string,
   extraConductorEnv: Record<string, string> = {},
-  conductorNodeArgs: string[] = [],
+  options: LocalStackOptions = {},
 ): Promise<LocalStack> {
-  const base = await mkdtemp(join(tmpdir(), 'conductor-e2e-'));
+  const base = await mkdtemp(join(tmpdir(), options.dirPrefix ?? 'conductor-e2e-'));
   // Run as root, the worker starts the agent as its own uid, which must pass through (not list) the work dir's parents.
   await chmod(base, 0o711);
   const runDir = join(base, 'run');
@@ -178,7 +191,7 @@ export async function startLocalStack(
     databaseUrl,
     schedulerAddr: `127.0.0.1:${await freePort()}`,
     schedulerHttpPort: await freePort(),
-    repository: remote,
+    repository: options.repository ?? remote,
     queueUrl,
     sqsEndpoint: endpoint,
     conductorGrpc: `127.0.0.1:${await freePort()}`,
@@ -187,12 +200,12 @@ export async function startLocalStack(
     resultsDir,
   };
   const httpPort = wiring.conductorHttpPort;
-  const scheduler = AppProcess.start('scheduler', localSchedulerEnv(wiring), logDir);
+  const scheduler = AppProcess.start('scheduler', { ...localSchedulerEnv(wiring), ...options.extraSchedulerEnv }, logDir);
   const conductor = AppProcess.start(
     'conductor',
     { ...localConductorEnv(wiring), PENDING_SWEEP_INTERVAL_MS: '1000', ...extraConductorEnv },
     logDir,
-    conductorNodeArgs,
+    options.conductorNodeArgs ?? [],
   );
   const conductorHttp = `http://127.0.0.1:${httpPort}`;
   await waitFor('conductor /health', async () => (await fetch(`${conductorHttp}/health`)).ok, 60000, [scheduler, conductor]);
@@ -204,6 +217,7 @@ export async function startLocalStack(
     remote,
     runDir,
     resultsDir,
+    logDir,
     conductorHttp,
     scheduler,
     conductor,

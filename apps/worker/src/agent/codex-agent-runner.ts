@@ -37,7 +37,7 @@ interface CodexJob {
   workDir: string;
   thread: Thread;
   proxy: ModelProxy;
-  /** A fresh CODEX_HOME outside the work dir: no auth.json or config of anyone else's, and not uploaded. */
+  /** A fresh CODEX_HOME in the agent's HOME, outside the work dir: no auth.json or config of anyone else's, and not uploaded. */
   codexHome: string;
   transcript: Transcript;
   redact: (text: string) => string;

@@ -83,6 +83,18 @@ export interface WorkerConfig {
   agentIsolation: AgentIsolationConfig;
   /** Absent: plaintext, the local default. */
   conductorTls?: ConductorTlsConfig;
+  /**
+   * OPENAI_API_KEY (or the file OPENAI_API_KEY_FILE names), read once at startup: main.ts then removes it from the
+   * worker's environment. Only the model proxy uses it, when it forwards; never logged, written or given to codex.
+   */
+  modelApiKey?: string;
+}
+
+export interface ConductorTlsConfig {
+  /** The CA bundle the conductor's certificate must chain to. */
+  ca: Buffer;
+  /** The name the certificate must carry when it differs from the dialled host. */
+  serverName: string | undefined;
 }
 
 /**
@@ -93,13 +105,6 @@ export interface AgentIsolationConfig {
   mode: 'auto' | 'off';
   uid: number;
   gid: number;
-}
-
-export interface ConductorTlsConfig {
-  /** The CA bundle the conductor's certificate must chain to. */
-  ca: Buffer;
-  /** The name the certificate must carry when it differs from the dialled host. */
-  serverName: string | undefined;
 }
 
 export interface GitHubConfig {
@@ -116,8 +121,8 @@ export interface CodexConfig {
   /** The codex executable; undefined: the one bundled with @openai/codex. */
   path: string | undefined;
   /**
-   * The model API the worker's model proxy forwards to; undefined: OpenAI. The key (OPENAI_API_KEY) is not kept
-   * here: the proxy reads it from the environment when it forwards, and it never reaches codex.
+   * The model API the worker's model proxy forwards to; undefined: OpenAI. The key is WorkerConfig.modelApiKey:
+   * only the proxy uses it, when it forwards, and it never reaches codex.
    */
   baseUrl: string | undefined;
   /** Codex turns per job, across all attempts. */
@@ -125,8 +130,6 @@ export interface CodexConfig {
   /** Input plus output tokens per job (AGENT_MAX_TOKENS), metered by the model proxy; a route may set a lower one. */
   maxTokens: number | undefined;
 }
-
-/** Every credential the worker holds: hidden, by exact value, from logs, transcripts, events and PR bodies. */
 
 /** Secrets that may come as a file instead (X_FILE names it): read once at startup, never put in the environment. */
 const SECRET_FILE_VARIABLES = ['WORKER_TOKEN', 'GITHUB_TOKEN', 'OPENAI_API_KEY'] as const;
@@ -216,11 +219,12 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     conductorRetryWindowMs: value.CONDUCTOR_RETRY_WINDOW_MS,
     agentIsolation: { mode: value.AGENT_ISOLATION, uid: value.AGENT_UID, gid: value.AGENT_GID ?? value.AGENT_UID },
     ...(conductorTls ? { conductorTls } : {}),
+    ...(value.OPENAI_API_KEY ? { modelApiKey: value.OPENAI_API_KEY } : {}),
   };
 }
 
 /** Every secret the worker holds: none of them may reach a file, a log line or a message built from agent output. */
-export function workerSecrets(config: { token: string; github?: { token: string } }, env: NodeJS.ProcessEnv = process.env): string[] {
-  // The model key is not kept in the config (the model proxy reads it at use time), so it is looked up here too.
-  return [config.token, config.github?.token, env['OPENAI_API_KEY']?.trim()].filter((secret): secret is string => secret !== undefined && secret !== '');
+export function workerSecrets(config: { token: string; github?: { token: string }; modelApiKey?: string }, env: NodeJS.ProcessEnv = process.env): string[] {
+  // The environment too: a worker built without parseWorkerEnv (tests, the logger's own config) may hold the model key there.
+  return [config.token, config.github?.token, config.modelApiKey, env['OPENAI_API_KEY']?.trim()].filter((secret): secret is string => secret !== undefined && secret !== '');
 }

@@ -47,6 +47,16 @@ export class GitCli {
     return this.exec('git', [...configArgs(), ...args], cwd, await this.env(await this.sandbox.workerPrivateDir(), {}), args);
   }
 
+  /** Like run, but a non-zero exit is an answer rather than an error (e.g. merge-base --is-ancestor). */
+  async tryRun(cwd: string, args: string[]): Promise<{ ok: true; stdout: string } | { ok: false; stderr: string }> {
+    try {
+      return { ok: true, stdout: await this.run(cwd, args) };
+    } catch (error) {
+      if (error instanceof GitCommandError) return { ok: false, stderr: error.stderr };
+      throw error;
+    }
+  }
+
   /**
    * The worker's own git with a credential in its environment (GIT_CONFIG_* variables, never argv or a file).
    * Every process of the agent's uid is killed first, so nothing it left running can watch or race this one.

@@ -97,7 +97,7 @@ export class WorkerLogger implements LoggerService {
 
 /** The worker's logger: its id on every line from the start, its own credentials hidden. */
 export function createWorkerLogger(
-  config: { workerId: string; token: string; github?: { token: string } },
+  config: { workerId: string; token: string; github?: { token: string }; modelApiKey?: string },
   env: NodeJS.ProcessEnv = process.env,
   write?: WorkerLoggerOptions['write'],
 ): WorkerLogger {

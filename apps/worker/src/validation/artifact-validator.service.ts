@@ -42,7 +42,7 @@ export class ArtifactValidator {
     const meta = async (name: string, maxBytes: number): Promise<string | undefined> => {
       try {
         const text = await this.fs.readAgentText(workDir, `${AGENT_META_DIR}/${name}`, maxBytes);
-        return text === undefined ? undefined : this.redact(text);
+        return text === undefined ? undefined : this.redact(withoutControlCharacters(text));
       } catch (error) {
         if (!(error instanceof AgentFileError)) throw error;
         errors.push(error.message);
@@ -124,4 +124,16 @@ export class ArtifactValidator {
     }
     return errors;
   }
+}
+
+/**
+ * NUL and the other C0 controls (tab and line breaks aside) out of text an agent wrote: Postgres refuses a NUL in
+ * text and JSON (the conductor's Shutdown then fails and the job's result is lost), and escape sequences would
+ * reach terminals reading logs and the status CLI.
+ */
+export function withoutControlCharacters(text: string): string {
+  const kept = (code: number): boolean => code === 0x09 || code === 0x0a || code === 0x0d || (code >= 0x20 && code !== 0x7f);
+  let result = '';
+  for (let i = 0; i < text.length; i++) if (kept(text.charCodeAt(i))) result += text[i];
+  return result;
 }

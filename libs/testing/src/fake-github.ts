@@ -15,6 +15,8 @@ export interface RecordedGitCall {
   method: string;
   path: string;
   authorization: string | undefined;
+  /** When the request arrived (epoch ms): tells what happened before and after a push. */
+  at: number;
 }
 
 export interface FakeAnswer {
@@ -100,7 +102,7 @@ export class FakeGitHub {
 
   private async serveGit(request: IncomingMessage, response: ServerResponse, pathWithQuery: string): Promise<void> {
     const [pathInfo = '', query = ''] = pathWithQuery.split('?', 2);
-    this.gitCalls.push({ method: request.method ?? '', path: pathWithQuery, authorization: request.headers.authorization });
+    this.gitCalls.push({ method: request.method ?? '', path: pathWithQuery, authorization: request.headers.authorization, at: Date.now() });
     const isPush = pathInfo.endsWith('/git-receive-pack') || query.includes('service=git-receive-pack');
     const expected = `Basic ${Buffer.from(`x-access-token:${this.options.pushToken}`).toString('base64')}`;
     if ((isPush || this.privateRepositories) && request.headers.authorization !== expected) {
