@@ -38,8 +38,9 @@ const BEARER = /\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 /**
  * `WORKER_TOKEN=…`, `token: …`, `"password":"…"`, `aws_secret_access_key = …` inside free text. The name must END in
  * the secret word (`GITHUB_TOKEN`, not `input_tokens`) or contain `secret`, and digits-only values are counters.
+ * A value already redacted is left alone, so that redacting twice changes nothing.
  */
-const ASSIGNED_SECRET = /\b([A-Za-z0-9_]*(?:token|passw(?:or)?d|api[-_]?key|secret[A-Za-z0-9_]*))(?![A-Za-z0-9_])(["']?\s*[:=]\s*["']?)(?!\d+(?:["'\s,;)}\]]|$))([^\s"'&,;)}\]]+)/gi;
+const ASSIGNED_SECRET = /\b([A-Za-z0-9_]*(?:token|passw(?:or)?d|api[-_]?key|secret[A-Za-z0-9_]*))(?![A-Za-z0-9_])(["']?\s*[:=]\s*["']?)(?!\d+(?:["'\s,;)}\]]|$))(?!\[REDACTED\])([^\s"'&,;)}\]]+)/gi;
 
 /** Credentials in URLs: git remotes with a token, DATABASE_URL in a connection error. */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi;
