@@ -143,7 +143,7 @@ describe('CodexAgentRunner through the real codex CLI, the SDK and the model pro
   it('gives the agent no model key: its shell sees neither the real key nor any worker secret, and codex talks only to the proxy', async () => {
     // Every process from the agent's shell up to the worker: its environment and its argv. Written to a file
     // outside the work dir, in full: codex truncates the command output it sends back to the model.
-    const probeFile = join(root, 'probe.txt');
+    const probeFile = await agentWritableFile(join(root, 'probe.txt'));
     const probe = [
       'echo "== uid $(id -u) home $HOME"',
       'echo "== env"; env',
