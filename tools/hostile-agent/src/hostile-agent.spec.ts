@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
 import { eventually, ensureSampleRemote, type LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
-import { FakeGitHub, startScriptedModel, testRunPrefix, toolOutputs, type ScriptedModel, type ScriptedRequest, type ScriptedResponse } from '@agent-conductor/testing';
+import { FakeGitHub, startScriptedModel, startTestPostgres, testRunPrefix, type RunningPostgres, toolOutputs, type ScriptedModel, type ScriptedRequest, type ScriptedResponse } from '@agent-conductor/testing';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -112,8 +112,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s), run by the real worker against the real conductor', (kind) => {
-  const runDatabaseUrl = process.env['DATABASE_URL'] ?? '';
-  const prisma = createPrismaClient(runDatabaseUrl);
+  // A database of its own per run (command, codex): jobs, rows and the dump are this run's only.
+  let database: RunningPostgres | undefined;
+  let runDatabaseUrl = '';
+  let prisma: ReturnType<typeof createPrismaClient>;
   const canaries = new Canaries();
   const role = `hostile_${randomBytes(4).toString('hex')}`;
   const dbPassword = makeCanary('dbpassword');
@@ -130,7 +132,8 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
   const agentLeftovers = new Set<string>();
 
   const admin = async <T>(work: (client: Client) => Promise<T>): Promise<T> => {
-    const client = new Client({ connectionString: runDatabaseUrl });
+    // The run's server: roles are the cluster's, and this run's own database is gone by the final cleanup.
+    const client = new Client({ connectionString: process.env['DATABASE_URL'] ?? '' });
     await client.connect();
     try {
       return await work(client);
@@ -140,6 +143,9 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
   };
 
   beforeAll(async () => {
+    database = await startTestPostgres({ serverUrl: process.env['DATABASE_URL'] ?? '' });
+    runDatabaseUrl = database.databaseUrl;
+    prisma = createPrismaClient(runDatabaseUrl);
     canaries
       .add('GITHUB_TOKEN', makeCanary('githubtoken'))
       .add('OPENAI_API_KEY', makeCanary('openaikey'))
@@ -180,6 +186,8 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
         WORKER_AGENT_COMMAND: `${process.execPath} ${AGENT}`,
         WORKER_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS),
         MAX_JOB_ATTEMPTS: '1',
+        // Both jobs are on the same repository and must run at once: the benign one waits for the hostile one to end.
+        REPO_MAX_ACTIVE_JOBS: '2',
         PUBLISHER: 'github',
         GITHUB_TOKEN: canaries.value('GITHUB_TOKEN'),
         GITHUB_API_URL: github.apiUrl,
@@ -219,7 +227,8 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
       async () => github?.stop(),
       async () => attacker?.stop(),
       async () => model?.close(),
-      () => prisma.$disconnect(),
+      async () => prisma?.$disconnect(),
+      async () => database?.stop(),
       () => admin((client) => client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`)),
       ...(process.env['KEEP_E2E_DIR']
         ? []
@@ -260,6 +269,18 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
     const orders =
       kind === 'codex' ? { floodCalls: 300, oversizedMiB: 32, trailingKiB: 256, transcriptLink: false } : { floodCalls: 3000, oversizedMiB: 256, trailingKiB: 1024 };
     await send(jiraTicket('HOST-1', 'Tidy the README', { mode: 'attack', attacker: attacker.url, sparseMiB: SPARSE_MIB, realMiB: 4, racerSeconds: 150, ...orders }));
+    // The conductor records a heartbeat as the worker's last_event_at (an event only on a phase change): how old
+    // that is, read straight from the database every 200 ms while the attack runs, is how late the benign worker's
+    // heartbeats got through.
+    const staleness: number[] = [];
+    let sampling = benignWorker !== undefined;
+    const sampler = (async () => {
+      while (sampling && benignWorker) {
+        const row = await prisma.worker.findUnique({ where: { id: benignWorker.id }, select: { lastEventAt: true } });
+        if (row) staleness.push(Date.now() - row.lastEventAt.getTime());
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     const hostileJob = await eventually(
       'the hostile job to end',
       async () => {
@@ -268,6 +289,8 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
       },
       420000,
     );
+    sampling = false;
+    await sampler;
     const hostileWorker = hostileJob.workers[0];
     if (!hostileWorker) throw new Error('the hostile job has no worker');
     const hostileWorkDir = join(liveStack.runDir, 'workers', hostileWorker.id);
@@ -325,12 +348,7 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
     const racerLastSeen = racerTimes.length > 0 ? Math.max(...racerTimes) : undefined;
 
     // ---- Heartbeats of the other job during the attack -----------------------------------------------------
-    const windowStart = hostileWorker.launchedAt ?? hostileJob.createdAt;
-    const windowEnd = hostileJob.finishedAt ?? new Date();
-    const beats = benignWorker ? await prisma.workerEvent.findMany({ where: { workerId: benignWorker.id, type: 'heartbeat' }, orderBy: { at: 'asc' } }) : [];
-    const times = beats.map((b) => b.at.getTime()).filter((t) => t >= windowStart.getTime() - HEARTBEAT_INTERVAL_MS * 3 && t <= windowEnd.getTime() + HEARTBEAT_INTERVAL_MS * 3);
-    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? t));
-    const sortedGaps = [...gaps].sort((a, b) => a - b);
+    const sortedGaps = [...staleness].sort((a, b) => a - b);
     const maxGap = sortedGaps[sortedGaps.length - 1] ?? Infinity;
 
     // ---- Every place the agent could ship a secret ----------------------------------------------------------
@@ -382,7 +400,7 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
       `agent uid ${agentUid} (test uid ${process.getuid?.() ?? '?'}), ${runs.length} agent runs, ${harvested.size} worker tokens harvested`,
       `traps fired: ${fired.map((f) => f.note.split(' ').slice(0, 2).join(' ')).join(', ') || 'none'}`,
       `racer last seen ${racerLastSeen ? new Date(racerLastSeen).toISOString() : 'never'}; first push ${firstPush ? new Date(firstPush).toISOString() : 'none'}; left running after the job: ${leftovers.length}`,
-      `benign heartbeats in the attack window: ${times.length}, gaps median ${sortedGaps[Math.floor(sortedGaps.length / 2)] ?? '-'} ms, max ${maxGap} ms (interval ${HEARTBEAT_INTERVAL_MS} ms)`,
+      `benign worker's last heartbeat, sampled ${staleness.length} times through the attack: age median ${sortedGaps[Math.floor(sortedGaps.length / 2)] ?? '-'} ms, max ${maxGap} ms (interval ${HEARTBEAT_INTERVAL_MS} ms)`,
       `canaries: ${canaries.names.length} planted, ${sightings.length} sightings`,
       `scanned: ${scanned.join('; ')}`,
     ].join('\n');

@@ -81,6 +81,12 @@ describe('redactSecrets', () => {
     expect(redactSecrets('token: 12345')).toBe('token: 12345');
     expect(redactSecrets('commit 9fceb02d0ae598e95dc970b74767f19372d61af8')).toBe('commit 9fceb02d0ae598e95dc970b74767f19372d61af8');
   });
+
+  it('changes nothing the second time: a redacted value stays [REDACTED], not [REDACTED]]', () => {
+    const once = redactSecrets('Token: tok_abcdef123456 and password="hunter2hunter2" and Authorization: Bearer abcdefgh12345678', ['tok_abcdef123456']);
+    expect(once).toBe(`Token: ${REDACTED} and password="${REDACTED}" and Authorization: Bearer ${REDACTED}`);
+    expect(redactSecrets(once, ['tok_abcdef123456'])).toBe(once);
+  });
 });
 
 describe('redactValue', () => {
