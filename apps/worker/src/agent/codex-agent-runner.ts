@@ -125,8 +125,10 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
     const codexHome = await this.sandbox.agentOwnedDir('codex-home-');
     // The SDK spawns codex itself, with no say over its uid: a worker-owned wrapper drops to the agent's ids. A
     // wrapper replaces the SDK's own lookup of its bundled binary, so the worker names that binary.
-    const target = settings.path ?? bundledCodexPath();
-    const codexPath = target === undefined ? undefined : ((await this.sandbox.wrapperFor(target)) ?? settings.path);
+    // Without either, `codex` from PATH (the image installs it globally): the agent's codex never falls back to
+    // the SDK's own spawn, which would run it as the worker.
+    const target = settings.path ?? bundledCodexPath() ?? 'codex';
+    const codexPath = (await this.sandbox.wrapperFor(target)) ?? settings.path;
     const codex = new Codex({
       ...(codexPath !== undefined ? { codexPathOverride: codexPath } : {}),
       // No baseUrl and no apiKey: the SDK would hand codex the real key (CODEX_API_KEY) and the built-in
