@@ -28,12 +28,25 @@ async function main(argv: string[]): Promise<void> {
   });
   try {
     for (let copy = 0; copy < copies; copy += 1) {
-      const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body })).catch((error: unknown) => {
+        if (!isConnectionRefused(error)) throw error;
+        const tried = endpoint ?? new URL(queueUrl).origin;
+        // A bare "connect ECONNREFUSED" leaves a newcomer guessing; nearly always the dev stack is simply not up.
+        const hint = endpoint === DEV_SQS_ENDPOINT ? 'is `npm run dev` running?' : 'is `npm run dev` running, and are SQS_QUEUE_URL / SQS_ENDPOINT right?';
+        throw new Error(`nothing is listening at ${tried} (the SQS endpoint for ${queueUrl}): ${hint}`);
+      });
       process.stdout.write(`sent ${file} as message ${sent.MessageId ?? '?'} to ${queueUrl}\n`);
     }
   } finally {
     sqs.destroy();
   }
+}
+
+/** Node reports a refused connection as an error with code ECONNREFUSED, or an AggregateError of them when it tried several addresses. */
+function isConnectionRefused(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ('code' in error && error.code === 'ECONNREFUSED') return true;
+  return error instanceof AggregateError && error.errors.some(isConnectionRefused);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

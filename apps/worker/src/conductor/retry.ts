@@ -21,13 +21,15 @@ export function isTransient(error: unknown): boolean {
 
 /**
  * Retries `operation` while the conductor is unreachable (see {@link isTransient}), with exponential backoff
- * and full jitter so that many workers don't reconnect in lockstep. Any other error is final. Each retry runs
- * the whole operation again: a stream starts over from its first message.
+ * and full jitter (delay = random(0, min(max, initial * 2^(attempt-1))), as the conductor's launch retries do):
+ * workers cut off by the same conductor restart come back spread over the whole interval instead of in lockstep.
+ * Any other error is final. Each retry runs the whole operation again: a stream starts over from its first message.
  */
 export async function retryWhileTransient<T>(
   policy: RetryPolicy,
   operation: () => Promise<T>,
   onRetry: (attempt: number, delayMs: number, error: unknown) => void,
+  random: () => number = Math.random,
 ): Promise<T> {
   const deadline = Date.now() + policy.windowMs;
   let ceiling = policy.initialDelayMs;
@@ -36,7 +38,7 @@ export async function retryWhileTransient<T>(
       return await operation();
     } catch (error) {
       if (!isTransient(error)) throw error;
-      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delayMs = Math.floor(random() * ceiling);
       if (Date.now() + delayMs > deadline) throw error;
       onRetry(attempt, delayMs, error);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
