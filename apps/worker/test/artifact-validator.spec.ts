@@ -161,7 +161,12 @@ describe('ArtifactValidator (real git repositories, git run as the agent)', () =
     });
 
     it('must have commits ahead of origin/<default branch>', async () => {
-      const report = await validate({ ...GOOD, repo: (repoDir) => git(repoDir, ['checkout', '--quiet', '-b', BRANCH]) });
+      const report = await validate({
+        ...GOOD,
+        repo: (repoDir) => {
+          git(repoDir, ['checkout', '--quiet', '-b', BRANCH]);
+        },
+      });
       expect(report.errors).toEqual([`branch "${BRANCH}" has no commits ahead of origin/main; commit your changes`]);
     });
 
