@@ -155,12 +155,21 @@ describe('deploying a conductor while a worker is mid-task', () => {
     );
   }
 
-  it('drain: the old conductor keeps serving until the worker has finished, then writes the ready file and exits 0', async () => {
+  it.each<[string, (s: Stage, conductor: AppProcess) => Promise<void>]>([
+    ['IS_CONDUCTOR_SHUTTING_DOWN turns true', (s) => writeFile(join(s.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN'), 'true\n')],
+    // ECS stops a task with SIGTERM: in drain mode that must wait for the worker too, not end the conductor under it.
+    [
+      'SIGTERM arrives',
+      async (_s, conductor) => {
+        conductor.child.kill('SIGTERM');
+      },
+    ],
+  ])('drain: once %s the old conductor keeps serving until the worker has finished, then writes the ready file and exits 0', async (_trigger, shutDown) => {
     const s = await stage();
     const a = await startConductor('a', s, { SHUTDOWN_MODE: 'drain' });
     const worker = await workerMidTask(s);
 
-    await writeFile(join(s.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN'), 'true\n');
+    await shutDown(s, a);
     // Well past a few gate polls: still up, still not ready, the worker untouched.
     expect(await exitWithin(a, 3000)).toBe('still running');
     expect(existsSync(join(s.runDir, 'CONDUCTOR_READY_FOR_SAFE_SHUTDOWN'))).toBe(false);

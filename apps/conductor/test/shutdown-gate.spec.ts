@@ -1,16 +1,47 @@
 import type { PrismaClient } from '@agent-conductor/db';
 import { WorkerRepository } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
-import type { INestApplication } from '@nestjs/common';
+import { type DynamicModule, Global, type INestApplication, Module } from '@nestjs/common';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConductorConfig } from '../src/config/env.validators';
+import { INTAKE_CONTROL, type IntakeControl } from '../src/intake/intake-control';
 import { JobLaunchService } from '../src/launch/job-launch.service';
+import { ShutdownFlagFiles } from '../src/shutdown-gate/shutdown-flag.files';
 import { ShutdownGateService, type ShutdownOutcome } from '../src/shutdown-gate/shutdown-gate.service';
 import { startConductorParts } from './support/conductor-parts';
 import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
+
+/** Stands in for the SQS intake: records drain() and holds it open until the test lets it finish. */
+class HeldIntake implements IntakeControl {
+  readonly isRunning = true;
+  readonly lastReceiveError = undefined;
+  readonly pausedReason = undefined;
+  readonly lastHandlerError = undefined;
+  drainCalls = 0;
+  private release!: () => void;
+  private readonly released = new Promise<void>((resolve) => {
+    this.release = resolve;
+  });
+
+  drain(): Promise<void> {
+    this.drainCalls++;
+    return this.released;
+  }
+
+  finishInFlight(): void {
+    this.release();
+  }
+}
+
+function globalIntake(intake: IntakeControl): DynamicModule {
+  @Global()
+  @Module({})
+  class HeldIntakeModule {}
+  return { module: HeldIntakeModule, providers: [{ provide: INTAKE_CONTROL, useValue: intake }], exports: [INTAKE_CONTROL] };
+}
 
 describe('shutdown gate', () => {
   let prisma: PrismaClient;
@@ -34,9 +65,13 @@ describe('shutdown gate', () => {
     await prisma.$disconnect();
   });
 
-  async function start(overrides: Partial<ConductorConfig> = {}): Promise<{ app: INestApplication; config: ConductorConfig; gate: ShutdownGateService }> {
+  async function start(
+    overrides: Partial<ConductorConfig> = {},
+    options: { before?: (config: ConductorConfig) => Promise<void>; extraImports?: DynamicModule[] } = {},
+  ): Promise<{ app: INestApplication; config: ConductorConfig; gate: ShutdownGateService }> {
     const config = await testConfig({ shutdownPollIntervalMs: 50, ...overrides });
-    app = await startConductorParts(config);
+    await options.before?.(config);
+    app = await startConductorParts(config, options.extraImports);
     return { app, config, gate: app.get(ShutdownGateService) };
   }
 
@@ -127,5 +162,60 @@ describe('shutdown gate', () => {
     const waiting = await createPendingJob(prisma);
     expect(await app.get(JobLaunchService).launch(waiting.id)).toEqual({ status: 'draining' });
     expect((await prisma.job.findUniqueOrThrow({ where: { id: waiting.id } })).status).toBe('pending');
+  });
+
+  it("clears what a predecessor left in the run dir: its ready file and a shutting-down flag", async () => {
+    const { config, gate } = await start(
+      {},
+      {
+        before: async (config) => {
+          await mkdir(config.runDir, { recursive: true });
+          await writeFile(join(config.runDir, 'CONDUCTOR_READY_FOR_SAFE_SHUTDOWN'), 'true\n');
+          await writeFile(join(config.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN'), 'true\n');
+        },
+      },
+    );
+    // A stale ready file would tell the deploy this fresh conductor may be replaced before it has even served.
+    expect(existsSync(join(config.runDir, 'CONDUCTOR_READY_FOR_SAFE_SHUTDOWN'))).toBe(false);
+    expect(await readFile(join(config.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN'), 'utf8')).toBe('false\n');
+    expect(gate.isDraining).toBe(false);
+  });
+
+  it('drain stops the intake first and waits for its messages in flight before it stops launching or writes the ready file', async () => {
+    const intake = new HeldIntake();
+    const { app, config, gate } = await start({}, { extraImports: [globalIntake(intake)] });
+    const ready = join(config.runDir, 'CONDUCTOR_READY_FOR_SAFE_SHUTDOWN');
+    const seen = track(gate);
+
+    void gate.requestShutdown('test');
+    await eventually('the intake to be told to drain', async () => (intake.drainCalls > 0 ? true : undefined));
+    // A message still being handled may decide a launch: launching stays open until the intake has drained.
+    expect(app.get(JobLaunchService).isDraining).toBe(false);
+    expect(seen.outcome).toBeUndefined();
+    expect(existsSync(ready)).toBe(false);
+
+    intake.finishInFlight();
+    expect(await gate.whenReady()).toEqual({ mode: 'drain', handedOver: 0 });
+    expect(existsSync(ready)).toBe(true);
+    expect(intake.drainCalls).toBe(1);
+  });
+
+  it.each([
+    ['"TRUE" (wrong case)', 'TRUE\n'],
+    ['half-written ("tr")', 'tr'],
+    ['empty (truncated, not yet written)', ''],
+    ['"yes"', 'yes\n'],
+  ])('does not start draining while the shutting-down flag is %s', async (_label, content) => {
+    const { app, config, gate } = await start();
+    const flagPath = join(config.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN');
+    await writeFile(flagPath, content);
+    expect(await app.get(ShutdownFlagFiles).isShuttingDown()).toBe(false);
+    // Several polls see the file, and none starts the drain.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(gate.isDraining).toBe(false);
+
+    // The poll still runs: the finished write does start it.
+    await writeFile(flagPath, 'true\n');
+    await eventually('the gate to start draining', async () => (gate.isDraining ? true : undefined));
   });
 });

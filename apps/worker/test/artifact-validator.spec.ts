@@ -1,0 +1,200 @@
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileSystem } from '../src/fs/file-system';
+import { GitCli } from '../src/git/git-cli';
+import type { AgentSandbox } from '../src/process/agent-sandbox';
+import { type ArtifactReport, ArtifactValidator } from '../src/validation/artifact-validator.service';
+import { createBareRemote, git } from './support/git-fixtures';
+import { agentReachableTempDir, testSandbox } from './support/isolation';
+
+jest.setTimeout(60_000);
+
+const BRANCH = 'agent/fix-total';
+
+function commitAll(repoDir: string, message: string): void {
+  git(repoDir, ['add', '--all']);
+  git(repoDir, ['-c', 'user.name=Agent', '-c', 'user.email=agent@example.invalid', 'commit', '--quiet', '-m', message]);
+}
+
+/** What an agent that did its job leaves: a feature branch one commit ahead of origin/main, nothing uncommitted. */
+async function finishedWork(repoDir: string): Promise<void> {
+  git(repoDir, ['checkout', '--quiet', '-b', BRANCH]);
+  await appendFile(join(repoDir, 'src', 'orders.ts'), '// rounded to cents by the caller\n');
+  commitAll(repoDir, 'Document rounding');
+}
+
+interface WorkDirSpec {
+  /** undefined: the file is not written. */
+  verdict?: string | undefined;
+  metaInfo?: string | undefined;
+  endingReport?: string | undefined;
+  /** Shapes repo/ after the clone; finishedWork by default. */
+  repo?: (repoDir: string) => Promise<void> | void;
+}
+
+const GOOD: WorkDirSpec = { verdict: 'true\n', metaInfo: 'Document rounding of order totals\nMore detail.\n', endingReport: 'Added a comment.\n' };
+
+describe('ArtifactValidator (real git repositories, git run as the agent)', () => {
+  let root: string;
+  let remote: string;
+  let sandbox: AgentSandbox;
+
+  beforeEach(async () => {
+    root = await agentReachableTempDir('artifact-validator-spec-');
+    remote = createBareRemote(root);
+    sandbox = testSandbox();
+  });
+
+  afterEach(async () => {
+    await sandbox.onModuleDestroy();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** Builds the work dir as the agent would have left it, hands it to the agent's uid as WorkerRunner does, and validates it. */
+  async function validate(spec: WorkDirSpec): Promise<ArtifactReport> {
+    const workDir = join(root, 'work');
+    await mkdir(join(workDir, 'agent-meta'), { recursive: true });
+    const artifacts: [string, string | undefined][] = [
+      ['WAS_JOB_SUCCESSFUL', spec.verdict],
+      ['meta-info.txt', spec.metaInfo],
+      ['ending-report.md', spec.endingReport],
+    ];
+    for (const [name, content] of artifacts) if (content !== undefined) await writeFile(join(workDir, 'agent-meta', name), content);
+    git(workDir, ['clone', '--quiet', remote, 'repo']);
+    await (spec.repo ?? finishedWork)(join(workDir, 'repo'));
+    await sandbox.handOver(workDir);
+    return new ArtifactValidator(new FileSystem(), new GitCli(sandbox), { token: 'worker-token-value' }).validate(workDir, 'main');
+  }
+
+  it('accepts finished work and reports its verdict, title, report and branch', async () => {
+    expect(await validate(GOOD)).toEqual({
+      errors: [],
+      successful: true,
+      title: 'Document rounding of order totals',
+      report: 'Added a comment.\n',
+      branch: BRANCH,
+    });
+  });
+
+  it('does not hold a repository to the rules when the agent says it failed', async () => {
+    const report = await validate({
+      ...GOOD,
+      verdict: 'false',
+      repo: (repoDir) => writeFile(join(repoDir, 'notes.txt'), 'half done\n'),
+    });
+    expect(report.errors).toEqual([]);
+    expect(report.successful).toBe(false);
+    expect(report.branch).toBe('main');
+  });
+
+  describe('agent-meta', () => {
+    it('requires WAS_JOB_SUCCESSFUL', async () => {
+      const report = await validate({ ...GOOD, verdict: undefined });
+      expect(report.errors).toEqual(['agent-meta/WAS_JOB_SUCCESSFUL is missing; write exactly "true" or "false" to it']);
+      expect(report.successful).toBeUndefined();
+    });
+
+    it('requires WAS_JOB_SUCCESSFUL to hold exactly "true" or "false"', async () => {
+      const report = await validate({ ...GOOD, verdict: 'True\n' });
+      expect(report.errors).toEqual(['agent-meta/WAS_JOB_SUCCESSFUL must contain exactly "true" or "false", found "True\\n"']);
+      expect(report.successful).toBeUndefined();
+    });
+
+    it('requires meta-info.txt', async () => {
+      expect((await validate({ ...GOOD, metaInfo: undefined })).errors).toEqual(['agent-meta/meta-info.txt is missing; its first line must be the title']);
+    });
+
+    it('requires a title on the first line of meta-info.txt', async () => {
+      const report = await validate({ ...GOOD, metaInfo: '   \nThe title came second.\n' });
+      expect(report.errors).toEqual(['agent-meta/meta-info.txt line 1 (the title) is empty']);
+      expect(report.title).toBe('');
+    });
+
+    it('requires ending-report.md', async () => {
+      expect((await validate({ ...GOOD, endingReport: undefined })).errors).toEqual(['agent-meta/ending-report.md is missing']);
+    });
+
+    it('refuses an ending report of nothing but whitespace', async () => {
+      expect((await validate({ ...GOOD, endingReport: ' \n\n\t\n' })).errors).toEqual(['agent-meta/ending-report.md is empty']);
+    });
+  });
+
+  describe('repo/ of a successful job', () => {
+    it('must be a git repository', async () => {
+      const report = await validate({ ...GOOD, repo: (repoDir) => rm(join(repoDir, '.git'), { recursive: true, force: true }) });
+      expect(report.errors).toEqual(['repo/ is not a git repository (repo/.git is missing)']);
+      expect(report.branch).toBeUndefined();
+    });
+
+    it('must hold no nested repository', async () => {
+      const report = await validate({
+        ...GOOD,
+        repo: async (repoDir) => {
+          await finishedWork(repoDir);
+          git(repoDir, ['init', '--quiet', join(repoDir, 'vendor', 'lib')]);
+        },
+      });
+      expect(report.errors).toContain('repo/ must hold exactly one git repository; remove the nested ones: repo/vendor/lib/.git');
+    });
+
+    it('must not be in detached HEAD state', async () => {
+      const report = await validate({
+        ...GOOD,
+        repo: async (repoDir) => {
+          await finishedWork(repoDir);
+          git(repoDir, ['checkout', '--quiet', '--detach']);
+        },
+      });
+      expect(report.errors).toEqual(['repo/ is in detached HEAD state; check out a feature branch']);
+      expect(report.branch).toBeUndefined();
+    });
+
+    it('must not leave the work on the default branch', async () => {
+      const report = await validate({
+        ...GOOD,
+        repo: async (repoDir) => {
+          await appendFile(join(repoDir, 'README.md'), 'More.\n');
+          commitAll(repoDir, 'Committed on main');
+        },
+      });
+      expect(report.errors).toEqual(['repo/ is on the default branch "main"; commit your work on a feature branch']);
+    });
+
+    it('must have commits ahead of origin/<default branch>', async () => {
+      const report = await validate({
+        ...GOOD,
+        repo: (repoDir) => {
+          git(repoDir, ['checkout', '--quiet', '-b', BRANCH]);
+        },
+      });
+      expect(report.errors).toEqual([`branch "${BRANCH}" has no commits ahead of origin/main; commit your changes`]);
+    });
+
+    it('must have nothing uncommitted', async () => {
+      const report = await validate({
+        ...GOOD,
+        repo: async (repoDir) => {
+          await finishedWork(repoDir);
+          await appendFile(join(repoDir, 'README.md'), 'Forgotten.\n');
+        },
+      });
+      expect(report.errors).toEqual(['repo/ has uncommitted changes (git status --porcelain):  M README.md']);
+    });
+
+    it('lists the first 20 uncommitted changes and counts the rest', async () => {
+      const names = Array.from({ length: 23 }, (_, i) => `scratch-${String(i).padStart(2, '0')}.txt`);
+      const report = await validate({
+        ...GOOD,
+        repo: async (repoDir) => {
+          await finishedWork(repoDir);
+          for (const name of names) await writeFile(join(repoDir, name), `${name}\n`);
+        },
+      });
+      const listed = names
+        .slice(0, 20)
+        .map((name) => `?? ${name}`)
+        .join('; ');
+      expect(report.errors).toEqual([`repo/ has uncommitted changes (git status --porcelain): ${listed} (and 3 more)`]);
+    });
+  });
+});
