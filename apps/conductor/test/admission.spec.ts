@@ -1,14 +1,13 @@
 import { AppProcess, freePort, WORKSPACE } from '@agent-conductor/dev-stack';
 import type { Job, PrismaClient } from '@agent-conductor/db';
-import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { resetDatabase, testRunPrefix } from '@agent-conductor/testing';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './support/eventually';
 import { createPendingJob, databaseUrl, testPrisma } from './support/fixtures';
+import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';
 
 const FAKE_WORKER = join(__dirname, 'support', 'fake-worker.js');
 const ORDERS = 'https://github.com/acme/orders-api.git';
@@ -20,8 +19,7 @@ const ORDERS = 'https://github.com/acme/orders-api.git';
  */
 describe('admission across real conductor processes', () => {
   let prisma: PrismaClient;
-  let sqsServer: LocalSqsServer;
-  let sqs: SQSClient;
+  let queue: LocalIntakeQueue | undefined;
   let queueUrl: string;
   let endpoint: string;
   let base: string;
@@ -31,10 +29,8 @@ describe('admission across real conductor processes', () => {
   beforeAll(async () => {
     if (!existsSync(join(WORKSPACE, 'dist/apps/conductor/main.js'))) throw new Error('dist/apps/conductor/main.js is missing: run nx build conductor');
     prisma = testPrisma();
-    sqsServer = new LocalSqsServer({ port: 0, host: '127.0.0.1' });
-    endpoint = (await sqsServer.start()).endpoint;
-    sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'admission-intake' }))).QueueUrl ?? '';
+    queue = await startLocalIntakeQueue('admission-intake');
+    ({ endpoint, queueUrl } = queue);
   });
 
   beforeEach(async () => {
@@ -58,8 +54,7 @@ describe('admission across real conductor processes', () => {
   });
 
   afterAll(async () => {
-    sqs?.destroy();
-    await sqsServer?.stop();
+    await queue?.stop();
     await prisma?.$disconnect();
   });
 

@@ -1,14 +1,13 @@
 import { AppProcess, ensureSampleRemote, freePort, WORKSPACE } from '@agent-conductor/dev-stack';
 import type { PrismaClient } from '@agent-conductor/db';
-import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { resetDatabase } from '@agent-conductor/testing';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './support/eventually';
 import { createPendingJob, databaseUrl, testPrisma } from './support/fixtures';
+import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';
 
 /**
  * A deploy with a worker mid-task, with real processes: the conductor from
@@ -18,8 +17,7 @@ import { createPendingJob, databaseUrl, testPrisma } from './support/fixtures';
  */
 describe('deploying a conductor while a worker is mid-task', () => {
   let prisma: PrismaClient;
-  let sqsServer: LocalSqsServer;
-  let sqs: SQSClient;
+  let queue: LocalIntakeQueue | undefined;
   let queueUrl: string;
   let endpoint: string;
   let base: string;
@@ -30,10 +28,8 @@ describe('deploying a conductor while a worker is mid-task', () => {
       if (!existsSync(join(WORKSPACE, 'dist/apps', app, 'main.js'))) throw new Error(`dist/apps/${app}/main.js is missing: run nx build ${app}`);
     }
     prisma = testPrisma();
-    sqsServer = new LocalSqsServer({ port: 0, host: '127.0.0.1' });
-    endpoint = (await sqsServer.start()).endpoint;
-    sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'deploy-intake' }))).QueueUrl ?? '';
+    queue = await startLocalIntakeQueue('deploy-intake');
+    ({ endpoint, queueUrl } = queue);
   });
 
   beforeEach(async () => {
@@ -53,8 +49,7 @@ describe('deploying a conductor while a worker is mid-task', () => {
   });
 
   afterAll(async () => {
-    sqs?.destroy();
-    await sqsServer?.stop();
+    await queue?.stop();
     await prisma?.$disconnect();
   });
 
