@@ -1,11 +1,11 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { startScriptedModel, type ScriptedModel, type ScriptedTurn } from '@agent-conductor/testing';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { BRANCH, COMMIT_SUBJECT, correctionTurns, endingReportTurns, lastUserText, taskTurns } from './support/codex-scripts';
-import { FakeConductor } from './support/fake-conductor';
+import { FakeConductor, writeTaskFiles } from './support/fake-conductor';
 import { FAKE_CODEX, filesContaining } from './support/fake-codex-fixtures';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir, agentWritableFile } from './support/isolation';
@@ -33,12 +33,7 @@ describe('worker pipeline with AGENT_KIND=codex: the real codex CLI, a scripted 
     workDir = join(root, 'work');
     process.env['WORKER_TOKEN'] = TOKEN;
     process.env['OPENAI_API_KEY'] = API_KEY;
-    const taskDir = join(root, 'task');
-    const scratchDir = join(root, 'conductor');
-    await mkdir(taskDir);
-    await mkdir(scratchDir);
-    await writeFile(join(taskDir, 'TASK.md'), TASK_MD);
-    await writeFile(join(taskDir, 'AGENTS.md'), AGENTS_MD);
+    await writeTaskFiles(root, { task: TASK_MD, agents: AGENTS_MD });
   });
 
   afterEach(async () => {

@@ -1,12 +1,12 @@
 import { EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
 import { FakeGitHub } from '@agent-conductor/testing';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { earlierWorkSection, isWorkerBranch } from '../src/earlier-work/earlier-work-section';
-import { FakeConductor } from './support/fake-conductor';
+import { FakeConductor, writeTaskFiles } from './support/fake-conductor';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
@@ -71,12 +71,7 @@ describe('the next agent sees earlier work', () => {
   });
 
   async function startConductor(cloneUrl: string, earlierWork: workerV1.EarlierWork[]): Promise<FakeConductor> {
-    const taskDir = join(root, 'task');
-    const scratchDir = join(root, 'conductor');
-    await mkdir(taskDir);
-    await mkdir(scratchDir);
-    await writeFile(join(taskDir, 'TASK.md'), TASK_MD);
-    await writeFile(join(taskDir, 'AGENTS.md'), '# Working agreement\n');
+    const { taskDir, scratchDir } = await writeTaskFiles(root, { task: TASK_MD });
     conductor = await new FakeConductor({
       workerId: WORKER_ID,
       token: TOKEN,

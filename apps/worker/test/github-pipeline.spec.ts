@@ -1,11 +1,11 @@
 import type { LoggerService } from '@nestjs/common';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
-import { FakeConductor } from './support/fake-conductor';
+import { FakeConductor, writeTaskFiles } from './support/fake-conductor';
 import { FakeGitHub, type FakeAnswer } from '@agent-conductor/testing';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
@@ -65,12 +65,7 @@ describe('worker pipeline with PUBLISHER=github', () => {
     remote = createBareRemote(root);
     workDir = join(root, 'work');
     github = await new FakeGitHub({ gitRoot: root, pushToken: GITHUB_TOKEN }).start();
-    const taskDir = join(root, 'task');
-    const scratchDir = join(root, 'conductor');
-    await mkdir(taskDir);
-    await mkdir(scratchDir);
-    await writeFile(join(taskDir, 'TASK.md'), TASK_MD);
-    await writeFile(join(taskDir, 'AGENTS.md'), '# Working agreement\n');
+    const { taskDir, scratchDir } = await writeTaskFiles(root, { task: TASK_MD });
     conductor = await new FakeConductor({
       workerId: WORKER_ID,
       token: WORKER_TOKEN,

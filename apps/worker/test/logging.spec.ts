@@ -1,9 +1,9 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runWorker } from '../src/bootstrap';
 import { redactSecrets } from '@agent-conductor/contracts';
 import { createWorkerLogger } from '../src/logging/worker-logger';
-import { FakeConductor } from './support/fake-conductor';
+import { FakeConductor, writeTaskFiles } from './support/fake-conductor';
 import { createBareRemote } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
@@ -27,12 +27,7 @@ describe('worker logs: JSON lines with workerId and jobId, never the token', () 
   });
 
   it('runs a real job against a fake conductor and logs every step as one JSON object per line', async () => {
-    const taskDir = join(root, 'task');
-    const scratchDir = join(root, 'conductor');
-    await mkdir(taskDir);
-    await mkdir(scratchDir);
-    await writeFile(join(taskDir, 'TASK.md'), '# ABC-12: Fix order total rounding\n\nOrder totals are rounded per line.\n');
-    await writeFile(join(taskDir, 'AGENTS.md'), '# Working agreement\n');
+    const { taskDir, scratchDir } = await writeTaskFiles(root, { task: '# ABC-12: Fix order total rounding\n\nOrder totals are rounded per line.\n' });
     const remote = createBareRemote(root);
     conductor = await new FakeConductor({
       workerId: WORKER_ID,

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { status } from '@grpc/grpc-js';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
-import { FakeConductor } from './support/fake-conductor';
+import { FakeConductor, writeTaskFiles } from './support/fake-conductor';
 import { createBareRemote, git } from './support/git-fixtures';
 import { AGENT_ISOLATION, agentReachableTempDir } from './support/isolation';
 
@@ -57,12 +57,7 @@ describe('worker pipeline against a fake conductor', () => {
   async function startConductor(
     options: { unavailableHandshakes?: number; unavailableUploads?: number; uploadFailureCode?: status; restartDuringUploadMs?: number; sparsePaths?: string[] } = {},
   ): Promise<FakeConductor> {
-    const taskDir = join(root, 'task');
-    const scratchDir = join(root, 'conductor');
-    await mkdir(taskDir);
-    await mkdir(scratchDir);
-    await writeFile(join(taskDir, 'TASK.md'), TASK_MD);
-    await writeFile(join(taskDir, 'AGENTS.md'), AGENTS_MD);
+    const { taskDir, scratchDir } = await writeTaskFiles(root, { task: TASK_MD, agents: AGENTS_MD });
     conductor = await new FakeConductor({
       workerId: WORKER_ID,
       token: TOKEN,

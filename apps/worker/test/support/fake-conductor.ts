@@ -11,6 +11,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ChunkReceiver,
@@ -224,4 +225,17 @@ export class FakeConductor {
     this.shutdownRequest = call.request;
     callback(null, {});
   }
+}
+
+/**
+ * The files a FakeConductor serves, laid out under `root`: its task dir (TASK.md, AGENTS.md) and its scratch dir.
+ */
+export async function writeTaskFiles(root: string, files: { task: string; agents?: string }): Promise<{ taskDir: string; scratchDir: string }> {
+  const taskDir = join(root, 'task');
+  const scratchDir = join(root, 'conductor');
+  await mkdir(taskDir);
+  await mkdir(scratchDir);
+  await writeFile(join(taskDir, 'TASK.md'), files.task);
+  await writeFile(join(taskDir, 'AGENTS.md'), files.agents ?? '# Working agreement\n');
+  return { taskDir, scratchDir };
 }
