@@ -89,6 +89,27 @@ describe('startCli', () => {
     expect(startCli(SPEC, ({ values, positionals }) => `${positionals[0]}:${values.count}`, ['f', '--count', '2'], captured())).toBe('f:2');
   });
 
+  describe("the AWS SDK's Node-version warning", () => {
+    const SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+    const before = process.env[SWITCH];
+    afterEach(() => {
+      if (before === undefined) delete process.env[SWITCH];
+      else process.env[SWITCH] = before;
+    });
+
+    it('is switched off for local commands (and the processes they start)', () => {
+      delete process.env[SWITCH];
+      startCli(SPEC, () => undefined, ['f'], captured());
+      expect(process.env[SWITCH]).toBe('true');
+    });
+
+    it('stays as the user set it', () => {
+      process.env[SWITCH] = 'false';
+      startCli(SPEC, () => undefined, ['f'], captured());
+      expect(process.env[SWITCH]).toBe('false');
+    });
+  });
+
   it('lets other errors through: they are not usage mistakes', () => {
     expect(() => startCli(SPEC, () => { throw new Error('boom'); }, ['f'], captured())).toThrow('boom');
   });
