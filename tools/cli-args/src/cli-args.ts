@@ -129,6 +129,17 @@ const processIo: CliIo = {
 };
 
 /**
+ * What local dev commands set in their environment (so the processes they start inherit it too). A value the
+ * user set wins. Production code never calls this.
+ */
+export function useLocalDevEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  // The AWS SDK warns, on every client it builds, that its releases after January 2027 need Node 22. The images
+  // and CI run Node 22; local machines may run Node 20.19+ (package.json engines), where the five-line warning is
+  // noise on every command. This is the switch AWS documents for it (aws/aws-sdk-js-v3#7983).
+  env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+}
+
+/**
  * Where every local command starts: answers --help (usage on stdout, exit 0), refuses bad arguments and bad
  * option values (the problem and the usage on stderr, exit 2), and sets the environment defaults of local dev
  * commands. `read` turns the parsed arguments into the tool's options; its CliUsageErrors are usage errors too.
@@ -139,11 +150,7 @@ export function startCli<O extends CliOptions, T>(
   argv: readonly string[] = process.argv.slice(2),
   io: CliIo = processIo,
 ): T {
-  // The AWS SDK warns, on every client it builds, that its 2027 releases will need Node 22. The images and CI
-  // run Node 22; local machines may run Node 20.19+, where the warning is noise on every command (and in the
-  // processes a bench or chaos run starts). AWS documents this switch for it (aws/aws-sdk-js-v3#7983). Only
-  // local commands set it, and a value the user set wins.
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  useLocalDevEnvironment();
   try {
     const parsed = parseCli(spec, argv);
     if (parsed === 'help') {

@@ -46,7 +46,8 @@ function clis(): Cli[] {
   const found: Cli[] = [];
   for (const [script, command] of Object.entries(scripts)) {
     const expanded = command.replace(/\bnx run ([\w-]+:[\w-]+)/g, (whole, target: string) => targets.get(target) ?? whole);
-    const match = /\btsx (\S+\.ts)((?: [\w-]+)*)/.exec(expanded);
+    // tsx as the command itself (`tsx file.ts`, `… && tsx file.ts`), not a loader (`node --import tsx …`).
+    const match = /(?:^|&&|;)\s*(?:exec\s+)?tsx (\S+\.ts)((?: [\w-]+)*)/.exec(expanded);
     if (!match?.[1] || NOT_YET.has(script)) continue;
     found.push({ script, entry: match[1], fixedArgs: (match[2] ?? '').trim().split(' ').filter(Boolean) });
   }
