@@ -3,7 +3,7 @@
 # with its production dependencies. Build from the repo root:
 #   docker build -f docker/conductor.Dockerfile -t agent-conductor/conductor:latest .
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /workspace
 ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # package.json#allowScripts is an npm 11 feature; npm 10 (bundled with Node 20)
@@ -23,7 +23,7 @@ RUN npx nx build conductor --outputStyle=static
 # Prisma client runtime); add them at the workspace's versions and re-lock.
 RUN npx tsx tools/infra-tests/src/complete-runtime-deps.ts dist/apps/conductor
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     CONDUCTOR_GRPC_LISTEN_ADDR=0.0.0.0:50051 \
     CONDUCTOR_HTTP_PORT=8080 \

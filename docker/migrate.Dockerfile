@@ -4,14 +4,14 @@
 # Build from the repo root:
 #   docker build -f docker/migrate.Dockerfile -t agent-conductor/migrate:latest .
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /workspace
 COPY package.json package-lock.json ./
 # Only the Prisma CLI is needed, at the exact version the workspace locked;
 # prisma.config.ts imports prisma/config, which ships in the same package.
 RUN node -e "const lock = require('./package-lock.json'); const v = lock.packages['node_modules/prisma'].version; require('node:fs').writeFileSync('/tmp/migrate-package.json', JSON.stringify({ name: 'agent-conductor-migrate', private: true, dependencies: { prisma: v }, allowScripts: { prisma: true, '@prisma/engines': true } }, null, 2));"
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 RUN npm install -g npm@11.19.1 && npm cache clean --force

@@ -2,7 +2,7 @@
 # Scheduler image. Build from the repo root:
 #   docker build -f docker/scheduler.Dockerfile -t agent-conductor/scheduler:latest .
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /workspace
 ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # package.json#allowScripts is an npm 11 feature; npm 10 (bundled with Node 20)
@@ -22,7 +22,7 @@ RUN npx nx build scheduler --outputStyle=static
 # Prisma client runtime); add them at the workspace's versions and re-lock.
 RUN npx tsx tools/infra-tests/src/complete-runtime-deps.ts dist/apps/scheduler
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     SCHEDULER_GRPC_LISTEN_ADDR=0.0.0.0:50052 \
     SCHEDULER_HTTP_PORT=8081

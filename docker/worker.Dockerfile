@@ -4,7 +4,7 @@
 # Build from the repo root:
 #   docker build -f docker/worker.Dockerfile -t agent-conductor/worker:latest .
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /workspace
 ENV NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 # package.json#allowScripts is an npm 11 feature; npm 10 (bundled with Node 20)
@@ -22,7 +22,7 @@ COPY tools/infra-tests/src ./tools/infra-tests/src
 RUN npx nx build worker --outputStyle=static
 RUN npx tsx tools/infra-tests/src/complete-runtime-deps.ts dist/apps/worker
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \

@@ -2,22 +2,28 @@
  * Puts a message (a Jira issue or webhook, or a CloudWatch alarm event) on the
  * intake queue, byte for byte as the file holds it.
  *
- *   npm run push:ticket -- <file.json> [--copies N]
+ *   npm run push:ticket -- <file.json> [--copies N]   (--help)
  *
  * SQS_QUEUE_URL / SQS_ENDPOINT / AWS_REGION select the queue; without them the
  * dev stack's local endpoint is used.
  */
+import { numberOption, startCli, type CliOptions, type CliSpec } from '@agent-conductor/cli-args';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readFile } from 'node:fs/promises';
 import { DEV_SQS_ENDPOINT, DEV_QUEUE_URL } from './dev-defaults';
 
-async function main(argv: string[]): Promise<void> {
-  const file = argv.find((arg) => !arg.startsWith('--'));
-  const copiesFlag = argv.indexOf('--copies');
-  const copies = copiesFlag >= 0 ? Number(argv[copiesFlag + 1]) : 1;
-  if (!file || !Number.isInteger(copies) || copies < 1) {
-    throw new Error('usage: npm run push:ticket -- <file.json> [--copies N]');
-  }
+const CLI = {
+  name: 'push:ticket',
+  synopsis: 'npm run push:ticket -- <file.json> [--copies N]',
+  summary: 'Puts a message (a Jira issue or webhook, or a CloudWatch alarm event) on the intake queue, byte for byte as the file holds it.',
+  positionals: { names: '<file.json>', min: 1, max: 1 },
+  options: {
+    copies: { type: 'string', value: 'N', description: 'send it N times, each as a new message (default 1)' },
+  },
+  notes: "SQS_QUEUE_URL / SQS_ENDPOINT / AWS_REGION select the queue; without them, the dev stack's local endpoint.",
+} satisfies CliSpec<CliOptions>;
+
+async function main({ file, copies }: { file: string; copies: number }): Promise<void> {
   const body = await readFile(file, 'utf8');
   const queueUrl = process.env['SQS_QUEUE_URL'] ?? DEV_QUEUE_URL;
   const endpoint = process.env['SQS_ENDPOINT'] ?? (process.env['SQS_QUEUE_URL'] ? undefined : DEV_SQS_ENDPOINT);
@@ -49,7 +55,12 @@ function isConnectionRefused(error: unknown): boolean {
   return error instanceof AggregateError && error.errors.some(isConnectionRefused);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(
+  startCli(CLI, ({ values, positionals }) => ({
+    file: positionals[0] ?? '',
+    copies: numberOption(values.copies, 'copies', { fallback: 1, whole: true, min: 1 }),
+  })),
+).catch((error: unknown) => {
   process.stderr.write(`push:ticket: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

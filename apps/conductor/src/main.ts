@@ -1,6 +1,8 @@
+import { debugFromEnv, logFormatFromEnv, type LogFormat } from '@agent-conductor/observability';
 import { Logger } from '@nestjs/common';
 import { bootstrapConductor } from './bootstrap';
 import { InvalidConductorEnvError, loadConductorConfig } from './config/env.validators';
+import { createConductorLogger } from './logging/conductor-logger';
 import { ShutdownGateService } from './shutdown-gate/shutdown-gate.service';
 
 /**
@@ -10,7 +12,23 @@ import { ShutdownGateService } from './shutdown-gate/shutdown-gate.service';
  */
 const CLOSE_TIMEOUT_MS = 10_000;
 
+/**
+ * Until Nest starts, Nest's own console logger would print boot errors, in ANSI colours even into a container's
+ * log stream. The app's structured logger prints them instead: JSON in production, plain text elsewhere.
+ */
+function useBootLogger(env: NodeJS.ProcessEnv): void {
+  let format: LogFormat;
+  try {
+    format = logFormatFromEnv(env);
+  } catch {
+    // A bad LOG_FORMAT is itself reported as a boot error, in the format it would default to.
+    format = env['NODE_ENV'] === 'production' ? 'json' : 'pretty';
+  }
+  Logger.overrideLogger(createConductorLogger({ logFormat: format, debugLogs: debugFromEnv(env) }));
+}
+
 async function main(): Promise<void> {
+  useBootLogger(process.env);
   const logger = new Logger('conductor');
   try {
     loadConductorConfig();

@@ -10,3 +10,5 @@ export { WorkerApiClient } from './worker-api-client';
 export type { WorkerApiClientOptions } from './worker-api-client';
 export { startScriptedModel, toolOutputs, userTexts } from './scripted-model';
 export type { ScriptedItem, ScriptedModel, ScriptedModelOptions, ScriptedRequest, ScriptedResponse, ScriptedTurn, ScriptedUsage } from './scripted-model';
+export { CONFIGURATION_DOC, configurationDocProblems, documentedVariables, statedDefault } from './configuration-doc';
+export type { DocumentedVariable, EnvField } from './configuration-doc';

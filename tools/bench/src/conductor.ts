@@ -4,7 +4,7 @@
  * against the real conductor process (from dist/, with the scheduler, the SQS
  * endpoint and an embedded Postgres, as bench:ticket runs them).
  *
- *   npm run --silent bench:conductor -- --workers N [--seconds S] [--cpu-prof] [--conductor-env NAME=VALUE ...]
+ *   npm run --silent bench:conductor -- [--workers N] [--seconds S] [--cpu-prof] [--conductor-env NAME=VALUE ...]   (--help)
  *
  * Jobs come in the real way (N tickets on the intake queue, through the
  * scheduler), and the conductor registers each worker as it always does (a row
@@ -22,6 +22,7 @@
  * variable to the conductor's environment, for experiments (e.g. UV_THREADPOOL_SIZE).
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { CliUsageError, numberOption, startCli, type CliOptions, type CliSpec, type ParsedCli } from '@agent-conductor/cli-args';
 import { packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
 import { createPrismaClient } from '@agent-conductor/db';
 import { startLocalStack, WORKSPACE } from '@agent-conductor/dev-stack';
@@ -50,24 +51,33 @@ interface Options {
   conductorEnv: Record<string, string>;
 }
 
-function parseOptions(argv: string[]): Options {
-  const value = (flag: string): string | undefined => {
-    const index = argv.indexOf(flag);
-    return index >= 0 ? argv[index + 1] : undefined;
-  };
-  const workers = Number(value('--workers') ?? 100);
-  const secondsFlag = value('--seconds');
-  const seconds = secondsFlag === undefined ? undefined : Number(secondsFlag);
-  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a positive integer');
-  if (seconds !== undefined && !(seconds >= 0)) throw new Error('--seconds must be a number of seconds');
+const CLI = {
+  name: 'bench:conductor',
+  synopsis: 'npm run --silent bench:conductor -- [--workers N] [--seconds S] [--cpu-prof] [--conductor-env NAME=VALUE ...]',
+  summary: 'N simulated workers against the real conductor process: RPC latency (p50, p99), peak RSS and CPU.',
+  options: {
+    workers: { type: 'string', value: 'N', description: 'simulated workers, all live at once (default 100)' },
+    seconds: { type: 'string', value: 'S', description: 'heartbeats go on this long once all are connected (default: three intervals)' },
+    'cpu-prof': { type: 'boolean', description: "write a V8 CPU profile of the conductor into the printed directory" },
+    'conductor-env': { type: 'string', value: 'NAME=VALUE', multiple: true, description: "add a variable to the conductor's environment" },
+  },
+  notes: 'Progress goes to stderr; the last stdout line is one JSON object.',
+} satisfies CliSpec<CliOptions>;
+
+function parseOptions({ values }: ParsedCli<typeof CLI.options>): Options {
+  const seconds = values.seconds === undefined ? undefined : numberOption(values.seconds, 'seconds', { fallback: 0, min: 0 });
   const conductorEnv: Record<string, string> = {};
-  argv.forEach((arg, index) => {
-    if (arg !== '--conductor-env') return;
-    const [name, ...value] = (argv[index + 1] ?? '').split('=');
-    if (!name || value.length === 0) throw new Error('--conductor-env takes NAME=VALUE');
+  for (const assignment of values['conductor-env'] ?? []) {
+    const [name, ...value] = assignment.split('=');
+    if (!name || value.length === 0) throw new CliUsageError(`--conductor-env takes NAME=VALUE, got ${JSON.stringify(assignment)}`);
     conductorEnv[name] = value.join('=');
-  });
-  return { workers, seconds, cpuProf: argv.includes('--cpu-prof'), conductorEnv };
+  }
+  return {
+    workers: numberOption(values.workers, 'workers', { fallback: 100, whole: true, min: 1 }),
+    seconds,
+    cpuProf: values['cpu-prof'] ?? false,
+    conductorEnv,
+  };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -359,8 +369,7 @@ async function sendTickets(send: (entries: Array<{ Id: string; MessageBody: stri
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const options = parseOptions(argv);
+async function main(options: Options): Promise<void> {
   const log = (line: string): boolean => process.stderr.write(`${line}\n`);
   const base = await mkdtemp(join(tmpdir(), 'bench-conductor-'));
   const spoolDir = join(base, 'spool');
@@ -512,7 +521,7 @@ async function main(argv: string[]): Promise<void> {
   if (!options.cpuProf) await rm(base, { recursive: true, force: true });
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+main(startCli(CLI, parseOptions)).catch((error: unknown) => {
+  process.stderr.write(`bench:conductor: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -2,12 +2,13 @@
  * How long extractArchiveSafely takes to reach its verdict on hostile uploads, and the longest stretch it
  * holds the event loop while doing so (in-process; the conductor runs it in a worker thread on top).
  *
- *   npm run --silent bench:hostile-archives [-- --runs <N>]
+ *   npm run --silent bench:hostile-archives [-- --runs <N>]   (--help)
  *
  * Human-readable lines first; the LAST line is one JSON array of
  *   {"archive":…,"uploadKiB":…,"verdict":…,"medianMs":…,"medianMaxLoopBlockMs":…}
  * The machine is shared: compare runs made back to back.
  */
+import { numberOption, startCli, type CliOptions, type CliSpec } from '@agent-conductor/cli-args';
 import { extractArchiveSafely, TransferError } from '@agent-conductor/contracts';
 import { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, zeroFilledArchive } from '@agent-conductor/testing';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -36,9 +37,17 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-async function main(): Promise<void> {
-  const runsFlag = process.argv.indexOf('--runs');
-  const runs = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 5;
+const CLI = {
+  name: 'bench:hostile-archives',
+  synopsis: 'npm run --silent bench:hostile-archives [-- --runs N]',
+  summary: "How long extractArchiveSafely takes to reach its verdict on hostile uploads, and its longest event-loop block.",
+  options: {
+    runs: { type: 'string', value: 'N', description: 'runs per archive; medians are reported (default 5)' },
+  },
+  notes: 'Human-readable lines first; the last line is one JSON array.',
+} satisfies CliSpec<CliOptions>;
+
+async function main(runs: number): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'bench-hostile-'));
   const results: Array<{ archive: string; uploadKiB: number; verdict: string; medianMs: number; medianMaxLoopBlockMs: number }> = [];
   try {
@@ -73,7 +82,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(results));
 }
 
-main().catch((error: unknown) => {
+main(startCli(CLI, ({ values }) => numberOption(values.runs, 'runs', { fallback: 5, whole: true, min: 1 }))).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -3,7 +3,7 @@
  * the real SchedulingService against Postgres, next to a raw-SQL reference
  * transaction of the same shape on the same database.
  *
- *   npm run --silent bench:scheduler -- --history <N> --messages <M> [--concurrency <C>] [--shared-buffers <size>]
+ *   npm run --silent bench:scheduler -- [--history N] [--messages M] [--concurrency C] [--shared-buffers SIZE]   (--help)
  *
  * --shared-buffers (e.g. 1GB) starts the bench's own embedded cluster with that shared_buffers (production-like
  * memory: RDS gives ~25% of RAM) instead of Postgres's 128MB default; scheduler and reference share the cluster.
@@ -12,6 +12,7 @@
  *   {"history":N,"messages":M,"concurrency":C,"throughputPerSec":…,"p50Ms":…,"p99Ms":…,"referencePerSec":…}
  * Seeding progress goes to stderr. The machine is shared: compare runs made back to back.
  */
+import { CliUsageError, numberOption, startCli, type CliOptions, type CliSpec, type ParsedCli } from '@agent-conductor/cli-args';
 import { IngestRepository, uuidv7 } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY, SchedulingService } from '@agent-conductor/scheduling';
 import { startTestPostgres } from '@agent-conductor/testing';
@@ -38,23 +39,30 @@ interface BenchMessage {
 const HISTORY_NOW = new Date('2026-06-01T00:00:00.000Z');
 const WARM_UP = 100;
 
-function parseOptions(argv: string[]): Options {
-  const args = argv.filter((argument) => argument !== '--');
-  const value = (name: string, fallback: number): number => {
-    const index = args.indexOf(`--${name}`);
-    if (index < 0) return fallback;
-    const parsed = Number(args[index + 1]);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`--${name} needs a whole number, got ${args[index + 1]}`);
-    return parsed;
-  };
-  const buffersIndex = args.indexOf('--shared-buffers');
-  const sharedBuffers = buffersIndex < 0 ? undefined : args[buffersIndex + 1];
-  if (buffersIndex >= 0 && (sharedBuffers === undefined || !/^\d+(kB|MB|GB)$/.test(sharedBuffers))) {
-    throw new Error(`--shared-buffers needs a size like 512MB or 1GB, got ${sharedBuffers}`);
+const CLI = {
+  name: 'bench:scheduler',
+  synopsis: 'npm run --silent bench:scheduler -- [--history N] [--messages M] [--concurrency C] [--shared-buffers SIZE]',
+  summary: 'Scheduler throughput and latency after seeding N messages of history, next to a raw-SQL reference transaction.',
+  options: {
+    history: { type: 'string', value: 'N', description: 'messages of history seeded first (default 1000)' },
+    messages: { type: 'string', value: 'M', description: 'messages measured (default 2000)' },
+    concurrency: { type: 'string', value: 'C', description: 'concurrent submitters (default 8)' },
+    'shared-buffers': { type: 'string', value: 'SIZE', description: "shared_buffers of the bench's own cluster, e.g. 1GB (default: Postgres's 128MB)" },
+  },
+  notes: 'The last stdout line is one JSON object; seeding progress goes to stderr.',
+} satisfies CliSpec<CliOptions>;
+
+function parseOptions({ values }: ParsedCli<typeof CLI.options>): Options {
+  const sharedBuffers = values['shared-buffers'];
+  if (sharedBuffers !== undefined && !/^\d+(kB|MB|GB)$/.test(sharedBuffers)) {
+    throw new CliUsageError(`--shared-buffers needs a size like 512MB or 1GB, got ${JSON.stringify(sharedBuffers)}`);
   }
-  const options = { history: value('history', 1000), messages: value('messages', 2000), concurrency: value('concurrency', 8), sharedBuffers };
-  if (options.messages < 1 || options.concurrency < 1) throw new Error('--messages and --concurrency must be at least 1');
-  return options;
+  return {
+    history: numberOption(values.history, 'history', { fallback: 1000, whole: true, min: 0 }),
+    messages: numberOption(values.messages, 'messages', { fallback: 2000, whole: true, min: 1 }),
+    concurrency: numberOption(values.concurrency, 'concurrency', { fallback: 8, whole: true, min: 1 }),
+    sharedBuffers,
+  };
 }
 
 /** A small deterministic generator, so that runs at different history sizes submit the very same messages. */
@@ -225,9 +233,7 @@ async function explainLookup(pool: Pool): Promise<string[]> {
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
-async function main(argv: string[]): Promise<void> {
-  const options = parseOptions(argv);
-
+async function main(options: Options): Promise<void> {
   if (options.sharedBuffers !== undefined && process.env['DATABASE_URL']) {
     throw new Error('--shared-buffers applies to the bench\'s own cluster; unset DATABASE_URL');
   }
@@ -297,7 +303,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(startCli(CLI, parseOptions)).catch((error: unknown) => {
   process.stderr.write(`bench:scheduler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

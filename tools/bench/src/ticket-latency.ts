@@ -2,12 +2,13 @@
  * How long a ticket takes through the local stack, per stage, with real
  * processes: SQS endpoint → conductor → scheduler → worker (demo agent) → push.
  *
- *   npm run bench:ticket -- [--tickets N]
+ *   npm run bench:ticket -- [--tickets N]   (--help)
  *
  * Tickets are sent one at a time, each after the previous job finished, so the
  * numbers are latencies, not queueing. Prints medians and the spread; the
  * machine is shared, so compare medians, not single runs.
  */
+import { numberOption, startCli, type CliOptions, type CliSpec } from '@agent-conductor/cli-args';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
 import { startTestPostgres } from '@agent-conductor/testing';
@@ -30,9 +31,17 @@ function quantile(sorted: number[], q: number): number {
   return Math.round((sorted[low] ?? 0) + ((sorted[high] ?? 0) - (sorted[low] ?? 0)) * (position - low));
 }
 
-async function main(argv: string[]): Promise<void> {
-  const flag = argv.indexOf('--tickets');
-  const tickets = flag >= 0 ? Number(argv[flag + 1]) : 10;
+const CLI = {
+  name: 'bench:ticket',
+  synopsis: 'npm run bench:ticket -- [--tickets N]',
+  summary: 'How long a ticket takes through the local stack, per stage, with real processes; one ticket at a time.',
+  options: {
+    tickets: { type: 'string', value: 'N', description: 'tickets sent, each after the previous job finished (default 10)' },
+  },
+  notes: 'Prints the median, p90, min and max per stage, in ms after SendMessage.',
+} satisfies CliSpec<CliOptions>;
+
+async function main(tickets: number): Promise<void> {
   const template = JSON.parse(readFileSync(join(WORKSPACE, 'tools/e2e/fixtures/jira-issue.json'), 'utf8')) as Record<string, unknown>;
 
   const postgres = await startTestPostgres();
@@ -82,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+main(startCli(CLI, ({ values }) => numberOption(values.tickets, 'tickets', { fallback: 10, whole: true, min: 1 }))).catch((error: unknown) => {
+  process.stderr.write(`bench:ticket: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -1,4 +1,12 @@
-import { parseArgs } from './main';
+import { CliUsageError } from '@agent-conductor/cli-args';
+import { type ChaosOptions } from './harness';
+import { parseChaosArgs } from './main';
+
+function parseArgs(argv: string[]): ChaosOptions {
+  const options = parseChaosArgs(argv);
+  if (options === 'help') throw new Error(`${argv.join(' ')} asked for help`);
+  return options;
+}
 
 describe('chaos command line', () => {
   it('reads messages, kills and seed, and sizes the windows from N by default', () => {
@@ -20,7 +28,12 @@ describe('chaos command line', () => {
     });
   });
 
-  it.each([[['--messages', 'x']], [['--messages', '2']], [['--kills', '-1']], [['--bogus', '1']], [['--messages']]])('rejects %j', (args) => {
-    expect(() => parseArgs(args)).toThrow();
+  it('answers --help whatever else is on the line', () => {
+    expect(parseChaosArgs(['--messages', '200', '--help'])).toBe('help');
+    expect(parseChaosArgs(['--bogus', '-h'])).toBe('help');
+  });
+
+  it.each([[['--messages', 'x']], [['--messages', '2']], [['--kills', '-1']], [['--bogus', '1']], [['--messages']], [['extra']]])('rejects %j as bad usage', (args) => {
+    expect(() => parseArgs(args)).toThrow(CliUsageError);
   });
 });

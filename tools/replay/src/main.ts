@@ -9,8 +9,9 @@
  * --simulate adds each job's claim key ("repository") and launch time
  * ("startAt") under the admission rules (docs/replay-simulate.md).
  * Exit 0 when the scenario ran (rejected lines included); 1 when it could not
- * run; 2 on bad usage.
+ * run; 2 on bad usage (--help prints the usage).
  */
+import { startCli } from '@agent-conductor/cli-args';
 import { loadRoutingFile, RoutingFileError } from '@agent-conductor/scheduling';
 import type { RoutingTable } from '@agent-conductor/scheduling-domain';
 import { RunningPostgres, startTestPostgres } from '@agent-conductor/testing';
@@ -18,7 +19,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { formatSummary, replayLines } from './replay';
-import { parseReplayArgs, REPLAY_USAGE, ReplayUsageError, type ReplayArgs } from './replay-args';
+import { REPLAY_CLI, replayArgs, type ReplayArgs } from './replay-args';
 import { createScheduler } from './scheduler';
 
 // Jobs only record it; a replay never clones anything.
@@ -29,20 +30,7 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-async function main(argv: string[]): Promise<void> {
-  let args: ReplayArgs | 'help';
-  try {
-    args = parseReplayArgs(argv);
-  } catch (error) {
-    if (!(error instanceof ReplayUsageError)) throw error;
-    process.stderr.write(`replay: ${error.message}\n${REPLAY_USAGE}`);
-    process.exit(2);
-  }
-  if (args === 'help') {
-    process.stderr.write(REPLAY_USAGE);
-    process.exit(0);
-  }
-  const { file, simulation } = args;
+async function main({ file, simulation }: ReplayArgs): Promise<void> {
   try {
     await access(file);
   } catch {
@@ -93,6 +81,6 @@ async function main(argv: string[]): Promise<void> {
   process.exitCode = exitCode;
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(startCli(REPLAY_CLI, replayArgs)).catch((error: unknown) => {
   fail(error instanceof Error ? error.message : String(error), 1);
 });

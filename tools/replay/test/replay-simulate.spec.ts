@@ -99,11 +99,12 @@ describe('replay --simulate on the admission examples', () => {
 describe('replay --simulate refuses bad usage before doing anything', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['a simulation flag without --simulate', ['--job-minutes', '5'], /--job-minutes only makes sense with --simulate/],
-    ['a job length of zero', ['--simulate', '--job-minutes', '0'], /--job-minutes 0 is not a valid value/],
-    ['a cap below one', ['--simulate', '--max-active-jobs', '0'], /--max-active-jobs 0 is not a valid value/],
-    ['a fractional claim limit', ['--simulate', '--repo-max-active-jobs', '1.5'], /--repo-max-active-jobs 1.5 is not a valid value/],
-    ['an unknown flag', ['--simulate', '--max-jobs', '3'], /unknown argument --max-jobs/],
+    ['a job length of zero', ['--simulate', '--job-minutes', '0'], /--job-minutes must be a number > 0, got "0"/],
+    ['a cap below one', ['--simulate', '--max-active-jobs', '0'], /--max-active-jobs must be a whole number ≥ 1, got "0"/],
+    ['a fractional claim limit', ['--simulate', '--repo-max-active-jobs', '1.5'], /--repo-max-active-jobs must be a whole number ≥ 1, got "1.5"/],
+    ['an unknown flag', ['--simulate', '--max-jobs', '3'], /unknown option --max-jobs/],
     ['a flag without its value', ['--simulate', '--routing'], /--routing needs a value/],
+    ['a flag given twice', ['--simulate', '--job-minutes', '5', '--job-minutes', '6'], /--job-minutes is given twice/],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
     const run = await runReplay(scenario('admission-burst.jsonl'), ...args);

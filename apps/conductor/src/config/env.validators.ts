@@ -328,3 +328,6 @@ export function loadDbRolesConfig(env: NodeJS.ProcessEnv = process.env): DbRoles
     app: { name: vars.DB_APP_ROLE, password: vars.DB_APP_PASSWORD },
   };
 }
+
+/** The variables loadConductorConfig reads, for the spec that holds docs/configuration.md to them. */
+export { envSchema as conductorEnvSchema };

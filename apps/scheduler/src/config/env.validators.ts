@@ -111,3 +111,6 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv, workspace: string = 
 function isLocalPath(repository: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repository) && !/^[^/\s]+@[^/\s]+:/.test(repository);
 }
+
+/** The variables loadSchedulerConfig reads, for the spec that holds docs/configuration.md to them. */
+export { envSchema as schedulerEnvSchema };

@@ -132,7 +132,7 @@ export interface CodexConfig {
 }
 
 /** Secrets that may come as a file instead (X_FILE names it): read once at startup, never put in the environment. */
-const SECRET_FILE_VARIABLES = ['WORKER_TOKEN', 'GITHUB_TOKEN', 'OPENAI_API_KEY'] as const;
+export const SECRET_FILE_VARIABLES = ['WORKER_TOKEN', 'GITHUB_TOKEN', 'OPENAI_API_KEY'] as const;
 
 function secretsFromFiles(env: NodeJS.ProcessEnv): { values: Record<string, string>; problems: string[] } {
   const values: Record<string, string> = {};
