@@ -3,11 +3,11 @@ import { createPrismaClient, PrismaClient } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
 import { ServiceError, status } from '@grpc/grpc-js';
-import { INestMicroservice } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchedulerConfigValues } from '../src/config/env.validators';
-import { createSchedulerMicroservice } from '../src/scheduler.microservice';
+import { bootstrapScheduler } from '../src/bootstrap';
 import { SchedulerTestClient } from './scheduler-client';
 
 const { MessageClassification, SpawnKind } = schedulerV1;
@@ -36,7 +36,7 @@ function grpcCode(error: unknown): number | undefined {
 }
 
 describe('SchedulerService.SubmitMessage over gRPC', () => {
-  let app: INestMicroservice;
+  let app: INestApplication;
   let client: SchedulerTestClient;
   let prisma: PrismaClient;
   let counter = 0;
@@ -54,8 +54,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       defaultRepositoryBranch: 'main',
       incidentPolicy: DEFAULT_INCIDENT_POLICY,
     };
-    app = await createSchedulerMicroservice(config, { logger: false });
-    await app.listen();
+    app = await bootstrapScheduler(config, { logger: false });
     client = new SchedulerTestClient(config.grpcListenAddr);
     prisma = createPrismaClient(databaseUrl());
   });
@@ -238,7 +237,7 @@ describe('scheduler boot', () => {
   it('fails loudly when the database stays unreachable past DB_CONNECT_TIMEOUT_MS', async () => {
     const deadPort = await freePort();
     const startedAt = Date.now();
-    const app = await createSchedulerMicroservice(
+    const boot = bootstrapScheduler(
       {
         production: false,
         databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${deadPort}/nowhere`,
@@ -250,9 +249,8 @@ describe('scheduler boot', () => {
       },
       { logger: false },
     );
-    await expect(app.listen()).rejects.toThrow(/Cannot reach the database at 127\.0\.0\.1:\d+\/nowhere/);
+    await expect(boot).rejects.toThrow(/Cannot reach the database at 127\.0\.0\.1:\d+\/nowhere/);
     // It kept trying for the configured wait instead of failing on the first refusal.
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1500);
-    await app.close().catch(() => undefined);
   });
 });
