@@ -40,9 +40,10 @@ export async function bootstrapScheduler(config: SchedulerConfigValues, options:
   app.enableShutdownHooks();
   app.connectMicroservice(schedulerGrpcOptions(config), { inheritAppConfig: true });
   try {
+    // Init first: the gRPC port opens only once Postgres answers, as the conductor's readiness check assumes.
+    await app.init();
     await app.startAllMicroservices();
     if (options.ops) await app.listen(options.ops.httpPort);
-    else await app.init();
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;

@@ -3,6 +3,7 @@ import { freePort } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { bootstrapScheduler } from '../src/bootstrap';
+import { refused } from './port-probe';
 
 /** A TCP hop in front of the shared test Postgres: closing it is a database outage for this scheduler only. */
 class DatabaseHop {
@@ -108,17 +109,6 @@ describe('scheduler /health/live and /health/ready', () => {
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
   });
 });
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 describe('the scheduler as one hybrid app', () => {
   it('serves gRPC and HTTP from one app, and close() stops both', async () => {
