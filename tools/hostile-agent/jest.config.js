@@ -5,5 +5,7 @@ module.exports = {
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
+  // Each file starts the built apps and a hostile worker as processes: one file at a time.
+  maxWorkers: 1,
   testTimeout: 600000,
 };

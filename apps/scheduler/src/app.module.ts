@@ -9,7 +9,7 @@ import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
 export class AppModule {
-  /** Without `ops` the scheduler serves gRPC only (tests that need no HTTP port). */
+  /** Without `ops` there is no health check to configure: the scheduler serves gRPC only (tests that need no HTTP port). */
   static forRoot(config: SchedulerConfigValues, ops?: SchedulerOpsOptions): DynamicModule {
     return {
       module: AppModule,

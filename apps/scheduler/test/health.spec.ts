@@ -1,9 +1,9 @@
 import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort } from '@agent-conductor/testing';
-import type { INestMicroservice } from '@nestjs/common';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { SchedulerOpsServer } from '../src/health/ops-http.server';
-import { createSchedulerMicroservice } from '../src/scheduler.microservice';
+import type { INestApplication } from '@nestjs/common';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { bootstrapScheduler } from '../src/bootstrap';
+import { refused } from './port-probe';
 
 /** A TCP hop in front of the shared test Postgres: closing it is a database outage for this scheduler only. */
 class DatabaseHop {
@@ -50,7 +50,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 describe('scheduler /health/live and /health/ready', () => {
-  let app: INestMicroservice;
+  let app: INestApplication;
   let hop: DatabaseHop;
   let base: string;
 
@@ -61,7 +61,7 @@ describe('scheduler /health/live and /health/ready', () => {
     const proxied = new URL(real.toString());
     proxied.hostname = '127.0.0.1';
     proxied.port = String(hop.port);
-    app = await createSchedulerMicroservice(
+    app = await bootstrapScheduler(
       {
         production: false,
         databaseUrl: proxied.toString(),
@@ -73,8 +73,7 @@ describe('scheduler /health/live and /health/ready', () => {
       },
       { logger: false, ops: { httpPort: 0, healthCheckTimeoutMs: 1000 } },
     );
-    await app.listen();
-    base = `http://127.0.0.1:${app.get(SchedulerOpsServer).port}`;
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
@@ -96,11 +95,44 @@ describe('scheduler /health/live and /health/ready', () => {
       });
       expect(body).toMatchObject({ status: 'error', error: { database: { status: 'down', message: expect.any(String) } } });
       expect((await fetch(`${base}/health`)).status).toBe(503);
-      expect((await fetch(`${base}/health/live`)).status).toBe(200);
+      const live = await fetch(`${base}/health/live`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'ok', uptimeSeconds: expect.any(Number) });
     } finally {
       await hop.up();
     }
     await eventually('200 after Postgres is back', async () => ((await fetch(`${base}/health/ready`)).status === 200 ? true : undefined));
+    const health = await fetch(`${base}/health/`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('cache-control')).toBe('no-store');
+    expect(await health.json()).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+  });
+});
+
+describe('the scheduler as one hybrid app', () => {
+  it('serves gRPC and HTTP from one app, and close() stops both', async () => {
+    const grpcPort = await freePort();
+    const app = await bootstrapScheduler(
+      {
+        production: false,
+        databaseUrl: process.env['DATABASE_URL'] ?? '',
+        dbConnectTimeoutMs: 0,
+        grpcListenAddr: `127.0.0.1:${grpcPort}`,
+        defaultRepositoryUrl: '/srv/git/sample-app.git',
+        defaultRepositoryBranch: 'main',
+        incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      },
+      { logger: false, ops: { httpPort: 0, healthCheckTimeoutMs: 1000 } },
+    );
+    const httpPort = (app.getHttpServer().address() as AddressInfo).port;
+    try {
+      expect(await refused(grpcPort)).toBe(false);
+      expect((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+    expect(await refused(grpcPort)).toBe(true);
+    expect(await refused(httpPort)).toBe(true);
   });
 });

@@ -2,11 +2,11 @@ import { createPrismaClient, type PrismaClient } from '@agent-conductor/db';
 import { StructuredLogger } from '@agent-conductor/observability';
 import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
-import type { INestMicroservice } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { SchedulerOpsServer } from '../src/health/ops-http.server';
-import { createSchedulerMicroservice } from '../src/scheduler.microservice';
+import { bootstrapScheduler } from '../src/bootstrap';
 import { SchedulerTestClient } from './scheduler-client';
 
 function databaseUrl(): string {
@@ -26,7 +26,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('scheduler /metrics and JSON logs after real SubmitMessage calls', () => {
-  let app: INestMicroservice;
+  let app: INestApplication;
   let client: SchedulerTestClient;
   let prisma: PrismaClient;
   let metricsUrl: string;
@@ -34,7 +34,7 @@ describe('scheduler /metrics and JSON logs after real SubmitMessage calls', () =
 
   beforeAll(async () => {
     const grpc = `127.0.0.1:${await freePort()}`;
-    app = await createSchedulerMicroservice(
+    app = await bootstrapScheduler(
       {
         production: false,
         databaseUrl: databaseUrl(),
@@ -46,8 +46,7 @@ describe('scheduler /metrics and JSON logs after real SubmitMessage calls', () =
       },
       { logger: new StructuredLogger({ service: 'scheduler', format: 'json', write: (line) => lines.push(line) }), ops: { httpPort: 0, healthCheckTimeoutMs: 2000 } },
     );
-    await app.listen();
-    metricsUrl = `http://127.0.0.1:${app.get(SchedulerOpsServer).port}/metrics`;
+    metricsUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/metrics`;
     client = new SchedulerTestClient(grpc);
     prisma = createPrismaClient(databaseUrl());
     await resetDatabase(prisma);

@@ -1,11 +1,11 @@
 import { createPrismaClient, PrismaClient } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
-import { INestMicroservice } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSchedulerConfig } from '../src/config/env.validators';
-import { createSchedulerMicroservice } from '../src/scheduler.microservice';
+import { bootstrapScheduler } from '../src/bootstrap';
 import { SchedulerTestClient } from './scheduler-client';
 
 function databaseUrl(): string {
@@ -18,7 +18,7 @@ function databaseUrl(): string {
 const ISSUE = readFileSync(join(__dirname, 'fixtures', 'jira-issue.json'), 'utf8');
 
 describe('the scheduler with ROUTING_FILE', () => {
-  let app: INestMicroservice;
+  let app: INestApplication;
   let client: SchedulerTestClient;
   let prisma: PrismaClient;
 
@@ -31,8 +31,7 @@ describe('the scheduler with ROUTING_FILE', () => {
       grpcListenAddr: `127.0.0.1:${await freePort()}`,
       incidentPolicy: DEFAULT_INCIDENT_POLICY,
     };
-    app = await createSchedulerMicroservice(config, { logger: false });
-    await app.listen();
+    app = await bootstrapScheduler(config, { logger: false });
     client = new SchedulerTestClient(config.grpcListenAddr);
     prisma = createPrismaClient(databaseUrl());
     await resetDatabase(prisma);

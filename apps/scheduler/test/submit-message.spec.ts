@@ -3,11 +3,12 @@ import { createPrismaClient, PrismaClient } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
 import { ServiceError, status } from '@grpc/grpc-js';
-import { INestMicroservice } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchedulerConfigValues } from '../src/config/env.validators';
-import { createSchedulerMicroservice } from '../src/scheduler.microservice';
+import { bootstrapScheduler } from '../src/bootstrap';
+import { refused } from './port-probe';
 import { SchedulerTestClient } from './scheduler-client';
 
 const { MessageClassification, SpawnKind } = schedulerV1;
@@ -36,7 +37,7 @@ function grpcCode(error: unknown): number | undefined {
 }
 
 describe('SchedulerService.SubmitMessage over gRPC', () => {
-  let app: INestMicroservice;
+  let app: INestApplication;
   let client: SchedulerTestClient;
   let prisma: PrismaClient;
   let counter = 0;
@@ -54,8 +55,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       defaultRepositoryBranch: 'main',
       incidentPolicy: DEFAULT_INCIDENT_POLICY,
     };
-    app = await createSchedulerMicroservice(config, { logger: false });
-    await app.listen();
+    app = await bootstrapScheduler(config, { logger: false });
     client = new SchedulerTestClient(config.grpcListenAddr);
     prisma = createPrismaClient(databaseUrl());
   });
@@ -235,24 +235,34 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
 });
 
 describe('scheduler boot', () => {
-  it('fails loudly when the database stays unreachable past DB_CONNECT_TIMEOUT_MS', async () => {
+  it('fails loudly when the database stays unreachable past DB_CONNECT_TIMEOUT_MS, its gRPC port never open', async () => {
     const deadPort = await freePort();
+    const grpcPort = await freePort();
     const startedAt = Date.now();
-    const app = await createSchedulerMicroservice(
+    const boot = bootstrapScheduler(
       {
         production: false,
         databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${deadPort}/nowhere`,
         dbConnectTimeoutMs: 1500,
-        grpcListenAddr: `127.0.0.1:${await freePort()}`,
+        grpcListenAddr: `127.0.0.1:${grpcPort}`,
         defaultRepositoryUrl: REPOSITORY,
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
       },
       { logger: false },
     );
-    await expect(app.listen()).rejects.toThrow(/Cannot reach the database at 127\.0\.0\.1:\d+\/nowhere/);
+    // A conductor takes an open port for a scheduler that can serve: it must stay closed until Postgres answers.
+    let settled = false;
+    void boot.catch(() => undefined).finally(() => (settled = true));
+    const probes: boolean[] = [];
+    while (!settled) {
+      probes.push(await refused(grpcPort));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.every(Boolean)).toBe(true);
+    await expect(boot).rejects.toThrow(/Cannot reach the database at 127\.0\.0\.1:\d+\/nowhere/);
     // It kept trying for the configured wait instead of failing on the first refusal.
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1500);
-    await app.close().catch(() => undefined);
   });
 });

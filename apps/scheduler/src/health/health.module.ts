@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { SchedulerOpsServer } from './ops-http.server';
+import { HealthController } from './health.controller';
 import { SCHEDULER_OPS_OPTIONS, type SchedulerOpsOptions } from './ops.options';
+import { SchedulerReadiness } from './scheduler-readiness';
 
 @Module({})
 export class HealthModule {
@@ -10,8 +11,8 @@ export class HealthModule {
       module: HealthModule,
       // The 503 body carries the reason; logging every failed probe would flood the log during an outage.
       imports: [TerminusModule.forRoot({ logger: false })],
-      providers: [{ provide: SCHEDULER_OPS_OPTIONS, useValue: options }, SchedulerOpsServer],
-      exports: [SchedulerOpsServer],
+      controllers: [HealthController],
+      providers: [{ provide: SCHEDULER_OPS_OPTIONS, useValue: options }, SchedulerReadiness],
     };
   }
 }
