@@ -217,7 +217,7 @@ variable "conductor_tls_ca_pem" {
 }
 
 variable "db_engine_version" {
-  description = "RDS PostgreSQL engine version."
+  description = "RDS PostgreSQL engine version. Its major must be the one docs/database.md names (a test checks)."
   type        = string
   default     = "16.4"
 }

@@ -115,11 +115,17 @@ describe('a conductor restart', () => {
     expect(done.workers).toHaveLength(1);
     expect(done.workers[0]).toMatchObject({ id: outcome.workerId, state: 'ended', endReason: 'shutdown: succeeded' });
     // B noticed the exit by polling: recorded, and the outcome stands.
-    await eventually('B to notice the exit', async () =>
-      (await prisma.workerEvent.count({ where: { workerId: outcome.workerId, type: 'exited' } })) > 0 ? true : undefined,
-    );
-    expect(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ status: 'succeeded' });
-    expect(b).toBeDefined();
+    const exited = await eventually('B to notice the exit', async () => {
+      const events = await prisma.workerEvent.findMany({ where: { workerId: outcome.workerId, type: 'exited' } });
+      return events.length > 0 ? events : undefined;
+    });
+    // Polling sees only that the pid is gone, never an exit code: the code the spawning conductor would have had.
+    expect(exited.map((event) => event.detail)).toEqual([
+      { code: null, signal: null, reason: 'exited before shutdown (noticed after a conductor restart)', beforeShutdown: false },
+    ]);
+    expect(processGone(Number(outcome.handle))).toBe(true);
+    expect(await b.get(LocalProcessLauncher).isAlive(outcome.handle)).toBe(false);
+    expect(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it('ends and retries an adopted worker that died while no conductor watched', async () => {

@@ -191,10 +191,19 @@ describe('launching jobs', () => {
   });
 
   it('sweeps on its own timer', async () => {
-    await start({ workerCommand: `${node} -e "setTimeout(() => {}, 20000)"`, pendingSweepIntervalMs: 100 });
+    const { app } = await start({ workerCommand: `${node} -e "setTimeout(() => {}, 20000)"`, pendingSweepIntervalMs: 100 });
+    // Observed, not replaced: the timer's passes run the real sweep and report how many jobs each launched.
+    const passes = jest.spyOn(app.get(PendingSweepService), 'sweep');
     const job = await createPendingJob(prisma);
-    await eventually('the sweep to claim the job', async () =>
-      (await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'launching' ? true : undefined,
-    );
+    const launched = await eventually('the sweep to launch the job', async () => {
+      const row = await prisma.job.findUniqueOrThrow({ where: { id: job.id }, include: { workers: true } });
+      return row.workers.some((worker) => worker.state === 'launched') ? row : undefined;
+    });
+    expect(launched).toMatchObject({ status: 'launching', attempts: 1 });
+    expect(launched.workers.map((worker) => [worker.attempt, worker.state])).toEqual([[1, 'launched']]);
+    // Nothing in this test launches or sweeps: a timer pass did, and launched exactly this one job. Calls made while
+    // a pass runs share its promise, so each pass is counted once.
+    const launchedPerPass = await Promise.all(new Set(passes.mock.results.map((result) => result.value)));
+    expect(launchedPerPass.reduce((sum, count) => sum + count, 0)).toBe(1);
   });
 });

@@ -15,6 +15,22 @@ import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 const node = process.execPath;
 const fakeWorker = (mode: string): string => `${node} ${join(__dirname, 'support', 'fake-worker.js')} ${mode}`;
 
+/**
+ * Resolves with what each of the next `count` sweep passes launched, counting only passes that start after this
+ * call: one already under way is awaited first, since calls made while it runs share its promise. The spy observes
+ * the real sweep; it replaces nothing.
+ */
+async function sweepPassesAfterNow(passes: jest.SpiedFunction<PendingSweepService['sweep']>, count: number): Promise<number[]> {
+  await passes.mock.results[passes.mock.results.length - 1]?.value;
+  const launched: number[] = [];
+  while (launched.length < count) {
+    const next = passes.mock.calls.length;
+    await eventually('the next sweep pass', async () => (passes.mock.calls.length > next ? true : undefined));
+    launched.push(await (passes.mock.results[next]?.value ?? Promise.reject(new Error('no sweep pass recorded'))));
+  }
+  return launched;
+}
+
 describe('retries of infrastructure failures', () => {
   let prisma: PrismaClient;
   let app: INestApplication | undefined;
@@ -124,14 +140,16 @@ describe('retries of infrastructure failures', () => {
 
   it('does not retry an agent that reported its own failure', async () => {
     const app = await start({ workerCommand: fakeWorker('report-error'), maxJobAttempts: 3, pendingSweepIntervalMs: 50 });
+    const passes = jest.spyOn(app.get(PendingSweepService), 'sweep');
     const job = await createPendingJob(prisma);
     await app.get(JobLaunchService).launch(job.id);
     const failed = await eventually('the job to fail', async () => {
       const row = await prisma.job.findUniqueOrThrow({ where: { id: job.id }, include: { workers: true } });
       return row.status === 'failed' ? row : undefined;
     });
-    // Give a (wrong) retry the time it would need to show up.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A (wrong) retry would be due within RETRY_MAX_MS (40 ms) and launched by the next sweep pass. Two whole passes
+    // that start after the failure, a sweep interval (50 ms) apart, both had that chance, and launched nothing.
+    expect(await sweepPassesAfterNow(passes, 2)).toEqual([0, 0]);
     const settled = await prisma.job.findUniqueOrThrow({ where: { id: job.id }, include: { workers: true } });
     expect(settled).toMatchObject({ status: 'failed', attempts: 1 });
     expect(settled.workers).toHaveLength(1);

@@ -89,6 +89,39 @@ describe('shutdown gate', () => {
     return seen;
   }
 
+  /**
+   * Waits until the gate has polled the shutting-down flag `polls` more times and acted on each reading: the next
+   * poll is scheduled only after the previous one saw "not shutting down", so one read more than asked proves it.
+   * The spy observes the real file reads; it replaces nothing.
+   */
+  function watchFlagPolls(started: INestApplication, gate: ShutdownGateService): (polls: number) => Promise<void> {
+    const reads = jest.spyOn(started.get(ShutdownFlagFiles), 'isShuttingDown');
+    return async (polls) => {
+      const target = reads.mock.calls.length + polls + 1;
+      // A drain stops the polling: return, and let the caller's isDraining check say what went wrong.
+      await eventually(`${polls} polls of the shutting-down flag`, async () =>
+        reads.mock.calls.length >= target || gate.isDraining ? true : undefined,
+      );
+    };
+  }
+
+  /**
+   * While draining, the gate counts live workers until none is left. Resolves with the first `counts` counts it
+   * took and acted on (it counts again only after a count above zero): each was its chance to write the ready file.
+   */
+  function watchWorkerCounts(gate: ShutdownGateService): (counts: number) => Promise<number[]> {
+    const calls = jest.spyOn(gate, 'countLiveWorkers');
+    let finished = false;
+    void gate.whenReady().then(() => {
+      finished = true;
+    });
+    return async (counts) => {
+      // A gate that finished early counts no more: return what it counted, for the caller's expectation to show.
+      await eventually(`${counts} worker counts by the draining gate`, async () => (calls.mock.calls.length > counts || finished ? true : undefined));
+      return Promise.all(calls.mock.results.slice(0, counts).map((result) => result.value));
+    };
+  }
+
   it('waits for active workers after IS_CONDUCTOR_SHUTTING_DOWN turns true, then writes the ready file', async () => {
     const { app, config, gate } = await start();
     const flag = join(config.runDir, 'IS_CONDUCTOR_SHUTTING_DOWN');
@@ -97,14 +130,17 @@ describe('shutdown gate', () => {
 
     const worker = await registerWorker(app);
     const seen = track(gate);
+    const flagPolls = watchFlagPolls(app, gate);
+    const workerCounts = watchWorkerCounts(gate);
 
     // A few polls with "false" change nothing.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await flagPolls(3);
     expect(gate.isDraining).toBe(false);
 
     await writeFile(flag, 'true\n');
     await eventually('the gate to start draining', async () => (gate.isDraining ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Two counts found the worker, and neither wrote the ready file.
+    expect(await workerCounts(2)).toEqual([1, 1]);
     expect(existsSync(ready)).toBe(false);
     expect(seen.outcome).toBeUndefined();
 
@@ -125,10 +161,11 @@ describe('shutdown gate', () => {
     await prisma.worker.update({ where: { id: dead.id }, data: { state: 'connected', lastEventAt: new Date(Date.now() - 10 * 60_000) } });
     const live = await registerWorker(app);
     const seen = track(gate);
+    const workerCounts = watchWorkerCounts(gate);
 
     void gate.requestShutdown('test');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // The live one is still waited for...
+    // The live one is still waited for, and counted alone...
+    expect(await workerCounts(2)).toEqual([1, 1]);
     expect(seen.outcome).toBeUndefined();
     expect(existsSync(ready)).toBe(false);
 
@@ -211,7 +248,7 @@ describe('shutdown gate', () => {
     await writeFile(flagPath, content);
     expect(await app.get(ShutdownFlagFiles).isShuttingDown()).toBe(false);
     // Several polls see the file, and none starts the drain.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await watchFlagPolls(app, gate)(3);
     expect(gate.isDraining).toBe(false);
 
     // The poll still runs: the finished write does start it.

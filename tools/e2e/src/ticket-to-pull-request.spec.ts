@@ -1,23 +1,44 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
+import { ensureSampleRemote, eventually, listBranches, LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
+import { FakeGitHub, type RecordedApiCall } from '@agent-conductor/testing';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, listBranches, LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures', name), 'utf8');
+
+const GITHUB_TOKEN = 'ghs_e2e-push-token';
+const REPOSITORY = 'acme/sample-app';
 
 describe('a ticket becomes a pull request, end to end on one machine', () => {
   const databaseUrl = process.env['DATABASE_URL'] ?? '';
   const prisma = createPrismaClient(databaseUrl);
   let stack: LocalStack;
+  let gitRoot: string;
+  let github: FakeGitHub;
 
   beforeAll(async () => {
-    stack = await startLocalStack(databaseUrl);
+    // The workers publish through the real GitHub publisher: git over HTTP and the REST API, both served by FakeGitHub.
+    gitRoot = await mkdtemp(join(tmpdir(), 'e2e-github-'));
+    await ensureSampleRemote(join(gitRoot, 'sample-app.git'));
+    github = await new FakeGitHub({ gitRoot, pushToken: GITHUB_TOKEN }).start();
+    github
+      .on('GET', `/repos/${REPOSITORY}`, () => ({ status: 200, body: { default_branch: 'main', html_url: `${github.url}/${REPOSITORY}` } }))
+      .on('POST', `/repos/${REPOSITORY}/pulls`, () => ({ status: 201, body: { html_url: `${github.url}/${REPOSITORY}/pull/1`, number: 1 } }));
+    stack = await startLocalStack(
+      databaseUrl,
+      { PUBLISHER: 'github', GITHUB_TOKEN, GITHUB_API_URL: github.apiUrl, GITHUB_REPOSITORY: REPOSITORY },
+      { repository: github.cloneUrl('sample-app') },
+    );
   });
 
   afterAll(async () => {
     await stack?.stop();
+    await github?.stop();
+    await rm(gitRoot, { recursive: true, force: true });
     await prisma.$disconnect();
   });
 
@@ -44,12 +65,26 @@ describe('a ticket becomes a pull request, end to end on one machine', () => {
     expect(worker?.state).toBe('ended');
 
     const result = job.result as { branch?: string; pullRequest?: string; title?: string } | null;
-    expect(result?.branch).toMatch(new RegExp(`^worker/${worker?.id}/`));
-    expect(result?.pullRequest).toBeTruthy();
-    expect(await listBranches(stack.remote)).toContain(result?.branch);
+    expect(result?.branch).toMatch(new RegExp(`^worker/${worker?.id}/agent/eng-123-`));
+    const remote = join(gitRoot, 'sample-app.git');
+    expect(await listBranches(remote)).toContain(result?.branch);
     // The pushed branch carries the agent's commit on top of main.
-    const ahead = execFileSync('git', ['rev-list', '--count', `main..${result?.branch ?? ''}`], { cwd: stack.remote, encoding: 'utf8' });
+    const ahead = execFileSync('git', ['rev-list', '--count', `main..${result?.branch ?? ''}`], { cwd: remote, encoding: 'utf8' });
     expect(Number(ahead.trim())).toBeGreaterThanOrEqual(1);
+
+    // Exactly one pull request, from the pushed branch into main, titled and described by the agent's own files.
+    const opened = github.apiCalls.filter((call: RecordedApiCall) => call.method === 'POST' && call.path === `/repos/${REPOSITORY}/pulls`);
+    expect(opened.map((call) => call.authorization)).toEqual([`token ${GITHUB_TOKEN}`]);
+    const agentMeta = join(stack.resultsDir, job.id, worker?.id ?? 'missing', 'agent-meta');
+    const title = readFileSync(join(agentMeta, 'meta-info.txt'), 'utf8').trim();
+    expect(title).toBe('ENG-123: Login fails after session timeout');
+    expect(opened[0]?.body).toEqual({
+      title,
+      head: result?.branch,
+      base: 'main',
+      body: readFileSync(join(agentMeta, 'ending-report.md'), 'utf8').trimEnd(),
+    });
+    expect(result).toMatchObject({ pullRequest: `${github.url}/${REPOSITORY}/pull/1`, title });
 
     // Both deliveries of the ticket and the malformed one are persisted; nothing is left on the queue.
     const deliveries = await eventually(

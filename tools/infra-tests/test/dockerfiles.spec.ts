@@ -1,3 +1,4 @@
+import ignore from '@balena/dockerignore';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -10,7 +11,6 @@ import {
   type Dockerfile,
   type Stage,
 } from '../src/lib/dockerfile';
-import { isExcluded, parseDockerignore } from '../src/lib/dockerignore';
 import { missingDependencies, completeDependencies, type GeneratedPackageJson } from '../src/lib/runtime-deps';
 import { APPS, fromRoot, type AppName } from '../src/lib/workspace';
 
@@ -21,7 +21,7 @@ function load(name: ImageName): Dockerfile {
   return parseDockerfile(readFileSync(fromRoot('docker', `${name}.Dockerfile`), 'utf8'));
 }
 
-const ignoreRules = parseDockerignore(readFileSync(fromRoot('.dockerignore'), 'utf8'));
+const dockerignore = ignore().add(readFileSync(fromRoot('.dockerignore'), 'utf8').split(/\r?\n/));
 const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL/i;
 const BUILD_ROOT = '/workspace/';
 
@@ -80,7 +80,7 @@ describe.each(IMAGES)('docker/%s.Dockerfile', (name) => {
     expect(copies.length).toBeGreaterThan(0);
     for (const { source, line } of copies) {
       expect({ line, source, exists: existsSync(fromRoot(source)) }).toEqual({ line, source, exists: true });
-      expect({ line, source, excluded: isExcluded(ignoreRules, source) }).toEqual({ line, source, excluded: false });
+      expect({ line, source, excluded: dockerignore.ignores(source) }).toEqual({ line, source, excluded: false });
     }
   });
 

@@ -3,7 +3,6 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
-  S3Client,
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -12,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { presignTaskArchive } from './presign';
 import { createS3Client } from './s3-client';
 import { s3ResultStoreFromEnv } from './s3-env';
 import { S3ResultStore } from './s3-result-store';
@@ -159,33 +157,6 @@ describe('S3ResultStore with a mocked S3 client', () => {
     expect(() => new S3ResultStore(s3, { bucket: 'b', prefix: '/abs' })).toThrow(/prefix/);
     expect(() => new S3ResultStore(s3, { bucket: 'b', prefix: 'a/../b' })).toThrow(/prefix/);
     expect(() => new S3ResultStore(s3, { bucket: '' })).toThrow(/bucket/);
-  });
-});
-
-describe('presignTaskArchive', () => {
-  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
-
-  it('signs a GET for the bucket and key that expires as asked', async () => {
-    const s3 = new S3Client({ region: 'eu-west-1', credentials });
-    const url = new URL(await presignTaskArchive(s3, 'task-bucket', 'tasks/job-1/task.tar.gz', 900));
-
-    expect(url.host).toBe('task-bucket.s3.eu-west-1.amazonaws.com');
-    expect(url.pathname).toBe('/tasks/job-1/task.tar.gz');
-    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
-    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request$/);
-    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
-  });
-
-  it('addresses the bucket by path on an emulator endpoint', async () => {
-    const s3 = createS3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, credentials });
-    const url = new URL(await presignTaskArchive(s3, 'task-bucket', 'k.tar.gz', 60));
-    expect(`${url.origin}${url.pathname}`).toBe('http://127.0.0.1:9000/task-bucket/k.tar.gz');
-  });
-
-  it('refuses lifetimes SigV4 cannot express', async () => {
-    const s3 = new S3Client({ region: 'eu-west-1', credentials });
-    await expect(presignTaskArchive(s3, 'b', 'k', 0)).rejects.toThrow(/expiresSeconds/);
-    await expect(presignTaskArchive(s3, 'b', 'k', 604_801)).rejects.toThrow(/expiresSeconds/);
   });
 });
 

@@ -1,10 +1,14 @@
-/** A deliberately small Dockerfile reader: enough structure to check our images, not a full BuildKit parser. */
+import { Arg, Copy, DockerfileParser, Env, From, type Instruction as AstInstruction } from 'dockerfile-ast';
+
+/** Our images' structure on top of dockerfile-ast: instructions grouped into build stages. */
 
 export interface Instruction {
   keyword: string;
-  /** Everything after the keyword, continuation lines joined. */
+  /** The arguments after the keyword and its flags, continuation lines joined by a space. */
   args: string;
+  /** 1-based, as an editor shows it. */
   line: number;
+  node: AstInstruction;
 }
 
 export interface CopyInstruction {
@@ -25,16 +29,26 @@ export interface Dockerfile {
   stages: Stage[];
 }
 
+function toInstruction(node: AstInstruction): Instruction {
+  return {
+    keyword: node.getKeyword(),
+    args: node
+      .getArguments()
+      .map((argument) => argument.getValue())
+      .join(' '),
+    line: node.getRange().start.line + 1,
+    node,
+  };
+}
+
 export function parseDockerfile(text: string): Dockerfile {
-  const instructions = readInstructions(text);
   const stages: Stage[] = [];
-  for (const instruction of instructions) {
-    if (instruction.keyword === 'FROM') {
-      const words = instruction.args.split(/\s+/).filter((word) => !word.startsWith('--'));
-      const image = words[0];
+  for (const node of DockerfileParser.parse(text).getInstructions()) {
+    const instruction = toInstruction(node);
+    if (node instanceof From) {
+      const image = node.getImage();
       if (!image) throw new Error(`line ${instruction.line}: FROM without an image`);
-      const asIndex = words.findIndex((word) => word.toUpperCase() === 'AS');
-      stages.push({ index: stages.length, name: asIndex >= 0 ? (words[asIndex + 1] ?? null) : null, image, instructions: [] });
+      stages.push({ index: stages.length, name: node.getBuildStage(), image, instructions: [] });
       continue;
     }
     const current = stages[stages.length - 1];
@@ -48,60 +62,22 @@ export function parseDockerfile(text: string): Dockerfile {
   return { stages };
 }
 
-function readInstructions(text: string): Instruction[] {
-  const lines = text.split(/\r?\n/);
-  const out: Instruction[] = [];
-  let pending: { parts: string[]; line: number } | null = null;
-  lines.forEach((raw, i) => {
-    const trimmed = raw.trim();
-    // Comments and blank lines never end a continued instruction, as in Docker.
-    if (trimmed === '' || trimmed.startsWith('#')) return;
-    const continued = trimmed.endsWith('\\');
-    const body = continued ? trimmed.slice(0, -1).trim() : trimmed;
-    if (pending) pending.parts.push(body);
-    else pending = { parts: [body], line: i + 1 };
-    if (!continued) {
-      const joined = pending.parts.filter((part) => part !== '').join(' ');
-      const match = /^(\S+)\s*(.*)$/s.exec(joined);
-      if (match) out.push({ keyword: (match[1] ?? '').toUpperCase(), args: match[2] ?? '', line: pending.line });
-      pending = null;
-    }
-  });
-  if (pending) throw new Error('the file ends inside a continued instruction');
-  return out;
-}
-
-/** Splits the flags off COPY/ADD and reads the shell or JSON form. */
+/** COPY/ADD in the shell or JSON form, with the stage named by --from. */
 export function parseCopy(instruction: Instruction): CopyInstruction {
-  if (instruction.keyword !== 'COPY' && instruction.keyword !== 'ADD') {
-    throw new Error(`line ${instruction.line}: not a COPY/ADD`);
-  }
-  let rest = instruction.args.trim();
-  let from: string | null = null;
-  for (;;) {
-    const flag = /^--([a-z-]+)(?:=(\S+))?\s+/.exec(rest);
-    if (!flag) break;
-    if (flag[1] === 'from') from = flag[2] ?? null;
-    rest = rest.slice(flag[0].length);
-  }
-  const words = rest.startsWith('[') ? (JSON.parse(rest) as unknown[]).map(String) : rest.split(/\s+/);
-  if (words.length < 2) throw new Error(`line ${instruction.line}: COPY needs a source and a destination`);
-  return { from, sources: words.slice(0, -1), destination: words[words.length - 1] ?? '', line: instruction.line };
+  const { node, line } = instruction;
+  if (instruction.keyword !== 'COPY' && instruction.keyword !== 'ADD') throw new Error(`line ${line}: not a COPY/ADD`);
+  const from = node instanceof Copy ? (node.getFromFlag()?.getValue() ?? null) : null;
+  const json = node instanceof Copy ? node.getJSONStrings().map((argument) => argument.getJSONValue()) : [];
+  const words = json.length > 0 ? json : node.getArguments().map((argument) => argument.getValue());
+  if (words.length < 2) throw new Error(`line ${line}: ${instruction.keyword} needs a source and a destination`);
+  return { from, sources: words.slice(0, -1), destination: words[words.length - 1] ?? '', line };
 }
 
-/** ENV and ARG as key/value pairs (`ENV A=1 B="2"`, `ENV A 1`, `ARG A`, `ARG A=1`). */
+/** ENV and ARG as name/value pairs, quotes removed; an ARG without a default has the value null. */
 export function parseAssignments(instruction: Instruction): Array<[string, string | null]> {
-  const args = instruction.args.trim();
-  if (!args.includes('=')) {
-    const [key, ...value] = args.split(/\s+/);
-    return [[key ?? '', instruction.keyword === 'ARG' ? null : value.join(' ')]];
-  }
-  const out: Array<[string, string | null]> = [];
-  for (const match of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:=("(?:[^"\\]|\\.)*"|'[^']*'|\S*))?/g)) {
-    const value = match[2];
-    out.push([match[1] ?? '', value === undefined ? null : value.replace(/^(["'])(.*)\1$/s, '$2')]);
-  }
-  return out;
+  const { node } = instruction;
+  if (!(node instanceof Env) && !(node instanceof Arg)) throw new Error(`line ${instruction.line}: not an ENV/ARG`);
+  return node.getProperties().map((property) => [property.getName(), property.getValue()]);
 }
 
 export function finalStage(dockerfile: Dockerfile): Stage {
