@@ -8,13 +8,27 @@
  * Human-readable lines first; the LAST line is one JSON array of {"generator":…,"medianNsPerId":…}.
  * The machine is shared: compare runs made back to back.
  */
+import { numberOption, startCli, type ParsedCli } from '@agent-conductor/cli-args';
 import { uuidv7 as ingestUuidv7 } from '@agent-conductor/db';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { uuidv7 as packageUuidv7 } from 'uuidv7';
 
-const USAGE = 'usage: npm run --silent bench:uuidv7 [-- --rounds <N>] [--ids <N>]\n';
+const CLI = {
+  name: 'bench:uuidv7',
+  synopsis: 'npm run --silent bench:uuidv7 -- [--rounds N] [--ids N]',
+  summary: 'What a UUIDv7 costs the ingest path, next to the uuidv7 package default and randomUUID (v4).',
+  options: {
+    rounds: { type: 'string', value: 'N', description: 'interleaved rounds; the median is reported (default 15)' },
+    ids: { type: 'string', value: 'N', description: 'ids per generator per round (default 200000)' },
+  },
+  notes: 'The last stdout line is one JSON array of {"generator":…,"medianNsPerId":…}.',
+} as const;
+
+interface Options {
+  rounds: number;
+  ids: number;
+}
 
 const GENERATORS: Array<{ name: string; next: () => string }> = [
   { name: 'libs/db uuidv7 (package generator, pooled random)', next: () => ingestUuidv7() },
@@ -27,23 +41,14 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-function positiveInteger(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, got ${text}`);
-  return value;
+function parseOptions({ values }: ParsedCli<typeof CLI.options>): Options {
+  return {
+    rounds: numberOption(values.rounds, 'rounds', { fallback: 15, whole: true, min: 1 }),
+    ids: numberOption(values.ids, 'ids', { fallback: 200_000, whole: true, min: 1 }),
+  };
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '15' }, ids: { type: 'string', default: '200000' }, help: { type: 'boolean' } },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  const rounds = positiveInteger(values.rounds, '--rounds');
-  const ids = positiveInteger(values.ids, '--ids');
+function main({ rounds, ids }: Options): void {
   const perRound = new Map<string, number[]>(GENERATORS.map(({ name }) => [name, []]));
   // Keeps the results reachable so the loop cannot be optimised away.
   let checksum = 0;
@@ -62,9 +67,4 @@ function main(): void {
   process.stdout.write(`(checksum ${checksum})\n${JSON.stringify(results)}\n`);
 }
 
-try {
-  main();
-} catch (error: unknown) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-  process.exit(2);
-}
+main(startCli(CLI, parseOptions));
