@@ -1,3 +1,4 @@
+import { JobKind, JobStatus } from '@agent-conductor/db';
 import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ConsoleReadService } from './console-read.service';
@@ -12,8 +13,8 @@ export class ConsoleJobsController {
   @Get()
   @ApiOperation({ summary: 'Jobs, newest first' })
   @ApiPaging()
-  @ApiQuery({ name: 'status', required: false, enum: ['pending', 'launching', 'running', 'succeeded', 'failed'] })
-  @ApiQuery({ name: 'kind', required: false, enum: ['ticket', 'incident'] })
+  @ApiQuery({ name: 'status', required: false, enum: Object.values(JobStatus) })
+  @ApiQuery({ name: 'kind', required: false, enum: Object.values(JobKind) })
   @ApiQuery({ name: 'repository', required: false })
   @ApiQuery({ name: 'key', required: false, description: 'Ticket key, or the AWS account of an incident job' })
   @ApiOkResponse({ description: '{ items: Job[], nextCursor }' })
