@@ -141,7 +141,7 @@ describe('console auth over HTTP (the whole conductor)', () => {
     it('leaves the worker gRPC API to its own auth: an unknown worker is UNAUTHENTICATED by worker auth, not by the console guard', async () => {
       const client = new TestWorkerClient(config.grpcDialAddr, { deadlineMs: 10_000 });
       try {
-        const failure = await client.heartbeat({ credentials: { workerId: randomUUID(), token: 'not-a-worker-token' } }).then(
+        const failure = await client.heartbeat({ credentials: { workerId: randomUUID(), token: 'not-a-worker-token' }, phase: 1 }).then(
           () => undefined,
           (error: ServiceError) => error,
         );
