@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { loadConductorConfig, type ConductorConfig } from './config/env.validators';
 import { setupConsoleApiDocs } from './console-api/console-api.docs';
+import { devConsoleToken } from './console-auth/dev-console-token';
 import { createConductorLogger } from './logging/conductor-logger';
 import { loadObservabilityConfig } from './logging/observability.config';
 import { workerGrpcOptions } from './worker-api/worker-grpc.options';
@@ -25,9 +26,15 @@ export async function bootstrapConductor(
   overrides: Partial<ConductorConfig> = {},
   options: BootstrapOptions = {},
 ): Promise<INestApplication> {
-  const config: ConductorConfig = { ...loadConductorConfig(), ...overrides };
+  let config: ConductorConfig = { ...loadConductorConfig(), ...overrides };
   const observability = loadObservabilityConfig();
   const logger = options.logger ?? createConductorLogger(observability);
+  const dev = await devConsoleToken(config);
+  if (dev) {
+    config = { ...config, consoleAuth: dev.consoleAuth };
+    // Development only (NODE_ENV=development, no CONSOLE_TOKEN): the operator needs the token to log in.
+    logger.log(`operator console: open http://localhost:${config.httpPort} and log in with ${dev.token} (kept in ${dev.file})`, 'ConsoleAuth');
+  }
   const app = await NestFactory.create(AppModule.forRoot(config, observability), { bufferLogs: false, logger });
   setupConsoleApiDocs(app);
   app.connectMicroservice(workerGrpcOptions(config), { inheritAppConfig: true });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { freePort } from '@agent-conductor/testing';
@@ -205,6 +207,31 @@ describe('console auth over HTTP (the whole conductor)', () => {
         expect({ route: key(route), status: await call(base, route, { authorization: `Bearer ${TEST_CONSOLE_TOKEN}` }) }).toEqual({ route: key(route), status: 404 });
       }
       expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    });
+  });
+
+  describe('the dev stack (NODE_ENV=development, no token)', () => {
+    it('makes a token in the run dir, logs where to log in, and serves the console with it', async () => {
+      const lines: string[] = [];
+      const capture = { log: (message: unknown) => void lines.push(String(message)), error: () => undefined, warn: () => undefined, debug: () => undefined, verbose: () => undefined };
+      const config = await testConfig({
+        nodeEnv: 'development',
+        sqsQueueUrl: queue.queueUrl,
+        sqsEndpoint: queue.endpoint,
+        schedulerGrpcAddr: schedulerAddr,
+        orphanCheckIntervalMs: 3_600_000,
+        consoleAuth: { mode: 'token', token: undefined, sessionTtlMs: 3_600_000 },
+      });
+      const app = await bootstrapConductor(config, { logger: capture });
+      try {
+        const token = (await readFile(join(config.runDir, 'console-token'), 'utf8')).trim();
+        expect(token).toMatch(/^[0-9a-f]{64}$/);
+        expect(lines).toContain(`operator console: open http://localhost:0 and log in with ${token} (kept in ${join(config.runDir, 'console-token')})`);
+        expect((await fetch(`${baseUrl(app)}/api/v1/jobs`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+        expect((await fetch(`${baseUrl(app)}/api/v1/jobs`)).status).toBe(401);
+      } finally {
+        await app.close();
+      }
     });
   });
 
