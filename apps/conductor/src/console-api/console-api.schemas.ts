@@ -18,18 +18,26 @@ const object = (properties: Record<string, SchemaObject>, extra: Partial<SchemaO
   ...extra,
 });
 
-const extend = (base: SchemaObject, properties: Record<string, SchemaObject>): SchemaObject => ({
+const extend = (base: SchemaObject, properties: Record<string, SchemaObject>, optional: Record<string, SchemaObject> = {}): SchemaObject => ({
   ...base,
   required: [...(base.required ?? []), ...Object.keys(properties)],
-  properties: { ...base.properties, ...properties },
+  properties: { ...base.properties, ...properties, ...optional },
 });
+
+// Operator actions (apps/conductor/src/job-actions, docs/console.md) add these to the job; documented here, not
+// required, so that the document holds with and without them.
+const JOB_ACTION_FIELDS: Record<string, SchemaObject> = {
+  rerunOf: { ...uuid, nullable: true, description: 'The ended job an operator re-ran to create this one' },
+  approval: { type: 'string', enum: ['none', 'required', 'approved', 'rejected'] },
+  cancelRequestedAt: { ...nullableTime, description: 'When an operator asked this launching or running job to stop' },
+};
 
 /** `{ items, nextCursor }` of `item`. */
 export function pageOf(item: SchemaObject): SchemaObject {
   return object({ items: { type: 'array', items: item }, nextCursor: { ...string, nullable: true, description: 'Pass as `cursor` for the next page; null on the last' } });
 }
 
-export const JOB_ITEM: SchemaObject = object({
+export const JOB_ITEM: SchemaObject = extend(object({
   id: uuid,
   kind: { type: 'string', enum: Object.values(JobKind) },
   key: { ...string, description: 'Ticket key, or the AWS account of an incident' },
@@ -47,7 +55,7 @@ export const JOB_ITEM: SchemaObject = object({
     { nullable: true },
   ),
   pullRequest: nullableString,
-});
+}), {}, JOB_ACTION_FIELDS);
 
 export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
   error: { ...nullableString, description: 'Redacted' },
@@ -74,6 +82,9 @@ export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
   incidentId: { ...uuid, nullable: true },
   report: { ...nullableString, description: 'The ending report (Markdown, redacted) of the newest attempt that uploaded results' },
   transcriptAvailable: { type: 'boolean' },
+}, {
+  actions: { type: 'array', description: 'What operators did to the job, oldest first', items: object({ at: time, action: string, actor: string, detail: { nullable: true } }) },
+  reruns: { type: 'array', description: 'The jobs re-running this one, oldest first', items: uuid },
 });
 
 export const INCIDENT_ITEM: SchemaObject = object({
