@@ -68,7 +68,7 @@ export class ConsoleReadService {
   async job(id: string): Promise<ConsoleJobView> {
     const detail = found(await this.query.job(id), 'job', id);
     const files = await this.attemptFiles(detail);
-    const { resultsFrom: _resultsFrom, ...view } = detail;
+    const { resultsFrom, ...view } = detail;
     return {
       ...view,
       // Errors and event details carry agent and git output: scrubbed like every other text the console shows.
