@@ -169,6 +169,7 @@ describe('cancelling jobs (real Postgres, gRPC, worker processes)', () => {
       await client.shutdown({
         credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED,
+        result: undefined,
         error: 'stopped: the conductor asked this worker to stop (the job was cancelled)',
       });
     } finally {
