@@ -157,6 +157,9 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
         durationMs: 95_000,
         usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, model: 'gpt-5-codex' },
         pullRequest: 'https://github.com/acme/orders-api/pull/7',
+        rerunOf: null,
+        approval: 'none',
+        cancelRequestedAt: null,
       },
     ]);
   });
