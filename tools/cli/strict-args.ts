@@ -17,7 +17,24 @@ export function parseStrict<O extends StrictOptions>(argv: readonly string[], op
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(describeParseError(error, Object.keys(options)));
+  }
+}
+
+/** parseArgs' messages, in the words of the other local tools: `unknown option --x (known: --a --b)`. */
+function describeParseError(error: unknown, known: string[]): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted} (known: ${known.map((name) => `--${name}`).join(' ')})`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return message.includes('argument missing') ? `${quoted.replace(/ <value>$/, '')} needs a value` : `${quoted.split(' ')[0] ?? quoted} takes no value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${quoted} (this command takes options only)`;
+    default:
+      return message;
   }
 }
 

@@ -75,7 +75,9 @@ describe('npm run jobs / npm run status (child processes, real Postgres)', () =>
         const refused = await run('jobs', args, NO_DATABASE);
         expect({ args, code: refused.code }).toEqual({ args, code: 2 });
         expect(refused.stderr).toMatch(/^jobs: .+\n\nusage: /);
+        expect(refused.stdout).toBe('');
       }
+      expect((await run('jobs', ['--no-such-flag'], NO_DATABASE)).stderr).toContain('unknown option --no-such-flag (known: --reason --json)');
     });
 
     it('cancels a waiting job as cli:<os user>, says there is nothing to do the second time, and refuses an ended job with exit 1', async () => {
