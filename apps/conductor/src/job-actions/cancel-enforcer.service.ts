@@ -1,4 +1,5 @@
 import { JobActionRepository, JobRepository, type OverdueCancel } from '@agent-conductor/db';
+import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -7,10 +8,6 @@ import { JobLaunchService } from '../launch/job-launch.service';
 import { WORKER_LAUNCHER, type WorkerLauncher } from '../launch/worker-launcher';
 
 export type CancelEnforcerConfig = Pick<ConductorConfig, 'cancelGraceMs' | 'orphanCheckIntervalMs'>;
-
-function describe(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
-}
 
 /**
  * The backstop of a cancel: a worker asked to stop normally stops its agent, uploads what it has and shuts down, and
@@ -48,7 +45,7 @@ export class CancelEnforcerService implements OnApplicationBootstrap, OnModuleDe
   enforce(now: Date = new Date()): Promise<number> {
     this.running ??= this.enforceOnce(now)
       .catch((error: unknown) => {
-        this.logger.error(`cancel enforcement failed: ${describe(error)}`);
+        this.logger.error(`cancel enforcement failed: ${errorMessage(error)}`);
         return 0;
       })
       .finally(() => {
@@ -87,7 +84,7 @@ export class CancelEnforcerService implements OnApplicationBootstrap, OnModuleDe
         await this.launcher.stop(worker.launcherHandle, reason);
       } catch (error) {
         // An ended worker is refused by the worker API, so it can do no more work even if the kill did not land.
-        this.logger.error(`could not stop worker ${worker.id} (${worker.launcherHandle}) of cancelled job ${cancel.jobId}: ${describe(error)}`);
+        this.logger.error(`could not stop worker ${worker.id} (${worker.launcherHandle}) of cancelled job ${cancel.jobId}: ${errorMessage(error)}`);
       }
     }
     this.logger.warn(`job ${cancel.jobId}: worker ${worker.id} killed ${grace} after the cancel (${next})`);
