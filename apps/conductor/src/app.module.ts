@@ -6,6 +6,7 @@ import { ConsoleAuthModule } from './console-auth/console-auth.module';
 import type { ConductorConfig } from './config/env.validators';
 import { HealthModule } from './health/health.module';
 import { IntakeModule } from './intake/intake.module';
+import { JobActionsModule } from './job-actions/job-actions.module';
 import { LaunchModule } from './launch/launch.module';
 import { LoggingModule } from './logging/logging.module';
 import { loadObservabilityConfig, ObservabilityConfigModule, type ObservabilityConfig } from './logging/observability.config';
@@ -28,6 +29,7 @@ export class AppModule {
         LaunchModule,
         WorkerApiModule,
         OrphansModule,
+        JobActionsModule,
         IntakeModule,
         ShutdownGateModule,
         HealthModule,

@@ -153,6 +153,9 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
       durationMs: 80_000,
       usage: { inputTokens: 100, cachedInputTokens: 10, outputTokens: 20, turns: 2, model: null },
       pullRequest: 'https://github.com/acme/orders-api/pull/9',
+      rerunOf: null,
+      approval: 'none',
+      cancelRequestedAt: null,
     });
     expect((await get<{ items: Array<{ id: string }> }>('/api/v1/jobs?status=launching')).body.items.map((item) => item.id)).toEqual([running.id]);
     expect((await get<{ items: Array<{ id: string }> }>(`/api/v1/jobs?repository=${encodeURIComponent(running.repository)}`)).body.items.map((item) => item.id)).toEqual([running.id]);

@@ -5,12 +5,21 @@ import { AdmissionRepository } from './repositories/admission.repository';
 import { ConsoleQueryRepository } from './repositories/console-query.repository';
 import { EarlierWorkRepository } from './repositories/earlier-work.repository';
 import { IngestRepository } from './repositories/ingest.repository';
+import { JobActionRepository } from './repositories/job-action.repository';
 import { JobRepository } from './repositories/job.repository';
 import { StatusRepository } from './repositories/status.repository';
 import { WorkerRepository } from './repositories/worker.repository';
 
 /** Repositories that take the client as their only argument (usable outside Nest too). */
-const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [StatusRepository, JobRepository, WorkerRepository, AdmissionRepository, EarlierWorkRepository, ConsoleQueryRepository];
+const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [
+  StatusRepository,
+  JobRepository,
+  WorkerRepository,
+  AdmissionRepository,
+  EarlierWorkRepository,
+  ConsoleQueryRepository,
+  JobActionRepository,
+];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).
 const ingestRepositoryProvider: FactoryProvider = {

@@ -89,6 +89,11 @@ export interface ConductorConfig {
   resultsMinFreeBytes: number;
   /** TLS on the worker gRPC server; absent means plaintext (the local default). */
   grpcTls?: GrpcServerTls;
+  /**
+   * How long a cancelled job's worker gets, after the operator's cancel, to stop its agent, upload what it has and
+   * shut down; past it the launcher kills it (process kill, or ECS StopTask). 0 kills at the next check.
+   */
+  cancelGraceMs: number;
   /** Who may use the operator console (`/` and `/api`); docs/console.md. */
   consoleAuth: ConsoleAuthConfig;
   /**
@@ -182,6 +187,7 @@ const envSchema = z.object({
   CONDUCTOR_TLS_CERT: optionalString,
   CONDUCTOR_TLS_KEY: optionalString,
   CONDUCTOR_TLS_CLIENT_CA: optionalString,
+  CANCEL_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   CONSOLE_AUTH: z.enum(['token', 'proxy']).default('token'),
   CONSOLE_TOKEN: optionalString,
   CONSOLE_TOKEN_FILE: optionalString,
@@ -357,6 +363,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     resultsPruneIntervalMs: vars.RESULTS_PRUNE_INTERVAL_MS,
     resultsMinFreeBytes: vars.RESULTS_MIN_FREE_BYTES,
     ...(grpcTls ? { grpcTls } : {}),
+    cancelGraceMs: vars.CANCEL_GRACE_SECONDS * 1000,
     consoleAuth,
     incidentPolicy,
     sqsDlqUrl: vars.SQS_DLQ_URL,

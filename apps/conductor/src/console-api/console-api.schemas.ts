@@ -1,4 +1,4 @@
-import { JobKind, JobStatus, WorkerState } from '@agent-conductor/db';
+import { JobApproval, JobKind, JobStatus, WorkerState } from '@agent-conductor/db';
 import type { SchemaObject } from '@nestjs/swagger';
 
 // Response shapes for the OpenAPI document (/api/docs); the TypeScript types they describe live in
@@ -24,20 +24,12 @@ const extend = (base: SchemaObject, properties: Record<string, SchemaObject>, op
   properties: { ...base.properties, ...properties, ...optional },
 });
 
-// Operator actions (apps/conductor/src/job-actions, docs/console.md) add these to the job; documented here, not
-// required, so that the document holds with and without them.
-const JOB_ACTION_FIELDS: Record<string, SchemaObject> = {
-  rerunOf: { ...uuid, nullable: true, description: 'The ended job an operator re-ran to create this one' },
-  approval: { type: 'string', enum: ['none', 'required', 'approved', 'rejected'] },
-  cancelRequestedAt: { ...nullableTime, description: 'When an operator asked this launching or running job to stop' },
-};
-
 /** `{ items, nextCursor }` of `item`. */
 export function pageOf(item: SchemaObject): SchemaObject {
   return object({ items: { type: 'array', items: item }, nextCursor: { ...string, nullable: true, description: 'Pass as `cursor` for the next page; null on the last' } });
 }
 
-export const JOB_ITEM: SchemaObject = extend(object({
+export const JOB_ITEM: SchemaObject = object({
   id: uuid,
   kind: { type: 'string', enum: Object.values(JobKind) },
   key: { ...string, description: 'Ticket key, or the AWS account of an incident' },
@@ -55,7 +47,10 @@ export const JOB_ITEM: SchemaObject = extend(object({
     { nullable: true },
   ),
   pullRequest: nullableString,
-}), {}, JOB_ACTION_FIELDS);
+  rerunOf: { ...uuid, nullable: true, description: 'The ended job an operator re-ran to create this one' },
+  approval: { type: 'string', enum: Object.values(JobApproval), description: "`required`: waits for an operator's approve or reject" },
+  cancelRequestedAt: { ...nullableTime, description: 'When an operator asked this launching or running job to stop' },
+});
 
 export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
   error: { ...nullableString, description: 'Redacted' },
@@ -82,10 +77,19 @@ export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
   incidentId: { ...uuid, nullable: true },
   report: { ...nullableString, description: 'The ending report (Markdown, redacted) of the newest attempt that uploaded results' },
   transcriptAvailable: { type: 'boolean' },
-}, {
-  actions: { type: 'array', description: 'What operators did to the job, oldest first', items: object({ at: time, action: string, actor: string, detail: { nullable: true } }) },
-  reruns: { type: 'array', description: 'The jobs re-running this one, oldest first', items: uuid },
+  actions: {
+    type: 'array',
+    description: 'What operators did to the job, oldest first',
+    items: object({ at: time, action: { type: 'string', enum: ['cancel', 'rerun', 'approve', 'reject'] }, actor: string, detail: { nullable: true, description: '{ step, reason?, rerunJobId? }' } }),
+  },
+  reruns: { type: 'array', items: uuid, description: 'The jobs re-running this one, oldest first' },
 });
+
+/** What POST /api/v1/jobs/:id/{cancel,rerun,approve,reject} answer: the job, and for a re-run the new job. */
+export const JOB_ACTION_ANSWER: SchemaObject = {
+  ...object({ job: JOB_ITEM }),
+  properties: { job: JOB_ITEM, rerun: { ...JOB_ITEM, description: 'Only for rerun: the new job' } },
+};
 
 export const INCIDENT_ITEM: SchemaObject = object({
   id: uuid,

@@ -142,7 +142,6 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
     const items = (await console.jobs({}, { limit: 10 })).items;
     expect(items).toEqual([
       expect.objectContaining({ id: pending.id, status: 'pending', waitingReason: 'waiting for a worker slot (1/1 active)', usage: null, pullRequest: null, durationMs: null }),
-      // Field by field: operator actions add fields of their own (rerunOf, approval, …).
       expect.objectContaining({
         id: job.id,
         kind: 'ticket',
@@ -158,6 +157,9 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
         durationMs: 95_000,
         usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, model: 'gpt-5-codex' },
         pullRequest: 'https://github.com/acme/orders-api/pull/7',
+        rerunOf: null,
+        approval: 'none',
+        cancelRequestedAt: null,
       }),
     ]);
   });
