@@ -2,6 +2,7 @@ import { DbModule } from '@agent-conductor/db';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConductorConfigModule } from './config/config.module';
 import type { ConductorConfig } from './config/env.validators';
+import { ConsoleUiModule } from './console-ui/console-ui.module';
 import { HealthModule } from './health/health.module';
 import { IntakeModule } from './intake/intake.module';
 import { LaunchModule } from './launch/launch.module';
@@ -29,6 +30,7 @@ export class AppModule {
         IntakeModule,
         ShutdownGateModule,
         HealthModule,
+        ConsoleUiModule,
       ],
     };
   }
