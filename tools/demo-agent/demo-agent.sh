@@ -13,10 +13,22 @@
 #   invalid-first      attempt 1 leaves a dirty tree and no ending report; later attempts fix that
 #   invalid-always     never writes a valid WAS_JOB_SUCCESSFUL
 #   crash              exits 3 without doing anything
+# DEMO_AGENT_SLEEP_SECONDS=N (default 0) sleeps N seconds before working, as a slow agent would, so that a job
+# can be seen running and cancelled (the console's browser test; WORKER_AGENT_COMMAND passes it, e.g.
+# `DEMO_AGENT_SLEEP_SECONDS=120 bash tools/demo-agent/demo-agent.sh`).
 set -euf
 
 behaviour="${DEMO_AGENT_BEHAVIOUR:-succeed}"
 attempt="${AGENT_ATTEMPT:-1}"
+sleep_seconds="${DEMO_AGENT_SLEEP_SECONDS:-0}"
+
+case "$sleep_seconds" in
+  ''|*[!0-9]*) echo "demo agent: DEMO_AGENT_SLEEP_SECONDS must be a whole number of seconds, not '$sleep_seconds'" >&2; exit 2 ;;
+esac
+if [ "$sleep_seconds" -gt 0 ]; then
+  echo "demo agent: working slowly, sleeping ${sleep_seconds}s first (DEMO_AGENT_SLEEP_SECONDS)"
+  sleep "$sleep_seconds"
+fi
 
 if [ "$behaviour" = crash ]; then
   echo "demo agent: crashing on purpose (DEMO_AGENT_BEHAVIOUR=crash)" >&2

@@ -5,6 +5,7 @@ import type { ConductorConfig } from './config/env.validators';
 import { ConsoleUiModule } from './console-ui/console-ui.module';
 import { HealthModule } from './health/health.module';
 import { IntakeModule } from './intake/intake.module';
+import { JobActionsModule } from './job-actions/job-actions.module';
 import { LaunchModule } from './launch/launch.module';
 import { LoggingModule } from './logging/logging.module';
 import { loadObservabilityConfig, ObservabilityConfigModule, type ObservabilityConfig } from './logging/observability.config';
@@ -27,6 +28,7 @@ export class AppModule {
         LaunchModule,
         WorkerApiModule,
         OrphansModule,
+        JobActionsModule,
         IntakeModule,
         ShutdownGateModule,
         HealthModule,

@@ -4,12 +4,13 @@ import { DB_OPTIONS, DbModuleOptions, PrismaService } from './prisma.service';
 import { AdmissionRepository } from './repositories/admission.repository';
 import { EarlierWorkRepository } from './repositories/earlier-work.repository';
 import { IngestRepository } from './repositories/ingest.repository';
+import { JobActionRepository } from './repositories/job-action.repository';
 import { JobRepository } from './repositories/job.repository';
 import { StatusRepository } from './repositories/status.repository';
 import { WorkerRepository } from './repositories/worker.repository';
 
 /** Repositories that take the client as their only argument (usable outside Nest too). */
-const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [StatusRepository, JobRepository, WorkerRepository, AdmissionRepository, EarlierWorkRepository];
+const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [StatusRepository, JobRepository, WorkerRepository, AdmissionRepository, EarlierWorkRepository, JobActionRepository];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).
 const ingestRepositoryProvider: FactoryProvider = {

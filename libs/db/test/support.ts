@@ -39,5 +39,5 @@ export async function emptyDatabase(prefix: string): Promise<{ databaseUrl: stri
 }
 
 export async function truncateAppTables(databaseUrl: string): Promise<void> {
-  await query(databaseUrl, 'TRUNCATE TABLE worker_events, workers, alarms, incidents, jobs, deliveries, tickets RESTART IDENTITY CASCADE');
+  await query(databaseUrl, 'TRUNCATE TABLE job_actions, worker_events, workers, alarms, incidents, jobs, deliveries, tickets RESTART IDENTITY CASCADE');
 }

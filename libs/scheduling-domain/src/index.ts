@@ -29,6 +29,8 @@ export {
   isAwsAccount,
   isTaskDefinition,
   isTokenBudget,
+  isRouteApproval,
+  ROUTE_APPROVALS,
   MAX_ROUTE_TOKENS,
   routeIncident,
   routeTicket,
@@ -54,7 +56,10 @@ export {
   DEFAULT_ADMISSION_LIMITS,
   DEFAULT_CLAIM_MAX_ACTIVE_JOBS,
   DEFAULT_MAX_ACTIVE_JOBS,
+  AWAITING_APPROVAL,
   describeWaiting,
   planAdmission,
   simulateAdmission,
 } from './lib/admission';
+export type { ActionableJob, ActionJobStatus, JobActionName, JobActionStep, JobApprovalState } from './lib/job-actions';
+export { isEndedStatus, JOB_ACTIONS, planJobAction } from './lib/job-actions';

@@ -149,6 +149,26 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
     });
   });
 
+  it("stores the route's approval: a route that requires it holds its jobs, tickets and incidents alike", async () => {
+    const held = new SchedulingService(ingest, {
+      defaultRepositoryUrl: DEFAULT,
+      incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      routing: {
+        ...ROUTING,
+        tickets: [{ match: { project: 'SEC' }, repository: 'https://github.com/acme/auth.git', branch: 'main', sparsePaths: [], approval: 'required' }],
+        incidents: [{ account: '123456789012', repository: 'https://github.com/acme/orders.git', branch: 'main', sparsePaths: [], approval: 'required' }],
+      },
+    });
+    const approvalOf = async (body: string): Promise<string> => {
+      const result = await held.submit({ messageId: nextId(), body, receivedAt: new Date() });
+      const jobId = result.decisions[0]?.jobId ?? '';
+      return (await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { approval: true } })).approval;
+    };
+    expect(await approvalOf(issue({ key: 'SEC-1', project: 'SEC' }))).toBe('required');
+    expect(await approvalOf(issue({ key: 'WEB-9', project: 'WEB', labels: [], components: [] }))).toBe('none');
+    expect(await approvalOf(eventBridgeAlarm({ account: '123456789012', time: new Date('2026-05-12T20:00:00Z') }))).toBe('required');
+  });
+
   it('refuses a routing table that breaks the rules', () => {
     expect(
       () =>

@@ -116,6 +116,14 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: 'one' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
   });
 
+  it('gives a cancelled job 60 s to stop before the launcher kills it, takes CANCEL_GRACE_SECONDS (0 kills at once), and refuses a negative grace', () => {
+    expect(loadConductorConfig({}, '/ws').cancelGraceMs).toBe(60_000);
+    expect(loadConductorConfig({ CANCEL_GRACE_SECONDS: '5' }, '/ws').cancelGraceMs).toBe(5000);
+    expect(loadConductorConfig({ CANCEL_GRACE_SECONDS: '0' }, '/ws').cancelGraceMs).toBe(0);
+    expect(() => loadConductorConfig({ CANCEL_GRACE_SECONDS: '-1' }, '/ws')).toThrow(/CANCEL_GRACE_SECONDS/);
+    expect(() => loadConductorConfig({ CANCEL_GRACE_SECONDS: 'soon' }, '/ws')).toThrow(/CANCEL_GRACE_SECONDS/);
+  });
+
   it('accepts the spool launcher outside production only', () => {
     const config = loadConductorConfig({ WORKER_LAUNCHER: 'spool', WORKER_SPOOL_DIR: 'bench/spool' }, '/ws');
     expect(config).toMatchObject({ workerLauncher: 'spool', workerSpoolDir: '/ws/bench/spool' });

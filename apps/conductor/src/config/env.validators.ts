@@ -90,6 +90,11 @@ export interface ConductorConfig {
   grpcTls?: GrpcServerTls;
   /** The operator console's built static files (dist/apps/console-ui, copied next to main.js as console/). */
   consoleUiDir: string;
+  /**
+   * How long a cancelled job's worker gets, after the operator's cancel, to stop its agent, upload what it has and
+   * shut down; past it the launcher kills it (process kill, or ECS StopTask). 0 kills at the next check.
+   */
+  cancelGraceMs: number;
 }
 
 /** PEM text, read at boot from the variable itself or from the file it names (readPemSetting). */
@@ -163,6 +168,7 @@ const envSchema = z.object({
   CONDUCTOR_TLS_CERT: optionalString,
   CONDUCTOR_TLS_KEY: optionalString,
   CONDUCTOR_TLS_CLIENT_CA: optionalString,
+  CANCEL_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -296,6 +302,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     // The build copies the console next to the bundle (main.js), in dist/ and in the image alike.
     consoleUiDir: vars.CONSOLE_UI_DIR ? absolute(vars.CONSOLE_UI_DIR, cwd) : resolve(__dirname, 'console'),
     ...(grpcTls ? { grpcTls } : {}),
+    cancelGraceMs: vars.CANCEL_GRACE_SECONDS * 1000,
   };
 }
 

@@ -6,7 +6,8 @@ import type { ConductorConfig } from '../config/env.validators';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { retryDelayMs } from './retry-policy';
 
-export type AttemptOutcome = 'retrying' | 'failed' | 'unchanged';
+/** `cancelled`: an operator had asked the job to stop, so the attempt's end is the job's end, never a retry. */
+export type AttemptOutcome = 'retrying' | 'failed' | 'cancelled' | 'unchanged';
 
 export interface EndAttemptOptions {
   /** False for failures that would repeat (bad configuration); those fail the job at once. */
@@ -58,7 +59,7 @@ export class AttemptService {
       }
       return next;
     });
-    if (outcome !== 'unchanged') this.metrics.attemptFailed(options.event);
+    if (outcome === 'retrying' || outcome === 'failed') this.metrics.attemptFailed(options.event);
     this.log(worker.jobId, worker.attempt, reason, outcome, retryAt);
     return outcome;
   }
@@ -67,7 +68,7 @@ export class AttemptService {
   async endUnregisteredAttempt(jobId: string, attempt: number, reason: string, retryable: boolean): Promise<AttemptOutcome> {
     const retryAt = this.nextAttemptAt(attempt);
     const outcome = await this.jobs.retryOrFail(jobId, attempt, reason, { maxAttempts: retryable ? this.config.maxJobAttempts : 0, retryAt });
-    if (outcome !== 'unchanged') this.metrics.attemptFailed('register_failed');
+    if (outcome === 'retrying' || outcome === 'failed') this.metrics.attemptFailed('register_failed');
     this.log(jobId, attempt, reason, outcome, retryAt);
     return outcome;
   }
@@ -76,5 +77,6 @@ export class AttemptService {
     if (outcome === 'retrying') this.metrics.jobRetried();
     if (outcome === 'retrying') this.logger.warn(`job ${jobId} attempt ${attempt}: ${reason}; retrying at ${retryAt.toISOString()}`);
     else if (outcome === 'failed') this.logger.error(`job ${jobId} attempt ${attempt}: ${reason}; job failed`);
+    else if (outcome === 'cancelled') this.logger.log(`job ${jobId} attempt ${attempt}: ${reason}; job cancelled as an operator asked`);
   }
 }

@@ -18,6 +18,8 @@ export type LaunchOutcome =
   | { status: 'waiting'; reason: string }
   /** The conductor is draining for shutdown; the job stays pending for the next one. */
   | { status: 'draining' }
+  /** An operator cancelled the job while it was being launched: nothing was started, and the job ended `cancelled`. */
+  | { status: 'cancelled'; workerId: string }
   /** The attempt failed; `next` says whether the job waits for another attempt or failed for good. */
   | { status: 'failed'; workerId?: string; reason: string; next?: AttemptOutcome };
 
@@ -194,6 +196,15 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
         agentsMarkdown: renderAgentsFile(job.kind),
       });
       await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });
+      if (await this.jobs.stopRequested(jobId)) {
+        // Cancelled between admission and launch: starting a worker only to stop it would waste a slot for the grace period.
+        const next = await this.attempts.endAttempt({ id: workerId, jobId, attempt: job.attempts }, 'cancelled by an operator before its worker was launched', {
+          retryable: false,
+          event: 'cancelled-before-launch',
+        });
+        await this.afterAttempt(jobId, next);
+        return { status: 'cancelled', workerId };
+      }
       const workDir = join(this.config.workerWorkRoot, workerId);
       const { handle } = await this.launcher.launch({
         workerId,

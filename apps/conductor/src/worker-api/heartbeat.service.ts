@@ -1,5 +1,5 @@
 import { workerV1 } from '@agent-conductor/contracts';
-import { WorkerRepository } from '@agent-conductor/db';
+import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Injectable } from '@nestjs/common';
 import { WorkerAuthService } from './worker-auth.service';
 
@@ -11,6 +11,8 @@ const REMEMBERED_PHASES = 10_000;
  * checks read) on every beat, and a `heartbeat` event only when its phase
  * changed. An event per beat was a row every interval per worker (180,000 an
  * hour at 500 workers) saying nothing new, and one more round trip per beat.
+ * The answer carries stop_requested once an operator cancelled the job
+ * (jobs.cancel_requested_at), whichever conductor took the cancel.
  */
 @Injectable()
 export class HeartbeatService {
@@ -20,6 +22,7 @@ export class HeartbeatService {
   constructor(
     private readonly auth: WorkerAuthService,
     private readonly workers: WorkerRepository,
+    private readonly jobs: JobRepository,
   ) {}
 
   async beat(request: workerV1.HeartbeatRequest): Promise<workerV1.HeartbeatResponse> {
@@ -29,7 +32,7 @@ export class HeartbeatService {
       await this.workers.appendEvent(worker.id, 'heartbeat', { phase });
       this.remember(worker.id, phase);
     }
-    return { stopRequested: false };
+    return { stopRequested: await this.jobs.stopRequested(worker.jobId) };
   }
 
   private remember(workerId: string, phase: string): void {

@@ -45,18 +45,19 @@ export class WorkerShutdownService {
           model: request.usage.model || null,
         }
       : null;
-    await this.workers.transaction(async (tx) => {
-      const ended = await this.workers.end(worker.id, `shutdown: ${succeeded ? 'succeeded' : 'failed'}`, tx);
-      if (!ended) throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
+    const ended = await this.workers.transaction(async (tx) => {
+      const workerEnded = await this.workers.end(worker.id, `shutdown: ${succeeded ? 'succeeded' : 'failed'}`, tx);
+      if (!workerEnded) throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
       await this.workers.appendEvent(
         worker.id,
         'shutdown',
         { outcome: workerV1.JobOutcome[request.outcome] ?? String(request.outcome), error, result, usage },
         tx,
       );
-      await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
+      return this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
     });
-    this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${succeeded ? 'succeeded' : `failed: ${error}`}`);
+    const outcome = ended === 'cancelled' ? 'cancelled as an operator asked' : succeeded ? 'succeeded' : `failed: ${error}`;
+    this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${outcome}`);
     // The job's slot and claim are free: the next job in line may start.
     this.launches.requestAdmission();
     return {};

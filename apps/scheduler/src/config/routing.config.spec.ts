@@ -110,6 +110,24 @@ describe('the routing file', () => {
     expect(table.incidents[0]).not.toHaveProperty('maxActive');
   });
 
+  it('takes "approval": "required" or "none" per route and refuses anything else', () => {
+    const table = parseRoutingTable(
+      {
+        default: { repository: 'https://github.com/acme/mono.git' },
+        tickets: [{ match: { project: 'SEC' }, repository: 'https://github.com/acme/auth.git', approval: 'required' }],
+        incidents: [{ account: '123456789012', repository: 'https://github.com/acme/mono.git', approval: 'none' }],
+      },
+      'f',
+      '/',
+    );
+    expect(table.default).not.toHaveProperty('approval');
+    expect(table.tickets[0]).toMatchObject({ approval: 'required' });
+    expect(table.incidents[0]).toMatchObject({ approval: 'none' });
+    const message = problemsOf({ default: { repository: 'x', approval: 'yes' }, tickets: [{ match: { project: 'A' }, repository: 'x', approval: true }] });
+    expect(message).toContain('  - default.approval: must be "required" or "none"');
+    expect(message).toContain('  - tickets[0].approval: must be "required" or "none"');
+  });
+
   it('refuses an empty claim and a maxActive that is not a whole number of at least 1', () => {
     const message = problemsOf({
       default: { repository: 'x', claim: ' ', maxActive: 0 },

@@ -6,6 +6,8 @@ export interface AgentRunRequest {
   attempt: number;
   /** The route's token budget for the job (from the handshake); undefined: only the worker's AGENT_MAX_TOKENS. */
   maxTokens?: number;
+  /** Fires when the conductor asks the worker to stop (the job was cancelled): the runner ends the agent at once. */
+  stop?: AbortSignal;
 }
 
 export interface AgentRunResult {

@@ -93,6 +93,9 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
     }
 
     for (const turn of turns) {
+      if (request.stop?.aborted) {
+        return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, `stopped before turn ${job.turns + 1}: the conductor asked this worker to stop`);
+      }
       const spent = job.proxy.budgetSpent();
       if (spent !== undefined) {
         return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, `stopped before turn ${job.turns + 1}: ${spent}`, spent);
@@ -104,7 +107,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       if (remainingMs <= 0) {
         return this.finish(job, metaDir, { exitCode: null, timedOut: true }, `stopped: the job's wall-time limit (AGENT_TIMEOUT_MS=${this.config.agentTimeoutMs}) is used up`);
       }
-      const outcome = await this.runTurn(job, turn, request.attempt, remainingMs);
+      const outcome = await this.runTurn(job, turn, request.attempt, remainingMs, request.stop);
       if (outcome.kind === 'timedOut') {
         return this.finish(job, metaDir, { exitCode: null, timedOut: true }, `stopped: the job's wall-time limit (AGENT_TIMEOUT_MS=${this.config.agentTimeoutMs}) was reached during turn ${job.turns}`);
       }
@@ -164,7 +167,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
     await rm(job.codexHome, { recursive: true, force: true });
   }
 
-  private async runTurn(job: CodexJob, turn: Turn, attempt: number, remainingMs: number): Promise<TurnOutcome> {
+  private async runTurn(job: CodexJob, turn: Turn, attempt: number, remainingMs: number, stop: AbortSignal | undefined): Promise<TurnOutcome> {
     job.turns++;
     job.transcript.beginTurn(`Turn ${job.turns}: ${turn.label} (attempt ${attempt})`);
     this.logger.log(`Codex turn ${job.turns} (${turn.label}, attempt ${attempt}) starting${job.thread.id ? ` on thread ${job.thread.id}` : ''}`);
@@ -174,6 +177,10 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       timedOut = true;
       controller.abort();
     }, remainingMs);
+    // A cancel ends the turn the way the timeout does; the caller sees the stop and reports it, not the killed codex.
+    const onStop = (): void => controller.abort();
+    if (stop?.aborted) controller.abort();
+    else stop?.addEventListener('abort', onStop, { once: true });
     const failures: string[] = [];
     let completed = false;
     const consume = async (): Promise<void> => {
@@ -202,6 +209,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       }
     } finally {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
       job.elapsedMs += Date.now() - started;
       job.transcript.endTurn();
     }

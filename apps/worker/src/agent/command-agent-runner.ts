@@ -44,6 +44,7 @@ export class CommandAgentRunner implements AgentRunner {
       }),
       timeoutMs: this.config.agentTimeoutMs,
       outputTailBytes: OUTPUT_TAIL_BYTES,
+      ...(request.stop ? { signal: request.stop } : {}),
     });
     this.logger.log(`Agent attempt ${request.attempt} ended: ${result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.signal}`}`);
     this.elapsedMs += Date.now() - started;

@@ -26,6 +26,7 @@ export class HeartbeatService implements OnModuleDestroy {
   private phase = workerV1.WorkerPhase.WORKER_PHASE_PREPARING;
   private inFlight = false;
   private stopWasRequested = false;
+  private readonly stopController = new AbortController();
   private lastContact = Date.now();
   private gaveUp = false;
   readonly lostExitMs: number;
@@ -56,6 +57,11 @@ export class HeartbeatService implements OnModuleDestroy {
     return this.stopWasRequested;
   }
 
+  /** Aborted when the conductor asks this worker to stop: what ends a running agent at once. */
+  get stopSignal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -75,6 +81,7 @@ export class HeartbeatService implements OnModuleDestroy {
       if (response.stopRequested && !this.stopWasRequested) {
         this.stopWasRequested = true;
         this.logger.warn('The conductor asked this worker to stop');
+        this.stopController.abort();
       }
     } catch (error) {
       this.logger.warn(`Heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);

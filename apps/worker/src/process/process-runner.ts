@@ -7,6 +7,8 @@ export interface ProcessRunOptions {
   timeoutMs: number;
   /** Only the last this-many bytes of combined stdout/stderr are kept. */
   outputTailBytes: number;
+  /** Ends the process group like a timeout does, without counting as one (the job was cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface ProcessRunResult {
@@ -48,19 +50,28 @@ export class ProcessRunner {
         }
       };
       let killTimer: NodeJS.Timeout | undefined;
+      const end = (): void => {
+        killGroup('SIGTERM');
+        killTimer ??= setTimeout(() => killGroup('SIGKILL'), 5_000);
+      };
       const timer = setTimeout(() => {
         timedOut = true;
-        killGroup('SIGTERM');
-        killTimer = setTimeout(() => killGroup('SIGKILL'), 5_000);
+        end();
       }, options.timeoutMs);
-      child.on('error', (error) => {
+      const stop = options.signal;
+      if (stop?.aborted) end();
+      else stop?.addEventListener('abort', end, { once: true });
+      const settle = (): void => {
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
+        stop?.removeEventListener('abort', end);
+      };
+      child.on('error', (error) => {
+        settle();
         reject(error);
       });
       child.on('close', (exitCode, signal) => {
-        clearTimeout(timer);
-        if (killTimer) clearTimeout(killTimer);
+        settle();
         resolvePromise({ exitCode, signal, timedOut, output: tail.toString('utf8') });
       });
     });

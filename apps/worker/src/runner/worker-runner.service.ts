@@ -37,6 +37,9 @@ export interface WorkerRunOutcome {
   error: string;
 }
 
+/** The job's error when the conductor asked the worker to stop (an operator cancelled the job). */
+export const STOPPED = 'stopped: the conductor asked this worker to stop (the job was cancelled)';
+
 /** Bounds what one ReportAgentError carries of the agent's own output. */
 const REPORTED_OUTPUT_CHARS = 4_000;
 
@@ -127,21 +130,27 @@ export class WorkerRunner {
     let prompt = FIRST_PROMPT;
     let artifacts: ArtifactReport | undefined;
     for (let attempt = 1; attempt <= this.config.maxAgentAttempts; attempt++) {
+      if (this.heartbeat.stopRequested) return this.failWithUpload(job, STOPPED);
       progress.stage = 'agent';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING);
-      const run = await this.agent.run({ workDir, prompt, attempt, ...(job.maxTokens > 0 ? { maxTokens: job.maxTokens } : {}) });
+      const run = await this.agent.run({
+        workDir,
+        prompt,
+        attempt,
+        ...(job.maxTokens > 0 ? { maxTokens: job.maxTokens } : {}),
+        stop: this.heartbeat.stopSignal,
+      });
       // Whatever the agent left running must not rewrite its artifacts while they are read, nor race the push.
       await this.sandbox.killAll();
       if (run.usage) this.usage = run.usage;
+      // A stop kills the agent, so its exit status says nothing about the agent: the cancel is the story.
+      if (this.heartbeat.stopRequested) return this.failWithUpload(job, STOPPED);
       if (run.timedOut || run.exitCode !== 0) {
         const error =
           run.error ?? (run.timedOut ? `agent timed out after ${this.config.agentTimeoutMs} ms` : `agent exited with code ${run.exitCode ?? 'none (killed by a signal)'}`);
         const tail = run.output.slice(-REPORTED_OUTPUT_CHARS);
         await this.conductor.reportAgentError('agent', tail === '' ? error : `${error}\n--- agent output (tail) ---\n${tail}`);
         return this.failWithUpload(job, error);
-      }
-      if (this.heartbeat.stopRequested) {
-        return this.failWithUpload(job, 'the conductor requested this worker to stop');
       }
       progress.stage = 'validation';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_VALIDATING);
@@ -156,6 +165,8 @@ export class WorkerRunner {
       return this.failWithUpload(job, `artifact validation failed after ${this.config.maxAgentAttempts} attempts: ${errors.join('; ')}`);
     }
 
+    // Nothing is published for a job cancelled before its work was published.
+    if (this.heartbeat.stopRequested) return this.failWithUpload(job, STOPPED);
     progress.stage = 'publish';
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_PUBLISHING);
     const commitsAhead = artifacts.branch !== undefined && artifacts.branch !== defaultBranch ? await this.validator.commitsAhead(repoDir, defaultBranch) : 0;

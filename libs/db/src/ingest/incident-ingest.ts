@@ -27,6 +27,7 @@ export interface IngestAlarmInput {
   claim: string;
   claimLimit: number | null;
   maxTokens: number | null;
+  approvalRequired: boolean;
   policy: IncidentPolicy;
 }
 
@@ -86,9 +87,9 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
-                        "claim_key", "claim_limit", "max_tokens", "status", "task_markdown", "updated_at")
+                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "updated_at")
     SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
-           $23::text, $24::int, $25::int4, 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -195,6 +196,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     input.claim,
     input.claimLimit,
     input.maxTokens,
+    input.approvalRequired ? 'required' : 'none',
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);

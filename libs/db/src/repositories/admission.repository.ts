@@ -22,6 +22,7 @@ interface QueuedRow {
   decidedAt: Date;
   receivedAt: Date;
   nextAttemptAt: Date | null;
+  awaitingApproval: boolean;
 }
 
 /*
@@ -57,7 +58,7 @@ export class AdmissionRepository {
         const queued = await tx.$queryRaw<QueuedRow[]>`
           SELECT j."id", j."kind"::text AS "kind", COALESCE(j."claim_key", j."repository") AS "claim",
                  j."claim_limit" AS "claimLimit", j."created_at" AS "decidedAt", d."received_at" AS "receivedAt",
-                 j."next_attempt_at" AS "nextAttemptAt"
+                 j."next_attempt_at" AS "nextAttemptAt", j."approval" = 'required' AS "awaitingApproval"
             FROM "jobs" j
             JOIN "deliveries" d ON d."id" = j."delivery_id"
            WHERE j."status" = 'pending'`;
@@ -71,6 +72,7 @@ export class AdmissionRepository {
             decidedAt: row.decidedAt,
             arrival: row.receivedAt.getTime(),
             notBefore: row.nextAttemptAt,
+            awaitingApproval: row.awaitingApproval,
           })),
           limits,
           now,

@@ -36,6 +36,8 @@ export interface RecordMessageInput {
   /** The route's maxActive for that claim; absent: null, the conductor's REPO_MAX_ACTIVE_JOBS. */
   claimLimit?: number;
   maxTokens?: number;
+  /** The route's `"approval": "required"`: the job waits for an operator (jobs.approval = required). */
+  approvalRequired?: boolean;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -146,9 +148,9 @@ const RECORD_TICKET = statement(
     RETURNING "id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
-                        "worker_task_definition", "claim_key", "claim_limit", "max_tokens", "status", "task_markdown", "updated_at")
+                        "worker_task_definition", "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "updated_at")
     SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, $16::text, $17::text[], $18::text,
-           $19::text, $20::int, $21::int4, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
+           $19::text, $20::int, $21::int4, $22::"JobApproval", 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
@@ -329,6 +331,7 @@ export class IngestRepository implements OnModuleDestroy {
       claim: input.claim ?? input.repository,
       claimLimit: input.claimLimit ?? null,
       maxTokens: input.maxTokens ?? null,
+      approvalRequired: input.approvalRequired ?? false,
       policy,
     });
     await client.query('COMMIT');
@@ -371,7 +374,10 @@ export class IngestRepository implements OnModuleDestroy {
   }
 }
 
-/** $16 branch, $17 sparse paths, $18 worker task definition, $19 claim key, $20 claim limit, $21 token budget of a ticket's job. */
+/**
+ * $16 branch, $17 sparse paths, $18 worker task definition, $19 claim key, $20 claim limit, $21 token budget,
+ * $22 approval of a ticket's job.
+ */
 function routeValues(input: RecordMessageInput): unknown[] {
   return [
     input.branch ?? null,
@@ -380,7 +386,12 @@ function routeValues(input: RecordMessageInput): unknown[] {
     input.claim ?? input.repository,
     input.claimLimit ?? null,
     input.maxTokens ?? null,
+    approvalOf(input.approvalRequired ?? false),
   ];
+}
+
+function approvalOf(required: boolean): 'required' | 'none' {
+  return required ? 'required' : 'none';
 }
 
 function ticketValues(ticket: TicketFacts): unknown[] {

@@ -23,7 +23,7 @@ export interface JobUsageRecord {
   model: string | null;
 }
 
-const TERMINAL: Job['status'][] = ['succeeded', 'failed'];
+const TERMINAL: Job['status'][] = ['succeeded', 'failed', 'cancelled'];
 
 /** The conductor's side of `jobs`: starting, retrying and finishing (AdmissionRepository claims). */
 @Injectable()
@@ -33,6 +33,12 @@ export class JobRepository {
 
   findById(id: string): Promise<Job | null> {
     return this.prisma.job.findUnique({ where: { id } });
+  }
+
+  /** Whether an operator asked the job to stop (a heartbeat answers stop_requested while this holds). */
+  async stopRequested(id: string): Promise<boolean> {
+    const job = await this.prisma.job.findUnique({ where: { id }, select: { cancelRequestedAt: true } });
+    return job?.cancelRequestedAt != null;
   }
 
   /** launching → running on the worker's handshake; a no-op for a job that already ended. */
@@ -53,36 +59,45 @@ export class JobRepository {
 
   /**
    * Ends the job unless it already ended: the first outcome wins, so a late
-   * process-exit notice cannot overwrite the result a worker reported.
+   * process-exit notice cannot overwrite the result a worker reported. A job
+   * an operator asked to stop ends `cancelled` whatever the worker reported;
+   * what it reported (result, usage, error) is kept. Returns the status the
+   * job ended with, or null when it had already ended.
    */
   async finish(
     id: string,
     outcome: { status: 'succeeded' | 'failed'; error?: string | null; result?: JobResultRecord | null; usage?: JobUsageRecord | null },
     tx: Prisma.TransactionClient = this.prisma,
-  ): Promise<boolean> {
-    const { count } = await tx.job.updateMany({
-      where: { id, status: { notIn: TERMINAL } },
-      data: {
-        status: outcome.status,
-        finishedAt: new Date(),
-        waitingReason: null,
-        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-        ...(outcome.result ? { result: { ...outcome.result } } : {}),
-        ...(outcome.usage ? { usage: { ...outcome.usage } } : {}),
-      },
+  ): Promise<Job['status'] | null> {
+    const data = {
+      finishedAt: new Date(),
+      waitingReason: null,
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.result ? { result: { ...outcome.result } } : {}),
+      ...(outcome.usage ? { usage: { ...outcome.usage } } : {}),
+    };
+    const cancelled = await tx.job.updateMany({
+      where: { id, status: { notIn: TERMINAL }, cancelRequestedAt: { not: null } },
+      data: { ...data, status: 'cancelled' },
     });
-    return count === 1;
+    if (cancelled.count === 1) return 'cancelled';
+    const { count } = await tx.job.updateMany({
+      where: { id, status: { notIn: TERMINAL }, cancelRequestedAt: null },
+      data: { ...data, status: outcome.status },
+    });
+    return count === 1 ? outcome.status : null;
   }
 
-  fail(id: string, error: string, tx?: Prisma.TransactionClient): Promise<boolean> {
-    return this.finish(id, { status: 'failed', error }, tx);
+  async fail(id: string, error: string, tx?: Prisma.TransactionClient): Promise<boolean> {
+    return (await this.finish(id, { status: 'failed', error }, tx)) !== null;
   }
 
   /**
    * Ends attempt `attempt` of the job after an infrastructure failure: back to
    * `pending` until `retryAt` while attempts remain, otherwise `failed` with
-   * the reason. Only the job's current attempt may do this, so a late notice
-   * about an older attempt cannot disturb a newer one.
+   * the reason. A job an operator asked to stop ends `cancelled` instead, and
+   * is never retried. Only the job's current attempt may do this, so a late
+   * notice about an older attempt cannot disturb a newer one.
    */
   async retryOrFail(
     id: string,
@@ -90,20 +105,38 @@ export class JobRepository {
     reason: string,
     policy: { maxAttempts: number; retryAt: Date },
     tx: Prisma.TransactionClient = this.prisma,
-  ): Promise<'retrying' | 'failed' | 'unchanged'> {
+  ): Promise<'retrying' | 'failed' | 'cancelled' | 'unchanged'> {
     const live = { id, attempts: attempt, status: { in: ['launching', 'running'] as Job['status'][] } };
+    const cancelled = await tx.job.updateMany({
+      where: { ...live, cancelRequestedAt: { not: null } },
+      data: { status: 'cancelled', error: reason, finishedAt: new Date(), waitingReason: null },
+    });
+    if (cancelled.count === 1) return 'cancelled';
+    const current = { ...live, cancelRequestedAt: null };
     if (attempt < policy.maxAttempts) {
       const { count } = await tx.job.updateMany({
-        where: live,
+        where: current,
         data: { status: 'pending', nextAttemptAt: policy.retryAt, error: reason },
       });
       return count === 1 ? 'retrying' : 'unchanged';
     }
     const { count } = await tx.job.updateMany({
-      where: live,
+      where: current,
       data: { status: 'failed', error: reason, finishedAt: new Date() },
     });
     return count === 1 ? 'failed' : 'unchanged';
+  }
+
+  /**
+   * A launching or running job an operator asked to stop, ended `cancelled` by the conductor itself: when nothing
+   * was launched for it, or after the grace period once its worker was killed. One guarded UPDATE.
+   */
+  async endCancelled(id: string, reason: string, tx: Prisma.TransactionClient = this.prisma): Promise<boolean> {
+    const { count } = await tx.job.updateMany({
+      where: { id, status: { in: ['launching', 'running'] }, cancelRequestedAt: { not: null } },
+      data: { status: 'cancelled', error: reason, finishedAt: new Date(), waitingReason: null },
+    });
+    return count === 1;
   }
 
   /**
@@ -111,11 +144,14 @@ export class JobRepository {
    * conductor stopped between claim and register. They go back to `pending`
    * with the attempt given back, since nothing was started for it. Only rows
    * older than `olderThan` count, so a launch still under way elsewhere is left alone.
+   * One an operator asked to stop ends `cancelled` rather than go back in line.
    */
   async releaseUnregisteredClaims(olderThan: Date): Promise<string[]> {
     const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
       UPDATE "jobs" AS j
-         SET "status" = 'pending', "attempts" = j."attempts" - 1, "updated_at" = CURRENT_TIMESTAMP
+         SET "status" = CASE WHEN j."cancel_requested_at" IS NULL THEN 'pending' ELSE 'cancelled' END::"JobStatus",
+             "finished_at" = CASE WHEN j."cancel_requested_at" IS NULL THEN NULL ELSE CURRENT_TIMESTAMP END,
+             "attempts" = j."attempts" - 1, "updated_at" = CURRENT_TIMESTAMP
        WHERE j."status" = 'launching'
          AND j."updated_at" < ${olderThan}
          AND NOT EXISTS (SELECT 1 FROM "workers" AS w WHERE w."job_id" = j."id" AND w."attempt" = j."attempts")

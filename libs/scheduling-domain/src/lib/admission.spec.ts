@@ -265,3 +265,39 @@ describe('simulateAdmission', () => {
     expect(() => simulateAdmission([sim('a', 0), sim('a', 1)], LIMITS)).toThrow('job id a appears twice');
   });
 });
+
+describe('planAdmission: approval', () => {
+  it('holds a job awaiting approval without a slot or its claim, so the next job in line starts', () => {
+    const result = plan({ queued: [queued('held', { awaitingApproval: true }), queued('next')], limits: { maxActiveJobs: 1 } });
+    expect(result.admit).toEqual(['next']);
+    expect(result.waiting).toEqual([{ id: 'held', reason: 'awaiting approval', detail: { cause: 'approval' } }]);
+    expect(result.activeAfter).toBe(1);
+  });
+
+  it('lists held jobs in line order among the other waiting jobs', () => {
+    const result = plan({
+      active: [active('r0')],
+      queued: [queued('late', { decidedAt: at(2) }), queued('held', { decidedAt: at(1), awaitingApproval: true }), queued('early', { decidedAt: at(0) })],
+    });
+    expect(result.admit).toEqual([]);
+    expect(result.waiting.map((job) => [job.id, job.detail.cause])).toEqual([
+      ['early', 'claim'],
+      ['held', 'approval'],
+      ['late', 'claim'],
+    ]);
+  });
+
+  it('never starts a held job in a simulation, and the simulation still ends', () => {
+    const starts = simulateAdmission(
+      [
+        { id: 'held', kind: 'ticket', claim: 'repo-a', decidedAt: at(0), arrival: 1, durationMs: 60_000, awaitingApproval: true },
+        { id: 'free', kind: 'ticket', claim: 'repo-a', decidedAt: at(1), arrival: 2, durationMs: 60_000 },
+      ],
+      LIMITS,
+    );
+    expect(starts).toEqual([
+      { id: 'held', startAt: null, endAt: null, firstWaiting: 'awaiting approval' },
+      { id: 'free', startAt: at(1), endAt: at(2), firstWaiting: null },
+    ]);
+  });
+});

@@ -44,9 +44,15 @@ export interface QueuedJob {
   arrival: number;
   /** A retried job waits out its backoff until then; meanwhile it holds nothing and keeps its place in line. */
   notBefore?: Date | null;
+  /** The route asked for a human's approval and nobody has given it yet: the job holds nothing and starts nothing. */
+  awaitingApproval?: boolean;
 }
 
+/** The waiting reason of a job held for approval; operators and the console look for exactly this text. */
+export const AWAITING_APPROVAL = 'awaiting approval';
+
 export type WaitingCause =
+  | { cause: 'approval' }
   | { cause: 'claim'; claim: string; limit: number; heldBy: string[] }
   | { cause: 'slot'; active: number; max: number }
   | { cause: 'backoff'; until: Date };
@@ -119,7 +125,12 @@ export function planAdmission(input: AdmissionInput): AdmissionPlan {
   const line = [...input.queued].sort(compareQueued);
   const admit: string[] = [];
   const blocked: Array<{ job: QueuedJob; backoffUntil: Date | null }> = [];
+  const unapproved: QueuedJob[] = [];
   for (const job of line) {
+    if (job.awaitingApproval) {
+      unapproved.push(job);
+      continue;
+    }
     if (job.notBefore && job.notBefore.getTime() > now.getTime()) {
       blocked.push({ job, backoffUntil: job.notBefore });
       continue;
@@ -142,11 +153,17 @@ export function planAdmission(input: AdmissionInput): AdmissionPlan {
     if (heldBy.length >= limit) return waitingFor(job.id, { cause: 'claim', claim: job.claim, limit, heldBy: [...heldBy] });
     return waitingFor(job.id, { cause: 'slot', active, max: limits.maxActiveJobs });
   });
+  // Jobs held for approval keep their place in line: once approved, their decision time orders them as before.
+  waiting.push(...unapproved.map((job) => waitingFor(job.id, { cause: 'approval' })));
+  const lineOrder = new Map(line.map((job, index) => [job.id, index]));
+  waiting.sort((a, b) => (lineOrder.get(a.id) ?? 0) - (lineOrder.get(b.id) ?? 0));
   return { admit, waiting, activeAfter: active };
 }
 
 export function describeWaiting(cause: WaitingCause): string {
   switch (cause.cause) {
+    case 'approval':
+      return AWAITING_APPROVAL;
     case 'claim': {
       const held = cause.heldBy.length === 0 ? 'limit 0' : `held by ${cause.heldBy.length === 1 ? 'job' : 'jobs'} ${cause.heldBy.join(', ')}`;
       return `waiting for repository claim ${cause.claim} (${held})`;

@@ -20,6 +20,18 @@ export interface Route {
   maxActive?: number;
   /** Input plus output model tokens a job may spend; absent: only the worker's AGENT_MAX_TOKENS applies. */
   maxTokens?: number;
+  /**
+   * `required`: the route's jobs wait `pending` ("awaiting approval") until an operator approves or rejects them;
+   * absent or `none`: admission alone decides when they start.
+   */
+  approval?: RouteApproval;
+}
+
+export const ROUTE_APPROVALS = ['none', 'required'] as const;
+export type RouteApproval = (typeof ROUTE_APPROVALS)[number];
+
+export function isRouteApproval(value: unknown): value is RouteApproval {
+  return typeof value === 'string' && (ROUTE_APPROVALS as readonly string[]).includes(value);
 }
 
 /** A ticket rule's criteria; every criterion given must match, and at least one must be given. */
@@ -139,6 +151,9 @@ export function routingTableProblems(table: RoutingTable): string[] {
     if (candidate.maxTokens !== undefined && !isTokenBudget(candidate.maxTokens)) {
       problems.push(`${path}.maxTokens: must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`);
     }
+    if (candidate.approval !== undefined && !isRouteApproval(candidate.approval)) {
+      problems.push(`${path}.approval: must be "required" or "none"`);
+    }
   };
   route('default', table.default);
   table.tickets.forEach((rule, index) => {
@@ -162,5 +177,6 @@ function toRoute(source: Route): Route {
   if (source.claim !== undefined) route.claim = source.claim;
   if (source.maxActive !== undefined) route.maxActive = source.maxActive;
   if (source.maxTokens !== undefined) route.maxTokens = source.maxTokens;
+  if (source.approval !== undefined) route.approval = source.approval;
   return route;
 }

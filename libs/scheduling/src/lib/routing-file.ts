@@ -3,6 +3,7 @@ import {
   hasTicketCriteria,
   isAwsAccount,
   isTaskDefinition,
+  ROUTE_APPROVALS,
   isTokenBudget,
   MAX_ROUTE_TOKENS,
   Route,
@@ -52,6 +53,7 @@ const routeFields = {
     .number({ error: 'must be a number of tokens' })
     .refine(isTokenBudget, `must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`)
     .optional(),
+  approval: z.enum(ROUTE_APPROVALS, { error: 'must be "required" or "none"' }).optional(),
 };
 
 const ticketRule = z.strictObject(
@@ -140,6 +142,7 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
     if (fields.claim !== undefined) out.claim = fields.claim;
     if (fields.maxActive !== undefined) out.maxActive = fields.maxActive;
     if (fields.maxTokens !== undefined) out.maxTokens = fields.maxTokens;
+    if (fields.approval !== undefined) out.approval = fields.approval;
     return out;
   };
   return {

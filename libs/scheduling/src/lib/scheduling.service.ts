@@ -96,6 +96,7 @@ export class SchedulingService {
       claim: claimOf(route),
       ...(route.maxActive !== undefined ? { claimLimit: route.maxActive } : {}),
       ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
+      ...(route.approval === 'required' ? { approvalRequired: true } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
