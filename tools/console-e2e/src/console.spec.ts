@@ -165,7 +165,7 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     const rerunId = jobIdFromUrl();
     await page.waitForSelector(`a[href="#/jobs/${cancelledJobId}"]`);
     const rerun = await prisma.job.findUniqueOrThrow({ where: { id: rerunId } });
-    expect(rerun.rerunOf).toBe(cancelledJobId);
+    expect(rerun.rerunOfId).toBe(cancelledJobId);
     // It goes through admission like any job: it starts, and is cancelled again so that the stack stops cleanly.
     await jobStatus('running', 120000);
     await page.click('button.action-cancel');
