@@ -1,6 +1,8 @@
 import { DbModule } from '@agent-conductor/db';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConductorConfigModule } from './config/config.module';
+import { ConsoleApiModule } from './console-api/console-api.module';
+import { ConsoleAuthModule } from './console-auth/console-auth.module';
 import type { ConductorConfig } from './config/env.validators';
 import { ConsoleUiModule } from './console-ui/console-ui.module';
 import { HealthModule } from './health/health.module';
@@ -32,6 +34,8 @@ export class AppModule {
         IntakeModule,
         ShutdownGateModule,
         HealthModule,
+        ConsoleAuthModule,
+        ConsoleApiModule,
         ConsoleUiModule,
       ],
     };

@@ -2,6 +2,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { loadConductorConfig, type ConductorConfig } from './config/env.validators';
+import { setupConsoleApiDocs } from './console-api/console-api.docs';
 import { createConductorLogger } from './logging/conductor-logger';
 import { loadObservabilityConfig } from './logging/observability.config';
 import { workerGrpcOptions } from './worker-api/worker-grpc.options';
@@ -17,7 +18,7 @@ export interface BootstrapOptions {
 
 /**
  * Builds and starts the conductor: config from the environment with
- * `overrides` on top, gRPC for workers, HTTP for /health. Tests and main.ts
+ * `overrides` on top, gRPC for workers, HTTP for /health and the console. Tests and main.ts
  * share it; `app.close()` stops everything it started.
  */
 export async function bootstrapConductor(
@@ -28,6 +29,7 @@ export async function bootstrapConductor(
   const observability = loadObservabilityConfig();
   const logger = options.logger ?? createConductorLogger(observability);
   const app = await NestFactory.create(AppModule.forRoot(config, observability), { bufferLogs: false, logger });
+  setupConsoleApiDocs(app);
   app.connectMicroservice(workerGrpcOptions(config), { inheritAppConfig: true });
   await app.startAllMicroservices();
   if (options.listen ?? true) await app.listen(config.httpPort);

@@ -2,6 +2,7 @@ import { DynamicModule, FactoryProvider, Global, Module, Provider } from '@nestj
 import { PrismaClient } from './generated/prisma/client';
 import { DB_OPTIONS, DbModuleOptions, PrismaService } from './prisma.service';
 import { AdmissionRepository } from './repositories/admission.repository';
+import { ConsoleQueryRepository } from './repositories/console-query.repository';
 import { EarlierWorkRepository } from './repositories/earlier-work.repository';
 import { IngestRepository } from './repositories/ingest.repository';
 import { JobActionRepository } from './repositories/job-action.repository';
@@ -10,7 +11,7 @@ import { StatusRepository } from './repositories/status.repository';
 import { WorkerRepository } from './repositories/worker.repository';
 
 /** Repositories that take the client as their only argument (usable outside Nest too). */
-const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [StatusRepository, JobRepository, WorkerRepository, AdmissionRepository, EarlierWorkRepository, JobActionRepository];
+const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [StatusRepository, JobRepository, WorkerRepository, AdmissionRepository, EarlierWorkRepository, JobActionRepository, ConsoleQueryRepository];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).
 const ingestRepositoryProvider: FactoryProvider = {

@@ -19,4 +19,5 @@ export * from './repositories/worker.repository';
 export * from './repositories/admission.repository';
 export * from './repositories/earlier-work.repository';
 export * from './repositories/job-action.repository';
+export * from './repositories/console-query.repository';
 export * from './roles/database-roles';

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { InvalidConductorEnvError, loadConductorConfig, loadDbRolesConfig } from './env.validators';
 
 describe('loadConductorConfig', () => {
@@ -130,5 +132,47 @@ describe('loadConductorConfig', () => {
     expect(() =>
       loadConductorConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://db/x', SQS_QUEUE_URL: 'https://sqs.example/q', WORKER_LAUNCHER: 'spool' }),
     ).toThrow(/WORKER_LAUNCHER: spool is for benchmarks/);
+  });
+  it('turns the console off without a token, and takes a long token from the variable or a file', () => {
+    expect(loadConductorConfig({}).consoleAuth).toEqual({ mode: 'token', token: undefined, sessionTtlMs: 12 * 3_600_000 });
+    const token = 'c'.repeat(40);
+    expect(loadConductorConfig({ CONSOLE_TOKEN: token, CONSOLE_SESSION_TTL_HOURS: '1' }).consoleAuth).toEqual({ mode: 'token', token, sessionTtlMs: 3_600_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'console-token-'));
+    writeFileSync(join(dir, 'token'), `${token}\n`);
+    expect(loadConductorConfig({ CONSOLE_TOKEN_FILE: 'token' }, dir).consoleAuth).toMatchObject({ token });
+    const short = 'short-console-token';
+    try {
+      loadConductorConfig({ CONSOLE_TOKEN: short });
+      throw new Error('a short token was accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidConductorEnvError);
+      expect((error as Error).message).toMatch(/CONSOLE_TOKEN: must be at least 32 characters/);
+      expect((error as Error).message).not.toContain(short);
+    }
+    expect(() => loadConductorConfig({ CONSOLE_TOKEN: token, CONSOLE_TOKEN_FILE: 'token' }, dir)).toThrow(/not both/);
+    expect(() => loadConductorConfig({ CONSOLE_TOKEN_FILE: 'missing' }, dir)).toThrow(/CONSOLE_TOKEN_FILE: cannot read it \(ENOENT\)/);
+  });
+
+  it('takes the ALB ARN in proxy mode, derives the key endpoint from its region, and refuses a token there', () => {
+    const albArn = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/console/50dc6c495c0c9188';
+    expect(loadConductorConfig({ CONSOLE_AUTH: 'proxy', CONSOLE_PROXY_ALB_ARN: albArn }).consoleAuth).toEqual({
+      mode: 'proxy',
+      albArn,
+      publicKeyUrl: 'https://public-keys.auth.elb.eu-west-1.amazonaws.com',
+    });
+    expect(loadConductorConfig({ CONSOLE_AUTH: 'proxy', CONSOLE_PROXY_ALB_ARN: albArn, CONSOLE_PROXY_KEY_URL: 'http://127.0.0.1:9/keys/' }).consoleAuth).toMatchObject({
+      publicKeyUrl: 'http://127.0.0.1:9/keys',
+    });
+    expect(() => loadConductorConfig({ CONSOLE_AUTH: 'proxy' })).toThrow(/CONSOLE_PROXY_ALB_ARN/);
+    expect(() => loadConductorConfig({ CONSOLE_AUTH: 'proxy', CONSOLE_PROXY_ALB_ARN: 'arn:aws:s3:::bucket' })).toThrow(/CONSOLE_PROXY_ALB_ARN/);
+    expect(() => loadConductorConfig({ CONSOLE_AUTH: 'proxy', CONSOLE_PROXY_ALB_ARN: albArn, CONSOLE_TOKEN: 'c'.repeat(40) })).toThrow(/no token is accepted/);
+  });
+  it('knows the scheduler\'s incident window and cap for the console, and an optional DLQ URL', () => {
+    expect(loadConductorConfig({})).toMatchObject({ incidentPolicy: { windowMs: 60 * 60_000, capMs: 24 * 3_600_000 }, sqsDlqUrl: undefined });
+    expect(loadConductorConfig({ INCIDENT_WINDOW_MINUTES: '15', INCIDENT_CAP_HOURS: '2', SQS_DLQ_URL: 'http://q/dlq' })).toMatchObject({
+      incidentPolicy: { windowMs: 15 * 60_000, capMs: 2 * 3_600_000 },
+      sqsDlqUrl: 'http://q/dlq',
+    });
+    expect(() => loadConductorConfig({ INCIDENT_WINDOW_MINUTES: '180', INCIDENT_CAP_HOURS: '1' })).toThrow(/INCIDENT_CAP_HOURS/);
   });
 });

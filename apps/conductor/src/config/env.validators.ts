@@ -1,6 +1,7 @@
 import { ecsLauncherConfigFromEnv, s3ResultStoreFromEnv, type EcsLauncherConfig, type S3ClientOptions, type S3ResultStoreConfig } from '@agent-conductor/aws';
 import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
-import { DEFAULT_CLAIM_MAX_ACTIVE_JOBS, DEFAULT_MAX_ACTIVE_JOBS } from '@agent-conductor/scheduling-domain';
+import { DEFAULT_CLAIM_MAX_ACTIVE_JOBS, DEFAULT_INCIDENT_POLICY, DEFAULT_MAX_ACTIVE_JOBS, incidentPolicyProblems, type IncidentPolicy } from '@agent-conductor/scheduling-domain';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -95,7 +96,28 @@ export interface ConductorConfig {
    * shut down; past it the launcher kills it (process kill, or ECS StopTask). 0 kills at the next check.
    */
   cancelGraceMs: number;
+  /** Who may use the operator console (`/` and `/api`); docs/console.md. */
+  consoleAuth: ConsoleAuthConfig;
+  /**
+   * The scheduler's incident window and cap (same variables, same defaults), so the console can show why alarms
+   * were grouped; the conductor decides nothing with them.
+   */
+  incidentPolicy: IncidentPolicy;
+  /** The intake's dead-letter queue, for the console's depth; without it the intake queue's RedrivePolicy names it. */
+  sqsDlqUrl: string | undefined;
 }
+
+/**
+ * token: a static bearer token (or the session cookie it buys); without a token the console is off.
+ * proxy: an ALB with OIDC in front signs `x-amzn-oidc-data`; the signer must be `albArn` and the key comes
+ * from `publicKeyUrl/<kid>`.
+ */
+export type ConsoleAuthConfig =
+  | { mode: 'token'; token: string | undefined; sessionTtlMs: number }
+  | { mode: 'proxy'; albArn: string; publicKeyUrl: string };
+
+/** Long enough that guessing over HTTP is hopeless; `openssl rand -hex 32` gives 64. */
+export const CONSOLE_TOKEN_MIN_LENGTH = 32;
 
 /** PEM text, read at boot from the variable itself or from the file it names (readPemSetting). */
 export interface GrpcServerTls {
@@ -169,6 +191,15 @@ const envSchema = z.object({
   CONDUCTOR_TLS_KEY: optionalString,
   CONDUCTOR_TLS_CLIENT_CA: optionalString,
   CANCEL_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  CONSOLE_AUTH: z.enum(['token', 'proxy']).default('token'),
+  CONSOLE_TOKEN: optionalString,
+  CONSOLE_TOKEN_FILE: optionalString,
+  CONSOLE_SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+  CONSOLE_PROXY_ALB_ARN: optionalString,
+  CONSOLE_PROXY_KEY_URL: optionalString,
+  INCIDENT_WINDOW_MINUTES: positiveInt.default(DEFAULT_INCIDENT_POLICY.windowMs / 60_000),
+  INCIDENT_CAP_HOURS: positiveInt.default(DEFAULT_INCIDENT_POLICY.capMs / 3_600_000),
+  SQS_DLQ_URL: optionalString,
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -202,6 +233,38 @@ function grpcTlsFromEnv(
   const ca = clientCa ? read('CONDUCTOR_TLS_CLIENT_CA', clientCa) : undefined;
   if (!certChain || !privateKey || (clientCa && !ca)) return undefined;
   return { certChain, privateKey, ...(ca ? { clientCa: ca } : {}) };
+}
+
+const ALB_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[^\s]+$/;
+
+function consoleAuthFromEnv(vars: z.infer<typeof envSchema>, cwd: string, problems: string[]): ConsoleAuthConfig {
+  if (vars.CONSOLE_AUTH === 'proxy') {
+    if (vars.CONSOLE_TOKEN || vars.CONSOLE_TOKEN_FILE) {
+      problems.push('CONSOLE_TOKEN: no token is accepted when CONSOLE_AUTH=proxy; unset CONSOLE_TOKEN and CONSOLE_TOKEN_FILE');
+    }
+    const arn = vars.CONSOLE_PROXY_ALB_ARN;
+    const region = arn ? ALB_ARN.exec(arn)?.[1] : undefined;
+    if (!arn || !region) {
+      problems.push('CONSOLE_PROXY_ALB_ARN: CONSOLE_AUTH=proxy needs the ARN of the ALB that signs x-amzn-oidc-data');
+      return { mode: 'proxy', albArn: '', publicKeyUrl: '' };
+    }
+    const publicKeyUrl = (vars.CONSOLE_PROXY_KEY_URL ?? `https://public-keys.auth.elb.${region}.amazonaws.com`).replace(/\/+$/, '');
+    return { mode: 'proxy', albArn: arn, publicKeyUrl };
+  }
+  if (vars.CONSOLE_TOKEN && vars.CONSOLE_TOKEN_FILE) problems.push('CONSOLE_TOKEN: set CONSOLE_TOKEN or CONSOLE_TOKEN_FILE, not both');
+  let token = vars.CONSOLE_TOKEN?.trim();
+  if (!token && vars.CONSOLE_TOKEN_FILE) {
+    try {
+      token = readFileSync(absolute(vars.CONSOLE_TOKEN_FILE, cwd), 'utf8').trim();
+    } catch (error) {
+      problems.push(`CONSOLE_TOKEN_FILE: cannot read it (${typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable'})`);
+    }
+  }
+  // The length only: the message must never echo the token.
+  if (token !== undefined && token.length < CONSOLE_TOKEN_MIN_LENGTH) {
+    problems.push(`CONSOLE_TOKEN: must be at least ${CONSOLE_TOKEN_MIN_LENGTH} characters`);
+  }
+  return { mode: 'token', token: token || undefined, sessionTtlMs: Math.round(vars.CONSOLE_SESSION_TTL_HOURS * 3_600_000) };
 }
 
 function absolute(path: string, cwd: string): string {
@@ -248,6 +311,9 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     problems.push('SHUTDOWN_STALE_WORKER_MS: must be at least three WORKER_HEARTBEAT_INTERVAL_MS, or live workers would not be waited for');
   }
   const grpcTls = grpcTlsFromEnv(vars, cwd, problems);
+  const consoleAuth = consoleAuthFromEnv(vars, cwd, problems);
+  const incidentPolicy = { windowMs: vars.INCIDENT_WINDOW_MINUTES * 60_000, capMs: vars.INCIDENT_CAP_HOURS * 3_600_000 };
+  for (const problem of incidentPolicyProblems(incidentPolicy)) problems.push(`INCIDENT_CAP_HOURS: ${problem}`);
   if (problems.length > 0) throw new InvalidConductorEnvError(problems);
 
   const runDir = absolute(vars.CONDUCTOR_RUN_DIR, cwd);
@@ -303,6 +369,9 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     consoleUiDir: vars.CONSOLE_UI_DIR ? absolute(vars.CONSOLE_UI_DIR, cwd) : resolve(__dirname, 'console'),
     ...(grpcTls ? { grpcTls } : {}),
     cancelGraceMs: vars.CANCEL_GRACE_SECONDS * 1000,
+    consoleAuth,
+    incidentPolicy,
+    sqsDlqUrl: vars.SQS_DLQ_URL,
   };
 }
 

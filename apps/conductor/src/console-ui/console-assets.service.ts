@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException, StreamableFile, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException, StreamableFile, type OnModuleInit } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { ConsoleAuthService } from '../console-auth/console-auth.service';
 
 /** The built console's files (apps/console-ui/build.mjs), by name; nothing else under the directory is ever served. */
 export const CONSOLE_FILES = {
@@ -40,7 +41,10 @@ export class ConsoleAssetsService implements OnModuleInit {
   private readonly logger = new Logger('ConsoleUi');
   private readonly files = new Map<ConsoleFile, Buffer>();
 
-  constructor(@Inject(CONDUCTOR_CONFIG) private readonly config: Pick<ConductorConfig, 'consoleUiDir'>) {}
+  constructor(
+    @Inject(CONDUCTOR_CONFIG) private readonly config: Pick<ConductorConfig, 'consoleUiDir'>,
+    private readonly auth: ConsoleAuthService,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const missing: string[] = [];
@@ -53,6 +57,12 @@ export class ConsoleAssetsService implements OnModuleInit {
     }
     // A conductor without its console still schedules and launches: say so once instead of failing the boot.
     if (missing.length > 0) this.logger.warn(`the console is not built, ${missing.join(', ')} missing in ${this.config.consoleUiDir} (npx nx build console-ui)`);
+  }
+
+  /** The login page and its assets: open to anyone, but like the rest of the console absent while it is off. */
+  servePublic(res: ResponseHeaders, name: ConsoleFile): StreamableFile {
+    if (!this.auth.enabled) throw new NotFoundException();
+    return this.serve(res, name);
   }
 
   serve(res: ResponseHeaders, name: ConsoleFile): StreamableFile {

@@ -1,6 +1,8 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { ConductorReadiness } from './conductor-readiness';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { ConsolePublic } from '../console-auth/console-auth.guard';
 
 export interface HealthReport {
   status: 'ok';
@@ -13,6 +15,9 @@ export interface LivenessReport {
   uptimeSeconds: number;
 }
 
+// Probes and scrapers stay outside console auth.
+@ConsolePublic()
+@ApiExcludeController()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** Identifies one job attempt's results; every id ends up in an object key or a file path. */
@@ -14,6 +16,8 @@ export interface ResultKey {
 /** Keeps the result archive a worker uploaded, one copy per job attempt. */
 export interface ResultStore {
   store(key: ResultKey, archivePath: string): Promise<{ location: string }>;
+  /** The stored archive as a stream (the caller consumes or destroys it); undefined when there is none. */
+  open(key: ResultKey): Promise<Readable | undefined>;
 }
 
 /** UUID-like slugs: no separators, no dots, so an id can never climb out of its directory or key prefix. */
@@ -54,5 +58,16 @@ export class DirectoryResultStore implements ResultStore {
       throw error;
     }
     return { location: target };
+  }
+
+  async open(key: ResultKey): Promise<Readable | undefined> {
+    const stream = createReadStream(join(this.directory, resultArchiveName(key)));
+    try {
+      await once(stream, 'open');
+    } catch (error) {
+      if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return stream;
   }
 }

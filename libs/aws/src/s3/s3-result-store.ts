@@ -1,7 +1,8 @@
-import { type S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, type S3Client, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { resultArchiveName, type ResultKey, type ResultStore } from './result-store';
 
 export interface S3ResultStoreConfig {
@@ -66,5 +67,18 @@ export class S3ResultStore implements ResultStore {
       body.destroy();
     }
     return { location: `s3://${this.config.bucket}/${objectKey}` };
+  }
+
+  async open(key: ResultKey): Promise<Readable | undefined> {
+    try {
+      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key) }));
+      if (Body instanceof Readable) return Body;
+      if (Body === undefined) return undefined;
+      // Outside Node the SDK hands back a web stream; the Node runtime gives a Readable.
+      return Readable.from(Buffer.from(await Body.transformToByteArray()));
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
   }
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createReadStream, type Stats } from 'node:fs';
 import { mkdir, readdir, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import * as tar from 'tar';
 import { boundedTarBytes } from './bounded-tar';
 import { TransferError } from './transfer-error';
@@ -218,4 +219,78 @@ async function feedTar(archivePath: string, maxTarBytes: number, sink: tar.Parse
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+export interface ArchiveEntryRequest {
+  /** Paths relative to the archive root ('/'-separated; a leading `./` is ignored). */
+  paths: readonly string[];
+  /** Per entry: longer files are cut here and marked truncated. */
+  maxBytes: number;
+  /**
+   * When every wanted path is in this directory and the archive was packed in sorted order (packDirectory), reading
+   * stops at the first entry after it instead of decompressing the rest (e.g. a whole repository).
+   */
+  withinDir?: string;
+}
+
+export interface ArchiveEntryText {
+  text: string;
+  truncated: boolean;
+}
+
+const entryPathOf = (path: string): string => path.replace(/^\.\//, '');
+
+/**
+ * Files of a tar.gz stream, read without extracting anything to disk: the first `maxBytes` of each wanted entry.
+ * Entries the archive lacks are absent from the result. The stream is consumed or destroyed.
+ */
+export async function readArchiveEntries(archive: Readable, request: ArchiveEntryRequest): Promise<Map<string, ArchiveEntryText>> {
+  const wanted = new Set(request.paths.map(entryPathOf));
+  const collected = new Map<string, { chunks: Buffer[]; bytes: number; truncated: boolean }>();
+  const dir = request.withinDir ? `${entryPathOf(request.withinDir).replace(/\/+$/, '')}/` : undefined;
+  let insideDir = false;
+  await new Promise<void>((resolvePromise, reject) => {
+    let settled = false;
+    const finish = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(error instanceof Error ? error : new Error(String(error)));
+      else resolvePromise();
+    };
+    const parser = new tar.Parser({
+      onReadEntry: (entry) => {
+        const path = entryPathOf(entry.path);
+        if (dir) {
+          if (path.startsWith(dir)) insideDir = true;
+          else if (insideDir) {
+            // Sorted packing: nothing wanted can follow. Stop decompressing.
+            archive.unpipe(parser);
+            archive.destroy();
+            finish();
+            return entry.resume();
+          }
+        }
+        const isFile = entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile';
+        if (!isFile || !wanted.has(path)) return entry.resume();
+        const into = { chunks: [] as Buffer[], bytes: 0, truncated: false };
+        collected.set(path, into);
+        entry.on('data', (chunk: Buffer) => {
+          const room = request.maxBytes - into.bytes;
+          if (chunk.length > room) into.truncated = true;
+          if (room <= 0) return;
+          const kept = chunk.subarray(0, room);
+          into.chunks.push(kept);
+          into.bytes += kept.length;
+        });
+      },
+    });
+    parser.on('end', () => finish());
+    parser.on('error', finish);
+    // Archives reach the store only after extraction proved them sound: a failure here is the store's, not bad input.
+    archive.on('error', finish);
+    archive.pipe(parser);
+  });
+  const texts = new Map<string, ArchiveEntryText>();
+  for (const [path, into] of collected) texts.set(path, { text: Buffer.concat(into.chunks).toString('utf8'), truncated: into.truncated });
+  return texts;
 }

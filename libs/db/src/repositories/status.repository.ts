@@ -43,7 +43,7 @@ function isJsonObject(value: Prisma.JsonValue | null): value is Prisma.JsonObjec
 }
 
 /** Narrows the stored result to what status readers show; title and extras stay in the row. */
-function toStatusResult(stored: Prisma.JsonValue | null): StatusJobResult | null {
+export function toStatusResult(stored: Prisma.JsonValue | null): StatusJobResult | null {
   if (!isJsonObject(stored)) {
     return null;
   }
@@ -58,7 +58,7 @@ function toStatusResult(stored: Prisma.JsonValue | null): StatusJobResult | null
 const count = (value: Prisma.JsonValue | undefined): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 /** The stored usage, with every field present whatever an older writer left out. */
-function toStatusUsage(stored: Prisma.JsonValue | null): StatusJobUsage | null {
+export function toStatusUsage(stored: Prisma.JsonValue | null): StatusJobUsage | null {
   if (!isJsonObject(stored)) {
     return null;
   }

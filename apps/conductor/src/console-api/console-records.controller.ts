@@ -1,0 +1,46 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ConsoleReadService } from './console-read.service';
+import { deliveriesQuery, pageQuery, parseQuery } from './console-query.params';
+import { ApiPaging } from './console-api.docs';
+
+@ApiTags('incidents')
+@Controller('api/v1/incidents')
+export class ConsoleIncidentsController {
+  constructor(private readonly read: ConsoleReadService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Incidents, newest first, with the incident window and cap in force' })
+  @ApiPaging()
+  @ApiOkResponse({ description: '{ items: Incident[], nextCursor }' })
+  list(@Query() query: unknown) {
+    return this.read.incidents(parseQuery(pageQuery, query));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One incident and its alarms (every state), by event time' })
+  get(@Param('id') id: string) {
+    return this.read.incident(id);
+  }
+}
+
+@ApiTags('deliveries')
+@Controller('api/v1/deliveries')
+export class ConsoleDeliveriesController {
+  constructor(private readonly read: ConsoleReadService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Messages from the intake queue, newest first, with their rejection reasons' })
+  @ApiPaging()
+  @ApiQuery({ name: 'rejected', required: false, enum: ['true', 'false'] })
+  list(@Query() query: unknown) {
+    const { limit, cursor, rejected } = parseQuery(deliveriesQuery, query);
+    return this.read.deliveries({ rejected }, { limit, cursor });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One delivery with its raw body' })
+  get(@Param('id') id: string) {
+    return this.read.delivery(id);
+  }
+}

@@ -1,0 +1,511 @@
+import { Injectable } from '@nestjs/common';
+import { DeliveryClassification, JobKind, JobStatus, Prisma, PrismaClient, WorkerState, type AlarmState } from '../generated/prisma/client';
+import { toStatusResult, toStatusUsage, type StatusJobResult, type StatusJobUsage } from './status.repository';
+
+/** Rejected by the console's read model: a bad cursor or filter (HTTP 400), never a server fault. */
+export class ConsoleQueryError extends Error {
+  constructor(
+    readonly code: 'invalid-cursor',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConsoleQueryError';
+  }
+}
+
+export const CONSOLE_PAGE_MAX = 200;
+export const CONSOLE_PAGE_DEFAULT = 50;
+
+export interface PageRequest {
+  /** 1..CONSOLE_PAGE_MAX. */
+  limit: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Null on the last page. */
+  nextCursor: string | null;
+}
+
+interface Keyset {
+  at: Date;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Opaque to callers; a keyset on (time, id), newest first, so rows arriving meanwhile never shift a page. */
+export function encodeCursor(keyset: Keyset): string {
+  return Buffer.from(JSON.stringify([keyset.at.toISOString(), keyset.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): Keyset {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new ConsoleQueryError('invalid-cursor', 'cursor is not one this API returned');
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw new ConsoleQueryError('invalid-cursor', 'cursor is not one this API returned');
+  const [at, id] = parsed as unknown[];
+  const time = typeof at === 'string' ? new Date(at) : undefined;
+  if (!time || Number.isNaN(time.getTime()) || typeof id !== 'string' || !UUID.test(id)) {
+    throw new ConsoleQueryError('invalid-cursor', 'cursor is not one this API returned');
+  }
+  return { at: time, id };
+}
+
+/** Rows strictly after the cursor in (time desc, id desc) order: `where` builds the model's condition. */
+function after<W>(cursor: string | undefined, where: (at: Date, id: string) => W): W[] {
+  if (cursor === undefined) return [];
+  const { at, id } = decodeCursor(cursor);
+  return [where(at, id)];
+}
+
+function page<R extends { id: string }, T>(rows: R[], limit: number, time: (row: R) => Date, toItem: (row: R) => T): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(toItem),
+    nextCursor: rows.length > limit && last ? encodeCursor({ at: time(last), id: last.id }) : null,
+  };
+}
+
+const iso = (value: Date | null): string | null => (value ? value.toISOString() : null);
+
+// ---- jobs ----
+
+export interface ConsoleJobFilter {
+  status?: JobStatus | undefined;
+  kind?: JobKind | undefined;
+  repository?: string | undefined;
+  key?: string | undefined;
+}
+
+export type ConsoleJobUsage = Omit<StatusJobUsage, 'durationMs'>;
+
+export interface ConsoleJobItem {
+  id: string;
+  kind: JobKind;
+  key: string;
+  status: JobStatus;
+  /** Why a pending job is not running yet, as admission last saw it. */
+  waitingReason: string | null;
+  repository: string;
+  branch: string | null;
+  attempts: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** finishedAt − startedAt of an ended job. */
+  durationMs: number | null;
+  usage: ConsoleJobUsage | null;
+  pullRequest: string | null;
+}
+
+export interface ConsoleWorkerAttempt {
+  id: string;
+  attempt: number;
+  state: WorkerState;
+  launcher: string;
+  launchedAt: string | null;
+  connectedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  /** Heartbeats are counted, not listed: a long job sends thousands. */
+  heartbeats: number;
+  lastHeartbeatAt: string | null;
+}
+
+export interface ConsoleWorkerEvent {
+  at: string;
+  workerId: string;
+  type: string;
+  detail: Prisma.JsonValue;
+}
+
+export interface ConsoleJobDetail extends ConsoleJobItem {
+  error: string | null;
+  result: StatusJobResult | null;
+  /** The agent's model, from its usage report (null: its default, or no report yet). */
+  model: string | null;
+  taskMarkdown: string;
+  workers: ConsoleWorkerAttempt[];
+  /** The attempts' events but heartbeats, oldest first (at most CONSOLE_EVENT_LIMIT, the latest ones). */
+  events: ConsoleWorkerEvent[];
+  eventsTruncated: boolean;
+  /** The newest attempt whose results were uploaded: where the report and transcript are read from. */
+  resultsFrom: { workerId: string; attempt: number } | null;
+  incidentId: string | null;
+}
+
+export const CONSOLE_EVENT_LIMIT = 500;
+const HEARTBEAT = 'heartbeat';
+const RESULTS_UPLOADED = 'results-uploaded';
+
+type JobRow = Prisma.JobGetPayload<object>;
+
+function toJobItem(job: JobRow): ConsoleJobItem {
+  const usage = toStatusUsage(job.usage);
+  const result = toStatusResult(job.result);
+  const pullRequest = result && 'pullRequest' in result && typeof result.pullRequest === 'string' ? result.pullRequest : null;
+  const ended = job.status === 'succeeded' || job.status === 'failed';
+  return {
+    id: job.id,
+    kind: job.kind,
+    key: job.key,
+    status: job.status,
+    waitingReason: job.status === 'pending' ? job.waitingReason : null,
+    repository: job.repository,
+    branch: job.branch,
+    attempts: job.attempts,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    durationMs: ended && job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null,
+    usage: usage
+      ? { inputTokens: usage.inputTokens, cachedInputTokens: usage.cachedInputTokens, outputTokens: usage.outputTokens, turns: usage.turns, model: usage.model }
+      : null,
+    pullRequest,
+  };
+}
+
+// ---- incidents, deliveries, workers ----
+
+export interface ConsoleIncidentItem {
+  id: string;
+  account: string;
+  /** Event time of the first and the latest ALARM. */
+  firstAlarmAt: string;
+  lastAlarmAt: string;
+  alarmCount: number;
+  jobId: string;
+  jobStatus: JobStatus;
+  createdAt: string;
+}
+
+export interface ConsoleAlarm {
+  id: string;
+  /** The alarm's own event time. */
+  at: string;
+  name: string;
+  state: AlarmState;
+  region: string | null;
+  reason: string | null;
+  deliveryId: string;
+}
+
+export interface ConsoleIncidentDetail extends ConsoleIncidentItem {
+  alarms: ConsoleAlarm[];
+}
+
+export interface ConsoleDeliveryItem {
+  id: string;
+  receivedAt: string;
+  classification: DeliveryClassification;
+  rejectionReason: string | null;
+  sqsMessageId: string;
+  jobIds: string[];
+}
+
+export interface ConsoleDeliveryDetail extends ConsoleDeliveryItem {
+  /** The message body exactly as delivered. */
+  body: string;
+}
+
+export interface ConsoleWorkerItem {
+  id: string;
+  jobId: string;
+  attempt: number;
+  state: WorkerState;
+  launcher: string;
+  /** A pid (local) or an ECS task ARN. */
+  handle: string | null;
+  launchedAt: string | null;
+  /** Any event counts: the worker was heard from then. */
+  lastHeartbeatAt: string;
+  endReason: string | null;
+}
+
+// ---- admission and overview ----
+
+export interface ConsoleClaimUse {
+  claim: string;
+  /** The largest route limit stored on the claim's jobs; null: the conductor's default applies. */
+  limit: number | null;
+  active: number;
+  waiting: number;
+}
+
+export interface ConsoleWaitingJob {
+  jobId: string;
+  claim: string;
+  reason: string | null;
+  /** When the job was decided. */
+  since: string;
+  /** A retried job waits for this time before admission considers it. */
+  notBefore: string | null;
+}
+
+export interface ConsoleAdmissionFacts {
+  active: number;
+  claims: ConsoleClaimUse[];
+  waiting: ConsoleWaitingJob[];
+}
+
+export interface ConsoleJobStats {
+  active: number;
+  pending: number;
+  succeeded: number;
+  failed: number;
+  /** Median finishedAt − startedAt of the jobs that ended in the window; null when none did. */
+  medianDurationMs: number | null;
+}
+
+/**
+ * The operator console's read model. Every method reads one RepeatableRead snapshot and narrows the JSON columns;
+ * nothing here writes.
+ */
+@Injectable()
+export class ConsoleQueryRepository {
+  // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async jobs(filter: ConsoleJobFilter, request: PageRequest): Promise<Page<ConsoleJobItem>> {
+    const rows = await this.prisma.job.findMany({
+      where: {
+        AND: [
+          ...(filter.status ? [{ status: filter.status }] : []),
+          ...(filter.kind ? [{ kind: filter.kind }] : []),
+          ...(filter.repository ? [{ repository: filter.repository }] : []),
+          ...(filter.key ? [{ key: filter.key }] : []),
+          ...after<Prisma.JobWhereInput>(request.cursor, (at, id) => ({ OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] })),
+        ],
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: request.limit + 1,
+    });
+    return page(rows, request.limit, (row) => row.createdAt, toJobItem);
+  }
+
+  async job(id: string): Promise<ConsoleJobDetail | null> {
+    if (!UUID.test(id)) return null;
+    const [job, events, heartbeats] = await this.prisma.$transaction(
+      [
+        this.prisma.job.findUnique({ where: { id }, include: { workers: { orderBy: [{ attempt: 'asc' }] }, incident: { select: { id: true } } } }),
+        this.prisma.workerEvent.findMany({
+          where: { worker: { jobId: id }, type: { not: HEARTBEAT } },
+          orderBy: [{ at: 'desc' }, { id: 'desc' }],
+          take: CONSOLE_EVENT_LIMIT + 1,
+        }),
+        this.prisma.workerEvent.groupBy({
+          by: ['workerId'],
+          where: { worker: { jobId: id }, type: HEARTBEAT },
+          _count: { _all: true },
+          _max: { at: true },
+          orderBy: { workerId: 'asc' },
+        }),
+      ],
+      { isolationLevel: 'RepeatableRead' },
+    );
+    if (!job) return null;
+    const beats = new Map(heartbeats.map((row) => [row.workerId, row]));
+    const uploaded = await this.prisma.workerEvent.findFirst({
+      where: { worker: { jobId: id }, type: RESULTS_UPLOADED },
+      orderBy: [{ worker: { attempt: 'desc' } }, { at: 'desc' }],
+      select: { worker: { select: { id: true, attempt: true } } },
+    });
+    const usage = toStatusUsage(job.usage);
+    return {
+      ...toJobItem(job),
+      error: job.error,
+      result: toStatusResult(job.result),
+      model: usage?.model ?? null,
+      taskMarkdown: job.taskMarkdown,
+      workers: job.workers.map((worker) => {
+        const beat = beats.get(worker.id);
+        return {
+          id: worker.id,
+          attempt: worker.attempt,
+          state: worker.state,
+          launcher: worker.launcher,
+          launchedAt: iso(worker.launchedAt),
+          connectedAt: iso(worker.handshakeAt),
+          endedAt: iso(worker.endedAt),
+          endReason: worker.endReason,
+          heartbeats: beat?._count._all ?? 0,
+          lastHeartbeatAt: iso(beat?._max.at ?? null),
+        };
+      }),
+      events: events
+        .slice(0, CONSOLE_EVENT_LIMIT)
+        .reverse()
+        .map((event) => ({ at: event.at.toISOString(), workerId: event.workerId, type: event.type, detail: event.detail })),
+      eventsTruncated: events.length > CONSOLE_EVENT_LIMIT,
+      resultsFrom: uploaded ? { workerId: uploaded.worker.id, attempt: uploaded.worker.attempt } : null,
+      incidentId: job.incident?.id ?? null,
+    };
+  }
+
+  async incidents(request: PageRequest): Promise<Page<ConsoleIncidentItem>> {
+    const rows = await this.prisma.incident.findMany({
+      where: { AND: after<Prisma.IncidentWhereInput>(request.cursor, (at, id) => ({ OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] })) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: request.limit + 1,
+      include: { job: { select: { status: true } } },
+    });
+    return page(rows, request.limit, (row) => row.createdAt, toIncidentItem);
+  }
+
+  async incident(id: string): Promise<ConsoleIncidentDetail | null> {
+    if (!UUID.test(id)) return null;
+    const row = await this.prisma.incident.findUnique({
+      where: { id },
+      include: { job: { select: { status: true } }, alarms: { orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] } },
+    });
+    if (!row) return null;
+    return {
+      ...toIncidentItem(row),
+      alarms: row.alarms.map((alarm) => ({
+        id: alarm.id,
+        at: alarm.eventTime.toISOString(),
+        name: alarm.alarmName,
+        state: alarm.state,
+        region: alarm.region,
+        reason: alarm.reason,
+        deliveryId: alarm.deliveryId,
+      })),
+    };
+  }
+
+  async deliveries(filter: { rejected?: boolean | undefined }, request: PageRequest): Promise<Page<ConsoleDeliveryItem>> {
+    const rows = await this.prisma.delivery.findMany({
+      where: {
+        AND: [
+          ...(filter.rejected === true ? [{ classification: DeliveryClassification.rejected }] : []),
+          ...(filter.rejected === false ? [{ classification: { not: DeliveryClassification.rejected } }] : []),
+          ...after<Prisma.DeliveryWhereInput>(request.cursor, (at, id) => ({ OR: [{ receivedAt: { lt: at } }, { receivedAt: at, id: { lt: id } }] })),
+        ],
+      },
+      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+      take: request.limit + 1,
+      omit: { body: true },
+      include: { jobs: { select: { id: true }, orderBy: { createdAt: 'asc' } } },
+    });
+    return page(rows, request.limit, (row) => row.receivedAt, toDeliveryItem);
+  }
+
+  async delivery(id: string): Promise<ConsoleDeliveryDetail | null> {
+    if (!UUID.test(id)) return null;
+    const row = await this.prisma.delivery.findUnique({ where: { id }, include: { jobs: { select: { id: true }, orderBy: { createdAt: 'asc' } } } });
+    return row ? { ...toDeliveryItem(row), body: row.body } : null;
+  }
+
+  async workers(filter: { active?: boolean | undefined }, request: PageRequest): Promise<Page<ConsoleWorkerItem>> {
+    const rows = await this.prisma.worker.findMany({
+      where: {
+        AND: [
+          ...(filter.active === true ? [{ state: { not: WorkerState.ended } }] : []),
+          ...(filter.active === false ? [{ state: WorkerState.ended }] : []),
+          ...after<Prisma.WorkerWhereInput>(request.cursor, (at, id) => ({ OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] })),
+        ],
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: request.limit + 1,
+      omit: { tokenHash: true },
+    });
+    return page(rows, request.limit, (row) => row.createdAt, (worker) => ({
+      id: worker.id,
+      jobId: worker.jobId,
+      attempt: worker.attempt,
+      state: worker.state,
+      launcher: worker.launcher,
+      handle: worker.launcherHandle,
+      launchedAt: iso(worker.launchedAt),
+      lastHeartbeatAt: worker.lastEventAt.toISOString(),
+      endReason: worker.endReason,
+    }));
+  }
+
+  /** Active jobs per claim and the line of pending jobs, in one snapshot (the key is COALESCE(claim_key, repository), as admission reads it). */
+  async admission(): Promise<ConsoleAdmissionFacts> {
+    const [claims, waiting] = await this.prisma.$transaction(
+      [
+        this.prisma.$queryRaw<Array<{ claim: string; limit: number | null; active: bigint; waiting: bigint }>>`
+          SELECT COALESCE(j."claim_key", j."repository") AS "claim",
+                 MAX(j."claim_limit") AS "limit",
+                 COUNT(*) FILTER (WHERE j."status" IN ('launching', 'running')) AS "active",
+                 COUNT(*) FILTER (WHERE j."status" = 'pending') AS "waiting"
+            FROM "jobs" j
+           WHERE j."status" IN ('pending', 'launching', 'running')
+           GROUP BY 1
+           ORDER BY 1`,
+        this.prisma.job.findMany({
+          where: { status: JobStatus.pending },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          select: { id: true, claimKey: true, repository: true, waitingReason: true, createdAt: true, nextAttemptAt: true },
+        }),
+      ],
+      { isolationLevel: 'RepeatableRead' },
+    );
+    const uses = claims.map((row) => ({ claim: row.claim, limit: row.limit, active: Number(row.active), waiting: Number(row.waiting) }));
+    return {
+      active: uses.reduce((sum, use) => sum + use.active, 0),
+      claims: uses,
+      waiting: waiting.map((job) => ({
+        jobId: job.id,
+        claim: job.claimKey ?? job.repository,
+        reason: job.waitingReason,
+        since: job.createdAt.toISOString(),
+        notBefore: iso(job.nextAttemptAt),
+      })),
+    };
+  }
+
+  /** Counts now, and the jobs that ended since `since`. */
+  async jobStats(since: Date): Promise<ConsoleJobStats> {
+    // One statement, so one snapshot.
+    const rows = await this.prisma.$queryRaw<Array<{ active: bigint; pending: bigint; succeeded: bigint; failed: bigint; median: number | null }>>`
+          SELECT COUNT(*) FILTER (WHERE "status" IN ('launching', 'running')) AS "active",
+                 COUNT(*) FILTER (WHERE "status" = 'pending') AS "pending",
+                 COUNT(*) FILTER (WHERE "status" = 'succeeded' AND "finished_at" >= ${since}) AS "succeeded",
+                 COUNT(*) FILTER (WHERE "status" = 'failed' AND "finished_at" >= ${since}) AS "failed",
+                 percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ("finished_at" - "started_at")) * 1000)
+                   FILTER (WHERE "status" IN ('succeeded', 'failed') AND "finished_at" >= ${since} AND "started_at" IS NOT NULL) AS "median"
+            FROM "jobs"`;
+    const row = rows[0];
+    return {
+      active: Number(row?.active ?? 0),
+      pending: Number(row?.pending ?? 0),
+      succeeded: Number(row?.succeeded ?? 0),
+      failed: Number(row?.failed ?? 0),
+      medianDurationMs: row?.median === null || row?.median === undefined ? null : Math.round(Number(row.median)),
+    };
+  }
+}
+
+function toIncidentItem(row: Prisma.IncidentGetPayload<{ include: { job: { select: { status: true } } } }>): ConsoleIncidentItem {
+  return {
+    id: row.id,
+    account: row.account,
+    firstAlarmAt: row.firstEventAt.toISOString(),
+    lastAlarmAt: row.lastEventAt.toISOString(),
+    alarmCount: row.alarmCount,
+    jobId: row.jobId,
+    jobStatus: row.job.status,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+function toDeliveryItem(row: Omit<Prisma.DeliveryGetPayload<{ include: { jobs: { select: { id: true } } } }>, 'body'>): ConsoleDeliveryItem {
+  return {
+    id: row.id,
+    receivedAt: row.receivedAt.toISOString(),
+    classification: row.classification,
+    rejectionReason: row.rejectionReason,
+    sqsMessageId: row.sqsMessageId,
+    jobIds: row.jobs.map((job) => job.id),
+  };
+}
