@@ -22,7 +22,7 @@ export interface JobItem {
   status: JobStatus;
   waitingReason: string | null;
   repository: string;
-  branch: string;
+  branch: string | null;
   attempts: number;
   createdAt: string;
   startedAt: string | null;
@@ -30,23 +30,27 @@ export interface JobItem {
   durationMs: number | null;
   usage: Usage | null;
   pullRequest: string | null;
-  rerunOf: string | null;
-  approval: 'none' | 'required' | 'approved' | 'rejected';
+  /** The job this one re-runs (operator actions). */
+  rerunOf?: string | null;
+  approval?: 'none' | 'required' | 'approved' | 'rejected';
 }
 
 export interface JobWorker {
   id: string;
+  attempt: number;
   state: string;
+  launcher: string;
   launchedAt: string | null;
   connectedAt: string | null;
   endedAt: string | null;
   endReason: string | null;
-  attempt: number;
+  heartbeats: number;
+  lastHeartbeatAt: string | null;
 }
 
 export interface JobEvent {
   at: string;
-  workerId: string | null;
+  workerId: string;
   type: string;
   detail: unknown;
 }
@@ -61,26 +65,32 @@ export interface JobAction {
 export interface JobDetail extends JobItem {
   error: string | null;
   result: unknown;
-  taskMarkdown: string | null;
+  model: string | null;
+  taskMarkdown: string;
   workers: JobWorker[];
   events: JobEvent[];
-  actions: JobAction[];
+  eventsTruncated: boolean;
+  incidentId: string | null;
   report: string | null;
   transcriptAvailable: boolean;
-  reruns: string[];
+  /** Operator actions on the job, oldest first, and the jobs that re-run it. */
+  actions?: JobAction[];
+  reruns?: string[];
 }
 
 export interface IncidentItem {
   id: string;
   account: string;
-  status: string;
-  openedAt: string;
+  /** Event time of the first and the latest ALARM. */
+  firstAlarmAt: string;
   lastAlarmAt: string;
-  windowMinutes: number;
-  /** The longest span from first to last alarm, in hours. */
-  capHours: number;
   alarmCount: number;
   jobId: string;
+  jobStatus: string;
+  createdAt: string;
+  /** The incident policy in force: how close an ALARM must be to join, and the longest first-to-last span. */
+  windowMinutes: number;
+  capMinutes: number;
 }
 
 export interface Alarm {
@@ -89,6 +99,7 @@ export interface Alarm {
   name: string;
   state: string;
   region: string | null;
+  reason: string | null;
   deliveryId: string;
 }
 
@@ -102,6 +113,7 @@ export interface DeliveryItem {
   classification: string;
   rejectionReason: string | null;
   sqsMessageId: string;
+  jobIds: string[];
 }
 
 export interface DeliveryDetail extends DeliveryItem {
@@ -117,16 +129,19 @@ export interface QueueDepth {
 export interface Overview {
   active: number;
   maxActive: number;
+  pending: number;
   queue: QueueDepth | null;
   dlq: QueueDepth | null;
-  last24h: { succeeded: number; failed: number; cancelled: number; successRate: number | null; medianDurationMs: number | null };
+  /** Why a depth could not be read (SQS unreachable, no permission). */
+  queueErrors: string[];
+  last24h: { succeeded: number; failed: number; cancelled?: number; successRate: number | null; medianDurationMs: number | null };
 }
 
 export interface Admission {
   maxActive: number;
   active: number;
-  claims: { claim: string; limit: number; active: number }[];
-  waiting: { jobId: string; reason: string; since: string }[];
+  claims: { claim: string; limit: number; active: number; waiting: number }[];
+  waiting: { jobId: string; claim: string; reason: string | null; since: string; notBefore: string | null }[];
 }
 
 export type JobActionName = 'cancel' | 'rerun' | 'approve' | 'reject';

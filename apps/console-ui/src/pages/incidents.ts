@@ -15,6 +15,11 @@ function tickStep(spanMs: number): number {
   return steps.find((step) => spanMs / step <= 8) ?? 1440 * MINUTE;
 }
 
+/** 1440 → "24 h", 90 → "90 min". */
+export function minutesText(minutes: number): string {
+  return minutes % 60 === 0 && minutes >= 120 ? `${minutes / 60} h` : `${minutes} min`;
+}
+
 function hhmm(t: number): string {
   return new Date(t).toISOString().slice(11, 16);
 }
@@ -25,11 +30,11 @@ function hhmm(t: number): string {
  */
 export function incidentPlot(incident: IncidentDetail): SVGSVGElement {
   const windowMs = incident.windowMinutes * MINUTE;
-  const capMs = incident.capHours * 60 * MINUTE;
+  const capMs = incident.capMinutes * MINUTE;
   const at = (alarm: Alarm) => new Date(alarm.at).getTime();
   const alarms = [...incident.alarms].sort((a, b) => at(a) - at(b));
   const firing = alarms.filter((alarm) => alarm.state === 'ALARM');
-  const first = firing.length ? at(firing[0] as Alarm) : new Date(incident.openedAt).getTime();
+  const first = firing.length ? at(firing[0] as Alarm) : new Date(incident.firstAlarmAt).getTime();
   const last = firing.length ? at(firing[firing.length - 1] as Alarm) : new Date(incident.lastAlarmAt).getTime();
   const capAt = first + capMs;
   const reachEnd = last + windowMs;
@@ -49,7 +54,7 @@ export function incidentPlot(incident: IncidentDetail): SVGSVGElement {
       class: 'incident-plot',
       viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
       role: 'img',
-      'aria-label': `${incident.alarmCount} alarms of account ${incident.account}, window ${incident.windowMinutes} minutes, cap ${incident.capHours} hours`,
+      'aria-label': `${incident.alarmCount} alarms of account ${incident.account}, window ${incident.windowMinutes} minutes, cap ${minutesText(incident.capMinutes)}`,
     },
     firing.map((alarm) =>
       svg('rect', { class: 'reach', x: x(at(alarm)), y: 20, width: Math.max(1, x(at(alarm) + windowMs) - x(at(alarm))), height: AXIS_Y - 20 }, svg('title', {}, `${alarm.name} reaches until ${hhmm(at(alarm) + windowMs)} UTC`)),
@@ -59,8 +64,8 @@ export function incidentPlot(incident: IncidentDetail): SVGSVGElement {
     svg('line', { class: 'window-edge', x1: x(reachEnd), x2: x(reachEnd), y1: 12, y2: AXIS_Y }),
     svg('text', { class: 'window-label', x: x(reachEnd) - 4, y: 12, 'text-anchor': 'end' }, `reach: last alarm + ${incident.windowMinutes} min`),
     capOnAxis
-      ? [svg('line', { class: 'cap', x1: x(capAt), x2: x(capAt), y1: 12, y2: AXIS_Y }), svg('text', { class: 'cap-label', x: x(capAt) - 4, y: 26, 'text-anchor': 'end' }, `cap ${incident.capHours} h`)]
-      : svg('text', { class: 'cap-label', x: WIDTH - RIGHT, y: HEIGHT - 6, 'text-anchor': 'end' }, `cap: ${incident.capHours} h after the first alarm (${time(new Date(capAt).toISOString())}) →`),
+      ? [svg('line', { class: 'cap', x1: x(capAt), x2: x(capAt), y1: 12, y2: AXIS_Y }), svg('text', { class: 'cap-label', x: x(capAt) - 4, y: 26, 'text-anchor': 'end' }, `cap ${minutesText(incident.capMinutes)}`)]
+      : svg('text', { class: 'cap-label', x: WIDTH - RIGHT, y: HEIGHT - 6, 'text-anchor': 'end' }, `cap: ${minutesText(incident.capMinutes)} after the first alarm (${time(new Date(capAt).toISOString())}) →`),
     alarms.map((alarm, i) =>
       svg(
         'circle',
@@ -80,15 +85,15 @@ export function incidentsPage(ctx: PageContext): void {
       ctx,
       h('h1', {}, 'Incidents'),
       table(
-        ['incident', 'account', 'status', 'first alarm', 'last alarm', 'alarms', 'job'],
+        ['incident', 'account', 'job status', 'first alarm', 'last alarm', 'alarms', 'job'],
         page.items.map((incident) =>
           h(
             'tr',
             { 'data-incident-id': incident.id },
             h('td', {}, link(`#/incidents/${incident.id}`, incident.id.slice(0, 8))),
             h('td', {}, incident.account),
-            h('td', {}, statusBadge(incident.status)),
-            h('td', { title: incident.openedAt }, `${age(incident.openedAt)} ago`),
+            h('td', {}, statusBadge(incident.jobStatus)),
+            h('td', { title: incident.firstAlarmAt }, `${age(incident.firstAlarmAt)} ago`),
             h('td', { title: incident.lastAlarmAt }, `${age(incident.lastAlarmAt)} ago`),
             h('td', { class: 'num' }, incident.alarmCount),
             h('td', {}, link(`#/jobs/${incident.jobId}`, incident.jobId.slice(0, 8))),
@@ -111,13 +116,13 @@ export function incidentDetailPage(ctx: PageContext): void {
     clearError(ctx);
     replaceChildren(
       facts,
-      h('h1', {}, `Incident ${incident.account} `, statusBadge(incident.status)),
+      h('h1', {}, `Incident ${incident.account} `, statusBadge(incident.jobStatus)),
       definitionList([
-        ['first alarm', time(incident.openedAt)],
+        ['first alarm', time(incident.firstAlarmAt)],
         ['last alarm', time(incident.lastAlarmAt)],
         ['alarms', incident.alarmCount],
         ['window', `${incident.windowMinutes} min (an ALARM joins when it is this close to one already in the incident)`],
-        ['cap', `${incident.capHours} h (the longest span from first to last alarm)`],
+        ['cap', `${minutesText(incident.capMinutes)} (the longest span from first to last alarm)`],
         ['job', link(`#/jobs/${incident.jobId}`, incident.jobId)],
       ]),
     );

@@ -117,7 +117,8 @@ export function jobDetailPage(ctx: PageContext): void {
       job.error ? h('p', { class: 'job-error', role: 'alert' }, job.error) : null,
       definitionList([
         ['id', h('code', {}, job.id)],
-        ['repository', `${job.repository} (${job.branch})`],
+        ['repository', job.branch ? `${job.repository} (${job.branch})` : job.repository],
+        ['model', job.model ?? 'default'],
         ['pull request', job.pullRequest ? h('a', { href: job.pullRequest, rel: 'noopener noreferrer', target: '_blank', class: 'pr-link' }, job.pullRequest) : '–'],
         ['attempts', job.attempts],
         ['created', time(job.createdAt)],
@@ -126,9 +127,9 @@ export function jobDetailPage(ctx: PageContext): void {
         ['duration', duration(job.durationMs)],
         ['tokens', job.usage ? `${count(job.usage.inputTokens)} input (${count(job.usage.cachedInputTokens)} cached) · ${count(job.usage.outputTokens)} output` : '–'],
         ['turns', job.usage ? job.usage.turns : '–'],
-        ['approval', job.approval],
+        ['approval', job.approval ?? 'none'],
         ['re-run of', job.rerunOf ? link(`#/jobs/${job.rerunOf}`, job.rerunOf) : '–'],
-        ['re-runs', job.reruns.length ? job.reruns.map((rerun) => [link(`#/jobs/${rerun}`, rerun.slice(0, 8)), ' ']) : '–'],
+        ['re-runs', job.reruns?.length ? job.reruns.map((rerun) => [link(`#/jobs/${rerun}`, rerun.slice(0, 8)), ' ']) : '–'],
       ]),
     );
     const wanted = availableActions(job).join(',');
@@ -152,7 +153,7 @@ export function jobDetailPage(ctx: PageContext): void {
     );
     replaceChildren(
       audit,
-      table(['at', 'action', 'by', 'detail'], job.actions.map((a) => h('tr', {}, h('td', {}, time(a.at)), h('td', {}, a.action), h('td', {}, a.actor), h('td', {}, detailText(a.detail)))), 'No actions taken.'),
+      table(['at', 'action', 'by', 'detail'], (job.actions ?? []).map((a) => h('tr', {}, h('td', {}, time(a.at)), h('td', {}, a.action), h('td', {}, a.actor), h('td', {}, detailText(a.detail)))), 'No actions taken.'),
     );
     if (job.report !== shownReport) {
       shownReport = job.report;

@@ -15,10 +15,11 @@ export function overviewPage(ctx: PageContext): void {
     render(
       ctx,
       h('h1', {}, 'Overview'),
+      overview.queueErrors.length ? h('p', { class: 'error-banner', role: 'status' }, `Queue depths unavailable: ${overview.queueErrors.join('; ')}`) : null,
       h(
         'div',
         { class: 'cards' },
-        h('article', { class: 'card', 'aria-label': 'Active agents' }, h('h2', {}, 'Active'), h('p', { class: 'big' }, `${overview.active} / ${overview.maxActive}`)),
+        h('article', { class: 'card', 'aria-label': 'Active agents' }, h('h2', {}, 'Active'), h('p', { class: 'big' }, `${overview.active} / ${overview.maxActive}`), h('p', {}, `${overview.pending} pending`)),
         h('article', { class: 'card', 'aria-label': 'Intake queue' }, h('h2', {}, 'Intake queue'), h('p', { class: 'big' }, count(overview.queue?.visible)), h('p', {}, depth(overview.queue))),
         h('article', { class: 'card', 'aria-label': 'Dead-letter queue' }, h('h2', {}, 'Dead-letter queue'), h('p', { class: overview.dlq && overview.dlq.visible > 0 ? 'big warn' : 'big' }, count(overview.dlq?.visible)), h('p', {}, depth(overview.dlq))),
         h(
@@ -29,7 +30,7 @@ export function overviewPage(ctx: PageContext): void {
           definitionList([
             ['succeeded', day.succeeded],
             ['failed', day.failed],
-            ['cancelled', day.cancelled],
+            ['cancelled', day.cancelled ?? '–'],
             ['median duration', duration(day.medianDurationMs)],
           ]),
         ),
@@ -37,17 +38,17 @@ export function overviewPage(ctx: PageContext): void {
       section(
         'Claims',
         table(
-          ['claim', 'active', 'limit'],
-          admission.claims.map((claim) => h('tr', {}, h('td', {}, claim.claim), h('td', {}, claim.active), h('td', {}, claim.limit))),
+          ['claim', 'active', 'limit', 'waiting'],
+          admission.claims.map((claim) => h('tr', {}, h('td', {}, claim.claim), h('td', {}, claim.active), h('td', {}, claim.limit), h('td', {}, claim.waiting))),
           'No claims configured.',
         ),
       ),
       section(
         'Waiting',
         table(
-          ['job', 'reason', 'waiting for'],
+          ['job', 'claim', 'reason', 'waiting for'],
           admission.waiting.map((waiting) =>
-            h('tr', {}, h('td', {}, link(`#/jobs/${waiting.jobId}`, waiting.jobId.slice(0, 8))), h('td', {}, waiting.reason), h('td', {}, age(waiting.since))),
+            h('tr', {}, h('td', {}, link(`#/jobs/${waiting.jobId}`, waiting.jobId.slice(0, 8))), h('td', {}, waiting.claim), h('td', {}, waiting.reason ?? ''), h('td', {}, age(waiting.since))),
           ),
           'Nothing is waiting.',
         ),
