@@ -185,14 +185,21 @@ describeWithBrowser('the operator console in Chromium, against the real local st
   it("plots an incident's alarms on a time axis with its window and cap", async () => {
     const now = Date.now();
     const minutes = (m: number) => new Date(now - m * 60_000);
-    for (const [name, state, at] of [
-      ['orders-5xx', 'ALARM', minutes(70)],
-      ['orders-latency', 'ALARM', minutes(40)],
-      ['orders-5xx', 'ALARM', minutes(15)],
-      ['orders-5xx', 'OK', minutes(5)],
+    for (const [name, at] of [
+      ['orders-5xx', minutes(70)],
+      ['orders-latency', minutes(40)],
+      ['orders-5xx', minutes(15)],
     ] as const) {
-      await send(await alarm(name, state, at));
+      await send(await alarm(name, 'ALARM', at));
     }
+    // A recovery is recorded against the incident that exists when it arrives: send it once the incident has its alarms.
+    await eventually(
+      'the incident with three alarms',
+      async () => ((await prisma.incident.findFirst({ where: { account: INCIDENT_ACCOUNT } }))?.alarmCount === 3 ? true : undefined),
+      60000,
+    );
+    await send(await alarm('orders-5xx', 'OK', minutes(5)));
+    await eventually('the recovery on the incident', async () => ((await prisma.alarm.count({ where: { account: INCIDENT_ACCOUNT, incidentId: { not: null } } })) === 4 ? true : undefined), 60000);
     await page.goto('/#/incidents');
     await page.click(`tr:has-text("${INCIDENT_ACCOUNT}") a`, { timeout: 60000 });
     await eventually(

@@ -22,6 +22,11 @@ function detailText(detail: unknown): string {
   return typeof detail === 'string' ? detail : JSON.stringify(detail);
 }
 
+/** Event details can hold a whole result; the table shows the start, the tooltip more. */
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 const LANE = 28;
 const WIDTH = 760;
 const LEFT = 90;
@@ -146,7 +151,7 @@ export function jobDetailPage(ctx: PageContext): void {
       table(
         ['at', 'attempt', 'event', 'detail'],
         job.events.map((event) =>
-          h('tr', {}, h('td', {}, time(event.at)), h('td', {}, job.workers.find((w) => w.id === event.workerId)?.attempt ?? ''), h('td', {}, event.type), h('td', { class: 'detail' }, detailText(event.detail))),
+          h('tr', {}, h('td', { class: 'when' }, time(event.at)), h('td', {}, job.workers.find((w) => w.id === event.workerId)?.attempt ?? ''), h('td', {}, event.type), h('td', { class: 'detail', title: detailText(event.detail).slice(0, 4000) }, shorten(detailText(event.detail), 240))),
         ),
         'No worker events yet.',
       ),
