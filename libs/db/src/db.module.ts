@@ -11,7 +11,15 @@ import { StatusRepository } from './repositories/status.repository';
 import { WorkerRepository } from './repositories/worker.repository';
 
 /** Repositories that take the client as their only argument (usable outside Nest too). */
-const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [StatusRepository, JobRepository, WorkerRepository, AdmissionRepository, EarlierWorkRepository, JobActionRepository, ConsoleQueryRepository];
+const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [
+  StatusRepository,
+  JobRepository,
+  WorkerRepository,
+  AdmissionRepository,
+  EarlierWorkRepository,
+  ConsoleQueryRepository,
+  JobActionRepository,
+];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).
 const ingestRepositoryProvider: FactoryProvider = {

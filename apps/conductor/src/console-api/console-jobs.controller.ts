@@ -12,7 +12,7 @@ export class ConsoleJobsController {
   @Get()
   @ApiOperation({ summary: 'Jobs, newest first' })
   @ApiPaging()
-  @ApiQuery({ name: 'status', required: false, enum: ['pending', 'launching', 'running', 'succeeded', 'failed'] })
+  @ApiQuery({ name: 'status', required: false, enum: ['pending', 'launching', 'running', 'succeeded', 'failed', 'cancelled'] })
   @ApiQuery({ name: 'kind', required: false, enum: ['ticket', 'incident'] })
   @ApiQuery({ name: 'repository', required: false })
   @ApiQuery({ name: 'key', required: false, description: 'Ticket key, or the AWS account of an incident job' })

@@ -1,5 +1,5 @@
 import { DbModule } from '@agent-conductor/db';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { workerGrpcOptions } from '../../src/worker-api/worker-grpc.options';
 import { ConductorConfigModule } from '../../src/config/config.module';
@@ -13,7 +13,7 @@ import { WorkerApiModule } from '../../src/worker-api/worker-api.module';
  * The conductor without its SQS intake: real database, real gRPC server on
  * loopback, real launcher. The intake has its own tests against a local queue.
  */
-export async function startConductorParts(config: ConductorConfig, extraImports: DynamicModule[] = []): Promise<INestApplication> {
+export async function startConductorParts(config: ConductorConfig, extraImports: Array<DynamicModule | Type<unknown>> = []): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConductorConfigModule.forRoot(config),

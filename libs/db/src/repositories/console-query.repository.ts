@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DeliveryClassification, JobKind, JobStatus, Prisma, PrismaClient, WorkerState, type AlarmState } from '../generated/prisma/client';
+import { DeliveryClassification, JobApproval, JobKind, JobStatus, Prisma, PrismaClient, WorkerState, type AlarmState } from '../generated/prisma/client';
 import { toStatusResult, toStatusUsage, type StatusJobResult, type StatusJobUsage } from './status.repository';
 
 /** Rejected by the console's read model: a bad cursor or filter (HTTP 400), never a server fault. */
@@ -103,6 +103,11 @@ export interface ConsoleJobItem {
   durationMs: number | null;
   usage: ConsoleJobUsage | null;
   pullRequest: string | null;
+  /** The ended job an operator re-ran to create this one. */
+  rerunOf: string | null;
+  approval: JobApproval;
+  /** When an operator asked this launching or running job to stop (it ends `cancelled`). */
+  cancelRequestedAt: string | null;
 }
 
 export interface ConsoleWorkerAttempt {
@@ -139,6 +144,17 @@ export interface ConsoleJobDetail extends ConsoleJobItem {
   /** The newest attempt whose results were uploaded: where the report and transcript are read from. */
   resultsFrom: { workerId: string; attempt: number } | null;
   incidentId: string | null;
+  /** What operators did to the job (cancel, rerun, approve, reject), oldest first. */
+  actions: ConsoleJobAction[];
+  /** The jobs re-running this one, oldest first. */
+  reruns: string[];
+}
+
+export interface ConsoleJobAction {
+  at: string;
+  action: string;
+  actor: string;
+  detail: Prisma.JsonValue;
 }
 
 export const CONSOLE_EVENT_LIMIT = 500;
@@ -151,7 +167,7 @@ function toJobItem(job: JobRow): ConsoleJobItem {
   const usage = toStatusUsage(job.usage);
   const result = toStatusResult(job.result);
   const pullRequest = result && 'pullRequest' in result && typeof result.pullRequest === 'string' ? result.pullRequest : null;
-  const ended = job.status === 'succeeded' || job.status === 'failed';
+  const ended = job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled';
   return {
     id: job.id,
     kind: job.kind,
@@ -169,6 +185,9 @@ function toJobItem(job: JobRow): ConsoleJobItem {
       ? { inputTokens: usage.inputTokens, cachedInputTokens: usage.cachedInputTokens, outputTokens: usage.outputTokens, turns: usage.turns, model: usage.model }
       : null,
     pullRequest,
+    rerunOf: job.rerunOfId,
+    approval: job.approval,
+    cancelRequestedAt: iso(job.cancelRequestedAt),
   };
 }
 
@@ -294,7 +313,13 @@ export class ConsoleQueryRepository {
     if (!UUID.test(id)) return null;
     const [job, events, heartbeats] = await this.prisma.$transaction(
       [
-        this.prisma.job.findUnique({ where: { id }, include: { workers: { orderBy: [{ attempt: 'asc' }] }, incident: { select: { id: true } } } }),
+        this.prisma.job.findUnique({ where: { id }, include: {
+            workers: { orderBy: [{ attempt: 'asc' }] },
+            incident: { select: { id: true } },
+            actions: { orderBy: [{ at: 'asc' }, { id: 'asc' }] },
+            reruns: { select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+          },
+        }),
         this.prisma.workerEvent.findMany({
           where: { worker: { jobId: id }, type: { not: HEARTBEAT } },
           orderBy: [{ at: 'desc' }, { id: 'desc' }],
@@ -346,7 +371,16 @@ export class ConsoleQueryRepository {
       eventsTruncated: events.length > CONSOLE_EVENT_LIMIT,
       resultsFrom: uploaded ? { workerId: uploaded.worker.id, attempt: uploaded.worker.attempt } : null,
       incidentId: job.incident?.id ?? null,
+      actions: job.actions.map((action) => ({ at: action.at.toISOString(), action: action.action, actor: action.actor, detail: action.detail })),
+      reruns: job.reruns.map((rerun) => rerun.id),
     };
+  }
+
+  /** One job as the list shows it (what an action answers with); null for an unknown id. */
+  async jobItem(id: string): Promise<ConsoleJobItem | null> {
+    if (!UUID.test(id)) return null;
+    const job = await this.prisma.job.findUnique({ where: { id } });
+    return job ? toJobItem(job) : null;
   }
 
   async incidents(request: PageRequest): Promise<Page<ConsoleIncidentItem>> {

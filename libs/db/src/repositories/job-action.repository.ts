@@ -35,6 +35,8 @@ export interface OverdueCancel {
  */
 const MAX_PASSES = 5;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * Operator actions on jobs, for the conductor's HTTP API and the `jobs` CLI alike: state lives in Postgres, so every
  * conductor (and the CLI) acts the same way; conductors enforce a stop through heartbeats and the grace kill.
@@ -45,6 +47,8 @@ export class JobActionRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async apply(action: JobActionName, request: JobActionRequest): Promise<JobActionResult> {
+    // Not a job id at all (a typo, a key): unknown, rather than an error from the uuid column.
+    if (!UUID.test(request.jobId)) return { outcome: 'not-found' };
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       const result = await this.prisma.$transaction(async (tx) => {
         const job = await tx.job.findUnique({ where: { id: request.jobId } });
