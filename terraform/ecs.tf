@@ -86,7 +86,8 @@ resource "aws_ecs_task_definition" "conductor" {
       { name = "RESULT_STORE", value = "s3" },
       { name = "RESULTS_BUCKET", value = aws_s3_bucket.results.bucket },
       { name = "RESULTS_PREFIX", value = var.results_prefix },
-    ])
+      { name = "SQS_DLQ_URL", value = aws_sqs_queue.intake_dlq.url },
+    ], local.console_environment)
     secrets          = concat(local.db_secrets, local.conductor_tls_secrets)
     logConfiguration = local.log_configuration["conductor"]
   }])
@@ -120,7 +121,17 @@ resource "aws_ecs_service" "conductor" {
     registry_arn = aws_service_discovery_service.conductor.arn
   }
 
-  depends_on = [aws_iam_role_policy.conductor_task]
+  dynamic "load_balancer" {
+    for_each = var.enable_console ? [1] : []
+    content {
+      target_group_arn = aws_lb_target_group.console[0].arn
+      container_name   = "conductor"
+      container_port   = var.conductor_http_port
+    }
+  }
+
+  # The target group must be attached to the ALB before the service registers with it.
+  depends_on = [aws_iam_role_policy.conductor_task, aws_lb_listener.console_https]
 }
 
 # --- scheduler -----------------------------------------------------------------

@@ -171,6 +171,13 @@ data "aws_iam_policy_document" "conductor_task" {
     resources = [aws_sqs_queue.intake.arn]
   }
 
+  # The console shows the dead-letter depth; reading it is all the conductor does there.
+  statement {
+    sid       = "ReadDeadLetterDepth"
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.intake_dlq.arn]
+  }
+
   statement {
     sid       = "LaunchWorkersOnly"
     actions   = ["ecs:RunTask"]

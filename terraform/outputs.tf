@@ -88,3 +88,8 @@ output "scheduler_service_name" {
   description = "ECS service name of the scheduler."
   value       = aws_ecs_service.scheduler.name
 }
+
+output "console_url" {
+  description = "The operator console behind its internal ALB (null unless enable_console); point a DNS name covered by the certificate at it."
+  value       = var.enable_console ? "https://${aws_lb.console[0].dns_name}" : null
+}

@@ -62,7 +62,7 @@ variable "conductor_grpc_port" {
 }
 
 variable "conductor_http_port" {
-  description = "Port of the conductor's /health endpoint."
+  description = "Port of the conductor's /health endpoint, metrics and the operator console."
   type        = number
   default     = 8080
 }
@@ -279,4 +279,47 @@ variable "ecr_keep_images" {
   description = "Images kept per ECR repository before older ones expire."
   type        = number
   default     = 50
+}
+
+variable "enable_console" {
+  description = "Expose the operator console behind an internal ALB with OIDC sign-in (console.tf, docs/console.md)."
+  type        = bool
+  default     = false
+}
+
+variable "console_certificate_arn" {
+  description = "ACM certificate for the console ALB's HTTPS listener (required with enable_console)."
+  type        = string
+  default     = ""
+}
+
+variable "console_allowed_cidrs" {
+  description = "Networks allowed to reach the console ALB on 443 (the operators' VPN or office ranges)."
+  type        = list(string)
+  default     = []
+}
+
+variable "console_oidc" {
+  description = "The OIDC identity provider the console ALB signs operators in with (required with enable_console)."
+  type = object({
+    issuer                 = string
+    authorization_endpoint = string
+    token_endpoint         = string
+    user_info_endpoint     = string
+    client_id              = string
+  })
+  default = {
+    issuer                 = ""
+    authorization_endpoint = ""
+    token_endpoint         = ""
+    user_info_endpoint     = ""
+    client_id              = ""
+  }
+}
+
+variable "console_oidc_client_secret" {
+  description = "The OIDC client secret of the console ALB (required with enable_console)."
+  type        = string
+  default     = ""
+  sensitive   = true
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { bootstrapConductor } from './bootstrap';
-import { InvalidConductorEnvError, loadConductorConfig } from './config/env.validators';
+import { InvalidConductorEnvError, loadConductorConfig, type ConductorConfig } from './config/env.validators';
+import { devConsoleToken } from './console-auth/dev-console-token';
 import { ShutdownGateService } from './shutdown-gate/shutdown-gate.service';
 
 /**
@@ -12,8 +13,9 @@ const CLOSE_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const logger = new Logger('conductor');
+  let config: ConductorConfig;
   try {
-    loadConductorConfig();
+    config = loadConductorConfig();
   } catch (error) {
     if (error instanceof InvalidConductorEnvError) {
       logger.error(error.message);
@@ -21,7 +23,12 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await bootstrapConductor();
+  const dev = await devConsoleToken(config);
+  const app = await bootstrapConductor(dev ? { consoleAuth: dev.consoleAuth } : {});
+  if (dev) {
+    // Development only (NODE_ENV=development, no CONSOLE_TOKEN): the operator needs the token to log in.
+    logger.log(`operator console: open http://localhost:${config.httpPort} and log in with ${dev.token} (kept in ${dev.file})`);
+  }
   // SIGINT stops at once (dev); SIGTERM goes through the gate so workers are not orphaned.
   app.enableShutdownHooks(['SIGINT']);
   const gate = app.get(ShutdownGateService);

@@ -355,7 +355,14 @@ describe('security groups', () => {
   });
 
   it.each([
-    ['conductor', [['${aws_security_group.worker.id}', 50051, 50051]]],
+    [
+      'conductor',
+      [
+        ['${aws_security_group.worker.id}', 50051, 50051],
+        // The console and health port, only when enable_console creates the ALB (see "the operator console").
+        ['${aws_security_group.console_alb[0].id}', 8080, 8080],
+      ],
+    ],
     ['scheduler', [['${aws_security_group.conductor.id}', 50052, 50052]]],
     [
       'db',
@@ -368,5 +375,79 @@ describe('security groups', () => {
   ])('the %s security group accepts only its expected sources', (group, expected) => {
     const ingress = rules('ingress').map(([, rule]) => rule).filter((rule) => target(rule) === `\${aws_security_group.${group}.id}`);
     expect(ingress.map((rule) => [source(rule), ...ports(rule)]).sort()).toEqual([...expected].sort());
+  });
+});
+
+describe('the operator console (console.tf)', () => {
+  const consoleResources = (): Array<[string, HclObject]> =>
+    [...tf.resources.entries()].filter(([key]) => /console/.test(key) && !key.startsWith('aws_ecs_'));
+
+  it('is off by default: every console resource exists only with enable_console', () => {
+    expect(tf.variables.get('enable_console')?.['default']).toBe(false);
+    const keys = consoleResources().map(([key]) => key);
+    expect(keys.sort()).toEqual(
+      [
+        'aws_lb.console',
+        'aws_lb_listener.console_https',
+        'aws_lb_target_group.console',
+        'aws_security_group.console_alb',
+        'aws_vpc_security_group_egress_rule.console_alb_to_conductor',
+        'aws_vpc_security_group_egress_rule.console_alb_to_idp',
+        'aws_vpc_security_group_ingress_rule.conductor_http_from_console_alb',
+        'aws_vpc_security_group_ingress_rule.console_alb_https',
+      ].sort(),
+    );
+    for (const [key, body] of consoleResources()) {
+      const gate = String(body['count'] ?? body['for_each'] ?? '');
+      expect({ key, gated: /local\.console_count|var\.enable_console/.test(gate) }).toEqual({ key, gated: true });
+    }
+    expect(String(tf.locals.get('console_count'))).toBe('${var.enable_console ? 1 : 0}');
+  });
+
+  it('puts an internal ALB in front that signs operators in with OIDC before it forwards to the conductor', () => {
+    const alb = resource('aws_lb.console');
+    expect(alb).toMatchObject({ internal: true, load_balancer_type: 'application', drop_invalid_header_fields: true });
+    const listener = resource('aws_lb_listener.console_https');
+    expect(listener).toMatchObject({ port: 443, protocol: 'HTTPS', certificate_arn: '${var.console_certificate_arn}' });
+    expect(String(listener['ssl_policy'])).toMatch(/^ELBSecurityPolicy-TLS13/);
+    const actions = blocks(listener, 'default_action');
+    expect(actions.map((action) => [action['order'], action['type']])).toEqual([
+      [1, 'authenticate-oidc'],
+      [2, 'forward'],
+    ]);
+    expect(blocks(actions[0] ?? {}, 'authenticate_oidc')[0]).toMatchObject({
+      client_secret: '${var.console_oidc_client_secret}',
+      on_unauthenticated_request: 'authenticate',
+      scope: 'openid email',
+    });
+    expect(actions[1]?.['target_group_arn']).toBe('${aws_lb_target_group.console[0].arn}');
+    expect(tf.variables.get('console_oidc_client_secret')?.['sensitive']).toBe(true);
+    const group = resource('aws_lb_target_group.console');
+    expect(group).toMatchObject({ port: '${var.conductor_http_port}', protocol: 'HTTP', target_type: 'ip' });
+    expect(blocks(group, 'health_check')[0]).toMatchObject({ path: '/health/live' });
+  });
+
+  it('tells the conductor to trust only that ALB, registers it as a target, and lets it read the DLQ depth', () => {
+    expect(String(tf.locals.get('console_environment'))).toMatch(/"CONSOLE_AUTH", value = "proxy"[\s\S]*"CONSOLE_PROXY_ALB_ARN", value = aws_lb\.console\[0\]\.arn/);
+    expect(containerDefinitions('conductor')).toMatch(/local\.console_environment\)/);
+    expect(containerDefinitions('conductor')).toMatch(/"SQS_DLQ_URL", value = aws_sqs_queue\.intake_dlq\.url/);
+    const service = resource('aws_ecs_service.conductor');
+    const dynamic = blocks(service, 'dynamic')[0] ?? {};
+    const loadBalancer = blocks(dynamic, 'load_balancer')[0] ?? {};
+    expect(loadBalancer['for_each']).toBe('${var.enable_console ? [1] : []}');
+    expect(blocks(loadBalancer, 'content')[0]).toMatchObject({ container_name: 'conductor', container_port: '${var.conductor_http_port}' });
+    const dlq = policyStatements('aws_iam_policy_document.conductor_task').filter((statement) => stringList(statement['resources']).includes('${aws_sqs_queue.intake_dlq.arn}'));
+    expect(dlq.map((statement) => stringList(statement['actions']))).toEqual([['sqs:GetQueueAttributes']]);
+  });
+
+  it('opens the ALB to the listed networks only, and the conductor HTTP port to the ALB only', () => {
+    const ingress = resource('aws_vpc_security_group_ingress_rule.console_alb_https');
+    expect(ingress).toMatchObject({ cidr_ipv4: '${each.value}', from_port: 443, to_port: 443 });
+    expect(String(ingress['for_each'])).toMatch(/var\.console_allowed_cidrs/);
+    expect(tf.variables.get('console_allowed_cidrs')?.['default']).toEqual([]);
+    expect(resource('aws_vpc_security_group_ingress_rule.conductor_http_from_console_alb')).toMatchObject({
+      security_group_id: '${aws_security_group.conductor.id}',
+      referenced_security_group_id: '${aws_security_group.console_alb[0].id}',
+    });
   });
 });

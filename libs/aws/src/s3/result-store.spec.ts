@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { DirectoryResultStore, resultArchiveName } from './result-store';
 
 const JOB_ID = '3f1c2a9e-7b4d-4e0a-9c1b-2d3e4f5a6b7c';
@@ -65,6 +66,15 @@ describe('DirectoryResultStore', () => {
     const store = new DirectoryResultStore({ directory: join(root, 'results') });
     await expect(store.store(KEY, join(root, 'absent.tar.gz'))).rejects.toThrow(/ENOENT/);
     expect(await readdir(join(root, 'results', JOB_ID))).toEqual([]);
+  });
+
+  it('opens a stored archive as a stream, and answers undefined for an attempt it does not have', async () => {
+    const store = new DirectoryResultStore({ directory: join(root, 'results') });
+    await store.store(KEY, source);
+    const stream = await store.open(KEY);
+    expect(stream ? (await buffer(stream)).equals(content) : false).toBe(true);
+    await expect(store.open({ ...KEY, attempt: 2 })).resolves.toBeUndefined();
+    await expect(store.open({ ...KEY, jobId: '../escape' })).rejects.toThrow(/invalid jobId/);
   });
 
   it('names archives the same way as the S3 store', () => {

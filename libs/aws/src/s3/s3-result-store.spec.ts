@@ -2,6 +2,8 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  GetObjectCommand,
+  NoSuchKey,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -12,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { presignTaskArchive } from './presign';
 import { createS3Client } from './s3-client';
 import { s3ResultStoreFromEnv } from './s3-env';
@@ -153,6 +157,24 @@ describe('S3ResultStore with a mocked S3 client', () => {
   it('rejects a missing archive without starting an upload', async () => {
     await expect(new S3ResultStore(s3, { bucket: 'results-bucket' }).store(KEY, join(dir, 'absent.tar.gz'))).rejects.toThrow(/ENOENT/);
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('opens a stored archive as a stream, and answers undefined when there is none', async () => {
+    const bytes = Buffer.from('archive bytes');
+    const body = Object.assign(Readable.from([bytes]), {
+      transformToByteArray: async () => new Uint8Array(bytes),
+      transformToString: async () => bytes.toString(),
+      transformToWebStream: () => new ReadableStream(),
+    });
+    s3Mock.on(GetObjectCommand).resolvesOnce({ Body: body }).rejectsOnce(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
+    const store = new S3ResultStore(s3, { bucket: 'results-bucket', prefix: 'prod' });
+
+    const stream = await store.open(KEY);
+    expect(stream ? await text(stream) : undefined).toBe('archive bytes');
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'results-bucket', Key: OBJECT_KEY });
+    await expect(store.open(KEY)).resolves.toBeUndefined();
+    s3Mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: {}, message: 'Access Denied' }));
+    await expect(store.open(KEY)).rejects.toThrow(/Access Denied/);
   });
 
   it('refuses a prefix that escapes or starts at the root', () => {

@@ -258,6 +258,8 @@ export async function readArchiveEntries(archive: Readable, request: ArchiveEntr
       else resolvePromise();
     };
     const parser = new tar.Parser({
+      // Lenient parsing would read garbage as an empty archive: the caller would say "no report" instead of failing.
+      strict: true,
       onReadEntry: (entry) => {
         const path = entryPathOf(entry.path);
         if (dir) {

@@ -1,0 +1,280 @@
+import { DirectoryResultStore } from '@agent-conductor/aws';
+import { packDirectory } from '@agent-conductor/contracts';
+import { DbModule, IngestRepository, type Job, type PrismaClient } from '@agent-conductor/db';
+import { LocalSqsServer } from '@agent-conductor/local-sqs';
+import { resetDatabase } from '@agent-conductor/testing';
+import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConductorConfigModule } from '../src/config/config.module';
+import type { ConductorConfig } from '../src/config/env.validators';
+import { ConsoleApiModule } from '../src/console-api/console-api.module';
+import { ConsoleAuthModule } from '../src/console-auth/console-auth.module';
+import { baseUrl, TEST_CONSOLE_TOKEN } from './support/console';
+import { createClaimedJob, createPendingJob, testConfig, testPrisma } from './support/fixtures';
+
+/** What an agent might leak into its report: a GitHub token shape the shared redactor knows. */
+const LEAKED = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
+
+describe('console read API over HTTP (seeded rows, a real result archive, local SQS)', () => {
+  let app: INestApplication;
+  let base: string;
+  let prisma: PrismaClient;
+  let config: ConductorConfig;
+  let sqsServer: LocalSqsServer;
+  let sqs: SQSClient;
+  let intakeUrl: string;
+  let dlqUrl: string;
+
+  async function get<T = Record<string, unknown>>(path: string): Promise<{ status: number; body: T; type: string }> {
+    const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TEST_CONSOLE_TOKEN}` } });
+    const type = response.headers.get('content-type') ?? '';
+    const body = (type.includes('json') ? await response.json() : await response.text()) as T;
+    return { status: response.status, body, type };
+  }
+
+  beforeAll(async () => {
+    sqsServer = new LocalSqsServer({ port: 0, host: '127.0.0.1' });
+    const { endpoint } = await sqsServer.start();
+    dlqUrl = sqsServer.createQueue('console-api-dlq');
+    intakeUrl = sqsServer.createQueue('console-api-intake', {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: sqsServer.queueArn('console-api-dlq'), maxReceiveCount: 3 }),
+    });
+    sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    config = await testConfig({
+      sqsQueueUrl: intakeUrl,
+      sqsEndpoint: endpoint,
+      consoleAuth: { mode: 'token', token: TEST_CONSOLE_TOKEN, sessionTtlMs: 60_000 },
+      maxActiveJobs: 7,
+      repoMaxActiveJobs: 2,
+      incidentPolicy: { windowMs: 15 * 60_000, capMs: 2 * 3_600_000 },
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConductorConfigModule.forRoot(config), DbModule.forRoot({ databaseUrl: config.databaseUrl }), ConsoleAuthModule, ConsoleApiModule],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error'] });
+    await app.listen(0, '127.0.0.1');
+    base = baseUrl(app);
+    prisma = testPrisma();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await prisma?.$disconnect();
+    sqs?.destroy();
+    await sqsServer?.stop();
+  });
+  beforeEach(async () => {
+    await resetDatabase(prisma);
+    for (const QueueUrl of [intakeUrl, dlqUrl]) await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+  });
+
+  /** A job that ran one attempt to the end, with the worker rows and events the conductor writes. */
+  async function endedJob(key: string, options: { pullRequest?: string; error?: string; archive?: Record<string, string> } = {}): Promise<{ job: Job; workerId: string }> {
+    const job = await createClaimedJob(prisma, { key });
+    const worker = await prisma.worker.create({
+      data: { jobId: job.id, attempt: 1, launcher: 'local', launcherHandle: '4242', tokenHash: 'hash', state: 'ended', launchedAt: new Date(), handshakeAt: new Date(), endedAt: new Date() },
+    });
+    await prisma.workerEvent.create({ data: { workerId: worker.id, type: 'handshake' } });
+    await prisma.workerEvent.create({ data: { workerId: worker.id, type: 'heartbeat' } });
+    if (options.archive) {
+      const workDir = await mkdtemp(join(tmpdir(), 'console-api-work-'));
+      for (const [path, text] of Object.entries(options.archive)) {
+        await mkdir(join(workDir, path, '..'), { recursive: true });
+        await writeFile(join(workDir, path), text);
+      }
+      const archivePath = join(workDir, '..', `${worker.id}.tar.gz`);
+      await packDirectory(workDir, archivePath);
+      const store = new DirectoryResultStore({ directory: join(config.resultsDir, 'archives') });
+      const { location } = await store.store({ jobId: job.id, workerId: worker.id, attempt: 1 }, archivePath);
+      await prisma.workerEvent.create({ data: { workerId: worker.id, type: 'results-uploaded', detail: { archive: location } } });
+    }
+    const startedAt = new Date(Date.now() - 90_000);
+    const updated = await prisma.job.update({
+      where: { id: job.id },
+      data: {
+        status: options.error ? 'failed' : 'succeeded',
+        startedAt,
+        finishedAt: new Date(startedAt.getTime() + 80_000),
+        error: options.error ?? null,
+        result: { branch: `fix/${key}`, title: key, ...(options.pullRequest ? { pullRequest: options.pullRequest } : { report: 'no change needed' }) },
+        usage: { inputTokens: 100, cachedInputTokens: 10, outputTokens: 20, turns: 2, durationMs: 70_000, model: null },
+      },
+    });
+    return { job: updated, workerId: worker.id };
+  }
+
+  it('lists jobs with filters and paging, and refuses bad parameters with the reason', async () => {
+    const { job: done } = await endedJob('API-1', { pullRequest: 'https://github.com/acme/orders-api/pull/9' });
+    const running = await createClaimedJob(prisma, { key: 'API-2', repository: 'https://github.com/acme/billing.git' });
+
+    const all = await get<{ items: Array<Record<string, unknown>>; nextCursor: string | null }>('/api/v1/jobs');
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((item) => item['key'])).toEqual(['API-2', 'API-1']);
+    expect(all.body.items[1]).toEqual({
+      id: done.id,
+      kind: 'ticket',
+      key: 'API-1',
+      status: 'succeeded',
+      waitingReason: null,
+      repository: done.repository,
+      branch: null,
+      attempts: 1,
+      createdAt: done.createdAt.toISOString(),
+      startedAt: done.startedAt?.toISOString(),
+      finishedAt: done.finishedAt?.toISOString(),
+      durationMs: 80_000,
+      usage: { inputTokens: 100, cachedInputTokens: 10, outputTokens: 20, turns: 2, model: null },
+      pullRequest: 'https://github.com/acme/orders-api/pull/9',
+    });
+    expect((await get<{ items: Array<{ id: string }> }>('/api/v1/jobs?status=launching')).body.items.map((item) => item.id)).toEqual([running.id]);
+    expect((await get<{ items: Array<{ id: string }> }>(`/api/v1/jobs?repository=${encodeURIComponent(running.repository)}`)).body.items.map((item) => item.id)).toEqual([running.id]);
+    expect((await get<{ items: Array<{ id: string }> }>('/api/v1/jobs?key=API-1&kind=ticket')).body.items.map((item) => item.id)).toEqual([done.id]);
+
+    const first = await get<{ items: Array<{ id: string }>; nextCursor: string }>('/api/v1/jobs?limit=1');
+    expect(first.body.items.map((item) => item.id)).toEqual([running.id]);
+    const second = await get<{ items: Array<{ id: string }>; nextCursor: string | null }>(`/api/v1/jobs?limit=1&cursor=${first.body.nextCursor}`);
+    expect(second.body).toEqual({ items: [expect.objectContaining({ id: done.id })], nextCursor: null });
+
+    for (const [query, problem] of [
+      ['status=done', /status/],
+      ['stauts=failed', /Unrecognized key|stauts/],
+      ['limit=0', /limit/],
+      ['limit=201', /limit/],
+      ['limit=ten', /limit/],
+      ['cursor=bogus', /cursor/],
+    ] as const) {
+      const refused = await get<{ message: string | string[] }>(`/api/v1/jobs?${query}`);
+      expect({ query, status: refused.status }).toEqual({ query, status: 400 });
+      expect(String(refused.body.message)).toMatch(problem);
+    }
+  });
+
+  it('details a job with its attempts, redacted events and error, and the ending report and transcript from the result store', async () => {
+    const { job, workerId } = await endedJob('API-3', {
+      error: `push failed: https://x-access-token:${LEAKED}@github.com/acme/orders-api.git`,
+      archive: {
+        'TASK.md': '# task',
+        'agent-meta/ending-report.md': `# Done\n\nUsed ${LEAKED} to push.\n`,
+        'agent-meta/transcript.md': `# Codex transcript\n\ntoken=${LEAKED}\n`,
+        'agent-meta/WAS_JOB_SUCCESSFUL': 'false',
+        'repo/README.md': 'the repository',
+      },
+    });
+    await prisma.workerEvent.create({ data: { workerId, type: 'agent-error', detail: { message: `auth with ${LEAKED} failed` } } });
+
+    const detail = await get<Record<string, unknown>>(`/api/v1/jobs/${job.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({
+      id: job.id,
+      status: 'failed',
+      taskMarkdown: job.taskMarkdown,
+      result: { branch: 'fix/API-3', report: 'no change needed' },
+      workers: [{ id: workerId, attempt: 1, state: 'ended', launcher: 'local', heartbeats: 1 }],
+      transcriptAvailable: true,
+      report: expect.stringContaining('# Done'),
+    });
+    expect((detail.body['events'] as Array<{ type: string }>).map((event) => event.type)).toEqual(['handshake', 'results-uploaded', 'agent-error']);
+    expect(detail.body).not.toHaveProperty('resultsFrom');
+    expect(JSON.stringify(detail.body)).not.toContain(LEAKED);
+    expect(String(detail.body['error'])).toMatch(/^push failed: https:\/\/x-access-token:.+@github\.com/);
+
+    const transcript = await get<string>(`/api/v1/jobs/${job.id}/transcript`);
+    expect(transcript.status).toBe(200);
+    expect(transcript.type).toMatch(/^text\/plain/);
+    expect(transcript.body).toContain('# Codex transcript');
+    expect(transcript.body).not.toContain(LEAKED);
+  });
+
+  it('answers a job without uploaded results with no report, and 404 for its transcript and for unknown jobs', async () => {
+    const { job } = await endedJob('API-4');
+    expect((await get(`/api/v1/jobs/${job.id}`)).body).toMatchObject({ report: null, transcriptAvailable: false });
+    expect((await get(`/api/v1/jobs/${job.id}/transcript`)).status).toBe(404);
+    const { job: withoutTranscript } = await endedJob('API-5', { archive: { 'agent-meta/ending-report.md': 'just a report' } });
+    expect((await get(`/api/v1/jobs/${withoutTranscript.id}`)).body).toMatchObject({ report: 'just a report', transcriptAvailable: false });
+    expect((await get(`/api/v1/jobs/${withoutTranscript.id}/transcript`)).status).toBe(404);
+    expect((await get('/api/v1/jobs/0195f3a4-7b1c-7d2e-9f00-123456789abc')).status).toBe(404);
+    expect((await get('/api/v1/jobs/0195f3a4-7b1c-7d2e-9f00-123456789abc/transcript')).status).toBe(404);
+    expect((await get('/api/v1/jobs/not-an-id')).status).toBe(404);
+  });
+
+  it('lists incidents with the window and cap in force, and one incident with its alarms', async () => {
+    const ingest = new IngestRepository({ databaseUrl: config.databaseUrl });
+    try {
+      const alarm = (name: string, at: string) => ({
+        account: '123456789012',
+        region: 'eu-west-1',
+        alarmName: name,
+        state: 'ALARM' as const,
+        reason: null,
+        eventTime: new Date(at),
+        alarmArn: null,
+        metrics: [],
+      });
+      const policy = config.incidentPolicy;
+      const first = await ingest.recordMessage({ sqsMessageId: 'i1', receivedAt: new Date(), body: '{}', classified: { classification: 'alarm', source: 'sns', alarm: alarm('api-5xx', '2026-11-01T10:00:00.000Z') }, repository: 'r.git', incidentPolicy: policy });
+      await ingest.recordMessage({ sqsMessageId: 'i2', receivedAt: new Date(), body: '{}', classified: { classification: 'alarm', source: 'sns', alarm: alarm('db-cpu', '2026-11-01T10:10:00.000Z') }, repository: 'r.git', incidentPolicy: policy });
+      const incidentId = first.decisions[0]?.incidentId ?? '';
+
+      const list = await get<{ items: Array<Record<string, unknown>> }>('/api/v1/incidents');
+      expect(list.body.items).toEqual([expect.objectContaining({ id: incidentId, alarmCount: 2, windowMinutes: 15, capMinutes: 120, firstAlarmAt: '2026-11-01T10:00:00.000Z', lastAlarmAt: '2026-11-01T10:10:00.000Z' })]);
+      const detail = await get<{ alarms: Array<{ name: string; at: string }>; windowMinutes: number }>(`/api/v1/incidents/${incidentId}`);
+      expect(detail.body.windowMinutes).toBe(15);
+      expect(detail.body.alarms.map((entry) => [entry.name, entry.at])).toEqual([
+        ['api-5xx', '2026-11-01T10:00:00.000Z'],
+        ['db-cpu', '2026-11-01T10:10:00.000Z'],
+      ]);
+      expect((await get('/api/v1/incidents/0195f3a4-7b1c-7d2e-9f00-123456789abc')).status).toBe(404);
+    } finally {
+      await ingest.close();
+    }
+  });
+
+  it('lists deliveries, the rejected ones alone, and shows one raw body', async () => {
+    const job = await createPendingJob(prisma, { key: 'DLV-1' });
+    const rejected = await prisma.delivery.create({ data: { sqsMessageId: 'bad-1', receivedAt: new Date(Date.now() + 1000), body: '{"nope":', classification: 'rejected', rejectionReason: 'body is not JSON' } });
+    expect((await get<{ items: Array<{ id: string }> }>('/api/v1/deliveries')).body.items.map((item) => item.id)).toEqual([rejected.id, job.deliveryId]);
+    expect((await get<{ items: Array<{ id: string; rejectionReason: string }> }>('/api/v1/deliveries?rejected=true')).body.items).toEqual([
+      expect.objectContaining({ id: rejected.id, rejectionReason: 'body is not JSON', sqsMessageId: 'bad-1' }),
+    ]);
+    expect((await get(`/api/v1/deliveries/${rejected.id}`)).body).toMatchObject({ body: '{"nope":', classification: 'rejected' });
+    expect((await get('/api/v1/deliveries?rejected=yes')).status).toBe(400);
+  });
+
+  it('reads the intake and dead-letter depths from SQS, finding the DLQ through the RedrivePolicy', async () => {
+    for (const body of ['a', 'b']) await sqs.send(new SendMessageCommand({ QueueUrl: intakeUrl, MessageBody: body }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: intakeUrl, MessageBody: 'later', DelaySeconds: 60 }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'poison' }));
+    expect((await get('/api/v1/queues')).body).toEqual({ intake: { visible: 2, inFlight: 0, delayed: 1 }, dlq: { visible: 1, inFlight: 0, delayed: 0 }, errors: [] });
+  });
+
+  it('shows active workers, admission per claim against the configured limits, and the overview', async () => {
+    const { job: done } = await endedJob('OV-1');
+    const running = await createClaimedJob(prisma, { key: 'OV-2' });
+    const live = await prisma.worker.create({ data: { jobId: running.id, attempt: 1, launcher: 'local', launcherHandle: '777', tokenHash: 'x', state: 'connected' } });
+    const waiting = await createPendingJob(prisma, { key: 'OV-3' });
+    await prisma.job.update({ where: { id: waiting.id }, data: { waitingReason: 'waiting for claim (2/2 active)' } });
+
+    expect((await get<{ items: Array<{ id: string; handle: string }> }>('/api/v1/workers?active=true')).body.items).toEqual([expect.objectContaining({ id: live.id, handle: '777', jobId: running.id })]);
+    expect((await get<{ items: unknown[] }>('/api/v1/workers')).body.items).toHaveLength(2);
+    expect((await get('/api/v1/admission')).body).toEqual({
+      maxActive: 7,
+      active: 1,
+      claims: [{ claim: running.repository, limit: 2, active: 1, waiting: 1 }],
+      waiting: [{ jobId: waiting.id, claim: waiting.repository, reason: 'waiting for claim (2/2 active)', since: waiting.createdAt.toISOString(), notBefore: null }],
+    });
+    const overview = await get<Record<string, unknown>>('/api/v1/overview');
+    expect(overview.body).toEqual({
+      active: 1,
+      maxActive: 7,
+      pending: 1,
+      queue: { visible: 0, inFlight: 0, delayed: 0 },
+      dlq: { visible: 0, inFlight: 0, delayed: 0 },
+      queueErrors: [],
+      last24h: { succeeded: 1, failed: 0, successRate: 1, medianDurationMs: 80_000 },
+    });
+    expect(done.status).toBe('succeeded');
+  });
+});
