@@ -116,7 +116,7 @@ export function incidentDetailPage(ctx: PageContext): void {
     clearError(ctx);
     replaceChildren(
       facts,
-      h('h1', {}, `Incident ${incident.account} `, statusBadge(incident.jobStatus)),
+      h('h1', {}, `Incident ${incident.account} `, h('span', { class: 'tag' }, 'job'), ' ', statusBadge(incident.jobStatus)),
       definitionList([
         ['first alarm', time(incident.firstAlarmAt)],
         ['last alarm', time(incident.lastAlarmAt)],
