@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
 import { ensureSampleRemote, eventually, type LocalStack, startLocalStack, WORKSPACE } from '@agent-conductor/dev-stack';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -11,6 +11,14 @@ const TOKEN = 'console-e2e-token-0123456789abcdef0123456789';
 const SCREENSHOTS = join(WORKSPACE, 'docs/images');
 const FIXTURES = join(WORKSPACE, 'tools/e2e/fixtures');
 const INCIDENT_ACCOUNT = '444455556666';
+const HOSTILE_REPORT = [
+  '',
+  '## Injected by the agent',
+  '<img src="x" onerror="document.title = \'pwned\'">',
+  '<script>document.title = "pwned"</script>',
+  "[harmless looking](javascript:document.title='pwned')",
+  '',
+].join('\n');
 
 /** A Jira issue like the e2e fixture, with its own key, project and summary. */
 async function ticket(key: string, summary: string): Promise<string> {
@@ -81,9 +89,15 @@ describeWithBrowser('the operator console in Chromium, against the real local st
       routingFile,
       JSON.stringify({ default: { repository: remote, branch: 'main' }, tickets: [{ match: { project: 'HOLD' }, repository: remote, approval: 'required' }] }),
     );
-    // A SLOW ticket's agent works for ten minutes: long enough to be seen running and cancelled.
+    // A SLOW ticket's agent works for ten minutes: long enough to be seen running and cancelled. A HOSTILE ticket's
+    // agent ends its report with HTML and a javascript: link, as a compromised agent could.
+    await chmod(dir, 0o711);
+    const hostileReport = join(dir, 'hostile-report.md');
+    await writeFile(hostileReport, HOSTILE_REPORT, { mode: 0o644 });
     const demoAgent = join(WORKSPACE, 'tools/demo-agent/demo-agent.sh');
-    const agentCommand = `sh -c 'if grep -q SLOW TASK.md; then export DEMO_AGENT_SLEEP_SECONDS=600; fi; exec bash ${demoAgent}'`;
+    const agentCommand =
+      `sh -c 'if grep -q SLOW TASK.md; then DEMO_AGENT_SLEEP_SECONDS=600 exec bash ${demoAgent}; fi; bash ${demoAgent} || exit $?; ` +
+      `if grep -q HOSTILE TASK.md; then cat ${hostileReport} >> agent-meta/ending-report.md; fi'`;
     stack = await startLocalStack(
       databaseUrl,
       { CONSOLE_TOKEN: TOKEN, WORKER_AGENT_COMMAND: agentCommand, CANCEL_GRACE_SECONDS: '10', MAX_ACTIVE_JOBS: '5', REPO_MAX_ACTIVE_JOBS: '5' },
@@ -212,6 +226,40 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     expect(await page.textContent('svg.incident-plot text.window-label')).toContain('60 min');
     expect(await page.textContent('svg.incident-plot text.cap-label')).toContain('24 h');
     await page.screenshot({ path: join(SCREENSHOTS, 'console-incident.png'), fullPage: true });
+  });
+
+  it("shows an agent's hostile report as text: nothing in it runs or loads", async () => {
+    await send(await ticket('ENG-666', 'HOSTILE agent report'));
+    await openJob('ENG-666');
+    await jobStatus('succeeded');
+    await page.waitForSelector('.markdown h2:text("Injected by the agent")');
+    expect(await page.locator('.markdown :is(img, script, iframe, svg)').count()).toBe(0);
+    expect(await page.locator('.markdown a[href^="javascript"]').count()).toBe(0);
+    expect(await page.textContent('.markdown')).toContain('<img src="x" onerror=');
+    expect(await page.title()).toBe('Agent Conductor');
+  });
+
+  it('lists rejected deliveries with their reason and shows the raw body', async () => {
+    const garbage = '{"not": "a ticket"';
+    await send(garbage);
+    await page.goto('/#/deliveries');
+    await page.check('#rejected-only');
+    await page.waitForURL(/rejected=true/);
+    const row = page.locator('tr[data-delivery-id]', { hasText: 'rejected' }).first();
+    await row.waitFor({ timeout: 60000 });
+    // The filter holds: the tickets' and alarms' deliveries are not in the list.
+    expect(new Set(await page.locator('tr[data-delivery-id] td:nth-child(2)').allTextContents())).toEqual(new Set(['rejected']));
+    expect(await row.textContent()).toMatch(/JSON/i);
+    await row.locator('a').click();
+    expect(await page.textContent('pre.raw-body')).toBe(garbage);
+  });
+
+  it('sums up the last 24 hours on the overview', async () => {
+    const succeeded = await prisma.job.count({ where: { status: 'succeeded' } });
+    await page.goto('/#/');
+    await page.waitForSelector('[aria-label="Last 24 hours"] dd');
+    expect(await page.textContent('[aria-label="Last 24 hours"] dt:text-is("succeeded") + dd')).toBe(String(succeeded));
+    expect(await page.textContent('[aria-label="Active agents"] .big')).toMatch(/^\d+ \/ 5$/);
   });
 
   it('broke no Content-Security-Policy rule and threw no script error on any page', () => {
