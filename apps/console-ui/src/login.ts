@@ -18,7 +18,16 @@ form?.addEventListener('submit', (event) => {
         // Only a hash route of this console: never an address someone put in the link.
         location.assign(`/${next.startsWith('#/') ? next : ''}`);
       } else if (message) {
-        message.textContent = res.status === 401 ? 'That token is not valid.' : `Sign-in failed (${res.status}).`;
+        const target = message;
+        // In proxy mode the conductor explains that sign-in goes through the proxy: show its words.
+        res.json().then(
+          (body: { message?: unknown }) => {
+            target.textContent = res.status === 401 ? 'That token is not valid.' : `Sign-in failed: ${typeof body.message === 'string' ? body.message : res.status}`;
+          },
+          () => {
+            target.textContent = res.status === 401 ? 'That token is not valid.' : `Sign-in failed (${res.status}).`;
+          },
+        );
       }
     },
     () => {

@@ -138,7 +138,6 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     await send(await ticket('ENG-301', 'Login fails after session timeout'));
     await page.goto('/#/jobs');
     await page.waitForSelector('tr:has(a:text-is("ENG-301")) [data-status="succeeded"]', { timeout: 150000 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'console-jobs.png') });
 
     await page.click('a:text-is("ENG-301")');
     await jobStatus('succeeded');
@@ -260,6 +259,15 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     await page.waitForSelector('[aria-label="Last 24 hours"] dd');
     expect(await page.textContent('[aria-label="Last 24 hours"] dt:text-is("succeeded") + dd')).toBe(String(succeeded));
     expect(await page.textContent('[aria-label="Active agents"] .big')).toMatch(/^\d+ \/ 5$/);
+  });
+
+  it('shows every job of the run in the list, a held one with its waiting reason', async () => {
+    await send(await ticket('HOLD-8', 'Upgrade the payment SDK'));
+    await page.goto('/#/jobs');
+    await page.waitForSelector('tr:has(a:text-is("HOLD-8")) td:has-text("approval")', { timeout: 60000 });
+    const listed = await page.locator('tr[data-job-id]').count();
+    expect(listed).toBe(await prisma.job.count());
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-jobs.png') });
   });
 
   it('broke no Content-Security-Policy rule and threw no script error on any page', () => {
