@@ -1,11 +1,37 @@
 /**
  * Prints the scheduling state: jobs and their workers.
  *
- *   npm run status                    a readable table
- *   npm run --silent status -- --json one JSON document (stdout holds nothing else)
+ *   npm run status                                   a readable table
+ *   npm run status -- --status failed --limit 20     the 20 newest failed jobs
+ *   npm run --silent status -- --json                one JSON document (stdout holds nothing else)
  */
-import { createPrismaClient, StatusRepository, StatusSnapshot } from '@agent-conductor/db';
+import { createPrismaClient, JobKind, JobStatus, StatusRepository, type StatusFilter, type StatusSnapshot } from '@agent-conductor/db';
 import { DEV_DATABASE_URL } from './dev-defaults';
+import { parseStrict, runCli, UsageError } from './strict-args';
+
+const STATUSES = Object.values(JobStatus);
+const KINDS = Object.values(JobKind);
+
+const USAGE = `usage: npm run status -- [--status STATUS] [--kind KIND] [--limit N] [--json]
+
+Prints jobs (oldest first) with their latest worker, and their workers.
+
+options:
+  --status STATUS  only jobs in this status: ${STATUSES.join(', ')}
+  --kind KIND      only jobs of this kind: ${KINDS.join(', ')}
+  --limit N        only the newest N jobs (a whole number from 1)
+  --json           one JSON document instead of the tables
+  -h, --help       print this help and exit
+
+DATABASE_URL selects the database (default: the dev stack's). Exit 2 on a bad argument.
+`;
+
+const OPTIONS = {
+  status: { type: 'string' },
+  kind: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '-';
@@ -43,17 +69,35 @@ export function renderStatus(snapshot: StatusSnapshot): string {
   return `${snapshot.jobs.length} job(s)\n${jobs}\n\n${snapshot.workers.length} worker(s)\n${workers}\n`;
 }
 
-async function main(argv: string[]): Promise<void> {
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const found = allowed.find((candidate) => candidate === value);
+  if (found === undefined) throw new UsageError(`--${flag} ${value}: expected one of ${allowed.join(', ')}`);
+  return found;
+}
+
+export function statusFilter(values: { status?: string | undefined; kind?: string | undefined; limit?: string | undefined }): StatusFilter {
+  const status = oneOf('status', values.status, STATUSES);
+  const kind = oneOf('kind', values.kind, KINDS);
+  let limit: number | undefined;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!/^\d+$/.test(values.limit) || !Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit ${values.limit}: expected a whole number from 1`);
+  }
+  return { ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(limit !== undefined ? { limit } : {}) };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseStrict(argv, OPTIONS, false);
+  const filter = statusFilter(values);
   const prisma = createPrismaClient(process.env['DATABASE_URL'] ?? DEV_DATABASE_URL);
   try {
-    const snapshot = await new StatusRepository(prisma).snapshot();
-    process.stdout.write(argv.includes('--json') ? `${JSON.stringify(snapshot)}\n` : renderStatus(snapshot));
+    const snapshot = await new StatusRepository(prisma).snapshot(filter);
+    process.stdout.write(values.json ? `${JSON.stringify(snapshot)}\n` : renderStatus(snapshot));
+    return 0;
   } finally {
     await prisma.$disconnect();
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`status: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCli('status', USAGE, process.argv.slice(2), main);

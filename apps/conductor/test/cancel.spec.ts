@@ -132,6 +132,36 @@ describe('cancelling jobs (real Postgres, gRPC, worker processes)', () => {
     expect(await jobRow(job.id)).toMatchObject({ status: 'cancelled', attempts: 1 });
   });
 
+  it('launches nothing for a job cancelled between its admission and its launch', async () => {
+    const marker = join(await mkdtemp(join(tmpdir(), 'cancel-launch-')), 'started');
+    const { app } = await start({ workerCommand: `touch ${marker}`, cancelGraceMs: 600_000 });
+    const job = await createPendingJob(prisma);
+    // The operator's cancel lands at the moment the task archive is built: after admission claimed the job, before the launcher runs.
+    await prisma.$executeRawUnsafe(`
+      CREATE OR REPLACE FUNCTION cancel_spec_cancel_on_archive() RETURNS trigger AS $$
+      BEGIN
+        IF NEW."type" = 'task-archive-built' THEN
+          UPDATE "jobs" SET "cancel_requested_at" = now() WHERE "id" = (SELECT "job_id" FROM "workers" WHERE "id" = NEW."worker_id");
+        END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`);
+    await prisma.$executeRawUnsafe(
+      'CREATE TRIGGER cancel_spec_cancel_on_archive AFTER INSERT ON "worker_events" FOR EACH ROW EXECUTE FUNCTION cancel_spec_cancel_on_archive()',
+    );
+    try {
+      const outcome = await app.get(JobLaunchService).launch(job.id);
+      expect(outcome).toMatchObject({ status: 'cancelled' });
+    } finally {
+      await prisma.$executeRawUnsafe('DROP TRIGGER IF EXISTS cancel_spec_cancel_on_archive ON "worker_events"');
+      await prisma.$executeRawUnsafe('DROP FUNCTION IF EXISTS cancel_spec_cancel_on_archive()');
+    }
+    const ended = await jobRow(job.id);
+    expect(ended).toMatchObject({ status: 'cancelled', attempts: 1, error: 'cancelled by an operator before its worker was launched' });
+    expect(ended.workers).toEqual([expect.objectContaining({ state: 'ended', launcherHandle: null })]);
+    expect(await app.get(WorkerRepository).hasEvent(ended.workers[0]?.id ?? '', 'cancelled-before-launch')).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('ends a cancelled job that was claimed but never got a worker', async () => {
     const { app } = await start({ cancelGraceMs: 0, orphanCheckIntervalMs: 3_600_000 });
     const job = await createClaimedJob(prisma);

@@ -13,7 +13,9 @@ import { ConductorConfigModule } from '../src/config/config.module';
 import type { ConductorConfig } from '../src/config/env.validators';
 import { ConsoleApiModule } from '../src/console-api/console-api.module';
 import { ConsoleAuthModule } from '../src/console-auth/console-auth.module';
-import { baseUrl, TEST_CONSOLE_TOKEN } from './support/console';
+import { baseUrl, schemaProblems, TEST_CONSOLE_TOKEN, type DocumentedSchema } from './support/console';
+import { consoleApiDocument } from '../src/console-api/console-api.docs';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { createClaimedJob, createPendingJob, testConfig, testPrisma } from './support/fixtures';
 
 /** What an agent might leak into its report: a GitHub token shape the shared redactor knows. */
@@ -28,11 +30,32 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
   let sqs: SQSClient;
   let intakeUrl: string;
   let dlqUrl: string;
+  let document: OpenAPIObject;
+  const checked = new Set<string>();
 
+  /** The 200 schema the OpenAPI document gives for a concrete path (`:id` segments matched to `{id}`). */
+  function documentedSchema(path: string): DocumentedSchema | undefined {
+    const pathname = path.split('?')[0] ?? path;
+    for (const [pattern, operations] of Object.entries(document.paths)) {
+      const matcher = new RegExp(`^${pattern.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      if (!matcher.test(pathname)) continue;
+      const content = operations.get?.responses['200'];
+      if (content && 'content' in content) return content.content?.['application/json']?.schema as DocumentedSchema | undefined;
+    }
+    return undefined;
+  }
+
+  /** Every 200 JSON answer is checked against the document, so /api/docs says what the API really returns. */
   async function get<T = Record<string, unknown>>(path: string): Promise<{ status: number; body: T; type: string }> {
     const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TEST_CONSOLE_TOKEN}` } });
     const type = response.headers.get('content-type') ?? '';
     const body = (type.includes('json') ? await response.json() : await response.text()) as T;
+    if (response.status === 200 && type.includes('json')) {
+      const schema = documentedSchema(path);
+      expect({ path, documented: schema !== undefined }).toEqual({ path, documented: true });
+      expect({ path, problems: schema ? schemaProblems(body, schema) : [] }).toEqual({ path, problems: [] });
+      checked.add(path.split('?')[0]?.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, ':id') ?? path);
+    }
     return { status: response.status, body, type };
   }
 
@@ -58,6 +81,7 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
     app = moduleRef.createNestApplication({ logger: ['error'] });
     await app.listen(0, '127.0.0.1');
     base = baseUrl(app);
+    document = consoleApiDocument(app);
     prisma = testPrisma();
   });
   afterAll(async () => {
@@ -128,6 +152,9 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
       durationMs: 80_000,
       usage: { inputTokens: 100, cachedInputTokens: 10, outputTokens: 20, turns: 2, model: null },
       pullRequest: 'https://github.com/acme/orders-api/pull/9',
+      rerunOf: null,
+      approval: 'none',
+      cancelRequestedAt: null,
     });
     expect((await get<{ items: Array<{ id: string }> }>('/api/v1/jobs?status=launching')).body.items.map((item) => item.id)).toEqual([running.id]);
     expect((await get<{ items: Array<{ id: string }> }>(`/api/v1/jobs?repository=${encodeURIComponent(running.repository)}`)).body.items.map((item) => item.id)).toEqual([running.id]);
@@ -276,5 +303,23 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
       last24h: { succeeded: 1, failed: 0, successRate: 1, medianDurationMs: 80_000 },
     });
     expect(done.status).toBe('succeeded');
+  });
+
+  afterAll(() => {
+    // Runs before the outer afterAll: every JSON endpoint was checked against its schema at least once.
+    expect([...checked].sort()).toEqual(
+      [
+        '/api/v1/admission',
+        '/api/v1/deliveries',
+        '/api/v1/deliveries/:id',
+        '/api/v1/incidents',
+        '/api/v1/incidents/:id',
+        '/api/v1/jobs',
+        '/api/v1/jobs/:id',
+        '/api/v1/overview',
+        '/api/v1/queues',
+        '/api/v1/workers',
+      ].sort(),
+    );
   });
 });

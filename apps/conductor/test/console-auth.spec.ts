@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { freePort } from '@agent-conductor/testing';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { bootstrapConductor } from '../src/bootstrap';
@@ -13,6 +14,7 @@ import { ConsoleAuthModule } from '../src/console-auth/console-auth.module';
 import { ConsoleAuthService } from '../src/console-auth/console-auth.service';
 import { baseUrl, concretePath, FakeAlbKeys, httpRoutes, loginCookie, TEST_ALB_ARN, TEST_CONSOLE_TOKEN, type HttpRoute } from './support/console';
 import { testConfig } from './support/fixtures';
+import { TestWorkerClient } from './support/worker-client';
 import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';
 
 /** Stay outside console auth by design; everything else the server answers must not. */
@@ -43,17 +45,24 @@ async function call(base: string, route: HttpRoute, headers: Record<string, stri
 }
 
 /** The whole conductor (bootstrapConductor), so the routes of every module it wires are checked. */
+async function startConductorWithConfig(
+  queue: LocalIntakeQueue,
+  scheduler: string,
+  consoleAuth: ConductorConfig['consoleAuth'],
+): Promise<{ app: INestApplication; config: ConductorConfig }> {
+  const config = await testConfig({
+    sqsQueueUrl: queue.queueUrl,
+    sqsEndpoint: queue.endpoint,
+    schedulerGrpcAddr: scheduler,
+    orphanCheckIntervalMs: 3_600_000,
+    consoleAuth,
+  });
+  const silent = { log: () => undefined, error: () => undefined, warn: () => undefined, debug: () => undefined, verbose: () => undefined };
+  return { app: await bootstrapConductor(config, { logger: silent }), config };
+}
+
 async function startConductor(queue: LocalIntakeQueue, scheduler: string, consoleAuth: ConductorConfig['consoleAuth']): Promise<INestApplication> {
-  return bootstrapConductor(
-    await testConfig({
-      sqsQueueUrl: queue.queueUrl,
-      sqsEndpoint: queue.endpoint,
-      schedulerGrpcAddr: scheduler,
-      orphanCheckIntervalMs: 3_600_000,
-      consoleAuth,
-    }),
-    { logger: { log: () => undefined, error: () => undefined, warn: () => undefined, debug: () => undefined, verbose: () => undefined } },
-  );
+  return (await startConductorWithConfig(queue, scheduler, consoleAuth)).app;
 }
 
 describe('console auth over HTTP (the whole conductor)', () => {
@@ -80,8 +89,10 @@ describe('console auth over HTTP (the whole conductor)', () => {
     let routes: HttpRoute[];
     let protectedRoutes: HttpRoute[];
 
+    let config: ConductorConfig;
+
     beforeAll(async () => {
-      app = await startConductor(queue, schedulerAddr, { mode: 'token', token: TEST_CONSOLE_TOKEN, sessionTtlMs: 3_600_000 });
+      ({ app, config } = await startConductorWithConfig(queue, schedulerAddr, { mode: 'token', token: TEST_CONSOLE_TOKEN, sessionTtlMs: 3_600_000 }));
       base = baseUrl(app);
       routes = httpRoutes(app);
       protectedRoutes = routes.filter((route) => !PUBLIC.has(key(route)));
@@ -136,6 +147,19 @@ describe('console auth over HTTP (the whole conductor)', () => {
       const jobs = await fetch(`${base}/api/v1/jobs`, { headers: { cookie } });
       expect(jobs.status).toBe(200);
       expect(await jobs.json()).toEqual({ items: [], nextCursor: null });
+    });
+
+    it('leaves the worker gRPC API to its own auth: an unknown worker is UNAUTHENTICATED by worker auth, not by the console guard', async () => {
+      const client = new TestWorkerClient(config.grpcDialAddr, { deadlineMs: 10_000 });
+      try {
+        const failure = await client.heartbeat({ credentials: { workerId: randomUUID(), token: 'not-a-worker-token' }, phase: 1 }).then(
+          () => undefined,
+          (error: ServiceError) => error,
+        );
+        expect({ code: failure?.code, details: failure?.details }).toEqual({ code: status.UNAUTHENTICATED, details: expect.stringMatching(/worker/i) });
+      } finally {
+        client.close();
+      }
     });
 
     it('keeps health and metrics open', async () => {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { bootstrapConductor } from '../src/bootstrap';
 import type { ConductorConfig } from '../src/config/env.validators';
-import { baseUrl, FakeAlbKeys, loginCookie, TEST_ALB_ARN, TEST_CONSOLE_TOKEN } from './support/console';
+import { baseUrl, FakeAlbKeys, loginCookie, schemaProblems, TEST_ALB_ARN, TEST_CONSOLE_TOKEN, type DocumentedSchema } from './support/console';
 import { createClaimedJob, createPendingJob, testConfig, testPrisma } from './support/fixtures';
 import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';
 
@@ -54,6 +54,15 @@ describe('operator actions over HTTP (the whole conductor)', () => {
   describe('token mode', () => {
     let app: INestApplication;
     let base: string;
+    let paths: Record<string, { post?: { responses: Record<string, { content?: Record<string, { schema?: DocumentedSchema }> }> } }>;
+
+    /** Every 200 answer is checked against the OpenAPI document, so /api/docs says what the actions return. */
+    function checkDocumented(path: string, body: unknown): void {
+      const action = /\/(cancel|rerun|approve|reject)$/.exec(path)?.[1] ?? '';
+      const schema = paths[`/api/v1/jobs/{id}/${action}`]?.post?.responses['200']?.content?.['application/json']?.schema;
+      expect({ path, documented: schema !== undefined }).toEqual({ path, documented: true });
+      expect({ path, problems: schema ? schemaProblems(body, schema) : [] }).toEqual({ path, problems: [] });
+    }
 
     async function post(path: string, body?: unknown, headers: Record<string, string> = { authorization: `Bearer ${TEST_CONSOLE_TOKEN}` }): Promise<Answer> {
       const response = await fetch(`${base}${path}`, {
@@ -61,12 +70,16 @@ describe('operator actions over HTTP (the whole conductor)', () => {
         headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      const answer = { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      if (answer.status === 200) checkDocumented(path, answer.body);
+      return answer;
     }
 
     beforeAll(async () => {
       app = await startConductor({ mode: 'token', token: TEST_CONSOLE_TOKEN, sessionTtlMs: 3_600_000 });
       base = baseUrl(app);
+      const document = await fetch(`${base}/api/docs/openapi.json`, { headers: { authorization: `Bearer ${TEST_CONSOLE_TOKEN}` } });
+      paths = ((await document.json()) as { paths: typeof paths }).paths;
     });
     afterAll(() => app?.close());
     beforeEach(() => resetDatabase(prisma));

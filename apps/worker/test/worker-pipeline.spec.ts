@@ -261,6 +261,28 @@ describe('worker pipeline against a fake conductor', () => {
     expect(fake.agentErrors[0]?.stage).toBe('agent');
   });
 
+  it('stops a sleeping agent when a heartbeat answers stop_requested, uploads what it has, publishes nothing and ends FAILED', async () => {
+    const fake = await startConductor();
+    const running = (async (): Promise<void> => {
+      while (!fake.heartbeats.some((beat) => beat.phase === workerV1.WorkerPhase.WORKER_PHASE_AGENT_RUNNING)) await new Promise((resolve) => setTimeout(resolve, 50));
+      fake.stopRequested = true;
+    })();
+    const started = Date.now();
+    const outcome = await runWorker(config(fake, `DEMO_AGENT_SLEEP_SECONDS=120 ${demo('succeed')}`, { agentTimeoutMs: 300_000 }), { logger: false });
+    await running;
+
+    // The agent would have slept two minutes.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED });
+    expect(fake.shutdownRequest?.error).toBe('stopped: the conductor asked this worker to stop (the job was cancelled)');
+    // A cancel is not the agent's failure: nothing reported as one.
+    expect(fake.agentErrors).toEqual([]);
+    expect(fake.uploadPath).toBeDefined();
+    const uploaded = await extractUpload(fake);
+    expect(existsSync(join(uploaded, 'TASK.md'))).toBe(true);
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+  });
+
   it('retries the handshake while the conductor is UNAVAILABLE', async () => {
     const fake = await startConductor({ unavailableHandshakes: 2 });
     const outcome = await runWorker(config(fake, demo('succeed')), { logger: false });

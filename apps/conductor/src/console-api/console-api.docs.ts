@@ -1,11 +1,20 @@
 import { applyDecorators, type INestApplication } from '@nestjs/common';
 import { CONSOLE_PAGE_DEFAULT, CONSOLE_PAGE_MAX } from '@agent-conductor/db';
-import { ApiQuery, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiQuery, ApiUnauthorizedResponse, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { consoleAuthHandler } from '../console-auth/console-auth.middleware';
 import { ConsoleAuthService } from '../console-auth/console-auth.service';
 import { CONSOLE_SESSION_COOKIE } from '../console-auth/console-session';
 
 export const CONSOLE_API_DOCS_PATH = 'api/docs';
+
+/** The answers every console route may give besides its own (docs/console.md, "API"). */
+export const ApiConsoleErrors = (): ClassDecorator & MethodDecorator =>
+  applyDecorators(
+    ApiBadRequestResponse({ description: 'A bad query parameter or cursor; `message` names each problem' }),
+    ApiUnauthorizedResponse({ description: 'No or bad credentials' }),
+    ApiForbiddenResponse({ description: 'A cookie-authenticated POST or DELETE without `X-Requested-With: console`' }),
+    ApiNotFoundResponse({ description: 'Unknown id, or the console is off' }),
+  );
 
 /** `limit` and `cursor`, as every list endpoint takes them. */
 export const ApiPaging = (): MethodDecorator =>

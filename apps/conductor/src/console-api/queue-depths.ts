@@ -29,6 +29,8 @@ const DEPTH_ATTRIBUTES = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMes
 @Injectable()
 export class QueueDepthReader {
   private readonly logger = new Logger(QueueDepthReader.name);
+  /** The DLQ a RedrivePolicy names does not change while we run: resolved once, not on every overview poll. */
+  private discoveredDlqUrl: string | undefined;
 
   constructor(
     @Inject(CONSOLE_SQS_CLIENT) private readonly sqs: SQSClient,
@@ -38,11 +40,11 @@ export class QueueDepthReader {
   async read(): Promise<QueueDepths> {
     const errors: string[] = [];
     let intake: QueueDepth | null = null;
-    let dlqUrl = this.config.sqsDlqUrl;
+    let dlqUrl = this.config.sqsDlqUrl ?? this.discoveredDlqUrl;
     try {
       const attributes = await this.attributes(this.config.sqsQueueUrl, [...DEPTH_ATTRIBUTES, 'RedrivePolicy']);
       intake = depthOf(attributes);
-      dlqUrl ??= await this.dlqUrlFrom(attributes['RedrivePolicy']);
+      dlqUrl ??= this.discoveredDlqUrl = await this.dlqUrlFrom(attributes['RedrivePolicy']);
     } catch (error) {
       errors.push(`intake queue: ${errorMessage(error)}`);
     }

@@ -99,3 +99,45 @@ export class FakeAlbKeys {
     return `${signed}.${signature.toString('base64url')}`;
   }
 }
+
+/** The subset of OpenAPI 3.0 schema objects the console documents with. */
+export interface DocumentedSchema {
+  type?: string;
+  nullable?: boolean;
+  enum?: unknown[];
+  required?: string[];
+  properties?: Record<string, DocumentedSchema>;
+  items?: DocumentedSchema;
+}
+
+/**
+ * Where `value` departs from `schema`, as "path: problem" lines: wrong types, missing required or undocumented
+ * properties, values outside an enum. Strict both ways, so the document cannot drift from the answers.
+ */
+export function schemaProblems(value: unknown, schema: DocumentedSchema, path = '$'): string[] {
+  if (value === null) return schema.nullable || schema.type === undefined ? [] : [`${path}: null but not nullable`];
+  if (schema.enum && !schema.enum.includes(value)) return [`${path}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`];
+  switch (schema.type) {
+    case undefined:
+      return [];
+    case 'object': {
+      if (typeof value !== 'object' || Array.isArray(value)) return [`${path}: expected an object`];
+      const record = value as Record<string, unknown>;
+      const properties = schema.properties;
+      if (!properties) return [];
+      const problems = (schema.required ?? []).filter((key) => !(key in record)).map((key) => `${path}.${key}: missing`);
+      for (const [key, item] of Object.entries(record)) {
+        const property = properties[key];
+        if (!property) problems.push(`${path}.${key}: not documented`);
+        else problems.push(...schemaProblems(item, property, `${path}.${key}`));
+      }
+      return problems;
+    }
+    case 'array':
+      return Array.isArray(value) ? value.flatMap((item, index) => (schema.items ? schemaProblems(item, schema.items, `${path}[${index}]`) : [])) : [`${path}: expected an array`];
+    case 'integer':
+      return Number.isInteger(value) ? [] : [`${path}: expected an integer`];
+    default:
+      return typeof value === schema.type ? [] : [`${path}: expected ${schema.type}, got ${typeof value}`];
+  }
+}

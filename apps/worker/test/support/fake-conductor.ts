@@ -67,6 +67,8 @@ export class FakeConductor {
   readonly agentErrors: workerV1.ReportAgentErrorRequest[] = [];
   shutdownRequest: workerV1.ShutdownRequest | undefined;
   uploadHeader: workerV1.UploadHeader | undefined;
+  /** What heartbeats answer as stop_requested; a test sets it to cancel the job mid-run. */
+  stopRequested = false;
   /** The received result archive, once an upload completed. */
   uploadPath: string | undefined;
   readonly rejected: string[] = [];
@@ -217,7 +219,7 @@ export class FakeConductor {
   private heartbeat(call: ServerUnaryCall<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>, callback: sendUnaryData<workerV1.HeartbeatResponse>): void {
     if (!this.authorised('Heartbeat', call.request.credentials)) return callback({ code: status.UNAUTHENTICATED });
     this.heartbeats.push(call.request);
-    callback(null, { stopRequested: false });
+    callback(null, { stopRequested: this.stopRequested });
   }
 
   private shutdown(call: ServerUnaryCall<workerV1.ShutdownRequest, workerV1.ShutdownResponse>, callback: sendUnaryData<workerV1.ShutdownResponse>): void {

@@ -167,7 +167,6 @@ function toJobItem(job: JobRow): ConsoleJobItem {
   const usage = toStatusUsage(job.usage);
   const result = toStatusResult(job.result);
   const pullRequest = result && 'pullRequest' in result && typeof result.pullRequest === 'string' ? result.pullRequest : null;
-  const ended = job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled';
   return {
     id: job.id,
     kind: job.kind,
@@ -180,7 +179,8 @@ function toJobItem(job: JobRow): ConsoleJobItem {
     createdAt: job.createdAt.toISOString(),
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
-    durationMs: ended && job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null,
+    // finishedAt is set only when a job ends, whatever its final status.
+    durationMs: job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null,
     usage: usage
       ? { inputTokens: usage.inputTokens, cachedInputTokens: usage.cachedInputTokens, outputTokens: usage.outputTokens, turns: usage.turns, model: usage.model }
       : null,
@@ -500,15 +500,16 @@ export class ConsoleQueryRepository {
 
   /** Counts now, and the jobs that ended since `since`. */
   async jobStats(since: Date): Promise<ConsoleJobStats> {
-    // One statement, so one snapshot.
+    // One statement, so one snapshot; each part reads through an index (status, finished_at), never the whole table.
     const rows = await this.prisma.$queryRaw<Array<{ active: bigint; pending: bigint; succeeded: bigint; failed: bigint; median: number | null }>>`
-          SELECT COUNT(*) FILTER (WHERE "status" IN ('launching', 'running')) AS "active",
-                 COUNT(*) FILTER (WHERE "status" = 'pending') AS "pending",
-                 COUNT(*) FILTER (WHERE "status" = 'succeeded' AND "finished_at" >= ${since}) AS "succeeded",
-                 COUNT(*) FILTER (WHERE "status" = 'failed' AND "finished_at" >= ${since}) AS "failed",
-                 percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ("finished_at" - "started_at")) * 1000)
-                   FILTER (WHERE "status" IN ('succeeded', 'failed') AND "finished_at" >= ${since} AND "started_at" IS NOT NULL) AS "median"
-            FROM "jobs"`;
+      SELECT (SELECT COUNT(*) FROM "jobs" WHERE "status" IN ('launching', 'running')) AS "active",
+             (SELECT COUNT(*) FROM "jobs" WHERE "status" = 'pending') AS "pending",
+             COUNT(*) FILTER (WHERE e."status" = 'succeeded') AS "succeeded",
+             COUNT(*) FILTER (WHERE e."status" = 'failed') AS "failed",
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (e."finished_at" - e."started_at")) * 1000)
+               FILTER (WHERE e."started_at" IS NOT NULL) AS "median"
+        FROM "jobs" e
+       WHERE e."finished_at" >= ${since} AND e."status" IN ('succeeded', 'failed')`;
     const row = rows[0];
     return {
       active: Number(row?.active ?? 0),

@@ -72,22 +72,45 @@ export function toStatusUsage(stored: Prisma.JsonValue | null): StatusJobUsage |
   };
 }
 
+export interface StatusFilter {
+  status?: JobStatus;
+  kind?: JobKind;
+  /** The newest this many jobs (still listed oldest first). */
+  limit?: number;
+}
+
 /** Read model for status endpoints and the CLI. */
 @Injectable()
 export class StatusRepository {
   // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
   constructor(private readonly prisma: PrismaClient) {}
 
-  async snapshot(): Promise<StatusSnapshot> {
+  /**
+   * Jobs oldest first, each with its latest worker, and their workers. Filters narrow the jobs (and the workers to
+   * theirs); `limit` keeps the newest that many.
+   */
+  async snapshot(filter: StatusFilter = {}): Promise<StatusSnapshot> {
+    const where: Prisma.JobWhereInput = {
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.kind ? { kind: filter.kind } : {}),
+    };
+    const narrowed = filter.status !== undefined || filter.kind !== undefined || filter.limit !== undefined;
     // One repeatable-read snapshot, so jobs and workers agree with each other.
-    const [jobs, workers] = await this.prisma.$transaction(
-      [
-        this.prisma.job.findMany({
-          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    const { jobs, workers } = await this.prisma.$transaction(
+      async (tx) => {
+        const newest = await tx.job.findMany({
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          ...(filter.limit !== undefined ? { take: filter.limit } : {}),
           include: { workers: { orderBy: [{ attempt: 'desc' }, { createdAt: 'desc' }], take: 1, select: { id: true } } },
-        }),
-        this.prisma.worker.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
-      ],
+        });
+        const listed = newest.reverse();
+        const workerRows = await tx.worker.findMany({
+          ...(narrowed ? { where: { jobId: { in: listed.map((job) => job.id) } } } : {}),
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        });
+        return { jobs: listed, workers: workerRows };
+      },
       { isolationLevel: 'RepeatableRead' },
     );
     return {
