@@ -22,6 +22,8 @@ function depConstraints(forTests) {
     // type:contracts: the shared WorkerService client dials the conductor as a worker would.
     { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:data', 'type:schema', 'type:tool', 'type:contracts'] },
     { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:tool', 'type:domain', 'type:data', 'type:infra', 'type:contracts', 'type:testing'] },
+    // The console's browser bundle (apps/console-ui) talks to the conductor over HTTP only: none of our code, no server packages.
+    { sourceTag: 'type:ui', onlyDependOnLibsWithTags: [], bannedExternalImports: INFRASTRUCTURE },
     // Apps compose libraries; no app imports another app.
     { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:contracts', 'type:infra', ...testOnly] },
     // The worker runs in the agent's container: it knows the wire contract and nothing else of ours. Its tests

@@ -38,6 +38,8 @@ COPY --from=build /workspace/dist/apps/conductor/archive-extraction.worker.js ./
 # The one-shot db-roles task: `node db-roles.js` (terraform/ecs.tf).
 COPY --from=build /workspace/dist/apps/conductor/db-roles.js ./db-roles.js
 COPY --from=build /workspace/dist/apps/conductor/proto ./proto
+# The operator console's static files, served at / (apps/console-ui).
+COPY --from=build /workspace/dist/apps/conductor/console ./console
 RUN mkdir -p /var/lib/conductor/run /var/lib/conductor/results && chown -R node:node /var/lib/conductor
 USER node
 EXPOSE 50051 8080

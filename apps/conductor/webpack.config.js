@@ -15,7 +15,11 @@ module.exports = {
         { entryName: 'db-roles', entryPath: './src/db-roles.ts' },
       ],
       tsConfig: './tsconfig.app.json',
-      assets: [{ input: '../../proto', glob: '**/*.proto', output: 'proto' }],
+      // The operator console (apps/console-ui, built first: an implicit dependency) is served from console/.
+      assets: [
+        { input: '../../proto', glob: '**/*.proto', output: 'proto' },
+        { input: '../../dist/apps/console-ui', glob: '**/*', output: 'console' },
+      ],
       optimization: false,
       outputHashing: 'none',
       generatePackageJson: true,

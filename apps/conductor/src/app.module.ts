@@ -4,6 +4,7 @@ import { ConductorConfigModule } from './config/config.module';
 import { ConsoleApiModule } from './console-api/console-api.module';
 import { ConsoleAuthModule } from './console-auth/console-auth.module';
 import type { ConductorConfig } from './config/env.validators';
+import { ConsoleUiModule } from './console-ui/console-ui.module';
 import { HealthModule } from './health/health.module';
 import { IntakeModule } from './intake/intake.module';
 import { JobActionsModule } from './job-actions/job-actions.module';
@@ -35,6 +36,7 @@ export class AppModule {
         HealthModule,
         ConsoleAuthModule,
         ConsoleApiModule,
+        ConsoleUiModule,
       ],
     };
   }

@@ -20,7 +20,18 @@ import { TestWorkerClient } from './support/worker-client';
 import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';
 
 /** Stay outside console auth by design; everything else the server answers must not. */
-const PUBLIC = new Set(['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'POST /api/v1/session', 'DELETE /api/v1/session']);
+const PUBLIC = new Set([
+  'GET /health',
+  'GET /health/live',
+  'GET /health/ready',
+  'GET /metrics',
+  'POST /api/v1/session',
+  'DELETE /api/v1/session',
+  // The console's login page and what it loads (console-ui); its other pages are protected.
+  'GET /login',
+  'GET /assets/login.js',
+  'GET /assets/console.css',
+]);
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const key = (route: HttpRoute): string => `${route.method} ${route.path}`;

@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidConductorEnvError, loadConductorConfig, loadDbRolesConfig } from './env.validators';
 
 describe('loadConductorConfig', () => {
@@ -56,6 +56,12 @@ describe('loadConductorConfig', () => {
       loadConductorConfig({ RESULTS_RETENTION_DAYS: '0.5', RESULTS_MAX_BYTES: '1000', RESULTS_PRUNE_INTERVAL_MS: '60000', RESULTS_MIN_FREE_BYTES: '0' }, '/ws'),
     ).toMatchObject({ resultsRetentionMs: 12 * 3_600_000, resultsMaxBytes: 1000, resultsPruneIntervalMs: 60_000, resultsMinFreeBytes: 0 });
     expect(() => loadConductorConfig({ RESULTS_RETENTION_DAYS: '0', RESULTS_MIN_FREE_BYTES: '-1' })).toThrow(/RESULTS_RETENTION_DAYS[\s\S]*RESULTS_MIN_FREE_BYTES/);
+  });
+
+  it('finds the console next to the bundle unless CONSOLE_UI_DIR says where', () => {
+    expect(loadConductorConfig({}, '/ws').consoleUiDir).toBe(resolve(__dirname, 'console'));
+    expect(loadConductorConfig({ CONSOLE_UI_DIR: 'dist/apps/console-ui' }, '/ws').consoleUiDir).toBe('/ws/dist/apps/console-ui');
+    expect(loadConductorConfig({ CONSOLE_UI_DIR: '/srv/console' }, '/ws').consoleUiDir).toBe('/srv/console');
   });
 
   it('serves plaintext gRPC by default, TLS from a PEM value or file, and wants the certificate and key together', () => {

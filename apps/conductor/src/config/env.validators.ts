@@ -89,6 +89,8 @@ export interface ConductorConfig {
   resultsMinFreeBytes: number;
   /** TLS on the worker gRPC server; absent means plaintext (the local default). */
   grpcTls?: GrpcServerTls;
+  /** The operator console's built static files (dist/apps/console-ui, copied next to main.js as console/). */
+  consoleUiDir: string;
   /**
    * How long a cancelled job's worker gets, after the operator's cancel, to stop its agent, upload what it has and
    * shut down; past it the launcher kills it (process kill, or ECS StopTask). 0 kills at the next check.
@@ -184,6 +186,7 @@ const envSchema = z.object({
   RESULTS_MAX_BYTES: positiveInt.default(20 * 1024 * MIB),
   RESULTS_PRUNE_INTERVAL_MS: positiveInt.default(600_000),
   RESULTS_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 * MIB),
+  CONSOLE_UI_DIR: optionalString,
   CONDUCTOR_TLS_CERT: optionalString,
   CONDUCTOR_TLS_KEY: optionalString,
   CONDUCTOR_TLS_CLIENT_CA: optionalString,
@@ -362,6 +365,8 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     resultsMaxBytes: vars.RESULTS_MAX_BYTES,
     resultsPruneIntervalMs: vars.RESULTS_PRUNE_INTERVAL_MS,
     resultsMinFreeBytes: vars.RESULTS_MIN_FREE_BYTES,
+    // The build copies the console next to the bundle (main.js), in dist/ and in the image alike.
+    consoleUiDir: vars.CONSOLE_UI_DIR ? absolute(vars.CONSOLE_UI_DIR, cwd) : resolve(__dirname, 'console'),
     ...(grpcTls ? { grpcTls } : {}),
     cancelGraceMs: vars.CANCEL_GRACE_SECONDS * 1000,
     consoleAuth,

@@ -1,0 +1,276 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createPrismaClient } from '@agent-conductor/db';
+import { ensureSampleRemote, eventually, type LocalStack, startLocalStack, WORKSPACE } from '@agent-conductor/dev-stack';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describeWithBrowser, launchChromium } from './chromium';
+
+const TOKEN = 'console-e2e-token-0123456789abcdef0123456789';
+const SCREENSHOTS = join(WORKSPACE, 'docs/images');
+const FIXTURES = join(WORKSPACE, 'tools/e2e/fixtures');
+const INCIDENT_ACCOUNT = '444455556666';
+const HOSTILE_REPORT = [
+  '',
+  '## Injected by the agent',
+  '<img src="x" onerror="document.title = \'pwned\'">',
+  '<script>document.title = "pwned"</script>',
+  "[harmless looking](javascript:document.title='pwned')",
+  '',
+].join('\n');
+
+/** A Jira issue like the e2e fixture, with its own key, project and summary. */
+async function ticket(key: string, summary: string): Promise<string> {
+  const issue = JSON.parse(await readFile(join(FIXTURES, 'jira-issue.json'), 'utf8')) as { key: string; fields: { summary: string; project: { key: string } } };
+  issue.key = key;
+  issue.fields.summary = summary;
+  issue.fields.project.key = key.split('-')[0] ?? key;
+  return JSON.stringify(issue);
+}
+
+async function alarm(name: string, state: 'ALARM' | 'OK', at: Date): Promise<string> {
+  const event = JSON.parse(await readFile(join(FIXTURES, 'cloudwatch-alarm.eventbridge.json'), 'utf8')) as {
+    id: string;
+    account: string;
+    time: string;
+    resources: string[];
+    detail: { alarmName: string; state: { value: string } };
+  };
+  event.id = `${name}-${at.getTime()}`;
+  event.account = INCIDENT_ACCOUNT;
+  event.time = at.toISOString();
+  event.resources = [`arn:aws:cloudwatch:us-west-2:${INCIDENT_ACCOUNT}:alarm:${name}`];
+  event.detail.alarmName = name;
+  event.detail.state.value = state;
+  return JSON.stringify(event);
+}
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+describeWithBrowser('the operator console in Chromium, against the real local stack', () => {
+  const databaseUrl = process.env['DATABASE_URL'] ?? '';
+  const prisma = createPrismaClient(databaseUrl);
+  let dir: string;
+  let stack: LocalStack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageProblems: string[] = [];
+  let cancelledJobId = '';
+
+  const send = (body: string) => stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: body }));
+  const jobIdFromUrl = () => /#\/jobs\/([0-9a-f-]{36})/.exec(page.url())?.[1] ?? '';
+
+  async function openJob(key: string): Promise<string> {
+    await page.goto('/#/jobs');
+    await page.click(`tr:has(a:text-is("${key}")) a:text-is("${key}")`, { timeout: 60000 });
+    await page.waitForSelector('section[aria-label="Actions"]');
+    return jobIdFromUrl();
+  }
+
+  const jobStatus = (status: string, timeout = 150000) => page.waitForSelector(`h1 [data-status="${status}"]`, { timeout });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'console-e2e-'));
+    const remote = join(dir, 'remote', 'sample-app.git');
+    await mkdir(join(dir, 'remote'), { recursive: true });
+    await ensureSampleRemote(remote);
+    // HOLD tickets wait for an operator's approval; everything else takes the default route.
+    const routingFile = join(dir, 'routing.json');
+    await writeFile(
+      routingFile,
+      JSON.stringify({ default: { repository: remote, branch: 'main' }, tickets: [{ match: { project: 'HOLD' }, repository: remote, approval: 'required' }] }),
+    );
+    // A SLOW ticket's agent works for ten minutes: long enough to be seen running and cancelled. A HOSTILE ticket's
+    // agent ends its report with HTML and a javascript: link, as a compromised agent could.
+    await chmod(dir, 0o711);
+    const hostileReport = join(dir, 'hostile-report.md');
+    await writeFile(hostileReport, HOSTILE_REPORT, { mode: 0o644 });
+    const demoAgent = join(WORKSPACE, 'tools/demo-agent/demo-agent.sh');
+    const agentCommand =
+      `sh -c 'if grep -q SLOW TASK.md; then DEMO_AGENT_SLEEP_SECONDS=600 exec bash ${demoAgent}; fi; bash ${demoAgent} || exit $?; ` +
+      `if grep -q HOSTILE TASK.md; then cat ${hostileReport} >> agent-meta/ending-report.md; fi'`;
+    stack = await startLocalStack(
+      databaseUrl,
+      { CONSOLE_TOKEN: TOKEN, WORKER_AGENT_COMMAND: agentCommand, CANCEL_GRACE_SECONDS: '10', MAX_ACTIVE_JOBS: '5', REPO_MAX_ACTIVE_JOBS: '5' },
+      { repository: remote, extraSchedulerEnv: { ROUTING_FILE: routingFile }, dirPrefix: 'console-e2e-stack-' },
+    );
+    browser = await launchChromium();
+    context = await browser.newContext({ baseURL: stack.conductorHttp, viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(30000);
+    page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageProblems.push(`CSP: ${message.text()}`);
+    });
+    await mkdir(SCREENSHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await prisma.$disconnect();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sends a visitor without a session to the login page, refuses a wrong token and signs in with the right one', async () => {
+    await page.goto('/');
+    await page.waitForURL(/\/login/);
+    await page.fill('#token', 'not-the-token-not-the-token-not-the-token');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#login-message:text("not valid")');
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1:text-is("Overview")');
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(await page.textContent('[aria-label="Active agents"] .big')).toMatch(/^\d+ \/ 5$/);
+  });
+
+  it('shows a pushed ticket appear in the jobs list and succeed, with its PR, report, timeline and transcript', async () => {
+    await send(await ticket('ENG-301', 'Login fails after session timeout'));
+    await page.goto('/#/jobs');
+    await page.waitForSelector('tr:has(a:text-is("ENG-301")) [data-status="succeeded"]', { timeout: 150000 });
+
+    await page.click('a:text-is("ENG-301")');
+    await jobStatus('succeeded');
+    const job = await prisma.job.findFirstOrThrow({ where: { key: 'ENG-301' } });
+    const pullRequest = (job.result as { pullRequest?: string } | null)?.pullRequest ?? '';
+    expect(pullRequest).toBeTruthy();
+    expect(await page.getAttribute('a.pr-link', 'href')).toBe(pullRequest);
+    await page.waitForSelector('.markdown :is(h1, h2, p)');
+    expect(await page.locator('svg.timeline rect.attempt-bar').count()).toBe(1);
+    expect(await page.locator('button.action-rerun').isVisible()).toBe(true);
+    expect(await page.locator('button.action-cancel').count()).toBe(0);
+    if (await page.locator('details.transcript-details').isVisible()) {
+      await page.click('details.transcript-details summary');
+      await page.waitForFunction(() => (document.querySelector('pre.transcript')?.textContent ?? 'loading…') !== 'loading…');
+    }
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-job-detail.png'), fullPage: true });
+  });
+
+  it('cancels a running job: it ends cancelled and its worker process is gone', async () => {
+    await send(await ticket('SLOW-1', 'SLOW agent that works for ten minutes'));
+    cancelledJobId = await openJob('SLOW-1');
+    await jobStatus('running', 120000);
+    const worker = await prisma.worker.findFirstOrThrow({ where: { jobId: cancelledJobId } });
+    const pid = Number(worker.launcherHandle);
+    expect(Number.isInteger(pid) && pid > 0).toBe(true);
+    expect(processGone(pid)).toBe(false);
+
+    await page.fill('#action-reason', 'wrong ticket');
+    await page.click('button.action-cancel');
+    await jobStatus('cancelled', 90000);
+    await eventually(`worker process ${pid} to exit`, async () => (processGone(pid) ? true : undefined), 60000);
+    await page.waitForSelector('section[aria-label="Audit"] tr:has-text("cancel"):has-text("token")');
+  });
+
+  it('re-runs the cancelled job as a new job linked to it', async () => {
+    await page.click('button.action-rerun');
+    await page.waitForFunction((old) => /#\/jobs\/[0-9a-f-]{36}/.test(location.hash) && !location.hash.includes(old), cancelledJobId);
+    const rerunId = jobIdFromUrl();
+    await page.waitForSelector(`a[href="#/jobs/${cancelledJobId}"]`);
+    const rerun = await prisma.job.findUniqueOrThrow({ where: { id: rerunId } });
+    expect(rerun.rerunOfId).toBe(cancelledJobId);
+    // It goes through admission like any job: it starts, and is cancelled again so that the stack stops cleanly.
+    await jobStatus('running', 120000);
+    await page.click('button.action-cancel');
+    await jobStatus('cancelled', 90000);
+  });
+
+  it('holds a job that needs approval until an operator approves it, then runs it', async () => {
+    await send(await ticket('HOLD-7', 'Rotate the signing key'));
+    await openJob('HOLD-7');
+    await page.waitForSelector('.waiting:has-text("approval")');
+    expect(await page.locator('[data-status="pending"]').count()).toBe(1);
+    await page.click('button.action-approve');
+    await jobStatus('succeeded');
+    await page.waitForSelector('section[aria-label="Audit"] tr:has-text("approve"):has-text("token")');
+  });
+
+  it("plots an incident's alarms on a time axis with its window and cap", async () => {
+    const now = Date.now();
+    const minutes = (m: number) => new Date(now - m * 60_000);
+    for (const [name, at] of [
+      ['orders-5xx', minutes(70)],
+      ['orders-latency', minutes(40)],
+      ['orders-5xx', minutes(15)],
+    ] as const) {
+      await send(await alarm(name, 'ALARM', at));
+    }
+    // A recovery is recorded against the incident that exists when it arrives: send it once the incident has its alarms.
+    await eventually(
+      'the incident with three alarms',
+      async () => ((await prisma.incident.findFirst({ where: { account: INCIDENT_ACCOUNT } }))?.alarmCount === 3 ? true : undefined),
+      60000,
+    );
+    await send(await alarm('orders-5xx', 'OK', minutes(5)));
+    await eventually('the recovery on the incident', async () => ((await prisma.alarm.count({ where: { account: INCIDENT_ACCOUNT, incidentId: { not: null } } })) === 4 ? true : undefined), 60000);
+    await page.goto('/#/incidents');
+    await page.click(`tr:has-text("${INCIDENT_ACCOUNT}") a`, { timeout: 60000 });
+    await eventually(
+      'four alarms on the plot',
+      async () => ((await page.locator('svg.incident-plot circle.alarm').count()) === 4 ? true : undefined),
+      30000,
+    );
+    expect(await page.locator('svg.incident-plot circle.alarm-ALARM').count()).toBe(3);
+    expect(await page.locator('svg.incident-plot rect.reach').count()).toBe(3);
+    expect(await page.textContent('svg.incident-plot text.window-label')).toContain('60 min');
+    expect(await page.textContent('svg.incident-plot text.cap-label')).toContain('24 h');
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-incident.png'), fullPage: true });
+  });
+
+  it("shows an agent's hostile report as text: nothing in it runs or loads", async () => {
+    await send(await ticket('ENG-666', 'HOSTILE agent report'));
+    await openJob('ENG-666');
+    await jobStatus('succeeded');
+    await page.waitForSelector('.markdown h2:text("Injected by the agent")');
+    expect(await page.locator('.markdown :is(img, script, iframe, svg)').count()).toBe(0);
+    expect(await page.locator('.markdown a[href^="javascript"]').count()).toBe(0);
+    expect(await page.textContent('.markdown')).toContain('<img src="x" onerror=');
+    expect(await page.title()).toBe('Agent Conductor');
+  });
+
+  it('lists rejected deliveries with their reason and shows the raw body', async () => {
+    const garbage = '{"not": "a ticket"';
+    await send(garbage);
+    await page.goto('/#/deliveries');
+    await page.check('#rejected-only');
+    await page.waitForURL(/rejected=true/);
+    const row = page.locator('tr[data-delivery-id]', { hasText: 'rejected' }).first();
+    await row.waitFor({ timeout: 60000 });
+    // The filter holds: the tickets' and alarms' deliveries are not in the list.
+    expect(new Set(await page.locator('tr[data-delivery-id] td:nth-child(2)').allTextContents())).toEqual(new Set(['rejected']));
+    expect(await row.textContent()).toMatch(/JSON/i);
+    await row.locator('a').click();
+    expect(await page.textContent('pre.raw-body')).toBe(garbage);
+  });
+
+  it('sums up the last 24 hours on the overview', async () => {
+    const succeeded = await prisma.job.count({ where: { status: 'succeeded' } });
+    await page.goto('/#/');
+    await page.waitForSelector('[aria-label="Last 24 hours"] dd');
+    expect(await page.textContent('[aria-label="Last 24 hours"] dt:text-is("succeeded") + dd')).toBe(String(succeeded));
+    expect(await page.textContent('[aria-label="Active agents"] .big')).toMatch(/^\d+ \/ 5$/);
+  });
+
+  it('shows every job of the run in the list, a held one with its waiting reason', async () => {
+    await send(await ticket('HOLD-8', 'Upgrade the payment SDK'));
+    await page.goto('/#/jobs');
+    await page.waitForSelector('tr:has(a:text-is("HOLD-8")) td:has-text("approval")', { timeout: 60000 });
+    const listed = await page.locator('tr[data-job-id]').count();
+    expect(listed).toBe(await prisma.job.count());
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-jobs.png') });
+  });
+
+  it('broke no Content-Security-Policy rule and threw no script error on any page', () => {
+    expect(pageProblems).toEqual([]);
+  });
+});
