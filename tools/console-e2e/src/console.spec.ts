@@ -258,11 +258,13 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     expect(await page.textContent('pre.raw-body')).toBe(garbage);
   });
 
-  it('sums up the last 24 hours on the overview', async () => {
+  it('sums up the last 24 hours on the overview, cancelled jobs too', async () => {
     const succeeded = await prisma.job.count({ where: { status: 'succeeded' } });
+    const cancelled = await prisma.job.count({ where: { status: 'cancelled' } });
     await page.goto('/#/');
     await page.waitForSelector('[aria-label="Last 24 hours"] dd');
     expect(await page.textContent('[aria-label="Last 24 hours"] dt:text-is("succeeded") + dd')).toBe(String(succeeded));
+    expect(await page.textContent('[aria-label="Last 24 hours"] dt:text-is("cancelled") + dd')).toBe(String(cancelled));
     expect(await page.textContent('[aria-label="Active agents"] .big')).toMatch(/^\d+ \/ 5$/);
   });
 
