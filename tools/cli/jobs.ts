@@ -4,37 +4,36 @@
  *   npm run jobs -- cancel <jobId> [--reason TEXT]
  *   npm run jobs -- rerun|approve|reject <jobId> [--reason TEXT] [--json]
  */
+import { CliUsageError, startCli, type CliOptions, type CliSpec, type ParsedCli } from '@agent-conductor/cli-args';
 import { createPrismaClient, JobActionRepository, type JobActionResult } from '@agent-conductor/db';
 import { JOB_ACTIONS, type JobActionName } from '@agent-conductor/scheduling-domain';
 import { userInfo } from 'node:os';
 import { DEV_DATABASE_URL } from './dev-defaults';
-import { parseStrict, runCli, UsageError } from './strict-args';
 
 const MAX_REASON_CHARS = 1000;
 
-const USAGE = `usage: npm run jobs -- <${JOB_ACTIONS.join('|')}> <jobId> [--reason TEXT] [--json]
-
-Acts on one job and records who did it (cli:<your os user>), like the console's buttons:
+const CLI = {
+  name: 'jobs',
+  synopsis: `npm run jobs -- <${JOB_ACTIONS.join('|')}> <jobId> [--reason TEXT] [--json]`,
+  summary: `Acts on one job and records who did it (cli:<your os user>), like the console's buttons:
   cancel   a waiting job ends now; a running one is asked to stop (the conductor kills it after CANCEL_GRACE_SECONDS)
   rerun    an ended job (succeeded, failed, cancelled) becomes a new pending job linked to it
   approve  a job awaiting approval may start
-  reject   a job awaiting approval ends cancelled
-
-options:
-  --reason TEXT  why, stored with the action (at most ${MAX_REASON_CHARS} characters)
-  --json         print the outcome as one JSON document
-  -h, --help     print this help and exit
-
-A running conductor picks up an approved job or a re-run at its next pending sweep (PENDING_SWEEP_INTERVAL_MS).
+  reject   a job awaiting approval ends cancelled`,
+  // The action and the job id are checked in readArguments, which names what is missing.
+  positionals: { names: '<action> <jobId>', min: 0, max: 2 },
+  options: {
+    reason: { type: 'string', value: 'TEXT', description: `why, stored with the action (at most ${MAX_REASON_CHARS} characters)` },
+    json: { type: 'boolean', description: 'print the outcome as one JSON document' },
+  },
+  notes: `A running conductor picks up an approved job or a re-run at its next pending sweep (PENDING_SWEEP_INTERVAL_MS).
 DATABASE_URL selects the database (default: the dev stack's).
-Exit 0: done, or nothing to do (already so); 1: refused by the job's state, or no such job; 2: a bad argument.
-`;
-
-const OPTIONS = { reason: { type: 'string' }, json: { type: 'boolean' } } as const;
+Exit 0: done, or nothing to do (already so); 1: refused by the job's state, or no such job; 2: a bad argument.`,
+} satisfies CliSpec<CliOptions>;
 
 function actionOf(value: string | undefined): JobActionName {
   const action = JOB_ACTIONS.find((candidate) => candidate === value);
-  if (action === undefined) throw new UsageError(value === undefined ? 'missing the action and the job id' : `unknown action ${value}`);
+  if (action === undefined) throw new CliUsageError(value === undefined ? 'missing the action and the job id' : `unknown action ${value}`);
   return action;
 }
 
@@ -55,23 +54,31 @@ export function describeOutcome(action: JobActionName, jobId: string, result: Jo
   }
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseStrict(argv, OPTIONS, true);
+interface JobsArguments {
+  action: JobActionName;
+  jobId: string;
+  reason: string | undefined;
+  json: boolean;
+}
+
+function readArguments({ values, positionals }: ParsedCli<typeof CLI.options>): JobsArguments {
   const action = actionOf(positionals[0]);
   const jobId = positionals[1];
-  if (jobId === undefined) throw new UsageError(`${action} needs a job id`);
-  if (positionals.length > 2) throw new UsageError(`too many arguments: ${positionals.slice(2).join(' ')}`);
+  if (jobId === undefined) throw new CliUsageError(`${action} needs a job id`);
   const reason = values.reason?.trim();
   if (reason !== undefined && (reason === '' || reason.length > MAX_REASON_CHARS)) {
-    throw new UsageError(`--reason must hold 1 to ${MAX_REASON_CHARS} characters`);
+    throw new CliUsageError(`--reason must hold 1 to ${MAX_REASON_CHARS} characters`);
   }
+  return { action, jobId, reason, json: values.json === true };
+}
 
+async function main({ action, jobId, reason, json }: JobsArguments): Promise<number> {
   const prisma = createPrismaClient(process.env['DATABASE_URL'] ?? DEV_DATABASE_URL);
   try {
     const actor = `cli:${userInfo().username}`;
     const result = await new JobActionRepository(prisma).apply(action, { jobId, actor, ...(reason !== undefined ? { reason } : {}) });
     const ok = result.outcome === 'applied' || result.outcome === 'unchanged';
-    if (values.json) process.stdout.write(`${JSON.stringify({ action, jobId, actor, ...result })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ action, jobId, actor, ...result })}\n`);
     else (ok ? process.stdout : process.stderr).write(`${describeOutcome(action, jobId, result)}\n`);
     return ok ? 0 : 1;
   } finally {
@@ -79,4 +86,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-runCli('jobs', USAGE, process.argv.slice(2), main);
+main(startCli(CLI, readArguments)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`jobs: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -5,33 +5,25 @@
  *   npm run status -- --status failed --limit 20     the 20 newest failed jobs
  *   npm run --silent status -- --json                one JSON document (stdout holds nothing else)
  */
+import { CliUsageError, numberOption, startCli, type CliOptions, type CliSpec } from '@agent-conductor/cli-args';
 import { createPrismaClient, JobKind, JobStatus, StatusRepository, type StatusFilter, type StatusSnapshot } from '@agent-conductor/db';
 import { DEV_DATABASE_URL } from './dev-defaults';
-import { parseStrict, runCli, UsageError } from './strict-args';
 
 const STATUSES = Object.values(JobStatus);
 const KINDS = Object.values(JobKind);
 
-const USAGE = `usage: npm run status -- [--status STATUS] [--kind KIND] [--limit N] [--json]
-
-Prints jobs (oldest first) with their latest worker, and their workers.
-
-options:
-  --status STATUS  only jobs in this status: ${STATUSES.join(', ')}
-  --kind KIND      only jobs of this kind: ${KINDS.join(', ')}
-  --limit N        only the newest N jobs (a whole number from 1)
-  --json           one JSON document instead of the tables
-  -h, --help       print this help and exit
-
-DATABASE_URL selects the database (default: the dev stack's). Exit 2 on a bad argument.
-`;
-
-const OPTIONS = {
-  status: { type: 'string' },
-  kind: { type: 'string' },
-  limit: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+const CLI = {
+  name: 'status',
+  synopsis: 'npm run status -- [--status STATUS] [--kind KIND] [--limit N] [--json]',
+  summary: 'Prints jobs (oldest first) with their latest worker, and their workers.',
+  options: {
+    status: { type: 'string', value: 'STATUS', description: `only jobs in this status: ${STATUSES.join(', ')}` },
+    kind: { type: 'string', value: 'KIND', description: `only jobs of this kind: ${KINDS.join(', ')}` },
+    limit: { type: 'string', value: 'N', description: 'only the newest N jobs (a whole number from 1)' },
+    json: { type: 'boolean', description: 'one JSON document instead of the tables' },
+  },
+  notes: "DATABASE_URL selects the database (default: the dev stack's). Exit 2 on a bad argument.",
+} satisfies CliSpec<CliOptions>;
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '-';
@@ -72,32 +64,28 @@ export function renderStatus(snapshot: StatusSnapshot): string {
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   const found = allowed.find((candidate) => candidate === value);
-  if (found === undefined) throw new UsageError(`--${flag} ${value}: expected one of ${allowed.join(', ')}`);
+  if (found === undefined) throw new CliUsageError(`--${flag} ${value}: expected one of ${allowed.join(', ')}`);
   return found;
 }
 
 export function statusFilter(values: { status?: string | undefined; kind?: string | undefined; limit?: string | undefined }): StatusFilter {
   const status = oneOf('status', values.status, STATUSES);
   const kind = oneOf('kind', values.kind, KINDS);
-  let limit: number | undefined;
-  if (values.limit !== undefined) {
-    limit = Number(values.limit);
-    if (!/^\d+$/.test(values.limit) || !Number.isSafeInteger(limit) || limit < 1) throw new UsageError(`--limit ${values.limit}: expected a whole number from 1`);
-  }
+  const limit = values.limit === undefined ? undefined : numberOption(values.limit, 'limit', { fallback: 1, whole: true, min: 1, max: Number.MAX_SAFE_INTEGER });
   return { ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(limit !== undefined ? { limit } : {}) };
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseStrict(argv, OPTIONS, false);
-  const filter = statusFilter(values);
+async function main({ filter, json }: { filter: StatusFilter; json: boolean }): Promise<void> {
   const prisma = createPrismaClient(process.env['DATABASE_URL'] ?? DEV_DATABASE_URL);
   try {
     const snapshot = await new StatusRepository(prisma).snapshot(filter);
-    process.stdout.write(values.json ? `${JSON.stringify(snapshot)}\n` : renderStatus(snapshot));
-    return 0;
+    process.stdout.write(json ? `${JSON.stringify(snapshot)}\n` : renderStatus(snapshot));
   } finally {
     await prisma.$disconnect();
   }
 }
 
-runCli('status', USAGE, process.argv.slice(2), main);
+main(startCli(CLI, ({ values }) => ({ filter: statusFilter(values), json: values.json === true }))).catch((error: unknown) => {
+  process.stderr.write(`status: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -284,6 +284,8 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
     const live = await prisma.worker.create({ data: { jobId: running.id, attempt: 1, launcher: 'local', launcherHandle: '777', tokenHash: 'x', state: 'connected' } });
     const waiting = await createPendingJob(prisma, { key: 'OV-3' });
     await prisma.job.update({ where: { id: waiting.id }, data: { waitingReason: 'waiting for claim (2/2 active)' } });
+    const dropped = await createPendingJob(prisma, { key: 'OV-4' });
+    await prisma.job.update({ where: { id: dropped.id }, data: { status: 'cancelled', finishedAt: new Date() } });
 
     expect((await get<{ items: Array<{ id: string; handle: string }> }>('/api/v1/workers?active=true')).body.items).toEqual([expect.objectContaining({ id: live.id, handle: '777', jobId: running.id })]);
     expect((await get<{ items: unknown[] }>('/api/v1/workers')).body.items).toHaveLength(2);
@@ -301,7 +303,7 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
       queue: { visible: 0, inFlight: 0, delayed: 0 },
       dlq: { visible: 0, inFlight: 0, delayed: 0 },
       queueErrors: [],
-      last24h: { succeeded: 1, failed: 0, successRate: 1, medianDurationMs: 80_000 },
+      last24h: { succeeded: 1, failed: 0, cancelled: 1, successRate: 1, medianDurationMs: 80_000 },
     });
     expect(done.status).toBe('succeeded');
   });

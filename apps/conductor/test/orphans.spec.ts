@@ -1,6 +1,6 @@
 import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
-import type { INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import type { ConductorConfig } from '../src/config/env.validators';
@@ -145,6 +145,22 @@ describe('orphan handling', () => {
     expect(ended.endReason).toMatch(/^heartbeat lost for \d+ ms; stopped although the launcher still saw it$/);
     expect(await prisma.job.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({ status: 'pending' });
     await eventually('the silent worker to be stopped', async () => (alive.exitCode !== null || alive.signalCode !== null ? true : undefined));
+  });
+
+  it('ends cancelled a claim that never got a worker when an operator asked it to stop, and logs it so', async () => {
+    // A grace longer than the test keeps the cancel enforcer from ending the job first.
+    const { app } = await start({ handshakeDeadlineMs: 1000, cancelGraceMs: 3_600_000 });
+    const job = await createPendingJob(prisma);
+    const claimedAt = new Date(Date.now() - 60_000);
+    await prisma.job.update({ where: { id: job.id }, data: { status: 'launching', attempts: 1, cancelRequestedAt: claimedAt, updatedAt: claimedAt } });
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      await app.get(OrphanMonitorService).check();
+      expect(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ status: 'cancelled', attempts: 0 });
+      expect(warn.mock.calls.map(([message]) => message)).toContain(`job ${job.id} was claimed but never got a worker; ended cancelled, as an operator had asked`);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('refuses an ended worker, so a stopped worker that lingers cannot go on', async () => {

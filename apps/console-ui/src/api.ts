@@ -134,7 +134,7 @@ export interface Overview {
   dlq: QueueDepth | null;
   /** Why a depth could not be read (SQS unreachable, no permission). */
   queueErrors: string[];
-  last24h: { succeeded: number; failed: number; cancelled?: number; successRate: number | null; medianDurationMs: number | null };
+  last24h: { succeeded: number; failed: number; cancelled: number; successRate: number | null; medianDurationMs: number | null };
 }
 
 export interface Admission {

@@ -74,7 +74,7 @@ describe('npm run jobs / npm run status (child processes, real Postgres)', () =>
       for (const args of [['cancel', randomUUID(), '--no-such-flag'], ['stop', randomUUID()], ['cancel']]) {
         const refused = await run('jobs', args, NO_DATABASE);
         expect({ args, code: refused.code }).toEqual({ args, code: 2 });
-        expect(refused.stderr).toMatch(/^jobs: .+\n\nusage: /);
+        expect(refused.stderr).toMatch(/^jobs: .+\nusage: npm run jobs -- .+\(--help for more\)\n$/);
         expect(refused.stdout).toBe('');
       }
       expect((await run('jobs', ['--no-such-flag'], NO_DATABASE)).stderr).toContain('unknown option --no-such-flag (known: --reason --json)');
@@ -125,9 +125,15 @@ describe('npm run jobs / npm run status (child processes, real Postgres)', () =>
       const help = await run('status', ['--help'], NO_DATABASE);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain('--status STATUS');
-      for (const args of [['--status', 'done'], ['--limit', '0'], ['--verbose']]) {
-        const refused = await run('status', args, NO_DATABASE);
-        expect({ args, code: refused.code }).toEqual({ args, code: 2 });
+      for (const [args, problem] of [
+        [['--status', 'done'], '--status done: expected one of'],
+        [['--limit', '0'], '--limit must be a whole number ≥ 1'],
+        [['--verbose'], 'unknown option --verbose (known: --status --kind --limit --json)'],
+      ] as const) {
+        const refused = await run('status', [...args], NO_DATABASE);
+        expect({ args, code: refused.code, stdout: refused.stdout }).toEqual({ args, code: 2, stdout: '' });
+        expect(refused.stderr).toMatch(/^status: .+\nusage: npm run status -- .+\(--help for more\)\n$/);
+        expect(refused.stderr).toContain(problem);
       }
     });
 

@@ -3,12 +3,14 @@ import { createPrismaClient } from '@agent-conductor/db';
 import { ensureSampleRemote, eventually, type LocalStack, startLocalStack, WORKSPACE } from '@agent-conductor/dev-stack';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describeWithBrowser, launchChromium } from './chromium';
 
 const TOKEN = 'console-e2e-token-0123456789abcdef0123456789';
-const SCREENSHOTS = join(WORKSPACE, 'docs/images');
+// The screenshots are always taken, but land in docs/images only when asked (`npm run screenshots`): a plain test
+// run must not leave the working tree dirty with re-rendered PNGs.
+const SCREENSHOTS_DIR = process.env['CONSOLE_SCREENSHOTS_DIR'];
 const FIXTURES = join(WORKSPACE, 'tools/e2e/fixtures');
 const INCIDENT_ACCOUNT = '444455556666';
 const HOSTILE_REPORT = [
@@ -59,6 +61,8 @@ describeWithBrowser('the operator console in Chromium, against the real local st
   const databaseUrl = process.env['DATABASE_URL'] ?? '';
   const prisma = createPrismaClient(databaseUrl);
   let dir: string;
+  /** Where the screenshots go: CONSOLE_SCREENSHOTS_DIR (relative to the workspace), else the run's temp dir. */
+  let screenshots: string;
   let stack: LocalStack;
   let browser: Browser;
   let context: BrowserContext;
@@ -111,7 +115,8 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     page.on('console', (message) => {
       if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageProblems.push(`CSP: ${message.text()}`);
     });
-    await mkdir(SCREENSHOTS, { recursive: true });
+    screenshots = SCREENSHOTS_DIR ? resolve(WORKSPACE, SCREENSHOTS_DIR) : join(dir, 'screenshots');
+    await mkdir(screenshots, { recursive: true });
   });
 
   afterAll(async () => {
@@ -153,7 +158,7 @@ describeWithBrowser('the operator console in Chromium, against the real local st
       await page.click('details.transcript-details summary');
       await page.waitForFunction(() => (document.querySelector('pre.transcript')?.textContent ?? 'loading…') !== 'loading…');
     }
-    await page.screenshot({ path: join(SCREENSHOTS, 'console-job-detail.png'), fullPage: true });
+    await page.screenshot({ path: join(screenshots, 'console-job-detail.png'), fullPage: true });
   });
 
   it('cancels a running job: it ends cancelled and its worker process is gone', async () => {
@@ -224,7 +229,7 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     expect(await page.locator('svg.incident-plot rect.reach').count()).toBe(3);
     expect(await page.textContent('svg.incident-plot text.window-label')).toContain('60 min');
     expect(await page.textContent('svg.incident-plot text.cap-label')).toContain('24 h');
-    await page.screenshot({ path: join(SCREENSHOTS, 'console-incident.png'), fullPage: true });
+    await page.screenshot({ path: join(screenshots, 'console-incident.png'), fullPage: true });
   });
 
   it("shows an agent's hostile report as text: nothing in it runs or loads", async () => {
@@ -253,11 +258,13 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     expect(await page.textContent('pre.raw-body')).toBe(garbage);
   });
 
-  it('sums up the last 24 hours on the overview', async () => {
+  it('sums up the last 24 hours on the overview, cancelled jobs too', async () => {
     const succeeded = await prisma.job.count({ where: { status: 'succeeded' } });
+    const cancelled = await prisma.job.count({ where: { status: 'cancelled' } });
     await page.goto('/#/');
     await page.waitForSelector('[aria-label="Last 24 hours"] dd');
     expect(await page.textContent('[aria-label="Last 24 hours"] dt:text-is("succeeded") + dd')).toBe(String(succeeded));
+    expect(await page.textContent('[aria-label="Last 24 hours"] dt:text-is("cancelled") + dd')).toBe(String(cancelled));
     expect(await page.textContent('[aria-label="Active agents"] .big')).toMatch(/^\d+ \/ 5$/);
   });
 
@@ -267,7 +274,7 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     await page.waitForSelector('tr:has(a:text-is("HOLD-8")) td:has-text("approval")', { timeout: 60000 });
     const listed = await page.locator('tr[data-job-id]').count();
     expect(listed).toBe(await prisma.job.count());
-    await page.screenshot({ path: join(SCREENSHOTS, 'console-jobs.png') });
+    await page.screenshot({ path: join(screenshots, 'console-jobs.png') });
   });
 
   it('broke no Content-Security-Policy rule and threw no script error on any page', () => {

@@ -152,5 +152,5 @@ export const OVERVIEW: SchemaObject = object({
   queue: QUEUE_DEPTH,
   dlq: QUEUE_DEPTH,
   queueErrors: { type: 'array', items: string },
-  last24h: object({ succeeded: integer, failed: integer, successRate: { type: 'number', nullable: true }, medianDurationMs: { ...integer, nullable: true } }),
+  last24h: object({ succeeded: integer, failed: integer, cancelled: integer, successRate: { type: 'number', nullable: true }, medianDurationMs: { ...integer, nullable: true } }),
 });

@@ -44,7 +44,7 @@ export interface ConsoleOverview {
   queue: QueueDepth | null;
   dlq: QueueDepth | null;
   queueErrors: string[];
-  last24h: { succeeded: number; failed: number; successRate: number | null; medianDurationMs: number | null };
+  last24h: { succeeded: number; failed: number; cancelled: number; successRate: number | null; medianDurationMs: number | null };
 }
 
 const DAY_MS = 24 * 3_600_000;
@@ -124,6 +124,7 @@ export class ConsoleReadService {
 
   async overview(now: Date = new Date()): Promise<ConsoleOverview> {
     const [stats, queues] = await Promise.all([this.query.jobStats(new Date(now.getTime() - DAY_MS)), this.queues.read()]);
+    // A cancel is an operator's choice, not an agent's outcome: the rate is over the jobs that ran their course.
     const ended = stats.succeeded + stats.failed;
     return {
       active: stats.active,
@@ -135,6 +136,7 @@ export class ConsoleReadService {
       last24h: {
         succeeded: stats.succeeded,
         failed: stats.failed,
+        cancelled: stats.cancelled,
         successRate: ended === 0 ? null : stats.succeeded / ended,
         medianDurationMs: stats.medianDurationMs,
       },

@@ -23,8 +23,9 @@ export interface ConsoleAuthHandlerOptions {
 
 /**
  * The console guard for what Nest's guards do not see: routes registered on the HTTP adapter directly, such as
- * /api/docs and the UI's static files. Mount it before them and before app.init() (Nest adds its 404 handler at
- * init, so nothing mounted later is reached): `app.use(consoleAuthHandler(auth, {...}))`, then the static files.
+ * Swagger UI at /api/docs (the UI itself is served by controllers under the guard). Mount it before them and before
+ * app.init() (Nest adds its 404 handler at init, so nothing mounted later is reached):
+ * `app.use(consoleAuthHandler(auth, {...}))`, then the routes it guards.
  * Anything mounted that way runs before the controllers too, so a catch-all (an SPA's index.html) must skip
  * isNestRoutePath.
  */

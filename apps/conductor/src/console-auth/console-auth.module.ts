@@ -6,7 +6,7 @@ import { ConsoleSessionController } from './console-session.controller';
 
 /**
  * Access to the operator console. Its guard is global: every HTTP route needs a console caller unless marked
- * @ConsolePublic (health, metrics, login). ConsoleAuthService is exported for consoleAuthHandler (docs, static UI).
+ * @ConsolePublic (health, metrics, login). ConsoleAuthService is exported for consoleAuthHandler (Swagger UI at /api/docs).
  */
 @Module({
   controllers: [ConsoleSessionController],

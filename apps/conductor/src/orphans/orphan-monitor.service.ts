@@ -23,7 +23,7 @@ function describe(error: unknown): string {
  *   launcher: gone → its attempt ends and is retried; still there → kept, and
  *   stopped only after HEARTBEAT_GRACE_MS more silence;
  * - a claim that never got a worker row (a crash between claim and register)
- *   goes back to pending.
+ *   goes back to pending, or ends cancelled if an operator asked it to stop.
  */
 @Injectable()
 export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -87,7 +87,10 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
     await this.enforceHandshakeDeadline(now);
     await this.checkSilentWorkers(now);
     const released = await this.jobs.releaseUnregisteredClaims(new Date(now - this.config.handshakeDeadlineMs));
-    for (const jobId of released) this.logger.warn(`job ${jobId} was claimed but never got a worker; back to pending`);
+    for (const { id, status } of released) {
+      const outcome = status === 'cancelled' ? 'ended cancelled, as an operator had asked' : 'back to pending, its attempt given back';
+      this.logger.warn(`job ${id} was claimed but never got a worker; ${outcome}`);
+    }
     if (released.length > 0) this.launches.requestAdmission();
   }
 

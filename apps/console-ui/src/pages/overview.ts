@@ -30,7 +30,7 @@ export function overviewPage(ctx: PageContext): void {
           definitionList([
             ['succeeded', day.succeeded],
             ['failed', day.failed],
-            ['cancelled', day.cancelled ?? '–'],
+            ['cancelled', day.cancelled],
             ['median duration', duration(day.medianDurationMs)],
           ]),
         ),

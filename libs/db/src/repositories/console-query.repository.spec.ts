@@ -310,9 +310,9 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
     });
   });
 
-  it('sums up the last day: outcomes of jobs that ended in it and their median duration', async () => {
+  it('sums up the last day: outcomes of jobs that ended in it (cancelled too) and the median duration of those that ran their course', async () => {
     const now = Date.now();
-    const ended = async (key: string, status: 'succeeded' | 'failed', durationMs: number, endedMsAgo: number): Promise<void> => {
+    const ended = async (key: string, status: 'succeeded' | 'failed' | 'cancelled', durationMs: number, endedMsAgo: number): Promise<void> => {
       const job = await ticketJob(key);
       const finishedAt = new Date(now - endedMsAgo);
       await prisma.job.update({ where: { id: job.id }, data: { status, startedAt: new Date(finishedAt.getTime() - durationMs), finishedAt } });
@@ -321,11 +321,15 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
     await ended('S-2', 'succeeded', 120_000, 2000);
     await ended('S-3', 'failed', 30_000, 3000);
     await ended('S-OLD', 'succeeded', 999_000, 2 * 24 * 3_600_000);
+    // Long enough to move the median if it counted: an operator's stop is not an agent's duration.
+    await ended('S-STOP-1', 'cancelled', 900_000, 4000);
+    await ended('S-STOP-2', 'cancelled', 800_000, 5000);
+    await ended('S-STOP-OLD', 'cancelled', 1000, 2 * 24 * 3_600_000);
     await ticketJob('S-PENDING');
     await ticketJob('S-RUN').then((job) => prisma.job.update({ where: { id: job.id }, data: { status: 'running' } }));
 
-    expect(await console.jobStats(new Date(now - 24 * 3_600_000))).toEqual({ active: 1, pending: 1, succeeded: 2, failed: 1, medianDurationMs: 60_000 });
+    expect(await console.jobStats(new Date(now - 24 * 3_600_000))).toEqual({ active: 1, pending: 1, succeeded: 2, failed: 1, cancelled: 2, medianDurationMs: 60_000 });
     await truncateAppTables(serverUrl());
-    expect(await console.jobStats(new Date(now - 24 * 3_600_000))).toEqual({ active: 0, pending: 0, succeeded: 0, failed: 0, medianDurationMs: null });
+    expect(await console.jobStats(new Date(now - 24 * 3_600_000))).toEqual({ active: 0, pending: 0, succeeded: 0, failed: 0, cancelled: 0, medianDurationMs: null });
   });
 });

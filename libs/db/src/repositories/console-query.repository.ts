@@ -279,7 +279,9 @@ export interface ConsoleJobStats {
   pending: number;
   succeeded: number;
   failed: number;
-  /** Median finishedAt − startedAt of the jobs that ended in the window; null when none did. */
+  /** Ended by an operator (cancelled, or rejected at approval) in the window. */
+  cancelled: number;
+  /** Median finishedAt − startedAt of the jobs that succeeded or failed in the window; null when none did. */
   medianDurationMs: number | null;
 }
 
@@ -501,21 +503,25 @@ export class ConsoleQueryRepository {
   /** Counts now, and the jobs that ended since `since`. */
   async jobStats(since: Date): Promise<ConsoleJobStats> {
     // One statement, so one snapshot; each part reads through an index (status, finished_at), never the whole table.
-    const rows = await this.prisma.$queryRaw<Array<{ active: bigint; pending: bigint; succeeded: bigint; failed: bigint; median: number | null }>>`
+    // A cancelled job's duration says when an operator stopped it, not how long an agent takes, so the median
+    // leaves it out.
+    const rows = await this.prisma.$queryRaw<Array<{ active: bigint; pending: bigint; succeeded: bigint; failed: bigint; cancelled: bigint; median: number | null }>>`
       SELECT (SELECT COUNT(*) FROM "jobs" WHERE "status" IN ('launching', 'running')) AS "active",
              (SELECT COUNT(*) FROM "jobs" WHERE "status" = 'pending') AS "pending",
              COUNT(*) FILTER (WHERE e."status" = 'succeeded') AS "succeeded",
              COUNT(*) FILTER (WHERE e."status" = 'failed') AS "failed",
+             COUNT(*) FILTER (WHERE e."status" = 'cancelled') AS "cancelled",
              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (e."finished_at" - e."started_at")) * 1000)
-               FILTER (WHERE e."started_at" IS NOT NULL) AS "median"
+               FILTER (WHERE e."started_at" IS NOT NULL AND e."status" IN ('succeeded', 'failed')) AS "median"
         FROM "jobs" e
-       WHERE e."finished_at" >= ${since} AND e."status" IN ('succeeded', 'failed')`;
+       WHERE e."finished_at" >= ${since} AND e."status" IN ('succeeded', 'failed', 'cancelled')`;
     const row = rows[0];
     return {
       active: Number(row?.active ?? 0),
       pending: Number(row?.pending ?? 0),
       succeeded: Number(row?.succeeded ?? 0),
       failed: Number(row?.failed ?? 0),
+      cancelled: Number(row?.cancelled ?? 0),
       medianDurationMs: row?.median === null || row?.median === undefined ? null : Math.round(Number(row.median)),
     };
   }

@@ -122,13 +122,17 @@ describe('JobActionRepository (real Postgres)', () => {
       expect(await actions.apply('cancel', { jobId: '0193a0f0-0000-7000-8000-000000000000', actor: ALICE })).toEqual({ outcome: 'not-found' });
     });
 
-    it('ends cancelled, not pending, a claimed job whose launch never registered a worker', async () => {
+    it('ends cancelled, not pending, a claimed job whose launch never registered a worker, and says which', async () => {
       const id = await ticketJob();
+      const untouched = await ticketJob();
       await admissions.admit(LIMITS);
       await actions.apply('cancel', { jobId: id, actor: ALICE });
-      expect(await jobs.releaseUnregisteredClaims(new Date(Date.now() + 60_000))).toEqual([id]);
+      const released = await jobs.releaseUnregisteredClaims(new Date(Date.now() + 60_000));
+      expect(released).toHaveLength(2);
+      expect(released).toEqual(expect.arrayContaining([{ id, status: 'cancelled' }, { id: untouched, status: 'pending' }]));
       expect(await job(id)).toMatchObject({ status: 'cancelled', attempts: 0 });
       expect((await job(id)).finishedAt).not.toBeNull();
+      expect(await job(untouched)).toMatchObject({ status: 'pending', attempts: 0, finishedAt: null });
     });
 
     it('racing an admission pass, never leaves a job launching without the stop request', async () => {

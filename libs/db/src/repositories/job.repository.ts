@@ -23,6 +23,12 @@ export interface JobUsageRecord {
   model: string | null;
 }
 
+/** A claim given up because its launch never registered a worker: back in line, or ended as an operator asked. */
+export interface ReleasedClaim {
+  id: string;
+  status: 'pending' | 'cancelled';
+}
+
 const TERMINAL: Job['status'][] = ['succeeded', 'failed', 'cancelled'];
 
 /** The conductor's side of `jobs`: starting, retrying and finishing (AdmissionRepository claims). */
@@ -145,9 +151,10 @@ export class JobRepository {
    * with the attempt given back, since nothing was started for it. Only rows
    * older than `olderThan` count, so a launch still under way elsewhere is left alone.
    * One an operator asked to stop ends `cancelled` rather than go back in line.
+   * Each released job comes back with the status it now has, so callers can say which.
    */
-  async releaseUnregisteredClaims(olderThan: Date): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+  async releaseUnregisteredClaims(olderThan: Date): Promise<ReleasedClaim[]> {
+    const rows = await this.prisma.$queryRaw<ReleasedClaim[]>`
       UPDATE "jobs" AS j
          SET "status" = CASE WHEN j."cancel_requested_at" IS NULL THEN 'pending' ELSE 'cancelled' END::"JobStatus",
              "finished_at" = CASE WHEN j."cancel_requested_at" IS NULL THEN NULL ELSE CURRENT_TIMESTAMP END,
@@ -155,7 +162,7 @@ export class JobRepository {
        WHERE j."status" = 'launching'
          AND j."updated_at" < ${olderThan}
          AND NOT EXISTS (SELECT 1 FROM "workers" AS w WHERE w."job_id" = j."id" AND w."attempt" = j."attempts")
-      RETURNING j."id"`;
-    return rows.map((row) => row.id);
+      RETURNING j."id", j."status"::text AS "status"`;
+    return rows.map((row) => ({ id: row.id, status: row.status }));
   }
 }
