@@ -1,7 +1,7 @@
 export type { AlarmFacts, AlarmState, ClassifiedMessage, JobKind, MetricFacts, TicketFacts } from './lib/types';
 export { ALARM_STATES, isAlarmState, isJobKind, JOB_KINDS } from './lib/types';
 export { classifyMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
-export { escapeNul } from './lib/json';
+export { errorMessage, escapeNul } from './lib/json';
 export { flattenAdf } from './lib/adf';
 export { parseAwsTimestamp } from './lib/aws-time';
 export { SUPPORTED_WEBHOOK_EVENTS } from './lib/jira';

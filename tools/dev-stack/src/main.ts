@@ -7,8 +7,9 @@
  * ran the stack in a process group of its own that outlived `npm run dev`. Here this process is npm's child, every
  * part of the stack is its child in the same process group, and the supervisor stops them all.
  */
+import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { spawn } from 'node:child_process';
-import { InvalidDevStackEnvError, loadDevStackConfig, type DevStackConfig } from './config/env.validators';
+import { loadDevStackConfig, type DevStackConfig } from './config/env.validators';
 import { Supervisor } from './supervisor';
 import { WORKSPACE } from './workspace';
 
@@ -17,10 +18,6 @@ const START_STEP_SETTLE_MS = 60_000;
 
 function log(line: string): void {
   process.stdout.write(`[dev-stack] ${line}\n`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 async function buildPrerequisites(supervisor: Supervisor): Promise<void> {
@@ -44,7 +41,7 @@ async function main(): Promise<void> {
   try {
     config = loadDevStackConfig(process.env);
   } catch (error) {
-    process.stderr.write(`[dev-stack] ${error instanceof InvalidDevStackEnvError ? error.message : describe(error)}\n`);
+    process.stderr.write(`[dev-stack] ${errorMessage(error)}\n`);
     process.exit(1);
   }
   const supervisor = new Supervisor({ log, settleMs: START_STEP_SETTLE_MS, partStopMs: config.stopGraceMs + 5_000 });
@@ -58,7 +55,7 @@ async function main(): Promise<void> {
   } catch (error) {
     // A stop under way has said why; what failed here is only its consequence.
     if (supervisor.isStopping) return;
-    process.stderr.write(`[dev-stack] failed to start: ${describe(error)}\n`);
+    process.stderr.write(`[dev-stack] failed to start: ${errorMessage(error)}\n`);
     await supervisor.stop('start failed', 1);
   }
 }

@@ -1,3 +1,5 @@
+import { errorMessage } from '@agent-conductor/scheduling-domain';
+
 /**
  * Owns everything `npm run dev` starts and stops it all, whichever way the run ends: a signal (Ctrl-C reaches the
  * whole foreground process group, `kill` only npm, which forwards it), a failed start, an app that dies, or the
@@ -87,7 +89,7 @@ export class Supervisor {
         const stopped = await Promise.race([part.stop().then(() => true), delay(this.options.partStopMs).then(() => false)]);
         this.options.log(stopped ? `stopped ${part.name}` : `${part.name} did not stop within ${this.options.partStopMs} ms`);
       } catch (error) {
-        this.options.log(`stopping ${part.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.options.log(`stopping ${part.name} failed: ${errorMessage(error)}`);
       }
     }
     (this.options.exit ?? ((code: number) => process.exit(code)))(exitCode);
