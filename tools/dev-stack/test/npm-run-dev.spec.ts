@@ -180,6 +180,11 @@ function expectWholeStackRunning(run: DevRun): void {
   );
 }
 
+/** Nx's summary of the build `npm run dev` ran first: nothing came from a cache, so the start was cold. */
+function expectColdBuild(run: DevRun): void {
+  expect(run.output()).toMatch(/Cache:\s+0\/\d+ hit/);
+}
+
 afterEach(() => {
   // A failed test must not leave a stack behind for the next one or for the machine.
   for (const run of runs.splice(0)) {
@@ -202,6 +207,7 @@ describe('npm run dev from a fresh copy, three cold starts in a row', () => {
   it('1: starts both apps; Ctrl-C (SIGINT to its process group) stops everything', async () => {
     const run = startNpmRunDev(await freshCopy(), await freePorts());
     await waitForBothApps(run);
+    expectColdBuild(run);
     expectWholeStackRunning(run);
 
     process.kill(-(run.npm.pid ?? 0), 'SIGINT');
@@ -213,6 +219,7 @@ describe('npm run dev from a fresh copy, three cold starts in a row', () => {
   it('2: starts both apps; SIGTERM to npm stops everything', async () => {
     const run = startNpmRunDev(await freshCopy(), await freePorts());
     await waitForBothApps(run);
+    expectColdBuild(run);
     expectWholeStackRunning(run);
 
     run.npm.kill('SIGTERM');
@@ -224,6 +231,7 @@ describe('npm run dev from a fresh copy, three cold starts in a row', () => {
   it('3: starts both apps; when npm is killed outright (SIGKILL), the stack notices and stops everything', async () => {
     const run = startNpmRunDev(await freshCopy(), await freePorts());
     await waitForBothApps(run);
+    expectColdBuild(run);
     expectWholeStackRunning(run);
 
     run.npm.kill('SIGKILL');
