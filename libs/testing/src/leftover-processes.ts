@@ -16,6 +16,30 @@ export function testRunPrefix(name: string): string {
   return `${name}-${process.env[RUN_TAG_VARIABLE] ?? 'adhoc'}-`;
 }
 
+export interface TaggedProcess {
+  pid: number;
+  command: string;
+}
+
+/**
+ * Live processes (not zombies: their environment reads empty) whose environment has a variable for which `matches`
+ * holds. Environments are inherited, so a tag set on a command finds everything it started, whatever process group
+ * or parent each ended up in. Linux only (/proc).
+ */
+export function processesWithEnvironment(matches: (variable: string) => boolean): TaggedProcess[] {
+  const found: TaggedProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').some(matches)) continue;
+      found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+    } catch {
+      // Gone in the meantime, or not ours to read.
+    }
+  }
+  return found;
+}
+
 /**
  * Several tests play a conductor that crashes, hands off or gives up on a worker, so by design nothing stops the
  * stand-in worker processes they launched. Kills every process whose WORK_DIR carries this run's tag.
@@ -24,22 +48,12 @@ export function killLeftoverProcesses(): number {
   const tag = process.env[RUN_TAG_VARIABLE];
   if (!tag) return 0;
   let killed = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let environ: string;
+  for (const { pid } of processesWithEnvironment((variable) => variable.startsWith('WORK_DIR=') && variable.includes(`-${tag}-`))) {
     try {
-      environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      process.kill(pid, 'SIGKILL');
+      killed += 1;
     } catch {
-      continue;
-    }
-    const workDir = environ.split('\0').find((variable) => variable.startsWith('WORK_DIR='));
-    if (workDir?.includes(`-${tag}-`)) {
-      try {
-        process.kill(Number(entry), 'SIGKILL');
-        killed += 1;
-      } catch {
-        // Gone in the meantime.
-      }
+      // Gone in the meantime.
     }
   }
   return killed;

@@ -163,8 +163,25 @@ async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedCluster>
   }
   return {
     serverUrl: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
-    stop: () => cluster.stop(),
+    stop: () => stopCluster(cluster, options.dataDir),
   };
+}
+
+/**
+ * The library's stop() waits for an 'exit' event, which never comes again when Postgres has already exited (Ctrl-C
+ * in a terminal reaches it directly). A postmaster.pid that is gone counts as stopped too: Postgres removes it last.
+ */
+async function stopCluster(cluster: { stop(): Promise<void> }, dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  let waiting = true;
+  const pidFileGone = (async () => {
+    while (waiting && existsSync(pidFile)) await new Promise((resolve) => setTimeout(resolve, 100));
+  })();
+  try {
+    await Promise.race([cluster.stop(), pidFileGone]);
+  } finally {
+    waiting = false;
+  }
 }
 
 /**

@@ -6,9 +6,10 @@ import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { WORKSPACE } from './workspace';
 
-export const WORKSPACE = resolve(__dirname, '../../..');
+export { WORKSPACE } from './workspace';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -48,6 +49,15 @@ export class AppProcess {
     child.stderr?.pipe(log, { end: false });
     child.once('close', () => log.end());
     return new AppProcess(name, child, logFile);
+  }
+
+  /**
+   * An app from dist/ for `npm run dev`: the whole environment passes through (the developer's settings), and its
+   * output goes straight to the terminal, where each line already names the app.
+   */
+  static startInTerminal(name: string, env: NodeJS.ProcessEnv): AppProcess {
+    const child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', name, 'main.js')], { cwd: WORKSPACE, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    return new AppProcess(name, child, 'its output above');
   }
 
   get exited(): Promise<number | null> {
@@ -140,16 +150,24 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, processes: AppProcess[]): Promise<void> {
+/**
+ * Polls `probe` until it holds. Fails early, naming the app, when one of `processes` exits meanwhile, and at once
+ * when `signal` aborts (the caller is stopping).
+ */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, processes: AppProcess[], signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     for (const app of processes) {
-      if (app.child.exitCode !== null) throw new Error(`${app.name} exited with ${app.child.exitCode} while waiting for ${what}; see ${app.logFile}`);
+      const { exitCode, signalCode } = app.child;
+      if (exitCode !== null || signalCode !== null) {
+        throw new Error(`${app.name} exited with ${exitCode ?? signalCode} while waiting for ${what}; see ${app.logFile}`);
+      }
     }
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
 }
 
 /**

@@ -1,101 +1,67 @@
 /**
- * The local stack behind `npm run dev` / `nx serve conductor`: Postgres,
- * an SQS endpoint and the sample git remote, each only when the environment
- * does not already point at a real one. It stays in the foreground until
- * interrupted, then stops what it started.
+ * `npm run dev`: builds what the stack runs through Nx (`dev-stack:prerequisites`: the generated clients and the
+ * three apps), then runs the local stack (./dev-stack.ts) in the foreground until it is stopped.
+ *
+ * One Nx run that finishes before anything is served: Nx continuous tasks whose executors start nested Nx builds
+ * raced each other for the same generate tasks (Nx stops a nested run that re-enters a task its parent runs), and
+ * ran the stack in a process group of its own that outlived `npm run dev`. Here this process is npm's child, every
+ * part of the stack is its child in the same process group, and the supervisor stops them all.
  */
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { deployMigrations } from '@agent-conductor/db';
-import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { startDevPostgres } from '@agent-conductor/testing';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { ensureSampleRemote } from './sample-remote';
+import { useLocalDevEnvironment } from '@agent-conductor/cli-args';
+import { errorMessage } from '@agent-conductor/scheduling-domain';
+import { spawn } from 'node:child_process';
+import { loadDevStackConfig, type DevStackConfig } from './config/env.validators';
+import { Supervisor } from './supervisor';
+import { WORKSPACE } from './workspace';
 
-export const DEV_POSTGRES_PORT = 54329;
-export const DEV_SQS_PORT = 9324;
-export const INTAKE_QUEUE = 'agent-conductor-intake';
-export const DEAD_LETTER_QUEUE = 'agent-conductor-intake-dlq';
-export const MAX_RECEIVE_COUNT = 5;
+/** Long enough for initdb and the migrations of a first start, which cannot be interrupted half-way. */
+const START_STEP_SETTLE_MS = 60_000;
 
-function log(message: string): void {
-  process.stdout.write(`[dev-stack] ${message}\n`);
+function log(line: string): void {
+  process.stdout.write(`[dev-stack] ${line}\n`);
 }
 
-async function createQueues(endpoint: string): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
-  const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: DEAD_LETTER_QUEUE }));
-    const deadLetterQueueUrl = dlq.QueueUrl ?? '';
-    const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
-    const intake = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: INTAKE_QUEUE,
-        Attributes: {
-          VisibilityTimeout: '60',
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes.Attributes?.['QueueArn'], maxReceiveCount: MAX_RECEIVE_COUNT }),
-        },
-      }),
-    );
-    return { queueUrl: intake.QueueUrl ?? '', deadLetterQueueUrl };
-  } finally {
-    sqs.destroy();
-  }
+async function buildPrerequisites(supervisor: Supervisor): Promise<void> {
+  // Same process group: Ctrl-C reaches Nx and its build tasks directly.
+  const nx = spawn(process.execPath, [require.resolve('nx/bin/nx.js'), 'run', 'dev-stack:prerequisites', '--outputStyle=static-failures-only'], {
+    cwd: WORKSPACE,
+    stdio: 'inherit',
+  });
+  const stopNx = (): void => void nx.kill('SIGTERM');
+  supervisor.signal.addEventListener('abort', stopNx, { once: true });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    nx.once('error', reject);
+    nx.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+  }).finally(() => supervisor.signal.removeEventListener('abort', stopNx));
+  supervisor.signal.throwIfAborted();
+  if (code !== 0) throw new Error(`the build (nx run dev-stack:prerequisites) failed with ${code ?? signal}; its output above says why`);
 }
 
 async function main(): Promise<void> {
-  const workspace = process.cwd();
-  const devDir = resolve(workspace, '.dev');
-  await mkdir(devDir, { recursive: true });
-  const stops: Array<() => Promise<void>> = [];
-
-  const databaseUrl = process.env['DATABASE_URL'];
-  if (!databaseUrl) {
-    // Applies pending migrations itself, once, before anything connects.
-    const postgres = await startDevPostgres({ dataDir: join(devDir, 'postgres'), port: DEV_POSTGRES_PORT, log });
-    stops.push(() => postgres.stop());
-    log(`embedded Postgres on 127.0.0.1:${DEV_POSTGRES_PORT} (data in .dev/postgres), migrations applied`);
-  } else {
-    await deployMigrations({ databaseUrl });
-    log('using DATABASE_URL, migrations applied');
+  // Before anything starts: the apps, Nx and Postgres inherit it (npm run dev no longer goes through `nx serve`
+  // and its .env.serve).
+  useLocalDevEnvironment();
+  let config: DevStackConfig;
+  try {
+    config = loadDevStackConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`[dev-stack] ${errorMessage(error)}\n`);
+    process.exit(1);
   }
-
-  let queueUrl = process.env['SQS_QUEUE_URL'];
-  if (!queueUrl) {
-    const sqs = new LocalSqsServer({ port: DEV_SQS_PORT, host: '127.0.0.1' });
-    const { endpoint } = await sqs.start();
-    stops.push(() => sqs.stop());
-    const queues = await createQueues(endpoint);
-    queueUrl = queues.queueUrl;
-    log(`local SQS endpoint ${endpoint}; intake ${queues.queueUrl}; dead letters ${queues.deadLetterQueueUrl} after ${MAX_RECEIVE_COUNT} receives`);
-  } else {
-    log(`using SQS_QUEUE_URL ${queueUrl}`);
+  const supervisor = new Supervisor({ log, settleMs: START_STEP_SETTLE_MS, partStopMs: config.stopGraceMs + 5_000 });
+  supervisor.handleSignals();
+  supervisor.watchParent();
+  try {
+    await supervisor.step(() => buildPrerequisites(supervisor));
+    // Loaded only now: it imports the Prisma client that the build has just generated.
+    const { startDevStack } = await import('./dev-stack');
+    await startDevStack(config, supervisor, log);
+  } catch (error) {
+    // A stop under way has said why; what failed here is only its consequence.
+    if (supervisor.isStopping) return;
+    process.stderr.write(`[dev-stack] failed to start: ${errorMessage(error)}\n`);
+    await supervisor.stop('start failed', 1);
   }
-
-  const remote = join(devDir, 'remote', 'sample-app.git');
-  const { created } = await ensureSampleRemote(remote);
-  log(`${created ? 'created' : 'reusing'} sample remote ${remote}`);
-
-  await writeFile(join(devDir, 'stack.json'), JSON.stringify({ queueUrl, sampleRemote: remote, pid: process.pid }, null, 2));
-  log('ready');
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    for (const stop of stops.reverse()) {
-      await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
-    }
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  // Keep the event loop alive even when nothing local was started.
-  setInterval(() => undefined, 1 << 30);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`[dev-stack] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+void main();
