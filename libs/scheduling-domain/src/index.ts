@@ -58,3 +58,4 @@ export {
   planAdmission,
   simulateAdmission,
 } from './lib/admission';
+export { orderingKey, orderingLanes } from './lib/ordering';
