@@ -22,7 +22,7 @@ export class SchedulerMetrics {
   });
   private readonly errors = new Counter({
     name: 'scheduler_submit_errors_total',
-    help: 'SubmitMessage calls that failed to persist (database errors); the conductor leaves those messages on the queue.',
+    help: 'Messages (SubmitMessage calls, or messages of a SubmitMessages batch) that failed to persist (database errors); the conductor leaves those messages on the queue.',
     registers: [this.registry],
   });
   private readonly duration = new Histogram({
@@ -45,9 +45,19 @@ export class SchedulerMetrics {
       throw error;
     }
     stop({ classification: result.classification });
+    this.decisionRecorded(result);
+    return result;
+  }
+
+  /** Counts one decision of a batch (SubmitMessages), whose messages are not timed one by one. */
+  decisionRecorded(result: RecordMessageResult): void {
     this.decided.inc({ classification: result.classification, duplicate: String(result.duplicate) });
     for (const decision of result.decisions) this.spawns.inc({ kind: decision.kind });
-    return result;
+  }
+
+  /** Counts one message of a batch that failed to persist. */
+  decisionFailed(): void {
+    this.errors.inc();
   }
 
   render(): Promise<string> {
