@@ -109,6 +109,15 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ REPO_MAX_ACTIVE_JOBS: 'one' })).toThrow(/REPO_MAX_ACTIVE_JOBS/);
   });
 
+  it('holds 40 intake messages at once by default, and takes SQS_MAX_IN_FLIGHT from 1 to 1000', () => {
+    expect(loadConductorConfig({}).sqsMaxInFlight).toBe(40);
+    expect(loadConductorConfig({ SQS_MAX_IN_FLIGHT: '5' }).sqsMaxInFlight).toBe(5);
+    expect(loadConductorConfig({ SQS_MAX_IN_FLIGHT: '1000' }).sqsMaxInFlight).toBe(1000);
+    expect(() => loadConductorConfig({ SQS_MAX_IN_FLIGHT: '0' })).toThrow(/SQS_MAX_IN_FLIGHT/);
+    expect(() => loadConductorConfig({ SQS_MAX_IN_FLIGHT: '1001' })).toThrow(/SQS_MAX_IN_FLIGHT/);
+    expect(() => loadConductorConfig({ SQS_MAX_IN_FLIGHT: 'many' })).toThrow(/SQS_MAX_IN_FLIGHT/);
+  });
+
   it('accepts the spool launcher outside production only', () => {
     const config = loadConductorConfig({ WORKER_LAUNCHER: 'spool', WORKER_SPOOL_DIR: 'bench/spool' }, '/ws');
     expect(config).toMatchObject({ workerLauncher: 'spool', workerSpoolDir: '/ws/bench/spool' });
