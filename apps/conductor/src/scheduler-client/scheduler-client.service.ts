@@ -1,5 +1,5 @@
 import { PROTO_LOADER_OPTIONS, protoRoot, SCHEDULER_PROTO_FILE, SCHEDULER_PROTO_PACKAGE, schedulerV1 } from '@agent-conductor/contracts';
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { z } from 'zod';
@@ -46,6 +46,10 @@ export class SchedulerMessageError extends Error {
   }
 }
 
+function isServiceError(error: unknown): error is ServiceError {
+  return error instanceof Error && 'code' in error && typeof error.code === 'number';
+}
+
 /** What the scheduler did with one message of a SubmitMessages batch. */
 export type SubmitOutcome = { messageId: string; response: schedulerV1.SubmitMessageResponse } | { messageId: string; error: SchedulerMessageError };
 
@@ -82,7 +86,14 @@ export class SchedulerClient implements OnModuleDestroy {
    * scheduler did not answer (or answered out of contract): then no message has an outcome.
    */
   async submitMessages(requests: schedulerV1.SubmitMessageRequest[]): Promise<SubmitOutcome[]> {
-    const response = await this.call(this.submitBatch, { messages: requests });
+    let response: object | undefined;
+    try {
+      response = await this.call(this.submitBatch, { messages: requests });
+    } catch (error) {
+      // A scheduler from before SubmitMessages (both services roll at once on a deploy): one call per message.
+      if (isServiceError(error) && error.code === status.UNIMPLEMENTED) return this.submitOneByOne(requests);
+      throw error;
+    }
     const parsed = batchResponseSchema.safeParse(response);
     if (!parsed.success) throw new SchedulerProtocolError(`unexpected SubmitMessages response: ${parsed.error.message}`);
     const { outcomes } = parsed.data;
@@ -98,6 +109,20 @@ export class SchedulerClient implements OnModuleDestroy {
       if (outcome.error) return { messageId: outcome.messageId, error: new SchedulerMessageError(outcome.error.code, outcome.error.message) };
       throw new SchedulerProtocolError(`SubmitMessages answered neither a response nor an error for message ${outcome.messageId}`);
     });
+  }
+
+  private submitOneByOne(requests: schedulerV1.SubmitMessageRequest[]): Promise<SubmitOutcome[]> {
+    return Promise.all(
+      requests.map(async (request): Promise<SubmitOutcome> => {
+        try {
+          return { messageId: request.messageId, response: await this.submitMessage(request) };
+        } catch (error) {
+          // A protocol error has no gRPC code: count it as the scheduler's failure, as a batch answer out of contract is.
+          const code = isServiceError(error) ? error.code : status.INTERNAL;
+          return { messageId: request.messageId, error: new SchedulerMessageError(code, error instanceof Error ? error.message : String(error)) };
+        }
+      }),
+    );
   }
 
   private call(method: MethodDefinition<object, object>, request: object): Promise<object | undefined> {

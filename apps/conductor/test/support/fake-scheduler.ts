@@ -27,6 +27,8 @@ export interface FakeSchedulerOptions {
   defaultErrorCode?: status;
   /** Added before each answer, e.g. so that a latency histogram sees a non-zero round trip. */
   latencyMs?: number;
+  /** Serve SubmitMessage only, as a scheduler from before SubmitMessages did (default false). */
+  withoutBatches?: boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function startFakeScheduler(submit: { current: Submit }, options: F
         );
     },
   };
+  if (options.withoutBatches) delete implementation['SubmitMessages'];
   server.addService(service, implementation);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
