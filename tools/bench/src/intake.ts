@@ -314,6 +314,8 @@ async function main(argv: string[]): Promise<void> {
     await resetDatabase(prisma);
     const ingest = new IngestRepository({ databaseUrl: postgres.databaseUrl });
     let coreSeconds: number;
+    const coreCpuBefore = { postgres: await postgresCpuSeconds(prisma), bench: process.cpuUsage() };
+    let coreCpu: { bench: number; postgres: number };
     try {
       const scheduling = new SchedulingService(ingest, { defaultRepositoryUrl: 'https://github.com/example/shop.git', incidentPolicy: DEFAULT_INCIDENT_POLICY });
       let next = 0;
@@ -329,6 +331,8 @@ async function main(argv: string[]): Promise<void> {
         }),
       );
       coreSeconds = (performance.now() - coreStarted) / 1000;
+      const bench = process.cpuUsage(coreCpuBefore.bench);
+      coreCpu = { bench: (bench.user + bench.system) / 1e6, postgres: (await postgresCpuSeconds(prisma)) - coreCpuBefore.postgres };
     } finally {
       await ingest.close();
     }
@@ -345,6 +349,11 @@ async function main(argv: string[]): Promise<void> {
         `(${(((cpu.conductor + cpu.scheduler + cpu.postgres + cpu.bench) / drainSeconds) * 50).toFixed(0)}% of 2 cores)`,
     );
     say(`core    SchedulingService, ${options.coreConcurrency} submitters: ${coreSeconds.toFixed(2)} s, ${corePerSec.toFixed(1)} msg/s; ${coreIncidents} incident(s)`);
+    const perMessage = (seconds: number): string => `${((seconds * 1000) / total).toFixed(2)} ms`;
+    say(
+      `CPU per message: intake ${perMessage(cpu.conductor + cpu.scheduler + cpu.postgres + cpu.bench)} (conductor ${perMessage(cpu.conductor)}, scheduler ${perMessage(cpu.scheduler)}, ` +
+        `postgres ${perMessage(cpu.postgres)}, SQS endpoint and bench ${perMessage(cpu.bench)}); core ${perMessage(coreCpu.bench + coreCpu.postgres)} (SchedulingService ${perMessage(coreCpu.bench)}, postgres ${perMessage(coreCpu.postgres)})`,
+    );
     say(`ratio   ${((100 * intakePerSec) / corePerSec).toFixed(1)}% of the core (target >= 50%)`);
     if (options.cpuProf) say(`conductor CPU profile: ${profileDir}`);
     say(
