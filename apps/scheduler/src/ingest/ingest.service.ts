@@ -69,11 +69,11 @@ export class IngestService {
       if (!one) return;
       const { position, message } = one;
       if (outcome.ok) {
-        this.metrics.decisionRecorded(outcome.result);
+        this.metrics.batchDecisionRecorded(outcome.result, outcome.seconds);
         outcomes[position] = { messageId: message.messageId, response: this.answer(message.messageId, outcome.result) };
         return;
       }
-      this.metrics.decisionFailed();
+      this.metrics.batchDecisionFailed(outcome.seconds);
       this.logger.error({ msg: `message ${message.messageId} of a batch failed: ${describeError(outcome.error)}`, messageId: message.messageId });
       outcomes[position] = { messageId: message.messageId, error: { code: status.INTERNAL, message: describeError(outcome.error) } };
     });

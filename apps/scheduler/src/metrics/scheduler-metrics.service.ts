@@ -49,16 +49,23 @@ export class SchedulerMetrics {
     return result;
   }
 
-  /** Counts one decision of a batch (SubmitMessages), whose messages are not timed one by one. */
-  decisionRecorded(result: RecordMessageResult): void {
+  /** Counts one decision of a batch (SubmitMessages), timed by SchedulingService.submitMany. */
+  batchDecisionRecorded(result: RecordMessageResult, seconds: number): void {
+    this.duration.observe({ classification: result.classification }, seconds);
+    this.decisionRecorded(result);
+  }
+
+  /** Counts one message of a batch that failed to persist. */
+  batchDecisionFailed(seconds: number): void {
+    this.duration.observe({ classification: 'error' }, seconds);
+    this.errors.inc();
+  }
+
+  private decisionRecorded(result: RecordMessageResult): void {
     this.decided.inc({ classification: result.classification, duplicate: String(result.duplicate) });
     for (const decision of result.decisions) this.spawns.inc({ kind: decision.kind });
   }
 
-  /** Counts one message of a batch that failed to persist. */
-  decisionFailed(): void {
-    this.errors.inc();
-  }
 
   render(): Promise<string> {
     return this.registry.metrics();

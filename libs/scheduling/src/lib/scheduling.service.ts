@@ -41,8 +41,11 @@ export interface SubmittedMessage {
   receivedAt: Date;
 }
 
-/** One message's outcome in {@link SchedulingService.submitMany}: its result, or why it was not recorded. */
-export type SubmitOutcome = { ok: true; result: RecordMessageResult } | { ok: false; error: unknown };
+/**
+ * One message's outcome in {@link SchedulingService.submitMany}: its result, or why it was not recorded, and how long
+ * its decision took (classify, render and its transaction, without the wait for its lane).
+ */
+export type SubmitOutcome = { ok: true; result: RecordMessageResult; seconds: number } | { ok: false; error: unknown; seconds: number };
 
 /**
  * Ingestion and scheduling: the one code path that both the scheduler service and the replay tool run, so that
@@ -91,12 +94,16 @@ export class SchedulingService {
    */
   async submitMany(messages: readonly SubmittedMessage[]): Promise<SubmitOutcome[]> {
     const outcomes = new Array<SubmitOutcome>(messages.length);
+    const classifySeconds: number[] = [];
     const classified = messages.map((message, position): ClassifiedMessage | undefined => {
+      const started = performance.now();
       try {
         return this.classify(message);
       } catch (error) {
-        outcomes[position] = { ok: false, error };
+        outcomes[position] = { ok: false, error, seconds: (performance.now() - started) / 1000 };
         return undefined;
+      } finally {
+        classifySeconds[position] = (performance.now() - started) / 1000;
       }
     });
     const keys = classified.map((one) => (one === undefined ? undefined : orderingKey(one)));
@@ -106,10 +113,13 @@ export class SchedulingService {
           const message = messages[position];
           const classification = classified[position];
           if (message === undefined || classification === undefined) continue;
+          const started = performance.now();
+          const seconds = (): number => (classifySeconds[position] ?? 0) + (performance.now() - started) / 1000;
           try {
-            outcomes[position] = { ok: true, result: await this.record(message, classification) };
+            const result = await this.record(message, classification);
+            outcomes[position] = { ok: true, result, seconds: seconds() };
           } catch (error) {
-            outcomes[position] = { ok: false, error };
+            outcomes[position] = { ok: false, error, seconds: seconds() };
           }
         }
       }),
