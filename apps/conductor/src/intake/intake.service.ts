@@ -162,11 +162,12 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
     // A duplicate's decisions count too: admission then starts a job the first delivery never got to, and a
     // pass changes nothing for jobs that already left `pending`.
     if (admit) this.launches.requestAdmission();
-    const [first] = failures;
-    if (first) {
+    // One failure that says the scheduler is unreachable speaks for the batch; otherwise the first one is probed.
+    const telling = failures.find((failure) => schedulerUnreachable(failure.error)) ?? failures[0];
+    if (telling) {
       await this.failed(
         failures.map((failure) => failure.message),
-        first.error,
+        telling.error,
       );
     } else {
       this.handlerError = undefined;
