@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { resetDatabase } from '@agent-conductor/testing';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { INestApplication } from '@nestjs/common';
 import { bootstrapConductor } from '../src/bootstrap';
 import { IntakeService } from '../src/intake/intake.service';
@@ -83,14 +83,22 @@ describe('intake: poison messages go to the dead-letter queue', () => {
       if (request.body.includes('poison')) throw new Error('could not commit the delivery: internal error');
       return acceptedTicket(`delivery-${request.messageId}`);
     };
-    const poison = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"key":"poison"}' }));
-    for (let i = 0; i < 3; i += 1) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `{"key":"OK-${i}"}` }));
-    }
+    // One SendMessageBatch, so that one receive takes all four and they reach the scheduler in one SubmitMessages.
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: ['{"key":"poison"}', '{"key":"OK-0"}', '{"key":"OK-1"}', '{"key":"OK-2"}'].map((MessageBody, index) => ({ Id: String(index), MessageBody })),
+      }),
+    );
+    const ids = [0, 1, 2, 3].map((index) => sent.Successful?.find((entry) => entry.Id === String(index))?.MessageId ?? '');
+    const poison = { MessageId: ids[0] };
 
-    // The healthy messages are taken at once, while the poison one is still cycling.
-    await eventually('the healthy messages', async () => ([0, 1, 2].every((i) => attempts.get(`{"key":"OK-${i}"}`) === 1) ? true : undefined));
-    expect(attempts.get('{"key":"poison"}') ?? 0).toBeLessThan(MAX_RECEIVE_COUNT);
+    // The healthy messages were committed and deleted in the very batch the poison message failed in.
+    await eventually('the healthy messages deleted', async () => {
+      const { visible, inFlight } = await counts(queueUrl);
+      return [0, 1, 2].every((i) => attempts.get(`{"key":"OK-${i}"}`) === 1) && visible + inFlight <= 1 ? true : undefined;
+    });
+    expect([...(scheduler.batches[0] ?? [])].sort()).toEqual([...ids].sort());
 
     const dead = await eventually(
       'the poison message in the DLQ',

@@ -1,45 +1,23 @@
-import { PROTO_LOADER_OPTIONS, protoRoot, SCHEDULER_PROTO_FILE, SCHEDULER_PROTO_PACKAGE, schedulerV1 } from '@agent-conductor/contracts';
+import { schedulerV1 } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { resetDatabase } from '@agent-conductor/testing';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { status } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { bootstrapConductor } from '../src/bootstrap';
+import { IntakeService } from '../src/intake/intake.service';
 import { eventually } from './support/eventually';
+import { startFakeScheduler, type FakeScheduler, type Submit } from './support/fake-scheduler';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
-
-type Submit = (request: schedulerV1.SubmitMessageRequest) => Promise<schedulerV1.SubmitMessageResponse>;
-
-/** A scheduler over real gRPC whose answers each test decides (the real one is apps/scheduler). */
-async function startScheduler(submit: { current: Submit }): Promise<{ address: string; stop(): Promise<void> }> {
-  const definition = loadSync(SCHEDULER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
-  const service = definition[`${SCHEDULER_PROTO_PACKAGE}.SchedulerService`];
-  if (!service || 'format' in service) throw new Error('SchedulerService missing');
-  const server = new Server();
-  const implementation: UntypedServiceImplementation = {
-    SubmitMessage: (call: ServerUnaryCall<schedulerV1.SubmitMessageRequest, schedulerV1.SubmitMessageResponse>, callback: sendUnaryData<schedulerV1.SubmitMessageResponse>) => {
-      submit.current(call.request).then(
-        (response) => callback(null, response),
-        (error: Error) => callback({ code: status.UNAVAILABLE, details: error.message }),
-      );
-    },
-  };
-  server.addService(service, implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  return { address: `127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
-}
 
 describe('intake: SQS → scheduler → launch (bootstrapConductor)', () => {
   let prisma: PrismaClient;
   let sqsServer: LocalSqsServer;
   let sqs: SQSClient;
   let queueUrl: string;
-  let scheduler: { address: string; stop(): Promise<void> };
+  let scheduler: FakeScheduler;
   const submit: { current: Submit } = { current: () => Promise.reject(new Error('not set')) };
   const received: schedulerV1.SubmitMessageRequest[] = [];
   let app: INestApplication;
@@ -58,7 +36,8 @@ describe('intake: SQS → scheduler → launch (bootstrapConductor)', () => {
     const { endpoint } = await sqsServer.start();
     sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'conductor-intake-spec' }))).QueueUrl ?? '';
-    scheduler = await startScheduler(submit);
+    // Failures answer UNAVAILABLE, as a scheduler that is down would.
+    scheduler = await startFakeScheduler(submit, { defaultErrorCode: status.UNAVAILABLE });
     const config = await testConfig();
     app = await bootstrapConductor({
       ...config,
@@ -135,7 +114,11 @@ describe('intake: SQS → scheduler → launch (bootstrapConductor)', () => {
     };
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"key":"SHOP-2"}' }));
     await eventually('the scheduler call', async () => (calls > 0 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The intake has finished with the message (it no longer holds it) and paused on the outage: had it deleted
+    // the message, it would have done so by now.
+    const intake = app.get(IntakeService);
+    await eventually('the intake to let go of the message and pause', async () => (intake.inFlight === 0 && intake.pausedReason !== undefined ? true : undefined));
+    expect(intake.pausedReason).toMatch(/scheduler at .* unreachable: .*scheduler is down/);
     expect(await queueCounts()).toEqual({ visible: 0, inFlight: 1 });
   });
 });

@@ -1,10 +1,8 @@
-import { PROTO_LOADER_OPTIONS, protoRoot, SCHEDULER_PROTO_FILE, SCHEDULER_PROTO_PACKAGE, schedulerV1 } from '@agent-conductor/contracts';
+import { schedulerV1 } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { resetDatabase } from '@agent-conductor/testing';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import type { INestApplication } from '@nestjs/common';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -13,28 +11,8 @@ import { join } from 'node:path';
 import { bootstrapConductor } from '../src/bootstrap';
 import { createConductorLogger } from '../src/logging/conductor-logger';
 import { eventually } from './support/eventually';
+import { startFakeScheduler, type FakeScheduler, type Submit } from './support/fake-scheduler';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
-
-type Submit = (request: schedulerV1.SubmitMessageRequest) => schedulerV1.SubmitMessageResponse;
-
-/** A scheduler over real gRPC answering what the test decides (the conductor's tests cannot import the scheduler app). */
-async function startScheduler(answer: { current: Submit }): Promise<{ address: string; stop(): Promise<void> }> {
-  const definition = loadSync(SCHEDULER_PROTO_FILE, { ...PROTO_LOADER_OPTIONS, includeDirs: [protoRoot()] });
-  const service = definition[`${SCHEDULER_PROTO_PACKAGE}.SchedulerService`];
-  if (!service || 'format' in service) throw new Error('SchedulerService missing');
-  const server = new Server();
-  const implementation: UntypedServiceImplementation = {
-    SubmitMessage: (call: ServerUnaryCall<schedulerV1.SubmitMessageRequest, schedulerV1.SubmitMessageResponse>, callback: sendUnaryData<schedulerV1.SubmitMessageResponse>) => {
-      // A little latency, so the histogram's sum is visibly above zero.
-      setTimeout(() => callback(null, answer.current(call.request)), 20);
-    },
-  };
-  server.addService(service, implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  return { address: `127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
-}
 
 /** One series' value in Prometheus text (labels in any order; `app` is added), 0 when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -51,11 +29,11 @@ describe('conductor /metrics and JSON logs after real work (SQS → gRPC schedul
   let sqsServer: LocalSqsServer;
   let sqs: SQSClient;
   let queueUrl: string;
-  let scheduler: { address: string; stop(): Promise<void> };
+  let scheduler: FakeScheduler;
   let app: INestApplication;
   let base: string;
   let tokenDir: string;
-  const answer: { current: Submit } = { current: () => ({ deliveryId: '', classification: 0, rejectionReason: '', duplicate: false, decisions: [] }) };
+  const answer: { current: Submit } = { current: async () => ({ deliveryId: '', classification: 0, rejectionReason: '', duplicate: false, decisions: [] }) };
   const lines: string[] = [];
   const savedCache = process.env['METRICS_DB_CACHE_MS'];
 
@@ -66,7 +44,8 @@ describe('conductor /metrics and JSON logs after real work (SQS → gRPC schedul
     const { endpoint } = await sqsServer.start();
     sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'conductor-metrics-spec' }))).QueueUrl ?? '';
-    scheduler = await startScheduler(answer);
+    // A little latency, so the histogram's sum is visibly above zero.
+    scheduler = await startFakeScheduler(answer, { latencyMs: 20 });
     // The worker stand-in records the token it was given, so the test can look for it in the conductor's log.
     tokenDir = await mkdtemp(join(tmpdir(), 'conductor-metrics-tokens-'));
     const fakeWorker = join(tokenDir, 'fake-worker.js');
@@ -109,7 +88,7 @@ describe('conductor /metrics and JSON logs after real work (SQS → gRPC schedul
     expect(sample(before, 'conductor_metrics_db_up')).toBe(1);
 
     const job = await createPendingJob(prisma, { key: 'OPS-1' });
-    answer.current = () => ({
+    answer.current = async () => ({
       deliveryId: job.deliveryId,
       classification: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_TICKET,
       rejectionReason: '',
@@ -122,7 +101,7 @@ describe('conductor /metrics and JSON logs after real work (SQS → gRPC schedul
       return row ?? undefined;
     });
 
-    answer.current = () => ({ deliveryId: 'd', classification: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_REJECTED, rejectionReason: 'not JSON', duplicate: false, decisions: [] });
+    answer.current = async () => ({ deliveryId: 'd', classification: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_REJECTED, rejectionReason: 'not JSON', duplicate: false, decisions: [] });
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'garbage' }));
 
     const after = await eventually('the rejected message to be counted', async () => {

@@ -1,3 +1,4 @@
+import { schedulerV1 } from '@agent-conductor/contracts';
 import { createPrismaClient, type PrismaClient } from '@agent-conductor/db';
 import { StructuredLogger } from '@agent-conductor/observability';
 import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
@@ -82,6 +83,24 @@ describe('scheduler /metrics and JSON logs after real SubmitMessage calls', () =
     expect(delta('scheduler_decision_duration_seconds_count', { classification: 'ticket' })).toBe(1);
     expect(delta('scheduler_decision_duration_seconds_count', { classification: 'rejected' })).toBe(1);
     expect(sample(after, 'scheduler_decision_duration_seconds_sum', { classification: 'ticket' })).toBeGreaterThan(0);
+
+    // A SubmitMessages batch is counted and timed message by message too.
+    const batched = await client.submitMessages({
+      messages: [
+        { messageId: 'metrics-3', body: ticket.replace(/"key":\s*"[^"]+"/, '"key": "METRICS-3"'), receivedAt: '2026-05-12T18:22:16.000Z' },
+        { messageId: 'metrics-4', body: 'still not json', receivedAt: '2026-05-12T18:22:17.000Z' },
+      ],
+    });
+    expect(batched.outcomes.map((outcome) => outcome.response?.classification)).toEqual([
+      schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_TICKET,
+      schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
+    ]);
+    const afterBatch = await scrape();
+    const batchDelta = (name: string, labels: Record<string, string>): number => sample(afterBatch, name, labels) - sample(after, name, labels);
+    expect(batchDelta('scheduler_decision_duration_seconds_count', { classification: 'ticket' })).toBe(1);
+    expect(batchDelta('scheduler_decision_duration_seconds_count', { classification: 'rejected' })).toBe(1);
+    expect(batchDelta('scheduler_messages_decided_total', { classification: 'ticket', duplicate: 'false' })).toBe(1);
+    expect(batchDelta('scheduler_spawn_decisions_total', { kind: 'ticket' })).toBe(1);
 
     // The decision's log line names its job as a field, not only in prose.
     const decided = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((record) => record['messageId'] === 'metrics-1');

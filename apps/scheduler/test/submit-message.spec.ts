@@ -234,6 +234,82 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
   });
 });
 
+describe('SchedulerService.SubmitMessages over gRPC', () => {
+  let app: INestApplication;
+  let client: SchedulerTestClient;
+  let prisma: PrismaClient;
+  const receivedAt = '2026-05-12T18:22:14.000Z';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    app = await bootstrapScheduler(
+      {
+        production: false,
+        databaseUrl: databaseUrl(),
+        dbConnectTimeoutMs: 0,
+        grpcListenAddr: `127.0.0.1:${port}`,
+        defaultRepositoryUrl: REPOSITORY,
+        defaultRepositoryBranch: 'main',
+        incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      },
+      { logger: false },
+    );
+    client = new SchedulerTestClient(`127.0.0.1:${port}`);
+    prisma = createPrismaClient(databaseUrl());
+  });
+  afterAll(async () => {
+    client?.close();
+    await prisma?.$executeRawUnsafe('DROP TRIGGER IF EXISTS refuse_poison ON deliveries');
+    await prisma?.$executeRawUnsafe('DROP FUNCTION IF EXISTS refuse_poison()');
+    await prisma?.$disconnect();
+    await app?.close();
+  });
+  beforeEach(() => resetDatabase(prisma));
+
+  it('answers each message of a batch on its own: a refused and a failing message do not fail their neighbours', async () => {
+    // A real commit failure for one message id, as a bug or a constraint would raise it.
+    await prisma.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.sqs_message_id = 'batch-poison' THEN RAISE EXCEPTION 'refusing %', NEW.sqs_message_id; END IF;
+        RETURN NEW;
+      END $$`);
+    await prisma.$executeRawUnsafe('CREATE TRIGGER refuse_poison BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION refuse_poison()');
+    try {
+      const response = await client.submitMessages({
+        messages: [
+          { messageId: 'batch-ticket', body: fixture('jira-issue.json'), receivedAt },
+          { messageId: 'batch-poison', body: fixture('cloudwatch-alarm.eventbridge.json'), receivedAt },
+          { messageId: 'batch-no-date', body: fixture('jira-issue.json'), receivedAt: 'yesterday' },
+          { messageId: 'batch-alarm', body: fixture('cloudwatch-alarm.eventbridge.json'), receivedAt },
+          { messageId: 'batch-garbage', body: 'not json {', receivedAt },
+        ],
+      });
+
+      expect(response.outcomes.map((outcome) => [outcome.messageId, outcome.response?.classification ?? outcome.error?.code])).toEqual([
+        ['batch-ticket', MessageClassification.MESSAGE_CLASSIFICATION_TICKET],
+        ['batch-poison', status.INTERNAL],
+        ['batch-no-date', status.INVALID_ARGUMENT],
+        ['batch-alarm', MessageClassification.MESSAGE_CLASSIFICATION_ALARM],
+        ['batch-garbage', MessageClassification.MESSAGE_CLASSIFICATION_REJECTED],
+      ]);
+      expect(response.outcomes[1]?.error?.message).toMatch(/refusing batch-poison/);
+      expect(response.outcomes[2]?.error?.message).toMatch(/received_at must be an ISO-8601 timestamp/);
+      // The alarm after the failed one of the same account opened the incident itself.
+      expect(response.outcomes[3]?.response?.decisions).toEqual([expect.objectContaining({ kind: SpawnKind.SPAWN_KIND_INCIDENT })]);
+      const stored = await prisma.delivery.findMany({ select: { sqsMessageId: true }, orderBy: { sqsMessageId: 'asc' } });
+      expect(stored.map((row) => row.sqsMessageId)).toEqual(['batch-alarm', 'batch-garbage', 'batch-ticket']);
+    } finally {
+      await prisma.$executeRawUnsafe('DROP TRIGGER IF EXISTS refuse_poison ON deliveries');
+    }
+  });
+
+  it('returns the original outcome for a message id submitted before, as SubmitMessage does', async () => {
+    const first = await client.submitMessage({ messageId: 'batch-again', body: fixture('jira-issue.json'), receivedAt });
+    const response = await client.submitMessages({ messages: [{ messageId: 'batch-again', body: fixture('jira-issue.json'), receivedAt }] });
+    expect(response.outcomes[0]?.response).toEqual({ ...first, duplicate: true });
+  });
+});
+
 describe('scheduler boot', () => {
   it('fails loudly when the database stays unreachable past DB_CONNECT_TIMEOUT_MS, its gRPC port never open', async () => {
     const deadPort = await freePort();

@@ -63,3 +63,4 @@ export {
 } from './lib/admission';
 export type { ActionableJob, ActionJobStatus, JobActionName, JobActionStep, JobApprovalState } from './lib/job-actions';
 export { isEndedStatus, JOB_ACTIONS, planJobAction } from './lib/job-actions';
+export { orderingKey, orderingLanes } from './lib/ordering';

@@ -1,5 +1,5 @@
 export { SchedulingService } from './lib/scheduling.service';
-export type { SchedulingConfig, SubmittedMessage } from './lib/scheduling.service';
+export type { SchedulingConfig, SubmitOutcome, SubmittedMessage } from './lib/scheduling.service';
 // Re-exported so callers configure and read results without reaching into two more libraries.
 export { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling-domain';
 export type { IncidentPolicy } from '@agent-conductor/scheduling-domain';

@@ -126,6 +126,15 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ CANCEL_GRACE_SECONDS: 'soon' }, '/ws')).toThrow(/CANCEL_GRACE_SECONDS/);
   });
 
+  it('holds 40 intake messages at once by default, and takes SQS_MAX_IN_FLIGHT from 1 to 1000', () => {
+    expect(loadConductorConfig({}, '/ws').sqsMaxInFlight).toBe(40);
+    expect(loadConductorConfig({ SQS_MAX_IN_FLIGHT: '5' }, '/ws').sqsMaxInFlight).toBe(5);
+    expect(loadConductorConfig({ SQS_MAX_IN_FLIGHT: '1000' }, '/ws').sqsMaxInFlight).toBe(1000);
+    expect(() => loadConductorConfig({ SQS_MAX_IN_FLIGHT: '0' }, '/ws')).toThrow(/SQS_MAX_IN_FLIGHT/);
+    expect(() => loadConductorConfig({ SQS_MAX_IN_FLIGHT: '1001' }, '/ws')).toThrow(/SQS_MAX_IN_FLIGHT/);
+    expect(() => loadConductorConfig({ SQS_MAX_IN_FLIGHT: 'many' }, '/ws')).toThrow(/SQS_MAX_IN_FLIGHT/);
+  });
+
   it('accepts the spool launcher outside production only', () => {
     const config = loadConductorConfig({ WORKER_LAUNCHER: 'spool', WORKER_SPOOL_DIR: 'bench/spool' }, '/ws');
     expect(config).toMatchObject({ workerLauncher: 'spool', workerSpoolDir: '/ws/bench/spool' });

@@ -6,6 +6,12 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
+ * Four receive loops of 10: enough to keep the scheduler's ingest pool (10 connections) busy while the receives,
+ * deletes and the gRPC round trip of other batches overlap (docs/intake.md has the figures).
+ */
+export const DEFAULT_SQS_MAX_IN_FLIGHT = 40;
+
+/**
  * Everything the conductor reads from its environment, validated once at boot.
  * Defaults point at the local dev stack (docs/design.md, "Environment");
  * NODE_ENV=production makes the marked variables required instead.
@@ -72,6 +78,8 @@ export interface ConductorConfig {
   sqsVisibilityTimeoutSeconds: number;
   /** Long-poll wait per receive. */
   sqsWaitTimeSeconds: number;
+  /** Messages the intake holds at once, from receive to delete; it runs one receive loop of 10 per 10 of them. */
+  sqsMaxInFlight: number;
   /** How often a paused intake (database or scheduler down) checks whether it may receive again. */
   intakeProbeIntervalMs: number;
   /** The branch handed to workers as the repository's default branch. */
@@ -179,6 +187,7 @@ const envSchema = z.object({
   SHUTDOWN_STALE_WORKER_MS: positiveInt.default(300_000),
   SQS_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(43200).default(60),
   SQS_WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
+  SQS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_SQS_MAX_IN_FLIGHT),
   INTAKE_PROBE_INTERVAL_MS: positiveInt.default(2000),
   MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_MAX_ACTIVE_JOBS),
   REPO_MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_CLAIM_MAX_ACTIVE_JOBS),
@@ -357,6 +366,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     shutdownStaleWorkerMs: vars.SHUTDOWN_STALE_WORKER_MS,
     sqsVisibilityTimeoutSeconds: vars.SQS_VISIBILITY_TIMEOUT_SECONDS,
     sqsWaitTimeSeconds: vars.SQS_WAIT_TIME_SECONDS,
+    sqsMaxInFlight: vars.SQS_MAX_IN_FLIGHT,
     intakeProbeIntervalMs: vars.INTAKE_PROBE_INTERVAL_MS,
     defaultRepositoryBranch: vars.DEFAULT_REPOSITORY_BRANCH,
     maxActiveJobs: vars.MAX_ACTIVE_JOBS,

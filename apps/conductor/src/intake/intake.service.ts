@@ -1,4 +1,4 @@
-import { createSqsClient, SqsIntakeConsumer, type IntakeMessage } from '@agent-conductor/aws';
+import { SqsIntakeConsumer, type IntakeMessage, type IntakeOutcome } from '@agent-conductor/aws';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { PrismaService } from '@agent-conductor/db';
@@ -8,8 +8,9 @@ import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
-import { SchedulerClient } from '../scheduler-client/scheduler-client.service';
+import { SchedulerClient, type SubmitOutcome } from '../scheduler-client/scheduler-client.service';
 import type { IntakeControl } from './intake-control';
+import { INTAKE_SQS } from './intake-sqs';
 
 const PROBE_TIMEOUT_MS = 3000;
 
@@ -36,9 +37,12 @@ type IntakeState = 'idle' | 'receiving' | 'paused' | 'stopped';
 
 /**
  * Moves queue messages to the scheduler and hands its decisions to the
- * launcher. A message is deleted from SQS only after the scheduler committed
- * it; if the scheduler is unreachable the handler throws and the message
- * comes back after its visibility timeout.
+ * launcher. Each receive (up to 10 messages) goes to the scheduler as one
+ * SubmitMessages batch, with an outcome per message; up to SQS_MAX_IN_FLIGHT
+ * messages are in hand at once. A message is deleted from SQS only after the
+ * scheduler committed it; a message it did not commit (unreachable scheduler,
+ * or a failure of that message alone) stays and comes back after its
+ * visibility timeout, while its neighbours in the batch are deleted.
  *
  * Rejected messages are deleted too: the scheduler stored them with
  * deliveries.rejection_reason, which is where an operator looks. The DLQ is
@@ -55,7 +59,6 @@ type IntakeState = 'idle' | 'receiving' | 'paused' | 'stopped';
 export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(IntakeService.name);
   private readonly consumer: SqsIntakeConsumer;
-  private readonly sqs: SQSClient;
   private readonly schedulerChannel: Client;
   private state: IntakeState = 'idle';
   private pause: { reason: string; since: Date; stopping: Promise<void> } | undefined;
@@ -66,19 +69,20 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
 
   constructor(
     @Inject(CONDUCTOR_CONFIG) private readonly config: ConductorConfig,
+    @Inject(INTAKE_SQS) private readonly sqs: SQSClient,
     private readonly scheduler: SchedulerClient,
     private readonly launches: JobLaunchService,
     private readonly prisma: PrismaService,
     private readonly metrics: ConductorMetrics,
   ) {
-    const sqs = (this.sqs = createSqsClient({ region: config.awsRegion, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }));
     this.consumer = new SqsIntakeConsumer({
       sqs,
       queueUrl: config.sqsQueueUrl,
-      handle: (message) => this.handle(message),
+      handleBatch: (messages) => this.handleBatch(messages),
       visibilityTimeoutSeconds: config.sqsVisibilityTimeoutSeconds,
       heartbeatIntervalSeconds: config.sqsVisibilityTimeoutSeconds / 3,
       waitTimeSeconds: config.sqsWaitTimeSeconds,
+      maxInFlight: config.sqsMaxInFlight,
       logger: this.logger,
     });
     // A separate channel only for the reachability probe, so probing never disturbs real calls.
@@ -115,6 +119,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
   async onModuleDestroy(): Promise<void> {
     await this.drain();
     this.schedulerChannel.close();
+    // Only after the drain: the last deletes go out on this client.
     this.sqs.destroy();
   }
 
@@ -128,42 +133,80 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
     await this.consumer.stop({ drainTimeoutMs: this.config.schedulerCallTimeoutMs * 2 });
   }
 
-  async handle(message: IntakeMessage): Promise<void> {
+  /** One receive's messages to the scheduler in one SubmitMessages call; an outcome per message, in order. */
+  async handleBatch(messages: IntakeMessage[]): Promise<IntakeOutcome[]> {
+    let outcomes: SubmitOutcome[];
     try {
-      await this.submit(message);
-      this.handlerError = undefined;
+      outcomes = await this.metrics.observeSubmit(messages.length, () =>
+        this.scheduler.submitMessages(
+          messages.map((message) => ({ messageId: message.messageId, body: message.body, receivedAt: message.receivedAt.toISOString() })),
+        ),
+      );
     } catch (error) {
-      this.handlerError = `message ${message.messageId}: ${describe(error)}`;
-      const outage = await this.findOutage(error);
-      if (outage) {
-        this.pauseFor(outage);
-      } else if (this.maxReceiveCount !== undefined && message.receiveCount >= this.maxReceiveCount) {
-        this.logger.error(
-          `message ${message.messageId} failed on receive ${message.receiveCount} of ${this.maxReceiveCount} with the database and scheduler up; SQS moves it to the dead-letter queue`,
-        );
-      }
-      throw error;
+      // No message has an outcome: the scheduler did not answer, or answered out of contract.
+      await this.failed(messages, error);
+      return messages.map(() => ({ ok: false, error }));
     }
+    let admit = false;
+    const failures: Array<{ message: IntakeMessage; error: unknown }> = [];
+    const results = outcomes.map((outcome, index): IntakeOutcome => {
+      const message = messages[index];
+      if (!message) return { ok: false, error: new Error('no such message') };
+      if ('error' in outcome) {
+        failures.push({ message, error: outcome.error });
+        return { ok: false, error: outcome.error };
+      }
+      admit = this.accepted(message, outcome.response) || admit;
+      return { ok: true };
+    });
+    // A duplicate's decisions count too: admission then starts a job the first delivery never got to, and a
+    // pass changes nothing for jobs that already left `pending`.
+    if (admit) this.launches.requestAdmission();
+    // One failure that says the scheduler is unreachable speaks for the batch; otherwise the first one is probed.
+    const telling = failures.find((failure) => schedulerUnreachable(failure.error)) ?? failures[0];
+    if (telling) {
+      await this.failed(
+        failures.map((failure) => failure.message),
+        telling.error,
+      );
+    } else {
+      this.handlerError = undefined;
+    }
+    return results;
   }
 
-  private async submit(message: IntakeMessage): Promise<void> {
-    const response = await this.metrics.observeSubmit(() =>
-      this.scheduler.submitMessage({
-        messageId: message.messageId,
-        body: message.body,
-        receivedAt: message.receivedAt.toISOString(),
-      }),
-    );
+  /** Logs what the scheduler did with a message it committed; true when it decided something to launch. */
+  private accepted(message: IntakeMessage, response: schedulerV1.SubmitMessageResponse): boolean {
     if (response.classification === schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_REJECTED) {
       this.logger.warn(`message ${message.messageId} rejected (delivery ${response.deliveryId}): ${response.rejectionReason}`);
-      return;
+      return false;
     }
     if (response.duplicate) {
       this.logger.log(`message ${message.messageId} was already submitted (delivery ${response.deliveryId})`);
     }
-    // A duplicate's decisions count too: admission then starts a job the first delivery never got to, and a
-    // pass changes nothing for jobs that already left `pending`.
-    if (response.decisions.length > 0) this.launches.requestAdmission();
+    return response.decisions.length > 0;
+  }
+
+  /**
+   * Messages the scheduler did not commit stay on the queue. When the cause is one every message shares (the
+   * scheduler or the database down), the intake pauses; otherwise they are these messages' own failures, and the
+   * ones on their last receive are about to move to the dead-letter queue.
+   */
+  private async failed(messages: IntakeMessage[], error: unknown): Promise<void> {
+    const [first] = messages;
+    this.handlerError = `message ${first?.messageId ?? '?'}${messages.length > 1 ? ` and ${messages.length - 1} more` : ''}: ${describe(error)}`;
+    const outage = await this.findOutage(error);
+    if (outage) {
+      this.pauseFor(outage);
+      return;
+    }
+    for (const message of messages) {
+      if (this.maxReceiveCount !== undefined && message.receiveCount >= this.maxReceiveCount) {
+        this.logger.error(
+          `message ${message.messageId} failed on receive ${message.receiveCount} of ${this.maxReceiveCount} with the database and scheduler up; SQS moves it to the dead-letter queue`,
+        );
+      }
+    }
   }
 
   /** Why every message would fail right now, or undefined when the failure is this message's own. */

@@ -4,6 +4,7 @@ import { createMetricsRegistry } from '@agent-conductor/observability';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DEFAULT_OBSERVABILITY, OBSERVABILITY_CONFIG, type ObservabilityConfig } from '../logging/observability.config';
+import type { SubmitOutcome } from '../scheduler-client/scheduler-client.service';
 
 const { MessageClassification } = schedulerV1;
 
@@ -50,12 +51,12 @@ export class ConductorMetrics {
   });
   private readonly failed = new Counter({
     name: 'conductor_messages_failed_total',
-    help: 'Messages whose SubmitMessage call failed (scheduler or database unreachable); they stay on the queue.',
+    help: 'Messages the scheduler did not commit (unreachable, or the message failed); they stay on the queue.',
     registers: [this.registry],
   });
   private readonly submitDuration = new Histogram({
     name: 'conductor_submit_message_duration_seconds',
-    help: 'Round trip of SubmitMessage to the scheduler, i.e. decision latency seen by the conductor.',
+    help: 'Round trip of the SubmitMessages batch that carried each message to the scheduler, i.e. decision latency seen by the conductor.',
     labelNames: ['outcome'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
@@ -156,25 +157,36 @@ export class ConductorMetrics {
   }
 
   /**
-   * Wraps one SubmitMessage call: counts the message, times the round trip and records what the scheduler
-   * decided, so the intake needs a single call.
+   * Wraps one SubmitMessages call: counts its messages, times the round trip (each message's decision latency as the
+   * conductor sees it) and records what the scheduler did with each, so the intake needs a single call.
    */
-  async observeSubmit(submit: () => Promise<schedulerV1.SubmitMessageResponse>): Promise<schedulerV1.SubmitMessageResponse> {
-    this.messageReceived();
-    const stop = this.submitDuration.startTimer();
-    let response: schedulerV1.SubmitMessageResponse;
+  async observeSubmit(size: number, submit: () => Promise<SubmitOutcome[]>): Promise<SubmitOutcome[]> {
+    this.received.inc(size);
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+    let outcomes: SubmitOutcome[];
     try {
-      response = await submit();
+      outcomes = await submit();
     } catch (error) {
-      stop({ outcome: 'error' });
-      this.messageFailed();
+      const elapsed = seconds();
+      for (let index = 0; index < size; index += 1) this.submitDuration.observe({ outcome: 'error' }, elapsed);
+      this.failed.inc(size);
       throw error;
     }
-    stop({ outcome: 'ok' });
-    if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_REJECTED) this.messageRejected();
-    else if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_TICKET) this.messageDecided('ticket', response.decisions.length, response.duplicate);
-    else if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_ALARM) this.messageDecided('alarm', response.decisions.length, response.duplicate);
-    return response;
+    const elapsed = seconds();
+    for (const outcome of outcomes) {
+      if (!('response' in outcome)) {
+        this.submitDuration.observe({ outcome: 'error' }, elapsed);
+        this.messageFailed();
+        continue;
+      }
+      this.submitDuration.observe({ outcome: 'ok' }, elapsed);
+      const { response } = outcome;
+      if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_REJECTED) this.messageRejected();
+      else if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_TICKET) this.messageDecided('ticket', response.decisions.length, response.duplicate);
+      else if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_ALARM) this.messageDecided('alarm', response.decisions.length, response.duplicate);
+    }
+    return outcomes;
   }
 
   launchStarted(): void {

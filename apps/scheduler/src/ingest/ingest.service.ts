@@ -1,5 +1,5 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
-import { RecordMessageResult, SchedulingService } from '@agent-conductor/scheduling';
+import { RecordMessageResult, SchedulingService, SubmittedMessage } from '@agent-conductor/scheduling';
 import { parseAwsTimestamp } from '@agent-conductor/scheduling-domain';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
@@ -17,8 +17,11 @@ const SPAWN_KINDS: Record<RecordMessageResult['decisions'][number]['kind'], sche
   incident: schedulerV1.SpawnKind.SPAWN_KIND_INCIDENT,
 };
 
-function invalidArgument(message: string): RpcException {
-  return new RpcException({ code: status.INVALID_ARGUMENT, message });
+/** A request the scheduler cannot key or date: refused, and the caller keeps the message. */
+class InvalidSubmission extends Error {}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 @Injectable()
@@ -36,22 +39,48 @@ export class IngestService {
    * from the queue.
    */
   async submit(request: schedulerV1.SubmitMessageRequest): Promise<schedulerV1.SubmitMessageResponse> {
-    const messageId = request.messageId.trim();
-    if (messageId.length === 0) {
-      throw invalidArgument('message_id is required');
+    let message: SubmittedMessage;
+    try {
+      message = toSubmittedMessage(request);
+    } catch (error) {
+      throw new RpcException({ code: status.INVALID_ARGUMENT, message: describeError(error) });
     }
-    // The delivery is keyed by it, so it cannot be stored escaped like a body: refused, and the caller keeps the message.
-    if (messageId.includes('\0')) {
-      throw invalidArgument('message_id must not contain NUL (U+0000)');
-    }
-    // Strict: V8's Date.parse turns 2026-02-30 into March 2nd.
-    const receivedAt = parseAwsTimestamp(request.receivedAt);
-    if (receivedAt === null) {
-      throw invalidArgument(`received_at must be an ISO-8601 timestamp with a zone, got ${JSON.stringify(request.receivedAt)}`);
-    }
-    const result = await this.metrics.observeDecision(() =>
-      this.scheduling.submit({ messageId, body: request.body, receivedAt }),
-    );
+    const result = await this.metrics.observeDecision(() => this.scheduling.submit(message));
+    return this.answer(message.messageId, result);
+  }
+
+  /**
+   * SubmitMessage for each message of a batch, with an outcome each: a message that is refused or fails to commit
+   * gets its error (as SubmitMessage would have failed) and its neighbours are committed all the same.
+   */
+  async submitBatch(request: schedulerV1.SubmitMessagesRequest): Promise<schedulerV1.SubmitMessagesResponse> {
+    const outcomes = new Array<schedulerV1.SubmitMessageOutcome>(request.messages.length);
+    const accepted: Array<{ position: number; message: SubmittedMessage }> = [];
+    request.messages.forEach((one, position) => {
+      try {
+        accepted.push({ position, message: toSubmittedMessage(one) });
+      } catch (error) {
+        outcomes[position] = { messageId: one.messageId, error: { code: status.INVALID_ARGUMENT, message: describeError(error) } };
+      }
+    });
+    const decided = await this.scheduling.submitMany(accepted.map(({ message }) => message));
+    decided.forEach((outcome, index) => {
+      const one = accepted[index];
+      if (!one) return;
+      const { position, message } = one;
+      if (outcome.ok) {
+        this.metrics.batchDecisionRecorded(outcome.result, outcome.seconds);
+        outcomes[position] = { messageId: message.messageId, response: this.answer(message.messageId, outcome.result) };
+        return;
+      }
+      this.metrics.batchDecisionFailed(outcome.seconds);
+      this.logger.error({ msg: `message ${message.messageId} of a batch failed: ${describeError(outcome.error)}`, messageId: message.messageId });
+      outcomes[position] = { messageId: message.messageId, error: { code: status.INTERNAL, message: describeError(outcome.error) } };
+    });
+    return { outcomes };
+  }
+
+  private answer(messageId: string, result: RecordMessageResult): schedulerV1.SubmitMessageResponse {
     const incident = result.alarm ? `, alarm ${result.alarm.outcome}${result.alarm.incidentId ? ` (incident ${result.alarm.incidentId})` : ''}` : '';
     this.logger.log({
       msg:
@@ -76,4 +105,21 @@ export class IngestService {
       })),
     };
   }
+}
+
+function toSubmittedMessage(request: schedulerV1.SubmitMessageRequest): SubmittedMessage {
+  const messageId = request.messageId.trim();
+  if (messageId.length === 0) {
+    throw new InvalidSubmission('message_id is required');
+  }
+  // The delivery is keyed by it, so it cannot be stored escaped like a body: refused, and the caller keeps the message.
+  if (messageId.includes('\0')) {
+    throw new InvalidSubmission('message_id must not contain NUL (U+0000)');
+  }
+  // Strict: V8's Date.parse turns 2026-02-30 into March 2nd.
+  const receivedAt = parseAwsTimestamp(request.receivedAt);
+  if (receivedAt === null) {
+    throw new InvalidSubmission(`received_at must be an ISO-8601 timestamp with a zone, got ${JSON.stringify(request.receivedAt)}`);
+  }
+  return { messageId, body: request.body, receivedAt };
 }

@@ -10,4 +10,8 @@ export class SchedulerController implements schedulerV1.SchedulerServiceControll
   submitMessage(request: schedulerV1.SubmitMessageRequest): Promise<schedulerV1.SubmitMessageResponse> {
     return this.ingest.submit(request);
   }
+
+  submitMessages(request: schedulerV1.SubmitMessagesRequest): Promise<schedulerV1.SubmitMessagesResponse> {
+    return this.ingest.submitBatch(request);
+  }
 }

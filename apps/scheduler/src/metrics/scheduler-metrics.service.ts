@@ -22,7 +22,7 @@ export class SchedulerMetrics {
   });
   private readonly errors = new Counter({
     name: 'scheduler_submit_errors_total',
-    help: 'SubmitMessage calls that failed to persist (database errors); the conductor leaves those messages on the queue.',
+    help: 'Messages (SubmitMessage calls, or messages of a SubmitMessages batch) that failed to persist (database errors); the conductor leaves those messages on the queue.',
     registers: [this.registry],
   });
   private readonly duration = new Histogram({
@@ -45,10 +45,27 @@ export class SchedulerMetrics {
       throw error;
     }
     stop({ classification: result.classification });
-    this.decided.inc({ classification: result.classification, duplicate: String(result.duplicate) });
-    for (const decision of result.decisions) this.spawns.inc({ kind: decision.kind });
+    this.decisionRecorded(result);
     return result;
   }
+
+  /** Counts one decision of a batch (SubmitMessages), timed by SchedulingService.submitMany. */
+  batchDecisionRecorded(result: RecordMessageResult, seconds: number): void {
+    this.duration.observe({ classification: result.classification }, seconds);
+    this.decisionRecorded(result);
+  }
+
+  /** Counts one message of a batch that failed to persist. */
+  batchDecisionFailed(seconds: number): void {
+    this.duration.observe({ classification: 'error' }, seconds);
+    this.errors.inc();
+  }
+
+  private decisionRecorded(result: RecordMessageResult): void {
+    this.decided.inc({ classification: result.classification, duplicate: String(result.duplicate) });
+    for (const decision of result.decisions) this.spawns.inc({ kind: decision.kind });
+  }
+
 
   render(): Promise<string> {
     return this.registry.metrics();

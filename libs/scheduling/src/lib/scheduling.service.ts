@@ -7,6 +7,8 @@ import {
   escapeNul,
   IncidentPolicy,
   incidentPolicyProblems,
+  orderingKey,
+  orderingLanes,
   renderTicketTask,
   Route,
   routeIncident,
@@ -38,6 +40,12 @@ export interface SubmittedMessage {
   /** When the queue delivered it. The scheduler's only clock: alarms are timed by their own event time. */
   receivedAt: Date;
 }
+
+/**
+ * One message's outcome in {@link SchedulingService.submitMany}: its result, or why it was not recorded, and how long
+ * its decision took (classify, render and its transaction, without the wait for its lane).
+ */
+export type SubmitOutcome = { ok: true; result: RecordMessageResult; seconds: number } | { ok: false; error: unknown; seconds: number };
 
 /**
  * Ingestion and scheduling: the one code path that both the scheduler service and the replay tool run, so that
@@ -75,13 +83,61 @@ export class SchedulingService {
 
   /** Classify → render TASK.md → persist and decide, in one transaction. Redelivery of a message id is a no-op. */
   async submit(message: SubmittedMessage): Promise<RecordMessageResult> {
+    return this.record(message, this.classify(message));
+  }
+
+  /**
+   * Several messages, each in its own transaction, with an outcome each in input order: a message that fails (bad
+   * input, a refused statement) fails alone, and its neighbours neither wait for it nor roll back with it. Messages
+   * of one account or ticket key are decided one after another in input order, as one consumer would take them, so
+   * the incident rules see them in arrival order; the other lanes run at the same time.
+   */
+  async submitMany(messages: readonly SubmittedMessage[]): Promise<SubmitOutcome[]> {
+    const outcomes = new Array<SubmitOutcome>(messages.length);
+    const classifySeconds: number[] = [];
+    const classified = messages.map((message, position): ClassifiedMessage | undefined => {
+      const started = performance.now();
+      try {
+        return this.classify(message);
+      } catch (error) {
+        outcomes[position] = { ok: false, error, seconds: (performance.now() - started) / 1000 };
+        return undefined;
+      } finally {
+        classifySeconds[position] = (performance.now() - started) / 1000;
+      }
+    });
+    const keys = classified.map((one) => (one === undefined ? undefined : orderingKey(one)));
+    await Promise.all(
+      orderingLanes(keys).map(async (lane) => {
+        for (const position of lane) {
+          const message = messages[position];
+          const classification = classified[position];
+          if (message === undefined || classification === undefined) continue;
+          const started = performance.now();
+          const seconds = (): number => (classifySeconds[position] ?? 0) + (performance.now() - started) / 1000;
+          try {
+            const result = await this.record(message, classification);
+            outcomes[position] = { ok: true, result, seconds: seconds() };
+          } catch (error) {
+            outcomes[position] = { ok: false, error, seconds: seconds() };
+          }
+        }
+      }),
+    );
+    return outcomes;
+  }
+
+  private classify(message: SubmittedMessage): ClassifiedMessage {
     if (message.messageId.trim() === '') {
       throw new Error('SchedulingService.submit: messageId is empty');
     }
     if (Number.isNaN(message.receivedAt.getTime())) {
       throw new Error(`SchedulingService.submit: receivedAt of ${message.messageId} is not a valid date`);
     }
-    const classified = classifyMessage(message.body, message.receivedAt);
+    return classifyMessage(message.body, message.receivedAt);
+  }
+
+  private record(message: SubmittedMessage, classified: ClassifiedMessage): Promise<RecordMessageResult> {
     const route = this.routeFor(classified);
     return this.ingest.recordMessage({
       sqsMessageId: message.messageId,

@@ -1,0 +1,40 @@
+import { ClassifiedMessage } from './types';
+
+/**
+ * Which messages of one batch must be decided one after another, in the order they came: those that change the same
+ * rows under the same lock. ALARMs, OKs and INSUFFICIENT_DATAs of one AWS account chain into that account's incidents
+ * (an incident's reach depends on the alarms already in it), and deliveries of one ticket key refresh that ticket
+ * (the last one decided wins). Undefined: a rejected message touches nothing shared and may go at any time.
+ *
+ * Keys of the two kinds never collide: an account is 12 digits, a ticket key has a letter.
+ */
+export function orderingKey(classified: ClassifiedMessage): string | undefined {
+  if (classified.classification === 'alarm') return `account:${classified.alarm.account}`;
+  if (classified.classification === 'ticket') return `ticket:${classified.ticket.key}`;
+  return undefined;
+}
+
+/**
+ * Splits a batch into lanes: each lane holds the positions of messages sharing an ordering key, in batch order; every
+ * message without a key gets a lane of its own. Lanes can be decided concurrently; a lane's messages one by one.
+ * Lanes come in the order of their first message.
+ */
+export function orderingLanes(keys: ReadonlyArray<string | undefined>): number[][] {
+  const lanes: number[][] = [];
+  const byKey = new Map<string, number[]>();
+  keys.forEach((key, position) => {
+    if (key === undefined) {
+      lanes.push([position]);
+      return;
+    }
+    const lane = byKey.get(key);
+    if (lane) {
+      lane.push(position);
+      return;
+    }
+    const created = [position];
+    byKey.set(key, created);
+    lanes.push(created);
+  });
+  return lanes;
+}
