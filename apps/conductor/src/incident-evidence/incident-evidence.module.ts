@@ -8,7 +8,7 @@ function ownCredentialsTelemetry(): AlarmTelemetrySourceFactory {
   return ({ region }) => {
     let source = byRegion.get(region);
     if (!source) {
-      source = new CloudWatchAlarmTelemetry(createCloudWatchClient({ region, maxAttempts: 3 }));
+      source = new CloudWatchAlarmTelemetry(createCloudWatchClient({ region, maxAttempts: 3, requestTimeoutMs: 10_000 }));
       byRegion.set(region, source);
     }
     return source;
