@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHART_HEIGHT, CHART_WIDTH } from '../src/incident-evidence/evidence-chart';
+import { AttemptService } from '../src/launch/attempts.service';
 import { JobLaunchService } from '../src/launch/job-launch.service';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { startConductorParts } from './support/conductor-parts';
@@ -49,12 +50,14 @@ describe('the incident evidence pack', () => {
   const points = Array.from({ length: 12 }, (_, i) => ({ at: new Date(FIRST_ALARM_AT.getTime() + (i - 6) * 300_000), value: i < 6 ? 40 + i : 120 + i }));
 
   async function launchAndExtract(jobId: string): Promise<{ dir: string; workerId: string }> {
-    const config = await testConfig({ incidentEvidence: true, workerLauncher: 'spool' });
-    config.workerSpoolDir = join(config.runDir, 'spool');
-    app = await startConductorParts(config);
+    if (!app) {
+      const config = await testConfig({ incidentEvidence: true, workerLauncher: 'spool', retryBaseMs: 1, retryMaxMs: 1 });
+      config.workerSpoolDir = join(config.runDir, 'spool');
+      app = await startConductorParts(config);
+    }
     const outcome = await app.get(JobLaunchService).launch(jobId);
     if (outcome.status !== 'launched') throw new Error(`expected a launch, got ${JSON.stringify(outcome)}`);
-    const dir = join(scratch, 'task');
+    const dir = join(scratch, outcome.workerId);
     await extractArchiveSafely(app.get(TaskArchiveStore).pathFor(outcome.workerId), dir);
     return { dir, workerId: outcome.workerId };
   }
@@ -158,6 +161,32 @@ describe('the incident evidence pack', () => {
     const csv = await readFile(join(dir, 'incident', '01-queue-depth', 'metric.csv'), 'utf8');
     expect(csv.trimEnd().split('\n')).toHaveLength(1 + 2880);
     expect(await readFile(join(dir, 'TASK.md'), 'utf8')).toContain('(truncated: only the first 2880 points, the series goes on)');
+  });
+
+  it('gathers again before a retry, so the next attempt sees the metric up to its own start', async () => {
+    cloudWatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [{ AlarmName: 'orders-5xx', Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Statistic: 'Sum', Period: 300, Threshold: 100, ComparisonOperator: 'GreaterThanThreshold' }],
+    });
+    cloudWatch.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+    const later = { at: new Date(FIRST_ALARM_AT.getTime() + 600_000), value: 150 };
+    const series = (list: Array<{ at: Date; value: number }>): { MetricDataResults: Array<{ Id: string; Timestamps: Date[]; Values: number[] }> } => ({
+      MetricDataResults: [{ Id: 'm1', Timestamps: list.map((point) => point.at), Values: list.map((point) => point.value) }],
+    });
+    cloudWatch.on(GetMetricDataCommand).resolvesOnce(series(points.slice(0, 6))).resolvesOnce(series([...points.slice(0, 6), later]));
+    const jobId = await createIncidentJob(prisma, [{ name: 'orders-5xx', at: FIRST_ALARM_AT }]);
+
+    const first = await launchAndExtract(jobId);
+    const running = await prisma.worker.findUniqueOrThrow({ where: { id: first.workerId } });
+    expect(await app?.get(AttemptService).endAttempt(running, 'exited with code 1 before shutdown', { retryable: true, event: 'exited' })).toBe('retrying');
+    // RETRY_BASE_MS=1: the backoff is over by the time the next admission runs.
+    const second = await launchAndExtract(jobId);
+
+    expect(second.workerId).not.toBe(first.workerId);
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
+    const csv = (dir: string): Promise<string> => readFile(join(dir, 'incident', '01-orders-5xx', 'metric.csv'), 'utf8');
+    expect(await csv(first.dir)).not.toContain(later.at.toISOString());
+    expect(await csv(second.dir)).toContain(`${later.at.toISOString()},150\n`);
+    expect(await readFile(join(second.dir, 'TASK.md'), 'utf8')).toContain(`peak 150 at ${later.at.toISOString()}`);
   });
 
   it('records a failure to gather on the attempt and launches the agent without the pack', async () => {
