@@ -29,6 +29,12 @@ ENV NODE_ENV=production \
     CONDUCTOR_HTTP_PORT=8080 \
     CONDUCTOR_RUN_DIR=/var/lib/conductor/run \
     RESULTS_DIR=/var/lib/conductor/results
+# The incident evidence charts (docs/incident-evidence.md) label their axes in DejaVu Sans; without a font resvg
+# draws the lines and no text.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /workspace/dist/apps/conductor/package.json /workspace/dist/apps/conductor/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

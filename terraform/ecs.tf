@@ -87,6 +87,7 @@ resource "aws_ecs_task_definition" "conductor" {
       { name = "RESULTS_BUCKET", value = aws_s3_bucket.results.bucket },
       { name = "RESULTS_PREFIX", value = var.results_prefix },
       { name = "SQS_DLQ_URL", value = aws_sqs_queue.intake_dlq.url },
+      { name = "INCIDENT_EVIDENCE", value = var.incident_evidence ? "on" : "off" },
     ], local.console_environment)
     secrets          = concat(local.db_secrets, local.conductor_tls_secrets)
     logConfiguration = local.log_configuration["conductor"]

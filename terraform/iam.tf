@@ -230,6 +230,26 @@ data "aws_iam_policy_document" "conductor_task" {
     }
   }
 
+  # The incident evidence pack reads alarms in any region of this account; GetMetricData has no resource-level
+  # permissions, so it takes "*". Other accounts come later through assumed roles (issue 13, item 2).
+  dynamic "statement" {
+    for_each = var.incident_evidence ? [1] : []
+    content {
+      sid       = "ReadIncidentAlarms"
+      actions   = ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"]
+      resources = ["arn:aws:cloudwatch:*:${local.account_id}:alarm:*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.incident_evidence ? [1] : []
+    content {
+      sid       = "ReadIncidentMetrics"
+      actions   = ["cloudwatch:GetMetricData"]
+      resources = ["*"]
+    }
+  }
+
   statement {
     sid       = "StoreResults"
     actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]

@@ -323,3 +323,9 @@ variable "console_oidc_client_secret" {
   default     = ""
   sensitive   = true
 }
+
+variable "incident_evidence" {
+  description = "INCIDENT_EVIDENCE for the conductor: gather each incident alarm's definition, history and metric data from CloudWatch in this account into the task files (docs/incident-evidence.md)."
+  type        = bool
+  default     = false
+}

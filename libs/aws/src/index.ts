@@ -15,3 +15,13 @@ export { DirectoryResultStore, resultArchiveName, validateResultKey, type Result
 export { createS3Client, type S3ClientOptions } from './s3/s3-client';
 export { S3_ENV, s3ResultStoreFromEnv } from './s3/s3-env';
 export { RESULT_CONTENT_TYPE, S3ResultStore, type S3ResultStoreConfig } from './s3/s3-result-store';
+export { createCloudWatchClient, type CloudWatchClientOptions } from './cloudwatch/cloudwatch-client';
+export {
+  CloudWatchAlarmTelemetry,
+  type AlarmDefinition,
+  type AlarmStateChange,
+  type AlarmTelemetrySource,
+  type AlarmTelemetrySourceFactory,
+  type MetricPoint,
+  type MetricSeries,
+} from './cloudwatch/alarm-telemetry';

@@ -4,6 +4,7 @@ import { DB_OPTIONS, DbModuleOptions, PrismaService } from './prisma.service';
 import { AdmissionRepository } from './repositories/admission.repository';
 import { ConsoleQueryRepository } from './repositories/console-query.repository';
 import { EarlierWorkRepository } from './repositories/earlier-work.repository';
+import { IncidentEvidenceRepository } from './repositories/incident-evidence.repository';
 import { IngestRepository } from './repositories/ingest.repository';
 import { JobActionRepository } from './repositories/job-action.repository';
 import { JobRepository } from './repositories/job.repository';
@@ -19,6 +20,7 @@ const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [
   EarlierWorkRepository,
   ConsoleQueryRepository,
   JobActionRepository,
+  IncidentEvidenceRepository,
 ];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).

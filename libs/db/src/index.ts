@@ -18,6 +18,7 @@ export * from './repositories/job.repository';
 export * from './repositories/worker.repository';
 export * from './repositories/admission.repository';
 export * from './repositories/earlier-work.repository';
+export * from './repositories/incident-evidence.repository';
 export * from './repositories/job-action.repository';
 export * from './repositories/console-query.repository';
 export * from './roles/database-roles';

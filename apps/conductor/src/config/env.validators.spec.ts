@@ -184,4 +184,11 @@ describe('loadConductorConfig', () => {
     });
     expect(() => loadConductorConfig({ INCIDENT_WINDOW_MINUTES: '180', INCIDENT_CAP_HOURS: '1' })).toThrow(/INCIDENT_CAP_HOURS/);
   });
+
+  it('gathers incident evidence only when INCIDENT_EVIDENCE=on, over a bounded lookback', () => {
+    expect(loadConductorConfig({})).toMatchObject({ incidentEvidence: false, incidentEvidenceLookbackHours: 3 });
+    expect(loadConductorConfig({ INCIDENT_EVIDENCE: 'on', INCIDENT_EVIDENCE_LOOKBACK_HOURS: '6' })).toMatchObject({ incidentEvidence: true, incidentEvidenceLookbackHours: 6 });
+    expect(() => loadConductorConfig({ INCIDENT_EVIDENCE: 'yes' })).toThrow(/INCIDENT_EVIDENCE/);
+    expect(() => loadConductorConfig({ INCIDENT_EVIDENCE_LOOKBACK_HOURS: '0' })).toThrow(/INCIDENT_EVIDENCE_LOOKBACK_HOURS/);
+  });
 });

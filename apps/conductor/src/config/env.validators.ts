@@ -113,6 +113,10 @@ export interface ConductorConfig {
   incidentPolicy: IncidentPolicy;
   /** The intake's dead-letter queue, for the console's depth; without it the intake queue's RedrivePolicy names it. */
   sqsDlqUrl: string | undefined;
+  /** Gather an incident job's CloudWatch evidence pack into its task files before each attempt (docs/incident-evidence.md). */
+  incidentEvidence: boolean;
+  /** How far before the incident's first alarm the metric data starts. */
+  incidentEvidenceLookbackHours: number;
 }
 
 /**
@@ -209,6 +213,9 @@ const envSchema = z.object({
   INCIDENT_WINDOW_MINUTES: positiveInt.default(DEFAULT_INCIDENT_POLICY.windowMs / 60_000),
   INCIDENT_CAP_HOURS: positiveInt.default(DEFAULT_INCIDENT_POLICY.capMs / 3_600_000),
   SQS_DLQ_URL: optionalString,
+  // Off by default: without AWS credentials every incident launch would record a failed gathering.
+  INCIDENT_EVIDENCE: z.enum(['on', 'off']).default('off'),
+  INCIDENT_EVIDENCE_LOOKBACK_HOURS: z.coerce.number().int().min(1).max(72).default(3),
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -382,6 +389,8 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     consoleAuth,
     incidentPolicy,
     sqsDlqUrl: vars.SQS_DLQ_URL,
+    incidentEvidence: vars.INCIDENT_EVIDENCE === 'on',
+    incidentEvidenceLookbackHours: vars.INCIDENT_EVIDENCE_LOOKBACK_HOURS,
   };
 }
 

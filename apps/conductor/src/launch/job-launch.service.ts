@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { IncidentEvidenceService, type EvidencePack } from '../incident-evidence/incident-evidence.service';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { AttemptService, type AttemptOutcome } from './attempts.service';
 import { TaskArchiveStore } from './task-archive.store';
@@ -64,6 +65,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     private readonly archives: TaskArchiveStore,
     private readonly attempts: AttemptService,
     private readonly metrics: ConductorMetrics,
+    private readonly evidence: IncidentEvidenceService,
   ) {
     this.limits = { maxActiveJobs: config.maxActiveJobs, claimMaxActiveJobs: config.repoMaxActiveJobs };
   }
@@ -191,9 +193,11 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     }
 
     try {
+      const evidence = job.kind === 'incident' ? await this.gatherEvidence(job, workerId) : null;
       const archive = await this.archives.build(workerId, {
-        taskMarkdown: job.taskMarkdown,
+        taskMarkdown: evidence ? `${job.taskMarkdown.trimEnd()}${evidence.taskSection}` : job.taskMarkdown,
         agentsMarkdown: renderAgentsFile(job.kind),
+        ...(evidence ? { extraFiles: evidence.files } : {}),
       });
       await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });
       if (await this.jobs.stopRequested(jobId)) {
@@ -231,6 +235,24 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       });
       await this.afterAttempt(jobId, next);
       return { status: 'failed', workerId, reason, next };
+    }
+  }
+
+  /**
+   * Each attempt gathers afresh, so a retry sees the metric up to its own start. A failure is recorded on the
+   * attempt and the agent starts without the pack: the evidence helps, it is not what the job is for.
+   */
+  private async gatherEvidence(job: Job, workerId: string): Promise<EvidencePack | null> {
+    if (!this.evidence.enabled) return null;
+    try {
+      const pack = await this.evidence.gather(job.id);
+      if (pack) await this.workers.appendEvent(workerId, 'incident-evidence-gathered', { files: pack.files.length });
+      return pack;
+    } catch (error) {
+      const reason = describe(error);
+      this.logger.warn(`job ${job.id}: incident evidence not gathered, the agent starts without it: ${reason}`);
+      await this.workers.appendEvent(workerId, 'incident-evidence-failed', { reason });
+      return null;
     }
   }
 

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import type { PrismaClient } from '../generated/prisma/client';
+
+/** One distinct alarm of an incident, with when it first went to ALARM there. */
+export interface IncidentEvidenceAlarm {
+  name: string;
+  /** Null on alarms whose message named no region: the conductor's own region is the best guess. */
+  region: string | null;
+  firstAlarmAt: Date;
+}
+
+/** What the evidence pack of an incident job is gathered for. */
+export interface IncidentEvidenceTarget {
+  incidentId: string;
+  account: string;
+  firstEventAt: Date;
+  lastEventAt: Date;
+  /** Distinct alarms in the order they first fired. */
+  alarms: IncidentEvidenceAlarm[];
+}
+
+/** Reads an incident job's alarms for the evidence pack gathered before each attempt. */
+@Injectable()
+export class IncidentEvidenceRepository {
+  // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async targetOfJob(jobId: string): Promise<IncidentEvidenceTarget | null> {
+    const incident = await this.prisma.incident.findUnique({
+      where: { jobId },
+      include: { alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] } },
+    });
+    if (!incident) return null;
+    const alarms = new Map<string, IncidentEvidenceAlarm>();
+    for (const alarm of incident.alarms) {
+      // The same name in two regions is two alarms.
+      const key = `${alarm.region ?? ''}\u0000${alarm.alarmName}`;
+      if (!alarms.has(key)) alarms.set(key, { name: alarm.alarmName, region: alarm.region, firstAlarmAt: alarm.eventTime });
+    }
+    return {
+      incidentId: incident.id,
+      account: incident.account,
+      firstEventAt: incident.firstEventAt,
+      lastEventAt: incident.lastEventAt,
+      alarms: [...alarms.values()],
+    };
+  }
+}
