@@ -88,11 +88,12 @@ describe('reporting ticket jobs back to Jira', () => {
     config = await testConfig({ jira: jiraConfig() });
     app = await startConductorParts(config);
     client = new TestWorkerClient(config.grpcListenAddr);
-    for (const level of ['log', 'warn', 'error'] as const) {
-      jest.spyOn(Logger.prototype, level).mockImplementation((message: unknown) => {
-        logged.push(String(message));
-      });
-    }
+    const record = (...args: unknown[]): void => {
+      logged.push(args.map(String).join(' '));
+    };
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(record);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(record);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(record);
   });
 
   afterAll(async () => {
