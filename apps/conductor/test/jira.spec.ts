@@ -40,10 +40,11 @@ describe('reporting ticket jobs back to Jira', () => {
   }
 
   /** A ticket job whose first attempt's worker has handshaken, as a launch leaves it. */
-  async function runningTicketJob(key: string): Promise<{ jobId: string; workerId: string; credentials: workerV1.WorkerCredentials }> {
+  async function runningTicketJob(key: string, jiraTransition: string | null = null): Promise<{ jobId: string; workerId: string; credentials: workerV1.WorkerCredentials }> {
     jira.addIssue(key, { transitions: [{ id: '31', name: 'In Review', to: 'In Review' }] });
     const job = await createPendingJob(prisma, { key });
-    await prisma.job.update({ where: { id: job.id }, data: { status: 'launching', attempts: 1 } });
+    // As the scheduler stores the route's `"jira": { "transition": … }`.
+    await prisma.job.update({ where: { id: job.id }, data: { status: 'launching', attempts: 1, jiraTransition } });
     const token = newWorkerToken();
     const worker = await app.get(WorkerRepository).register({ jobId: job.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
     await app.get(TaskArchiveStore).build(worker.id, { taskMarkdown: job.taskMarkdown, agentsMarkdown: '# Agents\n' });
@@ -51,8 +52,8 @@ describe('reporting ticket jobs back to Jira', () => {
     return { jobId: job.id, workerId: worker.id, credentials: { workerId: worker.id, token: sessionToken } };
   }
 
-  async function succeed(key: string): Promise<string> {
-    const worker = await runningTicketJob(key);
+  async function succeed(key: string, jiraTransition: string | null = null): Promise<string> {
+    const worker = await runningTicketJob(key, jiraTransition);
     await client.shutdown({
       credentials: worker.credentials,
       outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
@@ -152,6 +153,28 @@ describe('reporting ticket jobs back to Jira', () => {
     expect(outcome).toBe('failed');
     expect(await delivery().deliver()).toBe(1);
     expect(commentText('SHOP-3')).toEqual([expect.stringContaining('Reason: the worker exited with code 137')]);
+  });
+
+  it("moves a succeeded job's issue through the route's transition, by name, once, even when the comment is retried", async () => {
+    jira.fail('POST comment', 1, { kind: 'status', status: 503 });
+    const jobId = await succeed('SHOP-7', 'in review');
+    expect(jira.status('SHOP-7')).toBe('To Do');
+    expect(await delivery().deliver()).toBe(0);
+    expect(jira.status('SHOP-7')).toBe('In Review');
+    await makeDue(jobId);
+    expect(await delivery().deliver()).toBe(1);
+    const transitionsPosted = jira.callsOf('POST transitions').filter((request) => request.path.includes('SHOP-7'));
+    expect(transitionsPosted.map((request) => request.body)).toEqual([{ transition: { id: '31' } }]);
+    expect(commentText('SHOP-7')).toHaveLength(1);
+  });
+
+  it('leaves a failed job\'s issue where it is, though its route names a transition', async () => {
+    const worker = await runningTicketJob('SHOP-8', 'In Review');
+    await client.shutdown({ credentials: worker.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: 'no tests', usage: undefined });
+    expect(await delivery().deliver()).toBe(1);
+    expect(jira.status('SHOP-8')).toBe('To Do');
+    expect(jira.callsOf('GET transitions').filter((request) => request.path.includes('SHOP-8'))).toHaveLength(0);
+    expect(commentText('SHOP-8')).toHaveLength(1);
   });
 
   it('queues nothing for an incident job', async () => {

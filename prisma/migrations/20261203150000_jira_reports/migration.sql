@@ -1,3 +1,6 @@
+-- AlterTable
+ALTER TABLE "jobs" ADD COLUMN     "jira_transition" TEXT;
+
 -- CreateTable
 CREATE TABLE "jira_reports" (
     "id" UUID NOT NULL,
@@ -6,6 +9,7 @@ CREATE TABLE "jira_reports" (
     "issue_key" TEXT NOT NULL,
     "outcome" TEXT NOT NULL,
     "body" TEXT NOT NULL,
+    "transition" TEXT,
     "tries" INTEGER NOT NULL DEFAULT 0,
     "next_try_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "last_error" TEXT,

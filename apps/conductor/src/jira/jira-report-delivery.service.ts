@@ -70,6 +70,7 @@ export class JiraReportDeliveryService implements OnApplicationBootstrap, OnModu
 
   private async deliverOne(report: JiraReport, client: JiraClient, jira: JiraConfig): Promise<boolean> {
     try {
+      if (report.transition) await this.transition(report, report.transition, client);
       const commentId = (report.tries > 1 ? await this.postedEarlier(report, client) : undefined) ?? (await client.addComment(report.issueKey, report.body));
       await this.reports.markPosted(report.id, commentId);
       this.logger.log(`job ${report.jobId} attempt ${report.attempt}: reported to Jira ${report.issueKey} (comment ${commentId})`);
@@ -87,6 +88,23 @@ export class JiraReportDeliveryService implements OnApplicationBootstrap, OnModu
       }
       return false;
     }
+  }
+
+  /**
+   * Moves the issue through the route's transition, found by name among those open from its current status. Before the
+   * comment, so the comment stays the last step: a retry after a transition that went through no longer finds it
+   * open (the issue is past it) and moves on to the comment.
+   */
+  private async transition(report: JiraReport, name: string, client: JiraClient): Promise<void> {
+    const open = await client.listTransitions(report.issueKey);
+    const wanted = open.find((transition) => transition.name.toLowerCase() === name.toLowerCase());
+    if (!wanted) {
+      this.logger.warn(
+        `job ${report.jobId}: Jira ${report.issueKey} offers no transition "${name}" from its status (open: ${open.map((transition) => transition.name).join(', ') || 'none'}); left as it is`,
+      );
+      return;
+    }
+    await client.applyTransition(report.issueKey, wanted.id);
   }
 
   /** The id of a comment an earlier try posted, found by the report's marker. */

@@ -28,7 +28,9 @@ export class JiraReportRecorder {
     if (!job || job.kind !== 'ticket' || (job.status !== 'succeeded' && job.status !== 'failed')) return;
     const result = reportedResult(job.result);
     const text = jiraReportText({ id: job.id, key: job.key, status: job.status, error: job.error, result }, attempt, this.redact);
-    await this.reports.record({ jobId, attempt, issueKey: job.key, outcome: job.status, body: text }, tx);
+    // A failed job stays where it is on the board: the comment says why.
+    const transition = job.status === 'succeeded' ? job.jiraTransition : null;
+    await this.reports.record({ jobId, attempt, issueKey: job.key, outcome: job.status, body: text, transition }, tx);
   }
 }
 

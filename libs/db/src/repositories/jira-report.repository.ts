@@ -7,6 +7,8 @@ export interface NewJiraReport {
   issueKey: string;
   outcome: 'succeeded' | 'failed';
   body: string;
+  /** Applied by name before the comment; absent: none. */
+  transition?: string | null;
 }
 
 /**
@@ -38,7 +40,7 @@ export class JiraReportRepository {
           ORDER BY "next_try_at"
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-      RETURNING r."id", r."job_id" AS "jobId", r."attempt", r."issue_key" AS "issueKey", r."outcome", r."body", r."tries",
+      RETURNING r."id", r."job_id" AS "jobId", r."attempt", r."issue_key" AS "issueKey", r."outcome", r."body", r."transition", r."tries",
                 r."next_try_at" AS "nextTryAt", r."last_error" AS "lastError", r."comment_id" AS "commentId",
                 r."posted_at" AS "postedAt", r."gave_up_at" AS "gaveUpAt", r."created_at" AS "createdAt"`;
   }
