@@ -6,6 +6,7 @@ import { ConsoleQueryRepository } from './repositories/console-query.repository'
 import { EarlierWorkRepository } from './repositories/earlier-work.repository';
 import { IncidentEvidenceRepository } from './repositories/incident-evidence.repository';
 import { IngestRepository } from './repositories/ingest.repository';
+import { JiraReportRepository } from './repositories/jira-report.repository';
 import { JobActionRepository } from './repositories/job-action.repository';
 import { JobRepository } from './repositories/job.repository';
 import { StatusRepository } from './repositories/status.repository';
@@ -21,6 +22,7 @@ const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [
   ConsoleQueryRepository,
   JobActionRepository,
   IncidentEvidenceRepository,
+  JiraReportRepository,
 ];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).

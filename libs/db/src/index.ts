@@ -1,6 +1,6 @@
 // Generated Prisma client: the model types and enums every app shares.
 export { Prisma, PrismaClient, AlarmState, DeliveryClassification, JobApproval, JobKind, JobStatus, WorkerState } from './generated/prisma/client';
-export type { Alarm, Delivery, Incident, Job, JobAction, Ticket, Worker, WorkerEvent } from './generated/prisma/client';
+export type { Alarm, Delivery, Incident, JiraReport, Job, JobAction, Ticket, Worker, WorkerEvent } from './generated/prisma/client';
 
 export { createPrismaClient } from './prisma-client';
 export { DB_OPTIONS, PrismaService } from './prisma.service';
@@ -21,4 +21,5 @@ export * from './repositories/earlier-work.repository';
 export * from './repositories/incident-evidence.repository';
 export * from './repositories/job-action.repository';
 export * from './repositories/console-query.repository';
+export * from './repositories/jira-report.repository';
 export * from './roles/database-roles';

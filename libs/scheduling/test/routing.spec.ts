@@ -14,6 +14,7 @@ const ROUTING: RoutingTable = {
       sparsePaths: ['services/auth'],
       workerTaskDefinition: 'agent-worker-node22',
       maxTokens: 250_000,
+      jiraTransition: 'In Review',
     },
     { match: { components: ['Billing'] }, repository: 'https://github.com/acme/billing.git', branch: 'main', sparsePaths: ['billing'] },
     { match: { project: 'OPS' }, repository: 'https://github.com/acme/ops.git', branch: 'main', sparsePaths: [] },
@@ -48,14 +49,17 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
   let counter = 0;
   const nextId = (): string => `route-${(counter += 1)}`;
 
-  async function routeOf(service: SchedulingService, body: string): Promise<{ repository: string; branch: string | null; sparsePaths: string[]; workerTaskDefinition: string | null; maxTokens: number | null }> {
+  async function routeOf(
+    service: SchedulingService,
+    body: string,
+  ): Promise<{ repository: string; branch: string | null; sparsePaths: string[]; workerTaskDefinition: string | null; maxTokens: number | null; jiraTransition?: string | null }> {
     const result = await service.submit({ messageId: nextId(), body, receivedAt: new Date() });
     const jobId = result.decisions[0]?.jobId;
     if (jobId === undefined) throw new Error(`no job decided: ${JSON.stringify(result)}`);
     return prisma.job.findUniqueOrThrow({
       where: { id: jobId },
-      select: { repository: true, branch: true, sparsePaths: true, workerTaskDefinition: true, maxTokens: true },
-    });
+      select: { repository: true, branch: true, sparsePaths: true, workerTaskDefinition: true, maxTokens: true, jiraTransition: true },
+    }).then(({ jiraTransition, ...route }) => (jiraTransition === null ? route : { ...route, jiraTransition }));
   }
 
   beforeAll(() => {
@@ -69,13 +73,14 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
   });
   beforeEach(() => emptyTables(prisma));
 
-  it('stores the route of a ticket matched by project and label: repository, branch, sparse paths, task definition, token budget', async () => {
+  it('stores the route of a ticket matched by project and label: repository, branch, sparse paths, task definition, token budget, Jira transition', async () => {
     expect(await routeOf(routed, issue({ key: 'ENG-1', project: 'ENG', labels: ['session', 'auth'] }))).toEqual({
       repository: 'https://github.com/acme/auth.git',
       branch: 'develop',
       sparsePaths: ['services/auth'],
       workerTaskDefinition: 'agent-worker-node22',
       maxTokens: 250_000,
+      jiraTransition: 'In Review',
     });
   });
 

@@ -5,6 +5,8 @@ export { killLeftoverProcesses, processesWithEnvironment, testRunPrefix } from '
 export type { TaggedProcess } from './leftover-processes';
 export { FakeGitHub } from './fake-github';
 export type { FakeAnswer, FakeGitHubOptions, FakeHandler, RecordedApiCall, RecordedGitCall } from './fake-github';
+export { FakeJira } from './fake-jira';
+export type { FakeJiraCall, FakeJiraComment, FakeJiraFailure, FakeJiraRequest, FakeJiraTransition } from './fake-jira';
 export { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, zeroFilledArchive } from './hostile-archives';
 export type { RawTarEntry } from './hostile-archives';
 export { WorkerApiClient } from './worker-api-client';

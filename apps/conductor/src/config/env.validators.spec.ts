@@ -191,4 +191,40 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ INCIDENT_EVIDENCE: 'yes' })).toThrow(/INCIDENT_EVIDENCE/);
     expect(() => loadConductorConfig({ INCIDENT_EVIDENCE_LOOKBACK_HOURS: '0' })).toThrow(/INCIDENT_EVIDENCE_LOOKBACK_HOURS/);
   });
+
+  it('reports to Jira only with JIRA_BASE_URL and credentials, basic or bearer, from a variable or a file, never echoing them', () => {
+    expect(loadConductorConfig({}).jira).toBeUndefined();
+    const basic = loadConductorConfig({ JIRA_BASE_URL: 'https://example.atlassian.net/', JIRA_EMAIL: 'bot@example.com', JIRA_API_TOKEN: 'jira-secret-1' }).jira;
+    expect(basic).toEqual({
+      baseUrl: 'https://example.atlassian.net',
+      credentials: { kind: 'basic', email: 'bot@example.com', apiToken: 'jira-secret-1' },
+      timeoutMs: 10_000,
+      maxTries: 12,
+      retryBaseMs: 5000,
+      retryMaxMs: 600_000,
+      pollIntervalMs: 5000,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'jira-token-'));
+    writeFileSync(join(dir, 'pat'), 'jira-secret-2\n');
+    expect(loadConductorConfig({ JIRA_BASE_URL: 'http://127.0.0.1:9', JIRA_BEARER_TOKEN_FILE: 'pat' }, dir).jira?.credentials).toEqual({ kind: 'bearer', token: 'jira-secret-2' });
+    const refused = (env: NodeJS.ProcessEnv): string => {
+      try {
+        loadConductorConfig(env, dir);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidConductorEnvError);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${Object.keys(env).join(', ')}`);
+    };
+    expect(refused({ JIRA_API_TOKEN: 'jira-secret-3' })).toMatch(/JIRA_BASE_URL: Jira credentials are set/);
+    expect(refused({ JIRA_BASE_URL: 'https://j.example' })).toMatch(/JIRA_API_TOKEN: JIRA_BASE_URL needs/);
+    const noEmail = refused({ JIRA_BASE_URL: 'https://j.example', JIRA_API_TOKEN: 'jira-secret-4' });
+    expect(noEmail).toMatch(/JIRA_EMAIL/);
+    expect(noEmail).not.toContain('jira-secret-4');
+    expect(refused({ JIRA_BASE_URL: 'https://j.example', JIRA_API_TOKEN: 'a', JIRA_EMAIL: 'e', JIRA_BEARER_TOKEN: 'b' })).toMatch(/not both/);
+    expect(refused({ JIRA_BASE_URL: 'https://u:p@j.example', JIRA_BEARER_TOKEN: 'b' })).toMatch(/not in the URL/);
+    expect(refused({ JIRA_BASE_URL: 'j.example', JIRA_BEARER_TOKEN: 'b' })).toMatch(/JIRA_BASE_URL: expected an http\(s\) URL/);
+    expect(refused({ JIRA_BASE_URL: 'https://j.example', JIRA_BEARER_TOKEN_FILE: 'missing' })).toMatch(/JIRA_BEARER_TOKEN_FILE: cannot read it \(ENOENT\)/);
+    expect(refused({ JIRA_BASE_URL: 'https://j.example', JIRA_BEARER_TOKEN: 'b', JIRA_RETRY_BASE_MS: '10', JIRA_RETRY_MAX_MS: '5' })).toMatch(/JIRA_RETRY_MAX_MS/);
+  });
 });

@@ -117,6 +117,26 @@ export interface ConductorConfig {
   incidentEvidence: boolean;
   /** How far before the incident's first alarm the metric data starts. */
   incidentEvidenceLookbackHours: number;
+  /** Reporting back to Jira when a ticket job ends (docs/jira.md); absent when JIRA_BASE_URL is unset. */
+  jira?: JiraConfig;
+}
+
+/** Basic auth is a Jira Cloud API token with its owner's email; bearer is a personal access token (Data Center) or OAuth. */
+export type JiraCredentials = { kind: 'basic'; email: string; apiToken: string } | { kind: 'bearer'; token: string };
+
+export interface JiraConfig {
+  /** The site's root, without a trailing slash, e.g. https://example.atlassian.net. */
+  baseUrl: string;
+  credentials: JiraCredentials;
+  /** Deadline of one Jira call; past it the call counts as failed, perhaps after Jira acted (the marker covers that). */
+  timeoutMs: number;
+  /** Tries per report before it is given up; the job is never failed by it. */
+  maxTries: number;
+  /** Full-jitter backoff between tries, as for job attempts. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How often the delivery loop looks for reports due. */
+  pollIntervalMs: number;
 }
 
 /**
@@ -216,6 +236,17 @@ const envSchema = z.object({
   // Off by default: without AWS credentials every incident launch would record a failed gathering.
   INCIDENT_EVIDENCE: z.enum(['on', 'off']).default('off'),
   INCIDENT_EVIDENCE_LOOKBACK_HOURS: z.coerce.number().int().min(1).max(72).default(3),
+  JIRA_BASE_URL: optionalString,
+  JIRA_EMAIL: optionalString,
+  JIRA_API_TOKEN: optionalString,
+  JIRA_API_TOKEN_FILE: optionalString,
+  JIRA_BEARER_TOKEN: optionalString,
+  JIRA_BEARER_TOKEN_FILE: optionalString,
+  JIRA_TIMEOUT_MS: positiveInt.default(10_000),
+  JIRA_MAX_TRIES: positiveInt.default(12),
+  JIRA_RETRY_BASE_MS: positiveInt.default(5000),
+  JIRA_RETRY_MAX_MS: positiveInt.default(600_000),
+  JIRA_POLL_INTERVAL_MS: positiveInt.default(5000),
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -283,6 +314,54 @@ function consoleAuthFromEnv(vars: z.infer<typeof envSchema>, cwd: string, proble
   return { mode: 'token', token: token || undefined, sessionTtlMs: Math.round(vars.CONSOLE_SESSION_TTL_HOURS * 3_600_000) };
 }
 
+/** A secret from its variable or from the file it names; problems name the variable, never the value. */
+function secretSetting(name: string, value: string | undefined, file: string | undefined, cwd: string, problems: string[]): string | undefined {
+  if (value && file) problems.push(`${name}: set ${name} or ${name}_FILE, not both`);
+  if (value) return value.trim();
+  if (!file) return undefined;
+  try {
+    return readFileSync(absolute(file, cwd), 'utf8').trim() || undefined;
+  } catch (error) {
+    problems.push(`${name}_FILE: cannot read it (${typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unreadable'})`);
+    return undefined;
+  }
+}
+
+function jiraFromEnv(vars: z.infer<typeof envSchema>, cwd: string, problems: string[]): JiraConfig | undefined {
+  const apiToken = secretSetting('JIRA_API_TOKEN', vars.JIRA_API_TOKEN, vars.JIRA_API_TOKEN_FILE, cwd, problems);
+  const bearer = secretSetting('JIRA_BEARER_TOKEN', vars.JIRA_BEARER_TOKEN, vars.JIRA_BEARER_TOKEN_FILE, cwd, problems);
+  if (!vars.JIRA_BASE_URL) {
+    if (apiToken || bearer || vars.JIRA_EMAIL) problems.push('JIRA_BASE_URL: Jira credentials are set but JIRA_BASE_URL is not');
+    return undefined;
+  }
+  let baseUrl: URL;
+  try {
+    baseUrl = new URL(vars.JIRA_BASE_URL);
+  } catch {
+    problems.push('JIRA_BASE_URL: expected an http(s) URL');
+    return undefined;
+  }
+  if (baseUrl.protocol !== 'https:' && baseUrl.protocol !== 'http:') problems.push('JIRA_BASE_URL: expected an http(s) URL');
+  if (baseUrl.username || baseUrl.password) problems.push('JIRA_BASE_URL: put credentials in JIRA_API_TOKEN or JIRA_BEARER_TOKEN, not in the URL');
+  if (vars.JIRA_RETRY_MAX_MS < vars.JIRA_RETRY_BASE_MS) problems.push('JIRA_RETRY_MAX_MS: must not be below JIRA_RETRY_BASE_MS');
+  let credentials: JiraCredentials | undefined;
+  if (apiToken && bearer) problems.push('JIRA_API_TOKEN: choose basic auth (JIRA_EMAIL + JIRA_API_TOKEN) or JIRA_BEARER_TOKEN, not both');
+  else if (bearer) credentials = { kind: 'bearer', token: bearer };
+  else if (apiToken && vars.JIRA_EMAIL) credentials = { kind: 'basic', email: vars.JIRA_EMAIL, apiToken };
+  else if (apiToken) problems.push('JIRA_EMAIL: basic auth needs the API token owner\'s email');
+  else problems.push('JIRA_API_TOKEN: JIRA_BASE_URL needs JIRA_EMAIL + JIRA_API_TOKEN[_FILE] or JIRA_BEARER_TOKEN[_FILE]');
+  if (!credentials) return undefined;
+  return {
+    baseUrl: baseUrl.toString().replace(/\/+$/, ''),
+    credentials,
+    timeoutMs: vars.JIRA_TIMEOUT_MS,
+    maxTries: vars.JIRA_MAX_TRIES,
+    retryBaseMs: vars.JIRA_RETRY_BASE_MS,
+    retryMaxMs: vars.JIRA_RETRY_MAX_MS,
+    pollIntervalMs: vars.JIRA_POLL_INTERVAL_MS,
+  };
+}
+
 function absolute(path: string, cwd: string): string {
   return isAbsolute(path) ? path : resolve(cwd, path);
 }
@@ -330,6 +409,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
   const consoleAuth = consoleAuthFromEnv(vars, cwd, problems);
   const incidentPolicy = { windowMs: vars.INCIDENT_WINDOW_MINUTES * 60_000, capMs: vars.INCIDENT_CAP_HOURS * 3_600_000 };
   for (const problem of incidentPolicyProblems(incidentPolicy)) problems.push(`INCIDENT_CAP_HOURS: ${problem}`);
+  const jira = jiraFromEnv(vars, cwd, problems);
   if (problems.length > 0) throw new InvalidConductorEnvError(problems);
 
   const runDir = absolute(vars.CONDUCTOR_RUN_DIR, cwd);
@@ -391,6 +471,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     sqsDlqUrl: vars.SQS_DLQ_URL,
     incidentEvidence: vars.INCIDENT_EVIDENCE === 'on',
     incidentEvidenceLookbackHours: vars.INCIDENT_EVIDENCE_LOOKBACK_HOURS,
+    ...(jira ? { jira } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { JiraReportRecorder } from '../jira/jira-report.recorder';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { retryDelayMs } from './retry-policy';
 
@@ -33,6 +34,7 @@ export class AttemptService {
     private readonly jobs: JobRepository,
     private readonly workers: WorkerRepository,
     private readonly metrics: ConductorMetrics,
+    private readonly jiraReports: JiraReportRecorder,
   ) {}
 
   /** When the next attempt after `attempt` may start. */
@@ -49,6 +51,7 @@ export class AttemptService {
       await this.workers.appendEvent(worker.id, options.event, { ...options.detail, reason, beforeShutdown: ended }, tx);
       if (!ended) return 'unchanged';
       const next = await this.jobs.retryOrFail(worker.jobId, worker.attempt, reason, { maxAttempts: retryable ? this.config.maxJobAttempts : 0, retryAt }, tx);
+      if (next === 'failed') await this.jiraReports.jobEnded(worker.jobId, worker.attempt, tx);
       if (next !== 'unchanged') {
         await this.workers.appendEvent(
           worker.id,
@@ -67,7 +70,11 @@ export class AttemptService {
   /** For a failure before any worker row existed for the attempt. */
   async endUnregisteredAttempt(jobId: string, attempt: number, reason: string, retryable: boolean): Promise<AttemptOutcome> {
     const retryAt = this.nextAttemptAt(attempt);
-    const outcome = await this.jobs.retryOrFail(jobId, attempt, reason, { maxAttempts: retryable ? this.config.maxJobAttempts : 0, retryAt });
+    const outcome = await this.workers.transaction(async (tx) => {
+      const next = await this.jobs.retryOrFail(jobId, attempt, reason, { maxAttempts: retryable ? this.config.maxJobAttempts : 0, retryAt }, tx);
+      if (next === 'failed') await this.jiraReports.jobEnded(jobId, attempt, tx);
+      return next;
+    });
     if (outcome === 'retrying' || outcome === 'failed') this.metrics.attemptFailed('register_failed');
     this.log(jobId, attempt, reason, outcome, retryAt);
     return outcome;

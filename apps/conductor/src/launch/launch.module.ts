@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { IncidentEvidenceModule } from '../incident-evidence/incident-evidence.module';
+import { JiraModule } from '../jira/jira.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { AttemptService } from './attempts.service';
 import { EcsLauncher } from './ecs.launcher';
@@ -24,7 +25,7 @@ function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): W
 /** Admission → registered worker → task archive → launched process or task. Repositories come from DbModule. */
 @Module({
   // Global once imported; here so every setup that launches (the app, test modules) counts too.
-  imports: [MetricsModule, IncidentEvidenceModule],
+  imports: [MetricsModule, IncidentEvidenceModule, JiraModule],
   providers: [
     TaskArchiveStore,
     LocalProcessLauncher,

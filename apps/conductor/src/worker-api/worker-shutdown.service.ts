@@ -1,7 +1,8 @@
-import { boundedExcerpt, EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
+import { boundedExcerpt, EARLIER_WORK_LIMITS, redactSecrets, workerV1 } from '@agent-conductor/contracts';
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
+import { JiraReportRecorder } from '../jira/jira-report.recorder';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { rpcError, WorkerAuthService } from './worker-auth.service';
 
@@ -15,6 +16,7 @@ export class WorkerShutdownService {
     private readonly workers: WorkerRepository,
     private readonly jobs: JobRepository,
     private readonly launches: JobLaunchService,
+    private readonly jiraReports: JiraReportRecorder,
   ) {}
 
   async shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
@@ -54,9 +56,11 @@ export class WorkerShutdownService {
         { outcome: workerV1.JobOutcome[request.outcome] ?? String(request.outcome), error, result, usage },
         tx,
       );
-      return this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
+      const jobEnded = await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
+      if (jobEnded !== null) await this.jiraReports.jobEnded(worker.jobId, worker.attempt, tx);
+      return jobEnded;
     });
-    const outcome = ended === 'cancelled' ? 'cancelled as an operator asked' : succeeded ? 'succeeded' : `failed: ${error}`;
+    const outcome = ended === 'cancelled' ? 'cancelled as an operator asked' : succeeded ? 'succeeded' : `failed: ${redactSecrets(error ?? '')}`;
     this.logger.log(`job ${worker.jobId}: worker ${worker.id} shut down, ${outcome}`);
     // The job's slot and claim are free: the next job in line may start.
     this.launches.requestAdmission();

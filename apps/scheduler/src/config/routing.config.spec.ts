@@ -128,6 +128,29 @@ describe('the routing file', () => {
     expect(message).toContain('  - tickets[0].approval: must be "required" or "none"');
   });
 
+  it('takes a Jira transition per route ("jira": { "transition": … }) and refuses an empty or misspelt one', () => {
+    const table = parseRoutingTable(
+      {
+        default: { repository: 'https://github.com/acme/mono.git' },
+        tickets: [{ match: { project: 'SHOP' }, repository: 'https://github.com/acme/shop.git', jira: { transition: 'In Review' } }],
+      },
+      'f',
+      '/',
+    );
+    expect(table.default).not.toHaveProperty('jiraTransition');
+    expect(table.tickets[0]).toMatchObject({ jiraTransition: 'In Review' });
+    const message = problemsOf({
+      default: { repository: 'x', jira: { transition: '' } },
+      tickets: [
+        { match: { project: 'A' }, repository: 'x', jira: 'In Review' },
+        { match: { project: 'B' }, repository: 'x', jira: { transiton: 'In Review' } },
+      ],
+    });
+    expect(message).toContain('  - default.jira.transition:');
+    expect(message).toContain('  - tickets[0].jira: must be an object');
+    expect(message).toContain('  - tickets[1].jira:');
+  });
+
   it('refuses an empty claim and a maxActive that is not a whole number of at least 1', () => {
     const message = problemsOf({
       default: { repository: 'x', claim: ' ', maxActive: 0 },

@@ -38,6 +38,8 @@ export interface RecordMessageInput {
   maxTokens?: number;
   /** The route's `"approval": "required"`: the job waits for an operator (jobs.approval = required). */
   approvalRequired?: boolean;
+  /** The route's Jira transition for a ticket's job (jobs.jira_transition); incidents have no Jira issue. */
+  jiraTransition?: string;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -148,9 +150,10 @@ const RECORD_TICKET = statement(
     RETURNING "id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
-                        "worker_task_definition", "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "updated_at")
+                        "worker_task_definition", "claim_key", "claim_limit", "max_tokens", "approval", "jira_transition", "status",
+                        "task_markdown", "updated_at")
     SELECT $15::uuid, 'ticket'::"JobKind", $4::text, ticket."id", delivery."id", $11::text, $16::text, $17::text[], $18::text,
-           $19::text, $20::int, $21::int4, $22::"JobApproval", 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
+           $19::text, $20::int, $21::int4, $22::"JobApproval", $23::text, 'pending'::"JobStatus", $12::text, CURRENT_TIMESTAMP
       FROM ticket, delivery
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
@@ -292,6 +295,7 @@ export class IngestRepository implements OnModuleDestroy {
         uuidv7(),
         uuidv7(),
         ...routeValues(input),
+        input.jiraTransition ?? null,
       ]);
       if (!row) {
         await client.query('ROLLBACK');
@@ -376,7 +380,7 @@ export class IngestRepository implements OnModuleDestroy {
 
 /**
  * $16 branch, $17 sparse paths, $18 worker task definition, $19 claim key, $20 claim limit, $21 token budget,
- * $22 approval of a ticket's job.
+ * $22 approval of a ticket's job (a ticket's $23 is its Jira transition).
  */
 function routeValues(input: RecordMessageInput): unknown[] {
   return [

@@ -159,6 +159,7 @@ function rerunOf(job: Job): Prisma.JobUncheckedCreateInput {
     claimKey: job.claimKey,
     claimLimit: job.claimLimit,
     maxTokens: job.maxTokens,
+    jiraTransition: job.jiraTransition,
     taskMarkdown: job.taskMarkdown,
     rerunOfId: job.id,
     approval: job.approval === 'none' ? 'none' : 'approved',

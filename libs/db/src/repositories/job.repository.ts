@@ -37,8 +37,8 @@ export class JobRepository {
   // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
   constructor(private readonly prisma: PrismaClient) {}
 
-  findById(id: string): Promise<Job | null> {
-    return this.prisma.job.findUnique({ where: { id } });
+  findById(id: string, tx: Prisma.TransactionClient = this.prisma): Promise<Job | null> {
+    return tx.job.findUnique({ where: { id } });
   }
 
   /** Whether an operator asked the job to stop (a heartbeat answers stop_requested while this holds). */

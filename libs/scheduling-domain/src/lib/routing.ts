@@ -25,6 +25,8 @@ export interface Route {
    * absent or `none`: admission alone decides when they start.
    */
   approval?: RouteApproval;
+  /** The Jira transition (by name, e.g. "In Review") a ticket's issue goes through when its job succeeds. */
+  jiraTransition?: string;
 }
 
 export const ROUTE_APPROVALS = ['none', 'required'] as const;
@@ -154,6 +156,7 @@ export function routingTableProblems(table: RoutingTable): string[] {
     if (candidate.approval !== undefined && !isRouteApproval(candidate.approval)) {
       problems.push(`${path}.approval: must be "required" or "none"`);
     }
+    if (candidate.jiraTransition !== undefined && candidate.jiraTransition.trim() === '') problems.push(`${path}.jira.transition: must not be empty`);
   };
   route('default', table.default);
   table.tickets.forEach((rule, index) => {
@@ -178,5 +181,6 @@ function toRoute(source: Route): Route {
   if (source.maxActive !== undefined) route.maxActive = source.maxActive;
   if (source.maxTokens !== undefined) route.maxTokens = source.maxTokens;
   if (source.approval !== undefined) route.approval = source.approval;
+  if (source.jiraTransition !== undefined) route.jiraTransition = source.jiraTransition;
   return route;
 }

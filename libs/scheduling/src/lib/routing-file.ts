@@ -54,6 +54,7 @@ const routeFields = {
     .refine(isTokenBudget, `must be a whole number of tokens from 1 to ${MAX_ROUTE_TOKENS}`)
     .optional(),
   approval: z.enum(ROUTE_APPROVALS, { error: 'must be "required" or "none"' }).optional(),
+  jira: z.strictObject({ transition: text }, { error: objectError('must be an object') }).optional(),
 };
 
 const ticketRule = z.strictObject(
@@ -143,6 +144,7 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
     if (fields.maxActive !== undefined) out.maxActive = fields.maxActive;
     if (fields.maxTokens !== undefined) out.maxTokens = fields.maxTokens;
     if (fields.approval !== undefined) out.approval = fields.approval;
+    if (fields.jira !== undefined) out.jiraTransition = fields.jira.transition;
     return out;
   };
   return {

@@ -153,6 +153,7 @@ export class SchedulingService {
       ...(route.maxActive !== undefined ? { claimLimit: route.maxActive } : {}),
       ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       ...(route.approval === 'required' ? { approvalRequired: true } : {}),
+      ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
