@@ -54,7 +54,7 @@ export const workerEnvSchema = z
       .trim()
       .min(1, 'must not be blank')
       .max(50, 'must be at most 50 characters (GitHub\'s limit for a label)')
-      .regex(/^[^,]+$/, 'must be one label, without commas')
+      .regex(/^[^,]*$/, 'must be one label, without commas')
       .default('incident-report'),
     GIT_AUTHOR_NAME: z.string().trim().min(1).default('Agent Conductor'),
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
