@@ -10,6 +10,7 @@
 # Test hooks (DEMO_AGENT_BEHAVIOUR):
 #   succeed (default)  the above
 #   fail               reports WAS_JOB_SUCCESSFUL=false with a report; commits nothing
+#   report             reports success with OUTCOME=report: the ending report is the result; commits nothing
 #   invalid-first      attempt 1 leaves a dirty tree and no ending report; later attempts fix that
 #   invalid-always     never writes a valid WAS_JOB_SUCCESSFUL
 #   crash              exits 3 without doing anything
@@ -69,6 +70,18 @@ if [ "$behaviour" = fail ]; then
 
 The demo agent was told to fail (DEMO_AGENT_BEHAVIOUR=fail), so it made no change.
 A real agent would explain here what it found, what it tried and what blocked it.
+REPORT
+  exit 0
+fi
+
+if [ "$behaviour" = report ]; then
+  printf 'true\n' > agent-meta/WAS_JOB_SUCCESSFUL
+  printf 'report\n' > agent-meta/OUTCOME
+  cat > agent-meta/ending-report.md <<REPORT
+# Findings for $key
+
+The demo agent was told to conclude with a report (DEMO_AGENT_BEHAVIOUR=report), so it made no change.
+A real agent would give the likely root cause here, how confident it is, and the recommended follow-up.
 REPORT
   exit 0
 fi

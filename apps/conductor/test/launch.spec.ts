@@ -129,6 +129,7 @@ describe('launching jobs', () => {
       GITHUB_TOKEN: 'ghs_test-github-token',
       GITHUB_API_URL: 'https://ghe.example.test/api/v3',
       GITHUB_REPOSITORY: 'acme/orders-api',
+      GITHUB_REPORT_LABEL: 'ops-report',
       LOG_FORMAT: 'json',
     };
     const kept: Record<string, string> = {

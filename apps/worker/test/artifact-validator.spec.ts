@@ -26,6 +26,8 @@ async function finishedWork(repoDir: string): Promise<void> {
 interface WorkDirSpec {
   /** undefined: the file is not written. */
   verdict?: string | undefined;
+  /** agent-meta/OUTCOME; undefined: not written, as by every agent before it existed. */
+  declaredOutcome?: string | undefined;
   metaInfo?: string | undefined;
   endingReport?: string | undefined;
   /** Shapes repo/ after the clone; finishedWork by default. */
@@ -56,6 +58,7 @@ describe('ArtifactValidator (real git repositories, git run as the agent)', () =
     await mkdir(join(workDir, 'agent-meta'), { recursive: true });
     const artifacts: [string, string | undefined][] = [
       ['WAS_JOB_SUCCESSFUL', spec.verdict],
+      ['OUTCOME', spec.declaredOutcome],
       ['meta-info.txt', spec.metaInfo],
       ['ending-report.md', spec.endingReport],
     ];
@@ -70,6 +73,7 @@ describe('ArtifactValidator (real git repositories, git run as the agent)', () =
     expect(await validate(GOOD)).toEqual({
       errors: [],
       successful: true,
+      outcome: 'change',
       title: 'Document rounding of order totals',
       report: 'Added a comment.\n',
       branch: BRANCH,
@@ -84,7 +88,35 @@ describe('ArtifactValidator (real git repositories, git run as the agent)', () =
     });
     expect(report.errors).toEqual([]);
     expect(report.successful).toBe(false);
+    expect(report.outcome).toBe('failed');
     expect(report.branch).toBe('main');
+  });
+
+  describe('agent-meta/OUTCOME', () => {
+    const untouched = (): void => undefined;
+
+    it('"report" with true: a success that needs no commit, whatever repo/ holds', async () => {
+      const report = await validate({ ...GOOD, declaredOutcome: 'report\n', repo: (repoDir) => writeFile(join(repoDir, 'notes.txt'), 'scratch\n') });
+      expect(report).toEqual({ errors: [], successful: true, outcome: 'report', title: 'Document rounding of order totals', report: 'Added a comment.\n', branch: 'main' });
+    });
+
+    it('"change" is the default spelled out: repo/ is held to the rules', async () => {
+      const report = await validate({ ...GOOD, declaredOutcome: 'change', repo: untouched });
+      expect(report.outcome).toBe('change');
+      expect(report.errors).toEqual(['repo/ is on the default branch "main"; commit your work on a feature branch', 'branch "main" has no commits ahead of origin/main; commit your changes']);
+    });
+
+    it('refuses anything but "change" or "report"', async () => {
+      const report = await validate({ ...GOOD, declaredOutcome: 'Report\n' });
+      expect(report.errors).toEqual(['agent-meta/OUTCOME must contain exactly "change" or "report", found "Report\\n"']);
+    });
+
+    it('refuses "report" from an agent that says it failed', async () => {
+      const report = await validate({ ...GOOD, verdict: 'false\n', declaredOutcome: 'report', repo: untouched });
+      expect(report.errors).toEqual([
+        'agent-meta/OUTCOME says "report" but WAS_JOB_SUCCESSFUL says "false"; a report-only ending is a success: write "true", or delete OUTCOME if the job failed',
+      ]);
+    });
   });
 
   describe('agent-meta', () => {

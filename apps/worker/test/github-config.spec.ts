@@ -27,12 +27,19 @@ describe('PUBLISHER=github configuration', () => {
   it('reads the token, the default API URL and no repository override', () => {
     const config = parseWorkerEnv({ ...base, PUBLISHER: 'github', GITHUB_TOKEN });
     expect(config.publisher).toBe('github');
-    expect(config.github).toEqual({ token: GITHUB_TOKEN, apiUrl: 'https://api.github.com', repository: undefined });
+    expect(config.github).toEqual({ token: GITHUB_TOKEN, apiUrl: 'https://api.github.com', repository: undefined, reportLabel: 'incident-report' });
   });
 
   it('takes GITHUB_API_URL (GitHub Enterprise, tests) and GITHUB_REPOSITORY', () => {
     const config = parseWorkerEnv({ ...base, PUBLISHER: 'github', GITHUB_TOKEN, GITHUB_API_URL: 'https://ghe.example.com/api/v3', GITHUB_REPOSITORY: 'acme/orders-api' });
-    expect(config.github).toEqual({ token: GITHUB_TOKEN, apiUrl: 'https://ghe.example.com/api/v3', repository: 'acme/orders-api' });
+    expect(config.github).toEqual({ token: GITHUB_TOKEN, apiUrl: 'https://ghe.example.com/api/v3', repository: 'acme/orders-api', reportLabel: 'incident-report' });
+  });
+
+  it('takes GITHUB_REPORT_LABEL for report-only endings, and refuses a label GitHub would not take as one', () => {
+    expect(parseWorkerEnv({ ...base, PUBLISHER: 'github', GITHUB_TOKEN, GITHUB_REPORT_LABEL: ' ops: no change needed ' }).github?.reportLabel).toBe('ops: no change needed');
+    expect(problems({ ...base, PUBLISHER: 'github', GITHUB_TOKEN, GITHUB_REPORT_LABEL: 'incident,report' })).toEqual(['GITHUB_REPORT_LABEL must be one label, without commas']);
+    expect(problems({ ...base, PUBLISHER: 'github', GITHUB_TOKEN, GITHUB_REPORT_LABEL: 'x'.repeat(51) })).toEqual([expect.stringMatching(/^GITHUB_REPORT_LABEL must be at most 50 characters/)]);
+    expect(problems({ ...base, PUBLISHER: 'github', GITHUB_TOKEN, GITHUB_REPORT_LABEL: '   ' })).toEqual(['GITHUB_REPORT_LABEL must not be blank']);
   });
 
   it('requires GITHUB_TOKEN and reports bad GitHub variables together, never echoing the token', () => {

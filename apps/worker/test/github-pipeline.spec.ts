@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import { runWorker } from '../src/bootstrap';
@@ -159,17 +159,80 @@ describe('worker pipeline with PUBLISHER=github', () => {
   });
 
   it('agent reports failure: opens an [agent-failed] issue and reports its URL', async () => {
-    github.on('GET', '/repos/acme/sample-app', () => repoAnswer).on('POST', '/repos/acme/sample-app/issues', () => ({ status: 201, body: { number: 7, html_url: `${HTML}/issues/7` } }));
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer);
+    const issues = github.trackIssues('acme/sample-app');
 
     const outcome = await runWorker(config(demo('fail')), { logger: logs });
 
     expect(outcome.reported).toBe(true);
     expect(conductor.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
-    expect(conductor.shutdownRequest?.result).toMatchObject({ branch: '', pullRequest: '', report: `${HTML}/issues/7`, title: TITLE });
+    expect(conductor.shutdownRequest?.result).toMatchObject({ branch: '', pullRequest: '', report: `${HTML}/issues/1`, title: TITLE });
     expect(conductor.shutdownRequest?.result?.summary).toContain('DEMO_AGENT_BEHAVIOUR=fail');
-    expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).toEqual(['GET /repos/acme/sample-app', 'POST /repos/acme/sample-app/issues']);
-    expect(github.apiCalls[1]?.body).toEqual({ title: `[agent-failed] ${TITLE}`, body: expect.stringContaining('DEMO_AGENT_BEHAVIOUR=fail') });
+    expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).toEqual([
+      'GET /repos/acme/sample-app',
+      'GET /repos/acme/sample-app/issues?state=open&sort=created&direction=desc&per_page=100',
+      'POST /repos/acme/sample-app/issues',
+    ]);
+    expect(issues).toEqual([
+      expect.objectContaining({ title: `[agent-failed] ${TITLE}`, body: expect.stringMatching(/DEMO_AGENT_BEHAVIOUR=fail[\s\S]*<!-- agent-conductor:agent-failed job=job-1 -->\n$/), labels: [] }),
+    ]);
     expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+  });
+
+  it('a retried job (a new worker for the same job) comments on the [agent-failed] issue of the first instead of opening a second', async () => {
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer);
+    const issues = github.trackIssues('acme/sample-app');
+    await runWorker(config(demo('fail')), { logger: logs });
+    expect(issues).toHaveLength(1);
+
+    const retryId = 'w-22';
+    await mkdir(join(root, 'retry'));
+    const { taskDir, scratchDir } = await writeTaskFiles(join(root, 'retry'), { task: TASK_MD });
+    const retryConductor = await new FakeConductor({
+      workerId: retryId,
+      token: WORKER_TOKEN,
+      taskDir,
+      scratchDir,
+      repository: { cloneUrl: github.cloneUrl('sample-app'), defaultBranch: 'main', sparsePaths: [], name: 'acme/sample-app' },
+      heartbeatIntervalMs: 100,
+    }).start();
+    try {
+      await runWorker({ ...config(demo('fail')), workerId: retryId, conductorAddress: retryConductor.address, workDir: join(root, 'retry-work') }, { logger: logs });
+      expect(retryConductor.shutdownRequest?.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+      expect(retryConductor.shutdownRequest?.result?.report).toBe(`${HTML}/issues/1`);
+    } finally {
+      await retryConductor.stop();
+    }
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.comments).toEqual([expect.stringContaining('DEMO_AGENT_BEHAVIOUR=fail')]);
+  });
+
+  it('agent concludes with a report: no branch, one issue labelled incident-report, and the job succeeds with result.report', async () => {
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer);
+    const issues = github.trackIssues('acme/sample-app');
+
+    const outcome = await runWorker({ ...config(demo('report')), github: { token: GITHUB_TOKEN, apiUrl: github.apiUrl, repository: 'acme/sample-app', reportLabel: 'incident-report' } }, { logger: logs });
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(conductor.shutdownRequest).toMatchObject({ outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(conductor.shutdownRequest?.result).toMatchObject({ branch: '', pullRequest: '', report: `${HTML}/issues/1`, title: TITLE });
+    expect(conductor.shutdownRequest?.result?.summary).toContain('DEMO_AGENT_BEHAVIOUR=report');
+    expect(issues).toEqual([
+      {
+        number: 1,
+        title: TITLE,
+        body: expect.stringMatching(/^# Findings for ABC-12[\s\S]*<!-- agent-conductor:incident-report job=job-1 -->\n$/),
+        labels: ['incident-report'],
+        state: 'open',
+        comments: [],
+      },
+    ]);
+    expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).not.toContain('POST /repos/acme/sample-app/pulls');
+    expect(github.gitCalls.filter((call) => call.path.includes('receive-pack'))).toEqual([]);
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+    const uploadedDir = await uploaded();
+    expect(JSON.parse(await readFile(join(uploadedDir, 'publication', 'incident-report.json'), 'utf8'))).toMatchObject({ kind: 'github-incident-report', number: 1, label: 'incident-report' });
+    expect(filesContaining(uploadedDir, GITHUB_TOKEN, BASIC)).toEqual([]);
   });
 
   it('a rejected token fails the job at stage "publish" with an error that names the token but does not contain it', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FileSystem } from '../src/fs/file-system';
 import { GitCli } from '../src/git/git-cli';
-import { GitHubPublisher, resolveGitHubRepository } from '../src/publish/github-publisher';
+import { GitHubPublisher, issueMarker, resolveGitHubRepository } from '../src/publish/github-publisher';
 import type { PublishRequest } from '../src/publish/publisher';
 import { FakeGitHub, type FakeAnswer } from '@agent-conductor/testing';
 import { createBareRemote, git } from './support/git-fixtures';
@@ -22,6 +22,9 @@ const PUSHED = `worker/${WORKER_ID}/${BRANCH}`;
 const TITLE = 'ABC-12: Fix order total rounding';
 const REPORT = '# Done\n\nRounded once per order instead of per line.\n';
 const HTML = 'https://github.com/acme/sample-app';
+const JOB_ID = 'cjob0000000000000000000042';
+const FAILED_MARKER = `<!-- agent-conductor:agent-failed job=${JOB_ID} -->`;
+const LIST_OPEN_ISSUES = '/repos/acme/sample-app/issues?state=open&sort=created&direction=desc&per_page=100';
 
 const repoAnswer: FakeAnswer = { status: 200, body: { id: 1, full_name: 'acme/sample-app', default_branch: 'main', html_url: HTML } };
 const created = (kind: 'pull' | 'issues', number: number): FakeAnswer => ({ status: 201, body: { number, html_url: `${HTML}/${kind}/${number}` } });
@@ -90,13 +93,14 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
     return git(repoDir, ['rev-parse', 'HEAD']).trim();
   }
 
-  function publisher(overrides: { token?: string; bodyLimit?: number; repository?: string | undefined } = {}): GitHubPublisher {
+  function publisher(overrides: { token?: string; bodyLimit?: number; repository?: string | undefined; reportLabel?: string } = {}): GitHubPublisher {
     return new GitHubPublisher(new GitCli(testSandbox()), new FileSystem(), {
       token: overrides.token ?? TOKEN,
       apiUrl: github.apiUrl,
       repository: 'repository' in overrides ? overrides.repository : 'acme/sample-app',
       retryDelayMs: 20,
       ...(overrides.bodyLimit ? { bodyLimit: overrides.bodyLimit } : {}),
+      ...(overrides.reportLabel ? { reportLabel: overrides.reportLabel } : {}),
     });
   }
 
@@ -105,8 +109,9 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
       workDir,
       repoDir,
       workerId: WORKER_ID,
+      jobId: JOB_ID,
       repository: { cloneUrl: github.cloneUrl('sample-app'), defaultBranch: 'main', name: 'acme/sample-app' },
-      agentSucceeded: true,
+      outcome: 'change',
       title: TITLE,
       report: REPORT,
       branch: BRANCH,
@@ -252,9 +257,10 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
     const head = commitOnBranch();
     await writeFile(join(workDir, 'agent-meta', 'transcript.md'), 'tried things\n');
     github.on('GET', '/repos/acme/sample-app', () => repoAnswer).on('POST', '/repos/acme/sample-app/issues', () => created('issues', 5));
+    github.trackIssues('acme/sample-app');
     const report = 'Could not reproduce the rounding bug.\n';
 
-    const result = await publisher().publish(request({ agentSucceeded: false, report }));
+    const result = await publisher().publish(request({ outcome: 'failed', report }));
 
     expect(result).toEqual({ report: `${HTML}/issues/5`, title: TITLE, branch: PUSHED });
     const body = [
@@ -270,26 +276,94 @@ describe('GitHubPublisher against a fake GitHub (REST + smart HTTP git)', () => 
       '',
       '</details>',
       '',
+      '',
+      FAILED_MARKER,
+      '',
     ].join('\n');
     expect(github.apiCalls).toEqual([
       { method: 'GET', path: '/repos/acme/sample-app', authorization: `token ${TOKEN}`, body: undefined },
+      { method: 'GET', path: LIST_OPEN_ISSUES, authorization: `token ${TOKEN}`, body: undefined },
       { method: 'POST', path: '/repos/acme/sample-app/issues', authorization: `token ${TOKEN}`, body: { title: `[agent-failed] ${TITLE}`, body } },
     ]);
     expect(git(remote, ['rev-parse', `refs/heads/${PUSHED}`]).trim()).toBe(head);
     const record = JSON.parse(await readFile(join(workDir, 'publication', 'failure-report.json'), 'utf8')) as Record<string, unknown>;
-    expect(record).toEqual({ kind: 'github-issue', url: `${HTML}/issues/5`, number: 5, repository: 'acme/sample-app', title: `[agent-failed] ${TITLE}`, branch: PUSHED, bodyTruncated: 'nothing' });
+    expect(record).toEqual({ kind: 'github-issue', url: `${HTML}/issues/5`, number: 5, created: true, repository: 'acme/sample-app', title: `[agent-failed] ${TITLE}`, branch: PUSHED, bodyTruncated: 'nothing' });
     expectTokenNowhere();
   });
 
   it('agent failure without commits: pushes nothing and opens the issue with the report only', async () => {
     github.on('GET', '/repos/acme/sample-app', () => repoAnswer).on('POST', '/repos/acme/sample-app/issues', () => created('issues', 6));
+    github.trackIssues('acme/sample-app');
 
-    const result = await publisher().publish(request({ agentSucceeded: false, branch: undefined, commitsAhead: 0, report: 'Blocked.\n' }));
+    const result = await publisher().publish(request({ outcome: 'failed', branch: undefined, commitsAhead: 0, report: 'Blocked.\n' }));
 
     expect(result).toEqual({ report: `${HTML}/issues/6`, title: TITLE });
-    expect(github.apiCalls[1]?.body).toEqual({ title: `[agent-failed] ${TITLE}`, body: 'Blocked.' });
+    expect(github.apiCalls[2]?.body).toEqual({ title: `[agent-failed] ${TITLE}`, body: `Blocked.\n\n${FAILED_MARKER}\n` });
     expect(github.gitCalls).toEqual([]);
     expect(remoteBranches()).toEqual(['refs/heads/main']);
+  });
+
+  it('a retried failure finds the [agent-failed] issue of its earlier attempt by the marker and comments on it', async () => {
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer);
+    const issues = github.trackIssues('acme/sample-app');
+    // Other open issues, one of them another job's failure, must not be taken for this job's.
+    issues.push(
+      { number: 3, title: `[agent-failed] ${TITLE}`, body: `Blocked.\n\n${issueMarker('agent-failed', 'cjob-another-job')}\n`, labels: [], state: 'open', comments: [] },
+      { number: 4, title: 'Unrelated', body: 'Mentions agent-conductor but carries no marker.', labels: [], state: 'open', comments: [] },
+    );
+
+    const first = await publisher().publish(request({ outcome: 'failed', branch: undefined, commitsAhead: 0, report: 'Blocked on attempt 1.\n' }));
+    const second = await publisher().publish(request({ outcome: 'failed', branch: undefined, commitsAhead: 0, report: 'Blocked on attempt 2.\n' }));
+
+    expect(first).toEqual({ report: `https://github.com/acme/sample-app/issues/5`, title: TITLE });
+    expect(second).toEqual(first);
+    expect(issues.map((issue) => issue.number)).toEqual([3, 4, 5]);
+    expect(issues[2]).toMatchObject({ title: `[agent-failed] ${TITLE}`, body: `Blocked on attempt 1.\n\n${FAILED_MARKER}\n`, comments: ['Blocked on attempt 2.'] });
+    expect(issues[0]?.comments).toEqual([]);
+    const record = JSON.parse(await readFile(join(workDir, 'publication', 'failure-report.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ url: `https://github.com/acme/sample-app/issues/5`, number: 5, created: false });
+  });
+
+  it('report outcome: pushes nothing and opens one labelled issue per job, with the ending report', async () => {
+    commitOnBranch();
+    github.on('GET', '/repos/acme/sample-app', () => repoAnswer);
+    const issues = github.trackIssues('acme/sample-app');
+    const report = '# No change needed\n\nThe alarm fired during the planned failover; error rates are back to normal.\n';
+    const reportPublisher = publisher({ reportLabel: 'ops-report' });
+
+    const result = await reportPublisher.publish(request({ outcome: 'report', report, title: 'Checkout 5xx alarm: failover, no fix needed' }));
+    const again = await reportPublisher.publish(request({ outcome: 'report', report: 'Still no change needed.\n', title: 'Checkout 5xx alarm: failover, no fix needed' }));
+
+    expect(result).toEqual({ report: 'https://github.com/acme/sample-app/issues/1', title: 'Checkout 5xx alarm: failover, no fix needed' });
+    expect(again).toEqual(result);
+    expect(issues).toEqual([
+      {
+        number: 1,
+        title: 'Checkout 5xx alarm: failover, no fix needed',
+        body: `${report.trimEnd()}\n\n${issueMarker('incident-report', JOB_ID)}\n`,
+        labels: ['ops-report'],
+        state: 'open',
+        comments: ['Still no change needed.'],
+      },
+    ]);
+    expect(github.apiCalls.filter((call) => call.method === 'GET' && call.path.includes('/issues?')).map((call) => call.path)).toEqual([
+      '/repos/acme/sample-app/issues?state=open&sort=created&direction=desc&per_page=100&labels=ops-report',
+      '/repos/acme/sample-app/issues?state=open&sort=created&direction=desc&per_page=100&labels=ops-report',
+    ]);
+    expect(github.gitCalls).toEqual([]);
+    expect(remoteBranches()).toEqual(['refs/heads/main']);
+    const record = JSON.parse(await readFile(join(workDir, 'publication', 'incident-report.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toEqual({
+      kind: 'github-incident-report',
+      url: 'https://github.com/acme/sample-app/issues/1',
+      number: 1,
+      created: false,
+      repository: 'acme/sample-app',
+      title: 'Checkout 5xx alarm: failover, no fix needed',
+      label: 'ops-report',
+      bodyTruncated: 'nothing',
+    });
+    expectTokenNowhere();
   });
 
   it('401: fails before pushing, with an error about the token that does not contain it', async () => {

@@ -159,6 +159,22 @@ describe('worker pipeline against a fake conductor', () => {
     expect(fake.heartbeats.length).toBe(beats);
   });
 
+  it('agent concludes with a report: records the incident report, pushes nothing, ends SUCCEEDED with result.report', async () => {
+    const fake = await startConductor();
+    const outcome = await runWorker(config(fake, demo('report')), { logger: false });
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(fake.shutdownRequest).toMatchObject({ outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+    expect(fake.shutdownRequest?.result).toMatchObject({ branch: '', pullRequest: '', report: `${remote}#incident-report/job-1`, title: 'ABC-12: Fix order total rounding' });
+    expect(fake.shutdownRequest?.result?.summary).toContain('DEMO_AGENT_BEHAVIOUR=report');
+    const report = JSON.parse(await readFile(join(workDir, 'publication', 'incident-report.json'), 'utf8')) as Record<string, string>;
+    expect(report).toMatchObject({ kind: 'local-incident-report', reference: `${remote}#incident-report/job-1`, title: 'ABC-12: Fix order total rounding' });
+    expect(report['body']).toContain('DEMO_AGENT_BEHAVIOUR=report');
+    expect(existsSync(join(workDir, 'publication', 'pull-request.json'))).toBe(false);
+    expect(existsSync(join(workDir, 'publication', 'failure-report.json'))).toBe(false);
+    expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim()).toBe('refs/heads/main');
+  });
+
   it('agent reports failure: records a failure report, opens no PR, ends FAILED', async () => {
     const fake = await startConductor();
     const outcome = await runWorker(config(fake, demo('fail')), { logger: false });

@@ -27,6 +27,16 @@ export interface FakeAnswer {
 
 export type FakeHandler = (call: RecordedApiCall) => FakeAnswer;
 
+/** An issue the fake holds once trackIssues() is on: opened through the API, or seeded as an earlier run's. */
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  labels: string[];
+  state: 'open' | 'closed';
+  comments: string[];
+}
+
 export interface FakeGitHubOptions {
   /** Directory holding bare repositories, served at <url>/git/<name>.git over git's smart HTTP protocol. */
   gitRoot: string;
@@ -46,6 +56,8 @@ export class FakeGitHub {
   url = '';
   private readonly server: Server;
   private readonly routes = new Map<string, FakeHandler[]>();
+  /** owner/name → its issues, for the repositories trackIssues() was called for. */
+  private readonly trackedIssues = new Map<string, FakeIssue[]>();
 
   constructor(private readonly options: FakeGitHubOptions) {
     this.server = createServer((request, response) => {
@@ -83,6 +95,61 @@ export class FakeGitHub {
     return this;
   }
 
+  /**
+   * Serves owner/name's issues from memory, as GitHub would: opening one, listing (state, labels, newest first,
+   * per_page) and commenting. Routes set with on() still come first.
+   */
+  trackIssues(repository: string): FakeIssue[] {
+    const issues = this.trackedIssues.get(repository) ?? [];
+    this.trackedIssues.set(repository, issues);
+    return issues;
+  }
+
+  private issueRoute(call: RecordedApiCall): FakeAnswer | undefined {
+    const [pathname = '', query = ''] = call.path.split('?', 2);
+    const match = /^\/repos\/([^/]+\/[^/]+)\/issues(?:\/(\d+)\/comments)?$/.exec(pathname);
+    const issues = match?.[1] === undefined ? undefined : this.trackedIssues.get(match[1]);
+    if (!match || !issues) return undefined;
+    const htmlUrl = (number: number): string => `https://github.com/${match[1]}/issues/${number}`;
+    const shown = (issue: FakeIssue): Record<string, unknown> => ({
+      number: issue.number,
+      html_url: htmlUrl(issue.number),
+      title: issue.title,
+      body: issue.body,
+      state: issue.state,
+      labels: issue.labels.map((name) => ({ name })),
+    });
+    if (match[2] !== undefined) {
+      const issue = issues.find((candidate) => candidate.number === Number(match[2]));
+      if (call.method !== 'POST' || !issue) return undefined;
+      issue.comments.push(String(field(call.body, 'body') ?? ''));
+      return { status: 201, body: { id: issue.comments.length, html_url: `${htmlUrl(issue.number)}#issuecomment-${issue.comments.length}` } };
+    }
+    if (call.method === 'POST') {
+      const labels = field(call.body, 'labels');
+      const issue: FakeIssue = {
+        number: issues.reduce((highest, candidate) => Math.max(highest, candidate.number), 0) + 1,
+        title: String(field(call.body, 'title') ?? ''),
+        body: String(field(call.body, 'body') ?? ''),
+        labels: Array.isArray(labels) ? labels.map(String) : [],
+        state: 'open',
+        comments: [],
+      };
+      issues.push(issue);
+      return { status: 201, body: shown(issue) };
+    }
+    if (call.method !== 'GET') return undefined;
+    const params = new URLSearchParams(query);
+    const state = params.get('state') ?? 'open';
+    const wanted = (params.get('labels') ?? '').split(',').filter((label) => label !== '');
+    const perPage = Number(params.get('per_page') ?? '30');
+    const listed = issues
+      .filter((issue) => (state === 'all' || issue.state === state) && wanted.every((label) => issue.labels.includes(label)))
+      .sort((a, b) => b.number - a.number)
+      .slice(0, perPage);
+    return { status: 200, body: listed.map(shown) };
+  }
+
   private async serveApi(request: IncomingMessage, response: ServerResponse, fullPath: string): Promise<void> {
     const raw = await readBody(request);
     const path = fullPath.startsWith('/api/v3') ? fullPath.slice('/api/v3'.length) : fullPath;
@@ -95,7 +162,7 @@ export class FakeGitHub {
     this.apiCalls.push(call);
     const handlers = this.routes.get(`${call.method} ${path}`);
     const handler = handlers && handlers.length > 1 ? handlers.shift() : handlers?.[0];
-    const answer = handler ? handler(call) : { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    const answer = (handler ? handler(call) : this.issueRoute(call)) ?? { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
     response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
     response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   }
@@ -162,6 +229,10 @@ function runCgi(env: NodeJS.ProcessEnv, input: Buffer): Promise<Buffer> {
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {

@@ -46,6 +46,7 @@ const INHERITED_ENV = [
   'GITHUB_TOKEN',
   'GITHUB_API_URL',
   'GITHUB_REPOSITORY',
+  'GITHUB_REPORT_LABEL',
 ];
 const INHERITED_PREFIXES = ['GIT_'];
 /** How long a stopped worker gets between SIGTERM and SIGKILL. */

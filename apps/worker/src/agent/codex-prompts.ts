@@ -31,6 +31,8 @@ export const ENDING_REPORT_PROMPT = [
   '4. Write agent-meta/ending-report.md: what you changed and why, how you verified it, and anything a reviewer must know.',
   '   If you could not complete the task, explain what you found, what you tried and what blocked you.',
   '',
+  '5. Only if you completed the task and it needs no code change (for example an incident whose cause is outside the repository): write agent-meta/OUTCOME containing exactly `report`; your ending report is then the result.',
+  '',
   'Create agent-meta/ if it does not exist. Do not write anything else into agent-meta/.',
   '',
 ].join('\n');

@@ -48,6 +48,14 @@ export const workerEnvSchema = z
       .trim()
       .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/orders-api')
       .optional(),
+    // GitHub's own limit on a label name; a comma would make it two labels when issues are listed by label.
+    GITHUB_REPORT_LABEL: z
+      .string()
+      .trim()
+      .min(1, 'must not be blank')
+      .max(50, 'must be at most 50 characters (GitHub\'s limit for a label)')
+      .regex(/^[^,]*$/, 'must be one label, without commas')
+      .default('incident-report'),
     GIT_AUTHOR_NAME: z.string().trim().min(1).default('Agent Conductor'),
     GIT_AUTHOR_EMAIL: z.string().trim().min(3).default('agent-conductor@localhost'),
     AGENT_ISOLATION: z.enum(['auto', 'off'], { message: 'must be "auto" or "off"' }).default('auto'),
@@ -113,6 +121,8 @@ export interface GitHubConfig {
   apiUrl: string;
   /** owner/name; when unset it is read from the clone URL. */
   repository: string | undefined;
+  /** The label of a report-only ending's issue; parseWorkerEnv always sets it, hand-built configs get the default. */
+  reportLabel?: string;
 }
 
 export interface CodexConfig {
@@ -212,7 +222,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
       : {}),
     publisher: value.PUBLISHER,
     ...(value.PUBLISHER === 'github' && value.GITHUB_TOKEN
-      ? { github: { token: value.GITHUB_TOKEN, apiUrl: value.GITHUB_API_URL, repository: value.GITHUB_REPOSITORY } }
+      ? { github: { token: value.GITHUB_TOKEN, apiUrl: value.GITHUB_API_URL, repository: value.GITHUB_REPOSITORY, reportLabel: value.GITHUB_REPORT_LABEL } }
       : {}),
     gitAuthorName: value.GIT_AUTHOR_NAME,
     gitAuthorEmail: value.GIT_AUTHOR_EMAIL,

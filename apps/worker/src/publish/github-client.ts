@@ -31,6 +31,9 @@ export function redact(text: string, secret: string): string {
   return redactSecrets(text, [secret]);
 }
 
+/** How far back an earlier attempt's issue is looked for: one page, the most recently created. */
+const ISSUES_SEARCHED = 100;
+
 export const fullName = (repository: GitHubRepositoryRef): string => `${repository.owner}/${repository.name}`;
 
 /** The few REST calls the publisher makes, with errors that say what to fix and never carry the token. */
@@ -82,9 +85,37 @@ export class GitHubClient {
     return open ? { url: open.html_url, title: open.title } : undefined;
   }
 
-  async openIssue(repository: GitHubRepositoryRef, issue: { title: string; body: string }): Promise<CreatedItem> {
+  async openIssue(repository: GitHubRepositoryRef, issue: { title: string; body: string; labels?: string[] }): Promise<CreatedItem> {
     const { data } = await this.call(`opening an issue in ${fullName(repository)}`, repository, () => this.octokit.rest.issues.create({ owner: repository.owner, repo: repository.name, ...issue }));
     return { url: data.html_url, number: data.number, created: true };
+  }
+
+  /**
+   * The open issue whose body carries the marker, among the most recently created ones (with the label, when given).
+   * Listing rather than the search API: search is eventually consistent, and a retry can come seconds later.
+   */
+  async findOpenIssue(repository: GitHubRepositoryRef, marker: string, label: string | undefined): Promise<{ url: string; number: number } | undefined> {
+    const { data } = await this.call(`listing the open issues of ${fullName(repository)}`, repository, () =>
+      this.octokit.rest.issues.listForRepo({
+        owner: repository.owner,
+        repo: repository.name,
+        state: 'open',
+        sort: 'created',
+        direction: 'desc',
+        per_page: ISSUES_SEARCHED,
+        ...(label === undefined ? {} : { labels: label }),
+      }),
+    );
+    // The list holds pull requests too; only an issue's body is ours to match.
+    const found = data.find((issue) => issue.pull_request === undefined && (issue.body ?? '').includes(marker));
+    return found ? { url: found.html_url, number: found.number } : undefined;
+  }
+
+  async comment(repository: GitHubRepositoryRef, issueNumber: number, body: string): Promise<{ url: string }> {
+    const { data } = await this.call(`commenting on issue #${issueNumber} in ${fullName(repository)}`, repository, () =>
+      this.octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.name, issue_number: issueNumber, body }),
+    );
+    return { url: data.html_url };
   }
 
   private async call<T>(what: string, repository: GitHubRepositoryRef, request: () => Promise<T>): Promise<T> {

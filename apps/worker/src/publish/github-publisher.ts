@@ -4,7 +4,7 @@ import { AGENT_META_DIR } from '../agent/command-agent-runner';
 import { AGENT_TRANSCRIPT_MAX_BYTES, AgentFileError, type FileSystem } from '../fs/file-system';
 import { displayUrl, pushFromScratch } from '../git/authenticated-push';
 import type { GitCli } from '../git/git-cli';
-import { fullName, GitHubClient, type GitHubRepositoryRef } from './github-client';
+import { type CreatedItem, fullName, GitHubClient, type GitHubRepositoryRef } from './github-client';
 import { composeBody, GITHUB_BODY_LIMIT } from './pr-body';
 import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
 
@@ -17,6 +17,21 @@ export interface GitHubPublisherSettings {
   bodyLimit?: number;
   /** The worker's other credentials (worker token, model key), hidden from bodies and titles like the GitHub token. */
   otherSecrets?: readonly string[];
+  /** The label of the issue a report-only ending opens (GITHUB_REPORT_LABEL). */
+  reportLabel?: string;
+}
+
+export const DEFAULT_REPORT_LABEL = 'incident-report';
+
+/** Kept free in an issue body for the marker, so that GitHub's body limit holds with it. */
+const MARKER_ROOM = 200;
+
+/**
+ * Hidden in the issue's body: how a retried job finds the issue its earlier attempt opened, and comments on it
+ * instead of opening a second one. Job ids are cuids, so the marker cannot end the HTML comment early.
+ */
+export function issueMarker(kind: 'agent-failed' | 'incident-report', jobId: string): string {
+  return `<!-- agent-conductor:${kind} job=${jobId} -->`;
 }
 
 /** Written by the agent runner when it can render the agent's conversation (the Codex runner does). */
@@ -34,7 +49,8 @@ export function resolveGitHubRepository(cloneUrl: string, override: string | und
 
 /**
  * Pushes the agent's branch to the job's repository over HTTPS with GITHUB_TOKEN, then opens a pull request
- * against the repository's default branch, or an "[agent-failed]" issue when the agent reported failure.
+ * against the repository's default branch, or an "[agent-failed]" issue when the agent reported failure, or an
+ * issue labelled GITHUB_REPORT_LABEL when its ending report is the whole result (docs/incident-reports.md).
  * What it opened is also recorded in WORK_DIR/publication/, without the body (GitHub has it) and without the token.
  */
 export class GitHubPublisher implements Publisher {
@@ -50,17 +66,35 @@ export class GitHubPublisher implements Publisher {
   }
 
   async publish(request: PublishRequest): Promise<PublishResult> {
-    if (request.agentSucceeded && (request.branch === undefined || request.commitsAhead < 1)) {
+    if (request.outcome === 'change' && (request.branch === undefined || request.commitsAhead < 1)) {
       throw new Error('nothing to publish: the agent reported success without a branch ahead of the default branch');
     }
     const repository = resolveGitHubRepository(request.repository.cloneUrl, this.settings.repository);
     // Asked before pushing, so that a bad token or repository fails before anything is written anywhere.
     const info = await this.client.repository(repository);
-    const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
     const transcript = await this.transcript(request.workDir);
     const limit = this.settings.bodyLimit ?? GITHUB_BODY_LIMIT;
 
-    if (request.agentSucceeded && pushed) {
+    if (request.outcome === 'report') {
+      // The agent concluded that no change is needed: its report is the deliverable, and no branch is pushed.
+      const label = this.settings.reportLabel ?? DEFAULT_REPORT_LABEL;
+      const { body, truncated } = composeBody({ report: request.report, transcript }, limit - MARKER_ROOM);
+      const issue = await this.openOrComment(repository, 'incident-report', request.jobId, { title: this.redact(request.title), body, label });
+      await this.record(request.workDir, 'incident-report.json', {
+        kind: 'github-incident-report',
+        url: issue.url,
+        number: issue.number,
+        created: issue.created,
+        repository: fullName(repository),
+        title: request.title,
+        label,
+        bodyTruncated: truncated,
+      });
+      return { report: issue.url, title: request.title };
+    }
+
+    const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
+    if (request.outcome === 'change' && pushed) {
       if (info.defaultBranch !== request.repository.defaultBranch) {
         this.logger.warn(`The job started from ${request.repository.defaultBranch}, but ${fullName(repository)}'s default branch is ${info.defaultBranch}; the pull request targets ${info.defaultBranch}`);
       }
@@ -83,19 +117,43 @@ export class GitHubPublisher implements Publisher {
 
     const title = this.redact(`[agent-failed] ${request.title}`);
     const extra = pushed ? `Branch with the agent's commits: [\`${pushed}\`](${info.htmlUrl}/tree/${pushed.split('/').map(encodeURIComponent).join('/')})` : undefined;
-    const { body, truncated } = composeBody({ report: request.report, extra, transcript }, limit);
-    const issue = await this.client.openIssue(repository, { title, body: this.redact(body) });
+    const { body, truncated } = composeBody({ report: request.report, extra, transcript }, limit - MARKER_ROOM);
+    const issue = await this.openOrComment(repository, 'agent-failed', request.jobId, { title, body, label: undefined });
     await this.record(request.workDir, 'failure-report.json', {
       kind: 'github-issue',
       url: issue.url,
       number: issue.number,
+      created: issue.created,
       repository: fullName(repository),
       title,
       ...(pushed ? { branch: pushed } : {}),
       bodyTruncated: truncated,
     });
-    this.logger.log(`Opened issue ${issue.url}`);
     return { report: issue.url, title: request.title, ...(pushed ? { branch: pushed } : {}) };
+  }
+
+  /** One issue per job and kind: a retried job's attempt comments on the issue an earlier attempt opened. */
+  private async openOrComment(
+    repository: GitHubRepositoryRef,
+    kind: 'agent-failed' | 'incident-report',
+    jobId: string,
+    issue: { title: string; body: string; label: string | undefined },
+  ): Promise<CreatedItem> {
+    const marker = issueMarker(kind, jobId);
+    const existing = await this.client.findOpenIssue(repository, marker, issue.label);
+    if (existing) {
+      await this.client.comment(repository, existing.number, this.redact(issue.body));
+      this.logger.log(`Commented on issue ${existing.url}, opened by an earlier attempt of this job`);
+      return { ...existing, created: false };
+    }
+    // The marker goes after the body, which composeBody has already bounded: it is never cut off.
+    const opened = await this.client.openIssue(repository, {
+      title: issue.title,
+      body: `${this.redact(issue.body)}\n\n${marker}\n`,
+      ...(issue.label === undefined ? {} : { labels: [issue.label] }),
+    });
+    this.logger.log(`Opened issue ${opened.url}`);
+    return opened;
   }
 
   private async push(request: PublishRequest, branch: string): Promise<string> {

@@ -6,7 +6,7 @@ import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResul
 
 /**
  * Pushes the agent's branch to the clone's origin under worker/<workerId>/ and records, as JSON in
- * WORK_DIR/publication/, the pull request or failure report a hosted publisher would open.
+ * WORK_DIR/publication/, the pull request, failure report or incident report a hosted publisher would open.
  */
 @Injectable()
 export class LocalGitPublisher implements Publisher {
@@ -18,9 +18,24 @@ export class LocalGitPublisher implements Publisher {
   ) {}
 
   async publish(request: PublishRequest): Promise<PublishResult> {
+    if (request.outcome === 'report') {
+      // One reference per job, as the GitHub publisher keeps one issue per job: a retry overwrites its record.
+      const report = `${request.repository.cloneUrl}#incident-report/${request.jobId}`;
+      await this.fs.writeAgentText(
+        request.workDir,
+        `${PUBLICATION_DIR}/incident-report.json`,
+        `${JSON.stringify(
+          { kind: 'local-incident-report', reference: report, repository: request.repository.name || request.repository.cloneUrl, title: request.title, body: request.report },
+          null,
+          2,
+        )}\n`,
+      );
+      this.logger.log(`Recorded incident report ${report}`);
+      return { report, title: request.title };
+    }
     const pushed = request.branch !== undefined && request.commitsAhead > 0 ? await this.push(request, request.branch) : undefined;
 
-    if (request.agentSucceeded) {
+    if (request.outcome === 'change') {
       if (!pushed) throw new Error('nothing to publish: the agent reported success without a branch ahead of the default branch');
       const pullRequest = `${request.repository.cloneUrl}#${pushed}`;
       await this.fs.writeAgentText(

@@ -1,10 +1,14 @@
+import type { AgentOutcome } from '../validation/artifact-validator.service';
+
 export interface PublishRequest {
   workDir: string;
   repoDir: string;
   workerId: string;
+  /** The job, not the attempt: what makes a retried job find the issue its earlier attempt opened. */
+  jobId: string;
   repository: { cloneUrl: string; defaultBranch: string; name: string };
-  /** The agent's verdict (WAS_JOB_SUCCESSFUL). */
-  agentSucceeded: boolean;
+  /** The agent's verdict (WAS_JOB_SUCCESSFUL, refined by OUTCOME). */
+  outcome: AgentOutcome;
   title: string;
   report: string;
   /** The repo's current branch, if it is on one. */
@@ -18,7 +22,7 @@ export interface PublishResult {
   branch?: string;
   /** The pull request (URL, or the local publisher's reference). */
   pullRequest?: string;
-  /** The failure report (URL, or the local publisher's reference). */
+  /** The failure report or, for a report-only ending, the incident report (URL, or the local publisher's reference). */
   report?: string;
   title: string;
 }

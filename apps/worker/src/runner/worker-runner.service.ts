@@ -159,7 +159,7 @@ export class WorkerRunner {
       this.logger.warn(`Attempt ${attempt} failed validation:\n${artifacts.errors.map((e) => `  - ${e}`).join('\n')}`);
       prompt = retryPrompt(attempt, artifacts.errors);
     }
-    if (!artifacts || artifacts.errors.length > 0 || artifacts.successful === undefined) {
+    if (!artifacts || artifacts.errors.length > 0 || artifacts.outcome === undefined) {
       const errors = artifacts?.errors ?? ['the agent never ran'];
       await this.conductor.reportAgentError('validation', errors.join('\n'));
       return this.failWithUpload(job, `artifact validation failed after ${this.config.maxAgentAttempts} attempts: ${errors.join('; ')}`);
@@ -174,8 +174,9 @@ export class WorkerRunner {
       workDir,
       repoDir,
       workerId: this.config.workerId,
+      jobId: job.jobId,
       repository: { cloneUrl: repository.cloneUrl, defaultBranch, name: repository.name },
-      agentSucceeded: artifacts.successful,
+      outcome: artifacts.outcome,
       title: artifacts.title,
       report: artifacts.report,
       branch: artifacts.branch !== defaultBranch ? artifacts.branch : undefined,
@@ -186,7 +187,7 @@ export class WorkerRunner {
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_UPLOADING);
     await this.uploader.upload(workDir, job.maxUploadBytes);
     const summary = boundedExcerpt(redactor(workerSecrets(this.config))(artifacts.report), EARLIER_WORK_LIMITS.summaryChars);
-    return artifacts.successful
+    return artifacts.outcome !== 'failed'
       ? { outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result, error: '', summary }
       : { outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result, error: `agent reported the job failed: ${artifacts.title}`, summary };
   }

@@ -13,11 +13,19 @@ export interface ArtifactReport {
   errors: string[];
   /** The agent's verdict, when WAS_JOB_SUCCESSFUL is well-formed. */
   successful: boolean | undefined;
+  /**
+   * What a successful job delivers: commits for a pull request, or (agent-meta/OUTCOME `report`) only its ending
+   * report, for an incident that needs no code change. Undefined while the verdict is.
+   */
+  outcome: AgentOutcome | undefined;
   title: string;
   report: string;
   /** The repo's current branch, when it is on one. */
   branch: string | undefined;
 }
+
+/** `change` and `report` are successes; `failed` is the agent saying it could not do the job. */
+export type AgentOutcome = 'change' | 'report' | 'failed';
 
 const MAX_LISTED_CHANGES = 20;
 const VERDICT_MAX_BYTES = 64;
@@ -63,6 +71,20 @@ export class ArtifactValidator {
       }
     }
 
+    // Optional, so that every agent written before it keeps meaning "a change" when it says true.
+    const declared = await meta('OUTCOME', VERDICT_MAX_BYTES);
+    let outcome: AgentOutcome | undefined = successful === undefined ? undefined : successful ? 'change' : 'failed';
+    if (declared !== undefined) {
+      const match = /^(change|report)\n?$/.exec(declared);
+      if (!match) {
+        errors.push(`${AGENT_META_DIR}/OUTCOME must contain exactly "change" or "report", found ${JSON.stringify(declared.slice(0, 40))}`);
+      } else if (match[1] === 'report' && successful === false) {
+        errors.push(`${AGENT_META_DIR}/OUTCOME says "report" but WAS_JOB_SUCCESSFUL says "false"; a report-only ending is a success: write "true", or delete OUTCOME if the job failed`);
+      } else if (successful === true) {
+        outcome = match[1] === 'report' ? 'report' : 'change';
+      }
+    }
+
     const metaInfo = await meta('meta-info.txt', AGENT_REPORT_MAX_BYTES);
     const title = (metaInfo ?? '').split('\n')[0]?.trim() ?? '';
     if (metaInfo === undefined) {
@@ -80,10 +102,11 @@ export class ArtifactValidator {
 
     const repoDir = join(workDir, REPO_DIR_NAME);
     const branch = await this.currentBranch(repoDir);
-    if (successful === true) {
+    // A report-only ending publishes no branch, so whatever the agent left in repo/ is not held to the rules.
+    if (outcome === 'change') {
       errors.push(...(await this.repositoryErrors(repoDir, defaultBranch, branch)));
     }
-    return { errors, successful, title, report: endingReport ?? '', branch };
+    return { errors, successful, outcome, title, report: endingReport ?? '', branch };
   }
 
   /** Commits on HEAD that the default branch of origin does not have. */

@@ -77,10 +77,11 @@ describe('renderAgentsFile', () => {
     expect(renderAgentsFile('ticket')).toMatch(/Implement it in `repo\/`/);
   });
 
-  it('incident template asks for a root cause and a false report when no code change is warranted', () => {
+  it('incident template asks for a root cause and a report-only outcome when no code change is warranted', () => {
     const agents = renderAgentsFile('incident');
     expect(agents).toMatch(/root cause/);
-    expect(agents).toMatch(/If no code change is warranted[\s\S]*report `false`/);
+    expect(agents).toMatch(/If no code change is warranted[^\n]*\n[^\n]*report `true` with `report` in `agent-meta\/OUTCOME`/);
+    expect(agents).toMatch(/Optionally, `agent-meta\/OUTCOME`: exactly `report`/);
     expect(agents).not.toBe(renderAgentsFile('ticket'));
   });
 

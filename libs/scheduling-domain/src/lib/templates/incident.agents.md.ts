@@ -16,8 +16,9 @@ times and the metrics involved. Investigate them using the code in \`repo/\`.
 3. If a code or configuration change in \`repo/\` would fix or mitigate it, implement that fix on a feature
    branch, with tests where practical, and report \`true\`.
 4. If no code change is warranted (a transient spike, a threshold that is simply too tight, a cause outside
-   this repository), do not invent one: report \`false\`, and put your findings, the likely root cause and the
-   recommended follow-up in the ending report.
+   this repository), do not invent one: report \`true\` with \`report\` in \`agent-meta/OUTCOME\`, and put your
+   findings, the likely root cause and the recommended follow-up in the ending report. It is published as an
+   incident report instead of a pull request. Report \`false\` only when you could not finish the investigation.
 
 Do not change live infrastructure or data; every change goes through the pull request.
 

@@ -24,6 +24,10 @@ Your current directory is the work directory. It contains:
    - \`agent-meta/ending-report.md\`: a non-empty Markdown report. On success it becomes the pull request
      body: say what you changed and why, how you verified it, and what a reviewer should look at.
 
+Optionally, \`agent-meta/OUTCOME\`: exactly \`report\` when your ending report is the whole result and no code
+change is needed (with \`true\` in \`agent-meta/WAS_JOB_SUCCESSFUL\`). The report is then published as an issue
+instead of a pull request, and \`repo/\` is neither checked nor pushed. Without the file, \`true\` means a change.
+
 Write \`true\` only when the feature branch is ready for review: committed, at least one commit ahead of the
 default branch, clean tree, and the project's own tests and linters pass where they exist.
 Otherwise write \`false\`, still give a title in \`agent-meta/meta-info.txt\`, and explain in
