@@ -86,10 +86,11 @@ describe('worker environment', () => {
 
   it('main exits non-zero with the list of bad variables when the environment is missing', async () => {
     const root = resolve(__dirname, '../../..');
-    // swc keeps the decorator metadata Nest needs (tsx/esbuild does not).
+    // swc keeps the decorator metadata Nest needs (tsx/esbuild does not). The root tsconfig, because
+    // @swc-node/register resolves `paths` from the given project's directory, and they are relative to the root.
     const result = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', 'apps/worker/src/main.ts'], {
       cwd: root,
-      env: { PATH: process.env['PATH'] ?? '', SWC_NODE_PROJECT: 'apps/worker/tsconfig.app.json' },
+      env: { PATH: process.env['PATH'] ?? '', SWC_NODE_PROJECT: 'tsconfig.base.json' },
     }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
