@@ -92,7 +92,8 @@ describe.each(IMAGES)('docker/%s.Dockerfile', (name) => {
 });
 
 /** Bundles an app builds besides main.js (webpack additionalEntryPoints) and its image needs. */
-const EXTRA_BUNDLES: Partial<Record<AppName, string[]>> = { conductor: ['archive-extraction.worker.js', 'db-roles.js'] };
+// The conductor's extraction worker and role tool are bundles of their own; `console` is the built web console.
+const EXTRA_BUNDLES: Partial<Record<AppName, string[]>> = { conductor: ['archive-extraction.worker.js', 'db-roles.js', 'console'] };
 
 describe.each(APPS)('the %s image', (app: AppName) => {
   const dockerfile = load(app);
