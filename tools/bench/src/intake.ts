@@ -22,6 +22,7 @@ import { SendMessageBatchCommand, GetQueueAttributesCommand } from '@aws-sdk/cli
 import { createPrismaClient, IngestRepository } from '@agent-conductor/db';
 import { startLocalStack, WORKSPACE } from '@agent-conductor/dev-stack';
 import { DEFAULT_INCIDENT_POLICY, SchedulingService } from '@agent-conductor/scheduling';
+import { cloudWatchAlarmBody, seededRandom } from './bench-messages';
 import { CliUsageError, numberOption, startCli, type ParsedCli } from '@agent-conductor/cli-args';
 import { resetDatabase, startTestPostgres } from '@agent-conductor/testing';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -84,22 +85,11 @@ interface StormMessage {
   sentAt?: number;
 }
 
-/** A small deterministic generator: runs of one size send the very same storm. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const accountOf = (index: number): string => String(100_000_000_000 + index * 7919).padStart(12, '0');
 
 /** N alarms of A accounts within the last hour (an outage storm), and T tickets, interleaved. */
 async function makeStorm(options: IntakeBenchOptions): Promise<StormMessage[]> {
-  const next = random(20261203);
+  const next = seededRandom(20261203);
   const hourAgo = Date.now() - 3_600_000;
   const storm: StormMessage[] = [];
   for (let index = 0; index < options.messages; index += 1) {
@@ -107,23 +97,15 @@ async function makeStorm(options: IntakeBenchOptions): Promise<StormMessage[]> {
     const time = new Date(hourAgo + Math.floor(next() * 3_500_000));
     const alarmName = `svc-${Math.floor(next() * 23)}-5xx`;
     storm.push({
-      body: JSON.stringify({
-        version: '0',
+      body: cloudWatchAlarmBody({
         id: `storm-${index}`,
-        'detail-type': 'CloudWatch Alarm State Change',
-        source: 'aws.cloudwatch',
         account,
-        time: `${time.toISOString().slice(0, 19)}Z`,
+        time,
         region: 'eu-west-1',
-        resources: [`arn:aws:cloudwatch:eu-west-1:${account}:alarm:${alarmName}`],
-        detail: {
-          alarmName,
-          state: { value: 'ALARM', reason: 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).' },
-          previousState: { value: 'OK' },
-          configuration: {
-            metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'AWS/ApplicationELB', name: 'HTTPCode_Target_5XX_Count', dimensions: { LoadBalancer: 'app/shop/1' } }, period: 60, stat: 'Sum' } }],
-          },
-        },
+        alarmName,
+        state: 'ALARM',
+        reason: 'Threshold Crossed: 3 datapoints were greater than the threshold (5.0).',
+        metric: { namespace: 'AWS/ApplicationELB', name: 'HTTPCode_Target_5XX_Count', dimensions: { LoadBalancer: 'app/shop/1' }, stat: 'Sum' },
       }),
     });
   }

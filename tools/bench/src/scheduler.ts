@@ -17,6 +17,7 @@ import { IngestRepository, uuidv7 } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY, SchedulingService } from '@agent-conductor/scheduling';
 import { startTestPostgres } from '@agent-conductor/testing';
 import { Pool } from 'pg';
+import { cloudWatchAlarmBody, seededRandom } from './bench-messages';
 import { accountId, BENCH_ACCOUNTS, historyShape, seedHistory } from './scheduler-seed';
 
 interface Options {
@@ -65,23 +66,12 @@ function parseOptions({ values }: ParsedCli<typeof CLI.options>): Options {
   };
 }
 
-/** A small deterministic generator, so that runs at different history sizes submit the very same messages. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * 25% Jira tickets (one in five repeats an earlier key), 75% CloudWatch alarms over all the history's accounts,
  * 90% ALARM / 10% OK, event times over the two hours after the history's "now", a few seconds of delivery lag.
  */
 function makeMessages(count: number, prefix: string): BenchMessage[] {
-  const next = random(20260601);
+  const next = seededRandom(20260601);
   const messages: BenchMessage[] = [];
   let tickets = 0;
   for (let index = 0; index < count; index += 1) {
@@ -114,23 +104,15 @@ function makeMessages(count: number, prefix: string): BenchMessage[] {
     const account = accountId(Math.floor(next() * BENCH_ACCOUNTS));
     const alarmName = `svc-${Math.floor(next() * 17)}-high-cpu`;
     const state = next() < 0.9 ? 'ALARM' : 'OK';
-    const body = JSON.stringify({
-      version: '0',
+    const body = cloudWatchAlarmBody({
       id: `event-${prefix}-${index}`,
-      'detail-type': 'CloudWatch Alarm State Change',
-      source: 'aws.cloudwatch',
       account,
-      time: `${eventTime.toISOString().slice(0, 19)}Z`,
+      time: eventTime,
       region: 'us-east-1',
-      resources: [`arn:aws:cloudwatch:us-east-1:${account}:alarm:${alarmName}`],
-      detail: {
-        alarmName,
-        state: { value: state, reason: 'Threshold Crossed: 1 datapoint [97.5] was greater than the threshold (80.0).' },
-        previousState: { value: state === 'OK' ? 'ALARM' : 'OK' },
-        configuration: {
-          metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'AWS/EC2', name: 'CPUUtilization', dimensions: { InstanceId: 'i-0abc123def4567890' } }, period: 60, stat: 'Average' } }],
-        },
-      },
+      alarmName,
+      state,
+      reason: 'Threshold Crossed: 1 datapoint [97.5] was greater than the threshold (80.0).',
+      metric: { namespace: 'AWS/EC2', name: 'CPUUtilization', dimensions: { InstanceId: 'i-0abc123def4567890' }, stat: 'Average' },
     });
     messages.push({ messageId, body, receivedAt, lockKey: account, eventTime });
   }
