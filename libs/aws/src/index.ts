@@ -38,4 +38,4 @@ export {
   type SessionCredentials,
   type StsClientOptions,
 } from './sts/assume-role';
-export { READ_ONLY_INVESTIGATION_ACTIONS, readOnlySessionPolicy, sessionPolicyActionProblems } from './sts/session-policy';
+export { readOnlySessionPolicy } from './sts/session-policy';

@@ -1,4 +1,4 @@
-import { READ_ONLY_INVESTIGATION_ACTIONS, sessionPolicyActionProblems } from '@agent-conductor/aws';
+import { READ_ONLY_INVESTIGATION_ACTIONS, sessionPolicyActionProblems } from '@agent-conductor/scheduling-domain';
 import { blocks, loadTerraformDir, referencesIn, stringList, unresolvedReferences, type HclObject, type TerraformModule } from '../src/lib/terraform';
 import { fromRoot } from '../src/lib/workspace';
 
