@@ -231,7 +231,7 @@ data "aws_iam_policy_document" "conductor_task" {
   }
 
   # The incident evidence pack reads alarms in any region of this account; GetMetricData has no resource-level
-  # permissions, so it takes "*". Other accounts come later through assumed roles (issue 13, item 2).
+  # permissions, so it takes "*". Other accounts go through AssumeInvestigationRoles below.
   dynamic "statement" {
     for_each = var.incident_evidence ? [1] : []
     content {
@@ -247,6 +247,16 @@ data "aws_iam_policy_document" "conductor_task" {
       sid       = "ReadIncidentMetrics"
       actions   = ["cloudwatch:GetMetricData"]
       resources = ["*"]
+    }
+  }
+
+  # Other accounts' telemetry, through the roles routes name (investigation.roleArn): exactly those, never a pattern.
+  dynamic "statement" {
+    for_each = length(var.investigation_role_arns) > 0 ? [1] : []
+    content {
+      sid       = "AssumeInvestigationRoles"
+      actions   = ["sts:AssumeRole"]
+      resources = var.investigation_role_arns
     }
   }
 

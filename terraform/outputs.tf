@@ -93,3 +93,8 @@ output "console_url" {
   description = "The operator console behind its internal ALB (null unless enable_console); point a DNS name covered by the certificate at it."
   value       = var.enable_console ? "https://${aws_lb.console[0].dns_name}" : null
 }
+
+output "conductor_task_role_arn" {
+  description = "The conductor's task role: conductor_task_role_arn of each monitored account's investigation-role module."
+  value       = aws_iam_role.conductor_task.arn
+}

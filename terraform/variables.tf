@@ -329,3 +329,14 @@ variable "incident_evidence" {
   type        = bool
   default     = false
 }
+
+variable "investigation_role_arns" {
+  description = "The investigation roles (terraform/modules/investigation-role, one per monitored account) that routes name; the conductor may assume exactly these (docs/incident-access.md)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.investigation_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", arn))])
+    error_message = "investigation_role_arns must be IAM role ARNs without wildcards."
+  }
+}

@@ -25,3 +25,17 @@ export {
   type MetricPoint,
   type MetricSeries,
 } from './cloudwatch/alarm-telemetry';
+export { roleAssumingTelemetry, type RoleAssumingTelemetryOptions } from './cloudwatch/role-assuming-telemetry';
+export {
+  assumedRoleProvider,
+  assumeRole,
+  createStsClient,
+  MAX_SESSION_SECONDS,
+  MIN_SESSION_SECONDS,
+  REFRESH_MARGIN_MS,
+  type AssumeRoleRequest,
+  type InvestigationRole,
+  type SessionCredentials,
+  type StsClientOptions,
+} from './sts/assume-role';
+export { readOnlySessionPolicy } from './sts/session-policy';

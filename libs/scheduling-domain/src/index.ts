@@ -64,3 +64,4 @@ export {
 export type { ActionableJob, ActionJobStatus, JobActionName, JobActionStep, JobApprovalState } from './lib/job-actions';
 export { isEndedStatus, JOB_ACTIONS, planJobAction } from './lib/job-actions';
 export { orderingKey, orderingLanes } from './lib/ordering';
+export { READ_ONLY_INVESTIGATION_ACTIONS, sessionPolicyActionProblems } from './lib/investigation-access';

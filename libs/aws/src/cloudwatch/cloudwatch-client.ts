@@ -7,8 +7,8 @@ export interface CloudWatchClientOptions {
   maxAttempts?: number;
   /** Per request: a launch waits on these calls, so a stalled endpoint must not hold it for long. */
   requestTimeoutMs?: number;
-  /** Explicit credentials (later: an assumed role's session); otherwise the SDK's default provider chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Explicit credentials or a provider (an assumed role's session); otherwise the SDK's default provider chain. */
+  credentials?: CloudWatchClientConfig['credentials'];
 }
 
 export function createCloudWatchClient(options: CloudWatchClientOptions): CloudWatchClient {

@@ -1,4 +1,4 @@
-import { REDACTED, redactSecrets, redactValue, secretRedactor } from './secret-redaction';
+import { awsSessionSecrets, REDACTED, redactSecrets, redactValue, secretRedactor } from './secret-redaction';
 
 // Built at run time so that no scanner mistakes this file for a leak; each has its real shape and length.
 const repeat = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
@@ -101,5 +101,28 @@ describe('secretRedactor', () => {
     const redact = secretRedactor([undefined, '', 'the-worker-token']);
     expect(redact('a the-worker-token b')).toBe(`a ${REDACTED} b`);
     expect(redact('nothing here')).toBe('nothing here');
+  });
+});
+
+describe('awsSessionSecrets', () => {
+  // The shapes STS returns: an ASIA key id, a 40-character secret, a long base64 session token.
+  const session = {
+    accessKeyId: `ASIA${repeat('R7KD', 16)}`,
+    secretAccessKey: repeat('wJalrXUtnFEMIK7MDENGbPxRfiCY', 40),
+    sessionToken: `IQoJb3JpZ2luX2VjE${repeat('Ab9+/Zy8xW', 600)}`,
+  };
+
+  it('hides the secret key and session token wherever they appear alone, in text and in logged values', () => {
+    const redact = secretRedactor(awsSessionSecrets(session));
+    const text = `aws sts get-caller-identity failed\nsecret was printed: ${session.secretAccessKey}\nenv dump: ${session.sessionToken}\n`;
+    const out = redact(text);
+    for (const value of Object.values(session)) expect(out).not.toContain(value.slice(0, 30));
+    expect(out).toContain('aws sts get-caller-identity failed');
+    // Without the known values the token and a lone secret key survive: the shapes alone cannot find them.
+    expect(redactSecrets(text)).toContain(session.sessionToken);
+
+    const logged = JSON.stringify(redactValue({ event: 'tool-output', stdout: `${session.accessKeyId} ${session.sessionToken}` }, awsSessionSecrets(session)));
+    expect(logged).not.toContain(session.sessionToken.slice(0, 30));
+    expect(logged).not.toContain(session.accessKeyId);
   });
 });

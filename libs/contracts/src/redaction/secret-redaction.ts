@@ -77,6 +77,14 @@ export function secretRedactor(knownSecrets: ReadonlyArray<string | undefined>):
 }
 
 /**
+ * The known-secret values of temporary AWS credentials (an incident agent's read-only session). The key id has a
+ * recognisable shape, but the secret key and the session token printed alone do not: only their exact values hide them.
+ */
+export function awsSessionSecrets(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }): string[] {
+  return [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken];
+}
+
+/**
  * A copy of `value` that is safe to log or store: sensitive keys lose their values at any depth, strings are
  * scrubbed with {@link redactSecrets}. Cycles and depth are bounded so a call can never hang or blow the stack.
  */
