@@ -4,6 +4,7 @@ import { classifyMessage } from '@agent-conductor/scheduling-domain';
 import { FakeGitHub, githubWebhookSignature, resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -142,6 +143,24 @@ describe('POST /webhooks/github', () => {
     await sentinel();
     expect(deliveredIds()).not.toContain(oversized.deliveryId);
     expect(deliveredIds()).toContain(fits.deliveryId);
+  });
+
+  it('refuses a chunked body (no Content-Length) with 413 once it passes the limit', async () => {
+    const deliveryId = randomUUID();
+    const status = await new Promise<number>((resolve, reject) => {
+      const chunk = Buffer.alloc(16 * 1024, 'x');
+      const sending = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': deliveryId, 'x-hub-signature-256': githubWebhookSignature(SECRET, 'x') } });
+      sending.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      sending.on('error', reject);
+      // Twice the limit, in chunks; the answer comes once the limit is passed.
+      for (let sent = 0; sent < 2 * MAX_BYTES; sent += chunk.length) sending.write(chunk);
+      sending.end();
+    });
+    expect(status).toBe(413);
+    expect(await prisma.githubWebhookDelivery.count({ where: { deliveryId } })).toBe(0);
   });
 
   it('answers 202 to an event it does not handle, logs why, and queues nothing', async () => {
