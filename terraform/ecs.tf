@@ -89,7 +89,7 @@ resource "aws_ecs_task_definition" "conductor" {
       { name = "SQS_DLQ_URL", value = aws_sqs_queue.intake_dlq.url },
       { name = "INCIDENT_EVIDENCE", value = var.incident_evidence ? "on" : "off" },
     ], local.console_environment)
-    secrets          = concat(local.db_secrets, local.conductor_tls_secrets)
+    secrets          = concat(local.db_secrets, local.conductor_tls_secrets, local.github_webhook_secrets)
     logConfiguration = local.log_configuration["conductor"]
   }])
 }
@@ -131,8 +131,17 @@ resource "aws_ecs_service" "conductor" {
     }
   }
 
-  # The target group must be attached to the ALB before the service registers with it.
-  depends_on = [aws_iam_role_policy.conductor_task, aws_lb_listener.console_https]
+  dynamic "load_balancer" {
+    for_each = var.enable_github_webhooks ? [1] : []
+    content {
+      target_group_arn = aws_lb_target_group.github_webhooks[0].arn
+      container_name   = "conductor"
+      container_port   = var.conductor_http_port
+    }
+  }
+
+  # The target groups must be attached to their ALBs before the service registers with them.
+  depends_on = [aws_iam_role_policy.conductor_task, aws_lb_listener.console_https, aws_lb_listener_rule.github_webhooks]
 }
 
 # --- scheduler -----------------------------------------------------------------

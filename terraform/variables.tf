@@ -340,3 +340,33 @@ variable "investigation_role_arns" {
     error_message = "investigation_role_arns must be IAM role ARNs without wildcards."
   }
 }
+
+variable "enable_github_webhooks" {
+  description = "Expose POST /webhooks/github, and only it, through a public ALB so GitHub can deliver PR review events (github-webhooks.tf, docs/github-webhooks.md)."
+  type        = bool
+  default     = false
+}
+
+variable "github_webhook_secret_arn" {
+  description = "Secrets Manager secret holding the GitHub webhook secret (GITHUB_WEBHOOK_SECRET; required with enable_github_webhooks)."
+  type        = string
+  default     = ""
+}
+
+variable "github_webhooks_certificate_arn" {
+  description = "ACM certificate for the webhook ALB's HTTPS listener (required with enable_github_webhooks)."
+  type        = string
+  default     = ""
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets (with an internet gateway route) for the webhook ALB (required with enable_github_webhooks)."
+  type        = list(string)
+  default     = []
+}
+
+variable "github_webhooks_allowed_cidrs" {
+  description = "Networks allowed to reach the webhook ALB on 443: GitHub's `hooks` ranges from https://api.github.com/meta (the signature is checked either way)."
+  type        = list(string)
+  default     = []
+}

@@ -5,6 +5,7 @@ import { ConsoleApiModule } from './console-api/console-api.module';
 import { ConsoleAuthModule } from './console-auth/console-auth.module';
 import type { ConductorConfig } from './config/env.validators';
 import { ConsoleUiModule } from './console-ui/console-ui.module';
+import { GitHubWebhooksModule } from './github-webhooks/github-webhooks.module';
 import { HealthModule } from './health/health.module';
 import { IntakeModule } from './intake/intake.module';
 import { JobActionsModule } from './job-actions/job-actions.module';
@@ -37,6 +38,7 @@ export class AppModule {
         ConsoleAuthModule,
         ConsoleApiModule,
         ConsoleUiModule,
+        GitHubWebhooksModule,
       ],
     };
   }

@@ -4,6 +4,7 @@ import { AppModule } from './app.module';
 import { loadConductorConfig, type ConductorConfig } from './config/env.validators';
 import { setupConsoleApiDocs } from './console-api/console-api.docs';
 import { devConsoleToken } from './console-auth/dev-console-token';
+import { githubWebhookBodyReader, GITHUB_WEBHOOK_PATH } from './github-webhooks/github-webhook-body';
 import { createConductorLogger } from './logging/conductor-logger';
 import { loadObservabilityConfig } from './logging/observability.config';
 import { workerGrpcOptions } from './worker-api/worker-grpc.options';
@@ -36,6 +37,8 @@ export async function bootstrapConductor(
     logger.log(`operator console: open http://localhost:${config.httpPort} and log in with ${dev.token} (kept in ${dev.file})`, 'ConsoleAuth');
   }
   const app = await NestFactory.create(AppModule.forRoot(config, observability), { bufferLogs: false, logger });
+  // Before init: the webhook's raw bytes must be read before the global JSON parser would consume them.
+  app.use(GITHUB_WEBHOOK_PATH, githubWebhookBodyReader(config));
   setupConsoleApiDocs(app);
   app.connectMicroservice(workerGrpcOptions(config), { inheritAppConfig: true });
   await app.startAllMicroservices();

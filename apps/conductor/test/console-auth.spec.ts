@@ -31,6 +31,8 @@ const PUBLIC = new Set([
   'GET /login',
   'GET /assets/login.js',
   'GET /assets/console.css',
+  // GitHub authenticates with the webhook signature (github-webhooks.spec.ts).
+  'POST /webhooks/github',
 ]);
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

@@ -217,6 +217,21 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       expect(await client.submitMessage({ messageId, body, receivedAt })).toEqual({ ...response, duplicate: true });
     });
 
+    it('stores a GitHub webhook from the ingress as rejected: follow-ups are not handled yet', async () => {
+      const messageId = nextId();
+      const body = JSON.stringify({
+        githubWebhook: { deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', event: 'pull_request_review' },
+        payload: { action: 'submitted', review: { body: '@agent address these' }, pull_request: { number: 7 } },
+      });
+      const response = await client.submitMessage({ messageId, body, receivedAt });
+
+      expect(response).toMatchObject({ classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED, duplicate: false, decisions: [] });
+      expect(response.rejectionReason).toBe('github event: follow-ups not handled yet (pull_request_review, delivery 72d3162e-cc78-11e3-81ab-4c9367dc0958)');
+      const delivery = await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: messageId } });
+      expect(delivery).toMatchObject({ body, classification: 'rejected', rejectionReason: response.rejectionReason });
+      expect(await prisma.job.count()).toBe(0);
+    });
+
     it('still takes an alarm dated inside the sane range', async () => {
       const response = await client.submitMessage({ messageId: nextId(), body: eventBridgeAlarmAt('2026-05-12T18:00:00Z'), receivedAt });
       expect(response.classification).toBe(MessageClassification.MESSAGE_CLASSIFICATION_ALARM);

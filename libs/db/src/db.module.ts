@@ -4,6 +4,7 @@ import { DB_OPTIONS, DbModuleOptions, PrismaService } from './prisma.service';
 import { AdmissionRepository } from './repositories/admission.repository';
 import { ConsoleQueryRepository } from './repositories/console-query.repository';
 import { EarlierWorkRepository } from './repositories/earlier-work.repository';
+import { GithubWebhookDeliveryRepository } from './repositories/github-webhook-delivery.repository';
 import { IncidentEvidenceRepository } from './repositories/incident-evidence.repository';
 import { IngestRepository } from './repositories/ingest.repository';
 import { JiraReportRepository } from './repositories/jira-report.repository';
@@ -23,6 +24,7 @@ const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [
   JobActionRepository,
   IncidentEvidenceRepository,
   JiraReportRepository,
+  GithubWebhookDeliveryRepository,
 ];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).

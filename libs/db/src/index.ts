@@ -22,4 +22,5 @@ export * from './repositories/incident-evidence.repository';
 export * from './repositories/job-action.repository';
 export * from './repositories/console-query.repository';
 export * from './repositories/jira-report.repository';
+export * from './repositories/github-webhook-delivery.repository';
 export * from './roles/database-roles';

@@ -5,6 +5,8 @@ export { errorMessage, escapeNul } from './lib/json';
 export { flattenAdf } from './lib/adf';
 export { parseAwsTimestamp } from './lib/aws-time';
 export { SUPPORTED_WEBHOOK_EVENTS } from './lib/jira';
+export type { GitHubWebhookEnvelope, GitHubWebhookEvent } from './lib/github';
+export { GITHUB_FOLLOW_UPS_NOT_HANDLED, GITHUB_WEBHOOK_EVENTS, gitHubWebhookEnvelope, isGitHubWebhookEvent } from './lib/github';
 export { renderTicketTask } from './lib/render-ticket-task';
 export { renderAgentsFile } from './lib/render-agents-file';
 export { isAlarmActive } from './lib/alarm';

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -26,6 +27,30 @@ export interface FakeAnswer {
 }
 
 export type FakeHandler = (call: RecordedApiCall) => FakeAnswer;
+
+export interface FakeWebhook {
+  /** X-GitHub-Event, e.g. issue_comment. */
+  event: string;
+  payload: unknown;
+  secret: string;
+  /** X-GitHub-Delivery; a fresh UUID unless given (give the same one to replay a delivery). */
+  deliveryId?: string;
+  /** Sent instead of the body's real signature, to try a forged or stale one. */
+  signature?: string;
+  /** Sent instead of JSON.stringify(payload), e.g. an oversized body. */
+  rawBody?: string;
+}
+
+export interface FakeWebhookAnswer {
+  status: number;
+  body: string;
+  deliveryId: string;
+}
+
+/** X-Hub-Signature-256 as GitHub computes it: HMAC-SHA256 of the raw body with the webhook secret, hex, prefixed. */
+export function githubWebhookSignature(secret: string, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
 
 /** An issue the fake holds once trackIssues() is on: opened through the API, or seeded as an earlier run's. */
 export interface FakeIssue {
@@ -87,6 +112,24 @@ export class FakeGitHub {
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Delivers a webhook to `url` the way GitHub does: JSON body, event, delivery id and signature headers. */
+  async sendWebhook(url: string, webhook: FakeWebhook): Promise<FakeWebhookAnswer> {
+    const body = webhook.rawBody ?? JSON.stringify(webhook.payload);
+    const deliveryId = webhook.deliveryId ?? randomUUID();
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'GitHub-Hookshot/fake',
+        'x-github-event': webhook.event,
+        'x-github-delivery': deliveryId,
+        'x-hub-signature-256': webhook.signature ?? githubWebhookSignature(webhook.secret, body),
+      },
+      body,
+    });
+    return { status: response.status, body: await response.text(), deliveryId };
   }
 
   /** Answers "METHOD /path" (path without the /api/v3 prefix, query included) with the handlers in turn; the last one repeats. */

@@ -251,7 +251,7 @@ describe('TLS on the worker gRPC channel', () => {
     expect(String(tf.locals.get('conductor_tls'))).toMatch(/var\.conductor_tls_cert_secret_arn != "" && var\.conductor_tls_key_secret_arn != ""/);
     expect(String(tf.locals.get('conductor_tls_secrets'))).toMatch(/"CONDUCTOR_TLS_KEY", valueFrom = var\.conductor_tls_key_secret_arn/);
     expect(String(tf.locals.get('worker_tls_environment'))).toMatch(/"CONDUCTOR_TLS_CA", value = var\.conductor_tls_ca_pem/);
-    expect(containerDefinitions('conductor')).toMatch(/secrets\s*=\s*concat\(local\.db_secrets, local\.conductor_tls_secrets\)/);
+    expect(containerDefinitions('conductor')).toMatch(/secrets\s*=\s*concat\(local\.db_secrets, local\.conductor_tls_secrets[,)]/);
     expect(containerDefinitions('worker')).toMatch(/local\.worker_tls_environment/);
     // Plaintext stays the default: no certificate unless one is given.
     expect(tf.variables.get('conductor_tls_cert_secret_arn')?.['default']).toBe('');
@@ -361,6 +361,8 @@ describe('security groups', () => {
         ['${aws_security_group.worker.id}', 50051, 50051],
         // The console and health port, only when enable_console creates the ALB (see "the operator console").
         ['${aws_security_group.console_alb[0].id}', 8080, 8080],
+        // Webhook deliveries, only when enable_github_webhooks creates the public ALB (see "GitHub webhooks").
+        ['${aws_security_group.github_webhooks_alb[0].id}', 8080, 8080],
       ],
     ],
     ['scheduler', [['${aws_security_group.conductor.id}', 50052, 50052]]],
@@ -449,5 +451,64 @@ describe('the operator console (console.tf)', () => {
       security_group_id: '${aws_security_group.conductor.id}',
       referenced_security_group_id: '${aws_security_group.console_alb[0].id}',
     });
+  });
+});
+
+describe('GitHub webhooks (github-webhooks.tf)', () => {
+  const webhookResources = (): Array<[string, HclObject]> => [...tf.resources.entries(), ...tf.data.entries()].filter(([key]) => /github_webhook/.test(key));
+
+  it('is off by default: every webhook resource exists only with enable_github_webhooks', () => {
+    expect(tf.variables.get('enable_github_webhooks')?.['default']).toBe(false);
+    expect(webhookResources().map(([key]) => key).sort()).toEqual(
+      [
+        'aws_iam_policy_document.github_webhook_secret_read',
+        'aws_iam_policy_document.github_webhooks_send',
+        'aws_iam_role_policy.github_webhook_secret_read',
+        'aws_iam_role_policy.github_webhooks_send',
+        'aws_lb.github_webhooks',
+        'aws_lb_listener.github_webhooks_https',
+        'aws_lb_listener_rule.github_webhooks',
+        'aws_lb_target_group.github_webhooks',
+        'aws_security_group.github_webhooks_alb',
+        'aws_vpc_security_group_egress_rule.github_webhooks_alb_to_conductor',
+        'aws_vpc_security_group_ingress_rule.conductor_http_from_github_webhooks_alb',
+        'aws_vpc_security_group_ingress_rule.github_webhooks_alb_https',
+      ].sort(),
+    );
+    for (const [key, body] of webhookResources()) {
+      const gate = String(body['count'] ?? body['for_each']);
+      expect({ key, gated: /local\.github_webhooks_count|var\.enable_github_webhooks/.test(gate) }).toEqual({ key, gated: true });
+    }
+    expect(String(tf.locals.get('github_webhooks_count'))).toBe('${var.enable_github_webhooks ? 1 : 0}');
+  });
+
+  it('is a public ALB that forwards POST /webhooks/github alone and answers 404 to everything else', () => {
+    expect(resource('aws_lb.github_webhooks')).toMatchObject({ internal: false, subnets: '${var.public_subnet_ids}', drop_invalid_header_fields: true });
+    const listener = resource('aws_lb_listener.github_webhooks_https');
+    expect(listener).toMatchObject({ port: 443, protocol: 'HTTPS', certificate_arn: '${var.github_webhooks_certificate_arn}' });
+    const fallback = blocks(listener, 'default_action');
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]?.['type']).toBe('fixed-response');
+    expect(blocks(fallback[0] ?? {}, 'fixed_response')[0]).toMatchObject({ status_code: '404' });
+    const rule = resource('aws_lb_listener_rule.github_webhooks');
+    const conditions = blocks(rule, 'condition');
+    expect(conditions.flatMap((condition) => blocks(condition, 'path_pattern')).map((pattern) => pattern['values'])).toEqual([['/webhooks/github']]);
+    expect(conditions.flatMap((condition) => blocks(condition, 'http_request_method')).map((method) => method['values'])).toEqual([['POST']]);
+    expect(blocks(rule, 'action')).toEqual([{ type: 'forward', target_group_arn: '${aws_lb_target_group.github_webhooks[0].arn}' }]);
+    expect(String(resource('aws_vpc_security_group_ingress_rule.github_webhooks_alb_https')['for_each'])).toMatch(/var\.github_webhooks_allowed_cidrs/);
+    expect(tf.variables.get('github_webhooks_allowed_cidrs')?.['default']).toEqual([]);
+  });
+
+  it('gives the conductor the secret from Secrets Manager, registers it as a target, and lets it send to the intake queue only', () => {
+    expect(String(tf.locals.get('github_webhook_secrets'))).toMatch(/"GITHUB_WEBHOOK_SECRET", valueFrom = var\.github_webhook_secret_arn/);
+    expect(containerDefinitions('conductor')).toMatch(/local\.github_webhook_secrets\)/);
+    expect(containerDefinitions('conductor')).not.toMatch(/name = "GITHUB_WEBHOOK_SECRET", value =/);
+    const dynamics = blocks(resource('aws_ecs_service.conductor'), 'dynamic').flatMap((dynamic) => blocks(dynamic, 'load_balancer'));
+    const webhooks = dynamics.find((loadBalancer) => loadBalancer['for_each'] === '${var.enable_github_webhooks ? [1] : []}');
+    expect(blocks(webhooks ?? {}, 'content')[0]).toMatchObject({ target_group_arn: '${aws_lb_target_group.github_webhooks[0].arn}', container_port: '${var.conductor_http_port}' });
+    const send = policyStatements('aws_iam_policy_document.github_webhooks_send');
+    expect(send.map((statement) => [stringList(statement['actions']), stringList(statement['resources'])])).toEqual([[['sqs:SendMessage'], ['${aws_sqs_queue.intake.arn}']]]);
+    expect(resource('aws_iam_role_policy.github_webhooks_send')['role']).toBe('${aws_iam_role.conductor_task.id}');
+    expect(resource('aws_iam_role_policy.github_webhook_secret_read')['role']).toBe('${aws_iam_role.conductor_execution.id}');
   });
 });

@@ -227,4 +227,31 @@ describe('loadConductorConfig', () => {
     expect(refused({ JIRA_BASE_URL: 'https://j.example', JIRA_BEARER_TOKEN_FILE: 'missing' })).toMatch(/JIRA_BEARER_TOKEN_FILE: cannot read it \(ENOENT\)/);
     expect(refused({ JIRA_BASE_URL: 'https://j.example', JIRA_BEARER_TOKEN: 'b', JIRA_RETRY_BASE_MS: '10', JIRA_RETRY_MAX_MS: '5' })).toMatch(/JIRA_RETRY_MAX_MS/);
   });
+
+  it('takes the GitHub webhook secret from a variable or a file, refuses a short one without echoing it', () => {
+    expect(loadConductorConfig({})).toMatchObject({ githubWebhookMaxBytes: 1_048_576 });
+    expect(loadConductorConfig({}).githubWebhookSecret).toBeUndefined();
+    expect(loadConductorConfig({ GITHUB_WEBHOOK_SECRET: 'hook-secret-0123456789' }).githubWebhookSecret).toBe('hook-secret-0123456789');
+    const dir = mkdtempSync(join(tmpdir(), 'github-secret-'));
+    writeFileSync(join(dir, 'secret'), 'hook-secret-from-a-file\n');
+    expect(loadConductorConfig({ GITHUB_WEBHOOK_SECRET_FILE: 'secret', GITHUB_WEBHOOK_MAX_BYTES: '2048' }, dir)).toMatchObject({
+      githubWebhookSecret: 'hook-secret-from-a-file',
+      githubWebhookMaxBytes: 2048,
+    });
+    const refusal = (env: NodeJS.ProcessEnv): string => {
+      try {
+        loadConductorConfig(env, dir);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidConductorEnvError);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${Object.keys(env).join(', ')}`);
+    };
+    const short = refusal({ GITHUB_WEBHOOK_SECRET: 'tiny-secret' });
+    expect(short).toMatch(/GITHUB_WEBHOOK_SECRET: must be at least 16 characters/);
+    expect(short).not.toContain('tiny-secret');
+    expect(refusal({ GITHUB_WEBHOOK_SECRET: 'hook-secret-0123456789', GITHUB_WEBHOOK_SECRET_FILE: 'secret' })).toMatch(/not both/);
+    expect(refusal({ GITHUB_WEBHOOK_SECRET_FILE: 'missing' })).toMatch(/GITHUB_WEBHOOK_SECRET_FILE: cannot read it \(ENOENT\)/);
+    expect(refusal({ GITHUB_WEBHOOK_MAX_BYTES: '0' })).toMatch(/GITHUB_WEBHOOK_MAX_BYTES/);
+  });
 });

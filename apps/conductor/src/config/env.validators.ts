@@ -119,6 +119,10 @@ export interface ConductorConfig {
   incidentEvidenceLookbackHours: number;
   /** Reporting back to Jira when a ticket job ends (docs/jira.md); absent when JIRA_BASE_URL is unset. */
   jira?: JiraConfig;
+  /** The shared secret GitHub signs webhooks with (docs/github-webhooks.md); absent: POST /webhooks/github answers 404. */
+  githubWebhookSecret?: string;
+  /** The largest webhook body accepted; larger ones get 413 before any signature work. */
+  githubWebhookMaxBytes: number;
 }
 
 /** Basic auth is a Jira Cloud API token with its owner's email; bearer is a personal access token (Data Center) or OAuth. */
@@ -160,6 +164,9 @@ export interface GrpcServerTls {
 }
 
 const DEV_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54329/agent_conductor';
+/** A guessable secret would let anyone queue events; GitHub suggests a long random string. */
+export const GITHUB_WEBHOOK_SECRET_MIN_LENGTH = 16;
+
 const DEV_QUEUE_URL = 'http://127.0.0.1:9324/000000000000/agent-conductor-intake';
 const MIB = 1024 * 1024;
 
@@ -247,6 +254,10 @@ const envSchema = z.object({
   JIRA_RETRY_BASE_MS: positiveInt.default(5000),
   JIRA_RETRY_MAX_MS: positiveInt.default(600_000),
   JIRA_POLL_INTERVAL_MS: positiveInt.default(5000),
+  GITHUB_WEBHOOK_SECRET: optionalString,
+  GITHUB_WEBHOOK_SECRET_FILE: optionalString,
+  // GitHub caps payloads at 25 MB, but the events accepted here are comments and reviews, far below 1 MiB.
+  GITHUB_WEBHOOK_MAX_BYTES: positiveInt.default(1_048_576),
 });
 
 export class InvalidConductorEnvError extends Error {
@@ -410,6 +421,11 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
   const incidentPolicy = { windowMs: vars.INCIDENT_WINDOW_MINUTES * 60_000, capMs: vars.INCIDENT_CAP_HOURS * 3_600_000 };
   for (const problem of incidentPolicyProblems(incidentPolicy)) problems.push(`INCIDENT_CAP_HOURS: ${problem}`);
   const jira = jiraFromEnv(vars, cwd, problems);
+  const githubWebhookSecret = secretSetting('GITHUB_WEBHOOK_SECRET', vars.GITHUB_WEBHOOK_SECRET, vars.GITHUB_WEBHOOK_SECRET_FILE, cwd, problems);
+  // The length only: the message must never echo the secret.
+  if (githubWebhookSecret !== undefined && githubWebhookSecret.length < GITHUB_WEBHOOK_SECRET_MIN_LENGTH) {
+    problems.push(`GITHUB_WEBHOOK_SECRET: must be at least ${GITHUB_WEBHOOK_SECRET_MIN_LENGTH} characters`);
+  }
   if (problems.length > 0) throw new InvalidConductorEnvError(problems);
 
   const runDir = absolute(vars.CONDUCTOR_RUN_DIR, cwd);
@@ -472,6 +488,8 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     incidentEvidence: vars.INCIDENT_EVIDENCE === 'on',
     incidentEvidenceLookbackHours: vars.INCIDENT_EVIDENCE_LOOKBACK_HOURS,
     ...(jira ? { jira } : {}),
+    ...(githubWebhookSecret ? { githubWebhookSecret } : {}),
+    githubWebhookMaxBytes: vars.GITHUB_WEBHOOK_MAX_BYTES,
   };
 }
 

@@ -4,6 +4,7 @@ import {
   parseEventBridgeAlarm,
   parseSnsAlarmNotification,
 } from './cloudwatch';
+import { gitHubWebhookRejection, looksLikeGitHubWebhook } from './github';
 import { looksLikeJiraIssue, looksLikeJiraWebhook, parseJiraIssue, parseJiraWebhook } from './jira';
 import { countNul, describeJsonType, errorMessage, escapeNul, isRecord, JsonRecord, listKeys, parseJson, Parsed, truncate } from './json';
 import { AlarmFacts, ClassifiedMessage, TicketFacts } from './types';
@@ -61,8 +62,9 @@ function classify(body: string): ClassifiedMessage {
   if (looksLikeEventBridgeEvent(value)) return alarm('eventbridge', parseEventBridgeAlarm(value));
   if (looksLikeJiraWebhook(value)) return ticket('jira-webhook', parseJiraWebhook(value));
   if (looksLikeJiraIssue(value)) return ticket('jira-issue', parseJiraIssue(value));
+  if (looksLikeGitHubWebhook(value)) return rejected(gitHubWebhookRejection(value));
   return rejected(
-    `unrecognised message shape: not a Jira issue or webhook, a CloudWatch alarm event or an SNS notification (top-level keys: ${listKeys(value)})`,
+    `unrecognised message shape: not a Jira issue or webhook, a CloudWatch alarm event, an SNS notification or a GitHub webhook envelope (top-level keys: ${listKeys(value)})`,
   );
 }
 
