@@ -1,5 +1,5 @@
 import { CloudWatchAlarmTelemetry, createCloudWatchClient } from '@agent-conductor/aws';
-import { PutMetricAlarmCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, PutMetricAlarmCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ describe('the CloudWatch telemetry fixture, through the real SDK client', () => 
     await server?.stop();
   });
 
-  it('answers DescribeAlarms, DescribeAlarmHistory and GetMetricData for the sample alarm, in pages when asked', async () => {
+  it('answers DescribeAlarms, DescribeAlarmHistory and GetMetricData for the sample alarm, and in pages of MaxDatapoints', async () => {
     const alarm = await telemetry.describeAlarm('api-high-cpu');
     expect(alarm).toEqual({
       name: 'api-high-cpu',
@@ -40,13 +40,18 @@ describe('the CloudWatch telemetry fixture, through the real SDK client', () => 
 
     const recorded = parseMetricCsv(await readFile(join(TELEMETRY_FIXTURE_DIR, 'api-high-cpu', 'metric.csv'), 'utf8'));
     if (!alarm) throw new Error('unreachable: asserted above');
-    // 30 points asked for: the client pages with MaxDatapoints 31 and stops once it has more than 30.
     const window = { from: new Date('2026-05-12T20:30:00Z'), to: new Date('2026-05-12T21:30:00Z') };
-    const series = await telemetry.metricData(alarm, window.from, window.to, 30);
-    expect(series.truncated).toBe(true);
-    expect(series.points).toEqual(recorded.filter((point) => point.at >= window.from).slice(0, 30));
+    const truncated = await telemetry.metricData(alarm, window.from, window.to, 30);
+    expect(truncated).toEqual({ points: recorded.filter((point) => point.at >= window.from).slice(0, 30), truncated: true });
     const whole = await telemetry.metricData(alarm, window.from, window.to, 2880);
     expect(whole).toEqual({ points: recorded.filter((point) => point.at >= window.from && point.at < window.to), truncated: false });
+
+    // The client asks for one point more than it keeps, so only a raw call shows the server's own pages.
+    const query = { MetricDataQueries: [{ Id: 'm1', MetricStat: { Metric: { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization' }, Period: 60, Stat: 'Average' } }], StartTime: window.from, EndTime: window.to, MaxDatapoints: 40 };
+    const first = await client.send(new GetMetricDataCommand(query));
+    const second = await client.send(new GetMetricDataCommand({ ...query, NextToken: first.NextToken }));
+    expect([first.MetricDataResults?.[0]?.Values?.length, second.MetricDataResults?.[0]?.Values?.length, second.NextToken]).toEqual([40, 20, undefined]);
+    expect([...(first.MetricDataResults?.[0]?.Timestamps ?? []), ...(second.MetricDataResults?.[0]?.Timestamps ?? [])]).toEqual(whole.points.map((point) => point.at));
   });
 
   it('refuses an operation it does not record, with an error the SDK reports by name', async () => {
