@@ -9,6 +9,7 @@ import { LocalSqsServer } from '@agent-conductor/local-sqs';
 import { startDevPostgres } from '@agent-conductor/testing';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CloudWatchFixtureServer, TELEMETRY_FIXTURE_DIR } from './cloudwatch-fixture';
 import type { DevStackConfig } from './config/env.validators';
 import { AppProcess, waitFor } from './local-stack';
 import { ensureSampleRemote } from './sample-remote';
@@ -87,6 +88,21 @@ export async function startDevStack(config: DevStackConfig, supervisor: Supervis
     return queues.queueUrl;
   });
   appEnv['SQS_QUEUE_URL'] = queueUrl;
+
+  await supervisor.step(async () => {
+    if (process.env['CLOUDWATCH_ENDPOINT']) {
+      log(`using CLOUDWATCH_ENDPOINT ${process.env['CLOUDWATCH_ENDPOINT']} for incident evidence`);
+      return;
+    }
+    // Fixture mode: the sample alarm's recorded telemetry, so its incident job gets a real evidence pack and chart.
+    const fixture = await CloudWatchFixtureServer.fromDirectory();
+    const { endpoint } = await fixture.start();
+    supervisor.own('the CloudWatch fixture', () => fixture.stop());
+    appEnv['CLOUDWATCH_ENDPOINT'] = endpoint;
+    log(`CloudWatch fixture ${endpoint} serving the telemetry in ${TELEMETRY_FIXTURE_DIR}`);
+  });
+  // On by default in dev, so pushing the sample alarm shows the evidence pack; INCIDENT_EVIDENCE=off turns it off.
+  appEnv['INCIDENT_EVIDENCE'] ||= 'on';
 
   const remote = join(devDir, 'remote', 'sample-app.git');
   const { created } = await supervisor.step(() => ensureSampleRemote(remote));

@@ -1,2 +1,3 @@
 export * from './sample-remote';
 export * from './local-stack';
+export * from './cloudwatch-fixture';

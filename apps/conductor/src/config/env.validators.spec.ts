@@ -192,6 +192,12 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ INCIDENT_EVIDENCE_LOOKBACK_HOURS: '0' })).toThrow(/INCIDENT_EVIDENCE_LOOKBACK_HOURS/);
   });
 
+  it('sends CloudWatch calls to CLOUDWATCH_ENDPOINT only when it is set, and only to an http(s) URL', () => {
+    expect(loadConductorConfig({}).cloudWatchEndpoint).toBeUndefined();
+    expect(loadConductorConfig({ CLOUDWATCH_ENDPOINT: 'http://127.0.0.1:4566' }).cloudWatchEndpoint).toBe('http://127.0.0.1:4566');
+    expect(() => loadConductorConfig({ CLOUDWATCH_ENDPOINT: '127.0.0.1:4566' })).toThrow(/CLOUDWATCH_ENDPOINT/);
+  });
+
   it('reports to Jira only with JIRA_BASE_URL and credentials, basic or bearer, from a variable or a file, never echoing them', () => {
     expect(loadConductorConfig({}).jira).toBeUndefined();
     const basic = loadConductorConfig({ JIRA_BASE_URL: 'https://example.atlassian.net/', JIRA_EMAIL: 'bot@example.com', JIRA_API_TOKEN: 'jira-secret-1' }).jira;

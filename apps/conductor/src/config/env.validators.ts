@@ -117,6 +117,8 @@ export interface ConductorConfig {
   incidentEvidence: boolean;
   /** How far before the incident's first alarm the metric data starts. */
   incidentEvidenceLookbackHours: number;
+  /** Every region's CloudWatch calls go here instead of AWS: the dev stack's recorded telemetry (tools/dev-stack/fixtures/telemetry). */
+  cloudWatchEndpoint: string | undefined;
   /** Reporting back to Jira when a ticket job ends (docs/jira.md); absent when JIRA_BASE_URL is unset. */
   jira?: JiraConfig;
   /** The shared secret GitHub signs webhooks with (docs/github-webhooks.md); absent: POST /webhooks/github answers 404. */
@@ -243,6 +245,7 @@ const envSchema = z.object({
   // Off by default: without AWS credentials every incident launch would record a failed gathering.
   INCIDENT_EVIDENCE: z.enum(['on', 'off']).default('off'),
   INCIDENT_EVIDENCE_LOOKBACK_HOURS: z.coerce.number().int().min(1).max(72).default(3),
+  CLOUDWATCH_ENDPOINT: optionalString.refine((value) => value === undefined || /^https?:\/\/[^/\s]+/.test(value), 'must be an http(s) URL'),
   JIRA_BASE_URL: optionalString,
   JIRA_EMAIL: optionalString,
   JIRA_API_TOKEN: optionalString,
@@ -487,6 +490,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     sqsDlqUrl: vars.SQS_DLQ_URL,
     incidentEvidence: vars.INCIDENT_EVIDENCE === 'on',
     incidentEvidenceLookbackHours: vars.INCIDENT_EVIDENCE_LOOKBACK_HOURS,
+    cloudWatchEndpoint: vars.CLOUDWATCH_ENDPOINT,
     ...(jira ? { jira } : {}),
     ...(githubWebhookSecret ? { githubWebhookSecret } : {}),
     githubWebhookMaxBytes: vars.GITHUB_WEBHOOK_MAX_BYTES,
