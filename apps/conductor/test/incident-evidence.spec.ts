@@ -145,6 +145,28 @@ describe('the incident evidence pack', () => {
     expect(events.map((event) => event.type)).toContain('incident-evidence-gathered');
   });
 
+  it('ends the window the lookback after the last alarm when the job starts long after its incident', async () => {
+    const longAgo = new Date(Date.now() - 10 * 24 * 3_600_000);
+    cloudWatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [{ AlarmName: 'orders-5xx', Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Statistic: 'Sum', Period: 300, Threshold: 100 }],
+    });
+    cloudWatch.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+    cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm1', Timestamps: [], Values: [], StatusCode: 'Complete' }] });
+    const lastAlarmAt = new Date(longAgo.getTime() + 20 * 60_000);
+    const jobId = await createIncidentJob(prisma, [
+      { name: 'orders-5xx', at: longAgo },
+      { name: 'orders-5xx', at: lastAlarmAt },
+    ]);
+
+    await launchAndExtract(jobId);
+
+    const metricQuery = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
+    expect({ start: metricQuery?.StartTime?.getTime(), end: metricQuery?.EndTime?.getTime() }).toEqual({
+      start: longAgo.getTime() - 3 * 3_600_000,
+      end: lastAlarmAt.getTime() + 3 * 3_600_000,
+    });
+  });
+
   it('says so when the series was truncated at the size limit', async () => {
     cloudWatch.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [{ AlarmName: 'queue-depth', Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Period: 60, Threshold: 10, ComparisonOperator: 'GreaterThanThreshold' }],

@@ -59,7 +59,10 @@ export class IncidentEvidenceService implements OnModuleInit {
     const target = await this.incidents.targetOfJob(jobId);
     if (!target || target.alarms.length === 0) return null;
     const from = new Date(target.firstEventAt.getTime() - this.config.incidentEvidenceLookbackHours * 3_600_000);
-    const to = now.getTime() > from.getTime() ? now : new Date(target.lastEventAt.getTime() + 3_600_000);
+    // Until now, but no further past the last alarm than the lookback before the first: a job launched long after its
+    // incident (a backlog, a re-run, a replayed sample) would otherwise chart days of calm around a sliver of incident.
+    const horizon = target.lastEventAt.getTime() + Math.max(this.config.incidentEvidenceLookbackHours, 1) * 3_600_000;
+    const to = now.getTime() > from.getTime() ? new Date(Math.min(now.getTime(), horizon)) : new Date(target.lastEventAt.getTime() + 3_600_000);
     const alarms = target.alarms.slice(0, MAX_EVIDENCE_ALARMS);
     const gathered: GatheredAlarm[] = [];
     for (const [index, alarm] of alarms.entries()) {
