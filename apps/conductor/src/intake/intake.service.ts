@@ -1,3 +1,4 @@
+import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { SqsIntakeConsumer, type IntakeMessage, type IntakeOutcome } from '@agent-conductor/aws';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { schedulerV1 } from '@agent-conductor/contracts';
@@ -13,11 +14,6 @@ import type { IntakeControl } from './intake-control';
 import { INTAKE_SQS } from './intake-sqs';
 
 const PROBE_TIMEOUT_MS = 3000;
-
-function describe(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
-  return String(error);
-}
 
 /** The scheduler did not answer at all (down, restarting, or too slow), as opposed to answering with an error. */
 function schedulerUnreachable(error: unknown): boolean {
@@ -194,7 +190,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
    */
   private async failed(messages: IntakeMessage[], error: unknown): Promise<void> {
     const [first] = messages;
-    this.handlerError = `message ${first?.messageId ?? '?'}${messages.length > 1 ? ` and ${messages.length - 1} more` : ''}: ${describe(error)}`;
+    this.handlerError = `message ${first?.messageId ?? '?'}${messages.length > 1 ? ` and ${messages.length - 1} more` : ''}: ${errorMessage(error)}`;
     const outage = await this.findOutage(error);
     if (outage) {
       this.pauseFor(outage);
@@ -211,7 +207,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
 
   /** Why every message would fail right now, or undefined when the failure is this message's own. */
   private async findOutage(error: unknown): Promise<string | undefined> {
-    if (schedulerUnreachable(error)) return `scheduler at ${this.config.schedulerGrpcAddr} unreachable: ${describe(error)}`;
+    if (schedulerUnreachable(error)) return `scheduler at ${this.config.schedulerGrpcAddr} unreachable: ${errorMessage(error)}`;
     return this.probeDatabase();
   }
 
@@ -220,7 +216,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
       await withTimeout(this.prisma.$queryRaw`SELECT 1`, PROBE_TIMEOUT_MS, 'SELECT 1');
       return undefined;
     } catch (error) {
-      return `database unreachable: ${describe(error)}`;
+      return `database unreachable: ${errorMessage(error)}`;
     }
   }
 
@@ -280,7 +276,7 @@ export class IntakeService implements IntakeControl, OnApplicationBootstrap, OnM
       }
     } catch (error) {
       // Only an operator hint depends on it; IAM may well not grant GetQueueAttributes.
-      this.logger.warn(`cannot read the queue's RedrivePolicy: ${describe(error)}`);
+      this.logger.warn(`cannot read the queue's RedrivePolicy: ${errorMessage(error)}`);
     }
   }
 }

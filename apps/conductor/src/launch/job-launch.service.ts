@@ -1,5 +1,5 @@
 import { AdmissionRepository, JobRepository, WorkerRepository, type Job } from '@agent-conductor/db';
-import { renderAgentsFile, type AdmissionLimits, type WaitingJob } from '@agent-conductor/scheduling-domain';
+import { renderAgentsFile, type AdmissionLimits, type WaitingJob, errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
@@ -33,10 +33,6 @@ export interface AdmissionRound {
 }
 
 /** Duck-typed: errors from Node's core can come from another realm (jest) and fail `instanceof Error`. */
-function describe(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
-  return String(error);
-}
 
 /**
  * Turns pending jobs into running workers, as admission allows, and notices workers that die. Admission runs
@@ -153,7 +149,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
         }
       }
     } catch (error) {
-      this.logger.error(`admission pass failed: ${describe(error)}`);
+      this.logger.error(`admission pass failed: ${errorMessage(error)}`);
     } finally {
       // Synchronous with the last check of askedAgain: a later request starts a new round instead of joining this one.
       this.round = undefined;
@@ -164,8 +160,8 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
   private track(launch: Promise<LaunchOutcome>): Promise<LaunchOutcome> {
     const tracked = launch.catch((error: unknown): LaunchOutcome => {
       // Only reached when even recording the failure failed (e.g. the database went away).
-      this.logger.error(`launch failed: ${describe(error)}`);
-      return { status: 'failed', reason: describe(error) };
+      this.logger.error(`launch failed: ${errorMessage(error)}`);
+      return { status: 'failed', reason: errorMessage(error) };
     });
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
@@ -186,7 +182,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       });
       workerId = worker.id;
     } catch (error) {
-      const reason = `could not register a worker: ${describe(error)}`;
+      const reason = `could not register a worker: ${errorMessage(error)}`;
       const next = await this.attempts.endUnregisteredAttempt(jobId, job.attempts, reason, true);
       await this.afterAttempt(jobId, next);
       return { status: 'failed', reason, next };
@@ -228,7 +224,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       this.logger.log(`job ${jobId} (${job.kind} ${job.key}) attempt ${job.attempts}: worker ${workerId} launched as ${handle}`);
       return { status: 'launched', workerId, handle };
     } catch (error) {
-      const reason = `launch failed: ${describe(error)}`;
+      const reason = `launch failed: ${errorMessage(error)}`;
       const next = await this.attempts.endAttempt({ id: workerId, jobId, attempt: job.attempts }, reason, {
         retryable: isRetryableLaunchError(error),
         event: 'launch-failed',
@@ -249,7 +245,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       if (pack) await this.workers.appendEvent(workerId, 'incident-evidence-gathered', { files: pack.files.length });
       return pack;
     } catch (error) {
-      const reason = describe(error);
+      const reason = errorMessage(error);
       this.logger.warn(`job ${job.id}: incident evidence not gathered, the agent starts without it: ${reason}`);
       await this.workers.appendEvent(workerId, 'incident-evidence-failed', { reason });
       return null;

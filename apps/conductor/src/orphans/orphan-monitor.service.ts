@@ -1,3 +1,4 @@
+import { errorMessage } from '@agent-conductor/scheduling-domain';
 import type { Worker } from '@agent-conductor/db';
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
@@ -7,10 +8,6 @@ import { AttemptService, type EndAttemptOptions } from '../launch/attempts.servi
 import { JobLaunchService } from '../launch/job-launch.service';
 import { WORKER_LAUNCHER, type WorkerLauncher } from '../launch/worker-launcher';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
-
-function describe(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
-}
 
 /**
  * Keeps the worker registry honest with reality:
@@ -44,7 +41,7 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.adoptAll().catch((error: unknown) => this.logger.error(`adopting workers failed: ${describe(error)}`));
+    await this.adoptAll().catch((error: unknown) => this.logger.error(`adopting workers failed: ${errorMessage(error)}`));
     this.timer = setInterval(() => void this.check(), this.config.orphanCheckIntervalMs);
   }
 
@@ -75,7 +72,7 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
   /** One pass; overlapping calls share the pass in progress. */
   check(): Promise<void> {
     this.running ??= this.checkOnce()
-      .catch((error: unknown) => this.logger.error(`orphan check failed: ${describe(error)}`))
+      .catch((error: unknown) => this.logger.error(`orphan check failed: ${errorMessage(error)}`))
       .finally(() => {
         this.running = undefined;
       });
@@ -116,7 +113,7 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
           alive = await this.launcher.isAlive(handle);
         } catch (error) {
           // Not knowing is not proof of death: keep it until the grace runs out.
-          this.logger.warn(`cannot ask the launcher about worker ${worker.id} (${handle}): ${describe(error)}`);
+          this.logger.warn(`cannot ask the launcher about worker ${worker.id} (${handle}): ${errorMessage(error)}`);
         }
       }
       if (alive === false) {
@@ -146,7 +143,7 @@ export class OrphanMonitorService implements OnApplicationBootstrap, OnModuleDes
       await this.launcher.stop(handle, reason);
     } catch (error) {
       // An ended worker is refused by the API anyway, so it cannot do work even if the stop did not land.
-      this.logger.error(`could not stop worker ${worker.id} (${handle}): ${describe(error)}`);
+      this.logger.error(`could not stop worker ${worker.id} (${handle}): ${errorMessage(error)}`);
     }
   }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { PrismaService } from '@agent-conductor/db';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
@@ -11,10 +12,6 @@ export interface ShutdownOutcome {
   mode: ConductorConfig['shutdownMode'];
   /** Live workers left running for the next conductor (handoff only). */
   handedOver: number;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -125,7 +122,7 @@ export class ShutdownGateService implements OnApplicationBootstrap, OnModuleDest
     let handedOver = 0;
     if (this.config.shutdownMode === 'handoff') {
       handedOver = await this.countLiveWorkers().catch((error: unknown) => {
-        this.logger.warn(`cannot count the workers being handed over: ${describe(error)}`);
+        this.logger.warn(`cannot count the workers being handed over: ${errorMessage(error)}`);
         return -1;
       });
     } else {
@@ -148,7 +145,7 @@ export class ShutdownGateService implements OnApplicationBootstrap, OnModuleDest
     while (!this.stopped) {
       // While the database is down nobody can tell whether workers are done: keep serving.
       const active = await this.countLiveWorkers().catch((error: unknown) => {
-        this.logger.error(`cannot count active workers: ${describe(error)}`);
+        this.logger.error(`cannot count active workers: ${errorMessage(error)}`);
         return Number.POSITIVE_INFINITY;
       });
       if (active === 0) return;

@@ -1,6 +1,6 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { RecordMessageResult, SchedulingService, SubmittedMessage } from '@agent-conductor/scheduling';
-import { parseAwsTimestamp } from '@agent-conductor/scheduling-domain';
+import { parseAwsTimestamp, errorMessage } from '@agent-conductor/scheduling-domain';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
@@ -19,10 +19,6 @@ const SPAWN_KINDS: Record<RecordMessageResult['decisions'][number]['kind'], sche
 
 /** A request the scheduler cannot key or date: refused, and the caller keeps the message. */
 class InvalidSubmission extends Error {}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 @Injectable()
 export class IngestService {
@@ -43,7 +39,7 @@ export class IngestService {
     try {
       message = toSubmittedMessage(request);
     } catch (error) {
-      throw new RpcException({ code: status.INVALID_ARGUMENT, message: describeError(error) });
+      throw new RpcException({ code: status.INVALID_ARGUMENT, message: errorMessage(error) });
     }
     const result = await this.metrics.observeDecision(() => this.scheduling.submit(message));
     return this.answer(message.messageId, result);
@@ -60,7 +56,7 @@ export class IngestService {
       try {
         accepted.push({ position, message: toSubmittedMessage(one) });
       } catch (error) {
-        outcomes[position] = { messageId: one.messageId, error: { code: status.INVALID_ARGUMENT, message: describeError(error) } };
+        outcomes[position] = { messageId: one.messageId, error: { code: status.INVALID_ARGUMENT, message: errorMessage(error) } };
       }
     });
     const decided = await this.scheduling.submitMany(accepted.map(({ message }) => message));
@@ -74,8 +70,8 @@ export class IngestService {
         return;
       }
       this.metrics.batchDecisionFailed(outcome.seconds);
-      this.logger.error({ msg: `message ${message.messageId} of a batch failed: ${describeError(outcome.error)}`, messageId: message.messageId });
-      outcomes[position] = { messageId: message.messageId, error: { code: status.INTERNAL, message: describeError(outcome.error) } };
+      this.logger.error({ msg: `message ${message.messageId} of a batch failed: ${errorMessage(outcome.error)}`, messageId: message.messageId });
+      outcomes[position] = { messageId: message.messageId, error: { code: status.INTERNAL, message: errorMessage(outcome.error) } };
     });
     return { outcomes };
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@agent-conductor/scheduling-domain';
 import {
   DescribeTasksCommand,
   RunTaskCommand,
@@ -262,10 +263,6 @@ function isTransientFailure(failure: Failure): boolean {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'UnknownError';
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describeSdkError(error: unknown): string {

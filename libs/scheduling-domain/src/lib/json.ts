@@ -23,8 +23,10 @@ export function describeJsonType(value: unknown): string {
   return typeof value;
 }
 
+/** Read by shape: gRPC, SDK and cross-realm errors carry a message without always being this realm's Error. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  return String(error);
 }
 
 /** Reasons are stored and shown to operators; a 256 KiB body must not turn into a 256 KiB reason. */

@@ -8,8 +8,7 @@ import {
   MAX_ROUTE_TOKENS,
   Route,
   RoutingTable,
-  sparsePathProblem,
-} from '@agent-conductor/scheduling-domain';
+  sparsePathProblem, errorMessage } from '@agent-conductor/scheduling-domain';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -167,13 +166,13 @@ export function loadRoutingFile(file: string, workspace: string = process.cwd())
   try {
     raw = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new RoutingFileError(`Routing file ${path} (ROUTING_FILE) cannot be read: ${describe(error)}`);
+    throw new RoutingFileError(`Routing file ${path} (ROUTING_FILE) cannot be read: ${errorMessage(error)}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    throw new RoutingFileError(`Routing file ${path} (ROUTING_FILE) is not valid JSON: ${describe(error)}`);
+    throw new RoutingFileError(`Routing file ${path} (ROUTING_FILE) is not valid JSON: ${errorMessage(error)}`);
   }
   return parseRoutingTable(json, path, dirname(path));
 }
@@ -185,7 +184,3 @@ export function absoluteRepository(repository: string, baseDir: string): string 
 }
 
 /** Duck-typed: errors from Node's core can come from another realm (jest) and fail `instanceof Error`. */
-function describe(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
-  return String(error);
-}
