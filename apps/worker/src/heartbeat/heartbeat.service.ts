@@ -24,7 +24,7 @@ export class HeartbeatService implements OnModuleDestroy {
   private readonly logger = new Logger(HeartbeatService.name);
   private timer: NodeJS.Timeout | undefined;
   private phase = workerV1.WorkerPhase.WORKER_PHASE_PREPARING;
-  private inFlight = false;
+  private inFlight: Promise<void> | undefined;
   private stopWasRequested = false;
   private readonly stopController = new AbortController();
   private lastContact = Date.now();
@@ -45,7 +45,7 @@ export class HeartbeatService implements OnModuleDestroy {
     this.stop();
     this.lastContact = Date.now();
     const interval = intervalMs > 0 ? intervalMs : 10_000;
-    this.timer = setInterval(() => void this.beat(), interval);
+    this.timer = setInterval(() => void this.beatOnce(), interval);
     this.timer.unref();
   }
 
@@ -67,14 +67,26 @@ export class HeartbeatService implements OnModuleDestroy {
     this.timer = undefined;
   }
 
+  /** Stops beating and waits for a heartbeat already on the wire: nothing may reach the conductor after Shutdown. */
+  async stopAndSettle(): Promise<void> {
+    this.stop();
+    await this.inFlight;
+  }
+
   onModuleDestroy(): void {
     this.stop();
   }
 
-  private async beat(): Promise<void> {
+  private beatOnce(): Promise<void> {
     // A slow conductor must not get a queue of overlapping heartbeats.
-    if (this.inFlight || this.gaveUp) return;
-    this.inFlight = true;
+    if (this.inFlight || this.gaveUp) return Promise.resolve();
+    this.inFlight = this.beat().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async beat(): Promise<void> {
     try {
       const response = await this.conductor.heartbeat(this.phase);
       this.lastContact = Date.now();
@@ -88,8 +100,6 @@ export class HeartbeatService implements OnModuleDestroy {
       const silentMs = Date.now() - this.lastContact;
       if (conductorDisowned(error)) await this.giveUp(`the conductor no longer knows this worker (${error instanceof Error ? error.message : String(error)})`);
       else if (silentMs > this.lostExitMs) await this.giveUp(`no answer from the conductor for ${silentMs} ms (CONDUCTOR_LOST_EXIT_MS=${this.lostExitMs})`);
-    } finally {
-      this.inFlight = false;
     }
   }
 

@@ -214,6 +214,7 @@ export class WorkerRunner {
         }
       : undefined;
     const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '' } : undefined;
+    await this.heartbeat.stopAndSettle();
     await this.conductor.shutdown({ outcome: ending.outcome, result, error: ending.error, usage });
     const label = ending.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED ? 'succeeded' : `failed: ${ending.error}`;
     this.logger.log(`Job ${label}`);
