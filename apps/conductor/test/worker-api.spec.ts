@@ -496,7 +496,7 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED,
-        result: { branch: '', pullRequest: '', report: 'file:///reports/1.md', title: 'Could not fix', summary: '' },
+        result: { branch: '', pullRequest: '', report: 'file:///reports/1.md', title: 'Could not fix', summary: '', agentThreadId: '' },
         error: 'agent gave up',
       });
       job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });
@@ -539,14 +539,14 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-        result: { branch: 'feature/x', pullRequest: 'https://example.test/pr/2', report: '', title: 'Done', summary: '' },
+        result: { branch: 'feature/x', pullRequest: 'https://example.test/pr/2', report: '', title: 'Done', summary: '', agentThreadId: '' },
         error: '',
-        usage: { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex' },
+        usage: { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex', contextReused: false },
       });
       // An agent that never ran reports no usage; a command agent's default model is ''.
       await client.shutdown({ credentials: unused.credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: 'clone failed' });
 
-      const usage = { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex' };
+      const usage = { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex', contextReused: false };
       expect((await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } })).usage).toEqual(usage);
       const snapshot = await new StatusRepository(prisma).snapshot();
       expect(snapshot.jobs.find((job) => job.id === worker.jobId)?.usage).toEqual(usage);
@@ -558,7 +558,7 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', report: '', title: 'Fix it', summary: '' },
+        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', report: '', title: 'Fix it', summary: '', agentThreadId: '' },
         error: '',
       });
       const job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });

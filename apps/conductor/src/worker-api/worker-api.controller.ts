@@ -87,6 +87,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       earlierWork: await this.earlierWork.candidatesFor(job),
       // 0: the route set no budget; the worker's AGENT_MAX_TOKENS still applies.
       maxTokens: job.maxTokens ?? 0,
+      // Follow-up jobs are not launched yet (docs/follow-ups.md).
+      followUp: undefined,
     };
   }
 

@@ -10,6 +10,7 @@ const CLASSIFICATIONS: Record<RecordMessageResult['classification'], schedulerV1
   ticket: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_TICKET,
   alarm: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_ALARM,
   rejected: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
+  update: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_UPDATE,
 };
 
 const SPAWN_KINDS: Record<RecordMessageResult['decisions'][number]['kind'], schedulerV1.SpawnKind> = {

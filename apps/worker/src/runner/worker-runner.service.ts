@@ -211,9 +211,10 @@ export class WorkerRunner {
           report: ending.result.report ?? '',
           title: ending.result.title,
           summary: ending.summary ?? '',
+          agentThreadId: '',
         }
       : undefined;
-    const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '' } : undefined;
+    const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '', contextReused: false } : undefined;
     await this.heartbeat.stopAndSettle();
     await this.conductor.shutdown({ outcome: ending.outcome, result, error: ending.error, usage });
     const label = ending.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED ? 'succeeded' : `failed: ${ending.error}`;

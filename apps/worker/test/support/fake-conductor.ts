@@ -158,6 +158,7 @@ export class FakeConductor {
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       sessionToken: this.sessionToken,
       earlierWork: this.options.earlierWork ?? [],
+      followUp: undefined,
       maxTokens: this.options.maxTokens ?? 0,
     });
   }

@@ -299,7 +299,7 @@ describe('migrations versus prisma/schema.prisma', () => {
 
   it('reads the schema the way Prisma does', () => {
     const expected = expectedShape(schema);
-    expect(Object.keys(expected.tables).sort()).toEqual(['alarms', 'deliveries', 'github_webhook_deliveries', 'incidents', 'jira_reports', 'job_actions', 'jobs', 'tickets', 'worker_events', 'workers']);
+    expect(Object.keys(expected.tables).sort()).toEqual(['alarms', 'deliveries', 'follow_up_requests', 'github_webhook_deliveries', 'incidents', 'jira_reports', 'job_actions', 'jobs', 'tickets', 'worker_events', 'workers']);
     expect(expected.tables['jobs']?.columns['status']).toEqual({ type: 'JobStatus', nullable: false, default: `'pending'::"JobStatus"` });
     expect(expected.tables['tickets']?.columns['labels']).toEqual({ type: 'text[]', nullable: true, default: null });
     expect(JSON.stringify(expected)).not.toContain('unmapped:');
