@@ -64,6 +64,7 @@ describe('reporting ticket jobs back to Jira', () => {
         title: 'Fix the orders endpoint',
         summary: `Fixed the 500 on /orders.\nThe agent printed GITHUB_TOKEN=${GITHUB_TOKEN} while testing.`,
         agentThreadId: '',
+        changes: [],
       },
       error: '',
       usage: undefined,
@@ -132,7 +133,7 @@ describe('reporting ticket jobs back to Jira', () => {
     await client.shutdown({
       credentials: worker.credentials,
       outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED,
-      result: { branch: 'b', pullRequest: '', report: 'https://github.com/acme/orders-api/issues/9', title: '[agent-failed] Fix', summary: '', agentThreadId: '' },
+      result: { branch: 'b', pullRequest: '', report: 'https://github.com/acme/orders-api/issues/9', title: '[agent-failed] Fix', summary: '', agentThreadId: '', changes: [] },
       error: `tests kept failing; password=${API_TOKEN}`,
       usage: undefined,
     });
@@ -228,7 +229,7 @@ describe('reporting ticket jobs back to Jira', () => {
         await downClient.shutdown({
           credentials: { workerId: worker.id, token: sessionToken },
           outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-          result: { branch: 'b', pullRequest: 'https://github.com/acme/orders-api/pull/8', report: '', title: 't', summary: '', agentThreadId: '' },
+          result: { branch: 'b', pullRequest: 'https://github.com/acme/orders-api/pull/8', report: '', title: 't', summary: '', agentThreadId: '', changes: [] },
           error: '',
           usage: undefined,
         });

@@ -96,7 +96,7 @@ describe('result archives', () => {
     expect((await readFile(expected)).length).toBeGreaterThan(0);
     const events = await prisma.workerEvent.findMany({ where: { workerId, type: 'results-uploaded' } });
     expect(events[0]?.detail).toMatchObject({ archive: expected });
-    await client?.shutdown({ credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result: { branch: 'feature/x', title: 'Done', report: 'ok', pullRequest: '', summary: '', agentThreadId: '' }, error: '' });
+    await client?.shutdown({ credentials, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result: { branch: 'feature/x', title: 'Done', report: 'ok', pullRequest: '', summary: '', agentThreadId: '', changes: [] }, error: '' });
     expect((await prisma.job.findUniqueOrThrow({ where: { id: jobId } })).result).toEqual({ resultArchive: expected, branch: 'feature/x', report: 'ok', title: 'Done' });
   });
 

@@ -496,7 +496,7 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED,
-        result: { branch: '', pullRequest: '', report: 'file:///reports/1.md', title: 'Could not fix', summary: '', agentThreadId: '' },
+        result: { branch: '', pullRequest: '', report: 'file:///reports/1.md', title: 'Could not fix', summary: '', agentThreadId: '', changes: [] },
         error: 'agent gave up',
       });
       job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });
@@ -539,7 +539,7 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-        result: { branch: 'feature/x', pullRequest: 'https://example.test/pr/2', report: '', title: 'Done', summary: '', agentThreadId: '' },
+        result: { branch: 'feature/x', pullRequest: 'https://example.test/pr/2', report: '', title: 'Done', summary: '', agentThreadId: '', changes: [] },
         error: '',
         usage: { inputTokens: 12_345, cachedInputTokens: 2_000, outputTokens: 678, turns: 4, durationMs: 93_500, model: 'gpt-5-codex', contextReused: false },
       });
@@ -558,7 +558,7 @@ describe('WorkerService over gRPC', () => {
       await client.shutdown({
         credentials: worker.credentials,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
-        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', report: '', title: 'Fix it', summary: '', agentThreadId: '' },
+        result: { branch: `worker/${worker.workerId}/fix`, pullRequest: 'https://example.test/pr/1', report: '', title: 'Fix it', summary: '', agentThreadId: '', changes: [] },
         error: '',
       });
       const job = await prisma.job.findUniqueOrThrow({ where: { id: worker.jobId } });

@@ -208,7 +208,7 @@ async function runWorker(
         credentials: session,
         outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
         error: '',
-        result: { branch: `bench/${launch.jobId}`, title: 'bench', pullRequest: '', report: '', summary: '', agentThreadId: '' },
+        result: { branch: `bench/${launch.jobId}`, title: 'bench', pullRequest: '', report: '', summary: '', agentThreadId: '', changes: [] },
       }),
     );
     fleet.finished += 1;

@@ -89,6 +89,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       maxTokens: job.maxTokens ?? 0,
       // Follow-up jobs are not launched yet (docs/follow-ups.md).
       followUp: undefined,
+      // One repository per job until multi-repository incidents are launched (docs/incidents.md).
+      repositories: [],
     };
   }
 

@@ -212,6 +212,7 @@ export class WorkerRunner {
           title: ending.result.title,
           summary: ending.summary ?? '',
           agentThreadId: '',
+          changes: [],
         }
       : undefined;
     const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '', contextReused: false } : undefined;

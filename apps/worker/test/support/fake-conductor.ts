@@ -159,6 +159,7 @@ export class FakeConductor {
       sessionToken: this.sessionToken,
       earlierWork: this.options.earlierWork ?? [],
       followUp: undefined,
+      repositories: [],
       maxTokens: this.options.maxTokens ?? 0,
     });
   }
