@@ -23,6 +23,17 @@ export {
 } from './lib/incident';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
+export type { IncidentLogsQuery } from './lib/incident-logs';
+export {
+  asIncidentLogsQuery,
+  DEFAULT_LOGS_LIMIT,
+  incidentLogsProblems,
+  isLogsLimit,
+  logGroupProblem,
+  MAX_LOGS_LIMIT,
+  MAX_LOGS_LOG_GROUPS,
+  MAX_LOGS_QUERY_LENGTH,
+} from './lib/incident-logs';
 export type { IncidentRoute, Route, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
 export {
   DEFAULT_ROUTE_BRANCH,
@@ -34,6 +45,7 @@ export {
   isRouteApproval,
   ROUTE_APPROVALS,
   MAX_ROUTE_TOKENS,
+  incidentLogsFor,
   routeIncident,
   routeTicket,
   routingTableProblems,

@@ -1,3 +1,4 @@
+import { asIncidentLogsQuery, type IncidentLogsQuery } from '@agent-conductor/scheduling-domain';
 import { Injectable } from '@nestjs/common';
 import type { PrismaClient } from '../generated/prisma/client';
 
@@ -17,6 +18,8 @@ export interface IncidentEvidenceTarget {
   lastEventAt: Date;
   /** Distinct alarms in the order they first fired. */
   alarms: IncidentEvidenceAlarm[];
+  /** The route's Logs Insights query stored on the job (jobs.incident_logs), or null. */
+  logs: IncidentLogsQuery | null;
 }
 
 /** Reads an incident job's alarms for the evidence pack gathered before each attempt. */
@@ -28,7 +31,10 @@ export class IncidentEvidenceRepository {
   async targetOfJob(jobId: string): Promise<IncidentEvidenceTarget | null> {
     const incident = await this.prisma.incident.findUnique({
       where: { jobId },
-      include: { alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] } },
+      include: {
+        alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] },
+        job: { select: { incidentLogs: true } },
+      },
     });
     if (!incident) return null;
     const alarms = new Map<string, IncidentEvidenceAlarm>();
@@ -43,6 +49,7 @@ export class IncidentEvidenceRepository {
       firstEventAt: incident.firstEventAt,
       lastEventAt: incident.lastEventAt,
       alarms: [...alarms.values()],
+      logs: asIncidentLogsQuery(incident.job.incidentLogs),
     };
   }
 }

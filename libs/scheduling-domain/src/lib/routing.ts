@@ -1,3 +1,4 @@
+import { incidentLogsProblems, type IncidentLogsQuery } from './incident-logs';
 import { TicketFacts } from './types';
 
 /**
@@ -53,6 +54,8 @@ export interface TicketRoute extends Route {
 export interface IncidentRoute extends Route {
   /** The alarm's AWS account id (12 digits). */
   account: string;
+  /** A Logs Insights query for the evidence pack (docs/incidents.md); absent: the pack has no logs. */
+  logs?: IncidentLogsQuery;
 }
 
 /** Ticket rules are tried in order (first match wins); incident rules by account; everything else takes `default`. */
@@ -103,6 +106,12 @@ export function routeTicket(ticket: Pick<TicketFacts, 'projectKey' | 'labels' | 
 export function routeIncident(account: string, table: RoutingTable): Route {
   const rule = table.incidents.find((candidate) => candidate.account === account);
   return toRoute(rule ?? table.default);
+}
+
+/** The incident rule's Logs Insights query for the alarm's account, or null (no rule, or a rule without one). */
+export function incidentLogsFor(account: string, table: RoutingTable): IncidentLogsQuery | null {
+  const logs = table.incidents.find((candidate) => candidate.account === account)?.logs;
+  return logs ? { logGroups: [...logs.logGroups], query: logs.query, limit: logs.limit } : null;
 }
 
 /** Why a sparse path cannot be used, or null: relative, non-empty, no `..` segment, no leading `/`. */
@@ -170,6 +179,7 @@ export function routingTableProblems(table: RoutingTable): string[] {
     if (first !== undefined) problems.push(`incidents[${index}].account: ${rule.account} is already routed by incidents[${first}]`);
     else seen.set(rule.account, index);
     route(`incidents[${index}]`, rule);
+    if (rule.logs !== undefined) problems.push(...incidentLogsProblems(rule.logs).map((problem) => `incidents[${index}].logs${problem}`));
   });
   return problems;
 }

@@ -12,6 +12,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { incidentLogsSchema, toIncidentLogs } from './routing-incident-logs';
 
 /** The routing file (ROUTING_FILE) could not be read or is not a valid routing table. Lists every problem. */
 export class RoutingFileError extends Error {
@@ -70,6 +71,7 @@ const incidentRule = z.strictObject(
   {
     account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
     ...routeFields,
+    logs: incidentLogsSchema.optional(),
   },
   { error: objectError('must be an object') },
 );
@@ -155,7 +157,7 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       if (rule.match.components !== undefined) match.components = rule.match.components;
       return { match, ...route(rule) };
     }),
-    incidents: file.incidents.map((rule) => ({ account: rule.account, ...route(rule) })),
+    incidents: file.incidents.map((rule) => ({ account: rule.account, ...route(rule), ...(rule.logs ? { logs: toIncidentLogs(rule.logs) } : {}) })),
   };
 }
 

@@ -11,6 +11,8 @@ import {
   orderingLanes,
   renderTicketTask,
   Route,
+  incidentLogsFor,
+  type IncidentLogsQuery,
   routeIncident,
   routeTicket,
   RoutingTable,
@@ -79,6 +81,11 @@ export class SchedulingService {
     if (classified.classification === 'ticket') return routeTicket(classified.ticket, this.routing);
     if (classified.classification === 'alarm') return routeIncident(classified.alarm.account, this.routing);
     return structuredClone(this.routing.default);
+  }
+
+  private incidentLogsFor(classified: ClassifiedMessage): { incidentLogs?: IncidentLogsQuery } {
+    const logs = classified.classification === 'alarm' ? incidentLogsFor(classified.alarm.account, this.routing) : null;
+    return logs ? { incidentLogs: logs } : {};
   }
 
   /** Classify → render TASK.md → persist and decide, in one transaction. Redelivery of a message id is a no-op. */
@@ -154,6 +161,7 @@ export class SchedulingService {
       ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       ...(route.approval === 'required' ? { approvalRequired: true } : {}),
       ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
+      ...this.incidentLogsFor(classified),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
