@@ -1,4 +1,4 @@
-import type { AlarmDefinition, AlarmStateChange, AlarmTelemetrySourceFactory, MetricSeries } from '@agent-conductor/aws';
+import type { AlarmDefinition, AlarmStateChange, AlarmTelemetrySource, AlarmTelemetrySourceFactory, MetricSeries } from '@agent-conductor/aws';
 import { IncidentEvidenceRepository, type IncidentEvidenceAlarm, type IncidentEvidenceTarget } from '@agent-conductor/db';
 import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
@@ -75,7 +75,7 @@ export class IncidentEvidenceService implements OnModuleInit {
     const alarms = target.alarms.slice(0, MAX_EVIDENCE_ALARMS);
     const gathered: GatheredAlarm[] = [];
     for (const [index, alarm] of alarms.entries()) {
-      const source = this.telemetry({ account: target.account, region: alarm.region ?? this.config.awsRegion });
+      const source = this.sourceFor(target, alarm.region ?? this.config.awsRegion);
       const definition = await source.describeAlarm(alarm.name);
       const history = definition ? await source.alarmHistory(alarm.name, from, to) : [];
       const series = definition ? await source.metricData(definition, from, to, MAX_POINTS_PER_METRIC) : { points: [], truncated: false };
@@ -103,6 +103,11 @@ export class IncidentEvidenceService implements OnModuleInit {
     return { files, taskSection: `\n\n## Incident evidence\n\nGathered by the conductor before this attempt (details in \`incident/README.md\`).\n\n${summary}`, failures };
   }
 
+  /** The alarms and the logs of one incident are read the same way: in its account, with the same credentials. */
+  private sourceFor(target: IncidentEvidenceTarget, region: string): AlarmTelemetrySource {
+    return this.telemetry({ account: target.account, region });
+  }
+
   /**
    * The route's Logs Insights query, in the region of the incident's first alarm (log groups are regional). A failure
    * leaves the alarms' evidence in place: the summary says the logs are missing and why.
@@ -112,7 +117,7 @@ export class IncidentEvidenceService implements OnModuleInit {
     if (!query) return { files: [], line: '' };
     const region = target.alarms[0]?.region ?? this.config.awsRegion;
     try {
-      const result = await this.telemetry({ account: target.account, region }).logsQuery(query, window.from, window.to);
+      const result = await this.sourceFor(target, region).logsQuery(query, window.from, window.to);
       const rendered = renderLogsFiles(query, result, window);
       return {
         files: [
