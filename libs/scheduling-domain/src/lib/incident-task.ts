@@ -22,8 +22,8 @@ export function renderIncidentTask(incident: IncidentTaskFacts): string {
   const last = alarms[alarms.length - 1];
 
   // Incidents of several accounts attached to one job (incident-group.ts): the job's own account comes first.
+  const several = unique(alarms.map((alarm) => alarm.account)).length > 1;
   const accounts = unique([incident.account, ...alarms.map((alarm) => alarm.account)]);
-  const several = accounts.length > 1;
   const title = several
     ? `# Incident across AWS accounts ${accounts.join(', ')}`
     : `# Incident in AWS account ${incident.account}${incident.region ? ` (${incident.region})` : ''}`;
