@@ -66,4 +66,28 @@ describe('SchedulingService: a group of accounts under concurrency (real Postgre
       for (const index of [0, 1, 2]) expect(job.taskMarkdown).toContain(`alarm-${index}`);
     }
   });
+
+  it('reports attached, joined and spawned, and the same on redelivery', async () => {
+    await emptyTables(prisma);
+    const [a, b] = ACCOUNTS as [string, string];
+    const service = replicas[0] as SchedulingService;
+    const message = (id: string, account: string, minutes: number) => ({ messageId: id, body: eventBridgeAlarm({ account, time: at(minutes) }), receivedAt: new Date() });
+    const spawned = await service.submit(message('outcome-a', a, 0));
+    const jobId = spawned.decisions[0]?.jobId;
+    const attached = await service.submit(message('outcome-b', b, 10));
+    const joined = await service.submit(message('outcome-b2', b, 20));
+    expect([spawned.alarm?.outcome, attached.alarm?.outcome, joined.alarm?.outcome]).toEqual(['spawned', 'attached', 'joined']);
+    expect(attached.alarm).toMatchObject({ jobId });
+    expect(attached.alarm?.incidentId).not.toBe(spawned.decisions[0]?.incidentId);
+    expect(joined.alarm?.incidentId).toBe(attached.alarm?.incidentId);
+
+    const again = await Promise.all(['outcome-a', 'outcome-b', 'outcome-b2'].map((id, index) => service.submit(message(id, index === 0 ? a : b, index * 10))));
+    expect(again.map((result) => [result.duplicate, result.alarm?.outcome, result.alarm?.jobId, result.decisions.length])).toEqual([
+      [true, 'spawned', undefined, 1],
+      [true, 'attached', jobId, 0],
+      [true, 'joined', undefined, 0],
+    ]);
+    expect(again[0]?.decisions[0]).toMatchObject({ jobId, incidentId: spawned.decisions[0]?.incidentId });
+    expect(await prisma.job.count()).toBe(1);
+  });
 });

@@ -90,7 +90,7 @@ const incidentRule = z.strictObject(
   {
     account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
     ...routeFields,
-    // Optional here: a rule gives `repository`, `repositories`, or both (checked in incidentRepositories).
+    // Optional here: a rule gives `repository`, `repositories`, or both (checked in incidentRoute).
     repository: text.optional(),
     repositories: z.array(incidentRepository, { error: 'must be a list of repositories' }).optional(),
     group: text.optional(),
