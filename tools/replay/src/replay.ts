@@ -73,6 +73,8 @@ export async function replayLines(
   const started = performance.now();
   // A start depends on every decision after it (an incident overtakes the queue), so simulated lines wait for the end.
   const held: Array<{ decision: ReplayDecision; input: SimulationInput }> = [];
+  // Attached incidents add no job: with --simulate they are printed at the end with their shared job's start.
+  const heldAttached: ReplayDecision[] = [];
   const summary: ReplaySummary = { lines: 0, tickets: 0, alarms: 0, rejected: 0, duplicates: 0, malformed: 0, decisions: 0, attached: 0, elapsedMs: 0 };
   let lineNumber = 0;
   for await (const text of lines) {
@@ -99,13 +101,13 @@ export async function replayLines(
       sink.note(`line ${lineNumber}: rejected (message ${message.messageId}): ${result.rejectionReason ?? 'no reason given'}`);
     }
     if (result.alarm?.outcome === 'attached' && result.alarm.jobId !== undefined) {
-      // Printed as it happens, also with --simulate: it adds no job to admit.
       summary.attached += 1;
       const attached: ReplayDecision = { line: lineNumber, kind: 'incident', key: keyOf(message.body), jobId: result.alarm.jobId, attached: true };
       if (result.alarm.incidentId !== null) attached.incidentId = result.alarm.incidentId;
       const alarmName = alarmNameOf(message.body);
       if (alarmName !== undefined) attached.alarmName = alarmName;
-      sink.decision(attached);
+      if (options.simulation) heldAttached.push(attached);
+      else sink.decision(attached);
     }
     for (const decision of result.decisions) {
       summary.decisions += 1;
@@ -126,10 +128,17 @@ export async function replayLines(
   if (options.simulation) {
     const inputs = held.map((entry) => entry.input);
     const outcomes = simulate(inputs, options.simulation);
-    held.forEach(({ decision }, index) => {
+    const printed = held.map(({ decision }, index) => {
       const outcome = outcomes[index];
-      sink.decision({ ...decision, repository: outcome?.claim ?? '', startAt: outcome?.startAt?.toISOString() ?? null });
+      return { ...decision, repository: outcome?.claim ?? '', startAt: outcome?.startAt?.toISOString() ?? null };
     });
+    const byJob = new Map(printed.map((decision) => [decision.jobId, decision]));
+    const attached = heldAttached.map((decision) => {
+      const job = byJob.get(decision.jobId);
+      return { ...decision, repository: job?.repository ?? '', startAt: job?.startAt ?? null };
+    });
+    // In line order, as without --simulate.
+    [...printed, ...attached].sort((a, b) => a.line - b.line).forEach((decision) => sink.decision(decision));
     sink.note(formatSimulationSummary(inputs, outcomes, options.simulation, new Map(held.map(({ decision }) => [decision.jobId, `${decision.kind} ${decision.key}`]))));
   }
   summary.elapsedMs = Math.round(performance.now() - started);

@@ -66,4 +66,20 @@ describe('replay --routing with incident groups', () => {
       [7, 5, false],
     ]);
   });
+
+  it('with --simulate, an attached incident shows its shared job and starts with it', async () => {
+    const run = await runReplay(scenario('incident-groups.jsonl'), '--routing', ROUTING, '--simulate');
+    expect(run.code).toBe(0);
+    const decisions = decisionsOf(run.stdout, 'simulated');
+    expect(decisions.map((decision) => [decision.line, decision.attached === true])).toEqual([
+      [1, false],
+      [2, true],
+      [3, false],
+      [6, false],
+      [7, true],
+    ]);
+    const [first, attachedToFirst, , third, attachedToThird] = decisions;
+    expect(attachedToFirst).toMatchObject({ jobId: first?.jobId, repository: 'https://github.com/acme/orders.git', startAt: first?.startAt });
+    expect(attachedToThird).toMatchObject({ jobId: third?.jobId, repository: 'https://github.com/acme/payments.git', startAt: third?.startAt });
+  });
 });
