@@ -21,6 +21,8 @@ export {
   incidentPolicyProblems,
   planIncidents,
 } from './lib/incident';
+export type { GroupCandidate, GroupedIncidentAssignment } from './lib/incident-group';
+export { chooseGroupJob, incidentLockKey, jobRepositoriesOf, mergeJobRepositories, planGroupedIncidents, safeRepositoryName } from './lib/incident-group';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
 export type { IncidentLogsQuery } from './lib/incident-logs';
@@ -34,9 +36,14 @@ export {
   MAX_LOGS_LOG_GROUPS,
   MAX_LOGS_QUERY_LENGTH,
 } from './lib/incident-logs';
-export type { IncidentRoute, Route, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
+export type { IncidentRoute, Route, RouteRepository, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
 export {
   DEFAULT_ROUTE_BRANCH,
+  defaultRepositoryName,
+  incidentGroupOf,
+  MAX_ROUTE_REPOSITORIES,
+  repositoryNameProblem,
+  routeRepositoriesProblems,
   defaultRoutingTable,
   hasTicketCriteria,
   isAwsAccount,
