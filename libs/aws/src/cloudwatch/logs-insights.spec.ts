@@ -71,6 +71,15 @@ describe('CloudWatchLogsInsights', () => {
     expect(logs.commandCalls(StopQueryCommand)).toHaveLength(1);
   });
 
+  it('stops the query when polling fails, and reports the polling error', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-throttled' });
+    logs.on(GetQueryResultsCommand).resolvesOnce({ status: 'Running' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    logs.on(StopQueryCommand).resolves({ success: true });
+
+    await expect(insights.run(QUERY, FROM, TO)).rejects.toThrow('Rate exceeded');
+    expect(logs.commandCalls(StopQueryCommand).map((call) => call.args[0].input)).toEqual([{ queryId: 'q-throttled' }]);
+  });
+
   it('fails on a query that ended Failed, Cancelled or Timeout, without stopping it', async () => {
     for (const status of ['Failed', 'Cancelled', 'Timeout'] as const) {
       logs.reset();

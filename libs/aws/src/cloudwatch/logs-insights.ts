@@ -68,7 +68,11 @@ export class CloudWatchLogsInsights implements LogsInsightsSource {
     if (!queryId) throw new LogsQueryError('StartQuery answered without a queryId');
 
     for (;;) {
-      const out = await this.client.send(new GetQueryResultsCommand({ queryId }));
+      const out = await this.client.send(new GetQueryResultsCommand({ queryId })).catch(async (error: unknown) => {
+        // Nobody will read this query's results: stop it rather than let it scan until its own timeout.
+        await this.stop(queryId);
+        throw error;
+      });
       if (out.status === 'Complete') return toResult(out, query.limit);
       if (out.status !== undefined && FAILED_STATUSES.has(out.status)) {
         throw new LogsQueryError(`Logs Insights query ${queryId} ended ${out.status}`);
@@ -86,7 +90,7 @@ export class CloudWatchLogsInsights implements LogsInsightsSource {
     try {
       await this.client.send(new StopQueryCommand({ queryId }));
     } catch {
-      // The query may have finished meanwhile; the timeout is what the caller needs to hear about.
+      // The query may have finished meanwhile; why it was stopped is what the caller needs to hear about.
     }
   }
 }
