@@ -1,4 +1,4 @@
-import type { AlarmDefinition, AlarmStateChange, AlarmTelemetrySource, AlarmTelemetrySourceFactory, MetricSeries } from '@agent-conductor/aws';
+import type { AlarmDefinition, AlarmStateChange, AlarmTelemetrySource, AlarmTelemetrySourceFactory, LogsInsightsQuery, MetricSeries } from '@agent-conductor/aws';
 import { IncidentEvidenceRepository, type IncidentEvidenceAlarm, type IncidentEvidenceTarget } from '@agent-conductor/db';
 import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
@@ -93,7 +93,7 @@ export class IncidentEvidenceService implements OnModuleInit {
     const failures: EvidenceFailure[] = [];
     let logsLine: string | null = null;
     if (target.logs) {
-      const logs = await this.gatherLogs(target, { from, to });
+      const logs = await this.gatherLogs(target, target.logs, { from, to });
       files.push(...logs.files);
       logsLine = logs.line;
       if (logs.failure) failures.push(logs.failure);
@@ -112,9 +112,11 @@ export class IncidentEvidenceService implements OnModuleInit {
    * The route's Logs Insights query, in the region of the incident's first alarm (log groups are regional). A failure
    * leaves the alarms' evidence in place: the summary says the logs are missing and why.
    */
-  private async gatherLogs(target: IncidentEvidenceTarget, window: { from: Date; to: Date }): Promise<{ files: EvidenceFile[]; line: string; failure?: EvidenceFailure }> {
-    const query = target.logs;
-    if (!query) return { files: [], line: '' };
+  private async gatherLogs(
+    target: IncidentEvidenceTarget,
+    query: LogsInsightsQuery,
+    window: { from: Date; to: Date },
+  ): Promise<{ files: EvidenceFile[]; line: string; failure?: EvidenceFailure }> {
     const region = target.alarms[0]?.region ?? this.config.awsRegion;
     try {
       const result = await this.sourceFor(target, region).logsQuery(query, window.from, window.to);
