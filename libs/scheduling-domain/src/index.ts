@@ -1,6 +1,6 @@
 export type { AlarmFacts, AlarmState, ClassifiedMessage, JobKind, MetricFacts, TicketFacts } from './lib/types';
 export { ALARM_STATES, isAlarmState, isJobKind, JOB_KINDS } from './lib/types';
-export { classifyMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
+export { classifyMessage, ticketOfMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
 export { errorMessage, escapeNul } from './lib/json';
 export { flattenAdf } from './lib/adf';
 export { parseAwsTimestamp } from './lib/aws-time';

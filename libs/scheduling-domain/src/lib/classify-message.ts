@@ -70,6 +70,13 @@ function classify(body: string): ClassifiedMessage {
   );
 }
 
+/** The ticket a message creates or refreshes: a ticket's, or a jira:issue_updated's (a new ticket's first delivery). */
+export function ticketOfMessage(classified: ClassifiedMessage): TicketFacts | null {
+  if (classified.classification === 'ticket') return classified.ticket;
+  if (classified.classification === 'update' && classified.update.kind === 'notice') return classified.update.ticket ?? null;
+  return null;
+}
+
 /** Keys and account ids are unique-indexed; a btree entry has to fit in a page. */
 const MAX_KEY_LENGTH = 255;
 
