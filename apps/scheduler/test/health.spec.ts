@@ -1,4 +1,4 @@
-import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
+import { DEFAULT_FOLLOW_UP_POLICY, DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -70,6 +70,7 @@ describe('scheduler /health/live and /health/ready', () => {
         defaultRepositoryUrl: '/srv/git/sample-app.git',
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
+        followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
       },
       { logger: false, ops: { httpPort: 0, healthCheckTimeoutMs: 1000 } },
     );
@@ -122,6 +123,7 @@ describe('the scheduler as one hybrid app', () => {
         defaultRepositoryUrl: '/srv/git/sample-app.git',
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
+        followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
       },
       { logger: false, ops: { httpPort: 0, healthCheckTimeoutMs: 1000 } },
     );
