@@ -316,7 +316,14 @@ function threadName(thread: ThreadRef): string {
   return thread.kind === 'pull-request' ? thread.url : thread.key;
 }
 
-/** The follow-up job's TASK.md until the conductor renders the real one from its requests at launch. */
+/**
+ * The follow-up job's TASK.md until the conductor renders the real one from its requests at launch. An agent that
+ * ever reads it was launched by a conductor that cannot render follow-ups, so it is told to change nothing.
+ */
 export function followUpPlaceholderTask(thread: ThreadRef): string {
-  return `# Follow-up on ${threadName(thread)}\n\nRendered at launch from the job's follow-up requests (docs/follow-ups.md).\n`;
+  return (
+    `# Follow-up on ${threadName(thread)}\n\n` +
+    'The conductor replaces this file at launch with the review comments to address (docs/follow-ups.md).\n' +
+    'If you are reading this, it did not: change nothing, and report failure with the reason "follow-up task not rendered".\n'
+  );
 }
