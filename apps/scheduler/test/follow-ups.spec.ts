@@ -1,7 +1,7 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { AdmissionRepository, createPrismaClient, Job, JobRepository, PrismaClient } from '@agent-conductor/db';
 import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
-import { freePort, githubReviewEvent, jiraCommentCreated, jiraIssueUpdated, resetDatabase } from '@agent-conductor/testing';
+import { eventually, freePort, githubReviewEvent, jiraCommentCreated, jiraIssueUpdated, resetDatabase } from '@agent-conductor/testing';
 import { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -149,6 +149,54 @@ describe('follow-ups over gRPC: review events and Jira comments become follow-up
     expect(await prisma.job.count({ where: { followUpOfId: { not: null } } })).toBe(1);
     const requests = await prisma.followUpRequest.findMany({ where: { followUpJobId }, orderBy: { createdAt: 'asc' } });
     expect(requests.map((request) => request.externalId)).toEqual(['github:review-comment:101', 'github:review:7']);
+  });
+
+  it('batches comments submitted at the same time into one follow-up job, one request each', async () => {
+    const first = await endedTicketJob('ENG-1');
+    // Six transactions held at the same point, then let go together: without the thread lock each would decide that
+    // no follow-up is waiting and create its own.
+    let submitted: Promise<schedulerV1.SubmitMessageResponse[]> | undefined;
+    await prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT "id" FROM "jobs" WHERE "id" = ${first.id}::uuid FOR UPDATE`;
+        submitted = Promise.all(Array.from({ length: 6 }, (_, index) => submit(reviewComment(300 + index, `@agent change ${index}`))));
+        await eventually('six submissions waiting on a lock', async () => {
+          const [row] = await prisma.$queryRaw<Array<{ waiting: number }>>`SELECT count(*)::int AS "waiting" FROM pg_stat_activity WHERE "wait_event_type" = 'Lock' AND "datname" = current_database()`;
+          return (row?.waiting ?? 0) >= 6 ? true : undefined;
+        });
+      },
+      { timeout: 30_000 },
+    );
+    const responses = await (submitted ?? Promise.resolve([]));
+    expect(responses.flatMap((response) => response.decisions)).toHaveLength(1);
+    expect(await prisma.job.count({ where: { followUpOfId: { not: null } } })).toBe(1);
+    const requests = await prisma.followUpRequest.findMany();
+    expect(requests).toHaveLength(6);
+    expect(new Set(requests.map((request) => request.followUpJobId))).toEqual(new Set([responses.flatMap((response) => response.decisions)[0]?.jobId]));
+  });
+
+  it('never adds a comment to a follow-up that admission is claiming: it waits for the claim, then starts the next one', async () => {
+    await endedTicketJob('ENG-1');
+    const waiting = (await submit(reviewComment(101, '@agent rename it'))).decisions[0]?.jobId ?? '';
+    let submitted: Promise<schedulerV1.SubmitMessageResponse> | undefined;
+    // Admission's claim of the waiting follow-up, still uncommitted while the comment arrives.
+    await prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`UPDATE "jobs" SET "status" = 'launching', "attempts" = "attempts" + 1 WHERE "id" = ${waiting}::uuid AND "status" = 'pending'`;
+        submitted = submit(reviewComment(102, '@agent and the docs'));
+        let answered = false;
+        void submitted.finally(() => (answered = true)).catch(() => undefined);
+        // It must wait on the claimed row; one that does not (the bug) answers at once and fails the checks below.
+        await eventually('the comment waiting on the claimed row, or its answer', async () => {
+          const [row] = await prisma.$queryRaw<Array<{ waiting: number }>>`SELECT count(*)::int AS "waiting" FROM pg_stat_activity WHERE "wait_event_type" = 'Lock' AND "datname" = current_database()`;
+          return (row?.waiting ?? 0) >= 1 || answered ? true : undefined;
+        });
+      },
+      { timeout: 30_000 },
+    );
+    const later = await (submitted ?? Promise.reject(new Error('not submitted')));
+    expect(later.decisions).toEqual([{ jobId: expect.any(String), kind: SpawnKind.SPAWN_KIND_FOLLOW_UP, key: 'ENG-1', repository: REPOSITORY }]);
+    expect(await prisma.followUpRequest.count({ where: { followUpJobId: waiting } })).toBe(1);
   });
 
   it('queues a comment made while the follow-up runs as a second job, which admission holds until the first ends', async () => {

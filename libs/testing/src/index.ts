@@ -17,3 +17,4 @@ export { CONFIGURATION_DOC, configurationDocProblems, documentedVariables, state
 export type { DocumentedVariable, EnvField } from './configuration-doc';
 export { githubReviewEvent, jiraCommentCreated, jiraIssueUpdated } from './review-events';
 export type { ReviewEventKind, ReviewEventOptions } from './review-events';
+export { eventually } from './eventually';

@@ -64,13 +64,18 @@ const EXISTING_REQUEST = statement(
   `SELECT "follow_up_job_id" AS "jobId" FROM "follow_up_requests" WHERE "source" = $1::text AND "external_id" = $2::text`,
 );
 
-/** The thread's follow-up that has not started yet: comments arriving meanwhile join it. */
+/*
+ * The thread's follow-up that has not started yet: comments arriving meanwhile join it. Locked, so admission's claim
+ * (UPDATE … WHERE status = 'pending') waits until the request is committed and the launch renders it; a claim that
+ * came first makes the row fail the re-checked condition here, and the comment starts the next follow-up.
+ */
 const PENDING_FOLLOW_UP = statement(
   'pending-follow-up',
   `
   SELECT "id", "kind"::text AS "kind", "key", "repository" FROM "jobs"
    WHERE "follow_up_of" = $1::uuid AND "status" = 'pending'
-   ORDER BY "created_at", "id" LIMIT 1`,
+   ORDER BY "created_at", "id" LIMIT 1
+     FOR UPDATE`,
 );
 
 /*
