@@ -118,6 +118,14 @@ describe('reading update messages', () => {
     expect(bad(JSON.stringify({ webhookEvent: 'comment_created', issue: { key: 'ENG-1' } }))).toBe('Jira webhook comment_created has no comment object (got undefined)');
   });
 
+  it('rejects what could not be stored: a NUL in the comment, a pull request URL too long to index', () => {
+    const withNul = classifyMessage(envelope('pull_request_review_comment', { action: 'created', pull_request: pullRequest(), comment: comment({ body: '@agent a\u0000b' }) }));
+    expect(withNul).toEqual({ classification: 'rejected', reason: 'the update contains a NUL character (\\u0000), which cannot be stored' });
+    const long = `https://github.com/acme/app/pull/${'9'.repeat(300)}`;
+    const tooLong = classifyMessage(envelope('pull_request_review_comment', { action: 'created', pull_request: pullRequest({ html_url: long }), comment: comment() }));
+    expect(tooLong).toEqual({ classification: 'rejected', reason: `pull request URL is ${long.length} characters long; at most 255 are accepted` });
+  });
+
   it('reads a Jira comment, with the author\'s other names for the system check', () => {
     expect(jiraComment('@agent also fix the logout page')).toEqual({
       kind: 'comment',
