@@ -1,12 +1,12 @@
 export type { AlarmFacts, AlarmState, ClassifiedMessage, JobKind, MetricFacts, TicketFacts } from './lib/types';
 export { ALARM_STATES, isAlarmState, isJobKind, JOB_KINDS } from './lib/types';
-export { classifyMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
+export { classifyMessage, ticketOfMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
 export { errorMessage, escapeNul } from './lib/json';
 export { flattenAdf } from './lib/adf';
 export { parseAwsTimestamp } from './lib/aws-time';
 export { SUPPORTED_WEBHOOK_EVENTS } from './lib/jira';
 export type { GitHubWebhookEnvelope, GitHubWebhookEvent } from './lib/github';
-export { GITHUB_FOLLOW_UPS_NOT_HANDLED, GITHUB_WEBHOOK_EVENTS, gitHubWebhookEnvelope, isGitHubWebhookEvent } from './lib/github';
+export { GITHUB_WEBHOOK_EVENTS, gitHubWebhookEnvelope, isGitHubWebhookEvent } from './lib/github';
 export { renderTicketTask } from './lib/render-ticket-task';
 export { renderAgentsFile } from './lib/render-agents-file';
 export { isAlarmActive } from './lib/alarm';
@@ -86,3 +86,17 @@ export type { ActionableJob, ActionJobStatus, JobActionName, JobActionStep, JobA
 export { isEndedStatus, JOB_ACTIONS, planJobAction } from './lib/job-actions';
 export { orderingKey, orderingLanes } from './lib/ordering';
 export { READ_ONLY_INVESTIGATION_ACTIONS, sessionPolicyActionProblems } from './lib/investigation-access';
+export type { FollowUpDecision, FollowUpPolicy, ThreadJob, ThreadLookup, ThreadRef, UpdateComment, UpdateFacts } from './lib/follow-up';
+export {
+  addressesAgent,
+  decideFollowUp,
+  DEFAULT_FOLLOW_UP_MENTION,
+  DEFAULT_FOLLOW_UP_POLICY,
+  followUpPlaceholderTask,
+  followUpPolicyProblems,
+  JIRA_REPORT_MARKER,
+  screenUpdate,
+  ticketUpdateReason,
+  WORKER_REPLY_MARKER,
+  WRITE_ASSOCIATIONS,
+} from './lib/follow-up';

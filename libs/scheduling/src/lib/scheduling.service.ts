@@ -5,6 +5,8 @@ import {
   ClassifiedMessage,
   defaultRoutingTable,
   escapeNul,
+  FollowUpPolicy,
+  followUpPolicyProblems,
   incidentGroupOf,
   IncidentPolicy,
   incidentPolicyProblems,
@@ -18,6 +20,7 @@ import {
   routeTicket,
   RoutingTable,
   routingTableProblems,
+  ticketOfMessage,
 } from '@agent-conductor/scheduling-domain';
 
 export interface SchedulingConfig {
@@ -33,6 +36,11 @@ export interface SchedulingConfig {
    * defaultRepositoryUrl and defaultRepositoryBranch.
    */
   routing?: RoutingTable;
+  /**
+   * Follow-ups (docs/follow-ups.md): the mention that addresses the agent (FOLLOW_UP_MENTION) and the logins the system
+   * posts as (FOLLOW_UP_SYSTEM_LOGINS). Absent: DEFAULT_FOLLOW_UP_POLICY (`@agent`, no logins).
+   */
+  followUpPolicy?: FollowUpPolicy;
 }
 
 export interface SubmittedMessage {
@@ -65,7 +73,7 @@ export class SchedulingService {
     private readonly ingest: IngestRepository,
     config: SchedulingConfig,
   ) {
-    const problems = incidentPolicyProblems(config.incidentPolicy);
+    const problems = [...incidentPolicyProblems(config.incidentPolicy), ...(config.followUpPolicy ? followUpPolicyProblems(config.followUpPolicy) : [])];
     if (config.defaultRepositoryUrl.trim() === '' && config.routing === undefined) {
       problems.push('defaultRepositoryUrl is empty');
     }
@@ -80,12 +88,20 @@ export class SchedulingService {
       if (rule.group === undefined) continue;
       this.groups.set(rule.group, [...(this.groups.get(rule.group) ?? []), rule.account]);
     }
-    this.config = Object.freeze({ ...config, incidentPolicy: Object.freeze({ ...config.incidentPolicy }) });
+    this.config = Object.freeze({
+      ...config,
+      incidentPolicy: Object.freeze({ ...config.incidentPolicy }),
+      ...(config.followUpPolicy ? { followUpPolicy: Object.freeze({ ...config.followUpPolicy, systemLogins: Object.freeze([...config.followUpPolicy.systemLogins]) }) } : {}),
+    });
   }
 
-  /** The route a classified message's job would take (the default route for a rejected message, which spawns none). */
+  /**
+   * The route a classified message's job would take (the default route for a rejected message, which spawns none,
+   * and for a comment: its follow-up copies the route of the job it follows up).
+   */
   routeFor(classified: ClassifiedMessage): Route {
-    if (classified.classification === 'ticket') return routeTicket(classified.ticket, this.routing);
+    const ticket = ticketOfMessage(classified);
+    if (ticket !== null) return routeTicket(ticket, this.routing);
     if (classified.classification === 'alarm') return routeIncident(classified.alarm.account, this.routing);
     return structuredClone(this.routing.default);
   }
@@ -161,6 +177,7 @@ export class SchedulingService {
 
   private record(message: SubmittedMessage, classified: ClassifiedMessage): Promise<RecordMessageResult> {
     const route = this.routeFor(classified);
+    const ticket = ticketOfMessage(classified);
     const incidentGroup = this.incidentGroupFor(classified);
     return this.ingest.recordMessage({
       sqsMessageId: message.messageId,
@@ -178,8 +195,9 @@ export class SchedulingService {
       ...(route.approval === 'required' ? { approvalRequired: true } : {}),
       ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
       ...this.incidentLogsFor(classified),
-      taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
+      taskMarkdown: ticket !== null ? renderTicketTask(ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
+      ...(this.config.followUpPolicy ? { followUpPolicy: this.config.followUpPolicy } : {}),
       ...(route.repositories !== undefined ? { repositories: route.repositories } : {}),
       ...(incidentGroup !== undefined ? { incidentGroup } : {}),
     });
