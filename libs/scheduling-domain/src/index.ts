@@ -25,6 +25,17 @@ export type { GroupCandidate, GroupedIncidentAssignment } from './lib/incident-g
 export { chooseGroupJob, incidentLockKey, jobRepositoriesOf, mergeJobRepositories, planGroupedIncidents, safeRepositoryName } from './lib/incident-group';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
+export type { IncidentLogsQuery } from './lib/incident-logs';
+export {
+  asIncidentLogsQuery,
+  DEFAULT_LOGS_LIMIT,
+  incidentLogsProblems,
+  isLogsLimit,
+  logGroupProblem,
+  MAX_LOGS_LIMIT,
+  MAX_LOGS_LOG_GROUPS,
+  MAX_LOGS_QUERY_LENGTH,
+} from './lib/incident-logs';
 export type { IncidentRoute, Route, RouteRepository, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
 export {
   DEFAULT_ROUTE_BRANCH,
@@ -41,6 +52,7 @@ export {
   isRouteApproval,
   ROUTE_APPROVALS,
   MAX_ROUTE_TOKENS,
+  incidentLogsFor,
   routeIncident,
   routeTicket,
   routingTableProblems,

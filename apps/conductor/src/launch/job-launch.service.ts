@@ -243,6 +243,10 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     try {
       const pack = await this.evidence.gather(job.id);
       if (pack) await this.workers.appendEvent(workerId, 'incident-evidence-gathered', { files: pack.files.length });
+      for (const failure of pack?.failures ?? []) {
+        this.logger.warn(`job ${job.id}: incident evidence without its ${failure.part}: ${failure.reason}`);
+        await this.workers.appendEvent(workerId, 'incident-evidence-failed', { part: failure.part, reason: failure.reason });
+      }
       return pack;
     } catch (error) {
       const reason = errorMessage(error);

@@ -5,6 +5,7 @@ import {
   escapeNul,
   FollowUpPolicy,
   incidentLockKey,
+  type IncidentLogsQuery,
   IncidentPolicy,
   incidentPolicyProblems,
   isAlarmActive,
@@ -46,6 +47,8 @@ export interface RecordMessageInput {
   approvalRequired?: boolean;
   /** The route's Jira transition for a ticket's job (jobs.jira_transition); incidents have no Jira issue. */
   jiraTransition?: string;
+  /** The incident route's Logs Insights query (jobs.incident_logs); tickets have none. */
+  incidentLogs?: IncidentLogsQuery;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -411,6 +414,7 @@ export class IngestRepository implements OnModuleDestroy {
       approvalRequired: input.approvalRequired ?? false,
       repositories: input.repositories ?? null,
       group: input.incidentGroup ?? null,
+      incidentLogs: input.incidentLogs ?? null,
       policy,
     });
     await client.query('COMMIT');

@@ -14,6 +14,8 @@ import {
   orderingLanes,
   renderTicketTask,
   Route,
+  incidentLogsFor,
+  type IncidentLogsQuery,
   routeIncident,
   routeTicket,
   RoutingTable,
@@ -104,6 +106,11 @@ export class SchedulingService {
     return structuredClone(this.routing.default);
   }
 
+  private incidentLogsFor(classified: ClassifiedMessage): { incidentLogs?: IncidentLogsQuery } {
+    const logs = classified.classification === 'alarm' ? incidentLogsFor(classified.alarm.account, this.routing) : null;
+    return logs ? { incidentLogs: logs } : {};
+  }
+
   /** Classify → render TASK.md → persist and decide, in one transaction. Redelivery of a message id is a no-op. */
   async submit(message: SubmittedMessage): Promise<RecordMessageResult> {
     return this.record(message, this.classify(message));
@@ -187,6 +194,7 @@ export class SchedulingService {
       ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       ...(route.approval === 'required' ? { approvalRequired: true } : {}),
       ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
+      ...this.incidentLogsFor(classified),
       taskMarkdown: ticket !== null ? renderTicketTask(ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
       ...(this.config.followUpPolicy ? { followUpPolicy: this.config.followUpPolicy } : {}),
