@@ -99,7 +99,7 @@ describe('a follow-up job: the worker continues the pull request and replies on 
       heartbeatIntervalMs: 100,
       followUp: { headBranch: BRANCH, pullRequest: publisher === 'github' ? PULL : `${remote}#${BRANCH}`, resumeThreadId: '' },
       // The thread's own pull request comes back as earlier work on the repository: it is not listed as such.
-      earlierWork: [{ jobId: 'job-0', jobKey: 'ABC-12', branch: BRANCH, pullRequest: PULL, title: FIRST_COMMIT, summary: '', agentThreadId: '', changes: [] }],
+      earlierWork: [{ jobId: 'job-0', jobKey: 'ABC-12', branch: BRANCH, pullRequest: PULL, title: FIRST_COMMIT, summary: '' }],
     }).start();
     conductors.push(conductor);
     const workDir = join(dir, 'work');
