@@ -85,7 +85,7 @@ describe('a follow-up job: the worker continues the pull request and replies on 
   });
 
   /** One attempt of the follow-up job job-1 (the fake conductor's), by worker `workerId`. */
-  async function attempt(workerId: string, agentCommand: string, publisher: 'github' | 'local' = 'github'): Promise<{ conductor: FakeConductor; workDir: string; outcome: Awaited<ReturnType<typeof runWorker>> }> {
+  async function attempt(workerId: string, agentCommand: string, publisher: 'github' | 'local' = 'github', headBranch = BRANCH): Promise<{ conductor: FakeConductor; workDir: string; outcome: Awaited<ReturnType<typeof runWorker>> }> {
     const dir = join(root, workerId);
     await mkdir(dir);
     const { taskDir, scratchDir } = await writeTaskFiles(dir, { task: TASK_MD });
@@ -97,7 +97,7 @@ describe('a follow-up job: the worker continues the pull request and replies on 
       scratchDir,
       repository: { cloneUrl, defaultBranch: 'main', sparsePaths: [], name: 'acme/sample-app' },
       heartbeatIntervalMs: 100,
-      followUp: { headBranch: BRANCH, pullRequest: publisher === 'github' ? PULL : `${remote}#${BRANCH}`, resumeThreadId: '' },
+      followUp: { headBranch, pullRequest: publisher === 'github' ? PULL : `${remote}#${BRANCH}`, resumeThreadId: '' },
       // The thread's own pull request comes back as earlier work on the repository: it is not listed as such.
       earlierWork: [{ jobId: 'job-0', jobKey: 'ABC-12', branch: BRANCH, pullRequest: PULL, title: FIRST_COMMIT, summary: '' }],
     }).start();
@@ -204,6 +204,43 @@ describe('a follow-up job: the worker continues the pull request and replies on 
       new RegExp(`^publish failed: the pull request's branch ${BRANCH} moved after this follow-up checked out [0-9a-f]{12} \\(someone pushed to it\\); the worker never forces a push, so nothing was pushed: `),
     );
     expect(branchLog()).toEqual(['Reviewer fix', FIRST_COMMIT, 'Initial sample app']);
+    expect(pull.comments).toEqual([]);
+  });
+
+  it('refuses to check out a head branch no worker pushed, before the agent runs', async () => {
+    const { conductor, workDir, outcome } = await attempt('w-2', `sh '${DEMO_AGENT}'`, 'github', 'main');
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(conductor.shutdownRequest?.error).toBe('clone failed: refusing to check out the follow-up\'s head branch "main": not a branch a worker pushed');
+    await expect(readFile(join(workDir, 'agent-meta', 'ending-report.md'), 'utf8')).rejects.toThrow(/ENOENT/);
+    expect(github.apiCalls).toEqual([]);
+  });
+
+  it('fails validation when the agent rewrote the branch instead of adding to it', async () => {
+    const rewrite = [
+      'cd repo && git reset --quiet --hard origin/main && git commit --quiet --allow-empty -m "Start over" && cd ..',
+      "mkdir -p agent-meta && printf 'true\\n' > agent-meta/WAS_JOB_SUCCESSFUL && printf 'Redone\\n' > agent-meta/meta-info.txt && printf 'Done.\\n' > agent-meta/ending-report.md",
+    ].join(' && ');
+
+    const { conductor, outcome } = await attempt('w-2', rewrite);
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(conductor.shutdownRequest?.error).toMatch(
+      new RegExp(`^artifact validation failed after 2 attempts: branch "${BRANCH}" no longer contains the pull request's commit [0-9a-f]{12}; do not rebase, amend or reset it`),
+    );
+    expect(branchLog()).toEqual([FIRST_COMMIT, 'Initial sample app']);
+    expect(pull.comments).toEqual([]);
+  });
+
+  it('a pull request merged while the follow-up ran gets no push and no reply', async () => {
+    pull.state = 'closed';
+    pull.merged = true;
+
+    const { conductor, outcome } = await attempt('w-2', `sh '${DEMO_AGENT}'`);
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(conductor.shutdownRequest?.error).toBe('publish failed: pull request #42 in acme/sample-app was merged before this follow-up could publish; nothing was pushed');
+    expect(branchLog()).toEqual([FIRST_COMMIT, 'Initial sample app']);
     expect(pull.comments).toEqual([]);
   });
 
