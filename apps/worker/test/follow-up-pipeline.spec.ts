@@ -127,21 +127,28 @@ describe('a follow-up job: the worker continues the pull request and replies on 
   const leakyDemo = `sh '${DEMO_AGENT}' && printf '\\nleaked: ${WORKER_TOKEN} ${GITHUB_TOKEN}\\n' >> agent-meta/ending-report.md`;
 
   it('checks out the pull request branch, pushes a second commit to it and replies once, even when the job publishes twice', async () => {
+    // A busy pull request: the reply lands on the second page of its comments, where a retry must still find it.
+    for (let n = 1; n <= 120; n++) pull.comments.push({ id: n, body: `review chatter ${n}` });
+    const replies = (): string[] => pull.comments.map((comment) => comment.body).filter((body) => body.includes(MARKER));
+
     const { conductor, workDir, outcome } = await attempt('w-2', leakyDemo);
 
     expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
     expect(branchLog()).toEqual(['ABC-12: answer 2 review comment(s)', FIRST_COMMIT, 'Initial sample app']);
     expect(git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).trim().split('\n')).toEqual(['refs/heads/main', `refs/heads/${BRANCH}`]);
-    expect(pull.comments).toHaveLength(1);
-    const reply = pull.comments[0]?.body ?? '';
+    expect(pull.comments).toHaveLength(121);
+    expect(replies()).toHaveLength(1);
+    const replyId = pull.comments[120]?.id;
+    const reply = pull.comments[120]?.body ?? '';
     expect(reply.startsWith(`${MARKER}\nThe demo agent answered 2 review comment(s) with one commit on \`${BRANCH}\`:\n\n- the comment by \`bob\`\n- the comment by \`alice\` on \`src/orders.ts:42\`\n`)).toBe(true);
     expect(reply).toContain(`_Pushed 1 new commit(s) to \`${BRANCH}\`._`);
     expect(reply).not.toContain(WORKER_TOKEN);
     expect(reply).not.toContain(GITHUB_TOKEN);
-    expect(conductor.shutdownRequest?.result).toMatchObject({ branch: BRANCH, pullRequest: PULL, report: `${PULL}#issuecomment-${pull.comments[0]?.id}`, title: 'ABC-12: answer 2 review comment(s)' });
+    expect(conductor.shutdownRequest?.result).toMatchObject({ branch: BRANCH, pullRequest: PULL, report: `${PULL}#issuecomment-${replyId}`, title: 'ABC-12: answer 2 review comment(s)' });
     expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).toEqual([
       'GET /repos/acme/sample-app/pulls/42',
       'GET /repos/acme/sample-app/issues/42/comments?per_page=100&page=1',
+      'GET /repos/acme/sample-app/issues/42/comments?per_page=100&page=2',
       'POST /repos/acme/sample-app/issues/42/comments',
     ]);
     expect(github.apiCalls.every((call) => call.authorization === `token ${GITHUB_TOKEN}`)).toBe(true);
@@ -154,13 +161,16 @@ describe('a follow-up job: the worker continues the pull request and replies on 
     const retry = await attempt('w-3', `sh '${DEMO_AGENT}'`);
     expect(retry.outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
     expect(branchLog()).toEqual(['ABC-12: answer 2 review comment(s)', 'ABC-12: answer 2 review comment(s)', FIRST_COMMIT, 'Initial sample app']);
-    expect(pull.comments).toHaveLength(1);
-    expect(pull.comments[0]?.body.startsWith(MARKER)).toBe(true);
-    expect(pull.comments[0]?.body).not.toContain('leaked');
+    expect(pull.comments).toHaveLength(121);
+    expect(replies()).toHaveLength(1);
+    expect(pull.comments[120]?.body.startsWith(MARKER)).toBe(true);
+    expect(pull.comments[120]?.body).not.toContain('leaked');
+    expect(retry.conductor.shutdownRequest?.result?.report).toBe(`${PULL}#issuecomment-${replyId}`);
     expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).toEqual([
       'GET /repos/acme/sample-app/pulls/42',
       'GET /repos/acme/sample-app/issues/42/comments?per_page=100&page=1',
-      `PATCH /repos/acme/sample-app/issues/comments/${pull.comments[0]?.id}`,
+      'GET /repos/acme/sample-app/issues/42/comments?per_page=100&page=2',
+      `PATCH /repos/acme/sample-app/issues/comments/${replyId}`,
     ]);
   });
 
