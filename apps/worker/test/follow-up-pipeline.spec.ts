@@ -84,11 +84,22 @@ describe('a follow-up job: the worker continues the pull request and replies on 
     await rm(root, { recursive: true, force: true });
   });
 
+  interface AttemptOptions {
+    publisher?: 'github' | 'local';
+    headBranch?: string;
+    /** null: a first job, not a follow-up. */
+    followUp?: workerV1.FollowUp | null;
+    task?: string;
+  }
+
   /** One attempt of the follow-up job job-1 (the fake conductor's), by worker `workerId`. */
-  async function attempt(workerId: string, agentCommand: string, publisher: 'github' | 'local' = 'github', headBranch = BRANCH): Promise<{ conductor: FakeConductor; workDir: string; outcome: Awaited<ReturnType<typeof runWorker>> }> {
+  async function attempt(workerId: string, agentCommand: string, options: AttemptOptions = {}): Promise<{ conductor: FakeConductor; workDir: string; outcome: Awaited<ReturnType<typeof runWorker>> }> {
+    const publisher = options.publisher ?? 'github';
+    const headBranch = options.headBranch ?? BRANCH;
+    const followUp = options.followUp === undefined ? { headBranch, pullRequest: publisher === 'github' ? PULL : `${remote}#${BRANCH}`, resumeThreadId: '' } : (options.followUp ?? undefined);
     const dir = join(root, workerId);
     await mkdir(dir);
-    const { taskDir, scratchDir } = await writeTaskFiles(dir, { task: TASK_MD });
+    const { taskDir, scratchDir } = await writeTaskFiles(dir, { task: options.task ?? TASK_MD });
     const cloneUrl = publisher === 'github' ? github.cloneUrl('sample-app') : remote;
     const conductor = await new FakeConductor({
       workerId,
@@ -97,7 +108,7 @@ describe('a follow-up job: the worker continues the pull request and replies on 
       scratchDir,
       repository: { cloneUrl, defaultBranch: 'main', sparsePaths: [], name: 'acme/sample-app' },
       heartbeatIntervalMs: 100,
-      followUp: { headBranch, pullRequest: publisher === 'github' ? PULL : `${remote}#${BRANCH}`, resumeThreadId: '' },
+      ...(followUp ? { followUp } : {}),
       // The thread's own pull request comes back as earlier work on the repository: it is not listed as such.
       earlierWork: [{ jobId: 'job-0', jobKey: 'ABC-12', branch: BRANCH, pullRequest: PULL, title: FIRST_COMMIT, summary: '' }],
     }).start();
@@ -174,6 +185,32 @@ describe('a follow-up job: the worker continues the pull request and replies on 
     ]);
   });
 
+  it('the whole loop at the worker: a first job opens the pull request, and its follow-up adds to it and replies there', async () => {
+    github.on('GET', '/repos/acme/sample-app', () => ({ status: 200, body: { default_branch: 'main', html_url: HTML } }));
+    const pulls = github.trackPullRequests('acme/sample-app');
+    const ticket = '# ABC-30: Show order totals\n\n## Description\n\nShow the total under the order list.\n';
+
+    const first = await attempt('w-9', `sh '${DEMO_AGENT}'`, { followUp: null, task: ticket });
+    const opened = first.conductor.shutdownRequest?.result;
+    expect(opened).toMatchObject({ branch: 'worker/w-9/agent/abc-30-show-order-totals', pullRequest: `${PULL.replace(/42$/, '43')}` });
+
+    const followUp = await attempt('w-10', `sh '${DEMO_AGENT}'`, {
+      followUp: { headBranch: opened?.branch ?? '', pullRequest: opened?.pullRequest ?? '', resumeThreadId: '' },
+      task: TASK_MD.replace('ABC-12: Fix order total rounding', 'ABC-30: Show order totals'),
+    });
+
+    expect(followUp.outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
+    expect(git(remote, ['log', '--format=%s', 'refs/heads/worker/w-9/agent/abc-30-show-order-totals']).trim().split('\n')).toEqual([
+      'ABC-30: answer 2 review comment(s)',
+      'ABC-30: Show order totals',
+      'Initial sample app',
+    ]);
+    const opener = pulls.find((pull) => pull.number === 43);
+    expect(opener).toMatchObject({ headRef: 'worker/w-9/agent/abc-30-show-order-totals', title: 'ABC-30: Show order totals', state: 'open' });
+    expect(opener?.comments.map((comment) => comment.body)).toEqual([expect.stringMatching(/^<!-- agent-conductor:follow-up job=job-1 -->\nThe demo agent answered 2 review comment\(s\)/)]);
+    expect(github.apiCalls.filter((call) => call.method === 'POST').map((call) => call.path)).toEqual(['/repos/acme/sample-app/pulls', '/repos/acme/sample-app/issues/43/comments']);
+  });
+
   it('a "report" ending replies without pushing anything', async () => {
     const { conductor, outcome } = await attempt('w-2', `DEMO_AGENT_BEHAVIOUR=report sh '${DEMO_AGENT}'`);
 
@@ -218,7 +255,7 @@ describe('a follow-up job: the worker continues the pull request and replies on 
   });
 
   it('refuses to check out a head branch no worker pushed, before the agent runs', async () => {
-    const { conductor, workDir, outcome } = await attempt('w-2', `sh '${DEMO_AGENT}'`, 'github', 'main');
+    const { conductor, workDir, outcome } = await attempt('w-2', `sh '${DEMO_AGENT}'`, { headBranch: 'main' });
 
     expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
     expect(conductor.shutdownRequest?.error).toBe('clone failed: refusing to check out the follow-up\'s head branch "main": not a branch a worker pushed');
@@ -255,7 +292,7 @@ describe('a follow-up job: the worker continues the pull request and replies on 
   });
 
   it('with the local publisher: pushes to the same branch of the local remote and records the reply in the result', async () => {
-    const { conductor, workDir, outcome } = await attempt('w-2', leakyDemo, 'local');
+    const { conductor, workDir, outcome } = await attempt('w-2', leakyDemo, { publisher: 'local' });
 
     expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED);
     expect(branchLog()).toEqual(['ABC-12: answer 2 review comment(s)', FIRST_COMMIT, 'Initial sample app']);

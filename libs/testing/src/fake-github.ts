@@ -66,6 +66,8 @@ export interface FakeIssue {
 export interface FakePullRequest {
   number: number;
   headRef: string;
+  title: string;
+  body: string;
   state: 'open' | 'closed';
   merged: boolean;
   /** Conversation comments (GitHub's issue comments on the pull request), oldest first; edits replace the body. */
@@ -166,19 +168,52 @@ export class FakeGitHub {
    * posting and editing its conversation comments. Routes set with on() still come first.
    */
   trackPullRequest(repository: string, pull: { number: number; headRef: string; state?: 'open' | 'closed'; merged?: boolean }): FakePullRequest {
+    const tracked: FakePullRequest = { number: pull.number, headRef: pull.headRef, title: '', body: '', state: pull.state ?? 'open', merged: pull.merged ?? false, comments: [] };
+    this.trackPullRequests(repository).push(tracked);
+    return tracked;
+  }
+
+  /**
+   * Serves owner/name's pull requests from memory: opening one (POST …/pulls, numbered after every tracked issue and
+   * pull request), listing them by head and state, and all trackPullRequest() serves.
+   */
+  trackPullRequests(repository: string): FakePullRequest[] {
     const pulls = this.trackedPulls.get(repository) ?? [];
     this.trackedPulls.set(repository, pulls);
-    const tracked: FakePullRequest = { number: pull.number, headRef: pull.headRef, state: pull.state ?? 'open', merged: pull.merged ?? false, comments: [] };
-    pulls.push(tracked);
-    return tracked;
+    return pulls;
   }
 
   private pullRequestRoute(call: RecordedApiCall): FakeAnswer | undefined {
     const [pathname = '', query = ''] = call.path.split('?', 2);
-    const match = /^\/repos\/([^/]+\/[^/]+)\/(?:pulls\/(\d+)|issues\/(\d+)\/comments|issues\/comments\/(\d+))$/.exec(pathname);
+    const match = /^\/repos\/([^/]+\/[^/]+)\/(?:pulls\/(\d+)|issues\/(\d+)\/comments|issues\/comments\/(\d+)|(pulls))$/.exec(pathname);
     const pulls = match?.[1] === undefined ? undefined : this.trackedPulls.get(match[1]);
     if (!match || !pulls) return undefined;
     const htmlUrl = (number: number): string => `https://github.com/${match[1]}/pull/${number}`;
+    if (match[5] !== undefined) {
+      const owner = match[1]?.split('/')[0] ?? '';
+      if (call.method === 'POST') {
+        const issues = this.trackedIssues.get(match[1] ?? '') ?? [];
+        const highest = Math.max(0, ...pulls.map((pull) => pull.number), ...issues.map((issue) => issue.number));
+        const head = String(field(call.body, 'head') ?? '');
+        const pull: FakePullRequest = {
+          number: highest + 1,
+          headRef: head.startsWith(`${owner}:`) ? head.slice(owner.length + 1) : head,
+          title: String(field(call.body, 'title') ?? ''),
+          body: String(field(call.body, 'body') ?? ''),
+          state: 'open',
+          merged: false,
+          comments: [],
+        };
+        pulls.push(pull);
+        return { status: 201, body: { number: pull.number, html_url: htmlUrl(pull.number) } };
+      }
+      if (call.method !== 'GET') return undefined;
+      const params = new URLSearchParams(query);
+      const state = params.get('state') ?? 'open';
+      const head = params.get('head');
+      const listed = pulls.filter((pull) => (state === 'all' || pull.state === state) && (head === null || head === `${owner}:${pull.headRef}`));
+      return { status: 200, body: listed.map((pull) => ({ number: pull.number, title: pull.title, state: pull.state, head: { ref: pull.headRef }, html_url: htmlUrl(pull.number) })) };
+    }
     const shownComment = (pull: FakePullRequest, comment: { id: number; body: string }): Record<string, unknown> => ({
       id: comment.id,
       body: comment.body,
@@ -187,7 +222,7 @@ export class FakeGitHub {
     if (match[2] !== undefined) {
       const pull = pulls.find((candidate) => candidate.number === Number(match[2]));
       if (call.method !== 'GET' || !pull) return undefined;
-      return { status: 200, body: { number: pull.number, state: pull.state, merged: pull.merged, head: { ref: pull.headRef }, html_url: htmlUrl(pull.number) } };
+      return { status: 200, body: { number: pull.number, title: pull.title, body: pull.body, state: pull.state, merged: pull.merged, head: { ref: pull.headRef }, html_url: htmlUrl(pull.number) } };
     }
     if (match[3] !== undefined) {
       const pull = pulls.find((candidate) => candidate.number === Number(match[3]));
