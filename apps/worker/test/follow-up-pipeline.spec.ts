@@ -221,6 +221,19 @@ describe('a follow-up job: the worker continues the pull request and replies on 
     expect(github.gitCalls.filter((call) => call.path.includes('receive-pack'))).toEqual([]);
   });
 
+  it('an agent that could not address the comments: the job fails, the reply says so, and nothing is pushed', async () => {
+    const { conductor, outcome } = await attempt('w-2', `DEMO_AGENT_BEHAVIOUR=fail sh '${DEMO_AGENT}'`);
+
+    expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+    expect(conductor.shutdownRequest?.error).toBe('agent reported the job failed: ABC-12: Fix order total rounding');
+    expect(branchLog()).toEqual([FIRST_COMMIT, 'Initial sample app']);
+    expect(pull.comments.map((comment) => comment.body)).toEqual([
+      expect.stringMatching(/^<!-- agent-conductor:follow-up job=job-1 -->\n# Could not complete ABC-12[\s\S]*_The agent could not address the comments: nothing was pushed to/),
+    ]);
+    expect(conductor.shutdownRequest?.result).toMatchObject({ branch: BRANCH, pullRequest: PULL, report: `${PULL}#issuecomment-${pull.comments[0]?.id}` });
+    expect(github.apiCalls.map((call) => `${call.method} ${call.path}`)).not.toContain('POST /repos/acme/sample-app/issues');
+  });
+
   it('fails validation with a clear error when the agent made no commit on the branch, and publishes nothing', async () => {
     const noCommit = "mkdir -p agent-meta && printf 'true\\n' > agent-meta/WAS_JOB_SUCCESSFUL && printf 'Addressed it\\n' > agent-meta/meta-info.txt && printf 'Done.\\n' > agent-meta/ending-report.md";
 
