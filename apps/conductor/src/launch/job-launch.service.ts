@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { FollowUpLaunchService } from '../follow-up/follow-up-launch.service';
 import { IncidentEvidenceService, type EvidencePack } from '../incident-evidence/incident-evidence.service';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { AttemptService, type AttemptOutcome } from './attempts.service';
@@ -62,6 +63,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     private readonly attempts: AttemptService,
     private readonly metrics: ConductorMetrics,
     private readonly evidence: IncidentEvidenceService,
+    private readonly followUps: FollowUpLaunchService,
   ) {
     this.limits = { maxActiveJobs: config.maxActiveJobs, claimMaxActiveJobs: config.repoMaxActiveJobs };
   }
@@ -189,10 +191,13 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     }
 
     try {
-      const evidence = job.kind === 'incident' ? await this.gatherEvidence(job, workerId) : null;
+      // A follow-up continues a pull request: its task is the review comments, rendered now, not the incident.
+      const followUp = await this.followUps.taskFiles(job);
+      const evidence = job.kind === 'incident' && !followUp ? await this.gatherEvidence(job, workerId) : null;
+      const taskMarkdown = followUp?.taskMarkdown ?? job.taskMarkdown;
       const archive = await this.archives.build(workerId, {
-        taskMarkdown: evidence ? `${job.taskMarkdown.trimEnd()}${evidence.taskSection}` : job.taskMarkdown,
-        agentsMarkdown: renderAgentsFile(job.kind),
+        taskMarkdown: evidence ? `${taskMarkdown.trimEnd()}${evidence.taskSection}` : taskMarkdown,
+        agentsMarkdown: followUp?.agentsMarkdown ?? renderAgentsFile(job.kind),
         ...(evidence ? { extraFiles: evidence.files } : {}),
       });
       await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });

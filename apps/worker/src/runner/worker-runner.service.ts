@@ -123,7 +123,10 @@ export class WorkerRunner {
     await this.taskFiles.fetchInto(workDir, job);
     progress.stage = 'clone';
     const repoDir = await this.repository.clone(workDir, repository);
-    await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, job.earlierWork);
+    // A follow-up continues its pull request's branch (docs/follow-up-runs.md); that branch is not earlier work.
+    const followUp = job.followUp ? await this.repository.checkOutFollowUp(repoDir, repository.cloneUrl, job.followUp) : undefined;
+    const earlierWork = followUp ? job.earlierWork.filter((entry) => entry.branch !== followUp.headBranch) : job.earlierWork;
+    await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, earlierWork);
     // From here on the work dir is the agent's, and everything in it is untrusted.
     await this.sandbox.handOver(workDir);
 
@@ -154,7 +157,7 @@ export class WorkerRunner {
       }
       progress.stage = 'validation';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_VALIDATING);
-      artifacts = await this.validator.validate(workDir, defaultBranch);
+      artifacts = await this.validator.validate(workDir, defaultBranch, followUp);
       if (artifacts.errors.length === 0) break;
       this.logger.warn(`Attempt ${attempt} failed validation:\n${artifacts.errors.map((e) => `  - ${e}`).join('\n')}`);
       prompt = retryPrompt(attempt, artifacts.errors);
@@ -169,7 +172,11 @@ export class WorkerRunner {
     if (this.heartbeat.stopRequested) return this.failWithUpload(job, STOPPED);
     progress.stage = 'publish';
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_PUBLISHING);
-    const commitsAhead = artifacts.branch !== undefined && artifacts.branch !== defaultBranch ? await this.validator.commitsAhead(repoDir, defaultBranch) : 0;
+    const commitsAhead = followUp
+      ? await this.validator.commitsOnTop(repoDir, followUp.baseCommit)
+      : artifacts.branch !== undefined && artifacts.branch !== defaultBranch
+        ? await this.validator.commitsAhead(repoDir, defaultBranch)
+        : 0;
     const result = await this.publisher.publish({
       workDir,
       repoDir,
@@ -181,6 +188,7 @@ export class WorkerRunner {
       report: artifacts.report,
       branch: artifacts.branch !== defaultBranch ? artifacts.branch : undefined,
       commitsAhead,
+      ...(followUp ? { followUp } : {}),
     });
 
     progress.stage = 'upload';
