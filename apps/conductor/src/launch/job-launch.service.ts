@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { FollowUpSessionService } from '../follow-up-session/follow-up-session.service';
 import { IncidentEvidenceService, type EvidencePack } from '../incident-evidence/incident-evidence.service';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { AttemptService, type AttemptOutcome } from './attempts.service';
@@ -62,6 +63,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     private readonly attempts: AttemptService,
     private readonly metrics: ConductorMetrics,
     private readonly evidence: IncidentEvidenceService,
+    private readonly followUpSessions: FollowUpSessionService,
   ) {
     this.limits = { maxActiveJobs: config.maxActiveJobs, claimMaxActiveJobs: config.repoMaxActiveJobs };
   }
@@ -190,10 +192,14 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
 
     try {
       const evidence = job.kind === 'incident' ? await this.gatherEvidence(job, workerId) : null;
+      // Context reuse (docs/context-reuse.md): the earlier thread's session, or what the agent would have remembered.
+      const session = await this.followUpSessions.prepare(job, workerId);
+      const taskMarkdown = evidence ? `${job.taskMarkdown.trimEnd()}${evidence.taskSection}` : job.taskMarkdown;
+      const extraFiles = [...(evidence?.files ?? []), ...(session?.files ?? [])];
       const archive = await this.archives.build(workerId, {
-        taskMarkdown: evidence ? `${job.taskMarkdown.trimEnd()}${evidence.taskSection}` : job.taskMarkdown,
+        taskMarkdown: session?.taskSection ? `${taskMarkdown.trimEnd()}${session.taskSection}` : taskMarkdown,
         agentsMarkdown: renderAgentsFile(job.kind),
-        ...(evidence ? { extraFiles: evidence.files } : {}),
+        ...(extraFiles.length > 0 ? { extraFiles } : {}),
       });
       await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });
       if (await this.jobs.stopRequested(jobId)) {

@@ -9,6 +9,7 @@ import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { EarlierWorkService } from '../earlier-work/earlier-work.service';
+import { FollowUpSessionService } from '../follow-up-session/follow-up-session.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
 import { HeartbeatService } from './heartbeat.service';
 import type { PausableStream } from './paced-messages';
@@ -50,6 +51,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly shutdowns: WorkerShutdownService,
     private readonly earlierWork: EarlierWorkService,
     private readonly heartbeats: HeartbeatService,
+    private readonly followUpSessions: FollowUpSessionService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -87,8 +89,9 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       earlierWork: await this.earlierWork.candidatesFor(job),
       // 0: the route set no budget; the worker's AGENT_MAX_TOKENS still applies.
       maxTokens: job.maxTokens ?? 0,
-      // Follow-up jobs are not launched yet (docs/follow-ups.md).
-      followUp: undefined,
+      // Follow-ups (docs/follow-ups.md); headBranch and pullRequest come with the follow-up launch (branch fu-worker).
+      followUp:
+        job.followUpOfId !== null ? { headBranch: '', pullRequest: job.pullRequest ?? '', resumeThreadId: await this.followUpSessions.resumeThreadId(worker.id) } : undefined,
       // One repository per job until multi-repository incidents are launched (docs/incidents.md).
       repositories: [],
     };

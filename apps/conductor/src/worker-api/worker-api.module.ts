@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FollowUpSessionModule } from '../follow-up-session/follow-up-session.module';
 import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { JiraModule } from '../jira/jira.module';
 import { LaunchModule } from '../launch/launch.module';
@@ -11,7 +12,7 @@ import { WorkerShutdownService } from './worker-shutdown.service';
 
 /** The gRPC WorkerService; mounted on the app's gRPC microservice. */
 @Module({
-  imports: [LaunchModule, ResultsModule, EarlierWorkModule, JiraModule],
+  imports: [LaunchModule, ResultsModule, EarlierWorkModule, JiraModule, FollowUpSessionModule],
   controllers: [WorkerApiController],
   providers: [WorkerAuthService, HeartbeatService, ResultUploadService, WorkerShutdownService],
 })
