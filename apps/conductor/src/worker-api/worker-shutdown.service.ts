@@ -47,6 +47,7 @@ export class WorkerShutdownService {
           turns: request.usage.turns,
           durationMs: request.usage.durationMs,
           model: request.usage.model || null,
+          contextReused: request.usage.contextReused,
         }
       : null;
     // jobs.context_reused is a follow-up's (null for other jobs); a follow-up whose worker sent no usage did not reuse.

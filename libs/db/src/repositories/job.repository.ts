@@ -23,6 +23,8 @@ export interface JobUsageRecord {
   durationMs: number;
   /** null when the agent used its own default model. */
   model: string | null;
+  /** A follow-up's agent resumed the earlier job's thread: these tokens are what a resumed follow-up costs. */
+  contextReused: boolean;
 }
 
 /** A claim given up because its launch never registered a worker: back in line, or ended as an operator asked. */
