@@ -170,6 +170,23 @@ describe('Codex context reuse: the thread saved with the results, resumed by a f
     expect(JSON.parse(await readFile(join(dir, 'agent-meta', 'usage.json'), 'utf8'))).toMatchObject({ contextReused: true });
   });
 
+  it('starts a fresh thread once when codex cannot resume the saved session, and does not claim reuse', async () => {
+    model = await startScriptedModel(followUp, { apiKey: API_KEY });
+    const threadId = '0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+    const dir = await workDir('follow-up', '# Review comments\n');
+    const rollout = join(dir, AGENT_SESSION_DIR, 'sessions', '2026', '11', '30', `rollout-2026-11-30T10-00-00-${threadId}.jsonl`);
+    await mkdir(join(rollout, '..'), { recursive: true });
+    await writeFile(rollout, 'this is not a codex session\n');
+    await sandbox.handOver(dir);
+
+    const result = await runner(dir).run({ workDir: dir, prompt: FIRST_PROMPT, attempt: 1, resumeThreadId: threadId });
+
+    expect(result).toMatchObject({ exitCode: 0 });
+    expect(result.usage?.contextReused).toBeUndefined();
+    expect(await readFile(join(dir, 'agent-meta', 'transcript.md'), 'utf8')).toMatch(/\*\*Context not reused:\*\* resuming thread .* failed in its first turn/);
+    expect(threadHeader(model.requests[0])).not.toBe(threadId);
+  });
+
   it('starts a fresh thread when the follow-up has no session to resume, and does not claim reuse', async () => {
     model = await startScriptedModel(followUp, { apiKey: API_KEY });
     const dir = await workDir('follow-up', '# Review comments\n');
