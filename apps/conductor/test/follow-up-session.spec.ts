@@ -66,7 +66,7 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
   }
 
   /** A result archive as the worker uploads it: the repository, agent-meta/ and (optionally) agent-session/. */
-  async function resultArchive(session: { savedAt: Date; threadId?: string } | undefined): Promise<string> {
+  async function resultArchive(session: { savedAt: Date; threadId?: string; threadFile?: string } | undefined): Promise<string> {
     const dir = join(scratch, `result-${randomUUID()}`);
     await mkdir(join(dir, 'repo'), { recursive: true });
     await writeFile(join(dir, 'repo', 'README.md'), '# orders-api\n');
@@ -75,7 +75,7 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
     if (session) {
       await mkdir(join(dir, 'agent-session', 'sessions', '2026', '11', '30'), { recursive: true });
       await writeFile(join(dir, 'agent-session', ROLLOUT), ROLLOUT_TEXT);
-      await writeFile(join(dir, 'agent-session', 'thread.json'), JSON.stringify({ threadId: session.threadId ?? THREAD_ID, savedAt: session.savedAt.toISOString(), codexVersion: '0.163.0' }));
+      await writeFile(join(dir, 'agent-session', 'thread.json'), session.threadFile ?? JSON.stringify({ threadId: session.threadId ?? THREAD_ID, savedAt: session.savedAt.toISOString(), codexVersion: '0.163.0' }));
     }
     const archive = join(scratch, `${randomUUID()}.tar.gz`);
     await packDirectory(dir, archive);
@@ -183,6 +183,15 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
     const mismatched = await launchFollowUp(otherThread);
     expect(mismatched.handshake.followUp).toMatchObject({ resumeThreadId: '' });
     expect(await fallbackEvent(mismatched.workerId)).toMatchObject({ reason: 'missing' });
+  });
+
+  it('starts fresh, recorded as unreadable, when thread.json is damaged', async () => {
+    await start();
+    const damaged = await firstJob(await resultArchive({ savedAt: new Date(), threadFile: '{"threadId": "01a22dd8-' }), THREAD_ID);
+    const { dir, workerId, handshake } = await launchFollowUp(damaged);
+    expect(handshake.followUp).toMatchObject({ resumeThreadId: '' });
+    expect(await readFile(join(dir, 'TASK.md'), 'utf8')).toContain('its saved session could not be read');
+    expect(await fallbackEvent(workerId)).toMatchObject({ reason: 'unreadable' });
   });
 
   it('reads the session from an S3 result store as well', async () => {
