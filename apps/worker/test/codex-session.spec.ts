@@ -119,7 +119,9 @@ describe('Codex context reuse: the thread saved with the results, resumed by a f
   const threadHeader = (request: ScriptedRequest | undefined): unknown => request?.headers['thread-id'];
 
   it('saves the thread in agent-session/ with thread.json, redacted of the worker secrets', async () => {
-    model = await startScriptedModel(firstJob, { apiKey: API_KEY });
+    // The agent plants a rollout of its own: it must not travel as part of the thread.
+    const planted = `agent-session/sessions/2026/01/01/rollout-2026-01-01T00-00-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl`;
+    model = await startScriptedModel([{ items: [{ exec: `mkdir -p ${planted.split('/').slice(0, -1).join('/')} && echo planted > ${planted}` }] }, ...firstJob], { apiKey: API_KEY });
 
     const { dir, threadId } = await runFirstJob();
 
@@ -130,6 +132,8 @@ describe('Codex context reuse: the thread saved with the results, resumed by a f
     const files = await sessionFiles(dir);
     const rollouts = files.filter((file) => file.endsWith(`-${threadId}.jsonl`));
     expect(rollouts).toHaveLength(1);
+    expect(files.some((file) => file.endsWith(planted))).toBe(false);
+    expect(files).toHaveLength(2);
     expect(rollouts[0]).toMatch(/agent-session\/sessions\/\d{4}\/\d{2}\/\d{2}\/rollout-/);
     const rollout = await readFile(rollouts[0] ?? '', 'utf8');
     expect(rollout).toContain(EARLIER_FINDING);

@@ -55,6 +55,8 @@ export async function saveCodexSession(
   fs: FileSystem,
   input: { codexHome: string; workDir: string; threadId: string; redact: (text: string) => string; maxBytes: number; now?: Date },
 ): Promise<SessionSave> {
+  // Whatever the agent left under agent-session/ must not pass for the worker's copy of its thread.
+  await fs.remove(join(input.workDir, AGENT_SESSION_DIR));
   if (!isThreadId(input.threadId)) return { saved: false, reason: `thread id ${JSON.stringify(input.threadId)} is not a UUID` };
   const rollouts = await rolloutsOf(input.codexHome, input.threadId);
   if (rollouts.length === 0) return { saved: false, reason: `codex wrote no session file for thread ${input.threadId}` };
