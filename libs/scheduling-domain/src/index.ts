@@ -23,7 +23,7 @@ export {
 } from './lib/incident';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
-export type { IncidentRoute, Route, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
+export type { IncidentJobRoute, IncidentRoute, Route, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
 export {
   DEFAULT_ROUTE_BRANCH,
   defaultRoutingTable,
@@ -66,4 +66,14 @@ export {
 export type { ActionableJob, ActionJobStatus, JobActionName, JobActionStep, JobApprovalState } from './lib/job-actions';
 export { isEndedStatus, JOB_ACTIONS, planJobAction } from './lib/job-actions';
 export { orderingKey, orderingLanes } from './lib/ordering';
-export { READ_ONLY_INVESTIGATION_ACTIONS, sessionPolicyActionProblems } from './lib/investigation-access';
+export {
+  AGENT_ACCESS_LEVELS,
+  externalIdProblem,
+  investigationAccessProblems,
+  investigationRoleArnProblem,
+  isAgentAccess,
+  READ_ONLY_INVESTIGATION_ACTIONS,
+  sessionPolicyActionProblems,
+  type AgentAccess,
+  type InvestigationAccess,
+} from './lib/investigation-access';

@@ -1,5 +1,6 @@
 import {
   AlarmFacts,
+  InvestigationAccess,
   IncidentPolicy,
   incidentLookupBounds,
   isAlarmState,
@@ -28,6 +29,8 @@ export interface IngestAlarmInput {
   claimLimit: number | null;
   maxTokens: number | null;
   approvalRequired: boolean;
+  /** The account rule's investigation role (jobs.investigation); null: none. */
+  investigation: InvestigationAccess | null;
   policy: IncidentPolicy;
 }
 
@@ -87,9 +90,9 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
-                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "updated_at")
+                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "updated_at", "investigation")
     SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
-           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP, $27::jsonb
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -197,6 +200,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     input.claimLimit,
     input.maxTokens,
     input.approvalRequired ? 'required' : 'none',
+    input.investigation === null ? null : JSON.stringify(input.investigation),
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);

@@ -1,6 +1,7 @@
 import {
   ClassifiedMessage,
   DEFAULT_INCIDENT_POLICY,
+  InvestigationAccess,
   escapeNul,
   IncidentPolicy,
   incidentPolicyProblems,
@@ -40,6 +41,8 @@ export interface RecordMessageInput {
   approvalRequired?: boolean;
   /** The route's Jira transition for a ticket's job (jobs.jira_transition); incidents have no Jira issue. */
   jiraTransition?: string;
+  /** The incident route's investigation role (jobs.investigation); tickets have none. */
+  investigation?: InvestigationAccess;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -336,6 +339,7 @@ export class IngestRepository implements OnModuleDestroy {
       claimLimit: input.claimLimit ?? null,
       maxTokens: input.maxTokens ?? null,
       approvalRequired: input.approvalRequired ?? false,
+      investigation: input.investigation ?? null,
       policy,
     });
     await client.query('COMMIT');

@@ -1,3 +1,4 @@
+import { investigationAccessProblems, type InvestigationAccess } from './investigation-access';
 import { TicketFacts } from './types';
 
 /**
@@ -53,6 +54,13 @@ export interface TicketRoute extends Route {
 export interface IncidentRoute extends Route {
   /** The alarm's AWS account id (12 digits). */
   account: string;
+  /** The account's investigation role (docs/incident-access.md); absent: the conductor's own credentials, no agent access. */
+  investigation?: InvestigationAccess;
+}
+
+/** Where an incident's job works, plus the investigation access of its account's rule (absent on the default route). */
+export interface IncidentJobRoute extends Route {
+  investigation?: InvestigationAccess;
 }
 
 /** Ticket rules are tried in order (first match wins); incident rules by account; everything else takes `default`. */
@@ -100,9 +108,14 @@ export function routeTicket(ticket: Pick<TicketFacts, 'projectKey' | 'labels' | 
 }
 
 /** The incident rule for the alarm's AWS account, else the default route. */
-export function routeIncident(account: string, table: RoutingTable): Route {
+export function routeIncident(account: string, table: RoutingTable): IncidentJobRoute {
   const rule = table.incidents.find((candidate) => candidate.account === account);
-  return toRoute(rule ?? table.default);
+  const route: IncidentJobRoute = toRoute(rule ?? table.default);
+  const investigation = rule?.investigation;
+  if (investigation !== undefined) {
+    route.investigation = { ...investigation, ...(investigation.actions !== undefined ? { actions: [...investigation.actions] } : {}) };
+  }
+  return route;
 }
 
 /** Why a sparse path cannot be used, or null: relative, non-empty, no `..` segment, no leading `/`. */
@@ -170,6 +183,9 @@ export function routingTableProblems(table: RoutingTable): string[] {
     if (first !== undefined) problems.push(`incidents[${index}].account: ${rule.account} is already routed by incidents[${first}]`);
     else seen.set(rule.account, index);
     route(`incidents[${index}]`, rule);
+    if (rule.investigation !== undefined) {
+      problems.push(...investigationAccessProblems(rule.investigation, rule.account).map((problem) => `incidents[${index}].investigation.${problem}`));
+    }
   });
   return problems;
 }

@@ -1,5 +1,9 @@
 import {
+  AGENT_ACCESS_LEVELS,
   DEFAULT_ROUTE_BRANCH,
+  externalIdProblem,
+  investigationRoleArnProblem,
+  sessionPolicyActionProblems,
   hasTicketCriteria,
   isAwsAccount,
   isTaskDefinition,
@@ -66,13 +70,38 @@ const ticketRule = z.strictObject(
   { error: objectError('must be an object') },
 );
 
-const incidentRule = z.strictObject(
+const investigation = z.strictObject(
   {
-    account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
-    ...routeFields,
+    roleArn: z.string({ error: 'must be a string' }),
+    externalId: z.string({ error: 'must be a string' }).superRefine((externalId, ctx) => {
+      const problem = externalIdProblem(externalId);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    agentAccess: z.enum(AGENT_ACCESS_LEVELS, { error: 'must be "none" or "read-only"' }),
+    actions: z
+      .array(z.string({ error: 'must be a string' }), { error: 'must be a list of IAM actions' })
+      .superRefine((actions, ctx) => {
+        for (const problem of sessionPolicyActionProblems(actions)) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   },
   { error: objectError('must be an object') },
 );
+
+const incidentRule = z
+  .strictObject(
+    {
+      account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
+      investigation: investigation.optional(),
+      ...routeFields,
+    },
+    { error: objectError('must be an object') },
+  )
+  .superRefine((rule, ctx) => {
+    if (rule.investigation === undefined) return;
+    const problem = investigationRoleArnProblem(rule.investigation.roleArn, rule.account);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['investigation', 'roleArn'], message: problem });
+  });
 
 const routingFileSchema = z
   .strictObject(
@@ -155,7 +184,20 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       if (rule.match.components !== undefined) match.components = rule.match.components;
       return { match, ...route(rule) };
     }),
-    incidents: file.incidents.map((rule) => ({ account: rule.account, ...route(rule) })),
+    incidents: file.incidents.map((rule) => ({
+      account: rule.account,
+      ...route(rule),
+      ...(rule.investigation !== undefined
+        ? {
+            investigation: {
+              roleArn: rule.investigation.roleArn,
+              externalId: rule.investigation.externalId,
+              agentAccess: rule.investigation.agentAccess,
+              ...(rule.investigation.actions !== undefined ? { actions: rule.investigation.actions } : {}),
+            },
+          }
+        : {}),
+    })),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   orderingKey,
   orderingLanes,
   renderTicketTask,
+  IncidentJobRoute,
   Route,
   routeIncident,
   routeTicket,
@@ -75,7 +76,7 @@ export class SchedulingService {
   }
 
   /** The route a classified message's job would take (the default route for a rejected message, which spawns none). */
-  routeFor(classified: ClassifiedMessage): Route {
+  routeFor(classified: ClassifiedMessage): IncidentJobRoute {
     if (classified.classification === 'ticket') return routeTicket(classified.ticket, this.routing);
     if (classified.classification === 'alarm') return routeIncident(classified.alarm.account, this.routing);
     return structuredClone(this.routing.default);
@@ -154,6 +155,7 @@ export class SchedulingService {
       ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       ...(route.approval === 'required' ? { approvalRequired: true } : {}),
       ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
+      ...(route.investigation !== undefined ? { investigation: route.investigation } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
     });
