@@ -69,6 +69,7 @@ export { orderingKey, orderingLanes } from './lib/ordering';
 export {
   AGENT_ACCESS_LEVELS,
   externalIdProblem,
+  investigationAccessOf,
   investigationAccessProblems,
   investigationRoleArnProblem,
   isAgentAccess,

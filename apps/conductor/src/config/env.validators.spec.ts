@@ -192,6 +192,13 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ INCIDENT_EVIDENCE_LOOKBACK_HOURS: '0' })).toThrow(/INCIDENT_EVIDENCE_LOOKBACK_HOURS/);
   });
 
+  it('gives read-only incident agents AWS sessions of AGENT_AWS_SESSION_SECONDS, 900 to 3600', () => {
+    expect(loadConductorConfig({}).agentAwsSessionSeconds).toBe(3600);
+    expect(loadConductorConfig({ AGENT_AWS_SESSION_SECONDS: '900' }).agentAwsSessionSeconds).toBe(900);
+    expect(() => loadConductorConfig({ AGENT_AWS_SESSION_SECONDS: '3601' })).toThrow(/AGENT_AWS_SESSION_SECONDS/);
+    expect(() => loadConductorConfig({ AGENT_AWS_SESSION_SECONDS: '899' })).toThrow(/AGENT_AWS_SESSION_SECONDS/);
+  });
+
   it('sends CloudWatch calls to CLOUDWATCH_ENDPOINT only when it is set, and only to an http(s) URL', () => {
     expect(loadConductorConfig({}).cloudWatchEndpoint).toBeUndefined();
     expect(loadConductorConfig({ CLOUDWATCH_ENDPOINT: 'http://127.0.0.1:4566' }).cloudWatchEndpoint).toBe('http://127.0.0.1:4566');

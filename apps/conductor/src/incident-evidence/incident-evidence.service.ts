@@ -66,7 +66,8 @@ export class IncidentEvidenceService implements OnModuleInit {
     const alarms = target.alarms.slice(0, MAX_EVIDENCE_ALARMS);
     const gathered: GatheredAlarm[] = [];
     for (const [index, alarm] of alarms.entries()) {
-      const source = this.telemetry({ account: target.account, region: alarm.region ?? this.config.awsRegion });
+      const role = target.investigation ? { roleArn: target.investigation.roleArn, externalId: target.investigation.externalId } : null;
+      const source = this.telemetry({ account: target.account, region: alarm.region ?? this.config.awsRegion, role });
       const definition = await source.describeAlarm(alarm.name);
       const history = definition ? await source.alarmHistory(alarm.name, from, to) : [];
       const series = definition ? await source.metricData(definition, from, to, MAX_POINTS_PER_METRIC) : { points: [], truncated: false };

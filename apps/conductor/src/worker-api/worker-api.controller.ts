@@ -9,7 +9,9 @@ import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { EarlierWorkService } from '../earlier-work/earlier-work.service';
+import { AgentCredentialsService } from '../investigation-access/agent-credentials.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
+import { AgentCredentialsRefreshService } from './agent-credentials-refresh.service';
 import { HeartbeatService } from './heartbeat.service';
 import type { PausableStream } from './paced-messages';
 import { ResultUploadService } from './result-upload.service';
@@ -50,6 +52,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly shutdowns: WorkerShutdownService,
     private readonly earlierWork: EarlierWorkService,
     private readonly heartbeats: HeartbeatService,
+    private readonly agentCredentials: AgentCredentialsService,
+    private readonly agentCredentialsRefresh: AgentCredentialsRefreshService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -91,6 +95,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       followUp: undefined,
       // One repository per job until multi-repository incidents are launched (docs/incidents.md).
       repositories: [],
+      // Read-only incident jobs only (docs/incident-access.md).
+      agentAwsCredentials: await this.agentCredentials.atHandshake(worker.id, job),
     };
   }
 
@@ -140,6 +146,10 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
 
   shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
     return this.shutdowns.shutdown(request);
+  }
+
+  refreshAgentCredentials(request: workerV1.RefreshAgentCredentialsRequest): Promise<workerV1.RefreshAgentCredentialsResponse> {
+    return this.agentCredentialsRefresh.refresh(request);
   }
 
   private failure(rpc: string, error: unknown): RpcException {

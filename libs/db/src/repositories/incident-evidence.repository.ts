@@ -1,3 +1,4 @@
+import { investigationAccessOf, type InvestigationAccess } from '@agent-conductor/scheduling-domain';
 import { Injectable } from '@nestjs/common';
 import type { PrismaClient } from '../generated/prisma/client';
 
@@ -17,6 +18,8 @@ export interface IncidentEvidenceTarget {
   lastEventAt: Date;
   /** Distinct alarms in the order they first fired. */
   alarms: IncidentEvidenceAlarm[];
+  /** The job's investigation role (jobs.investigation): the evidence is read through it. Null: the conductor's own credentials. */
+  investigation: InvestigationAccess | null;
 }
 
 /** Reads an incident job's alarms for the evidence pack gathered before each attempt. */
@@ -28,7 +31,7 @@ export class IncidentEvidenceRepository {
   async targetOfJob(jobId: string): Promise<IncidentEvidenceTarget | null> {
     const incident = await this.prisma.incident.findUnique({
       where: { jobId },
-      include: { alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] } },
+      include: { alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] }, job: { select: { investigation: true } } },
     });
     if (!incident) return null;
     const alarms = new Map<string, IncidentEvidenceAlarm>();
@@ -43,6 +46,7 @@ export class IncidentEvidenceRepository {
       firstEventAt: incident.firstEventAt,
       lastEventAt: incident.lastEventAt,
       alarms: [...alarms.values()],
+      investigation: investigationAccessOf(incident.job.investigation),
     };
   }
 }

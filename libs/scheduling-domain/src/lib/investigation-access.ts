@@ -98,3 +98,15 @@ export function investigationAccessProblems(access: InvestigationAccess, account
   if (access.actions !== undefined) problems.push(...sessionPolicyActionProblems(access.actions).map((problem) => `actions: ${problem}`));
   return problems;
 }
+
+/**
+ * jobs.investigation narrowed to its shape, or null when absent or not of that shape (a row the scheduler did not
+ * write): a malformed value grants nothing rather than guessing.
+ */
+export function investigationAccessOf(value: unknown): InvestigationAccess | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { roleArn, externalId, agentAccess, actions } = value as Record<string, unknown>;
+  if (typeof roleArn !== 'string' || typeof externalId !== 'string' || !isAgentAccess(agentAccess)) return null;
+  if (actions !== undefined && !(Array.isArray(actions) && actions.every((action): action is string => typeof action === 'string'))) return null;
+  return { roleArn, externalId, agentAccess, ...(actions !== undefined ? { actions } : {}) };
+}
