@@ -153,7 +153,9 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       sandboxMode: 'danger-full-access',
       approvalPolicy: 'never',
     });
-    const redact = redactor([...workerSecrets(this.config), this.readModelApiKey(), proxy.runKey]);
+    const modelApiKey = this.readModelApiKey();
+    // workerSecrets read at each call: an AWS session refreshed during the run is hidden from then on too.
+    const redact = (text: string): string => redactor([...workerSecrets(this.config), modelApiKey, proxy.runKey])(text);
     const job: CodexJob = { workDir, thread, proxy, codexHome, transcript: new Transcript(workDir, redact), redact, turns: 0, elapsedMs: 0 };
     this.job = job;
     return job;

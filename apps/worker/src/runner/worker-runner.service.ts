@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { boundedExcerpt, EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
+import { AgentAwsCredentials } from '../agent-aws/agent-aws-credentials.service';
 import { AGENT_RUNNER, FIRST_PROMPT, type AgentRunner, type AgentUsage } from '../agent/agent-runner';
 import { redactor } from '../agent/transcript';
 import { WORKER_CONFIG } from '../config/config.module';
@@ -74,6 +75,7 @@ export class WorkerRunner {
     private readonly fs: FileSystem,
     private readonly earlierWork: EarlierWorkService,
     private readonly sandbox: AgentSandbox,
+    private readonly agentAws: AgentAwsCredentials,
   ) {}
 
   async run(): Promise<WorkerRunOutcome> {
@@ -108,6 +110,7 @@ export class WorkerRunner {
         return { reported: false, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: message };
       }
     } finally {
+      await this.agentAws.remove();
       this.heartbeat.stop();
     }
   }
@@ -124,6 +127,8 @@ export class WorkerRunner {
     progress.stage = 'clone';
     const repoDir = await this.repository.clone(workDir, repository);
     await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, job.earlierWork);
+    // Read-only incident jobs only: a credentials file outside the work dir, refreshed until the agent is done.
+    await this.agentAws.install(workDir, job.agentAwsCredentials);
     // From here on the work dir is the agent's, and everything in it is untrusted.
     await this.sandbox.handOver(workDir);
 
@@ -159,6 +164,8 @@ export class WorkerRunner {
       this.logger.warn(`Attempt ${attempt} failed validation:\n${artifacts.errors.map((e) => `  - ${e}`).join('\n')}`);
       prompt = retryPrompt(attempt, artifacts.errors);
     }
+    // The agent is done: nothing started from here on (validation, the push) runs with its AWS session.
+    await this.agentAws.remove();
     if (!artifacts || artifacts.errors.length > 0 || artifacts.outcome === undefined) {
       const errors = artifacts?.errors ?? ['the agent never ran'];
       await this.conductor.reportAgentError('validation', errors.join('\n'));
