@@ -11,7 +11,6 @@ import {
   orderingLanes,
   renderTicketTask,
   IncidentJobRoute,
-  Route,
   routeIncident,
   routeTicket,
   RoutingTable,
