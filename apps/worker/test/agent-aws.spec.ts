@@ -55,6 +55,9 @@ const AGENT = [
   'grep -c "^region = eu-central-1$" "$AWS_CONFIG_FILE" >> aws-seen.txt',
   'env | grep -c -e ASIA -e secret-key -e session-token >> aws-seen.txt || true',
   'cp "$f" copied-credentials.txt',
+  // What else could it find? Its environment, its session dir, and the worker's own environment through /proc.
+  'env > agent-env.txt; ls -A "$(dirname "$f")" > aws-dir.txt',
+  'cat /proc/$WORKER_PID/environ > worker-environ.txt 2>/dev/null || echo denied > worker-environ.txt',
   `DEMO_AGENT_BEHAVIOUR=succeed sh '${DEMO_AGENT}'`,
   // Bare values, with no `token:` or `key=` around them that a shape-based redaction could catch on its own.
   'echo "seen $(sed -n "s/^aws_session_token = //p" "$f") and $(sed -n "s/^aws_secret_access_key = //p" "$f")" >> agent-meta/ending-report.md',
@@ -68,7 +71,10 @@ describe('the agent\'s AWS session (worker against a fake conductor)', () => {
     root = await agentReachableTempDir('worker-aws-spec-');
   });
 
+  const savedEnv = { ...process.env };
+
   afterEach(async () => {
+    process.env = { ...savedEnv };
     await conductor?.stop();
     conductor = undefined;
     await rm(root, { recursive: true, force: true });
@@ -113,6 +119,9 @@ describe('the agent\'s AWS session (worker against a fake conductor)', () => {
     const lines: string[] = [];
     const logger = createWorkerLogger(config, { LOG_FORMAT: 'json' }, (line) => lines.push(line));
 
+    // The worker's other secrets, where a worker holds them: the agent must find none of them, only its session.
+    const others = { GITHUB_TOKEN: 'ghcanary0f3a9c1d7e5b2a4c6e8f0a1b3c5d7e9f', OPENAI_API_KEY: 'okcanary9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b', WORKER_TOKEN: TOKEN };
+    Object.assign(process.env, others, { WORKER_PID: String(process.pid) });
     const running = runWorker(config, { logger });
     // The refresh is answered only once the agent has read the first session, however slow the machine.
     await waitFor(join(config.workDir, 'first-read'));
@@ -146,6 +155,14 @@ describe('the agent\'s AWS session (worker against a fake conductor)', () => {
       expect(lines.filter((line) => line.includes(secret))).toEqual([]);
     }
     expect(lines.join('')).toContain(`a careless line with ${REDACTED}`);
+
+    const agentEnv = await readFile(join(config.workDir, 'agent-env.txt'), 'utf8');
+    expect(agentEnv).toContain('AWS_SHARED_CREDENTIALS_FILE=');
+    expect(await readFile(join(config.workDir, 'aws-dir.txt'), 'utf8')).toBe('config\ncredentials\n');
+    if (isRoot) expect(await readFile(join(config.workDir, 'worker-environ.txt'), 'utf8')).toBe('denied\n');
+    for (const secret of Object.values(others)) {
+      expect(allFiles(config.workDir).filter((file) => readFileSync(join(config.workDir, file), 'latin1').includes(secret))).toEqual([]);
+    }
   });
 
   it('gives an agent without a session no AWS variables and never asks for one', async () => {
