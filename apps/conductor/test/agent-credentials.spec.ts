@@ -138,7 +138,7 @@ describe('AWS credentials for incident agents (real gRPC, Postgres; STS through 
   it('authenticates the refresh like every call', async () => {
     const worker = await workerFor({ kind: 'incident', investigation: { roleArn: ROLE_ARN, externalId: 'ac-ext-7f3c', agentAccess: 'read-only' } });
     await expectCode(client.refreshAgentCredentials({ credentials: { workerId: worker.workerId, token: 'wrong' } }), status.UNAUTHENTICATED);
-    // The launch token is spent on the handshake and never buys credentials.
+    // Before the handshake, the launch token buys nothing either.
     await expectCode(client.refreshAgentCredentials({ credentials: worker.credentials }), status.FAILED_PRECONDITION);
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
   });
