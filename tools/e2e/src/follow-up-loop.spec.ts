@@ -84,7 +84,11 @@ describe('the follow-up loop, end to end through real processes (issue 11)', () 
     }, 60_000, POLL_MS);
     expect(comments).toHaveLength(1);
     expect(JSON.stringify(comments[0]?.body)).toContain(result?.pullRequest ?? 'missing');
-    const report = await prisma.jiraReport.findFirst({ where: { jobId: job.id } });
+    // The comment is on Jira a moment before the conductor records its id.
+    const report = await eventually('the Jira report to record its comment', async () => {
+      const row = await prisma.jiraReport.findFirst({ where: { jobId: job.id } });
+      return row?.commentId ? row : undefined;
+    }, 60_000, POLL_MS);
     expect(report).toMatchObject({ issueKey: 'ENG-123', outcome: 'succeeded', commentId: comments[0]?.id });
   }, STEP_TIMEOUT_MS);
 
