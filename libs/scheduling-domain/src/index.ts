@@ -21,10 +21,9 @@ export {
   incidentCoversRecovery,
   incidentLookupBounds,
   incidentPolicyProblems,
-  planIncidents,
 } from './lib/incident';
 export type { GroupCandidate, GroupedIncidentAssignment } from './lib/incident-group';
-export { chooseGroupJob, incidentLockKey, jobRepositoriesOf, mergeJobRepositories, planGroupedIncidents, safeRepositoryName } from './lib/incident-group';
+export { chooseGroupJob, incidentLockKey, jobRepositoriesOf, mergeJobRepositories, planGroupedIncidents, planIncidents, safeRepositoryName } from './lib/incident-group';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
 export type { IncidentLogsQuery } from './lib/incident-logs';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { FollowUpComment } from '@agent-conductor/scheduling-domain';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 
 /** The job whose branch and pull request a follow-up continues, as its worker reported them. */
@@ -14,14 +15,7 @@ export interface FollowUpThreadRecord {
 }
 
 /** A comment batched into the follow-up job. Everything in it was written by a person on the thread: untrusted. */
-export interface FollowUpRequestRecord {
-  author: string;
-  body: string;
-  path: string | null;
-  line: number | null;
-  url: string | null;
-  commentedAt: Date;
-}
+export type FollowUpRequestRecord = FollowUpComment;
 
 export interface FollowUpTaskRecord {
   thread: FollowUpThreadRecord;

@@ -1,5 +1,5 @@
 import { isAlarmActive } from './alarm';
-import { chooseIncident, DEFAULT_INCIDENT_POLICY, extendSpan, incidentAccepts, incidentCoversRecovery, IncidentPolicy, IncidentSpan } from './incident';
+import { chooseIncident, DEFAULT_INCIDENT_POLICY, extendSpan, incidentAccepts, incidentCoversRecovery, IncidentAssignment, IncidentPolicy, IncidentSpan } from './incident';
 import { DEFAULT_ROUTE_BRANCH, defaultRepositoryName, RouteRepository } from './routing';
 import { AlarmFacts } from './types';
 
@@ -139,5 +139,18 @@ export function planGroupedIncidents(
     jobs += 1;
     incidents.push({ account: alarm.account, index, job, ...span });
     return { outcome: 'spawn', incident: index, job };
+  });
+}
+
+/**
+ * The incident rules applied to a sequence of alarms in arrival order, in memory: the reference that the database
+ * implementation must agree with. Incidents are numbered 0, 1, … in the order they were spawned. Without groups no
+ * incident is attached to another account's job, so this is {@link planGroupedIncidents} with none.
+ */
+export function planIncidents(alarms: readonly AlarmFacts[], policy: IncidentPolicy = DEFAULT_INCIDENT_POLICY): IncidentAssignment[] {
+  return planGroupedIncidents(alarms, () => undefined, policy).map((assignment): IncidentAssignment => {
+    if (assignment.outcome === 'recorded') return assignment;
+    if (assignment.outcome === 'attach') throw new Error('an incident was attached to a job without a group');
+    return { outcome: assignment.outcome, incident: assignment.incident };
   });
 }

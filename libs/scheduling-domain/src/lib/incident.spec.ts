@@ -8,8 +8,8 @@ import {
   IncidentPolicy,
   incidentPolicyProblems,
   IncidentSpan,
-  planIncidents,
 } from './incident';
+import { planIncidents } from './incident-group';
 import { AlarmFacts, AlarmState } from './types';
 
 const MINUTE = 60_000;

@@ -1,6 +1,3 @@
-import { isAlarmActive } from './alarm';
-import { AlarmFacts } from './types';
-
 /**
  * How CloudWatch alarms of one AWS account are grouped into incidents (one agent each).
  *
@@ -116,28 +113,3 @@ export type IncidentAssignment =
   | { outcome: 'spawn'; incident: number }
   | { outcome: 'join'; incident: number }
   | { outcome: 'recorded'; incident: number | null };
-
-/**
- * The incident rules applied to a sequence of alarms in arrival order, in memory: the reference that the database
- * implementation must agree with. Incidents are numbered 0, 1, … in the order they were spawned.
- */
-export function planIncidents(alarms: readonly AlarmFacts[], policy: IncidentPolicy = DEFAULT_INCIDENT_POLICY): IncidentAssignment[] {
-  const incidents: Array<IncidentSpan & { account: string; index: number }> = [];
-  return alarms.map((alarm) => {
-    const ofAccount = incidents.filter((incident) => incident.account === alarm.account);
-    if (!isAlarmActive(alarm)) {
-      const covering = ofAccount
-        .filter((incident) => incidentCoversRecovery(incident, alarm.eventTime, policy))
-        .sort((a, b) => a.firstEventAt.getTime() - b.firstEventAt.getTime())[0];
-      return { outcome: 'recorded', incident: covering?.index ?? null };
-    }
-    const joined = chooseIncident(ofAccount, alarm.eventTime, policy);
-    if (joined) {
-      Object.assign(joined, extendSpan(joined, alarm.eventTime));
-      return { outcome: 'join', incident: joined.index };
-    }
-    const index = incidents.length;
-    incidents.push({ account: alarm.account, index, firstEventAt: alarm.eventTime, lastEventAt: alarm.eventTime });
-    return { outcome: 'spawn', incident: index };
-  });
-}
