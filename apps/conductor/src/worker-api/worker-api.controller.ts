@@ -5,6 +5,7 @@ import { status } from '@grpc/grpc-js';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { defer, Observable } from 'rxjs';
+import { InvalidJobRepositoriesError, jobRepositories } from '../common/job-repositories';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -89,9 +90,23 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       maxTokens: job.maxTokens ?? 0,
       // Follow-up jobs are not launched yet (docs/follow-ups.md).
       followUp: undefined,
-      // One repository per job until multi-repository incidents are launched (docs/incidents.md).
-      repositories: [],
+      // Validated at launch; empty for a one-repository job (docs/multi-repository.md).
+      repositories: this.repositorySpecs(job),
     };
+  }
+
+  private repositorySpecs(job: Job): workerV1.RepositorySpec[] {
+    try {
+      return jobRepositories(job).map((repository) => ({
+        cloneUrl: repository.url,
+        defaultBranch: repository.branch ?? this.config.defaultRepositoryBranch,
+        sparsePaths: repository.sparsePaths,
+        name: repository.name,
+      }));
+    } catch (error) {
+      if (error instanceof InvalidJobRepositoriesError) throw rpcError(status.FAILED_PRECONDITION, error.message);
+      throw error;
+    }
   }
 
   /** Task archives are a few KiB, so the chunks are not paced against the client's flow control. */

@@ -1,0 +1,19 @@
+import { readJobRepositories, type JobRepository } from '@agent-conductor/scheduling-domain';
+import type { Job } from '@agent-conductor/db';
+
+/** jobs.repositories holds something the worker cannot be given; another attempt would read the same row. */
+export class InvalidJobRepositoriesError extends Error {
+  readonly retryable = false;
+
+  constructor(jobId: string, problems: readonly string[]) {
+    super(`job ${jobId} has unusable repositories: ${problems.join('; ')}`);
+    this.name = 'InvalidJobRepositoriesError';
+  }
+}
+
+/** The job's repositories (docs/multi-repository.md), in order; empty for a one-repository job. */
+export function jobRepositories(job: Pick<Job, 'id' | 'repositories'>): JobRepository[] {
+  const reading = readJobRepositories(job.repositories);
+  if (!reading.ok) throw new InvalidJobRepositoriesError(job.id, reading.problems);
+  return reading.repositories;
+}
