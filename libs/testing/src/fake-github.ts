@@ -62,6 +62,16 @@ export interface FakeIssue {
   comments: string[];
 }
 
+export interface FakePullRequest {
+  number: number;
+  title: string;
+  /** The head branch, without the owner. */
+  head: string;
+  base: string;
+  body: string;
+  state: 'open' | 'closed';
+}
+
 export interface FakeGitHubOptions {
   /** Directory holding bare repositories, served at <url>/git/<name>.git over git's smart HTTP protocol. */
   gitRoot: string;
@@ -83,6 +93,8 @@ export class FakeGitHub {
   private readonly routes = new Map<string, FakeHandler[]>();
   /** owner/name → its issues, for the repositories trackIssues() was called for. */
   private readonly trackedIssues = new Map<string, FakeIssue[]>();
+  /** owner/name → its pull requests, for the repositories trackPullRequests() was called for. */
+  private readonly trackedPulls = new Map<string, FakePullRequest[]>();
 
   constructor(private readonly options: FakeGitHubOptions) {
     this.server = createServer((request, response) => {
@@ -148,6 +160,68 @@ export class FakeGitHub {
     return issues;
   }
 
+  /**
+   * Serves owner/name's pull requests from memory, as GitHub would: opening one (422 when one is already open from
+   * the same head), listing by head and state, reading and editing one. Routes set with on() still come first.
+   */
+  trackPullRequests(repository: string): FakePullRequest[] {
+    const pulls = this.trackedPulls.get(repository) ?? [];
+    this.trackedPulls.set(repository, pulls);
+    return pulls;
+  }
+
+  private pullRoute(call: RecordedApiCall): FakeAnswer | undefined {
+    const [pathname = '', query = ''] = call.path.split('?', 2);
+    const match = /^\/repos\/(([^/]+)\/[^/]+)\/pulls(?:\/(\d+))?$/.exec(pathname);
+    const pulls = match?.[1] === undefined ? undefined : this.trackedPulls.get(match[1]);
+    if (!match || !pulls) return undefined;
+    const owner = match[2] ?? '';
+    const shown = (pull: FakePullRequest): Record<string, unknown> => ({
+      number: pull.number,
+      html_url: `https://github.com/${match[1]}/pull/${pull.number}`,
+      title: pull.title,
+      body: pull.body,
+      state: pull.state,
+      head: { ref: pull.head, label: `${owner}:${pull.head}` },
+      base: { ref: pull.base },
+    });
+    if (match[3] !== undefined) {
+      const pull = pulls.find((candidate) => candidate.number === Number(match[3]));
+      if (!pull) return undefined;
+      if (call.method === 'PATCH') {
+        const body = field(call.body, 'body');
+        const title = field(call.body, 'title');
+        if (typeof body === 'string') pull.body = body;
+        if (typeof title === 'string') pull.title = title;
+      } else if (call.method !== 'GET') {
+        return undefined;
+      }
+      return { status: 200, body: shown(pull) };
+    }
+    if (call.method === 'POST') {
+      const head = String(field(call.body, 'head') ?? '');
+      if (pulls.some((pull) => pull.state === 'open' && pull.head === head)) {
+        return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${head}.` }] } };
+      }
+      const pull: FakePullRequest = {
+        number: pulls.reduce((highest, candidate) => Math.max(highest, candidate.number), 0) + 1,
+        title: String(field(call.body, 'title') ?? ''),
+        head,
+        base: String(field(call.body, 'base') ?? ''),
+        body: String(field(call.body, 'body') ?? ''),
+        state: 'open',
+      };
+      pulls.push(pull);
+      return { status: 201, body: shown(pull) };
+    }
+    if (call.method !== 'GET') return undefined;
+    const params = new URLSearchParams(query);
+    const state = params.get('state') ?? 'open';
+    const head = params.get('head');
+    const listed = pulls.filter((pull) => (state === 'all' || pull.state === state) && (head === null || `${owner}:${pull.head}` === head));
+    return { status: 200, body: listed.map(shown) };
+  }
+
   private issueRoute(call: RecordedApiCall): FakeAnswer | undefined {
     const [pathname = '', query = ''] = call.path.split('?', 2);
     const match = /^\/repos\/([^/]+\/[^/]+)\/issues(?:\/(\d+)\/comments)?$/.exec(pathname);
@@ -205,7 +279,7 @@ export class FakeGitHub {
     this.apiCalls.push(call);
     const handlers = this.routes.get(`${call.method} ${path}`);
     const handler = handlers && handlers.length > 1 ? handlers.shift() : handlers?.[0];
-    const answer = (handler ? handler(call) : this.issueRoute(call)) ?? { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    const answer = (handler ? handler(call) : (this.issueRoute(call) ?? this.pullRoute(call))) ?? { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
     response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
     response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   }

@@ -4,7 +4,7 @@ export { resetDatabase } from './reset-database';
 export { killLeftoverProcesses, processesWithEnvironment, testRunPrefix } from './leftover-processes';
 export type { TaggedProcess } from './leftover-processes';
 export { FakeGitHub, githubWebhookSignature } from './fake-github';
-export type { FakeAnswer, FakeGitHubOptions, FakeHandler, FakeIssue, FakeWebhook, FakeWebhookAnswer, RecordedApiCall, RecordedGitCall } from './fake-github';
+export type { FakeAnswer, FakeGitHubOptions, FakeHandler, FakeIssue, FakePullRequest, FakeWebhook, FakeWebhookAnswer, RecordedApiCall, RecordedGitCall } from './fake-github';
 export { FakeJira } from './fake-jira';
 export type { FakeJiraCall, FakeJiraComment, FakeJiraFailure, FakeJiraRequest, FakeJiraTransition } from './fake-jira';
 export { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, zeroFilledArchive } from './hostile-archives';

@@ -34,6 +34,8 @@ export interface FakeConductorOptions {
   /** Where the fake keeps the task archive and the received upload. */
   scratchDir: string;
   repository: workerV1.RepositorySpec;
+  /** A job over several repositories (docs/multi-repository.md); the first should repeat `repository`. */
+  repositories?: workerV1.RepositorySpec[];
   /** The first this-many Handshake calls answer UNAVAILABLE, like a conductor that is restarting. */
   unavailableHandshakes?: number;
   /** The first this-many UploadResults calls fail (UNAVAILABLE, or `uploadFailureCode`) once the header and a chunk arrived. */
@@ -159,7 +161,7 @@ export class FakeConductor {
       sessionToken: this.sessionToken,
       earlierWork: this.options.earlierWork ?? [],
       followUp: undefined,
-      repositories: [],
+      repositories: this.options.repositories ?? [],
       maxTokens: this.options.maxTokens ?? 0,
     });
   }
