@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { workerV1 } from '@agent-conductor/contracts';
 import { FakeGitHub, type FakePullRequest } from '@agent-conductor/testing';
 import { runWorker } from '../src/bootstrap';
@@ -18,6 +18,7 @@ const WORKER_TOKEN = 'tok_worker_31a2b3c4d5e6f708192a';
 const GITHUB_TOKEN = 'ghs_multiRepositoryToken0123456789';
 const TITLE = 'Fix the checkout incident';
 const PUSHED = `worker/${WORKER_ID}/fix/incident`;
+const DEMO_AGENT = resolve(__dirname, '../../../tools/demo-agent/demo-agent.sh');
 
 /**
  * A stand-in agent over several repositories: commits on fix/incident in each repository named in MULTI_CHANGE and
@@ -128,6 +129,19 @@ describe('a job over several repositories', () => {
       const record = JSON.parse(await readFile(join(workDir, 'publication', 'pull-requests', 'billing.json'), 'utf8')) as { body: string; related: unknown };
       expect(record.related).toEqual([{ name: 'orders', url: ordersPull }]);
       expect(record.body).toContain(relatedSection([{ name: 'orders', url: ordersPull }]));
+    });
+
+    it('the demo agent (npm run dev) changes every repository of the job', async () => {
+      const running = await startConductor(repositories);
+      const outcome = await runWorker({ ...config(running, ''), agentCommand: `sh '${DEMO_AGENT}'` }, { logger: false });
+
+      expect(outcome).toMatchObject({ outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
+      const demoBranch = `worker/${WORKER_ID}/agent/checkout-errors`;
+      expect(running.shutdownRequest?.result?.changes?.map((change) => [change.name, change.branch])).toEqual([
+        ['orders', demoBranch],
+        ['billing', demoBranch],
+      ]);
+      expect(log(billing, `refs/heads/${demoBranch}`)).toHaveLength(2);
     });
 
     it('publishes only the repository the agent changed', async () => {
