@@ -166,6 +166,17 @@ describe('a job over several repositories', () => {
       expect(branches(billing)).toEqual(['refs/heads/main']);
     });
 
+    it('refuses a repository directory the agent replaced with a symlink to another repository', async () => {
+      const running = await startConductor(repositories);
+      // The agent swaps repo/billing for a link to a clone it made elsewhere, which the worker must not push from.
+      const swap = `MULTI_CHANGE='orders billing'; export MULTI_CHANGE; sh '${agentScript}' && mv repo/billing billing-elsewhere && ln -s ../billing-elsewhere repo/billing`;
+      const outcome = await runWorker({ ...config(running, ''), agentCommand: swap }, { logger: false });
+
+      expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+      expect(outcome.error).toContain('repo/billing/ must be the directory the worker cloned, not a symlink or a file');
+      expect(branches(billing)).toEqual(['refs/heads/main']);
+    });
+
     it('refuses a change with commits left in a repository the branches file leaves out', async () => {
       const running = await startConductor(repositories);
       const outcome = await runWorker(config(running, `MULTI_CHANGE='orders billing' MULTI_BRANCHES_JSON='{"orders": "fix/incident"}'`), { logger: false });

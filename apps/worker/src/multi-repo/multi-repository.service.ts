@@ -80,6 +80,12 @@ export class MultiRepositoryService {
       const label = `${REPO_DIR_NAME}/${repository.name}`;
       const repoDir = join(workDir, REPO_DIR_NAME, repository.name);
       const base = baseBranchOf(repository);
+      // lstat of repo/ and repo/<name> themselves: a symlink there would have the worker read and push another
+      // repository's objects with its own rights (lstat of repo/<name>/.git alone follows it).
+      if (!(await this.fs.isDirectory(join(workDir, REPO_DIR_NAME))) || !(await this.fs.isDirectory(repoDir))) {
+        errors.push(`${label}/ must be the directory the worker cloned, not a symlink or a file`);
+        continue;
+      }
       if (!(await this.fs.isDirectory(join(repoDir, '.git')))) {
         errors.push(`${label}/ is not a git repository (${label}/.git is missing); leave each repository where it was cloned`);
         continue;
