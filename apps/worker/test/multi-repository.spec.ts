@@ -3,6 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { workerV1 } from '@agent-conductor/contracts';
 import { FakeGitHub, type FakePullRequest } from '@agent-conductor/testing';
+import { ENDING_REPORT_PROMPT } from '../src/agent/codex-prompts';
 import { runWorker } from '../src/bootstrap';
 import type { WorkerConfig } from '../src/config/env.validators';
 import { MultiRepositoryPublisher, relatedSection } from '../src/multi-repo/multi-repository-publisher';
@@ -37,6 +38,13 @@ printf '%s\\n' "\${MULTI_BRANCHES_JSON:-$json}" > agent-meta/branches.json
 printf 'true\\n' > agent-meta/WAS_JOB_SUCCESSFUL
 printf '# Fixed the checkout incident\\n\\nChanged: %s\\n' "\${MULTI_CHANGE:-}" > agent-meta/ending-report.md
 `;
+
+describe('the Codex ending-report prompt', () => {
+  it('asks for the branches file of a job over several repositories, which it otherwise forbids', () => {
+    expect(ENDING_REPORT_PROMPT).toContain('write agent-meta/branches.json as AGENTS.md describes');
+    expect(ENDING_REPORT_PROMPT).toContain('(agent-meta/branches.json aside, when AGENTS.md asks for it)');
+  });
+});
 
 describe('a job over several repositories', () => {
   let root: string;
