@@ -234,6 +234,26 @@ describe('a job over several repositories', () => {
       expect(JSON.stringify(pulls)).not.toContain(GITHUB_TOKEN);
     });
 
+    it('asks GitHub for every changed repository before pushing any: a missing one fails the publish with nothing pushed', async () => {
+      github?.on('GET', '/repos/acme/billing', () => ({ status: 404, body: { message: 'Not Found' } }));
+      const running = await startConductor(repositories);
+      const outcome = await runWorker(config(running, "MULTI_CHANGE='orders billing'", 'github'), { logger: false });
+
+      expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+      expect(outcome.error).toMatch(/^publish failed: GitHub answered 404 while reading repository acme\/billing/);
+      expect(github?.gitCalls.some((call) => call.path.includes('receive-pack'))).toBe(false);
+      expect([...pulls.orders, ...pulls.billing]).toEqual([]);
+    });
+
+    it('names the repository whose clone failed', async () => {
+      const broken = [...repositories, { cloneUrl: github?.cloneUrl('acme/missing') ?? '', defaultBranch: 'main', sparsePaths: [], name: 'missing' }];
+      const running = await startConductor(broken);
+      const outcome = await runWorker(config(running, "MULTI_CHANGE='orders'", 'github'), { logger: false });
+
+      expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+      expect(outcome.error).toMatch(/^clone failed: cloning repo\/missing\/ failed: /);
+    });
+
     it('opens one pull request, unlinked, when the agent changed one repository', async () => {
       const running = await startConductor(repositories);
       const outcome = await runWorker(config(running, "MULTI_CHANGE='orders'", 'github'), { logger: false });

@@ -56,7 +56,11 @@ export class MultiRepositoryService {
       seen.add(name.toLowerCase());
     }
     for (const repository of repositories) {
-      await this.repository.clone(workDir, repository, `${REPO_DIR_NAME}/${repository.name}`);
+      try {
+        await this.repository.clone(workDir, repository, `${REPO_DIR_NAME}/${repository.name}`);
+      } catch (error) {
+        throw new Error(`cloning ${REPO_DIR_NAME}/${repository.name}/ failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
     this.logger.log(`Cloned ${repositories.length} repositories under ${REPO_DIR_NAME}/: ${repositories.map((repository) => repository.name).join(', ')}`);
     return join(workDir, REPO_DIR_NAME);
