@@ -1,5 +1,6 @@
-import { readJobRepositories, type JobRepository } from '@agent-conductor/scheduling-domain';
+import type { workerV1 } from '@agent-conductor/contracts';
 import type { Job } from '@agent-conductor/db';
+import { readJobRepositories, type JobRepository } from '@agent-conductor/scheduling-domain';
 
 /** jobs.repositories holds something the worker cannot be given; another attempt would read the same row. */
 export class InvalidJobRepositoriesError extends Error {
@@ -16,4 +17,14 @@ export function jobRepositories(job: Pick<Job, 'id' | 'repositories'>): JobRepos
   const reading = readJobRepositories(job.repositories);
   if (!reading.ok) throw new InvalidJobRepositoriesError(job.id, reading.problems);
   return reading.repositories;
+}
+
+/** The handshake's `repositories`: a null branch is the conductor's DEFAULT_REPOSITORY_BRANCH. */
+export function repositorySpecs(job: Pick<Job, 'id' | 'repositories'>, defaultBranch: string): workerV1.RepositorySpec[] {
+  return jobRepositories(job).map((repository) => ({
+    cloneUrl: repository.url,
+    defaultBranch: repository.branch ?? defaultBranch,
+    sparsePaths: repository.sparsePaths,
+    name: repository.name,
+  }));
 }

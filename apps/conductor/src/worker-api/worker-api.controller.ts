@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { defer, Observable } from 'rxjs';
-import { InvalidJobRepositoriesError, jobRepositories } from '../common/job-repositories';
+import { InvalidJobRepositoriesError, repositorySpecs } from '../common/job-repositories';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -97,12 +97,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
 
   private repositorySpecs(job: Job): workerV1.RepositorySpec[] {
     try {
-      return jobRepositories(job).map((repository) => ({
-        cloneUrl: repository.url,
-        defaultBranch: repository.branch ?? this.config.defaultRepositoryBranch,
-        sparsePaths: repository.sparsePaths,
-        name: repository.name,
-      }));
+      return repositorySpecs(job, this.config.defaultRepositoryBranch);
     } catch (error) {
       if (error instanceof InvalidJobRepositoriesError) throw rpcError(status.FAILED_PRECONDITION, error.message);
       throw error;
