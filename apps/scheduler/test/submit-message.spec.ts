@@ -149,17 +149,17 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       duplicate: false,
       decisions: [{ jobId: expect.any(String), kind: SpawnKind.SPAWN_KIND_INCIDENT, key: '123456789012', repository: REPOSITORY }],
     });
-    const job = await prisma.job.findUniqueOrThrow({ where: { id: response.decisions[0]?.jobId }, include: { incident: true } });
+    const job = await prisma.job.findUniqueOrThrow({ where: { id: response.decisions[0]?.jobId }, include: { incidents: true } });
     expect(job).toMatchObject({ kind: 'incident', key: '123456789012', status: 'pending', deliveryId: response.deliveryId });
     expect(job.taskMarkdown).toContain(alarmName);
-    expect(job.incident).toMatchObject({ account: '123456789012', alarmCount: 1 });
+    expect(job.incidents).toEqual([expect.objectContaining({ account: '123456789012', alarmCount: 1 })]);
 
     // The other fixture is the same account, 6 minutes apart: it joins.
     const other = name.includes('sns') ? 'cloudwatch-alarm.eventbridge.json' : 'cloudwatch-alarm.sns.json';
     const joined = await client.submitMessage({ messageId: nextId(), body: fixture(other), receivedAt });
     expect(joined).toMatchObject({ classification: MessageClassification.MESSAGE_CLASSIFICATION_ALARM, duplicate: false, decisions: [] });
     expect(await prisma.job.count()).toBe(1);
-    expect(await prisma.incident.findFirstOrThrow()).toMatchObject({ id: job.incident?.id, alarmCount: 2 });
+    expect(await prisma.incident.findFirstOrThrow()).toMatchObject({ id: job.incidents[0]?.id, alarmCount: 2 });
   });
 
   it.each([

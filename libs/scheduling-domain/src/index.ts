@@ -23,11 +23,18 @@ export {
   incidentPolicyProblems,
   planIncidents,
 } from './lib/incident';
+export type { GroupCandidate, GroupedIncidentAssignment } from './lib/incident-group';
+export { chooseGroupJob, incidentLockKey, jobRepositoriesOf, mergeJobRepositories, planGroupedIncidents, safeRepositoryName } from './lib/incident-group';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
-export type { IncidentRoute, Route, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
+export type { IncidentRoute, Route, RouteRepository, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
 export {
   DEFAULT_ROUTE_BRANCH,
+  defaultRepositoryName,
+  incidentGroupOf,
+  MAX_ROUTE_REPOSITORIES,
+  repositoryNameProblem,
+  routeRepositoriesProblems,
   defaultRoutingTable,
   hasTicketCriteria,
   isAwsAccount,

@@ -58,15 +58,17 @@ describe('SchedulingService: incidents from CloudWatch alarms (real Postgres)', 
         decisions: [{ jobId: expect.any(String), kind: 'incident', key: '123456789012', repository: REPOSITORY, incidentId: expect.any(String) }],
         alarm: { alarmId: expect.any(String), incidentId: result.decisions[0]?.incidentId, outcome: 'spawned' },
       });
-      const job = await prisma.job.findUniqueOrThrow({ where: { id: result.decisions[0]?.jobId }, include: { incident: true } });
+      const job = await prisma.job.findUniqueOrThrow({ where: { id: result.decisions[0]?.jobId }, include: { incidents: true } });
       expect(job).toMatchObject({ kind: 'incident', key: '123456789012', status: 'pending', ticketId: null, deliveryId: result.deliveryId, repository: REPOSITORY });
-      expect(job.incident).toMatchObject({
-        id: result.decisions[0]?.incidentId,
-        account: '123456789012',
-        alarmCount: 1,
-        firstEventAt: new Date('2026-05-12T20:58:58.000Z'),
-        lastEventAt: new Date('2026-05-12T20:58:58.000Z'),
-      });
+      expect(job.incidents).toEqual([
+        expect.objectContaining({
+          id: result.decisions[0]?.incidentId,
+          account: '123456789012',
+          alarmCount: 1,
+          firstEventAt: new Date('2026-05-12T20:58:58.000Z'),
+          lastEventAt: new Date('2026-05-12T20:58:58.000Z'),
+        }),
+      ]);
       for (const text of [
         '123456789012',
         'us-west-2',
@@ -82,7 +84,7 @@ describe('SchedulingService: incidents from CloudWatch alarms (real Postgres)', 
         region: 'us-west-2',
         alarmName: 'api-high-cpu',
         state: 'ALARM',
-        incidentId: job.incident?.id,
+        incidentId: job.incidents[0]?.id,
         // The event's own time, not the receive time.
         eventTime: new Date('2026-05-12T20:58:58.000Z'),
         metrics: [{ namespace: 'AWS/EC2', name: 'CPUUtilization', dimensions: { InstanceId: 'i-0abc123def4567890' } }],

@@ -191,7 +191,33 @@ function admissionWorkConserving(): void {
   ]);
 }
 
+/** Accounts A and B share the routing group "shop", C is in "billing" (incident-groups-routing.json). */
+function incidentGroups(): void {
+  const a = '111111111111';
+  const b = '222222222222';
+  const c = '333333333333';
+  let n = 0;
+  const push = (spec: AlarmSpec): ScenarioMessage => {
+    n += 1;
+    const id = `grp-${String(n).padStart(4, '0')}`;
+    return line(id, delivered(spec.time), eventBridgeAlarmBody(spec, `evt-${id}`));
+  };
+  const first = push(alarm(a, 'orders-5xx', 'ALARM', at(0))); // spawns A's job
+  const attached = push(alarm(b, 'payments-latency', 'ALARM', at(20))); // B's new incident, within reach of A's pending job
+  write('incident-groups.jsonl', [
+    first,
+    attached,
+    push(alarm(c, 'ledger-lag', 'ALARM', at(25))), // another group: its own job
+    push(alarm(b, 'payments-errors', 'ALARM', at(50))), // joins B's incident (on A's job)
+    push(alarm(a, 'orders-5xx', 'OK', at(55))),
+    push(alarm(b, 'payments-latency', 'ALARM', at(200))), // out of every reach: B's own job
+    push(alarm(a, 'orders-latency', 'ALARM', at(230))), // A's new incident: attached to B's pending job
+    { ...attached, receivedAt: at(240).toISOString() }, // a redelivery: nothing
+  ]);
+}
+
 ticketsAndDuplicates();
+incidentGroups();
 admissionBurst();
 admissionIncidentFirst();
 admissionWorkConserving();

@@ -2,7 +2,7 @@
  * What-if scheduling: runs a scenario through the scheduler's own code against
  * a fresh, throw-away database.
  *
- *   npm run --silent replay -- <scenario.jsonl> [--simulate [--routing FILE] [--job-minutes M] [--max-active-jobs N] [--repo-max-active-jobs K]]
+ *   npm run --silent replay -- <scenario.jsonl> [--routing FILE] [--simulate [--job-minutes M] [--max-active-jobs N] [--repo-max-active-jobs K]]
  *
  * stdout: one JSON object per spawn decision and nothing else, so it can be
  * diffed or piped into jq. stderr: rejections, malformed lines, a summary.
@@ -30,7 +30,7 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-async function main({ file, simulation }: ReplayArgs): Promise<void> {
+async function main({ file, routingFile, simulation }: ReplayArgs): Promise<void> {
   try {
     await access(file);
   } catch {
@@ -39,7 +39,7 @@ async function main({ file, simulation }: ReplayArgs): Promise<void> {
   let routing: RoutingTable | undefined;
   try {
     // Checked before the database starts: a bad routing file costs nothing.
-    routing = simulation?.routingFile !== undefined ? loadRoutingFile(simulation.routingFile) : undefined;
+    routing = routingFile !== undefined ? loadRoutingFile(routingFile) : undefined;
   } catch (error) {
     if (!(error instanceof RoutingFileError)) throw error;
     fail(`--routing: ${error.message}`, 2);

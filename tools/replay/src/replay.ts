@@ -15,6 +15,11 @@ export interface ReplayDecision {
   repository?: string;
   /** With --simulate: when the job launches under the admission rules (ISO-8601); null if it never can. */
   startAt?: string | null;
+  /**
+   * True on the line of an ALARM whose new incident (`incidentId`, of account `key`) was attached to the pending job
+   * `jobId` of another account of its routing group instead of spawning: not a new job.
+   */
+  attached?: true;
 }
 
 export interface ReplayOptions {
@@ -31,6 +36,8 @@ export interface ReplaySummary {
   duplicates: number;
   malformed: number;
   decisions: number;
+  /** Incidents attached to another account's job (incident groups). */
+  attached: number;
   elapsedMs: number;
 }
 
@@ -38,6 +45,12 @@ export interface ReplaySink {
   decision(decision: ReplayDecision): void;
   /** Human-readable notes: rejections and malformed lines. */
   note(text: string): void;
+}
+
+/** The alarm's AWS account (an attached incident's key). */
+function keyOf(body: string): string {
+  const classified = classifyMessage(body);
+  return classified.classification === 'alarm' ? classified.alarm.account : '';
 }
 
 function alarmNameOf(body: string): string | undefined {
@@ -60,7 +73,9 @@ export async function replayLines(
   const started = performance.now();
   // A start depends on every decision after it (an incident overtakes the queue), so simulated lines wait for the end.
   const held: Array<{ decision: ReplayDecision; input: SimulationInput }> = [];
-  const summary: ReplaySummary = { lines: 0, tickets: 0, alarms: 0, rejected: 0, duplicates: 0, malformed: 0, decisions: 0, elapsedMs: 0 };
+  // Attached incidents add no job: with --simulate they are printed at the end with their shared job's start.
+  const heldAttached: ReplayDecision[] = [];
+  const summary: ReplaySummary = { lines: 0, tickets: 0, alarms: 0, rejected: 0, duplicates: 0, malformed: 0, decisions: 0, attached: 0, elapsedMs: 0 };
   let lineNumber = 0;
   for await (const text of lines) {
     lineNumber += 1;
@@ -85,6 +100,15 @@ export async function replayLines(
       summary.rejected += 1;
       sink.note(`line ${lineNumber}: rejected (message ${message.messageId}): ${result.rejectionReason ?? 'no reason given'}`);
     }
+    if (result.alarm?.outcome === 'attached' && result.alarm.jobId !== undefined) {
+      summary.attached += 1;
+      const attached: ReplayDecision = { line: lineNumber, kind: 'incident', key: keyOf(message.body), jobId: result.alarm.jobId, attached: true };
+      if (result.alarm.incidentId !== null) attached.incidentId = result.alarm.incidentId;
+      const alarmName = alarmNameOf(message.body);
+      if (alarmName !== undefined) attached.alarmName = alarmName;
+      if (options.simulation) heldAttached.push(attached);
+      else sink.decision(attached);
+    }
     for (const decision of result.decisions) {
       summary.decisions += 1;
       const printed: ReplayDecision = { line: lineNumber, kind: decision.kind, key: decision.key, jobId: decision.jobId };
@@ -104,10 +128,17 @@ export async function replayLines(
   if (options.simulation) {
     const inputs = held.map((entry) => entry.input);
     const outcomes = simulate(inputs, options.simulation);
-    held.forEach(({ decision }, index) => {
+    const printed = held.map(({ decision }, index) => {
       const outcome = outcomes[index];
-      sink.decision({ ...decision, repository: outcome?.claim ?? '', startAt: outcome?.startAt?.toISOString() ?? null });
+      return { ...decision, repository: outcome?.claim ?? '', startAt: outcome?.startAt?.toISOString() ?? null };
     });
+    const byJob = new Map(printed.map((decision) => [decision.jobId, decision]));
+    const attached = heldAttached.map((decision) => {
+      const job = byJob.get(decision.jobId);
+      return { ...decision, repository: job?.repository ?? '', startAt: job?.startAt ?? null };
+    });
+    // In line order, as without --simulate.
+    [...printed, ...attached].sort((a, b) => a.line - b.line).forEach((decision) => sink.decision(decision));
     sink.note(formatSimulationSummary(inputs, outcomes, options.simulation, new Map(held.map(({ decision }) => [decision.jobId, `${decision.kind} ${decision.key}`]))));
   }
   summary.elapsedMs = Math.round(performance.now() - started);
@@ -118,6 +149,7 @@ export function formatSummary(summary: ReplaySummary): string {
   const rate = summary.elapsedMs > 0 ? Math.round((summary.lines * 1000) / summary.elapsedMs) : summary.lines;
   return (
     `replay: ${summary.lines} lines (${summary.tickets} tickets, ${summary.alarms} alarms, ${summary.rejected} rejected, ` +
-    `${summary.duplicates} duplicates, ${summary.malformed} malformed) -> ${summary.decisions} decisions in ${summary.elapsedMs} ms (${rate} lines/s)`
+    `${summary.duplicates} duplicates, ${summary.malformed} malformed) -> ${summary.decisions} decisions` +
+    `${summary.attached > 0 ? ` (+${summary.attached} incidents attached to another account's job)` : ''} in ${summary.elapsedMs} ms (${rate} lines/s)`
   );
 }

@@ -48,9 +48,11 @@ export interface PrintedDecision {
   /** --simulate only. */
   repository?: string;
   startAt?: string | null;
+  /** An incident attached to another account's pending job (incident groups): not a new job. */
+  attached?: true;
 }
 
-const DECISION_KEYS = new Set(['line', 'kind', 'key', 'jobId', 'incidentId', 'alarmName']);
+const DECISION_KEYS = new Set(['line', 'kind', 'key', 'jobId', 'incidentId', 'alarmName', 'attached']);
 const SIMULATED_KEYS = new Set([...DECISION_KEYS, 'repository', 'startAt']);
 
 /**

@@ -191,6 +191,79 @@ describe('the routing file', () => {
     expect(absoluteRepository('git@github.com:a/b.git', '/etc/ac')).toBe('git@github.com:a/b.git');
   });
 
+  describe('several repositories per incident rule', () => {
+    const ORDERS = 'https://github.com/acme/orders.git';
+    const PAYMENTS = 'git@github.com:acme/payments.git';
+    const rule = (fields: Record<string, unknown>): unknown => ({ default: { repository: 'x' }, incidents: [{ account: '123456789012', ...fields }] });
+
+    it('takes "repositories" with default names, branches and sparse paths; the first is the route repository', () => {
+      const table = parseRoutingTable(
+        rule({
+          group: 'shop',
+          repository: ORDERS,
+          repositories: [{ repository: ORDERS, sparsePaths: ['services/orders'] }, { repository: PAYMENTS, branch: 'develop' }, { repository: 'local/shared', name: 'common' }],
+        }),
+        'routing.json',
+        '/etc/agent-conductor',
+      );
+      expect(table.incidents).toEqual([
+        {
+          account: '123456789012',
+          group: 'shop',
+          repository: ORDERS,
+          branch: 'main',
+          sparsePaths: ['services/orders'],
+          repositories: [
+            { url: ORDERS, branch: 'main', name: 'orders', sparsePaths: ['services/orders'] },
+            { url: PAYMENTS, branch: 'develop', name: 'payments', sparsePaths: [] },
+            { url: '/etc/agent-conductor/local/shared', branch: 'main', name: 'common', sparsePaths: [] },
+          ],
+        },
+      ]);
+    });
+
+    it('refuses duplicate names, with the default names counted', () => {
+      expect(problemsOf(rule({ repositories: [{ repository: ORDERS }, { repository: 'https://github.com/other/orders.git' }] }))).toContain(
+        '  - incidents[0].repositories[1].name: "orders" is already used by incidents[0].repositories[0] (give one a "name")',
+      );
+    });
+
+    it('refuses unsafe names', () => {
+      const message = problemsOf(rule({ repositories: [{ repository: ORDERS, name: '../etc' }, { repository: PAYMENTS, name: 'a..b' }, { repository: 'https://h/x.git', name: '' }] }));
+      expect(message).toContain('  - incidents[0].repositories[0].name: must use only letters, digits, ".", "_" and "-" (got "../etc")');
+      expect(message).toContain('  - incidents[0].repositories[1].name: must not be "." or contain ".." (got "a..b")');
+      expect(message).toContain('  - incidents[0].repositories[2].name: must not be empty');
+    });
+
+    it('refuses more than ten', () => {
+      const eleven = Array.from({ length: 11 }, (_, index) => ({ repository: `https://github.com/acme/r${index}.git` }));
+      expect(problemsOf(rule({ repositories: eleven }))).toContain('  - incidents[0].repositories: at most 10 repositories per route (got 11)');
+      expect(() => parseRoutingTable(rule({ repositories: eleven.slice(0, 10) }), 'routing.json', '/etc')).not.toThrow();
+    });
+
+    it('refuses a repository that is not the first, branch or sparse paths beside the list, neither, and an unknown key', () => {
+      const message = problemsOf({
+        default: { repository: 'x' },
+        incidents: [
+          { account: '123456789012', repository: PAYMENTS, branch: 'main', sparsePaths: ['a'], repositories: [{ repository: ORDERS }, { repository: PAYMENTS }] },
+          { account: '210987654321' },
+        ],
+      });
+      expect(message).toContain(`  - incidents[0].repository: must be the first of "repositories" (${ORDERS}) when both are given`);
+      expect(message).toContain('  - incidents[0].branch: give the branch on each of "repositories" instead');
+      expect(message).toContain('  - incidents[0].sparsePaths: give the sparse paths on each of "repositories" instead');
+      expect(message).toContain('  - incidents[1]: needs "repository" or "repositories"');
+      expect(problemsOf(rule({ repositories: [{ repository: ORDERS, url: ORDERS }] }))).toContain('incidents[0].repositories[0]');
+      expect(problemsOf(rule({ repositories: [] }))).toContain('  - incidents[0].repositories: must list at least one repository');
+      expect(problemsOf(rule({ repository: ORDERS, group: ' ' }))).toContain('  - incidents[0].group: must not be empty');
+    });
+
+    it('keeps "repositories" and "group" to incident rules', () => {
+      expect(problemsOf({ default: { repository: 'x', repositories: [{ repository: 'y' }] } })).toContain('default');
+      expect(problemsOf({ default: { repository: 'x' }, tickets: [{ match: { project: 'A' }, repository: 'x', group: 'g' }] })).toContain('tickets[0]');
+    });
+  });
+
   it('formats JSON paths', () => {
     expect(jsonPath([])).toBe('(file)');
     expect(jsonPath(['tickets', 1, 'match'])).toBe('tickets[1].match');

@@ -3,10 +3,13 @@ import {
   IncidentPolicy,
   incidentLookupBounds,
   isAlarmState,
+  jobRepositoriesOf,
+  mergeJobRepositories,
   MetricFacts,
   renderIncidentTask,
+  RouteRepository,
 } from '@agent-conductor/scheduling-domain';
-import type { AlarmOutcome, SpawnDecisionRecord } from '../repositories/ingest.repository';
+import type { AlarmOutcome, IncidentGroupInput, SpawnDecisionRecord } from '../repositories/ingest.repository';
 import { IngestClient, iso, rows, statement } from './sql';
 import { uuidv7 } from './uuidv7';
 
@@ -28,6 +31,10 @@ export interface IngestAlarmInput {
   claimLimit: number | null;
   maxTokens: number | null;
   approvalRequired: boolean;
+  /** The route's several repositories (jobs.repositories), or null: the one repository. */
+  repositories: RouteRepository[] | null;
+  /** The route's incident group; the caller holds the group's lock (incidentLockKey). Null: no group. */
+  group: IncidentGroupInput | null;
   policy: IncidentPolicy;
 }
 
@@ -56,6 +63,19 @@ function alarmValues(first: string, alarm: AlarmFacts): unknown[] {
   ];
 }
 
+/** The earliest `limit` ALARMs of all incidents of a job, as a JSON array (AlarmFacts fields; parseListedAlarms). */
+function listJobAlarms(jobId: string, limit: string): string {
+  return `
+           SELECT COALESCE(json_agg(listed ORDER BY listed."eventTime", listed."id"), '[]'::json)
+             FROM (SELECT a."id", a."account", a."region", a."alarm_name" AS "alarmName", a."alarm_arn" AS "alarmArn",
+                          a."state", a."reason", a."event_time" AS "eventTime", a."metrics"
+                     FROM "alarms" a
+                    WHERE a."incident_id" IN (SELECT o."id" FROM "incidents" o WHERE o."job_id" = ${jobId})
+                      AND a."state" = 'ALARM'::"AlarmState"
+                    ORDER BY a."event_time", a."id"
+                    LIMIT ${limit}::int) listed`;
+}
+
 /*
  * Lookup and write in one statement. The advisory lock was taken by the statement before, so this statement's
  * snapshot already includes every incident committed by whoever held the lock earlier; two transactions can never
@@ -68,7 +88,9 @@ const RECORD_ACTIVE_ALARM = statement(
   'record-active-alarm',
   `
   WITH reachable AS (
-    SELECT i."id", i."job_id", i."alarm_count", j."status" = 'pending'::"JobStatus" AS "pending"
+    SELECT i."id", i."job_id", j."key" AS "job_key", j."status" = 'pending'::"JobStatus" AS "pending",
+           -- A job may hold incidents of several accounts of a group: its TASK.md counts and lists all their alarms.
+           (SELECT SUM(o."alarm_count") FROM "incidents" o WHERE o."job_id" = i."job_id")::int AS "job_alarm_count"
       FROM "incidents" i
       JOIN "jobs" j ON j."id" = i."job_id"
      WHERE i."account" = $2::text
@@ -87,9 +109,9 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
-                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "updated_at")
+                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "repositories", "updated_at")
     SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
-           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, CURRENT_TIMESTAMP
+           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, $27::jsonb, CURRENT_TIMESTAMP
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -106,16 +128,9 @@ const RECORD_ACTIVE_ALARM = statement(
          COALESCE(reachable."id", incident."id") AS "incidentId",
          COALESCE(reachable."job_id", incident."job_id") AS "jobId",
          reachable."id" IS NULL AS "spawned",
-         reachable."alarm_count" AS "alarmCount",
-         CASE WHEN reachable."pending" THEN (
-           SELECT COALESCE(json_agg(listed ORDER BY listed."eventTime", listed."id"), '[]'::json)
-             FROM (SELECT a."id", a."account", a."region", a."alarm_name" AS "alarmName", a."alarm_arn" AS "alarmArn",
-                          a."state", a."reason", a."event_time" AS "eventTime", a."metrics"
-                     FROM "alarms" a
-                    WHERE a."incident_id" = reachable."id" AND a."state" = 'ALARM'::"AlarmState"
-                    ORDER BY a."event_time", a."id"
-                    LIMIT $16::int) listed
-         ) END AS "alarms"
+         reachable."job_key" AS "jobKey",
+         reachable."job_alarm_count" AS "alarmCount",
+         CASE WHEN reachable."pending" THEN (${listJobAlarms('reachable."job_id"', '$16')}) END AS "alarms"
     FROM alarm
     LEFT JOIN reachable ON TRUE
     LEFT JOIN incident ON TRUE`,
@@ -126,10 +141,76 @@ interface ActiveAlarmRow {
   incidentId: string;
   jobId: string;
   spawned: boolean;
+  /** The joined incident's job's account (its key). */
+  jobKey: string | null;
+  /** ALARMs of all the job's incidents, before this one. */
   alarmCount: number | null;
   /** Only for a join whose job is pending. */
   alarms: unknown;
 }
+
+/*
+ * incident-group.ts#chooseGroupJob for an ALARM of a grouped account that starts no incident of its own account: the
+ * earliest incident of another account of the group accepting its time whose job is still pending. FOR UPDATE holds
+ * that job row until commit, so the conductor cannot claim it in between; a job claimed meanwhile fails the re-check
+ * after the wait and is skipped. $1 account, $2 the group's accounts, $3–$6 incidentLookupBounds.
+ */
+const GROUP_TARGET = statement(
+  'group-target',
+  `
+  SELECT j."id" AS "jobId", j."key", j."repository", j."branch", j."sparse_paths" AS "sparsePaths", j."repositories"
+    FROM "incidents" i
+    JOIN "jobs" j ON j."id" = i."job_id"
+   WHERE i."account" = ANY($2::text[]) AND i."account" <> $1::text
+     AND i."last_event_at" BETWEEN $3::timestamptz AND $4::timestamptz
+     AND i."first_event_at" BETWEEN $5::timestamptz AND $6::timestamptz
+     AND j."status" = 'pending'::"JobStatus"
+     AND NOT EXISTS (SELECT 1 FROM "incidents" own
+                      WHERE own."account" = $1::text
+                        AND own."last_event_at" BETWEEN $3::timestamptz AND $4::timestamptz
+                        AND own."first_event_at" BETWEEN $5::timestamptz AND $6::timestamptz)
+   ORDER BY i."first_event_at", i."id"
+   LIMIT 1
+   FOR UPDATE OF j`,
+);
+
+interface GroupTargetRow {
+  jobId: string;
+  key: string;
+  repository: string;
+  branch: string | null;
+  sparsePaths: string[];
+  repositories: unknown;
+}
+
+/*
+ * The attached incident and its first alarm, on the target job; plus, as before them, the job's alarms (earliest
+ * $13) and their count, to re-render its TASK.md. $10 job, $11 incident id, $12 alarm id.
+ */
+const ATTACH_INCIDENT = statement(
+  'attach-incident',
+  `
+  WITH incident AS (
+    INSERT INTO "incidents" ("id", "account", "first_event_at", "last_event_at", "alarm_count", "job_id", "updated_at")
+    VALUES ($11::uuid, $2::text, $8::timestamptz, $8::timestamptz, 1, $10::uuid, CURRENT_TIMESTAMP)
+    RETURNING "id"
+  ), alarm AS (
+    INSERT INTO "alarms" (${ALARM_COLUMNS})
+    VALUES ($12::uuid, $1::uuid, ${ALARM_FIELDS}, (SELECT "id" FROM incident), $9::jsonb)
+    RETURNING "id"
+  )
+  SELECT alarm."id" AS "alarmId", incident."id" AS "incidentId",
+         (SELECT COALESCE(SUM(o."alarm_count"), 0) FROM "incidents" o WHERE o."job_id" = $10::uuid)::int AS "alarmCount",
+         (${listJobAlarms('$10::uuid', '$13')}) AS "alarms"
+    FROM alarm, incident`,
+);
+
+const UPDATE_ATTACHED_JOB = statement(
+  'update-attached-job',
+  `UPDATE "jobs" SET "task_markdown" = $2::text, "repositories" = $3::jsonb, "updated_at" = CURRENT_TIMESTAMP
+    WHERE "id" = $1::uuid AND "status" = 'pending'::"JobStatus"
+   RETURNING "id"`,
+);
 
 /*
  * incidentCoversRecovery: first <= t <= last + window; last <= first + cap bounds the index range from above.
@@ -174,6 +255,10 @@ const UPDATE_PENDING_TASK = statement(
 export async function recordActiveAlarm(client: IngestClient, input: IngestAlarmInput): Promise<IngestAlarmResult> {
   const { alarm, deliveryId, repository } = input;
   const bounds = incidentLookupBounds(alarm.eventTime, input.policy);
+  if (input.group !== null) {
+    const attached = await attachToGroupJob(client, input, input.group, bounds);
+    if (attached !== null) return attached;
+  }
   // Rendered up front: whether this alarm spawns is only known inside the statement.
   const spawnTask = renderIncidentTask({ account: alarm.account, region: alarm.region, alarms: [alarm] });
   const [row] = await rows<ActiveAlarmRow>(client, RECORD_ACTIVE_ALARM, [
@@ -197,6 +282,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     input.claimLimit,
     input.maxTokens,
     input.approvalRequired ? 'required' : 'none',
+    input.repositories === null ? null : JSON.stringify(input.repositories),
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);
@@ -209,7 +295,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
   }
   if (row.alarms !== null && row.alarms !== undefined) {
     // The job is launched from task_markdown: while nobody has claimed it, it should show every alarm so far.
-    const taskMarkdown = renderJoinedTask(alarm, parseListedAlarms(row.alarms), (row.alarmCount ?? 0) + 1);
+    const taskMarkdown = renderJoinedTask(row.jobKey ?? alarm.account, alarm, parseListedAlarms(row.alarms), (row.alarmCount ?? 0) + 1);
     await rows(client, UPDATE_PENDING_TASK, [row.jobId, taskMarkdown]);
   }
   return { alarm: { alarmId: row.alarmId, incidentId: row.incidentId, outcome: 'joined' }, decision: null };
@@ -248,12 +334,76 @@ export async function recordRecovery(
   return { deliveryId: row.deliveryId, alarm: { alarmId: row.alarmId, incidentId: row.incidentId, outcome: 'recorded' } };
 }
 
-function renderJoinedTask(joining: AlarmFacts, listed: AlarmFacts[], total: number): string {
+/**
+ * Attaches the alarm's new incident to the pending job of another account of its group, when the rule finds one
+ * (GROUP_TARGET): the job gains the route's repositories and the alarm in its TASK.md. Null: the alarm joins or
+ * spawns as usual.
+ */
+async function attachToGroupJob(
+  client: IngestClient,
+  input: IngestAlarmInput,
+  group: IncidentGroupInput,
+  bounds: ReturnType<typeof incidentLookupBounds>,
+): Promise<IngestAlarmResult | null> {
+  const { alarm } = input;
+  const [target] = await rows<GroupTargetRow>(client, GROUP_TARGET, [
+    alarm.account,
+    group.accounts,
+    iso(bounds.lastFrom),
+    iso(bounds.lastTo),
+    iso(bounds.firstFrom),
+    iso(bounds.firstTo),
+  ]);
+  if (!target) return null;
+  const [row] = await rows<{ alarmId: string; incidentId: string; alarmCount: number; alarms: unknown }>(client, ATTACH_INCIDENT, [
+    ...alarmValues(input.deliveryId, alarm),
+    target.jobId,
+    uuidv7(),
+    uuidv7(),
+    INCIDENT_TASK_ALARM_LIMIT,
+  ]);
+  if (!row) {
+    throw new Error(`recordMessage: attaching alarm ${alarm.alarmName} of account ${alarm.account} to job ${target.jobId} returned no row`);
+  }
+  const current = jobRepositoriesOf({
+    repository: target.repository,
+    branch: target.branch,
+    sparsePaths: target.sparsePaths,
+    repositories: parseStoredRepositories(target.repositories),
+  });
+  const added = jobRepositoriesOf({ repository: input.repository, branch: input.branch, sparsePaths: input.sparsePaths, repositories: input.repositories });
+  const repositories = mergeJobRepositories(current, added);
+  const taskMarkdown = renderJoinedTask(target.key, alarm, parseListedAlarms(row.alarms), row.alarmCount + 1);
+  const updated = await rows(client, UPDATE_ATTACHED_JOB, [target.jobId, taskMarkdown, JSON.stringify(repositories)]);
+  if (updated.length !== 1) {
+    // GROUP_TARGET locked the row pending; anything else means the lock did not hold, and the transaction must not commit.
+    throw new Error(`recordMessage: job ${target.jobId} left pending while alarm ${alarm.alarmName} was being attached to it`);
+  }
+  return { alarm: { alarmId: row.alarmId, incidentId: row.incidentId, outcome: 'attached', jobId: target.jobId }, decision: null };
+}
+
+/** jobs.repositories as stored ([{ url, branch, name, sparsePaths }] or null), checked back into the domain's shape. */
+function parseStoredRepositories(value: unknown): RouteRepository[] | null {
+  const stored: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (stored === null || stored === undefined) return null;
+  if (!Array.isArray(stored)) throw new Error('recordMessage: jobs.repositories is not a JSON array');
+  return stored.map((entry: unknown): RouteRepository => {
+    const record = asRecord(entry);
+    const { url, branch, name, sparsePaths } = record;
+    if (typeof url !== 'string' || typeof branch !== 'string' || typeof name !== 'string' || !Array.isArray(sparsePaths)) {
+      throw new Error(`recordMessage: jobs.repositories holds an entry without url, branch, name and sparsePaths: ${JSON.stringify(entry)}`);
+    }
+    return { url, branch, name, sparsePaths: sparsePaths.filter((path): path is string => typeof path === 'string') };
+  });
+}
+
+/** The job's TASK.md with the joining alarm; `account` is the job's own (its key), first when it spans several. */
+function renderJoinedTask(account: string, joining: AlarmFacts, listed: AlarmFacts[], total: number): string {
   const alarms = [...listed, joining]
     .sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime())
     .slice(0, INCIDENT_TASK_ALARM_LIMIT);
   const first = alarms[0] ?? joining;
-  return renderIncidentTask({ account: joining.account, region: first.region, alarms, totalAlarms: total });
+  return renderIncidentTask({ account, region: first.region, alarms, totalAlarms: total });
 }
 
 /** The alarms the lookup returned as JSON, checked back into AlarmFacts. */

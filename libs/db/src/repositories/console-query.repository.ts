@@ -317,7 +317,8 @@ export class ConsoleQueryRepository {
       [
         this.prisma.job.findUnique({ where: { id }, include: {
             workers: { orderBy: [{ attempt: 'asc' }] },
-            incident: { select: { id: true } },
+            // The job's own incident comes first; later ones are other accounts' attached to it (incident groups).
+            incidents: { select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 1 },
             actions: { orderBy: [{ at: 'asc' }, { id: 'asc' }] },
             reruns: { select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
           },
@@ -372,7 +373,7 @@ export class ConsoleQueryRepository {
         .map((event) => ({ at: event.at.toISOString(), workerId: event.workerId, type: event.type, detail: event.detail })),
       eventsTruncated: events.length > CONSOLE_EVENT_LIMIT,
       resultsFrom: uploaded ? { workerId: uploaded.worker.id, attempt: uploaded.worker.attempt } : null,
-      incidentId: job.incident?.id ?? null,
+      incidentId: job.incidents[0]?.id ?? null,
       actions: job.actions.map((action) => ({ at: action.at.toISOString(), action: action.action, actor: action.actor, detail: action.detail })),
       reruns: job.reruns.map((rerun) => rerun.id),
     };

@@ -26,8 +26,10 @@ export class IncidentEvidenceRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async targetOfJob(jobId: string): Promise<IncidentEvidenceTarget | null> {
-    const incident = await this.prisma.incident.findUnique({
+    // The job's own incident (its account's); incidents of other accounts attached to it are not gathered yet.
+    const incident = await this.prisma.incident.findFirst({
       where: { jobId },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       include: { alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] } },
     });
     if (!incident) return null;

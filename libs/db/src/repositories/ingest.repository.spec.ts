@@ -198,11 +198,11 @@ describe('IngestRepository', () => {
       decisions: [{ jobId: expect.any(String), kind: 'incident', key: alarm.account, repository: REPOSITORY, incidentId: expect.any(String) }],
       alarm: { alarmId: expect.any(String), incidentId: result.decisions[0]?.incidentId, outcome: 'spawned' },
     });
-    const job = await prisma.job.findUniqueOrThrow({ where: { id: result.decisions[0]?.jobId }, include: { incident: { include: { alarms: true } } } });
+    const job = await prisma.job.findUniqueOrThrow({ where: { id: result.decisions[0]?.jobId }, include: { incidents: { include: { alarms: true } } } });
     expect(job).toMatchObject({ kind: 'incident', key: alarm.account, status: 'pending', ticketId: null, deliveryId: result.deliveryId });
     expect(job.taskMarkdown).toContain('api-high-cpu');
-    expect(job.incident).toMatchObject({ account: alarm.account, alarmCount: 1, firstEventAt: alarm.eventTime, lastEventAt: alarm.eventTime });
-    expect(job.incident?.alarms).toEqual([
+    expect(job.incidents).toEqual([expect.objectContaining({ account: alarm.account, alarmCount: 1, firstEventAt: alarm.eventTime, lastEventAt: alarm.eventTime })]);
+    expect(job.incidents[0]?.alarms).toEqual([
       expect.objectContaining({ deliveryId: result.deliveryId, state: 'ALARM', alarmName: 'api-high-cpu', eventTime: alarm.eventTime, metrics: alarm.metrics }),
     ]);
   });

@@ -2,9 +2,11 @@ import {
   ClassifiedMessage,
   DEFAULT_INCIDENT_POLICY,
   escapeNul,
+  incidentLockKey,
   IncidentPolicy,
   incidentPolicyProblems,
   isAlarmActive,
+  RouteRepository,
   TicketFacts,
 } from '@agent-conductor/scheduling-domain';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
@@ -44,6 +46,18 @@ export interface RecordMessageInput {
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
   incidentPolicy?: IncidentPolicy;
+  /**
+   * An incident route's several repositories (jobs.repositories; the first is `repository`). Absent: null, the one
+   * repository. An incident attached to another account's job adds them to that job's (deduplicated by URL).
+   */
+  repositories?: RouteRepository[];
+  /** The alarm's incident group (its route's `group`) and the accounts routed into it: see incident-group.ts. */
+  incidentGroup?: IncidentGroupInput;
+}
+
+export interface IncidentGroupInput {
+  name: string;
+  accounts: string[];
 }
 
 export interface SpawnDecisionRecord {
@@ -58,13 +72,16 @@ export interface SpawnDecisionRecord {
 
 /**
  * What happened to an alarm delivery: `spawned` (first ALARM of a new incident; the result has its decision),
- * `joined` (an ALARM added to an existing incident), `recorded` (OK / INSUFFICIENT_DATA: stored, never spawns;
- * incidentId is the incident it was recorded against, or null).
+ * `joined` (an ALARM added to an existing incident), `attached` (first ALARM of a new incident that went to the
+ * pending job of another account of its group, `jobId`, instead of spawning), `recorded` (OK / INSUFFICIENT_DATA:
+ * stored, never spawns; incidentId is the incident it was recorded against, or null).
  */
 export interface AlarmOutcome {
   alarmId: string;
   incidentId: string | null;
-  outcome: 'spawned' | 'joined' | 'recorded';
+  outcome: 'spawned' | 'joined' | 'attached' | 'recorded';
+  /** For `attached`: the job the incident was attached to. */
+  jobId?: string;
 }
 
 export interface RecordMessageResult {
@@ -169,11 +186,20 @@ const ORIGINAL_OUTCOME = statement(
          (SELECT COALESCE(json_agg(json_build_object('jobId', j."id", 'kind', j."kind", 'key', j."key",
                                                      'repository', j."repository", 'incidentId', i."id")
                                    ORDER BY j."created_at", j."id"), '[]'::json)
-            FROM "jobs" j LEFT JOIN "incidents" i ON i."job_id" = j."id"
+            FROM "jobs" j
+            -- The job's own incident: the first; later ones were attached to it (incident groups).
+            LEFT JOIN LATERAL (SELECT o."id" FROM "incidents" o WHERE o."job_id" = j."id" ORDER BY o."created_at", o."id" LIMIT 1) i ON TRUE
            WHERE j."delivery_id" = d."id") AS "jobs",
-         a."id" AS "alarmId", a."incident_id" AS "incidentId", a."state" AS "alarmState"
+         a."id" AS "alarmId", a."incident_id" AS "incidentId", a."state" AS "alarmState",
+         -- Attached: the first ALARM (ids are time-ordered, made under the group lock) of an incident that is not its
+         -- job's own.
+         CASE WHEN i."id" <> (SELECT o."id" FROM "incidents" o WHERE o."job_id" = j."id" ORDER BY o."created_at", o."id" LIMIT 1) AND NOT EXISTS (
+                SELECT 1 FROM "alarms" e WHERE e."incident_id" = a."incident_id" AND e."state" = 'ALARM'::"AlarmState" AND e."id" < a."id")
+              THEN j."id" END AS "attachedTo"
     FROM "deliveries" d
     LEFT JOIN "alarms" a ON a."delivery_id" = d."id"
+    LEFT JOIN "incidents" i ON i."id" = a."incident_id" AND a."state" = 'ALARM'::"AlarmState"
+    LEFT JOIN "jobs" j ON j."id" = i."job_id"
    WHERE d."sqs_message_id" = $1::text`,
 );
 
@@ -185,6 +211,7 @@ interface OriginalRow {
   alarmId: string | null;
   incidentId: string | null;
   alarmState: string | null;
+  attachedTo: string | null;
 }
 
 /**
@@ -318,7 +345,7 @@ export class IngestRepository implements OnModuleDestroy {
     await client.query('BEGIN');
     const [claimed] = await rows<{ id: string }>(client, INSERT_ALARM_DELIVERY_AND_LOCK, [
       ...delivery,
-      `incident:${alarm.account}`,
+      incidentLockKey(alarm.account, input.incidentGroup?.name),
       uuidv7(),
     ]);
     if (!claimed) {
@@ -336,6 +363,8 @@ export class IngestRepository implements OnModuleDestroy {
       claimLimit: input.claimLimit ?? null,
       maxTokens: input.maxTokens ?? null,
       approvalRequired: input.approvalRequired ?? false,
+      repositories: input.repositories ?? null,
+      group: input.incidentGroup ?? null,
       policy,
     });
     await client.query('COMMIT');
@@ -370,9 +399,11 @@ export class IngestRepository implements OnModuleDestroy {
       decisions,
     };
     if (original.alarmId !== null) {
-      const { alarmId, incidentId, alarmState } = original;
+      const { alarmId, incidentId, alarmState, attachedTo } = original;
       const spawned = decisions.some((decision) => decision.incidentId !== undefined && decision.incidentId === incidentId);
-      result.alarm = { alarmId, incidentId, outcome: spawned ? 'spawned' : alarmState === 'ALARM' ? 'joined' : 'recorded' };
+      if (spawned) result.alarm = { alarmId, incidentId, outcome: 'spawned' };
+      else if (attachedTo !== null) result.alarm = { alarmId, incidentId, outcome: 'attached', jobId: attachedTo };
+      else result.alarm = { alarmId, incidentId, outcome: alarmState === 'ALARM' ? 'joined' : 'recorded' };
     }
     return result;
   }

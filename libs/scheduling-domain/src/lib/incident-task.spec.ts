@@ -64,4 +64,13 @@ describe('renderIncidentTask', () => {
     expect(task).toContain('- **Metric:** _not given');
     expect(task.split('\n')[0]).toBe('# Incident in AWS account 1');
   });
+
+  it('names every account when incidents of several accounts share the job, its own account first', () => {
+    const other = { ...sns, account: '210987654321' };
+    const task = renderIncidentTask({ account: '123456789012', region: 'us-west-2', alarms: [other, eventBridge] });
+    expect(task.split('\n')[0]).toBe('# Incident across AWS accounts 123456789012, 210987654321');
+    expect(task).toContain('- **Accounts:** 123456789012, 210987654321\n');
+    expect(task).toContain('### 2. orders-db-free-storage: ALARM at 2026-05-12T21:05:00.000Z\n\n- **Account:** 210987654321\n');
+    expect(task).toContain('### 1. api-high-cpu: ALARM at 2026-05-12T20:58:58.000Z\n\n- **Account:** 123456789012\n');
+  });
 });

@@ -21,9 +21,15 @@ export function renderIncidentTask(incident: IncidentTaskFacts): string {
   const first = alarms[0];
   const last = alarms[alarms.length - 1];
 
-  const lines = [`# Incident in AWS account ${incident.account}${incident.region ? ` (${incident.region})` : ''}`, ''];
+  // Incidents of several accounts attached to one job (incident-group.ts): the job's own account comes first.
+  const several = unique(alarms.map((alarm) => alarm.account)).length > 1;
+  const accounts = unique([incident.account, ...alarms.map((alarm) => alarm.account)]);
+  const title = several
+    ? `# Incident across AWS accounts ${accounts.join(', ')}`
+    : `# Incident in AWS account ${incident.account}${incident.region ? ` (${incident.region})` : ''}`;
+  const lines = [title, ''];
   const overview: Array<[string, string | null]> = [
-    ['Account', incident.account],
+    several ? ['Accounts', accounts.join(', ')] : ['Account', incident.account],
     ['Region', unique(alarms.map((alarm) => alarm.region ?? incident.region).filter(isText)).join(', ') || incident.region],
     [names.length === 1 ? 'Alarm' : 'Alarms', names.join(', ') || null],
     ['First alarm at', first ? first.eventTime.toISOString() : null],
@@ -36,6 +42,7 @@ export function renderIncidentTask(incident: IncidentTaskFacts): string {
   alarms.forEach((alarm, index) => {
     lines.push(`### ${index + 1}. ${alarm.alarmName}: ${alarm.state} at ${alarm.eventTime.toISOString()}`, '');
     const details: Array<[string, string | null]> = [
+      ['Account', several ? alarm.account : null],
       ['Region', alarm.region],
       ['State reason', alarm.reason === null ? null : oneLine(alarm.reason)],
       ...alarm.metrics.map((metric): [string, string] => ['Metric', describeMetric(metric)]),

@@ -29,6 +29,14 @@ describe('orderingKey', () => {
     expect(orderingKey(classifyMessage(ticket('SHOP-1'), receivedAt))).toBe('ticket:SHOP-1');
   });
 
+  it("gives the alarms of a grouped account their group's key, so group members share a lane", () => {
+    const groupOf = (account: string): string | undefined => (account === '123456789012' || account === '210987654321' ? 'shop' : undefined);
+    expect(orderingKey(classifyMessage(alarm('123456789012'), receivedAt), groupOf)).toBe('group:shop');
+    expect(orderingKey(classifyMessage(alarm('210987654321', 'OK'), receivedAt), groupOf)).toBe('group:shop');
+    expect(orderingKey(classifyMessage(alarm('333333333333'), receivedAt), groupOf)).toBe('account:333333333333');
+    expect(orderingKey(classifyMessage(ticket('SHOP-1'), receivedAt), groupOf)).toBe('ticket:SHOP-1');
+  });
+
   it('gives a rejected message no key', () => {
     expect(orderingKey(classifyMessage('not json {', receivedAt))).toBeUndefined();
   });

@@ -6,10 +6,16 @@ import { ClassifiedMessage } from './types';
  * (an incident's reach depends on the alarms already in it), and deliveries of one ticket key refresh that ticket
  * (the last one decided wins). Undefined: a rejected message touches nothing shared and may go at any time.
  *
- * Keys of the two kinds never collide: an account is 12 digits, a ticket key has a letter.
+ * Alarms of an account whose incident route has a `group` share the group's lane: a new incident of one account may
+ * attach to another account's job (incident-group.ts), so the group's decisions depend on their order.
+ *
+ * Keys of the kinds never collide: each has its own prefix.
  */
-export function orderingKey(classified: ClassifiedMessage): string | undefined {
-  if (classified.classification === 'alarm') return `account:${classified.alarm.account}`;
+export function orderingKey(classified: ClassifiedMessage, groupOf: (account: string) => string | undefined = () => undefined): string | undefined {
+  if (classified.classification === 'alarm') {
+    const group = groupOf(classified.alarm.account);
+    return group === undefined ? `account:${classified.alarm.account}` : `group:${group}`;
+  }
   if (classified.classification === 'ticket') return `ticket:${classified.ticket.key}`;
   return undefined;
 }

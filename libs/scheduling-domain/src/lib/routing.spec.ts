@@ -1,6 +1,11 @@
 import {
+  defaultRepositoryName,
   defaultRoutingTable,
+  incidentGroupOf,
+  repositoryNameProblem,
   routeIncident,
+  RouteRepository,
+  routeRepositoriesProblems,
   routeTicket,
   RoutingTable,
   routingTableProblems,
@@ -175,5 +180,74 @@ describe('routingTableProblems', () => {
       'incidents[2].sparsePaths[0]: must not contain ..',
       'incidents[2].maxTokens: must be a whole number of tokens from 1 to 2147483647',
     ]);
+  });
+});
+
+describe('several repositories on an incident route', () => {
+  const repo = (url: string, name: string, branch = 'main'): RouteRepository => ({ url, branch, name, sparsePaths: [] });
+  const PAYMENTS = 'https://github.com/acme/payments.git';
+  const withRepositories = (repositories: RouteRepository[], first = repositories[0]): RoutingTable => ({
+    default: { repository: PLATFORM, branch: 'main', sparsePaths: [] },
+    tickets: [],
+    incidents: [{ account: '123456789012', repository: first?.url ?? ORDERS, branch: first?.branch ?? 'main', sparsePaths: [], repositories, group: 'shop' }],
+  });
+
+  it('routes an incident to all of them, the first being the route repository', () => {
+    const routed = withRepositories([repo(ORDERS, 'orders'), repo(PAYMENTS, 'payments', 'develop')]);
+    expect(routingTableProblems(routed)).toEqual([]);
+    expect(routeIncident('123456789012', routed)).toEqual({
+      repository: ORDERS,
+      branch: 'main',
+      sparsePaths: [],
+      repositories: [repo(ORDERS, 'orders'), repo(PAYMENTS, 'payments', 'develop')],
+    });
+    expect(incidentGroupOf('123456789012', routed)).toBe('shop');
+    expect(incidentGroupOf('999999999999', routed)).toBeUndefined();
+  });
+
+  it('refuses duplicate names, duplicate URLs, unsafe names and more than ten', () => {
+    expect(routeRepositoriesProblems('r', [repo(ORDERS, 'orders'), repo(PAYMENTS, 'orders'), repo(ORDERS, 'again')])).toEqual([
+      'r[1].name: "orders" is already used by r[0] (give one a "name")',
+      'r[2].repository: https://github.com/acme/orders.git is already listed by r[0]',
+    ]);
+    expect(routeRepositoriesProblems('r', [repo(ORDERS, '../etc'), repo(PAYMENTS, 'a/b'), repo(AUTH, '..'), repo(BILLING, '')])).toEqual([
+      'r[0].name: must use only letters, digits, ".", "_" and "-" (got "../etc")',
+      'r[1].name: must use only letters, digits, ".", "_" and "-" (got "a/b")',
+      'r[2].name: must not be "." or contain ".." (got "..")',
+      'r[3].name: must not be empty (name the repository: its URL ends without one)',
+    ]);
+    const eleven = Array.from({ length: 11 }, (_, index) => repo(`https://github.com/acme/r${index}.git`, `r${index}`));
+    expect(routeRepositoriesProblems('r', eleven)).toEqual(['r: at most 10 repositories per route (got 11)']);
+    expect(routeRepositoriesProblems('r', eleven.slice(0, 10))).toEqual([]);
+    expect(routeRepositoriesProblems('r', [])).toEqual(['r: must list at least one repository']);
+  });
+
+  it('needs the first repository to be the route repository, and only on incident rules', () => {
+    const table = withRepositories([repo(ORDERS, 'orders'), repo(PAYMENTS, 'payments')], repo(PAYMENTS, 'payments'));
+    expect(routingTableProblems(table)).toEqual(["incidents[0].repositories[0]: must be the route's repository and branch (the job's first repository)"]);
+    expect(
+      routingTableProblems({ ...table, incidents: [], default: { repository: ORDERS, branch: 'main', sparsePaths: [], repositories: [repo(ORDERS, 'orders')] } }),
+    ).toEqual(['default.repositories: only incident rules may list several repositories']);
+  });
+
+  it.each([
+    ['https://github.com/acme/orders.git', 'orders'],
+    ['https://github.com/acme/orders/', 'orders'],
+    ['git@github.com:acme/payments.git', 'payments'],
+    ['/srv/git/sample-app', 'sample-app'],
+    ['orders', 'orders'],
+  ])('names %s %j by default', (url, name) => {
+    expect(defaultRepositoryName(url)).toBe(name);
+  });
+
+  it.each([
+    ['orders', null],
+    ['orders.v2_x-1', null],
+    ['.hidden', null],
+    ['.', 'must not be "." or contain ".." (got ".")'],
+    ['a..b', 'must not be "." or contain ".." (got "a..b")'],
+    ['a b', 'must use only letters, digits, ".", "_" and "-" (got "a b")'],
+  ])('repositoryNameProblem(%j) → %s', (name, problem) => {
+    expect(repositoryNameProblem(name)).toBe(problem);
   });
 });

@@ -27,7 +27,24 @@ export interface Route {
   approval?: RouteApproval;
   /** The Jira transition (by name, e.g. "In Review") a ticket's issue goes through when its job succeeds. */
   jiraTransition?: string;
+  /**
+   * Several repositories (incident routes only): the job clones each under repo/<name>/. The first is the route's
+   * `repository`, `branch` and `sparsePaths`, and its claim. Absent: the one repository, cloned into repo/.
+   */
+  repositories?: RouteRepository[];
 }
+
+/** One repository of a several-repository job, as stored in jobs.repositories. */
+export interface RouteRepository {
+  url: string;
+  branch: string;
+  /** The directory under repo/ the worker clones it into: unique within the job, `[A-Za-z0-9._-]`, no `..`. */
+  name: string;
+  sparsePaths: string[];
+}
+
+/** A route lists at most this many repositories: each is a clone and a pull request of its own. */
+export const MAX_ROUTE_REPOSITORIES = 10;
 
 export const ROUTE_APPROVALS = ['none', 'required'] as const;
 export type RouteApproval = (typeof ROUTE_APPROVALS)[number];
@@ -53,6 +70,11 @@ export interface TicketRoute extends Route {
 export interface IncidentRoute extends Route {
   /** The alarm's AWS account id (12 digits). */
   account: string;
+  /**
+   * Incident routes sharing a group: a new incident of one account joins the still-pending job of a reachable
+   * incident of another account of the group (incident-group.ts). Absent: the account's incidents stay on their own.
+   */
+  group?: string;
 }
 
 /** Ticket rules are tried in order (first match wins); incident rules by account; everything else takes `default`. */
@@ -103,6 +125,57 @@ export function routeTicket(ticket: Pick<TicketFacts, 'projectKey' | 'labels' | 
 export function routeIncident(account: string, table: RoutingTable): Route {
   const rule = table.incidents.find((candidate) => candidate.account === account);
   return toRoute(rule ?? table.default);
+}
+
+/** The incident group of the account's rule; undefined when it has no rule or no group. */
+export function incidentGroupOf(account: string, table: Pick<RoutingTable, 'incidents'>): string | undefined {
+  return table.incidents.find((candidate) => candidate.account === account)?.group;
+}
+
+const REPOSITORY_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Why a repository name cannot be a directory under repo/, or null. */
+export function repositoryNameProblem(name: string): string | null {
+  if (name === '') return 'must not be empty';
+  if (!REPOSITORY_NAME.test(name)) return `must use only letters, digits, ".", "_" and "-" (got ${JSON.stringify(name)})`;
+  if (name.includes('..') || name === '.') return `must not be "." or contain ".." (got ${JSON.stringify(name)})`;
+  return null;
+}
+
+/** A repository's default name: the last segment of its URL, scp remote or path, without `.git`. */
+export function defaultRepositoryName(repository: string): string {
+  const trimmed = repository.trim().replace(/[/\\]+$/, '');
+  const last = trimmed.split(/[/\\:]/).pop() ?? '';
+  return last.replace(/\.git$/i, '');
+}
+
+/** The problems of a route's `repositories`, each prefixed with `path` (e.g. `incidents[0].repositories`). */
+export function routeRepositoriesProblems(path: string, repositories: readonly RouteRepository[]): string[] {
+  const problems: string[] = [];
+  if (repositories.length === 0) problems.push(`${path}: must list at least one repository`);
+  if (repositories.length > MAX_ROUTE_REPOSITORIES) {
+    problems.push(`${path}: at most ${MAX_ROUTE_REPOSITORIES} repositories per route (got ${repositories.length})`);
+  }
+  const names = new Map<string, number>();
+  const urls = new Map<string, number>();
+  repositories.forEach((repository, index) => {
+    const at = `${path}[${index}]`;
+    if (repository.url.trim() === '') problems.push(`${at}.repository: must not be empty`);
+    if (repository.branch.trim() === '') problems.push(`${at}.branch: must not be empty`);
+    repository.sparsePaths.forEach((sparse, sparseIndex) => {
+      const problem = sparsePathProblem(sparse);
+      if (problem !== null) problems.push(`${at}.sparsePaths[${sparseIndex}]: ${problem}`);
+    });
+    const nameProblem = repositoryNameProblem(repository.name);
+    if (nameProblem !== null) problems.push(`${at}.name: ${nameProblem}${repository.name === '' ? ' (name the repository: its URL ends without one)' : ''}`);
+    const firstName = names.get(repository.name);
+    if (firstName !== undefined) problems.push(`${at}.name: "${repository.name}" is already used by ${path}[${firstName}] (give one a "name")`);
+    else names.set(repository.name, index);
+    const firstUrl = urls.get(repository.url);
+    if (firstUrl !== undefined) problems.push(`${at}.repository: ${repository.url} is already listed by ${path}[${firstUrl}]`);
+    else urls.set(repository.url, index);
+  });
+  return problems;
 }
 
 /** Why a sparse path cannot be used, or null: relative, non-empty, no `..` segment, no leading `/`. */
@@ -157,11 +230,20 @@ export function routingTableProblems(table: RoutingTable): string[] {
       problems.push(`${path}.approval: must be "required" or "none"`);
     }
     if (candidate.jiraTransition !== undefined && candidate.jiraTransition.trim() === '') problems.push(`${path}.jira.transition: must not be empty`);
+    if (candidate.repositories !== undefined) {
+      problems.push(...routeRepositoriesProblems(`${path}.repositories`, candidate.repositories));
+      const first = candidate.repositories[0];
+      if (first !== undefined && (first.url !== candidate.repository || first.branch !== candidate.branch)) {
+        problems.push(`${path}.repositories[0]: must be the route's repository and branch (the job's first repository)`);
+      }
+    }
   };
   route('default', table.default);
+  if (table.default.repositories !== undefined) problems.push('default.repositories: only incident rules may list several repositories');
   table.tickets.forEach((rule, index) => {
     if (!hasTicketCriteria(rule.match)) problems.push(`tickets[${index}].match: must name project, labels or components`);
     route(`tickets[${index}]`, rule);
+    if (rule.repositories !== undefined) problems.push(`tickets[${index}].repositories: only incident rules may list several repositories`);
   });
   const seen = new Map<string, number>();
   table.incidents.forEach((rule, index) => {
@@ -169,6 +251,7 @@ export function routingTableProblems(table: RoutingTable): string[] {
     const first = seen.get(rule.account);
     if (first !== undefined) problems.push(`incidents[${index}].account: ${rule.account} is already routed by incidents[${first}]`);
     else seen.set(rule.account, index);
+    if (rule.group !== undefined && rule.group.trim() === '') problems.push(`incidents[${index}].group: must not be empty`);
     route(`incidents[${index}]`, rule);
   });
   return problems;
@@ -182,5 +265,6 @@ function toRoute(source: Route): Route {
   if (source.maxTokens !== undefined) route.maxTokens = source.maxTokens;
   if (source.approval !== undefined) route.approval = source.approval;
   if (source.jiraTransition !== undefined) route.jiraTransition = source.jiraTransition;
+  if (source.repositories !== undefined) route.repositories = source.repositories.map((repository) => ({ ...repository, sparsePaths: [...repository.sparsePaths] }));
   return route;
 }

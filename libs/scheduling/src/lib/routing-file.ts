@@ -6,7 +6,12 @@ import {
   ROUTE_APPROVALS,
   isTokenBudget,
   MAX_ROUTE_TOKENS,
+  defaultRepositoryName,
+  IncidentRoute,
+  repositoryNameProblem,
   Route,
+  RouteRepository,
+  routeRepositoriesProblems,
   RoutingTable,
   sparsePathProblem, errorMessage } from '@agent-conductor/scheduling-domain';
 import { readFileSync } from 'node:fs';
@@ -66,13 +71,34 @@ const ticketRule = z.strictObject(
   { error: objectError('must be an object') },
 );
 
+const repositoryName = z.string({ error: 'must be a string' }).superRefine((name, ctx) => {
+  const problem = repositoryNameProblem(name);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const incidentRepository = z.strictObject(
+  {
+    repository: text,
+    branch: text.optional(),
+    name: repositoryName.optional(),
+    sparsePaths: z.array(sparsePath, { error: 'must be a list of relative paths' }).optional(),
+  },
+  { error: objectError('must be an object with at least "repository"') },
+);
+
 const incidentRule = z.strictObject(
   {
     account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
     ...routeFields,
+    // Optional here: a rule gives `repository`, `repositories`, or both (checked in incidentRoute).
+    repository: text.optional(),
+    repositories: z.array(incidentRepository, { error: 'must be a list of repositories' }).optional(),
+    group: text.optional(),
   },
   { error: objectError('must be an object') },
 );
+
+type IncidentRuleFields = z.infer<typeof incidentRule>;
 
 const routingFileSchema = z
   .strictObject(
@@ -132,6 +158,12 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
     throw new RoutingFileError(`Invalid routing file ${source}:\n${lines.join('\n')}`);
   }
   const file = parsed.data;
+  const incidentProblems: string[] = [];
+  const incidents = file.incidents.map((rule, index) => incidentRoute(rule, `incidents[${index}]`, baseDir, incidentProblems));
+  if (incidentProblems.length > 0) {
+    const lines = incidentProblems.map((problem) => `  - ${problem}`);
+    throw new RoutingFileError(`Invalid routing file ${source}:\n${lines.join('\n')}`);
+  }
   const route = (fields: RouteFields): Route => {
     const out: Route = {
       repository: absoluteRepository(fields.repository, baseDir),
@@ -155,8 +187,44 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       if (rule.match.components !== undefined) match.components = rule.match.components;
       return { match, ...route(rule) };
     }),
-    incidents: file.incidents.map((rule) => ({ account: rule.account, ...route(rule) })),
+    incidents: incidents.map(({ rule, repository, branch, sparsePaths, repositories }) => {
+      const out: IncidentRoute = { account: rule.account, ...route({ ...rule, repository, branch, sparsePaths }) };
+      if (repositories !== undefined) out.repositories = repositories;
+      if (rule.group !== undefined) out.group = rule.group;
+      return out;
+    }),
   };
+}
+
+/**
+ * An incident rule's repository, branch and sparse paths, and its `repositories` with default names: with
+ * `repositories`, the first entry is the route's repository; a `repository` beside it must name the same one, and
+ * `branch` and `sparsePaths` go on each entry instead. Problems are added to `problems`.
+ */
+function incidentRoute(
+  rule: IncidentRuleFields,
+  path: string,
+  baseDir: string,
+  problems: string[],
+): { rule: IncidentRuleFields; repository: string; branch?: string; sparsePaths?: string[]; repositories?: RouteRepository[] } {
+  if (rule.repositories === undefined) {
+    if (rule.repository === undefined) problems.push(`${path}: needs "repository" or "repositories"`);
+    return { rule, repository: rule.repository ?? '', ...(rule.branch !== undefined ? { branch: rule.branch } : {}), ...(rule.sparsePaths !== undefined ? { sparsePaths: rule.sparsePaths } : {}) };
+  }
+  const repositories = rule.repositories.map((entry) => ({
+    url: absoluteRepository(entry.repository, baseDir),
+    branch: entry.branch ?? DEFAULT_ROUTE_BRANCH,
+    name: entry.name ?? defaultRepositoryName(entry.repository),
+    sparsePaths: entry.sparsePaths ?? [],
+  }));
+  problems.push(...routeRepositoriesProblems(`${path}.repositories`, repositories));
+  if (rule.branch !== undefined) problems.push(`${path}.branch: give the branch on each of "repositories" instead`);
+  if (rule.sparsePaths !== undefined) problems.push(`${path}.sparsePaths: give the sparse paths on each of "repositories" instead`);
+  const first = repositories[0];
+  if (rule.repository !== undefined && first !== undefined && absoluteRepository(rule.repository, baseDir) !== first.url) {
+    problems.push(`${path}.repository: must be the first of "repositories" (${first.url}) when both are given`);
+  }
+  return { rule, repository: first?.url ?? '', branch: first?.branch ?? DEFAULT_ROUTE_BRANCH, sparsePaths: first?.sparsePaths ?? [], repositories };
 }
 
 /** Reads, parses and validates ROUTING_FILE (relative to `workspace`). Throws RoutingFileError. */

@@ -1,10 +1,11 @@
-import { IngestRepository, RecordMessageResult } from '@agent-conductor/db';
+import { IncidentGroupInput, IngestRepository, RecordMessageResult } from '@agent-conductor/db';
 import {
   claimOf,
   classifyMessage,
   ClassifiedMessage,
   defaultRoutingTable,
   escapeNul,
+  incidentGroupOf,
   IncidentPolicy,
   incidentPolicyProblems,
   orderingKey,
@@ -55,6 +56,8 @@ export type SubmitOutcome = { ok: true; result: RecordMessageResult; seconds: nu
 export class SchedulingService {
   private readonly config: Readonly<SchedulingConfig>;
   private readonly routing: RoutingTable;
+  /** Each incident group's accounts, in routing-file order. */
+  private readonly groups = new Map<string, string[]>();
 
   constructor(
     private readonly ingest: IngestRepository,
@@ -71,6 +74,10 @@ export class SchedulingService {
     }
     // A deep copy: the table is read on every message, and no caller may change routes under a running service.
     this.routing = structuredClone(routing);
+    for (const rule of this.routing.incidents) {
+      if (rule.group === undefined) continue;
+      this.groups.set(rule.group, [...(this.groups.get(rule.group) ?? []), rule.account]);
+    }
     this.config = Object.freeze({ ...config, incidentPolicy: Object.freeze({ ...config.incidentPolicy }) });
   }
 
@@ -106,7 +113,8 @@ export class SchedulingService {
         classifySeconds[position] = (performance.now() - started) / 1000;
       }
     });
-    const keys = classified.map((one) => (one === undefined ? undefined : orderingKey(one)));
+    const groupOf = (account: string): string | undefined => incidentGroupOf(account, this.routing);
+    const keys = classified.map((one) => (one === undefined ? undefined : orderingKey(one, groupOf)));
     await Promise.all(
       orderingLanes(keys).map(async (lane) => {
         for (const position of lane) {
@@ -137,8 +145,16 @@ export class SchedulingService {
     return classifyMessage(message.body, message.receivedAt);
   }
 
+  /** The alarm's incident group and its accounts, when its route has one. */
+  private incidentGroupFor(classified: ClassifiedMessage): IncidentGroupInput | undefined {
+    if (classified.classification !== 'alarm') return undefined;
+    const name = incidentGroupOf(classified.alarm.account, this.routing);
+    return name === undefined ? undefined : { name, accounts: [...(this.groups.get(name) ?? [])] };
+  }
+
   private record(message: SubmittedMessage, classified: ClassifiedMessage): Promise<RecordMessageResult> {
     const route = this.routeFor(classified);
+    const incidentGroup = this.incidentGroupFor(classified);
     return this.ingest.recordMessage({
       sqsMessageId: message.messageId,
       receivedAt: message.receivedAt,
@@ -156,6 +172,8 @@ export class SchedulingService {
       ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
       taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
+      ...(route.repositories !== undefined ? { repositories: route.repositories } : {}),
+      ...(incidentGroup !== undefined ? { incidentGroup } : {}),
     });
   }
 }
