@@ -16,7 +16,7 @@ import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 import { TestWorkerClient } from './support/worker-client';
 
 const ORDERS = { url: 'https://github.com/acme/orders.git', branch: 'main', name: 'orders', sparsePaths: ['src'] };
-const BILLING = { url: 'https://github.com/acme/billing.git', branch: null, name: 'billing', sparsePaths: [] };
+const BILLING = { url: 'https://github.com/acme/billing.git', branch: 'release', name: 'billing', sparsePaths: [] };
 
 describe('jobs over several repositories (docs/multi-repository.md)', () => {
   let config: ConductorConfig;
@@ -59,11 +59,11 @@ describe('jobs over several repositories (docs/multi-repository.md)', () => {
     await prisma.$disconnect();
   });
 
-  it('hands out every repository in order, a null branch as DEFAULT_REPOSITORY_BRANCH', async () => {
+  it('hands out every repository in order, each with its own base branch and sparse paths', async () => {
     const { response } = await handshake(await multiRepositoryJob([ORDERS, BILLING]));
     expect(response.repositories).toEqual([
       { cloneUrl: ORDERS.url, defaultBranch: 'main', sparsePaths: ['src'], name: 'orders' },
-      { cloneUrl: BILLING.url, defaultBranch: config.defaultRepositoryBranch, sparsePaths: [], name: 'billing' },
+      { cloneUrl: BILLING.url, defaultBranch: 'release', sparsePaths: [], name: 'billing' },
     ]);
     // The first repeats the job's own repository, which a worker without the multi-repository path still reads.
     expect(response.repository?.cloneUrl).toBe(ORDERS.url);
@@ -91,7 +91,7 @@ describe('jobs over several repositories (docs/multi-repository.md)', () => {
     const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId } });
     expect(job.status).toBe('failed');
     expect(job.attempts).toBe(1);
-    expect(job.error).toContain('repositories[1].name: must be letters, digits');
+    expect(job.error).toContain('repositories[1].name: must use only letters, digits');
   });
 
   it("renders AGENTS.md with the job's repository directories", async () => {

@@ -9,8 +9,8 @@ export type { GitHubWebhookEnvelope, GitHubWebhookEvent } from './lib/github';
 export { GITHUB_FOLLOW_UPS_NOT_HANDLED, GITHUB_WEBHOOK_EVENTS, gitHubWebhookEnvelope, isGitHubWebhookEvent } from './lib/github';
 export { renderTicketTask } from './lib/render-ticket-task';
 export { renderAgentsFile } from './lib/render-agents-file';
-export type { JobRepositoriesReading, JobRepository } from './lib/job-repositories';
-export { MAX_JOB_REPOSITORIES, readJobRepositories, repositoryNameProblem } from './lib/job-repositories';
+export type { JobRepositoriesReading } from './lib/job-repositories';
+export { readJobRepositories } from './lib/job-repositories';
 export { isAlarmActive } from './lib/alarm';
 export type { IncidentAssignment, IncidentPolicy, IncidentSpan } from './lib/incident';
 export {

@@ -1,6 +1,6 @@
 import type { workerV1 } from '@agent-conductor/contracts';
 import type { Job } from '@agent-conductor/db';
-import { readJobRepositories, type JobRepository } from '@agent-conductor/scheduling-domain';
+import { readJobRepositories, type RouteRepository } from '@agent-conductor/scheduling-domain';
 
 /** jobs.repositories holds something the worker cannot be given; another attempt would read the same row. */
 export class InvalidJobRepositoriesError extends Error {
@@ -13,17 +13,17 @@ export class InvalidJobRepositoriesError extends Error {
 }
 
 /** The job's repositories (docs/multi-repository.md), in order; empty for a one-repository job. */
-export function jobRepositories(job: Pick<Job, 'id' | 'repositories'>): JobRepository[] {
+export function jobRepositories(job: Pick<Job, 'id' | 'repositories'>): RouteRepository[] {
   const reading = readJobRepositories(job.repositories);
   if (!reading.ok) throw new InvalidJobRepositoriesError(job.id, reading.problems);
   return reading.repositories;
 }
 
-/** The handshake's `repositories`: a null branch is the conductor's DEFAULT_REPOSITORY_BRANCH. */
-export function repositorySpecs(job: Pick<Job, 'id' | 'repositories'>, defaultBranch: string): workerV1.RepositorySpec[] {
+/** The handshake's `repositories`, in the job's order. */
+export function repositorySpecs(job: Pick<Job, 'id' | 'repositories'>): workerV1.RepositorySpec[] {
   return jobRepositories(job).map((repository) => ({
     cloneUrl: repository.url,
-    defaultBranch: repository.branch ?? defaultBranch,
+    defaultBranch: repository.branch,
     sparsePaths: repository.sparsePaths,
     name: repository.name,
   }));

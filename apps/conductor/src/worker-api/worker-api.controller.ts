@@ -97,7 +97,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
 
   private repositorySpecs(job: Job): workerV1.RepositorySpec[] {
     try {
-      return repositorySpecs(job, this.config.defaultRepositoryBranch);
+      return repositorySpecs(job);
     } catch (error) {
       if (error instanceof InvalidJobRepositoriesError) throw rpcError(status.FAILED_PRECONDITION, error.message);
       throw error;

@@ -2,7 +2,7 @@ import { boundedExcerpt, EARLIER_WORK_LIMITS, redactSecrets, workerV1 } from '@a
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
-import { MAX_JOB_REPOSITORIES } from '@agent-conductor/scheduling-domain';
+import { MAX_ROUTE_REPOSITORIES } from '@agent-conductor/scheduling-domain';
 import { JiraReportRecorder } from '../jira/jira-report.recorder';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { rpcError, WorkerAuthService } from './worker-auth.service';
@@ -75,7 +75,7 @@ const CHANGE_FIELD_CHARS = { name: 100, branch: 255, pullRequest: 1_000 } as con
 
 /** A job over several repositories changes at most as many as it has (docs/multi-repository.md). */
 export function boundedChanges(changes: readonly workerV1.ChangedRepository[]): { name: string; branch: string; pullRequest: string }[] {
-  return changes.slice(0, MAX_JOB_REPOSITORIES).map((change) => ({
+  return changes.slice(0, MAX_ROUTE_REPOSITORIES).map((change) => ({
     name: change.name.slice(0, CHANGE_FIELD_CHARS.name),
     branch: change.branch.slice(0, CHANGE_FIELD_CHARS.branch),
     pullRequest: change.pullRequest.slice(0, CHANGE_FIELD_CHARS.pullRequest),

@@ -50,10 +50,10 @@ export class MultiRepositoryService {
     for (const repository of repositories) {
       // The conductor checked the names; a name that is not one plain directory would clone outside repo/.
       const name = repository.name;
-      if (name === '' || basename(name) !== name || name.startsWith('.') || seen.has(name.toLowerCase())) {
+      if (name === '' || name === '.' || name === '..' || basename(name) !== name || name.includes('\\') || seen.has(name)) {
         throw new Error(`refusing to clone: repository name ${JSON.stringify(name)} is not a unique plain directory name`);
       }
-      seen.add(name.toLowerCase());
+      seen.add(name);
     }
     for (const repository of repositories) {
       try {
