@@ -250,6 +250,26 @@ data "aws_iam_policy_document" "conductor_task" {
     }
   }
 
+  # A route's Logs Insights query ("logs"): StartQuery names the log groups, so it is held to this account's;
+  # GetQueryResults and StopQuery take only a query id and have no resource-level permissions.
+  dynamic "statement" {
+    for_each = var.incident_evidence ? [1] : []
+    content {
+      sid       = "StartIncidentLogsQueries"
+      actions   = ["logs:StartQuery"]
+      resources = ["arn:aws:logs:*:${local.account_id}:log-group:*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.incident_evidence ? [1] : []
+    content {
+      sid       = "ReadIncidentLogsQueries"
+      actions   = ["logs:GetQueryResults", "logs:StopQuery"]
+      resources = ["*"]
+    }
+  }
+
   # Other accounts' telemetry, through the roles routes name (investigation.roleArn): exactly those, never a pattern.
   dynamic "statement" {
     for_each = length(var.investigation_role_arns) > 0 ? [1] : []

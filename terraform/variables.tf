@@ -325,7 +325,7 @@ variable "console_oidc_client_secret" {
 }
 
 variable "incident_evidence" {
-  description = "INCIDENT_EVIDENCE for the conductor: gather each incident alarm's definition, history and metric data from CloudWatch in this account into the task files (docs/incident-evidence.md)."
+  description = "INCIDENT_EVIDENCE for the conductor: gather each incident alarm's definition, history and metric data from CloudWatch, and a route's Logs Insights query, in this account into the task files (docs/incident-evidence.md, docs/incidents.md)."
   type        = bool
   default     = false
 }

@@ -9,6 +9,10 @@
 # A job over several repositories (repo/<name>/ each, docs/multi-repository.md): the same change in each
 # repository named in DEMO_AGENT_REPOSITORIES (default: all of them), listed in agent-meta/branches.json.
 #
+# A follow-up (TASK.md starting "# Follow-up on", docs/follow-up-runs.md) is answered on the branch that is checked
+# out: it appends the review comments it was given to docs/reviews/<KEY>.md, commits that on top, and writes an
+# ending report naming each comment (it becomes the reply on the pull request).
+#
 # Test hooks (DEMO_AGENT_BEHAVIOUR):
 #   succeed (default)  the above
 #   fail               reports WAS_JOB_SUCCESSFUL=false with a report; commits nothing
@@ -54,6 +58,10 @@ fi
 
 heading=$(sed -n 's/^# *//p' TASK.md | head -n 1)
 [ -n "$heading" ] || heading="TASK: untitled task"
+follow_up=no
+case "$heading" in
+  "Follow-up on "*) follow_up=yes; heading=${heading#Follow-up on } ;;
+esac
 case "$heading" in
   *:*) key=${heading%%:*}; summary=$(printf '%s' "${heading#*:}" | sed 's/^ *//') ;;
   *) key=$heading; summary="" ;;
@@ -91,6 +99,31 @@ if [ "$behaviour" = report ]; then
 The demo agent was told to conclude with a report (DEMO_AGENT_BEHAVIOUR=report), so it made no change.
 A real agent would give the likely root cause here, how confident it is, and the recommended follow-up.
 REPORT
+  exit 0
+fi
+
+if [ "$follow_up" = yes ] && [ "$behaviour" = succeed ]; then
+  # The comments as TASK.md lists them: "`alice` on `src/orders.ts:42`", one per line.
+  comments=$(sed -n 's/^### Comment [0-9][0-9]* by //p' TASK.md)
+  count=$(printf '%s\n' "$comments" | grep -c . || true)
+  cd repo
+  branch=$(git symbolic-ref --quiet --short HEAD || echo '(detached)')
+  mkdir -p docs/reviews
+  {
+    printf '## Review answered by the demo agent\n\n'
+    printf '%s\n' "$comments" | sed 's/^/- Addressed the comment by /'
+    printf '\n'
+  } >> "docs/reviews/$safe_key.md"
+  git add --sparse "docs/reviews/$safe_key.md"
+  git commit --quiet -m "$key: answer $count review comment(s)" -m "Records the comments in docs/reviews/$safe_key.md (demo agent)."
+  cd ..
+  printf '%s: answer %s review comment(s)\n' "$key" "$count" > agent-meta/meta-info.txt
+  printf 'true\n' > agent-meta/WAS_JOB_SUCCESSFUL
+  {
+    printf 'The demo agent answered %s review comment(s) with one commit on `%s`:\n\n' "$count" "$branch"
+    printf '%s\n' "$comments" | sed 's/^/- the comment by /'
+    printf '\nEach is recorded in `docs/reviews/%s.md`. This is the demo agent (not an AI): a real agent would change the code each comment points at.\n' "$safe_key"
+  } > agent-meta/ending-report.md
   exit 0
 fi
 

@@ -20,8 +20,8 @@ const MAX_BYTES = 64 * 1024;
 
 const reviewComment = {
   action: 'created',
-  comment: { id: 1, body: '@agent please rename this', path: 'src/orders.ts', line: 12, user: { login: 'reviewer' } },
-  pull_request: { number: 7, head: { ref: 'agent/SHOP-1' } },
+  comment: { id: 1, body: '@agent please rename this', path: 'src/orders.ts', line: 12, user: { login: 'reviewer' }, author_association: 'MEMBER', created_at: '2026-05-12T18:20:00Z' },
+  pull_request: { number: 7, html_url: 'https://github.com/acme/orders-api/pull/7', state: 'open', head: { ref: 'agent/SHOP-1' } },
   repository: { full_name: 'acme/orders-api' },
 };
 
@@ -96,13 +96,13 @@ describe('POST /webhooks/github', () => {
     await prisma?.$disconnect();
   });
 
-  it('queues a signed review comment once, which the scheduler records as "follow-ups not handled yet"', async () => {
+  it('queues a signed review comment once, which the scheduler\'s rules read as an update (docs/follow-ups.md)', async () => {
     const answer = await github.sendWebhook(url, { event: 'pull_request_review_comment', payload: reviewComment, secret: SECRET });
     expect(answer.status).toBe(202);
     expect(JSON.parse(answer.body)).toMatchObject({ status: 'queued', deliveryId: answer.deliveryId, event: 'pull_request_review_comment' });
     const request = await eventually('the delivery at the scheduler', async () => submitted.find((candidate) => candidate.body.includes(answer.deliveryId)));
     expect(JSON.parse(request.body)).toEqual({ githubWebhook: { deliveryId: answer.deliveryId, event: 'pull_request_review_comment' }, payload: reviewComment });
-    expect(reasons[submitted.indexOf(request)]).toBe(`github event: follow-ups not handled yet (pull_request_review_comment, delivery ${answer.deliveryId})`);
+    expect(reasons[submitted.indexOf(request)]).toBe('update');
     expect(await prisma.githubWebhookDelivery.findUnique({ where: { deliveryId: answer.deliveryId } })).toMatchObject({ event: 'pull_request_review_comment' });
   });
 

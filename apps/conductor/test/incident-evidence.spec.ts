@@ -2,13 +2,16 @@ import { extractArchiveSafely } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand, StopQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { INestApplication } from '@nestjs/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConductorConfig } from '../src/config/env.validators';
 import { CHART_HEIGHT, CHART_WIDTH } from '../src/incident-evidence/evidence-chart';
+import { MAX_LOGS_TABLE_CELL_CHARS, MAX_LOGS_TABLE_ROWS } from '../src/incident-evidence/logs-table';
 import { AttemptService } from '../src/launch/attempts.service';
 import { JobLaunchService } from '../src/launch/job-launch.service';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
@@ -43,15 +46,16 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 
 describe('the incident evidence pack', () => {
   const cloudWatch = mockClient(CloudWatchClient);
+  const logs = mockClient(CloudWatchLogsClient);
   let prisma: PrismaClient;
   let app: INestApplication | undefined;
   let scratch: string;
 
   const points = Array.from({ length: 12 }, (_, i) => ({ at: new Date(FIRST_ALARM_AT.getTime() + (i - 6) * 300_000), value: i < 6 ? 40 + i : 120 + i }));
 
-  async function launchAndExtract(jobId: string): Promise<{ dir: string; workerId: string }> {
+  async function launchAndExtract(jobId: string, overrides: Partial<ConductorConfig> = {}): Promise<{ dir: string; workerId: string }> {
     if (!app) {
-      const config = await testConfig({ incidentEvidence: true, workerLauncher: 'spool', retryBaseMs: 1, retryMaxMs: 1 });
+      const config = await testConfig({ incidentEvidence: true, workerLauncher: 'spool', retryBaseMs: 1, retryMaxMs: 1, ...overrides });
       config.workerSpoolDir = join(config.runDir, 'spool');
       app = await startConductorParts(config);
     }
@@ -69,6 +73,7 @@ describe('the incident evidence pack', () => {
   beforeEach(async () => {
     await resetDatabase(prisma);
     cloudWatch.reset();
+    logs.reset();
     scratch = await mkdtemp(join(tmpdir(), 'incident-evidence-'));
   });
 
@@ -80,6 +85,7 @@ describe('the incident evidence pack', () => {
 
   afterAll(async () => {
     cloudWatch.restore();
+    logs.restore();
     await prisma.$disconnect();
   });
 
@@ -222,5 +228,117 @@ describe('the incident evidence pack', () => {
     const failed = await prisma.workerEvent.findFirst({ where: { workerId, type: 'incident-evidence-failed' } });
     expect(failed?.detail).toEqual({ reason: 'User is not authorized to perform: cloudwatch:DescribeAlarms' });
     expect(await prisma.worker.findUniqueOrThrow({ where: { id: workerId } })).toMatchObject({ state: 'launched' });
+  });
+
+  describe("with the route's Logs Insights query", () => {
+    const QUERY = { logGroups: ['/ecs/orders', '/ecs/payments'], query: 'fields @timestamp, @message | filter @message like /ERROR/', limit: 300 };
+
+    /** One metric alarm with the route's query stored on its job, as the scheduler stores it. */
+    async function incidentJobWithLogs(): Promise<string> {
+      cloudWatch.on(DescribeAlarmsCommand).resolves({
+        MetricAlarms: [{ AlarmName: 'orders-5xx', Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Statistic: 'Sum', Period: 300, Threshold: 100, ComparisonOperator: 'GreaterThanThreshold' }],
+      });
+      cloudWatch.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+      cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm1', Timestamps: points.map((point) => point.at), Values: points.map((point) => point.value) }] });
+      const jobId = await createIncidentJob(prisma, [{ name: 'orders-5xx', at: FIRST_ALARM_AT }]);
+      await prisma.job.update({ where: { id: jobId }, data: { incidentLogs: QUERY } });
+      return jobId;
+    }
+    const row = (at: string, message: string): Array<{ field: string; value: string }> => [
+      { field: '@timestamp', value: at },
+      { field: '@message', value: message },
+      { field: '@ptr', value: 'opaque' },
+    ];
+
+    it('runs it over the evidence window and puts the rows in incident/logs.md (escaped) and incident/logs.csv, linked from TASK.md', async () => {
+      logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+      logs.on(GetQueryResultsCommand, { queryId: 'q-1' }).resolves({
+        status: 'Complete',
+        results: [row('2026-11-30 12:00:01.000', 'ERROR a | b <script>'), row('2026-11-30 12:00:02.000', 'ERROR trace\n  at x, "quoted"')],
+      });
+      const jobId = await incidentJobWithLogs();
+
+      const { dir, workerId } = await launchAndExtract(jobId);
+
+      const start = logs.commandCalls(StartQueryCommand)[0];
+      const metric = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
+      expect(start?.args[0].input).toMatchObject({ logGroupNames: QUERY.logGroups, queryString: QUERY.query, limit: 300 });
+      // The same window as the metric, in the whole seconds Logs Insights takes, in the first alarm's region.
+      expect(start?.args[0].input.startTime).toBe(Math.floor((metric?.StartTime?.getTime() ?? 0) / 1000));
+      expect(start?.args[0].input.endTime).toBe(Math.ceil((metric?.EndTime?.getTime() ?? 0) / 1000));
+      expect(await (start?.thisValue as CloudWatchLogsClient | undefined)?.config.region()).toBe('eu-west-1');
+
+      const markdown = await readFile(join(dir, 'incident', 'logs.md'), 'utf8');
+      expect(markdown).toContain('| @timestamp | @message |\n| --- | --- |\n');
+      expect(markdown).toContain('| 2026-11-30 12:00:01.000 | ERROR a \\| b &lt;script&gt; |\n');
+      expect(markdown).toContain('| 2026-11-30 12:00:02.000 | ERROR trace<br>  at x, "quoted" |\n');
+      expect(markdown).not.toContain('opaque');
+      expect(await readFile(join(dir, 'incident', 'logs.csv'), 'utf8')).toBe(
+        '@timestamp,@message\n2026-11-30 12:00:01.000,ERROR a | b <script>\n2026-11-30 12:00:02.000,"ERROR trace\n  at x, ""quoted"""\n',
+      );
+      const task = await readFile(join(dir, 'TASK.md'), 'utf8');
+      expect(task).toContain('- Logs Insights over 2 log group(s): 2 row(s). [table](incident/logs.md), [data](incident/logs.csv).');
+      const events = await prisma.workerEvent.findMany({ where: { workerId }, select: { type: true, detail: true } });
+      expect(events.filter((event) => event.type.startsWith('incident-evidence-'))).toEqual([{ type: 'incident-evidence-gathered', detail: { files: 6 } }]);
+    });
+
+    it('shows a bounded table and says what it cut, while logs.csv keeps every row', async () => {
+      const many = 150;
+      const long = `ERROR ${'x'.repeat(500)}`;
+      logs.on(StartQueryCommand).resolves({ queryId: 'q-2' });
+      logs.on(GetQueryResultsCommand).resolves({
+        status: 'Complete',
+        results: Array.from({ length: many }, (_, i) => row(`2026-11-30 12:00:${String(i % 60).padStart(2, '0')}.000`, i === 0 ? long : `ERROR ${i}`)),
+      });
+      const jobId = await incidentJobWithLogs();
+
+      const { dir } = await launchAndExtract(jobId);
+
+      const markdown = await readFile(join(dir, 'incident', 'logs.md'), 'utf8');
+      const tableRows = markdown.split('\n').filter((line) => line.startsWith('| 2026-'));
+      expect(tableRows).toHaveLength(MAX_LOGS_TABLE_ROWS);
+      expect(tableRows[0]).toContain(`${long.slice(0, MAX_LOGS_TABLE_CELL_CHARS - 1)}… |`);
+      expect(tableRows[0]).not.toContain(long);
+      expect(markdown).toContain(`truncated: only the first ${MAX_LOGS_TABLE_ROWS} of ${many} rows are shown here; all of them are in logs.csv`);
+      const csv = (await readFile(join(dir, 'incident', 'logs.csv'), 'utf8')).trimEnd().split('\n');
+      expect(csv).toHaveLength(1 + many);
+      expect(csv[1]).toContain(long);
+      expect(await readFile(join(dir, 'TASK.md'), 'utf8')).toContain(
+        `${many} row(s). [table](incident/logs.md), [data](incident/logs.csv) (truncated: only the first ${MAX_LOGS_TABLE_ROWS} of ${many} rows`,
+      );
+    });
+
+    it('records a failed query on the attempt and still ships the rest of the pack', async () => {
+      logs.on(StartQueryCommand).rejects(Object.assign(new Error('User is not authorized to perform: logs:StartQuery'), { name: 'AccessDeniedException' }));
+      const jobId = await incidentJobWithLogs();
+
+      const { dir, workerId } = await launchAndExtract(jobId);
+
+      expect((await readdir(join(dir, 'incident'))).sort()).toEqual(['01-orders-5xx', 'README.md']);
+      expect((await readdir(join(dir, 'incident', '01-orders-5xx'))).sort()).toEqual(['alarm.json', 'chart.png', 'metric.csv']);
+      expect(await readFile(join(dir, 'TASK.md'), 'utf8')).toContain(
+        '- Logs Insights: the query failed, so there are no logs in this pack (User is not authorized to perform: logs:StartQuery).',
+      );
+      const events = await prisma.workerEvent.findMany({ where: { workerId }, orderBy: { id: 'asc' }, select: { type: true, detail: true } });
+      expect(events.filter((event) => event.type.startsWith('incident-evidence-'))).toEqual([
+        { type: 'incident-evidence-gathered', detail: { files: 4 } },
+        { type: 'incident-evidence-failed', detail: { part: 'logs', reason: 'User is not authorized to perform: logs:StartQuery' } },
+      ]);
+      expect(await prisma.worker.findUniqueOrThrow({ where: { id: workerId } })).toMatchObject({ state: 'launched' });
+    });
+
+    it('stops a query that runs past INCIDENT_LOGS_MAX_WAIT_SECONDS and launches without the logs', async () => {
+      logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
+      logs.on(GetQueryResultsCommand).resolves({ status: 'Running' });
+      logs.on(StopQueryCommand).resolves({ success: true });
+      const jobId = await incidentJobWithLogs();
+
+      const { dir, workerId } = await launchAndExtract(jobId, { incidentLogsMaxWaitSeconds: 1 });
+
+      expect(logs.commandCalls(StopQueryCommand).map((call) => call.args[0].input)).toEqual([{ queryId: 'q-slow' }]);
+      expect(await readdir(join(dir, 'incident'))).not.toContain('logs.md');
+      const failed = await prisma.workerEvent.findFirst({ where: { workerId, type: 'incident-evidence-failed' } });
+      expect(failed?.detail).toEqual({ part: 'logs', reason: 'Logs Insights query q-slow did not complete within 1 s (status Running); stopped it' });
+    });
   });
 });

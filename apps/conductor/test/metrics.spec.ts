@@ -120,6 +120,14 @@ describe('conductor /metrics and JSON logs after real work (SQS → gRPC schedul
     expect(sample(after, 'conductor_workers', { state: 'launched' })).toBe(1);
     expect(sample(after, 'conductor_active_workers')).toBe(1);
 
+    // A review comment recorded as an update (docs/follow-ups.md) is a decided message too.
+    answer.current = async () => ({ deliveryId: 'u', classification: schedulerV1.MessageClassification.MESSAGE_CLASSIFICATION_UPDATE, rejectionReason: 'not addressed to the agent', duplicate: false, decisions: [] });
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"githubWebhook":{}}' }));
+    await eventually('the update to be counted', async () => {
+      const text = await scrape();
+      return sample(text, 'conductor_messages_decided_total', { classification: 'update', duplicate: 'false' }) === 1 ? text : undefined;
+    });
+
     // The launch is logged with both ids as fields, and the token the worker received appears nowhere.
     const token = await readFile(join(tokenDir, worker.id), 'utf8');
     expect(token.length).toBeGreaterThan(20);

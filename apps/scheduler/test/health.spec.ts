@@ -1,5 +1,5 @@
-import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
-import { freePort } from '@agent-conductor/testing';
+import { DEFAULT_FOLLOW_UP_POLICY, DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
+import { eventually, freePort } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { bootstrapScheduler } from '../src/bootstrap';
@@ -39,16 +39,6 @@ class DatabaseHop {
   }
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('scheduler /health/live and /health/ready', () => {
   let app: INestApplication;
   let hop: DatabaseHop;
@@ -70,6 +60,7 @@ describe('scheduler /health/live and /health/ready', () => {
         defaultRepositoryUrl: '/srv/git/sample-app.git',
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
+        followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
       },
       { logger: false, ops: { httpPort: 0, healthCheckTimeoutMs: 1000 } },
     );
@@ -122,6 +113,7 @@ describe('the scheduler as one hybrid app', () => {
         defaultRepositoryUrl: '/srv/git/sample-app.git',
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
+        followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
       },
       { logger: false, ops: { httpPort: 0, healthCheckTimeoutMs: 1000 } },
     );

@@ -1,7 +1,7 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { createPrismaClient, type PrismaClient } from '@agent-conductor/db';
 import { StructuredLogger } from '@agent-conductor/observability';
-import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
+import { DEFAULT_FOLLOW_UP_POLICY, DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
@@ -44,6 +44,7 @@ describe('scheduler /metrics and JSON logs after real SubmitMessage calls', () =
         defaultRepositoryUrl: '/srv/git/sample-app.git',
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
+        followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
       },
       { logger: new StructuredLogger({ service: 'scheduler', format: 'json', write: (line) => lines.push(line) }), ops: { httpPort: 0, healthCheckTimeoutMs: 2000 } },
     );

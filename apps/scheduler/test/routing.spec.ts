@@ -1,5 +1,5 @@
 import { createPrismaClient, PrismaClient } from '@agent-conductor/db';
-import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
+import { DEFAULT_FOLLOW_UP_POLICY, DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
 import { INestApplication } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ describe('the scheduler with ROUTING_FILE', () => {
       dbConnectTimeoutMs: 0,
       grpcListenAddr: `127.0.0.1:${await freePort()}`,
       incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
     };
     app = await bootstrapScheduler(config, { logger: false });
     client = new SchedulerTestClient(config.grpcListenAddr);

@@ -1,6 +1,6 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import { createPrismaClient, PrismaClient } from '@agent-conductor/db';
-import { DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
+import { DEFAULT_FOLLOW_UP_POLICY, DEFAULT_INCIDENT_POLICY } from '@agent-conductor/scheduling';
 import { freePort, resetDatabase } from '@agent-conductor/testing';
 import { ServiceError, status } from '@grpc/grpc-js';
 import { INestApplication } from '@nestjs/common';
@@ -54,6 +54,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       defaultRepositoryUrl: REPOSITORY,
       defaultRepositoryBranch: 'main',
       incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
     };
     app = await bootstrapScheduler(config, { logger: false });
     client = new SchedulerTestClient(config.grpcListenAddr);
@@ -217,7 +218,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       expect(await client.submitMessage({ messageId, body, receivedAt })).toEqual({ ...response, duplicate: true });
     });
 
-    it('stores a GitHub webhook from the ingress as rejected: follow-ups are not handled yet', async () => {
+    it('stores a GitHub webhook the ingress queued without the pull request\'s URL as rejected, with the reason', async () => {
       const messageId = nextId();
       const body = JSON.stringify({
         githubWebhook: { deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', event: 'pull_request_review' },
@@ -226,7 +227,7 @@ describe('SchedulerService.SubmitMessage over gRPC', () => {
       const response = await client.submitMessage({ messageId, body, receivedAt });
 
       expect(response).toMatchObject({ classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED, duplicate: false, decisions: [] });
-      expect(response.rejectionReason).toBe('github event: follow-ups not handled yet (pull_request_review, delivery 72d3162e-cc78-11e3-81ab-4c9367dc0958)');
+      expect(response.rejectionReason).toBe('github pull_request_review: pull_request.html_url is missing');
       const delivery = await prisma.delivery.findUniqueOrThrow({ where: { sqsMessageId: messageId } });
       expect(delivery).toMatchObject({ body, classification: 'rejected', rejectionReason: response.rejectionReason });
       expect(await prisma.job.count()).toBe(0);
@@ -266,6 +267,7 @@ describe('SchedulerService.SubmitMessages over gRPC', () => {
         defaultRepositoryUrl: REPOSITORY,
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
+        followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
       },
       { logger: false },
     );
@@ -339,6 +341,7 @@ describe('scheduler boot', () => {
         defaultRepositoryUrl: REPOSITORY,
         defaultRepositoryBranch: 'main',
         incidentPolicy: DEFAULT_INCIDENT_POLICY,
+        followUpPolicy: DEFAULT_FOLLOW_UP_POLICY,
       },
       { logger: false },
     );

@@ -216,8 +216,8 @@ describe('a job over several repositories', () => {
       expect(outcome).toMatchObject({ outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
       const ordersUrl = 'https://github.com/acme/orders/pull/1';
       const billingUrl = 'https://github.com/acme/billing/pull/1';
-      expect(pulls.orders).toEqual([expect.objectContaining({ number: 1, title: TITLE, head: PUSHED, base: 'main', state: 'open' })]);
-      expect(pulls.billing).toEqual([expect.objectContaining({ number: 1, title: TITLE, head: PUSHED, base: 'main', state: 'open' })]);
+      expect(pulls.orders).toEqual([expect.objectContaining({ number: 1, title: TITLE, headRef: PUSHED, state: 'open' })]);
+      expect(pulls.billing).toEqual([expect.objectContaining({ number: 1, title: TITLE, headRef: PUSHED, state: 'open' })]);
       expect(pulls.orders[0]?.body).toContain(`# Fixed the checkout incident`);
       expect(pulls.orders[0]?.body).toContain(relatedSection([{ name: 'billing', url: billingUrl }]));
       expect(pulls.billing[0]?.body).toContain(relatedSection([{ name: 'orders', url: ordersUrl }]));

@@ -25,6 +25,16 @@ export {
   type MetricPoint,
   type MetricSeries,
 } from './cloudwatch/alarm-telemetry';
+export { createCloudWatchLogsClient, type CloudWatchLogsClientOptions } from './cloudwatch/cloudwatch-logs-client';
+export {
+  CloudWatchLogsInsights,
+  DEFAULT_LOGS_INSIGHTS_OPTIONS,
+  LogsQueryError,
+  type LogsInsightsOptions,
+  type LogsInsightsQuery,
+  type LogsInsightsSource,
+  type LogsQueryResult,
+} from './cloudwatch/logs-insights';
 export { roleAssumingTelemetry, type RoleAssumingTelemetryOptions } from './cloudwatch/role-assuming-telemetry';
 export {
   assumedRoleProvider,

@@ -4,6 +4,7 @@ import { DB_OPTIONS, DbModuleOptions, PrismaService } from './prisma.service';
 import { AdmissionRepository } from './repositories/admission.repository';
 import { ConsoleQueryRepository } from './repositories/console-query.repository';
 import { EarlierWorkRepository } from './repositories/earlier-work.repository';
+import { FollowUpTaskRepository } from './repositories/follow-up-task.repository';
 import { GithubWebhookDeliveryRepository } from './repositories/github-webhook-delivery.repository';
 import { IncidentEvidenceRepository } from './repositories/incident-evidence.repository';
 import { IngestRepository } from './repositories/ingest.repository';
@@ -25,6 +26,7 @@ const CLIENT_REPOSITORIES: Array<new (prisma: PrismaClient) => object> = [
   IncidentEvidenceRepository,
   JiraReportRepository,
   GithubWebhookDeliveryRepository,
+  FollowUpTaskRepository,
 ];
 
 // The ingest path runs on a pg pool of its own, from the same URL; Nest closes it on shutdown (onModuleDestroy).

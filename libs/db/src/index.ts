@@ -23,4 +23,5 @@ export * from './repositories/job-action.repository';
 export * from './repositories/console-query.repository';
 export * from './repositories/jira-report.repository';
 export * from './repositories/github-webhook-delivery.repository';
+export * from './repositories/follow-up-task.repository';
 export * from './roles/database-roles';

@@ -1,16 +1,18 @@
 export type { AlarmFacts, AlarmState, ClassifiedMessage, JobKind, MetricFacts, TicketFacts } from './lib/types';
 export { ALARM_STATES, isAlarmState, isJobKind, JOB_KINDS } from './lib/types';
-export { classifyMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
+export { classifyMessage, ticketOfMessage, EARLIEST_EVENT_TIME, eventTimeProblem, MAX_EVENT_TIME_AHEAD_MS } from './lib/classify-message';
 export { errorMessage, escapeNul } from './lib/json';
 export { flattenAdf } from './lib/adf';
 export { parseAwsTimestamp } from './lib/aws-time';
 export { SUPPORTED_WEBHOOK_EVENTS } from './lib/jira';
 export type { GitHubWebhookEnvelope, GitHubWebhookEvent } from './lib/github';
-export { GITHUB_FOLLOW_UPS_NOT_HANDLED, GITHUB_WEBHOOK_EVENTS, gitHubWebhookEnvelope, isGitHubWebhookEvent } from './lib/github';
+export { GITHUB_WEBHOOK_EVENTS, gitHubWebhookEnvelope, isGitHubWebhookEvent } from './lib/github';
 export { renderTicketTask } from './lib/render-ticket-task';
 export { renderAgentsFile } from './lib/render-agents-file';
 export type { JobRepositoriesReading } from './lib/job-repositories';
 export { readJobRepositories } from './lib/job-repositories';
+export type { FollowUpComment, FollowUpTaskFacts } from './lib/render-follow-up-task';
+export { FOLLOW_UP_TASK_HEADING, FOLLOW_UP_TASK_LIMITS, renderFollowUpAgentsFile, renderFollowUpTask } from './lib/render-follow-up-task';
 export { isAlarmActive } from './lib/alarm';
 export type { IncidentAssignment, IncidentPolicy, IncidentSpan } from './lib/incident';
 export {
@@ -27,6 +29,17 @@ export type { GroupCandidate, GroupedIncidentAssignment } from './lib/incident-g
 export { chooseGroupJob, incidentLockKey, jobRepositoriesOf, mergeJobRepositories, planGroupedIncidents, safeRepositoryName } from './lib/incident-group';
 export type { IncidentTaskFacts } from './lib/incident-task';
 export { renderIncidentTask } from './lib/incident-task';
+export type { IncidentLogsQuery } from './lib/incident-logs';
+export {
+  asIncidentLogsQuery,
+  DEFAULT_LOGS_LIMIT,
+  incidentLogsProblems,
+  isLogsLimit,
+  logGroupProblem,
+  MAX_LOGS_LIMIT,
+  MAX_LOGS_LOG_GROUPS,
+  MAX_LOGS_QUERY_LENGTH,
+} from './lib/incident-logs';
 export type { IncidentRoute, Route, RouteRepository, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
 export {
   DEFAULT_ROUTE_BRANCH,
@@ -43,6 +56,7 @@ export {
   isRouteApproval,
   ROUTE_APPROVALS,
   MAX_ROUTE_TOKENS,
+  incidentLogsFor,
   routeIncident,
   routeTicket,
   routingTableProblems,
@@ -76,3 +90,17 @@ export type { ActionableJob, ActionJobStatus, JobActionName, JobActionStep, JobA
 export { isEndedStatus, JOB_ACTIONS, planJobAction } from './lib/job-actions';
 export { orderingKey, orderingLanes } from './lib/ordering';
 export { READ_ONLY_INVESTIGATION_ACTIONS, sessionPolicyActionProblems } from './lib/investigation-access';
+export type { FollowUpDecision, FollowUpPolicy, ThreadJob, ThreadLookup, ThreadRef, UpdateComment, UpdateFacts } from './lib/follow-up';
+export {
+  addressesAgent,
+  decideFollowUp,
+  DEFAULT_FOLLOW_UP_MENTION,
+  DEFAULT_FOLLOW_UP_POLICY,
+  followUpPlaceholderTask,
+  followUpPolicyProblems,
+  JIRA_REPORT_MARKER,
+  screenUpdate,
+  ticketUpdateReason,
+  WORKER_REPLY_MARKER,
+  WRITE_ASSOCIATIONS,
+} from './lib/follow-up';

@@ -119,6 +119,23 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
     expect(await routeOf(routed, alarm('210987654321'))).toMatchObject({ repository: 'https://github.com/acme/platform.git', branch: 'trunk' });
   });
 
+  it("stores an incident route's Logs Insights query on its job, and none for other accounts or tickets", async () => {
+    const logs = { logGroups: ['/ecs/orders'], query: 'fields @timestamp, @message | filter @message like /ERROR/', limit: 150 };
+    const withLogs = new SchedulingService(ingest, {
+      defaultRepositoryUrl: DEFAULT,
+      incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      routing: { ...ROUTING, incidents: [{ ...ROUTING.incidents[0]!, logs }] },
+    });
+    const incidentLogsOf = async (body: string): Promise<unknown> => {
+      const { decisions } = await withLogs.submit({ messageId: nextId(), body, receivedAt: new Date() });
+      return (await prisma.job.findUniqueOrThrow({ where: { id: decisions[0]?.jobId ?? '' } })).incidentLogs;
+    };
+    const alarm = (account: string): string => eventBridgeAlarm({ account, time: new Date('2026-05-12T20:00:00Z') });
+    expect(await incidentLogsOf(alarm('123456789012'))).toEqual(logs);
+    expect(await incidentLogsOf(alarm('210987654321'))).toBeNull();
+    expect(await incidentLogsOf(issue({ key: 'ENG-9', project: 'ENG', labels: ['auth'] }))).toBeNull();
+  });
+
   it('without a routing table sends every job to the default repository and branch, as before routing', async () => {
     const plain = new SchedulingService(ingest, { defaultRepositoryUrl: DEFAULT, incidentPolicy: DEFAULT_INCIDENT_POLICY });
     const expected = { repository: DEFAULT, branch: 'main', sparsePaths: [], workerTaskDefinition: null, maxTokens: null };

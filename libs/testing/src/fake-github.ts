@@ -62,14 +62,16 @@ export interface FakeIssue {
   comments: string[];
 }
 
+/** A pull request the fake holds once trackPullRequest() is on: its state, head branch and conversation comments. */
 export interface FakePullRequest {
   number: number;
+  headRef: string;
   title: string;
-  /** The head branch, without the owner. */
-  head: string;
-  base: string;
   body: string;
   state: 'open' | 'closed';
+  merged: boolean;
+  /** Conversation comments (GitHub's issue comments on the pull request), oldest first; edits replace the body. */
+  comments: Array<{ id: number; body: string }>;
 }
 
 export interface FakeGitHubOptions {
@@ -93,8 +95,9 @@ export class FakeGitHub {
   private readonly routes = new Map<string, FakeHandler[]>();
   /** owner/name → its issues, for the repositories trackIssues() was called for. */
   private readonly trackedIssues = new Map<string, FakeIssue[]>();
-  /** owner/name → its pull requests, for the repositories trackPullRequests() was called for. */
+  /** owner/name → its pull requests, for the repositories trackPullRequest() was called for. */
   private readonly trackedPulls = new Map<string, FakePullRequest[]>();
+  private lastCommentId = 1000;
 
   constructor(private readonly options: FakeGitHubOptions) {
     this.server = createServer((request, response) => {
@@ -161,8 +164,18 @@ export class FakeGitHub {
   }
 
   /**
-   * Serves owner/name's pull requests from memory, as GitHub would: opening one (422 when one is already open from
-   * the same head), listing by head and state, reading and editing one. Routes set with on() still come first.
+   * Serves a pull request of owner/name from memory, as GitHub would: reading it, and listing (per_page, page),
+   * posting and editing its conversation comments. Routes set with on() still come first.
+   */
+  trackPullRequest(repository: string, pull: { number: number; headRef: string; state?: 'open' | 'closed'; merged?: boolean }): FakePullRequest {
+    const tracked: FakePullRequest = { number: pull.number, headRef: pull.headRef, title: '', body: '', state: pull.state ?? 'open', merged: pull.merged ?? false, comments: [] };
+    this.trackPullRequests(repository).push(tracked);
+    return tracked;
+  }
+
+  /**
+   * Serves owner/name's pull requests from memory: opening one (POST …/pulls, numbered after every tracked issue and
+   * pull request), listing them by head and state, and all trackPullRequest() serves.
    */
   trackPullRequests(repository: string): FakePullRequest[] {
     const pulls = this.trackedPulls.get(repository) ?? [];
@@ -170,56 +183,75 @@ export class FakeGitHub {
     return pulls;
   }
 
-  private pullRoute(call: RecordedApiCall): FakeAnswer | undefined {
+  private pullRequestRoute(call: RecordedApiCall): FakeAnswer | undefined {
     const [pathname = '', query = ''] = call.path.split('?', 2);
-    const match = /^\/repos\/(([^/]+)\/[^/]+)\/pulls(?:\/(\d+))?$/.exec(pathname);
+    const match = /^\/repos\/([^/]+\/[^/]+)\/(?:pulls\/(\d+)|issues\/(\d+)\/comments|issues\/comments\/(\d+)|(pulls))$/.exec(pathname);
     const pulls = match?.[1] === undefined ? undefined : this.trackedPulls.get(match[1]);
     if (!match || !pulls) return undefined;
-    const owner = match[2] ?? '';
-    const shown = (pull: FakePullRequest): Record<string, unknown> => ({
-      number: pull.number,
-      html_url: `https://github.com/${match[1]}/pull/${pull.number}`,
-      title: pull.title,
-      body: pull.body,
-      state: pull.state,
-      head: { ref: pull.head, label: `${owner}:${pull.head}` },
-      base: { ref: pull.base },
+    const htmlUrl = (number: number): string => `https://github.com/${match[1]}/pull/${number}`;
+    if (match[5] !== undefined) {
+      const owner = match[1]?.split('/')[0] ?? '';
+      if (call.method === 'POST') {
+        const issues = this.trackedIssues.get(match[1] ?? '') ?? [];
+        const highest = Math.max(0, ...pulls.map((pull) => pull.number), ...issues.map((issue) => issue.number));
+        const head = String(field(call.body, 'head') ?? '');
+        const pull: FakePullRequest = {
+          number: highest + 1,
+          headRef: head.startsWith(`${owner}:`) ? head.slice(owner.length + 1) : head,
+          title: String(field(call.body, 'title') ?? ''),
+          body: String(field(call.body, 'body') ?? ''),
+          state: 'open',
+          merged: false,
+          comments: [],
+        };
+        pulls.push(pull);
+        return { status: 201, body: { number: pull.number, html_url: htmlUrl(pull.number) } };
+      }
+      if (call.method !== 'GET') return undefined;
+      const params = new URLSearchParams(query);
+      const state = params.get('state') ?? 'open';
+      const head = params.get('head');
+      const listed = pulls.filter((pull) => (state === 'all' || pull.state === state) && (head === null || head === `${owner}:${pull.headRef}`));
+      return { status: 200, body: listed.map((pull) => ({ number: pull.number, title: pull.title, state: pull.state, head: { ref: pull.headRef }, html_url: htmlUrl(pull.number) })) };
+    }
+    const shownComment = (pull: FakePullRequest, comment: { id: number; body: string }): Record<string, unknown> => ({
+      id: comment.id,
+      body: comment.body,
+      html_url: `${htmlUrl(pull.number)}#issuecomment-${comment.id}`,
     });
-    if (match[3] !== undefined) {
-      const pull = pulls.find((candidate) => candidate.number === Number(match[3]));
-      if (!pull) return undefined;
+    if (match[2] !== undefined) {
+      const pull = pulls.find((candidate) => candidate.number === Number(match[2]));
+      if ((call.method !== 'GET' && call.method !== 'PATCH') || !pull) return undefined;
       if (call.method === 'PATCH') {
+        // Editing a pull request: the fields given replace the stored ones, as GitHub's PATCH does.
         const body = field(call.body, 'body');
         const title = field(call.body, 'title');
         if (typeof body === 'string') pull.body = body;
         if (typeof title === 'string') pull.title = title;
-      } else if (call.method !== 'GET') {
-        return undefined;
       }
-      return { status: 200, body: shown(pull) };
+      return { status: 200, body: { number: pull.number, title: pull.title, body: pull.body, state: pull.state, merged: pull.merged, head: { ref: pull.headRef }, html_url: htmlUrl(pull.number) } };
     }
-    if (call.method === 'POST') {
-      const head = String(field(call.body, 'head') ?? '');
-      if (pulls.some((pull) => pull.state === 'open' && pull.head === head)) {
-        return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${head}.` }] } };
+    if (match[3] !== undefined) {
+      const pull = pulls.find((candidate) => candidate.number === Number(match[3]));
+      if (!pull) return undefined;
+      if (call.method === 'POST') {
+        const comment = { id: ++this.lastCommentId, body: String(field(call.body, 'body') ?? '') };
+        pull.comments.push(comment);
+        return { status: 201, body: shownComment(pull, comment) };
       }
-      const pull: FakePullRequest = {
-        number: pulls.reduce((highest, candidate) => Math.max(highest, candidate.number), 0) + 1,
-        title: String(field(call.body, 'title') ?? ''),
-        head,
-        base: String(field(call.body, 'base') ?? ''),
-        body: String(field(call.body, 'body') ?? ''),
-        state: 'open',
-      };
-      pulls.push(pull);
-      return { status: 201, body: shown(pull) };
+      if (call.method !== 'GET') return undefined;
+      const params = new URLSearchParams(query);
+      const perPage = Number(params.get('per_page') ?? '30');
+      const page = Number(params.get('page') ?? '1');
+      return { status: 200, body: pull.comments.slice((page - 1) * perPage, page * perPage).map((comment) => shownComment(pull, comment)) };
     }
-    if (call.method !== 'GET') return undefined;
-    const params = new URLSearchParams(query);
-    const state = params.get('state') ?? 'open';
-    const head = params.get('head');
-    const listed = pulls.filter((pull) => (state === 'all' || pull.state === state) && (head === null || `${owner}:${pull.head}` === head));
-    return { status: 200, body: listed.map(shown) };
+    for (const pull of pulls) {
+      const comment = pull.comments.find((candidate) => candidate.id === Number(match[4]));
+      if (!comment || call.method !== 'PATCH') continue;
+      comment.body = String(field(call.body, 'body') ?? '');
+      return { status: 200, body: shownComment(pull, comment) };
+    }
+    return undefined;
   }
 
   private issueRoute(call: RecordedApiCall): FakeAnswer | undefined {
@@ -279,7 +311,7 @@ export class FakeGitHub {
     this.apiCalls.push(call);
     const handlers = this.routes.get(`${call.method} ${path}`);
     const handler = handlers && handlers.length > 1 ? handlers.shift() : handlers?.[0];
-    const answer = (handler ? handler(call) : (this.issueRoute(call) ?? this.pullRoute(call))) ?? { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    const answer = (handler ? handler(call) : (this.pullRequestRoute(call) ?? this.issueRoute(call))) ?? { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
     response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
     response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   }

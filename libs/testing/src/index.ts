@@ -15,3 +15,6 @@ export { startScriptedModel, toolOutputs, userTexts } from './scripted-model';
 export type { ScriptedItem, ScriptedModel, ScriptedModelOptions, ScriptedRequest, ScriptedResponse, ScriptedTurn, ScriptedUsage } from './scripted-model';
 export { CONFIGURATION_DOC, configurationDocProblems, documentedVariables, statedDefault } from './configuration-doc';
 export type { DocumentedVariable, EnvField } from './configuration-doc';
+export { githubReviewEvent, jiraCommentCreated, jiraIssueUpdated } from './review-events';
+export type { ReviewEventKind, ReviewEventOptions } from './review-events';
+export { eventually } from './eventually';

@@ -2,8 +2,11 @@
  * Recorded CloudWatch telemetry on a loopback endpoint, so that `npm run dev` plus the sample alarm gives an incident
  * job a real evidence pack. It answers the three calls the conductor's evidence pack makes, in the protocol
  * @aws-sdk/client-cloudwatch 3.11xx speaks: AWS JSON 1.0 (POST /, `X-Amz-Target: GraniteServiceVersion20100801.<Op>`,
- * timestamps as epoch seconds), not the query/XML protocol of older SDKs. Signatures are not checked.
+ * timestamps as epoch seconds), not the query/XML protocol of older SDKs. On the same endpoint it answers the Logs
+ * Insights calls of @aws-sdk/client-cloudwatch-logs (AWS JSON 1.1, `X-Amz-Target: Logs_20140328.<Op>`) from recorded
+ * rows. Signatures are not checked.
  */
+import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +17,7 @@ import { WORKSPACE } from './workspace';
 export const TELEMETRY_FIXTURE_DIR = join(WORKSPACE, 'tools/dev-stack/fixtures/telemetry');
 
 const TARGET_PREFIX = 'GraniteServiceVersion20100801.';
+const LOGS_TARGET_PREFIX = 'Logs_20140328.';
 const MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_MAX_DATAPOINTS = 100_800;
 
@@ -22,10 +26,30 @@ export interface RecordedAlarm {
   alarm: Record<string, unknown> & { AlarmName: string };
   history: Array<{ at: Date; summary: string; data: string }>;
   points: Array<{ at: Date; value: number }>;
+  /** `logs.json`, when the alarm's directory has one: the rows a Logs Insights query over these log groups returns. */
+  logs: RecordedLogs | null;
+}
+
+export interface RecordedLogs {
+  logGroups: string[];
+  /** Each row's fields in order, as Logs Insights returns them; `@timestamp` (`YYYY-MM-DD HH:MM:SS.mmm`, UTC) places it. */
+  rows: Array<{ at: Date; fields: Array<[string, string]> }>;
 }
 
 const alarmFile = z.looseObject({ AlarmName: z.string().min(1) });
 const historyFile = z.array(z.strictObject({ Timestamp: z.iso.datetime(), HistorySummary: z.string(), HistoryData: z.string() }));
+const LOGS_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
+const logsFile = z.strictObject({
+  logGroups: z.array(z.string().min(1)).min(1),
+  rows: z.array(
+    z.record(z.string().min(1), z.string()).refine((row) => LOGS_TIMESTAMP.test(row['@timestamp'] ?? ''), 'every row needs an @timestamp like 2026-05-12 20:58:01.000 (UTC)'),
+  ),
+});
+
+/** Logs Insights' own `@timestamp` format, always UTC. */
+export function logsTimestamp(at: Date): string {
+  return at.toISOString().replace('T', ' ').replace('Z', '');
+}
 
 /** Reads every `<alarm>/{alarm,history}.json` and `metric.csv` under `dir`; a malformed file fails the start, naming itself. */
 export async function loadRecordedTelemetry(dir = TELEMETRY_FIXTURE_DIR): Promise<Map<string, RecordedAlarm>> {
@@ -43,10 +67,16 @@ export async function loadRecordedTelemetry(dir = TELEMETRY_FIXTURE_DIR): Promis
     const alarm = await read('alarm.json', (text) => alarmFile.parse(JSON.parse(text)));
     const history = await read('history.json', (text) => historyFile.parse(JSON.parse(text)));
     const points = await read('metric.csv', parseMetricCsv);
+    const hasLogs = (await readdir(base)).includes('logs.json');
+    const logs = hasLogs ? await read('logs.json', (text) => logsFile.parse(JSON.parse(text))) : null;
     alarms.set(alarm.AlarmName, {
       alarm,
       history: history.map((item) => ({ at: new Date(item.Timestamp), summary: item.HistorySummary, data: item.HistoryData })),
       points,
+      logs: logs && {
+        logGroups: logs.logGroups,
+        rows: logs.rows.map((row) => ({ at: new Date(`${(row['@timestamp'] ?? '').replace(' ', 'T')}Z`), fields: Object.entries(row) })),
+      },
     });
   }
   return alarms;
@@ -93,6 +123,26 @@ const getMetricData = z.object({
   NextToken: z.string().regex(/^\d+$/).optional(),
 });
 
+const startQuery = z.object({
+  logGroupNames: z.array(z.string()).min(1),
+  queryString: z.string().min(1),
+  startTime: z.number().int(),
+  endTime: z.number().int(),
+  limit: z.number().int().positive().optional(),
+});
+const queryIdRequest = z.object({ queryId: z.string().min(1) });
+
+/** Logs Insights' default row limit. */
+const DEFAULT_LOGS_LIMIT = 1000;
+const MAX_KEPT_QUERIES = 100;
+
+interface FixtureQuery {
+  rows: Array<Array<{ field: string; value: string }>>;
+  /** GetQueryResults calls so far: the first answers Running, as a real query does, so callers must poll. */
+  polls: number;
+  stopped: boolean;
+}
+
 class FixtureError extends Error {
   constructor(
     readonly type: string,
@@ -106,11 +156,17 @@ const seconds = (at: Date): number => at.getTime() / 1000;
 
 export class CloudWatchFixtureServer {
   private server: Server | null = null;
+  private readonly queries = new Map<string, FixtureQuery>();
 
   constructor(private readonly alarms: Map<string, RecordedAlarm>) {}
 
   static async fromDirectory(dir = TELEMETRY_FIXTURE_DIR): Promise<CloudWatchFixtureServer> {
     return new CloudWatchFixtureServer(await loadRecordedTelemetry(dir));
+  }
+
+  /** Every log group some recording answers Logs Insights queries for. */
+  get recordedLogGroups(): string[] {
+    return [...new Set([...this.alarms.values()].flatMap((entry) => entry.logs?.logGroups ?? []))];
   }
 
   /** Listens on 127.0.0.1 (`port` 0 picks a free one) and returns the endpoint for CLOUDWATCH_ENDPOINT. */
@@ -133,18 +189,20 @@ export class CloudWatchFixtureServer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const logs = target.startsWith(LOGS_TARGET_PREFIX);
     try {
-      const target = String(request.headers['x-amz-target'] ?? '');
-      if (request.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
-        throw new FixtureError('UnknownOperationException', `expected POST with X-Amz-Target ${TARGET_PREFIX}<operation>, got ${request.method} ${JSON.stringify(target)}`);
+      if (request.method !== 'POST' || !(logs || target.startsWith(TARGET_PREFIX))) {
+        throw new FixtureError('UnknownOperationException', `expected POST with X-Amz-Target ${TARGET_PREFIX}<operation> or ${LOGS_TARGET_PREFIX}<operation>, got ${request.method} ${JSON.stringify(target)}`);
       }
       const body = await readBody(request);
-      const operation = target.slice(TARGET_PREFIX.length);
-      reply(response, 200, this.answer(operation, body));
+      reply(response, 200, logs ? this.answerLogs(target.slice(LOGS_TARGET_PREFIX.length), body) : this.answer(target.slice(TARGET_PREFIX.length), body), logs);
     } catch (error) {
-      const type = error instanceof FixtureError ? error.type : error instanceof z.ZodError ? 'InvalidParameterValue' : 'InternalServiceError';
+      const invalid = logs ? 'InvalidParameterException' : 'InvalidParameterValue';
+      const type = error instanceof FixtureError ? error.type : error instanceof z.ZodError ? invalid : 'InternalServiceError';
       const message = error instanceof z.ZodError ? z.prettifyError(error) : error instanceof Error ? error.message : String(error);
-      reply(response, type === 'InternalServiceError' ? 500 : 400, { __type: `com.amazonaws.cloudwatch#${type}`, message });
+      const service = logs ? 'com.amazonaws.logs' : 'com.amazonaws.cloudwatch';
+      reply(response, type === 'InternalServiceError' ? 500 : 400, { __type: `${service}#${type}`, message }, logs);
     }
   }
 
@@ -186,6 +244,56 @@ export class CloudWatchFixtureServer {
         throw new FixtureError('UnknownOperationException', `the telemetry fixture answers DescribeAlarms, DescribeAlarmHistory and GetMetricData, not ${operation}`);
     }
   }
+
+  /**
+   * StartQuery, GetQueryResults and StopQuery over the recorded rows. The query string is not interpreted: every
+   * recorded row of the named log groups inside [startTime, endTime] comes back, oldest first, up to `limit`.
+   */
+  private answerLogs(operation: string, body: unknown): unknown {
+    switch (operation) {
+      case 'StartQuery': {
+        const query = startQuery.parse(body);
+        const from = new Date(query.startTime * 1000);
+        const to = new Date(query.endTime * 1000);
+        const rows = [...this.alarms.values()]
+          .flatMap((entry) => (entry.logs && entry.logs.logGroups.some((group) => query.logGroupNames.includes(group)) ? entry.logs.rows : []))
+          .filter((row) => row.at >= from && row.at <= to)
+          .sort((a, b) => a.at.getTime() - b.at.getTime())
+          .slice(0, query.limit ?? DEFAULT_LOGS_LIMIT);
+        const queryId = randomUUID();
+        this.queries.set(queryId, {
+          rows: rows.map((row, index) => [...row.fields.map(([field, value]) => ({ field, value })), { field: '@ptr', value: `fixture-${index}` }]),
+          polls: 0,
+          stopped: false,
+        });
+        // A long dev session must not keep every query it ever answered.
+        for (const old of this.queries.keys()) {
+          if (this.queries.size <= MAX_KEPT_QUERIES) break;
+          this.queries.delete(old);
+        }
+        return { queryId };
+      }
+      case 'GetQueryResults': {
+        const query = this.recordedQuery(queryIdRequest.parse(body).queryId);
+        query.polls += 1;
+        if (query.stopped) return { status: 'Cancelled', results: [] };
+        if (query.polls === 1) return { status: 'Running', results: [] };
+        return { status: 'Complete', results: query.rows, statistics: { recordsMatched: query.rows.length, recordsScanned: query.rows.length, bytesScanned: 0 } };
+      }
+      case 'StopQuery': {
+        this.recordedQuery(queryIdRequest.parse(body).queryId).stopped = true;
+        return { success: true };
+      }
+      default:
+        throw new FixtureError('UnknownOperationException', `the telemetry fixture answers StartQuery, GetQueryResults and StopQuery of CloudWatch Logs, not ${operation}`);
+    }
+  }
+
+  private recordedQuery(queryId: string): FixtureQuery {
+    const query = this.queries.get(queryId);
+    if (!query) throw new FixtureError('ResourceNotFoundException', `no query ${queryId}`);
+    return query;
+  }
 }
 
 async function readBody(request: IncomingMessage): Promise<unknown> {
@@ -205,7 +313,7 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-function reply(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+function reply(response: ServerResponse, status: number, body: unknown, logs = false): void {
+  response.writeHead(status, { 'content-type': logs ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0' });
   response.end(JSON.stringify(body));
 }

@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudWatchFixtureServer, TELEMETRY_FIXTURE_DIR } from './cloudwatch-fixture';
 import type { DevStackConfig } from './config/env.validators';
+import { fixtureRoutingTable, SAMPLE_ALARM_ACCOUNT } from './fixture-routing';
 import { AppProcess, waitFor } from './local-stack';
 import { ensureSampleRemote } from './sample-remote';
 import type { Supervisor } from './supervisor';
@@ -89,10 +90,10 @@ export async function startDevStack(config: DevStackConfig, supervisor: Supervis
   });
   appEnv['SQS_QUEUE_URL'] = queueUrl;
 
-  await supervisor.step(async () => {
+  const fixtureLogGroups = await supervisor.step(async () => {
     if (process.env['CLOUDWATCH_ENDPOINT']) {
       log(`using CLOUDWATCH_ENDPOINT ${process.env['CLOUDWATCH_ENDPOINT']} for incident evidence`);
-      return;
+      return [];
     }
     // Fixture mode: the sample alarm's recorded telemetry, so its incident job gets a real evidence pack and chart.
     const fixture = await CloudWatchFixtureServer.fromDirectory();
@@ -100,6 +101,7 @@ export async function startDevStack(config: DevStackConfig, supervisor: Supervis
     supervisor.own('the CloudWatch fixture', () => fixture.stop());
     appEnv['CLOUDWATCH_ENDPOINT'] = endpoint;
     log(`CloudWatch fixture ${endpoint} serving the telemetry in ${TELEMETRY_FIXTURE_DIR}`);
+    return fixture.recordedLogGroups;
   });
   // On by default in dev, so pushing the sample alarm shows the evidence pack; INCIDENT_EVIDENCE=off turns it off.
   appEnv['INCIDENT_EVIDENCE'] ||= 'on';
@@ -107,6 +109,19 @@ export async function startDevStack(config: DevStackConfig, supervisor: Supervis
   const remote = join(devDir, 'remote', 'sample-app.git');
   const { created } = await supervisor.step(() => ensureSampleRemote(remote));
   log(`${created ? 'created' : 'reusing'} sample remote ${remote}`);
+
+  if (fixtureLogGroups.length > 0 && !process.env['ROUTING_FILE']) {
+    // The recorded logs reach a pack only through a route's "logs" query; a ROUTING_FILE of your own replaces this one.
+    const routingFile = join(devDir, 'routing.json');
+    const table = fixtureRoutingTable({
+      repository: process.env['DEFAULT_REPOSITORY_URL'] || remote,
+      branch: process.env['DEFAULT_REPOSITORY_BRANCH'] || 'main',
+      logGroups: fixtureLogGroups,
+    });
+    await writeFile(routingFile, `${JSON.stringify(table, null, 2)}\n`);
+    appEnv['ROUTING_FILE'] = routingFile;
+    log(`routing file ${routingFile}: the sample alarm's account (${SAMPLE_ALARM_ACCOUNT}) queries the recorded logs`);
+  }
 
   // The apps' own defaults, made explicit: the stack must probe the ports they listen on.
   Object.assign(appEnv, {

@@ -11,7 +11,8 @@ import type { AlarmState } from '@agent-conductor/scheduling-domain';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AlarmSpec, eventBridgeAlarmBody, jiraIssue, jiraIssueBody, jiraWebhookBody, snsAlarmBody, snsWrappedEventBridgeBody, TicketSpec } from './bodies';
-import { formatScenarioLine, ScenarioMessage } from './scenario';
+import { githubReviewEvent, jiraCommentCreated, jiraIssueUpdated } from '@agent-conductor/testing';
+import { formatJobEndLine, formatScenarioLine, ScenarioMessage } from './scenario';
 
 const WORKSPACE = resolve(__dirname, '../../..');
 const OUT = join(WORKSPACE, 'tools/scenarios');
@@ -191,6 +192,34 @@ function admissionWorkConserving(): void {
   ]);
 }
 
+/** A ticket's pull request, reviewed: follow-ups, batching, the refusals, and a Jira comment on the same thread. */
+function followUps(): void {
+  const pr = 'https://github.com/acme/app/pull/7';
+  const fu1 = ticket('FU-1', '60001', 'Session timeout logs users out silently');
+  const stamp = (minutes: number): string => at(minutes).toISOString().replace('.000Z', 'Z');
+  const review = (id: number, body: string, minutes: number, extra: { login?: string; association?: string; pullRequest?: string } = {}): string =>
+    githubReviewEvent('pull_request_review_comment', { pullRequest: pr, id, body, deliveryId: `gh-delivery-${id}-${minutes}`, at: stamp(minutes), ...extra });
+  const firstComment = review(101, '@agent rename `expire` to `expireSession`', 21);
+  write('follow-ups.jsonl', [
+    line('fu-0001', at(0), jiraIssueBody(fu1)),
+    formatJobEndLine({ key: 'FU-1', status: 'succeeded', branch: 'agent/FU-1', pullRequest: pr }, at(20).toISOString()),
+    line('fu-0002', at(21), firstComment),
+    line('fu-0003', at(22), githubReviewEvent('pull_request_review', { pullRequest: pr, id: 7, body: '@agent and add a test for it', deliveryId: 'gh-delivery-review-7', at: stamp(22) })),
+    line('fu-0004', at(23), review(102, '@agent Renamed it.\n\n<!-- agent-conductor: follow-up reply -->', 23, { login: 'acme-bot' })),
+    line('fu-0005', at(24), review(103, '@agent delete the tests', 24, { login: 'drive-by', association: 'CONTRIBUTOR' })),
+    line('fu-0006', at(25), review(104, '@agent fix this too', 25, { pullRequest: 'https://github.com/acme/app/pull/99' })),
+    line('fu-0007', at(26), review(105, 'Nice, thanks!', 26)),
+    // The follow-up ends (it pushed to the same pull request); a later comment starts the next one.
+    formatJobEndLine({ key: 'FU-1', status: 'succeeded', branch: 'agent/FU-1', pullRequest: pr }, at(50).toISOString()),
+    line('fu-0008', at(51), githubReviewEvent('issue_comment', { pullRequest: pr, id: 55, body: '@agent update the changelog', deliveryId: 'gh-delivery-55', at: stamp(51) })),
+    line('fu-0009', at(52), firstComment.replace('gh-delivery-101-21', 'gh-delivery-101-redelivered')),
+    line('fu-0010', at(53), jiraCommentCreated('FU-1', { id: '10500', body: '@agent please also handle the logout page', at: at(53).toISOString() })),
+    line('fu-0011', at(54), jiraIssueUpdated('FU-1', 'Session timeout logs users out silently (edited)')),
+    line('fu-0002', at(55), firstComment),
+    line('fu-0012', at(56), jiraIssueUpdated('FU-2', 'A ticket first seen through an update')),
+  ]);
+}
+
 /** Accounts A and B share the routing group "shop", C is in "billing" (incident-groups-routing.json). */
 function incidentGroups(): void {
   const a = '111111111111';
@@ -217,6 +246,7 @@ function incidentGroups(): void {
 }
 
 ticketsAndDuplicates();
+followUps();
 incidentGroups();
 admissionBurst();
 admissionIncidentFirst();

@@ -3,7 +3,7 @@
  *
  *   DATABASE_URL=postgresql://… npm run --silent scenario:export -- [--since <ISO>] [--until <ISO>] > history.jsonl   (--help)
  *
- * --since is inclusive, --until exclusive, both on deliveries.received_at.
+ * --since is inclusive, --until exclusive, both on deliveries.received_at (and jobs.finished_at for job ends).
  */
 import { dateOption, startCli, type CliOptions, type CliSpec } from '@agent-conductor/cli-args';
 import { exportHistory } from './export-history';
@@ -36,7 +36,7 @@ async function main({ since, until }: { since: Date | undefined; until: Date | u
     },
   });
   flush();
-  process.stderr.write(`scenario:export: ${count} deliveries\n`);
+  process.stderr.write(`scenario:export: ${count} lines (deliveries and job ends)\n`);
 }
 
 main(startCli(EXPORT_CLI, ({ values }) => ({ since: dateOption(values.since, 'since'), until: dateOption(values.until, 'until') }))).catch((error: unknown) => {

@@ -6,9 +6,11 @@ import { formatSimulationSummary, simulate, type SimulationInput, type Simulatio
 /** One spawn decision as replay prints it: one JSON object per line on stdout. */
 export interface ReplayDecision {
   line: number;
-  kind: 'ticket' | 'incident';
+  kind: 'ticket' | 'incident' | 'follow-up';
   key: string;
   jobId: string;
+  /** A follow-up's thread: the job whose branch and pull request it continues (docs/follow-ups.md). */
+  followUpOf?: string;
   incidentId?: string;
   alarmName?: string;
   /** With --simulate: the claim key the job is admitted under (its route's claim, else its repository). */
@@ -31,10 +33,14 @@ export interface ReplaySummary {
   /** Non-blank input lines. */
   lines: number;
   tickets: number;
+  /** Jira ticket updates and comments, GitHub review events (follow-ups or not). */
+  updates: number;
   alarms: number;
   rejected: number;
   duplicates: number;
   malformed: number;
+  /** jobEnded lines applied. */
+  jobEnds: number;
   decisions: number;
   /** Incidents attached to another account's job (incident groups). */
   attached: number;
@@ -75,7 +81,7 @@ export async function replayLines(
   const held: Array<{ decision: ReplayDecision; input: SimulationInput }> = [];
   // Attached incidents add no job: with --simulate they are printed at the end with their shared job's start.
   const heldAttached: ReplayDecision[] = [];
-  const summary: ReplaySummary = { lines: 0, tickets: 0, alarms: 0, rejected: 0, duplicates: 0, malformed: 0, decisions: 0, attached: 0, elapsedMs: 0 };
+  const summary: ReplaySummary = { lines: 0, tickets: 0, updates: 0, jobEnds: 0, alarms: 0, rejected: 0, duplicates: 0, malformed: 0, decisions: 0, attached: 0, elapsedMs: 0 };
   let lineNumber = 0;
   for await (const text of lines) {
     lineNumber += 1;
@@ -87,6 +93,12 @@ export async function replayLines(
       sink.note(`line ${lineNumber}: malformed scenario line, skipped: ${parsed.reason}`);
       continue;
     }
+    if (parsed.kind === 'job-end') {
+      const ended = await scheduler.endJob(parsed.end, parsed.at);
+      if (ended === null) sink.note(`line ${lineNumber}: jobEnded: ${parsed.end.key} has no job that has not ended; skipped`);
+      else summary.jobEnds += 1;
+      continue;
+    }
     const { message, receivedAt } = parsed;
     const result = await scheduler.submit({ messageId: message.messageId, body: message.body, receivedAt });
     if (result.duplicate) {
@@ -96,6 +108,11 @@ export async function replayLines(
     }
     if (result.classification === 'ticket') summary.tickets += 1;
     if (result.classification === 'alarm') summary.alarms += 1;
+    if (result.classification === 'update') {
+      summary.updates += 1;
+      if (result.rejectionReason !== null) sink.note(`line ${lineNumber}: update recorded (message ${message.messageId}): ${result.rejectionReason}`);
+      if (result.followUp?.outcome === 'batched') sink.note(`line ${lineNumber}: batched into follow-up job ${result.followUp.jobId}`);
+    }
     if (result.classification === 'rejected') {
       summary.rejected += 1;
       sink.note(`line ${lineNumber}: rejected (message ${message.messageId}): ${result.rejectionReason ?? 'no reason given'}`);
@@ -112,14 +129,17 @@ export async function replayLines(
     for (const decision of result.decisions) {
       summary.decisions += 1;
       const printed: ReplayDecision = { line: lineNumber, kind: decision.kind, key: decision.key, jobId: decision.jobId };
+      if (decision.kind === 'follow-up' && result.followUp) printed.followUpOf = result.followUp.threadJobId;
       if (decision.kind === 'incident') {
         if (decision.incidentId !== undefined) printed.incidentId = decision.incidentId;
         const alarmName = alarmNameOf(message.body);
         if (alarmName !== undefined) printed.alarmName = alarmName;
       }
       if (options.simulation) {
-        const { claim, claimLimit } = scheduler.claimFor(message.body);
-        held.push({ decision: printed, input: { jobId: decision.jobId, kind: decision.kind, claim, claimLimit, decidedAt: receivedAt, line: lineNumber } });
+        // A follow-up keeps its first job's kind and claim, which its message does not say: read them off its row.
+        const { kind, claim, claimLimit, followUpOf } =
+          decision.kind === 'follow-up' ? await scheduler.storedClaim(decision.jobId) : { kind: decision.kind, ...scheduler.claimFor(message.body), followUpOf: null };
+        held.push({ decision: printed, input: { jobId: decision.jobId, kind, claim, claimLimit, followUpOf, decidedAt: receivedAt, line: lineNumber } });
       } else {
         sink.decision(printed);
       }
@@ -148,8 +168,8 @@ export async function replayLines(
 export function formatSummary(summary: ReplaySummary): string {
   const rate = summary.elapsedMs > 0 ? Math.round((summary.lines * 1000) / summary.elapsedMs) : summary.lines;
   return (
-    `replay: ${summary.lines} lines (${summary.tickets} tickets, ${summary.alarms} alarms, ${summary.rejected} rejected, ` +
-    `${summary.duplicates} duplicates, ${summary.malformed} malformed) -> ${summary.decisions} decisions` +
+    `replay: ${summary.lines} lines (${summary.tickets} tickets, ${summary.updates} updates, ${summary.alarms} alarms, ${summary.rejected} rejected, ` +
+    `${summary.duplicates} duplicates, ${summary.malformed} malformed, ${summary.jobEnds} job ends) -> ${summary.decisions} decisions` +
     `${summary.attached > 0 ? ` (+${summary.attached} incidents attached to another account's job)` : ''} in ${summary.elapsedMs} ms (${rate} lines/s)`
   );
 }

@@ -20,6 +20,8 @@ export interface SimulationInput {
   decidedAt: Date;
   /** The scenario line: arrival order among jobs decided at the same instant. */
   line: number;
+  /** A follow-up's first job: it waits while a job of its thread runs. */
+  followUpOf?: string | null;
 }
 
 export interface SimulatedOutcome {
@@ -46,6 +48,7 @@ export function simulate(inputs: readonly SimulationInput[], settings: Simulatio
     claimLimit: input.claimLimit,
     decidedAt: input.decidedAt,
     arrival: input.line,
+    followUpOf: input.followUpOf ?? null,
     durationMs,
   }));
   return simulateAdmission(jobs, settings.limits).map((start, index) => ({

@@ -27,7 +27,7 @@ describe('replay --routing with incident groups', () => {
       { line: 6, key: '222222222222', job: 3, attached: false, alarmName: 'payments-latency' },
       { line: 7, key: '111111111111', job: 3, attached: true, alarmName: 'orders-latency' },
     ]);
-    expect(first.stderr).toContain("8 lines (0 tickets, 7 alarms, 0 rejected, 1 duplicates, 0 malformed) -> 3 decisions (+2 incidents attached to another account's job)");
+    expect(first.stderr).toContain("8 lines (0 tickets, 0 updates, 7 alarms, 0 rejected, 1 duplicates, 0 malformed, 0 job ends) -> 3 decisions (+2 incidents attached to another account's job)");
 
     // The database implementation agrees with the domain's in-memory reference (no job launches during a replay).
     const seen = new Set<string>();

@@ -31,6 +31,25 @@ describe('replay --simulate on the admission examples', () => {
     expect(run.stderr).toContain('simulate: 6 jobs (30 min per job, at most 10 active, 1 per claim unless its route says otherwise); last start 2026-05-12T12:30:00.000Z; longest wait 119.95 min (ticket BURST-5)');
   });
 
+  it('follow-ups: room under the claim, yet each follow-up waits for the job before it on its thread', async () => {
+    const run = await runReplay(scenario('follow-ups.jsonl'), '--simulate', '--repo-max-active-jobs', '3');
+    expect(run.code).toBe(0);
+    const decisions = decisionsOf(run.stdout, 'simulated');
+    expect(decisions.map((decision) => [decision.line, decision.kind, decision.followUpOf === decisions[0]?.jobId])).toEqual([
+      [1, 'ticket', false],
+      [3, 'follow-up', true],
+      [10, 'follow-up', true],
+      [15, 'ticket', false],
+    ]);
+    expect(decisions.map(started)).toEqual([
+      { key: 'FU-1', repository: DEFAULT_REPOSITORY, startAt: at('10:00') },
+      // Decided at 10:21 while the first job runs until 10:30, then 10:51 while the first follow-up runs until 11:00.
+      { key: 'FU-1', repository: DEFAULT_REPOSITORY, startAt: at('10:30') },
+      { key: 'FU-1', repository: DEFAULT_REPOSITORY, startAt: at('11:00') },
+      { key: 'FU-2', repository: DEFAULT_REPOSITORY, startAt: at('10:56') },
+    ]);
+  });
+
   it('admission-burst with --repo-max-active-jobs 2 --job-minutes 45: two at a time, 45 minutes each', async () => {
     const run = await runReplay(scenario('admission-burst.jsonl'), '--simulate', '--repo-max-active-jobs', '2', '--job-minutes', '45');
     expect(run.code).toBe(0);

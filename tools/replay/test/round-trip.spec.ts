@@ -1,6 +1,6 @@
 import { deployMigrations } from '@agent-conductor/db';
 import { createFreshDatabase } from '@agent-conductor/testing';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -9,7 +9,7 @@ import { parseScenarioLine } from '../src/scenario';
 import { createScheduler } from '../src/scheduler';
 import { decisionsOf, readScenario, runDatabaseUrl, runReplay, runTool, SCENARIOS } from './support';
 
-const SOURCES = ['tickets-and-duplicates.jsonl', 'incident-chaining.jsonl', 'sns-and-eventbridge.jsonl', 'garbage.jsonl'];
+const SOURCES = ['tickets-and-duplicates.jsonl', 'incident-chaining.jsonl', 'sns-and-eventbridge.jsonl', 'garbage.jsonl', 'follow-ups.jsonl'];
 
 async function databaseCount(): Promise<number> {
   const client = new Client({ connectionString: runDatabaseUrl() });
@@ -25,11 +25,14 @@ async function databaseCount(): Promise<number> {
 /** messageId → decisions (without the per-run ids), to compare runs whose line numbers differ. */
 function decisionsByMessage(scenario: ReturnType<typeof readScenario>, stdout: string): Map<string, string[]> {
   const byMessage = new Map<string, string[]>();
-  for (const decision of decisionsOf(stdout)) {
+  const decisions = decisionsOf(stdout);
+  // A follow-up names its first job by id, which differs per run: compared by that job's message instead.
+  const keyOf = new Map(decisions.map((decision) => [decision.jobId, scenario[decision.line - 1]?.messageId]));
+  for (const decision of decisions) {
     const message = scenario[decision.line - 1];
     if (!message) throw new Error(`decision on line ${decision.line}, which holds no message`);
     const entries = byMessage.get(message.messageId) ?? [];
-    entries.push(`${decision.kind} ${decision.key} ${decision.alarmName ?? ''}`);
+    entries.push(`${decision.kind} ${decision.key} ${decision.alarmName ?? ''}${decision.followUpOf === undefined ? '' : ` follows ${keyOf.get(decision.followUpOf) ?? '?'}`}`);
     byMessage.set(message.messageId, entries);
   }
   return byMessage;
@@ -44,16 +47,17 @@ describe('export → replay round trip', () => {
 
   it('exports recorded deliveries byte for byte, in arrival order, and replays them to the same decisions', async () => {
     // "Production": the example scenarios, recorded by the scheduler code into a database of their own.
-    const original = SOURCES.flatMap((name) => readScenario(join(SCENARIOS, name)).filter((message) => message !== null));
+    // Whole lines, job ends included: a review comment needs the end of the job that opened its pull request.
+    const originalLines = SOURCES.flatMap((name) => readFileSync(join(SCENARIOS, name), 'utf8').trimEnd().split('\n'));
+    const original = originalLines.map(parseScenarioLine).flatMap((parsed) => (parsed.kind === 'message' ? [parsed.message] : []));
     const originalFile = join(dir, 'original.jsonl');
-    writeFileSync(originalFile, `${original.map((message) => JSON.stringify(message)).join('\n')}\n`);
+    writeFileSync(originalFile, `${originalLines.join('\n')}\n`);
     const production = await createFreshDatabase(runDatabaseUrl(), 'ac_replay_prod');
     try {
       await deployMigrations({ databaseUrl: production.databaseUrl });
       const scheduler = createScheduler(production.databaseUrl, 'replay://default-repository');
       try {
-        const lines = original.map((message) => JSON.stringify(message));
-        await replayLines(lines, scheduler, { decision: () => undefined, note: () => undefined });
+        await replayLines(originalLines, scheduler, { decision: () => undefined, note: () => undefined });
       } finally {
         await scheduler.close();
       }
@@ -61,11 +65,15 @@ describe('export → replay round trip', () => {
       const exported = await runTool('tools/replay/src/export.ts', [], { DATABASE_URL: production.databaseUrl });
       expect(exported.code).toBe(0);
       const exportedLines = exported.stdout.trimEnd().split('\n');
-      const exportedMessages = exportedLines.map((text) => {
+      const exportedMessages = exportedLines.flatMap((text) => {
         const parsed = parseScenarioLine(text);
+        if (parsed.kind === 'job-end') return [];
         if (parsed.kind !== 'message') throw new Error(`export wrote a line replay cannot read: ${text}`);
-        return parsed.message;
+        return [parsed.message];
       });
+      // Both ends of FU-1's jobs, each at its time among the deliveries.
+      const jobEnds = exportedLines.filter((text) => parseScenarioLine(text).kind === 'job-end');
+      expect(jobEnds.map((text) => (JSON.parse(text) as { at: string }).at)).toEqual(['2026-05-12T10:20:00.000Z', '2026-05-12T10:50:00.000Z']);
       // Redeliveries are not stored twice; everything else is, with its body untouched.
       const firstDeliveries = new Map<string, string>();
       for (const message of original) if (!firstDeliveries.has(message.messageId)) firstDeliveries.set(message.messageId, message.body);

@@ -40,9 +40,10 @@ export function runReplay(file: string, ...args: string[]): Promise<ToolRun> {
 
 export interface PrintedDecision {
   line: number;
-  kind: 'ticket' | 'incident';
+  kind: 'ticket' | 'incident' | 'follow-up';
   key: string;
   jobId: string;
+  followUpOf?: string;
   incidentId?: string;
   alarmName?: string;
   /** --simulate only. */
@@ -52,7 +53,7 @@ export interface PrintedDecision {
   attached?: true;
 }
 
-const DECISION_KEYS = new Set(['line', 'kind', 'key', 'jobId', 'incidentId', 'alarmName', 'attached']);
+const DECISION_KEYS = new Set(['line', 'kind', 'key', 'jobId', 'incidentId', 'alarmName', 'attached', 'followUpOf']);
 const SIMULATED_KEYS = new Set([...DECISION_KEYS, 'repository', 'startAt']);
 
 /**
@@ -71,7 +72,7 @@ export function decisionsOf(stdout: string, mode: 'plain' | 'simulated' = 'plain
       expect(typeof value['startAt'] === 'string' || value['startAt'] === null).toBe(true);
     }
     expect(typeof value['line']).toBe('number');
-    expect(['ticket', 'incident']).toContain(value['kind']);
+    expect(['ticket', 'incident', 'follow-up']).toContain(value['kind']);
     expect(typeof value['key']).toBe('string');
     expect(typeof value['jobId']).toBe('string');
     return value as unknown as PrintedDecision;
@@ -84,6 +85,7 @@ export function shapeOf(decision: PrintedDecision): { line: number; kind: string
   return alarmName === undefined ? { line, kind, key } : { line, kind, key, alarmName };
 }
 
+/** The scenario's lines: each message, or null for a line that is not one (a job end, a malformed line). */
 export function readScenario(file: string): Array<ScenarioMessage | null> {
   return readFileSync(file, 'utf8')
     .split('\n')

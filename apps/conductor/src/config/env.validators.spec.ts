@@ -192,6 +192,13 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ INCIDENT_EVIDENCE_LOOKBACK_HOURS: '0' })).toThrow(/INCIDENT_EVIDENCE_LOOKBACK_HOURS/);
   });
 
+  it('waits a bounded time for a route\'s Logs Insights query, 60 s unless INCIDENT_LOGS_MAX_WAIT_SECONDS says otherwise', () => {
+    expect(loadConductorConfig({}).incidentLogsMaxWaitSeconds).toBe(60);
+    expect(loadConductorConfig({ INCIDENT_LOGS_MAX_WAIT_SECONDS: '15' }).incidentLogsMaxWaitSeconds).toBe(15);
+    expect(() => loadConductorConfig({ INCIDENT_LOGS_MAX_WAIT_SECONDS: '0' })).toThrow(/INCIDENT_LOGS_MAX_WAIT_SECONDS/);
+    expect(() => loadConductorConfig({ INCIDENT_LOGS_MAX_WAIT_SECONDS: '301' })).toThrow(/INCIDENT_LOGS_MAX_WAIT_SECONDS/);
+  });
+
   it('sends CloudWatch calls to CLOUDWATCH_ENDPOINT only when it is set, and only to an http(s) URL', () => {
     expect(loadConductorConfig({}).cloudWatchEndpoint).toBeUndefined();
     expect(loadConductorConfig({ CLOUDWATCH_ENDPOINT: 'http://127.0.0.1:4566' }).cloudWatchEndpoint).toBe('http://127.0.0.1:4566');

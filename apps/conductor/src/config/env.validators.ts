@@ -117,6 +117,8 @@ export interface ConductorConfig {
   incidentEvidence: boolean;
   /** How far before the incident's first alarm the metric data starts. */
   incidentEvidenceLookbackHours: number;
+  /** How long the evidence pack waits for a route's Logs Insights query before it stops it. */
+  incidentLogsMaxWaitSeconds: number;
   /** Every region's CloudWatch calls go here instead of AWS: the dev stack's recorded telemetry (tools/dev-stack/fixtures/telemetry). */
   cloudWatchEndpoint: string | undefined;
   /** Reporting back to Jira when a ticket job ends (docs/jira.md); absent when JIRA_BASE_URL is unset. */
@@ -245,6 +247,7 @@ const envSchema = z.object({
   // Off by default: without AWS credentials every incident launch would record a failed gathering.
   INCIDENT_EVIDENCE: z.enum(['on', 'off']).default('off'),
   INCIDENT_EVIDENCE_LOOKBACK_HOURS: z.coerce.number().int().min(1).max(72).default(3),
+  INCIDENT_LOGS_MAX_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(60),
   CLOUDWATCH_ENDPOINT: optionalString.refine((value) => value === undefined || /^https?:\/\/[^/\s]+/.test(value), 'must be an http(s) URL'),
   JIRA_BASE_URL: optionalString,
   JIRA_EMAIL: optionalString,
@@ -490,6 +493,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     sqsDlqUrl: vars.SQS_DLQ_URL,
     incidentEvidence: vars.INCIDENT_EVIDENCE === 'on',
     incidentEvidenceLookbackHours: vars.INCIDENT_EVIDENCE_LOOKBACK_HOURS,
+    incidentLogsMaxWaitSeconds: vars.INCIDENT_LOGS_MAX_WAIT_SECONDS,
     cloudWatchEndpoint: vars.CLOUDWATCH_ENDPOINT,
     ...(jira ? { jira } : {}),
     ...(githubWebhookSecret ? { githubWebhookSecret } : {}),

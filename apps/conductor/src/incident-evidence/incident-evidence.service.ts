@@ -1,9 +1,11 @@
-import type { AlarmDefinition, AlarmStateChange, AlarmTelemetrySourceFactory, MetricSeries } from '@agent-conductor/aws';
-import { IncidentEvidenceRepository, type IncidentEvidenceAlarm } from '@agent-conductor/db';
+import type { AlarmDefinition, AlarmStateChange, AlarmTelemetrySource, AlarmTelemetrySourceFactory, LogsInsightsQuery, MetricSeries } from '@agent-conductor/aws';
+import { IncidentEvidenceRepository, type IncidentEvidenceAlarm, type IncidentEvidenceTarget } from '@agent-conductor/db';
+import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { alarmSpans, loadPngRenderer, renderChartSvg, type PngRenderer } from './evidence-chart';
+import { renderLogsFiles } from './logs-table';
 
 export const ALARM_TELEMETRY = Symbol('ALARM_TELEMETRY');
 
@@ -21,6 +23,13 @@ export interface EvidencePack {
   files: EvidenceFile[];
   /** Appended to TASK.md: what fired first, peaks against thresholds, where the files are. */
   taskSection: string;
+  /** Parts that failed while the rest of the pack was gathered (today only `logs`); the launcher records each. */
+  failures: EvidenceFailure[];
+}
+
+export interface EvidenceFailure {
+  part: 'logs';
+  reason: string;
 }
 
 interface GatheredAlarm {
@@ -66,7 +75,7 @@ export class IncidentEvidenceService implements OnModuleInit {
     const alarms = target.alarms.slice(0, MAX_EVIDENCE_ALARMS);
     const gathered: GatheredAlarm[] = [];
     for (const [index, alarm] of alarms.entries()) {
-      const source = this.telemetry({ account: target.account, region: alarm.region ?? this.config.awsRegion });
+      const source = this.sourceFor(target, alarm.region ?? this.config.awsRegion);
       const definition = await source.describeAlarm(alarm.name);
       const history = definition ? await source.alarmHistory(alarm.name, from, to) : [];
       const series = definition ? await source.metricData(definition, from, to, MAX_POINTS_PER_METRIC) : { points: [], truncated: false };
@@ -81,9 +90,48 @@ export class IncidentEvidenceService implements OnModuleInit {
       const svg = renderChartSvg({ alarm: alarm.definition, points: alarm.series.points, spans: alarmSpans(alarm.history, from, to), from, to });
       files.push(this.renderPng ? { path: `${alarm.dir}/chart.png`, content: this.renderPng(svg) } : { path: `${alarm.dir}/chart.svg`, content: svg });
     }
-    const summary = summarize(gathered, { from, to, omitted: target.alarms.length - alarms.length, chart: this.renderPng ? 'chart.png' : 'chart.svg' });
+    const failures: EvidenceFailure[] = [];
+    let logsLine: string | null = null;
+    if (target.logs) {
+      const logs = await this.gatherLogs(target, target.logs, { from, to });
+      files.push(...logs.files);
+      logsLine = logs.line;
+      if (logs.failure) failures.push(logs.failure);
+    }
+    const summary = summarize(gathered, { from, to, omitted: target.alarms.length - alarms.length, chart: this.renderPng ? 'chart.png' : 'chart.svg', logsLine });
     files.push({ path: 'incident/README.md', content: `# Incident evidence\n\n${summary}` });
-    return { files, taskSection: `\n\n## Incident evidence\n\nGathered by the conductor before this attempt (details in \`incident/README.md\`).\n\n${summary}` };
+    return { files, taskSection: `\n\n## Incident evidence\n\nGathered by the conductor before this attempt (details in \`incident/README.md\`).\n\n${summary}`, failures };
+  }
+
+  /** The alarms and the logs of one incident are read the same way: in its account, with the same credentials. */
+  private sourceFor(target: IncidentEvidenceTarget, region: string): AlarmTelemetrySource {
+    return this.telemetry({ account: target.account, region });
+  }
+
+  /**
+   * The route's Logs Insights query, in the region of the incident's first alarm (log groups are regional). A failure
+   * leaves the alarms' evidence in place: the summary says the logs are missing and why.
+   */
+  private async gatherLogs(
+    target: IncidentEvidenceTarget,
+    query: LogsInsightsQuery,
+    window: { from: Date; to: Date },
+  ): Promise<{ files: EvidenceFile[]; line: string; failure?: EvidenceFailure }> {
+    const region = target.alarms[0]?.region ?? this.config.awsRegion;
+    try {
+      const result = await this.sourceFor(target, region).logsQuery(query, window.from, window.to);
+      const rendered = renderLogsFiles(query, result, window);
+      return {
+        files: [
+          { path: 'incident/logs.md', content: rendered.markdown },
+          { path: 'incident/logs.csv', content: rendered.csv },
+        ],
+        line: rendered.summary,
+      };
+    } catch (error) {
+      const reason = errorMessage(error);
+      return { files: [], line: `Logs Insights: the query failed, so there are no logs in this pack (${reason}).`, failure: { part: 'logs', reason } };
+    }
   }
 }
 
@@ -96,7 +144,7 @@ function slug(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '').slice(0, 60) || 'alarm';
 }
 
-function summarize(alarms: GatheredAlarm[], window: { from: Date; to: Date; omitted: number; chart: string }): string {
+function summarize(alarms: GatheredAlarm[], window: { from: Date; to: Date; omitted: number; chart: string; logsLine: string | null }): string {
   const first = alarms[0];
   const lines: string[] = [`Window: ${window.from.toISOString()} to ${window.to.toISOString()}.`, ''];
   if (first) lines.push(`- First to fire: \`${first.source.name}\` at ${first.source.firstAlarmAt.toISOString()}${first.source.region ? ` (${first.source.region})` : ''}.`);
@@ -120,5 +168,6 @@ function summarize(alarms: GatheredAlarm[], window: { from: Date; to: Date; omit
     );
   }
   if (window.omitted > 0) lines.push(`- ${window.omitted} more alarm(s) left out: the pack holds at most ${MAX_EVIDENCE_ALARMS}.`);
+  if (window.logsLine) lines.push(`- ${window.logsLine}`);
   return `${lines.join('\n')}\n`;
 }

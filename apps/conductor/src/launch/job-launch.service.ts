@@ -6,6 +6,7 @@ import { jobRepositories } from '../common/job-repositories';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { FollowUpLaunchService } from '../follow-up/follow-up-launch.service';
 import { IncidentEvidenceService, type EvidencePack } from '../incident-evidence/incident-evidence.service';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { AttemptService, type AttemptOutcome } from './attempts.service';
@@ -63,6 +64,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     private readonly attempts: AttemptService,
     private readonly metrics: ConductorMetrics,
     private readonly evidence: IncidentEvidenceService,
+    private readonly followUps: FollowUpLaunchService,
   ) {
     this.limits = { maxActiveJobs: config.maxActiveJobs, claimMaxActiveJobs: config.repoMaxActiveJobs };
   }
@@ -190,10 +192,13 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     }
 
     try {
-      const evidence = job.kind === 'incident' ? await this.gatherEvidence(job, workerId) : null;
+      // A follow-up continues a pull request: its task is the review comments, rendered now, not the incident.
+      const followUp = await this.followUps.taskFiles(job);
+      const evidence = job.kind === 'incident' && !followUp ? await this.gatherEvidence(job, workerId) : null;
+      const taskMarkdown = followUp?.taskMarkdown ?? job.taskMarkdown;
       const archive = await this.archives.build(workerId, {
-        taskMarkdown: evidence ? `${job.taskMarkdown.trimEnd()}${evidence.taskSection}` : job.taskMarkdown,
-        agentsMarkdown: renderAgentsFile(job.kind, jobRepositories(job).map((repository) => repository.name)),
+        taskMarkdown: evidence ? `${taskMarkdown.trimEnd()}${evidence.taskSection}` : taskMarkdown,
+        agentsMarkdown: followUp?.agentsMarkdown ?? renderAgentsFile(job.kind, jobRepositories(job).map((repository) => repository.name)),
         ...(evidence ? { extraFiles: evidence.files } : {}),
       });
       await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });
@@ -244,6 +249,10 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     try {
       const pack = await this.evidence.gather(job.id);
       if (pack) await this.workers.appendEvent(workerId, 'incident-evidence-gathered', { files: pack.files.length });
+      for (const failure of pack?.failures ?? []) {
+        this.logger.warn(`job ${job.id}: incident evidence without its ${failure.part}: ${failure.reason}`);
+        await this.workers.appendEvent(workerId, 'incident-evidence-failed', { part: failure.part, reason: failure.reason });
+      }
       return pack;
     } catch (error) {
       const reason = errorMessage(error);

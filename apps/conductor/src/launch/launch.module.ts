@@ -2,6 +2,7 @@ import { createEcsClient, EcsWorkerLauncher } from '@agent-conductor/aws';
 import { Module } from '@nestjs/common';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { FollowUpModule } from '../follow-up/follow-up.module';
 import { IncidentEvidenceModule } from '../incident-evidence/incident-evidence.module';
 import { JiraModule } from '../jira/jira.module';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -25,7 +26,7 @@ function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): W
 /** Admission → registered worker → task archive → launched process or task. Repositories come from DbModule. */
 @Module({
   // Global once imported; here so every setup that launches (the app, test modules) counts too.
-  imports: [MetricsModule, IncidentEvidenceModule, JiraModule],
+  imports: [MetricsModule, IncidentEvidenceModule, JiraModule, FollowUpModule],
   providers: [
     TaskArchiveStore,
     LocalProcessLauncher,

@@ -40,7 +40,7 @@ export class ConductorMetrics {
   });
   private readonly decided = new Counter({
     name: 'conductor_messages_decided_total',
-    help: 'Messages the scheduler accepted and decided on, by classification (ticket, alarm) and whether it was a redelivery.',
+    help: 'Messages the scheduler accepted and decided on, by classification (ticket, alarm, update) and whether it was a redelivery.',
     labelNames: ['classification', 'duplicate'] as const,
     registers: [this.registry],
   });
@@ -147,7 +147,7 @@ export class ConductorMetrics {
     this.rejected.inc();
   }
 
-  messageDecided(classification: 'ticket' | 'alarm', decisions: number, duplicate = false): void {
+  messageDecided(classification: 'ticket' | 'alarm' | 'update', decisions: number, duplicate = false): void {
     this.decided.inc({ classification, duplicate: String(duplicate) });
     this.spawnDecisions.inc(decisions);
   }
@@ -185,6 +185,7 @@ export class ConductorMetrics {
       if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_REJECTED) this.messageRejected();
       else if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_TICKET) this.messageDecided('ticket', response.decisions.length, response.duplicate);
       else if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_ALARM) this.messageDecided('alarm', response.decisions.length, response.duplicate);
+      else if (response.classification === MessageClassification.MESSAGE_CLASSIFICATION_UPDATE) this.messageDecided('update', response.decisions.length, response.duplicate);
     }
     return outcomes;
   }

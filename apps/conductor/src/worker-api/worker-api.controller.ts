@@ -10,6 +10,7 @@ import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { EarlierWorkService } from '../earlier-work/earlier-work.service';
+import { FollowUpLaunchService } from '../follow-up/follow-up-launch.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
 import { HeartbeatService } from './heartbeat.service';
 import type { PausableStream } from './paced-messages';
@@ -51,6 +52,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly shutdowns: WorkerShutdownService,
     private readonly earlierWork: EarlierWorkService,
     private readonly heartbeats: HeartbeatService,
+    private readonly followUps: FollowUpLaunchService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -88,8 +90,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       earlierWork: await this.earlierWork.candidatesFor(job),
       // 0: the route set no budget; the worker's AGENT_MAX_TOKENS still applies.
       maxTokens: job.maxTokens ?? 0,
-      // Follow-up jobs are not launched yet (docs/follow-ups.md).
-      followUp: undefined,
+      // A follow-up job: the pull request's branch to check out, push to and reply on (docs/follow-up-runs.md).
+      followUp: await this.followUps.handshake(job),
       // Validated at launch; empty for a one-repository job (docs/multi-repository.md).
       repositories: this.repositorySpecs(job),
     };

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
+import { FollowUpModule } from '../follow-up/follow-up.module';
 import { JiraModule } from '../jira/jira.module';
 import { LaunchModule } from '../launch/launch.module';
 import { ResultsModule } from '../results/results.module';
@@ -11,7 +12,7 @@ import { WorkerShutdownService } from './worker-shutdown.service';
 
 /** The gRPC WorkerService; mounted on the app's gRPC microservice. */
 @Module({
-  imports: [LaunchModule, ResultsModule, EarlierWorkModule, JiraModule],
+  imports: [LaunchModule, ResultsModule, EarlierWorkModule, JiraModule, FollowUpModule],
   controllers: [WorkerApiController],
   providers: [WorkerAuthService, HeartbeatService, ResultUploadService, WorkerShutdownService],
 })

@@ -1,4 +1,4 @@
-import { IncidentPolicy, RoutingTable } from '@agent-conductor/scheduling-domain';
+import { FollowUpPolicy, IncidentPolicy, RoutingTable } from '@agent-conductor/scheduling-domain';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SchedulerConfigValues } from './env.validators';
 
@@ -11,6 +11,7 @@ export abstract class SchedulerConfig implements SchedulerConfigValues {
   abstract readonly defaultRepositoryUrl: string;
   abstract readonly defaultRepositoryBranch: string;
   abstract readonly incidentPolicy: IncidentPolicy;
+  abstract readonly followUpPolicy: FollowUpPolicy;
   abstract readonly routingFile?: string;
   abstract readonly routing?: RoutingTable;
 }

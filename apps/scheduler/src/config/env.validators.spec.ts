@@ -10,6 +10,7 @@ describe('loadSchedulerConfig', () => {
       defaultRepositoryUrl: '/work/ws/.dev/remote/sample-app.git',
       defaultRepositoryBranch: 'main',
       incidentPolicy: { windowMs: 60 * 60_000, capMs: 24 * 3_600_000 },
+      followUpPolicy: { mention: '@agent', systemLogins: [] },
     });
   });
 
@@ -25,6 +26,8 @@ describe('loadSchedulerConfig', () => {
           DEFAULT_REPOSITORY_BRANCH: 'trunk',
           INCIDENT_WINDOW_MINUTES: '15',
           INCIDENT_CAP_HOURS: '6',
+          FOLLOW_UP_MENTION: '@conductor',
+          FOLLOW_UP_SYSTEM_LOGINS: 'agent-conductor[bot], ci-bot',
         },
         '/work/ws',
       ),
@@ -36,6 +39,7 @@ describe('loadSchedulerConfig', () => {
       defaultRepositoryUrl: 'git@github.com:acme/app.git',
       defaultRepositoryBranch: 'trunk',
       incidentPolicy: { windowMs: 15 * 60_000, capMs: 6 * 3_600_000 },
+      followUpPolicy: { mention: '@conductor', systemLogins: ['agent-conductor[bot]', 'ci-bot'] },
     });
   });
 
@@ -87,5 +91,11 @@ describe('loadSchedulerConfig', () => {
     expect(() => loadSchedulerConfig({ INCIDENT_WINDOW_MINUTES: 'x', INCIDENT_CAP_HOURS: 'y', DATABASE_URL: 'mysql://x' })).toThrow(
       /DATABASE_URL[\s\S]*INCIDENT_WINDOW_MINUTES[\s\S]*INCIDENT_CAP_HOURS/,
     );
+  });
+
+  it('refuses a follow-up mention with spaces and a login list GitHub could not have', () => {
+    expect(() => loadSchedulerConfig({ FOLLOW_UP_MENTION: '@my agent' })).toThrow(/FOLLOW_UP_MENTION: must be one word/);
+    expect(() => loadSchedulerConfig({ FOLLOW_UP_SYSTEM_LOGINS: 'agent-conductor[bot];ci bot' })).toThrow(/FOLLOW_UP_SYSTEM_LOGINS\.0: must list GitHub logins/);
+    expect(loadSchedulerConfig({ FOLLOW_UP_MENTION: '', FOLLOW_UP_SYSTEM_LOGINS: ' , ' }).followUpPolicy).toEqual({ mention: '@agent', systemLogins: [] });
   });
 });

@@ -1,4 +1,4 @@
-import { IncidentPolicy, RoutingTable } from '@agent-conductor/scheduling-domain';
+import { DEFAULT_FOLLOW_UP_MENTION, FollowUpPolicy, IncidentPolicy, RoutingTable } from '@agent-conductor/scheduling-domain';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadRoutingFile } from '@agent-conductor/scheduling';
@@ -43,6 +43,14 @@ const envSchema = z
     DB_CONNECT_TIMEOUT_MS: wholeNumber(30_000, 600_000, 'ms'),
     INCIDENT_WINDOW_MINUTES: wholeNumber(60, 7 * 24 * 60, 'minutes'),
     INCIDENT_CAP_HOURS: wholeNumber(24, 30 * 24, 'hours'),
+    FOLLOW_UP_MENTION: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().trim().regex(/^\S{1,64}$/, 'must be one word of at most 64 characters, e.g. @agent').default(DEFAULT_FOLLOW_UP_MENTION),
+    ),
+    FOLLOW_UP_SYSTEM_LOGINS: z.preprocess(
+      (value) => (typeof value === 'string' ? value.split(',').map((login) => login.trim()).filter((login) => login !== '') : value),
+      z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/, 'must list GitHub logins separated by commas, e.g. agent-conductor[bot],ci-bot')).optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.INCIDENT_CAP_HOURS * 60 < env.INCIDENT_WINDOW_MINUTES) {
@@ -75,6 +83,8 @@ export interface SchedulerConfigValues {
   routing?: RoutingTable;
   /** How alarms chain into incidents: INCIDENT_WINDOW_MINUTES and INCIDENT_CAP_HOURS. */
   incidentPolicy: IncidentPolicy;
+  /** Who starts follow-ups: FOLLOW_UP_MENTION and FOLLOW_UP_SYSTEM_LOGINS (docs/follow-ups.md). */
+  followUpPolicy: FollowUpPolicy;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +114,7 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv, workspace: string = 
     defaultRepositoryUrl: isLocalPath(repository) && !isAbsolute(repository) ? resolve(workspace, repository) : repository,
     defaultRepositoryBranch: values.DEFAULT_REPOSITORY_BRANCH,
     incidentPolicy: { windowMs: values.INCIDENT_WINDOW_MINUTES * 60_000, capMs: values.INCIDENT_CAP_HOURS * 3_600_000 },
+    followUpPolicy: { mention: values.FOLLOW_UP_MENTION, systemLogins: values.FOLLOW_UP_SYSTEM_LOGINS ?? [] },
     ...routing,
   };
 }

@@ -296,3 +296,46 @@ describe('ROUTING_FILE in the scheduler environment', () => {
     expect(loadSchedulerConfig({ ...env, ROUTING_FILE: EXAMPLE }).routing?.default.repository).toBe('https://github.com/acme/platform.git');
   });
 });
+
+describe('the routing file: an incident route\'s Logs Insights query ("logs")', () => {
+  const incident = (logs: unknown) => ({ default: { repository: 'x' }, incidents: [{ account: '123456789012', repository: 'x', logs }] });
+
+  it('takes log groups, a query and a limit, with 200 rows when the limit is left out', () => {
+    const query = 'fields @timestamp, @message | filter @message like /ERROR/';
+    const table = parseRoutingTable(
+      {
+        default: { repository: 'x' },
+        incidents: [
+          { account: '123456789012', repository: 'x', logs: { logGroups: ['/ecs/orders', '/aws/lambda/orders-api'], query, limit: 50 } },
+          { account: '210987654321', repository: 'x', logs: { logGroups: ['/ecs/payments'], query: `  ${query}  ` } },
+          { account: '111122223333', repository: 'x' },
+        ],
+      },
+      'f',
+      '/',
+    );
+    expect(table.incidents.map((rule) => rule.logs)).toEqual([
+      { logGroups: ['/ecs/orders', '/aws/lambda/orders-api'], query, limit: 50 },
+      { logGroups: ['/ecs/payments'], query, limit: 200 },
+      undefined,
+    ]);
+    expect(table.incidents[2]).not.toHaveProperty('logs');
+  });
+
+  it('refuses no or too many log groups, a bad group name, an empty query, an unbounded limit and unknown keys, with their paths', () => {
+    const groups = Array.from({ length: 21 }, (_, index) => `/ecs/service-${index}`);
+    expect(problemsOf(incident({ logGroups: [], query: 'fields @message' }))).toContain('  - incidents[0].logs.logGroups: must list 1 to 20 log groups');
+    expect(problemsOf(incident({ logGroups: groups, query: 'fields @message' }))).toContain('  - incidents[0].logs.logGroups: must list 1 to 20 log groups');
+    expect(problemsOf(incident({ logGroups: ['/ecs/ok', 'has space'], query: 'fields @message' }))).toContain('  - incidents[0].logs.logGroups[1]: must be a log group name');
+    expect(problemsOf(incident({ logGroups: ['/ecs/ok'], query: '   ' }))).toContain('  - incidents[0].logs.query: must not be empty');
+    expect(problemsOf(incident({ logGroups: ['/ecs/ok'], query: 'fields @message', limit: 0 }))).toContain('  - incidents[0].logs.limit: must be a whole number from 1 to 1000');
+    expect(problemsOf(incident({ logGroups: ['/ecs/ok'], query: 'fields @message', limit: 1001 }))).toContain('  - incidents[0].logs.limit: must be a whole number from 1 to 1000');
+    expect(problemsOf(incident({ logGroups: ['/ecs/ok'], query: 'fields @message', limit: 2.5 }))).toContain('  - incidents[0].logs.limit: must be a whole number from 1 to 1000');
+    expect(problemsOf(incident({ logGroups: ['/ecs/ok'], query: 'fields @message', groups: ['/ecs/x'] }))).toMatch(/incidents\[0\]\.logs: Unrecognized key.*groups/);
+    expect(problemsOf(incident('fields @message'))).toContain('  - incidents[0].logs: must be an object with "logGroups" and "query"');
+  });
+
+  it('is for incident routes only', () => {
+    expect(problemsOf({ default: { repository: 'x', logs: { logGroups: ['/ecs/ok'], query: 'fields @message' } } })).toMatch(/default: Unrecognized key.*logs/);
+  });
+});

@@ -23,6 +23,7 @@ const schedulingServiceProvider: FactoryProvider<SchedulingService> = {
       defaultRepositoryUrl: config.defaultRepositoryUrl,
       defaultRepositoryBranch: config.defaultRepositoryBranch,
       incidentPolicy: config.incidentPolicy,
+      followUpPolicy: config.followUpPolicy,
       ...(config.routing ? { routing: config.routing } : {}),
     });
   },

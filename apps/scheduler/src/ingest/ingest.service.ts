@@ -16,6 +16,7 @@ const CLASSIFICATIONS: Record<RecordMessageResult['classification'], schedulerV1
 const SPAWN_KINDS: Record<RecordMessageResult['decisions'][number]['kind'], schedulerV1.SpawnKind> = {
   ticket: schedulerV1.SpawnKind.SPAWN_KIND_TICKET,
   incident: schedulerV1.SpawnKind.SPAWN_KIND_INCIDENT,
+  'follow-up': schedulerV1.SpawnKind.SPAWN_KIND_FOLLOW_UP,
 };
 
 /** A request the scheduler cannot key or date: refused, and the caller keeps the message. */
@@ -79,10 +80,11 @@ export class IngestService {
 
   private answer(messageId: string, result: RecordMessageResult): schedulerV1.SubmitMessageResponse {
     const incident = result.alarm ? `, alarm ${result.alarm.outcome}${result.alarm.incidentId ? ` (incident ${result.alarm.incidentId})` : ''}` : '';
+    const followUp = result.followUp ? `, follow-up ${result.followUp.outcome} (job ${result.followUp.jobId}, thread ${result.followUp.threadJobId})` : '';
     this.logger.log({
       msg:
         `message ${messageId}: ${result.classification}${result.duplicate ? ' (duplicate)' : ''}` +
-        `${result.rejectionReason ? ` - ${result.rejectionReason}` : ''}, ${result.decisions.length} decision(s)${incident}`,
+        `${result.rejectionReason ? ` - ${result.rejectionReason}` : ''}, ${result.decisions.length} decision(s)${incident}${followUp}`,
       messageId,
       deliveryId: result.deliveryId,
       classification: result.classification,

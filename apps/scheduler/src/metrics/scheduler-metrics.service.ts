@@ -10,7 +10,7 @@ export class SchedulerMetrics {
 
   private readonly decided = new Counter({
     name: 'scheduler_messages_decided_total',
-    help: 'Messages persisted and decided, by classification (ticket, alarm, rejected) and whether the message id was already known.',
+    help: 'Messages persisted and decided, by classification (ticket, alarm, update, rejected) and whether the message id was already known.',
     labelNames: ['classification', 'duplicate'] as const,
     registers: [this.registry],
   });

@@ -69,7 +69,7 @@ export class MultiRepositoryService {
   async validate(workDir: string, repositories: readonly workerV1.RepositorySpec[]): Promise<MultiRepositoryArtifacts> {
     const primary = repositories[0];
     if (!primary) throw new Error('a job over several repositories needs at least one');
-    const meta = await this.validator.validate(workDir, baseBranchOf(primary), { repositoryChecks: false });
+    const meta = await this.validator.validate(workDir, baseBranchOf(primary), undefined, { repositoryChecks: false });
     if (meta.outcome !== 'change') return { ...meta, branch: undefined, changes: [] };
     const { errors, changes } = await this.plan(workDir, repositories, meta.outcome);
     return { ...meta, errors: [...meta.errors, ...errors], branch: undefined, changes };

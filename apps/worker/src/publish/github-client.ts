@@ -34,6 +34,10 @@ export function redact(text: string, secret: string): string {
 /** How far back an earlier attempt's issue is looked for: one page, the most recently created. */
 const ISSUES_SEARCHED = 100;
 
+/** How far a retried follow-up looks for its earlier reply: a pull request with more comments than this is rare. */
+const COMMENTS_PER_PAGE = 100;
+const COMMENT_PAGES = 10;
+
 export const fullName = (repository: GitHubRepositoryRef): string => `${repository.owner}/${repository.name}`;
 
 /** The few REST calls the publisher makes, with errors that say what to fix and never carry the token. */
@@ -118,11 +122,43 @@ export class GitHubClient {
     return found ? { url: found.html_url, number: found.number } : undefined;
   }
 
-  async comment(repository: GitHubRepositoryRef, issueNumber: number, body: string): Promise<{ url: string }> {
+  /** Comments on an issue or, by its number, a pull request. */
+  async comment(repository: GitHubRepositoryRef, issueNumber: number, body: string): Promise<{ id: number; url: string }> {
     const { data } = await this.call(`commenting on issue #${issueNumber} in ${fullName(repository)}`, repository, () =>
       this.octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.name, issue_number: issueNumber, body }),
     );
-    return { url: data.html_url };
+    return { id: data.id, url: data.html_url };
+  }
+
+  /** A pull request's state and head branch (the branch name on its own repository). */
+  async pullRequest(repository: GitHubRepositoryRef, pullNumber: number): Promise<{ state: string; merged: boolean; headRef: string; url: string }> {
+    const { data } = await this.call(`reading pull request #${pullNumber} in ${fullName(repository)}`, repository, () =>
+      this.octokit.rest.pulls.get({ owner: repository.owner, repo: repository.name, pull_number: pullNumber }),
+    );
+    return { state: data.state, merged: data.merged === true, headRef: data.head.ref, url: data.html_url };
+  }
+
+  /**
+   * The comment on an issue or pull request whose body carries the marker, among its first COMMENT_PAGES pages
+   * (oldest first, as GitHub lists them). Listing, not search: search is eventually consistent.
+   */
+  async findComment(repository: GitHubRepositoryRef, issueNumber: number, marker: string): Promise<{ id: number; url: string } | undefined> {
+    for (let page = 1; page <= COMMENT_PAGES; page++) {
+      const { data } = await this.call(`listing the comments of #${issueNumber} in ${fullName(repository)}`, repository, () =>
+        this.octokit.rest.issues.listComments({ owner: repository.owner, repo: repository.name, issue_number: issueNumber, per_page: COMMENTS_PER_PAGE, page }),
+      );
+      const found = data.find((comment) => (comment.body ?? '').includes(marker));
+      if (found) return { id: found.id, url: found.html_url };
+      if (data.length < COMMENTS_PER_PAGE) return undefined;
+    }
+    return undefined;
+  }
+
+  async updateComment(repository: GitHubRepositoryRef, commentId: number, body: string): Promise<{ id: number; url: string }> {
+    const { data } = await this.call(`editing comment ${commentId} in ${fullName(repository)}`, repository, () =>
+      this.octokit.rest.issues.updateComment({ owner: repository.owner, repo: repository.name, comment_id: commentId, body }),
+    );
+    return { id: data.id, url: data.html_url };
   }
 
   private async call<T>(what: string, repository: GitHubRepositoryRef, request: () => Promise<T>): Promise<T> {

@@ -5,8 +5,10 @@ import { AGENT_TRANSCRIPT_MAX_BYTES, AgentFileError, type FileSystem } from '../
 import { displayUrl, pushFromScratch } from '../git/authenticated-push';
 import type { GitCli } from '../git/git-cli';
 import { type CreatedItem, fullName, GitHubClient, type GitHubRepositoryRef } from './github-client';
+import { followUpPushes, followUpReplyBody, pullRequestNumber, pushFollowUp } from './follow-up-publication';
 import { composeBody, GITHUB_BODY_LIMIT } from './pr-body';
-import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
+import { followUpReplyMarker, PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
+import type { FollowUpCheckout } from '../workspace/repository.service';
 
 export interface GitHubPublisherSettings {
   token: string;
@@ -66,6 +68,7 @@ export class GitHubPublisher implements Publisher {
   }
 
   async publish(request: PublishRequest): Promise<PublishResult> {
+    if (request.followUp) return this.publishFollowUp(request, request.followUp);
     if (request.outcome === 'change' && (request.branch === undefined || request.commitsAhead < 1)) {
       throw new Error('nothing to publish: the agent reported success without a branch ahead of the default branch');
     }
@@ -130,6 +133,46 @@ export class GitHubPublisher implements Publisher {
       bodyTruncated: truncated,
     });
     return { report: issue.url, title: request.title, ...(pushed ? { branch: pushed } : {}) };
+  }
+
+  /**
+   * A follow-up (docs/follow-up-runs.md): new commits to the pull request's own branch, then one reply on the pull
+   * request per job, found again by its marker and edited when a retried job publishes a second time.
+   */
+  private async publishFollowUp(request: PublishRequest, followUp: FollowUpCheckout): Promise<PublishResult> {
+    const repository = resolveGitHubRepository(request.repository.cloneUrl, this.settings.repository);
+    const number = pullRequestNumber(followUp.pullRequest);
+    // Asked before pushing: a bad token fails before anything is written, and a closed or foreign pull request is not pushed to.
+    const pull = await this.client.pullRequest(repository, number);
+    if (pull.state !== 'open') {
+      throw new Error(`pull request #${number} in ${fullName(repository)} was ${pull.merged ? 'merged' : 'closed'} before this follow-up could publish; nothing was pushed`);
+    }
+    if (pull.headRef !== followUp.headBranch) {
+      throw new Error(`pull request #${number} in ${fullName(repository)} is from ${pull.headRef}, not ${followUp.headBranch}; nothing was pushed`);
+    }
+    const pushed = followUpPushes(request, followUp);
+    if (pushed) {
+      await pushFollowUp(this.git, this.fs, request, followUp, this.settings.token);
+      this.logger.log(`Pushed ${request.commitsAhead} commit(s) to ${followUp.headBranch}`);
+    }
+    const { body, truncated } = followUpReplyBody(request, followUp, pushed, this.settings.bodyLimit ?? GITHUB_BODY_LIMIT);
+    const redacted = this.redact(body);
+    const existing = await this.client.findComment(repository, number, followUpReplyMarker(request.jobId));
+    const reply = existing ? await this.client.updateComment(repository, existing.id, redacted) : await this.client.comment(repository, number, redacted);
+    this.logger.log(`${existing ? 'Updated the reply an earlier attempt posted' : 'Replied'} on ${followUp.pullRequest}: ${reply.url}`);
+    await this.record(request.workDir, 'follow-up-reply.json', {
+      kind: 'github-follow-up-reply',
+      url: reply.url,
+      commentId: reply.id,
+      created: !existing,
+      repository: fullName(repository),
+      pullRequest: followUp.pullRequest,
+      branch: followUp.headBranch,
+      pushedCommits: pushed ? request.commitsAhead : 0,
+      title: request.title,
+      bodyTruncated: truncated,
+    });
+    return { branch: followUp.headBranch, pullRequest: followUp.pullRequest, report: reply.url, title: request.title };
   }
 
   /** One issue per job and kind: a retried job's attempt comments on the issue an earlier attempt opened. */

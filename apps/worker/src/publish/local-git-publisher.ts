@@ -2,6 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { FileSystem } from '../fs/file-system';
 import { pushFromScratch } from '../git/authenticated-push';
 import { GitCli } from '../git/git-cli';
+import type { FollowUpCheckout } from '../workspace/repository.service';
+import { followUpPushes, followUpReplyBody, pushFollowUp } from './follow-up-publication';
+import { GITHUB_BODY_LIMIT } from './pr-body';
 import { PUBLICATION_DIR, type Publisher, type PublishRequest, type PublishResult } from './publisher';
 
 /**
@@ -18,6 +21,7 @@ export class LocalGitPublisher implements Publisher {
   ) {}
 
   async publish(request: PublishRequest): Promise<PublishResult> {
+    if (request.followUp) return this.publishFollowUp(request, request.followUp);
     if (request.outcome === 'report') {
       // One reference per job, as the GitHub publisher keeps one issue per job: a retry overwrites its record.
       const report = `${request.repository.cloneUrl}#incident-report/${request.jobId}`;
@@ -79,6 +83,25 @@ export class LocalGitPublisher implements Publisher {
     );
     this.logger.log(`Recorded failure report ${report}`);
     return { report, title: request.title, ...(pushed ? { branch: pushed } : {}) };
+  }
+
+  /** New commits to the same branch of the local remote (a fast-forward), and the reply a hosted publisher would post. */
+  private async publishFollowUp(request: PublishRequest, followUp: FollowUpCheckout): Promise<PublishResult> {
+    const pushed = followUpPushes(request, followUp);
+    if (pushed) {
+      await pushFollowUp(this.git, this.fs, request, followUp, undefined);
+      this.logger.log(`Pushed ${request.commitsAhead} commit(s) to ${followUp.headBranch}`);
+    }
+    // One reference per job, as the GitHub publisher keeps one reply per job: a retry overwrites its record.
+    const reply = `${followUp.pullRequest}#follow-up-reply/${request.jobId}`;
+    const { body } = followUpReplyBody(request, followUp, pushed, GITHUB_BODY_LIMIT);
+    await this.fs.writeAgentText(
+      request.workDir,
+      `${PUBLICATION_DIR}/follow-up-reply.json`,
+      `${JSON.stringify({ kind: 'local-follow-up-reply', reference: reply, pullRequest: followUp.pullRequest, branch: followUp.headBranch, pushedCommits: pushed ? request.commitsAhead : 0, title: request.title, body }, null, 2)}\n`,
+    );
+    this.logger.log(`Recorded the reply on ${followUp.pullRequest}`);
+    return { branch: followUp.headBranch, pullRequest: followUp.pullRequest, report: reply, title: request.title };
   }
 
   private async push(request: PublishRequest, branch: string): Promise<string> {

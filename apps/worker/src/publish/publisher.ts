@@ -1,4 +1,5 @@
 import type { AgentOutcome } from '../validation/artifact-validator.service';
+import type { FollowUpCheckout } from '../workspace/repository.service';
 
 export interface PublishRequest {
   workDir: string;
@@ -13,8 +14,18 @@ export interface PublishRequest {
   report: string;
   /** The repo's current branch, if it is on one. */
   branch: string | undefined;
-  /** Commits on that branch ahead of origin's default branch. */
+  /** Commits on that branch ahead of origin's default branch (a follow-up: ahead of followUp.baseCommit). */
   commitsAhead: number;
+  /**
+   * A follow-up job (docs/follow-up-runs.md): new commits go to the pull request's own branch as a fast-forward, and
+   * the ending report becomes a reply on the pull request; no new pull request or issue.
+   */
+  followUp?: FollowUpCheckout;
+}
+
+/** Hidden at the start of a follow-up's reply: how a retried job finds it, and how the scheduler knows it is ours. */
+export function followUpReplyMarker(jobId: string): string {
+  return `<!-- agent-conductor:follow-up job=${jobId} -->`;
 }
 
 export interface PublishResult {
@@ -22,7 +33,10 @@ export interface PublishResult {
   branch?: string;
   /** The pull request (URL, or the local publisher's reference). */
   pullRequest?: string;
-  /** The failure report or, for a report-only ending, the incident report (URL, or the local publisher's reference). */
+  /**
+   * The failure report or, for a report-only ending, the incident report; for a follow-up, its reply on the pull
+   * request (URL, or the local publisher's reference).
+   */
   report?: string;
   title: string;
   /** A job over several repositories: each changed one's pushed branch and pull request (docs/multi-repository.md). */

@@ -129,9 +129,13 @@ export class WorkerRunner {
     progress.stage = 'download';
     await this.taskFiles.fetchInto(workDir, job);
     progress.stage = 'clone';
+    if (multi && job.followUp) throw new Error('a follow-up job over several repositories is not supported: a follow-up continues one pull request');
     const repoDir = multi ? await this.multiRepository.clone(workDir, repositories) : await this.repository.clone(workDir, repository);
+    // A follow-up continues its pull request's branch (docs/follow-up-runs.md); that branch is not earlier work.
+    const followUp = job.followUp ? await this.repository.checkOutFollowUp(repoDir, repository.cloneUrl, job.followUp) : undefined;
+    const earlierWork = followUp ? job.earlierWork.filter((entry) => entry.branch !== followUp.headBranch) : job.earlierWork;
     // Earlier work is per repository; a job over several starts without it (docs/multi-repository.md).
-    if (!multi) await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, job.earlierWork);
+    if (!multi) await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, earlierWork);
     // From here on the work dir is the agent's, and everything in it is untrusted.
     await this.sandbox.handOver(workDir);
 
@@ -162,7 +166,7 @@ export class WorkerRunner {
       }
       progress.stage = 'validation';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_VALIDATING);
-      artifacts = multi ? await this.multiRepository.validate(workDir, repositories) : await this.validator.validate(workDir, defaultBranch);
+      artifacts = multi ? await this.multiRepository.validate(workDir, repositories) : await this.validator.validate(workDir, defaultBranch, followUp);
       if (artifacts.errors.length === 0) break;
       this.logger.warn(`Attempt ${attempt} failed validation:\n${artifacts.errors.map((e) => `  - ${e}`).join('\n')}`);
       prompt = retryPrompt(attempt, artifacts.errors);
@@ -177,7 +181,13 @@ export class WorkerRunner {
     if (this.heartbeat.stopRequested) return this.failWithUpload(job, STOPPED);
     progress.stage = 'publish';
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_PUBLISHING);
-    const commitsAhead = !multi && artifacts.branch !== undefined && artifacts.branch !== defaultBranch ? await this.validator.commitsAhead(repoDir, defaultBranch) : 0;
+    const commitsAhead = multi
+      ? 0
+      : followUp
+        ? await this.validator.commitsOnTop(repoDir, followUp.baseCommit)
+        : artifacts.branch !== undefined && artifacts.branch !== defaultBranch
+          ? await this.validator.commitsAhead(repoDir, defaultBranch)
+          : 0;
     const multiRepositoryRequest = { workDir, jobId: job.jobId, repositories, outcome: artifacts.outcome, title: artifacts.title, report: artifacts.report };
     const result = multi ? await this.multiRepositoryPublisher.publish(multiRepositoryRequest) : await this.publisher.publish({
       workDir,
@@ -190,6 +200,7 @@ export class WorkerRunner {
       report: artifacts.report,
       branch: artifacts.branch !== defaultBranch ? artifacts.branch : undefined,
       commitsAhead,
+      ...(followUp ? { followUp } : {}),
     });
 
     progress.stage = 'upload';

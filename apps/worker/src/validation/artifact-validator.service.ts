@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { AGENT_META_DIR } from '../agent/command-agent-runner';
 import { AGENT_REPORT_MAX_BYTES, AgentFileError, FileSystem } from '../fs/file-system';
 import { GitCli } from '../git/git-cli';
-import { REPO_DIR_NAME } from '../workspace/repository.service';
+import { REPO_DIR_NAME, type FollowUpCheckout } from '../workspace/repository.service';
 
 export interface ArtifactReport {
   /** Every problem found, worded for the agent: these are fed back to it verbatim. */
@@ -23,6 +23,9 @@ export interface ArtifactReport {
   /** The repo's current branch, when it is on one. */
   branch: string | undefined;
 }
+
+/** What a follow-up's change is checked against: its pull request's branch as the worker checked it out. */
+export type FollowUpBase = Pick<FollowUpCheckout, 'headBranch' | 'baseCommit'>;
 
 /** `change` and `report` are successes; `failed` is the agent saying it could not do the job. */
 export type AgentOutcome = 'change' | 'report' | 'failed';
@@ -43,8 +46,11 @@ export class ArtifactValidator {
     return redactSecrets(text, workerSecrets(this.config));
   }
 
-  /** `repositoryChecks: false`: the caller checks the repositories itself (a job over several, docs/multi-repository.md). */
-  async validate(workDir: string, defaultBranch: string, options: { repositoryChecks: boolean } = { repositoryChecks: true }): Promise<ArtifactReport> {
+  /**
+   * With `followUp`, a change is new commits on the pull request's branch instead of a feature branch (docs/follow-up-runs.md).
+   * `repositoryChecks: false`: the caller checks the repositories itself (a job over several, docs/multi-repository.md).
+   */
+  async validate(workDir: string, defaultBranch: string, followUp?: FollowUpBase, options: { repositoryChecks: boolean } = { repositoryChecks: true }): Promise<ArtifactReport> {
     const errors: string[] = [];
     // Every artifact is read as untrusted (no symlinks, bounded) and redacted before it can reach a PR, the
     // conductor's database or a log line; a refused file is one more problem for the agent to fix.
@@ -105,7 +111,7 @@ export class ArtifactValidator {
     const branch = await this.currentBranch(repoDir);
     // A report-only ending publishes no branch, so whatever the agent left in repo/ is not held to the rules.
     if (outcome === 'change' && options.repositoryChecks) {
-      errors.push(...(await this.repositoryErrors(repoDir, REPO_DIR_NAME, defaultBranch, branch)));
+      errors.push(...(await this.repositoryErrors(repoDir, REPO_DIR_NAME, defaultBranch, branch, followUp)));
     }
     return { errors, successful, outcome, title, report: endingReport ?? '', branch };
   }
@@ -116,6 +122,13 @@ export class ArtifactValidator {
     return counted.ok ? Number.parseInt(counted.stdout.trim(), 10) : 0;
   }
 
+  /** New commits on HEAD since the follow-up's branch was checked out; 0 when HEAD does not build on it. */
+  async commitsOnTop(repoDir: string, baseCommit: string): Promise<number> {
+    if (!(await this.git.tryRunInAgentRepo(repoDir, ['merge-base', '--is-ancestor', baseCommit, 'HEAD'])).ok) return 0;
+    const counted = await this.git.tryRunInAgentRepo(repoDir, ['rev-list', '--count', `${baseCommit}..HEAD`]);
+    return counted.ok ? Number.parseInt(counted.stdout.trim(), 10) : 0;
+  }
+
   async currentBranch(repoDir: string): Promise<string | undefined> {
     if (!(await this.fs.isDirectory(join(repoDir, '.git')))) return undefined;
     const head = await this.git.tryRunInAgentRepo(repoDir, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
@@ -123,7 +136,7 @@ export class ArtifactValidator {
   }
 
   /** The rules for a repository that carries the change; `label` is its path in the work dir, as the agent knows it. */
-  async repositoryErrors(repoDir: string, label: string, defaultBranch: string, branch: string | undefined): Promise<string[]> {
+  async repositoryErrors(repoDir: string, label: string, defaultBranch: string, branch: string | undefined, followUp?: FollowUpBase): Promise<string[]> {
     if (!(await this.fs.isDirectory(join(repoDir, '.git')))) {
       return [`${label}/ is not a git repository (${label}/.git is missing)`];
     }
@@ -132,12 +145,14 @@ export class ArtifactValidator {
     if (nested.length > 0) {
       errors.push(`${label}/ must hold exactly one git repository; remove the nested ones: ${nested.map((path) => `${label}/${path}`).join(', ')}`);
     }
-    if (branch === undefined) {
+    if (followUp) {
+      errors.push(...(await this.followUpBranchErrors(repoDir, followUp, branch)));
+    } else if (branch === undefined) {
       errors.push(`${label}/ is in detached HEAD state; check out a feature branch`);
     } else if (branch === defaultBranch) {
       errors.push(`${label}/ is on the default branch "${defaultBranch}"; commit your work on a feature branch`);
     }
-    if (branch !== undefined && (await this.commitsAhead(repoDir, defaultBranch)) < 1) {
+    if (!followUp && branch !== undefined && (await this.commitsAhead(repoDir, defaultBranch)) < 1) {
       errors.push(`branch "${branch}" has no commits ahead of origin/${defaultBranch}; commit your changes`);
     }
     const status = await this.git.runInAgentRepo(repoDir, ['status', '--porcelain', '--untracked-files=all', '--ignore-submodules=all']);
@@ -148,6 +163,22 @@ export class ArtifactValidator {
       errors.push(`${label}/ has uncommitted changes (git status --porcelain): ${listed}${more}`);
     }
     return errors;
+  }
+
+  /** A follow-up's change: new commits on top of the pull request's branch, which stays checked out and unrewritten. */
+  private async followUpBranchErrors(repoDir: string, followUp: FollowUpBase, branch: string | undefined): Promise<string[]> {
+    const short = followUp.baseCommit.slice(0, 12);
+    if (branch !== followUp.headBranch) {
+      const where = branch === undefined ? 'it is in detached HEAD state' : `it is on "${branch}"`;
+      return [`${REPO_DIR_NAME}/ must stay on the pull request's branch "${followUp.headBranch}" (${where}); check it out and commit there`];
+    }
+    if (!(await this.git.tryRunInAgentRepo(repoDir, ['merge-base', '--is-ancestor', followUp.baseCommit, 'HEAD'])).ok) {
+      return [`branch "${branch}" no longer contains the pull request's commit ${short}; do not rebase, amend or reset it: add new commits on top of ${short}`];
+    }
+    if ((await this.commitsOnTop(repoDir, followUp.baseCommit)) < 1) {
+      return [`branch "${branch}" has no new commits on top of the pull request (${short}); commit your changes, or write "report" to ${AGENT_META_DIR}/OUTCOME if no change is needed`];
+    }
+    return [];
   }
 }
 

@@ -3,10 +3,22 @@ import { join } from 'node:path';
 import { workerV1 } from '@agent-conductor/contracts';
 import { WORKER_CONFIG } from '../config/config.module';
 import type { WorkerConfig } from '../config/env.validators';
+import { isWorkerBranch, remoteTrackingRef } from '../earlier-work/earlier-work-section';
 import { httpAuthEnv } from '../git/authenticated-push';
 import { GitCli } from '../git/git-cli';
 
 export const REPO_DIR_NAME = 'repo';
+
+/** A follow-up job's pull request, checked out in repo/ (docs/follow-up-runs.md). */
+export interface FollowUpCheckout {
+  headBranch: string;
+  pullRequest: string;
+  /**
+   * The branch's commit when the worker fetched it, before the agent ran: what "new commits" are counted from and
+   * what the push must fast-forward. Kept by the worker, since the agent can move any ref in repo/.git.
+   */
+  baseCommit: string;
+}
 
 /** Clones the job's repository into WORK_DIR/repo (or `into`, relative to it), checked out on its default branch. */
 @Injectable()
@@ -40,5 +52,27 @@ export class RepositoryService {
     await this.git.run(repoDir, ['config', 'user.email', this.config.gitAuthorEmail]);
     this.logger.log(`Cloned ${repository.name || repository.cloneUrl} (${branch})${sparse.length > 0 ? ` sparse: ${sparse.join(', ')}` : ''}`);
     return repoDir;
+  }
+
+  /**
+   * A follow-up continues its pull request: the clone fetches the head branch as origin/<branch> and checks it out
+   * under the same name, so the agent's commits go on top of the earlier agent's. Before the agent runs, as the worker.
+   */
+  async checkOutFollowUp(repoDir: string, cloneUrl: string, followUp: workerV1.FollowUp): Promise<FollowUpCheckout> {
+    const branch = followUp.headBranch;
+    // The name reaches git's command line and TASK.md: only what workers push (worker/<id>/<branch>) is taken as is.
+    if (!isWorkerBranch(branch)) throw new Error(`refusing to check out the follow-up's head branch ${JSON.stringify(branch.slice(0, 200))}: not a branch a worker pushed`);
+    if (followUp.pullRequest.trim() === '') throw new Error('the handshake names a follow-up without its pull request');
+    const auth = this.config.github ? httpAuthEnv(cloneUrl, this.config.github.token) : {};
+    const fetch = ['fetch', '--quiet', '--no-tags', '--', cloneUrl, `+refs/heads/${branch}:${remoteTrackingRef(branch)}`];
+    try {
+      await (Object.keys(auth).length > 0 ? this.git.runWithCredential(repoDir, fetch, auth) : this.git.run(repoDir, fetch));
+    } catch (error) {
+      throw new Error(`could not fetch the pull request's branch ${branch} (deleted, or the pull request was merged?): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    await this.git.run(repoDir, ['checkout', '--quiet', '-B', branch, remoteTrackingRef(branch)]);
+    const baseCommit = (await this.git.run(repoDir, ['rev-parse', '--verify', `${remoteTrackingRef(branch)}^{commit}`])).trim();
+    this.logger.log(`Checked out ${branch} at ${baseCommit.slice(0, 12)} for a follow-up on ${followUp.pullRequest}`);
+    return { headBranch: branch, pullRequest: followUp.pullRequest, baseCommit };
   }
 }

@@ -50,6 +50,8 @@ export interface FakeConductorOptions {
   maxUploadBytes?: number;
   /** What the handshake offers as earlier work on the repository. */
   earlierWork?: workerV1.EarlierWork[];
+  /** A follow-up job: the pull request's branch and URL the handshake carries. */
+  followUp?: workerV1.FollowUp;
   /** The route's token budget the handshake carries; 0 or unset: none. */
   maxTokens?: number;
   /** TLS for the fake's server; plaintext when left out. */
@@ -160,7 +162,7 @@ export class FakeConductor {
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       sessionToken: this.sessionToken,
       earlierWork: this.options.earlierWork ?? [],
-      followUp: undefined,
+      followUp: this.options.followUp,
       repositories: this.options.repositories ?? [],
       maxTokens: this.options.maxTokens ?? 0,
     });

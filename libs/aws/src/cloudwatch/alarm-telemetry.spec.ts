@@ -3,6 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CloudWatchAlarmTelemetry, type AlarmDefinition } from './alarm-telemetry';
 import { createCloudWatchClient } from './cloudwatch-client';
+import { createCloudWatchLogsClient } from './cloudwatch-logs-client';
+import { CloudWatchLogsInsights } from './logs-insights';
 
 const FROM = new Date('2026-11-30T10:00:00Z');
 const TO = new Date('2026-11-30T14:00:00Z');
@@ -22,7 +24,8 @@ const ALARM: AlarmDefinition = {
 describe('CloudWatchAlarmTelemetry', () => {
   const client = createCloudWatchClient({ region: 'eu-west-1' });
   const cloudWatch = mockClient(client);
-  const telemetry = new CloudWatchAlarmTelemetry(client);
+  // Logs Insights has its own spec (logs-insights.spec.ts); these cases never reach it.
+  const telemetry = new CloudWatchAlarmTelemetry(client, new CloudWatchLogsInsights(createCloudWatchLogsClient({ region: 'eu-west-1' })));
 
   beforeEach(() => cloudWatch.reset());
   afterAll(() => cloudWatch.restore());

@@ -5,6 +5,7 @@ import {
   type CloudWatchClient,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
+import type { LogsInsightsQuery, LogsInsightsSource, LogsQueryResult } from './logs-insights';
 
 /** What DescribeAlarms says about a single-metric alarm; metric-math alarms have no `metric`. */
 export interface AlarmDefinition {
@@ -43,6 +44,8 @@ export interface AlarmTelemetrySource {
   describeAlarm(name: string): Promise<AlarmDefinition | null>;
   alarmHistory(name: string, from: Date, to: Date): Promise<AlarmStateChange[]>;
   metricData(alarm: AlarmDefinition, from: Date, to: Date, maxPoints: number): Promise<MetricSeries>;
+  /** A route's Logs Insights query over the same window, in the same account and region. */
+  logsQuery(query: LogsInsightsQuery, from: Date, to: Date): Promise<LogsQueryResult>;
 }
 
 export type AlarmTelemetrySourceFactory = (target: { account: string; region: string }) => AlarmTelemetrySource;
@@ -51,7 +54,14 @@ export type AlarmTelemetrySourceFactory = (target: { account: string; region: st
 const MAX_HISTORY_ITEMS = 500;
 
 export class CloudWatchAlarmTelemetry implements AlarmTelemetrySource {
-  constructor(private readonly client: CloudWatchClient) {}
+  constructor(
+    private readonly client: CloudWatchClient,
+    private readonly logs: LogsInsightsSource,
+  ) {}
+
+  logsQuery(query: LogsInsightsQuery, from: Date, to: Date): Promise<LogsQueryResult> {
+    return this.logs.run(query, from, to);
+  }
 
   async describeAlarm(name: string): Promise<AlarmDefinition | null> {
     const out = await this.client.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm'] }));

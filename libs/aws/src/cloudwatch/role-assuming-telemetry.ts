@@ -2,12 +2,15 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { assumedRoleProvider, MAX_SESSION_SECONDS, type InvestigationRole } from '../sts/assume-role';
 import { CloudWatchAlarmTelemetry, type AlarmTelemetrySource, type AlarmTelemetrySourceFactory } from './alarm-telemetry';
 import { createCloudWatchClient, type CloudWatchClientOptions } from './cloudwatch-client';
+import { createCloudWatchLogsClient } from './cloudwatch-logs-client';
+import { CloudWatchLogsInsights, type LogsInsightsOptions } from './logs-insights';
 
 export interface RoleAssumingTelemetryOptions {
   sts: STSClient;
   /** The investigation role a route names for this account, or null to read it with the conductor's own credentials. */
   roleFor: (account: string) => InvestigationRole | null;
   client?: Omit<CloudWatchClientOptions, 'region' | 'credentials'>;
+  logs?: LogsInsightsOptions;
 }
 
 /**
@@ -24,7 +27,8 @@ export function roleAssumingTelemetry(options: RoleAssumingTelemetryOptions): Al
       const credentials = role
         ? assumedRoleProvider(options.sts, { ...role, sessionName: `conductor-evidence-${account}`, durationSeconds: MAX_SESSION_SECONDS })
         : undefined;
-      source = new CloudWatchAlarmTelemetry(createCloudWatchClient({ ...options.client, region, ...(credentials ? { credentials } : {}) }));
+      const clientOptions: CloudWatchClientOptions = { ...options.client, region, ...(credentials ? { credentials } : {}) };
+      source = new CloudWatchAlarmTelemetry(createCloudWatchClient(clientOptions), new CloudWatchLogsInsights(createCloudWatchLogsClient(clientOptions), options.logs));
       sources.set(key, source);
     }
     return source;

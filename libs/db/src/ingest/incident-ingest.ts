@@ -1,5 +1,6 @@
 import {
   AlarmFacts,
+  type IncidentLogsQuery,
   IncidentPolicy,
   incidentLookupBounds,
   isAlarmState,
@@ -35,6 +36,8 @@ export interface IngestAlarmInput {
   repositories: RouteRepository[] | null;
   /** The route's incident group; the caller holds the group's lock (incidentLockKey). Null: no group. */
   group: IncidentGroupInput | null;
+  /** The route's Logs Insights query for the evidence pack (jobs.incident_logs), or null. */
+  incidentLogs: IncidentLogsQuery | null;
   policy: IncidentPolicy;
 }
 
@@ -109,9 +112,9 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
-                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "repositories", "updated_at")
+                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "repositories", "incident_logs", "updated_at")
     SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
-           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, $27::jsonb, CURRENT_TIMESTAMP
+           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, $27::jsonb, $28::jsonb, CURRENT_TIMESTAMP
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -283,6 +286,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     input.maxTokens,
     input.approvalRequired ? 'required' : 'none',
     input.repositories === null ? null : JSON.stringify(input.repositories),
+    input.incidentLogs === null ? null : JSON.stringify(input.incidentLogs),
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);

@@ -12,6 +12,7 @@ export interface AdmissionPassResult {
 interface ActiveRow {
   id: string;
   claim: string;
+  thread: string;
 }
 
 interface QueuedRow {
@@ -23,6 +24,7 @@ interface QueuedRow {
   receivedAt: Date;
   nextAttemptAt: Date | null;
   awaitingApproval: boolean;
+  followUpOf: string | null;
 }
 
 /*
@@ -35,7 +37,8 @@ const ADMISSION_LOCK_NAME = 'agent-conductor:admission';
 /**
  * Admission in Postgres: which pending jobs may start, decided by the domain's planAdmission over the jobs' stored
  * state, and applied in the same transaction. A job is active (holds a slot and its claim) while its status is
- * `launching` or `running`; the claim key is `claim_key`, else the repository of a job from before admission.
+ * `launching` or `running`; the claim key is `claim_key`, else the repository of a job from before admission. A
+ * pending follow-up waits while any job of its thread (`follow_up_of`, or the first job itself) is active.
  */
 @Injectable()
 export class AdmissionRepository {
@@ -52,13 +55,14 @@ export class AdmissionRepository {
         await tx.$queryRaw`SELECT 1 AS "locked" FROM pg_advisory_xact_lock(hashtextextended(${ADMISSION_LOCK_NAME}, 0))`;
         // Read after the lock was granted: under READ COMMITTED each statement sees every pass committed before it.
         const active = await tx.$queryRaw<ActiveRow[]>`
-          SELECT j."id", COALESCE(j."claim_key", j."repository") AS "claim"
+          SELECT j."id", COALESCE(j."claim_key", j."repository") AS "claim", COALESCE(j."follow_up_of", j."id") AS "thread"
             FROM "jobs" j
            WHERE j."status" IN ('launching', 'running')`;
         const queued = await tx.$queryRaw<QueuedRow[]>`
           SELECT j."id", j."kind"::text AS "kind", COALESCE(j."claim_key", j."repository") AS "claim",
                  j."claim_limit" AS "claimLimit", j."created_at" AS "decidedAt", d."received_at" AS "receivedAt",
-                 j."next_attempt_at" AS "nextAttemptAt", j."approval" = 'required' AS "awaitingApproval"
+                 j."next_attempt_at" AS "nextAttemptAt", j."approval" = 'required' AS "awaitingApproval",
+                 j."follow_up_of" AS "followUpOf"
             FROM "jobs" j
             JOIN "deliveries" d ON d."id" = j."delivery_id"
            WHERE j."status" = 'pending'`;
@@ -73,6 +77,7 @@ export class AdmissionRepository {
             arrival: row.receivedAt.getTime(),
             notBefore: row.nextAttemptAt,
             awaitingApproval: row.awaitingApproval,
+            followUpOf: row.followUpOf,
           })),
           limits,
           now,

@@ -1,3 +1,4 @@
+import { asIncidentLogsQuery, type IncidentLogsQuery } from '@agent-conductor/scheduling-domain';
 import { Injectable } from '@nestjs/common';
 import type { PrismaClient } from '../generated/prisma/client';
 
@@ -17,6 +18,8 @@ export interface IncidentEvidenceTarget {
   lastEventAt: Date;
   /** Distinct alarms in the order they first fired. */
   alarms: IncidentEvidenceAlarm[];
+  /** The route's Logs Insights query stored on the job (jobs.incident_logs), or null. */
+  logs: IncidentLogsQuery | null;
 }
 
 /** Reads an incident job's alarms for the evidence pack gathered before each attempt. */
@@ -30,7 +33,10 @@ export class IncidentEvidenceRepository {
     const incident = await this.prisma.incident.findFirst({
       where: { jobId },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      include: { alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] } },
+      include: {
+        alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] },
+        job: { select: { incidentLogs: true } },
+      },
     });
     if (!incident) return null;
     const alarms = new Map<string, IncidentEvidenceAlarm>();
@@ -45,6 +51,7 @@ export class IncidentEvidenceRepository {
       firstEventAt: incident.firstEventAt,
       lastEventAt: incident.lastEventAt,
       alarms: [...alarms.values()],
+      logs: asIncidentLogsQuery(incident.job.incidentLogs),
     };
   }
 }

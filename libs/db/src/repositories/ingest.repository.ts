@@ -1,17 +1,22 @@
 import {
   ClassifiedMessage,
+  DEFAULT_FOLLOW_UP_POLICY,
   DEFAULT_INCIDENT_POLICY,
   escapeNul,
+  FollowUpPolicy,
   incidentLockKey,
+  type IncidentLogsQuery,
   IncidentPolicy,
   incidentPolicyProblems,
   isAlarmActive,
   RouteRepository,
   TicketFacts,
+  ticketOfMessage,
 } from '@agent-conductor/scheduling-domain';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import type { DeliveryClassification, JobKind } from '../generated/prisma/client';
+import { recordUpdate } from '../ingest/follow-up-ingest';
 import { recordActiveAlarm, recordRecovery } from '../ingest/incident-ingest';
 import { dataException, IngestClient, iso, rows, statement } from '../ingest/sql';
 import { uuidv7 } from '../ingest/uuidv7';
@@ -42,10 +47,14 @@ export interface RecordMessageInput {
   approvalRequired?: boolean;
   /** The route's Jira transition for a ticket's job (jobs.jira_transition); incidents have no Jira issue. */
   jiraTransition?: string;
+  /** The incident route's Logs Insights query (jobs.incident_logs); tickets have none. */
+  incidentLogs?: IncidentLogsQuery;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
   incidentPolicy?: IncidentPolicy;
+  /** Who may start follow-ups, and how a comment addresses the agent; DEFAULT_FOLLOW_UP_POLICY when absent. */
+  followUpPolicy?: FollowUpPolicy;
   /**
    * An incident route's several repositories (jobs.repositories; the first is `repository`). Absent: null, the one
    * repository. An incident attached to another account's job adds them to that job's (deduplicated by URL).
@@ -60,9 +69,12 @@ export interface IncidentGroupInput {
   accounts: string[];
 }
 
+/** A follow-up job is a ticket or incident job continuing an earlier one; decisions name it apart. */
+export type SpawnKind = JobKind | 'follow-up';
+
 export interface SpawnDecisionRecord {
   jobId: string;
-  kind: JobKind;
+  kind: SpawnKind;
   /** Ticket key, or the AWS account id for incidents. */
   key: string;
   repository: string;
@@ -84,6 +96,18 @@ export interface AlarmOutcome {
   jobId?: string;
 }
 
+/**
+ * What a comment that asked for a follow-up did (docs/follow-ups.md): `spawned` a new pending follow-up job (the
+ * result has its decision), or was `batched` into the thread's follow-up that had not started yet.
+ */
+export interface FollowUpOutcome {
+  outcome: 'spawned' | 'batched';
+  /** The follow-up job that answers the comment. */
+  jobId: string;
+  /** The thread's first job (follow_up_requests.thread_job_id, jobs.follow_up_of). */
+  threadJobId: string;
+}
+
 export interface RecordMessageResult {
   deliveryId: string;
   /** True when this message id was recorded before; everything else then describes that first delivery. */
@@ -93,6 +117,8 @@ export interface RecordMessageResult {
   decisions: SpawnDecisionRecord[];
   /** Present for alarm deliveries. */
   alarm?: AlarmOutcome;
+  /** Present for an update that became a follow-up request. */
+  followUp?: FollowUpOutcome;
 }
 
 
@@ -141,13 +167,16 @@ const INSERT_ALARM_DELIVERY_AND_LOCK = statement(
  * A ticket in one statement: upsert the ticket (later deliveries refresh its text), store the delivery pointing at
  * it, and create the ticket's job unless it has one (jobs.ticket_id is unique: whoever inserts first owns the
  * ticket's only job; the job keeps the TASK.md it was created with). The ticket row lock orders concurrent
- * deliveries of one ticket. When the message id turns out to be known, `delivery` is empty, no job is written and
+ * deliveries of one ticket. A `jira:issue_updated` ($24, its reason) of a ticket seen before is stored as an `update`
+ * with that reason; of a new ticket, it is the ticket's first delivery like any other. When the message id turns out to be known, `delivery` is empty, no job is written and
  * the caller rolls back the ticket refresh, so a redelivery changes nothing.
  */
 const RECORD_TICKET = statement(
   'record-ticket',
   `
-  WITH ticket AS (
+  WITH known AS (
+    SELECT "id" FROM "tickets" WHERE "key" = $4::text
+  ), ticket AS (
     INSERT INTO "tickets" ("id", "key", "external_id", "project_key", "summary", "description", "labels", "components", "updated_at")
     VALUES ($13::uuid, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text[], $10::text[], CURRENT_TIMESTAMP)
     ON CONFLICT ("key") DO UPDATE SET
@@ -160,11 +189,13 @@ const RECORD_TICKET = statement(
       "updated_at" = CURRENT_TIMESTAMP
     RETURNING "id"
   ), delivery AS (
-    INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification", "ticket_id")
-    SELECT $14::uuid, $1::text, $2::timestamptz, $3::text, 'ticket'::"DeliveryClassification", ticket."id"
+    INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification", "rejection_reason", "ticket_id")
+    SELECT $14::uuid, $1::text, $2::timestamptz, $3::text,
+           CASE WHEN $24::text IS NOT NULL AND EXISTS (SELECT 1 FROM known) THEN 'update' ELSE 'ticket' END::"DeliveryClassification",
+           CASE WHEN EXISTS (SELECT 1 FROM known) THEN $24::text END, ticket."id"
       FROM ticket
     ON CONFLICT ("sqs_message_id") DO NOTHING
-    RETURNING "id"
+    RETURNING "id", "classification", "rejection_reason"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "ticket_id", "delivery_id", "repository", "branch", "sparse_paths",
                         "worker_task_definition", "claim_key", "claim_limit", "max_tokens", "approval", "jira_transition", "status",
@@ -175,7 +206,9 @@ const RECORD_TICKET = statement(
     ON CONFLICT ("ticket_id") DO NOTHING
     RETURNING "id"
   )
-  SELECT delivery."id" AS "deliveryId", (SELECT "id" FROM job) AS "jobId" FROM delivery`,
+  SELECT delivery."id" AS "deliveryId", delivery."classification", delivery."rejection_reason" AS "rejectionReason",
+         (SELECT "id" FROM job) AS "jobId"
+    FROM delivery`,
 );
 
 /** What the first delivery of a message id did, for a redelivery's answer. */
@@ -183,7 +216,9 @@ const ORIGINAL_OUTCOME = statement(
   'original-outcome',
   `
   SELECT d."id", d."classification", d."rejection_reason" AS "rejectionReason",
-         (SELECT COALESCE(json_agg(json_build_object('jobId', j."id", 'kind', j."kind", 'key', j."key",
+         (SELECT COALESCE(json_agg(json_build_object('jobId', j."id",
+                                                     'kind', CASE WHEN j."follow_up_of" IS NULL THEN j."kind"::text ELSE 'follow-up' END,
+                                                     'key', j."key",
                                                      'repository', j."repository", 'incidentId', i."id")
                                    ORDER BY j."created_at", j."id"), '[]'::json)
             FROM "jobs" j
@@ -195,11 +230,13 @@ const ORIGINAL_OUTCOME = statement(
          -- job's own.
          CASE WHEN i."id" <> (SELECT o."id" FROM "incidents" o WHERE o."job_id" = j."id" ORDER BY o."created_at", o."id" LIMIT 1) AND NOT EXISTS (
                 SELECT 1 FROM "alarms" e WHERE e."incident_id" = a."incident_id" AND e."state" = 'ALARM'::"AlarmState" AND e."id" < a."id")
-              THEN j."id" END AS "attachedTo"
+              THEN j."id" END AS "attachedTo",
+         r."follow_up_job_id" AS "followUpJobId", r."thread_job_id" AS "threadJobId"
     FROM "deliveries" d
     LEFT JOIN "alarms" a ON a."delivery_id" = d."id"
     LEFT JOIN "incidents" i ON i."id" = a."incident_id" AND a."state" = 'ALARM'::"AlarmState"
     LEFT JOIN "jobs" j ON j."id" = i."job_id"
+    LEFT JOIN "follow_up_requests" r ON r."delivery_id" = d."id"
    WHERE d."sqs_message_id" = $1::text`,
 );
 
@@ -207,10 +244,12 @@ interface OriginalRow {
   id: string;
   classification: DeliveryClassification;
   rejectionReason: string | null;
-  jobs: Array<{ jobId: string; kind: JobKind; key: string; repository: string; incidentId: string | null }>;
+  jobs: Array<{ jobId: string; kind: SpawnKind; key: string; repository: string; incidentId: string | null }>;
   alarmId: string | null;
   incidentId: string | null;
   alarmState: string | null;
+  followUpJobId: string | null;
+  threadJobId: string | null;
   attachedTo: string | null;
 }
 
@@ -266,8 +305,9 @@ export class IngestRepository implements OnModuleDestroy {
 
   private async recordInTransaction(input: RecordMessageInput): Promise<RecordMessageResult> {
     const { classified } = input;
-    if (classified.classification === 'ticket' && input.taskMarkdown === undefined) {
-      throw new Error(`recordMessage: ticket ${classified.ticket.key} needs taskMarkdown`);
+    const ticket = ticketOfMessage(classified);
+    if (ticket !== null && input.taskMarkdown === undefined) {
+      throw new Error(`recordMessage: ticket ${ticket.key} needs taskMarkdown`);
     }
     const policy = input.incidentPolicy ?? DEFAULT_INCIDENT_POLICY;
     if (classified.classification === 'alarm') {
@@ -310,10 +350,17 @@ export class IngestRepository implements OnModuleDestroy {
         : this.originalOutcome(client, input.sqsMessageId);
     }
 
-    if (classified.classification === 'ticket') {
-      const { ticket } = classified;
+    if (classified.classification === 'update' && (classified.update.kind === 'comment' || classified.update.ticket === undefined)) {
+      const recorded = await recordUpdate(client, { ...input, update: classified.update, policy: input.followUpPolicy ?? DEFAULT_FOLLOW_UP_POLICY });
+      return recorded ? { ...recorded, duplicate: false } : this.originalOutcome(client, input.sqsMessageId);
+    }
+
+    const ticket = ticketOfMessage(classified);
+    if (ticket !== null) {
+      // A jira:issue_updated: recorded against its ticket with this reason, unless the ticket is new.
+      const updateReason = classified.classification === 'update' && classified.update.kind === 'notice' ? classified.update.reason : null;
       await client.query('BEGIN');
-      const [row] = await rows<{ deliveryId: string; jobId: string | null }>(client, RECORD_TICKET, [
+      const [row] = await rows<{ deliveryId: string; classification: 'ticket' | 'update'; rejectionReason: string | null; jobId: string | null }>(client, RECORD_TICKET, [
         ...delivery,
         ...ticketValues(ticket),
         input.repository,
@@ -323,6 +370,7 @@ export class IngestRepository implements OnModuleDestroy {
         uuidv7(),
         ...routeValues(input),
         input.jiraTransition ?? null,
+        updateReason,
       ]);
       if (!row) {
         await client.query('ROLLBACK');
@@ -331,8 +379,9 @@ export class IngestRepository implements OnModuleDestroy {
       await client.query('COMMIT');
       const decisions: SpawnDecisionRecord[] =
         row.jobId === null ? [] : [{ jobId: row.jobId, kind: 'ticket', key: ticket.key, repository: input.repository }];
-      return { deliveryId: row.deliveryId, duplicate: false, classification: 'ticket', rejectionReason: null, decisions };
+      return { deliveryId: row.deliveryId, duplicate: false, classification: row.classification, rejectionReason: row.rejectionReason, decisions };
     }
+    if (classified.classification !== 'alarm') throw new Error(`recordMessage: unexpected ${classified.classification} message`);
 
     const { alarm } = classified;
     if (!isAlarmActive(alarm)) {
@@ -365,6 +414,7 @@ export class IngestRepository implements OnModuleDestroy {
       approvalRequired: input.approvalRequired ?? false,
       repositories: input.repositories ?? null,
       group: input.incidentGroup ?? null,
+      incidentLogs: input.incidentLogs ?? null,
       policy,
     });
     await client.query('COMMIT');
@@ -404,6 +454,10 @@ export class IngestRepository implements OnModuleDestroy {
       if (spawned) result.alarm = { alarmId, incidentId, outcome: 'spawned' };
       else if (attachedTo !== null) result.alarm = { alarmId, incidentId, outcome: 'attached', jobId: attachedTo };
       else result.alarm = { alarmId, incidentId, outcome: alarmState === 'ALARM' ? 'joined' : 'recorded' };
+    }
+    if (original.followUpJobId !== null && original.threadJobId !== null) {
+      const { followUpJobId, threadJobId } = original;
+      result.followUp = { outcome: decisions.some((decision) => decision.jobId === followUpJobId) ? 'spawned' : 'batched', jobId: followUpJobId, threadJobId };
     }
     return result;
   }

@@ -80,6 +80,8 @@ export class JobRepository {
       waitingReason: null,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
       ...(outcome.result ? { result: { ...outcome.result } } : {}),
+      // A review event finds its follow-up thread by the pull request the job opened or pushed to (docs/follow-ups.md).
+      ...(outcome.result?.pullRequest ? { pullRequest: outcome.result.pullRequest } : {}),
       ...(outcome.usage ? { usage: { ...outcome.usage } } : {}),
     };
     const cancelled = await tx.job.updateMany({

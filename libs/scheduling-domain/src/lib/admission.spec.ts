@@ -193,12 +193,56 @@ describe('planAdmission: retry backoff', () => {
   });
 });
 
+describe('planAdmission: follow-up threads', () => {
+  const activeIn = (id: string, thread: string, claim = 'repo-a'): ActiveJob => ({ id, claim, thread });
+
+  it('holds a follow-up while a job of its thread runs, even with room under every cap', () => {
+    const result = plan({ active: [activeIn('fu-1', 'first')], queued: [queued('fu-2', { followUpOf: 'first', claim: 'repo-b' })] });
+    expect(result.admit).toEqual([]);
+    expect(result.waiting).toEqual([
+      {
+        id: 'fu-2',
+        reason: 'waiting for job fu-1 of its follow-up thread to end (one job per pull request at a time)',
+        detail: { cause: 'thread', thread: 'first', heldBy: ['fu-1'] },
+      },
+    ]);
+  });
+
+  it('holds a follow-up while the first job itself runs (its thread is its own id)', () => {
+    expect(plan({ active: [activeIn('first', 'first', 'repo-b')], queued: [queued('fu-1', { followUpOf: 'first' })] }).admit).toEqual([]);
+  });
+
+  it('starts it once the thread is idle, under its claim like any job', () => {
+    expect(plan({ active: [activeIn('other', 'other')], queued: [queued('fu-1', { followUpOf: 'first', claim: 'repo-b' })] }).admit).toEqual(['fu-1']);
+    expect(plan({ active: [activeIn('other', 'other')], queued: [queued('fu-1', { followUpOf: 'first' })] }).waiting[0]?.detail).toEqual({
+      cause: 'claim',
+      claim: 'repo-a',
+      limit: 1,
+      heldBy: ['other'],
+    });
+  });
+
+  it('admits one follow-up of a thread per pass, and a held follow-up blocks no other thread', () => {
+    const result = plan({
+      queued: [queued('fu-1', { followUpOf: 'first' }), queued('fu-2', { followUpOf: 'first' }), queued('fu-x', { followUpOf: 'second' })],
+      limits: { claimMaxActiveJobs: 5 },
+    });
+    expect(result.admit).toEqual(['fu-1', 'fu-x']);
+    expect(result.waiting.map((job) => job.id)).toEqual(['fu-2']);
+  });
+
+  it('does not hold jobs that are not follow-ups', () => {
+    expect(plan({ active: [activeIn('first', 'first')], queued: [queued('ticket', { claim: 'repo-b' })] }).admit).toEqual(['ticket']);
+  });
+});
+
 describe('describeWaiting', () => {
   it('words every cause', () => {
     expect(describeWaiting({ cause: 'claim', claim: 'k', limit: 1, heldBy: ['x'] })).toBe('waiting for repository claim k (held by job x)');
     expect(describeWaiting({ cause: 'claim', claim: 'k', limit: 2, heldBy: ['x', 'y'] })).toBe('waiting for repository claim k (held by jobs x, y)');
     expect(describeWaiting({ cause: 'slot', active: 10, max: 10 })).toBe('waiting for a worker slot (10/10 active)');
     expect(describeWaiting({ cause: 'backoff', until: T0 })).toBe('waiting for retry backoff until 2026-12-02T10:00:00.000Z');
+    expect(describeWaiting({ cause: 'thread', thread: 'f', heldBy: ['x', 'y'] })).toBe('waiting for jobs x, y of its follow-up thread to end (one job per pull request at a time)');
   });
 });
 

@@ -25,6 +25,8 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
 export interface ActiveJob {
   id: string;
   claim: string;
+  /** Its follow-up thread: the first job's id (its own for a first job, `follow_up_of` for a follow-up). */
+  thread?: string | null;
 }
 
 /** A pending job, in line to start. */
@@ -46,6 +48,11 @@ export interface QueuedJob {
   notBefore?: Date | null;
   /** The route asked for a human's approval and nobody has given it yet: the job holds nothing and starts nothing. */
   awaitingApproval?: boolean;
+  /**
+   * A follow-up job (docs/follow-ups.md): the first job of its thread. It does not start while any job of that thread
+   * (the first job or another follow-up) is active: one agent per pull request at a time, on one branch.
+   */
+  followUpOf?: string | null;
 }
 
 /** The waiting reason of a job held for approval; operators and the console look for exactly this text. */
@@ -55,7 +62,8 @@ export type WaitingCause =
   | { cause: 'approval' }
   | { cause: 'claim'; claim: string; limit: number; heldBy: string[] }
   | { cause: 'slot'; active: number; max: number }
-  | { cause: 'backoff'; until: Date };
+  | { cause: 'backoff'; until: Date }
+  | { cause: 'thread'; thread: string; heldBy: string[] };
 
 export interface WaitingJob {
   id: string;
@@ -109,7 +117,8 @@ export function claimLimitOf(job: Pick<QueuedJob, 'claimLimit'>, limits: Admissi
 /**
  * Work-conserving admission: walks the line in order and admits every job that fits both the global cap and its
  * claim, skipping those that do not, so a job blocked by its claim never blocks a job for another claim. A job in
- * retry backoff is skipped without holding anything. Never throws; limits below 1 admit nothing.
+ * retry backoff is skipped without holding anything, and so is a follow-up while a job of its thread is active (or
+ * admitted earlier in the pass). Never throws; limits below 1 admit nothing.
  */
 export function planAdmission(input: AdmissionInput): AdmissionPlan {
   const { limits, now } = input;
@@ -121,10 +130,19 @@ export function planAdmission(input: AdmissionInput): AdmissionPlan {
   };
   for (const job of input.active) hold(job.claim, job.id);
   let active = input.active.length;
+  const busyThreads = new Map<string, string[]>();
+  const occupy = (thread: string, id: string): void => {
+    const list = busyThreads.get(thread);
+    if (list) list.push(id);
+    else busyThreads.set(thread, [id]);
+  };
+  for (const job of input.active) if (job.thread) occupy(job.thread, job.id);
 
   const line = [...input.queued].sort(compareQueued);
   const admit: string[] = [];
   const blocked: Array<{ job: QueuedJob; backoffUntil: Date | null }> = [];
+  // A follow-up whose thread is busy holds nothing; it is not counted against the caps it never reached.
+  const threadBlocked: QueuedJob[] = [];
   const unapproved: QueuedJob[] = [];
   for (const job of line) {
     if (job.awaitingApproval) {
@@ -135,10 +153,15 @@ export function planAdmission(input: AdmissionInput): AdmissionPlan {
       blocked.push({ job, backoffUntil: job.notBefore });
       continue;
     }
+    if (job.followUpOf && busyThreads.has(job.followUpOf)) {
+      threadBlocked.push(job);
+      continue;
+    }
     const held = holders.get(job.claim)?.length ?? 0;
     if (active < limits.maxActiveJobs && held < claimLimitOf(job, limits)) {
       admit.push(job.id);
       hold(job.claim, job.id);
+      if (job.followUpOf) occupy(job.followUpOf, job.id);
       active += 1;
     } else {
       blocked.push({ job, backoffUntil: null });
@@ -153,6 +176,7 @@ export function planAdmission(input: AdmissionInput): AdmissionPlan {
     if (heldBy.length >= limit) return waitingFor(job.id, { cause: 'claim', claim: job.claim, limit, heldBy: [...heldBy] });
     return waitingFor(job.id, { cause: 'slot', active, max: limits.maxActiveJobs });
   });
+  waiting.push(...threadBlocked.map((job) => waitingFor(job.id, { cause: 'thread', thread: job.followUpOf ?? '', heldBy: [...(busyThreads.get(job.followUpOf ?? '') ?? [])] })));
   // Jobs held for approval keep their place in line: once approved, their decision time orders them as before.
   waiting.push(...unapproved.map((job) => waitingFor(job.id, { cause: 'approval' })));
   const lineOrder = new Map(line.map((job, index) => [job.id, index]));
@@ -172,6 +196,8 @@ export function describeWaiting(cause: WaitingCause): string {
       return `waiting for a worker slot (${cause.active}/${cause.max} active)`;
     case 'backoff':
       return `waiting for retry backoff until ${cause.until.toISOString()}`;
+    case 'thread':
+      return `waiting for ${cause.heldBy.length === 1 ? 'job' : 'jobs'} ${cause.heldBy.join(', ')} of its follow-up thread to end (one job per pull request at a time)`;
   }
 }
 
@@ -206,7 +232,7 @@ export function simulateAdmission(jobs: readonly SimulatedJob[], limits: Admissi
   }
   // Latest decision first, so the next one to arrive is popped off the end.
   const pending = [...jobs].sort((a, b) => b.decidedAt.getTime() - a.decidedAt.getTime());
-  let running: Array<{ id: string; claim: string; endAt: number }> = [];
+  let running: Array<{ id: string; claim: string; thread: string; endAt: number }> = [];
   let queued: SimulatedJob[] = [];
   const firstWaiting = new Map<string, string>();
   const starts = new Map<string, SimulatedStart>();
@@ -226,7 +252,7 @@ export function simulateAdmission(jobs: readonly SimulatedJob[], limits: Admissi
     for (const job of queued) {
       if (!admitted.has(job.id)) continue;
       const endAt = now + job.durationMs;
-      running.push({ id: job.id, claim: job.claim, endAt });
+      running.push({ id: job.id, claim: job.claim, thread: job.followUpOf ?? job.id, endAt });
       starts.set(job.id, { id: job.id, startAt: new Date(now), endAt: new Date(endAt), firstWaiting: firstWaiting.get(job.id) ?? null });
     }
     queued = queued.filter((job) => !admitted.has(job.id));

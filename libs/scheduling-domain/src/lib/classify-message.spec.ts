@@ -67,11 +67,14 @@ describe('classifyMessage: fixtures', () => {
     expect(ticket.summary).toBe('Login fails after session timeout');
   });
 
-  it('accepts jira:issue_updated webhooks', () => {
+  it('takes jira:issue_updated webhooks as updates carrying the whole ticket (its first delivery if it is new)', () => {
     const body = editedFixture('jira-webhook.issue_created.json', (b) => {
       b['webhookEvent'] = 'jira:issue_updated';
     });
-    expect(expectTicket(classifyMessage(body), 'jira-webhook').key).toBe('ENG-125');
+    const classified = classifyMessage(body);
+    if (classified.classification !== 'update' || classified.update.kind !== 'notice') throw new Error(`expected an update notice, got ${JSON.stringify(classified)}`);
+    expect(classified.source).toBe('jira-webhook');
+    expect(classified.update.ticket?.key).toBe('ENG-125');
   });
 
   it('reads a CloudWatch alarm state change from EventBridge', () => {

@@ -4,7 +4,8 @@ import {
   parseEventBridgeAlarm,
   parseSnsAlarmNotification,
 } from './cloudwatch';
-import { gitHubWebhookRejection, looksLikeGitHubWebhook } from './github';
+import { parseGitHubUpdate, parseJiraUpdate, isJiraUpdateEvent, UpdateFacts } from './follow-up';
+import { looksLikeGitHubWebhook } from './github';
 import { looksLikeJiraIssue, looksLikeJiraWebhook, parseJiraIssue, parseJiraWebhook } from './jira';
 import { countNul, describeJsonType, errorMessage, escapeNul, isRecord, JsonRecord, listKeys, parseJson, Parsed, truncate } from './json';
 import { AlarmFacts, ClassifiedMessage, TicketFacts } from './types';
@@ -31,7 +32,7 @@ export function eventTimeProblem(eventTime: Date, receivedAt?: Date): string | n
 }
 
 /**
- * Classifies an intake-queue message body as a ticket, an alarm or a rejection.
+ * Classifies an intake-queue message body as a ticket, an alarm, an update (docs/follow-ups.md) or a rejection.
  * Never throws: a rejection is a stored outcome, not an error, and the caller must be able to
  * delete the message afterwards instead of redelivering a poison message forever.
  * `receivedAt` (the delivery's time) bounds how far in the future an alarm may be dated.
@@ -60,12 +61,20 @@ function classify(body: string): ClassifiedMessage {
 
   if (looksLikeSnsEnvelope(value)) return classifySns(value);
   if (looksLikeEventBridgeEvent(value)) return alarm('eventbridge', parseEventBridgeAlarm(value));
+  if (looksLikeJiraWebhook(value) && isJiraUpdateEvent(value['webhookEvent'])) return update('jira-webhook', parseJiraUpdate(value));
   if (looksLikeJiraWebhook(value)) return ticket('jira-webhook', parseJiraWebhook(value));
   if (looksLikeJiraIssue(value)) return ticket('jira-issue', parseJiraIssue(value));
-  if (looksLikeGitHubWebhook(value)) return rejected(gitHubWebhookRejection(value));
+  if (looksLikeGitHubWebhook(value)) return update('github', parseGitHubUpdate(value));
   return rejected(
     `unrecognised message shape: not a Jira issue or webhook, a CloudWatch alarm event, an SNS notification or a GitHub webhook envelope (top-level keys: ${listKeys(value)})`,
   );
+}
+
+/** The ticket a message creates or refreshes: a ticket's, or a jira:issue_updated's (a new ticket's first delivery). */
+export function ticketOfMessage(classified: ClassifiedMessage): TicketFacts | null {
+  if (classified.classification === 'ticket') return classified.ticket;
+  if (classified.classification === 'update' && classified.update.kind === 'notice') return classified.update.ticket ?? null;
+  return null;
 }
 
 /** Keys and account ids are unique-indexed; a btree entry has to fit in a page. */
@@ -84,10 +93,22 @@ function storable(classified: ClassifiedMessage, receivedAt: Date | undefined): 
   if (containsNul(classified)) {
     return rejected(`the ${classified.classification} contains a NUL character (\\u0000), which cannot be stored`);
   }
+  if (classified.classification === 'update') return storableUpdate(classified);
   const key = classified.classification === 'ticket' ? classified.ticket.key : classified.alarm.account;
   const field = classified.classification === 'ticket' ? 'ticket key' : 'alarm account';
   if (key.length > MAX_KEY_LENGTH) {
     return rejected(`${field} is ${key.length} characters long; at most ${MAX_KEY_LENGTH} are accepted`);
+  }
+  return classified;
+}
+
+/** An update's ticket key is stored like a ticket's; a pull request URL is looked up by an index too. */
+function storableUpdate(classified: Extract<ClassifiedMessage, { classification: 'update' }>): ClassifiedMessage {
+  const { update } = classified;
+  const thread = update.kind === 'comment' ? update.comment.thread : update.thread;
+  const name = thread === null ? '' : thread.kind === 'ticket' ? thread.key : thread.url;
+  if (name.length > MAX_KEY_LENGTH) {
+    return rejected(`${thread?.kind === 'ticket' ? 'ticket key' : 'pull request URL'} is ${name.length} characters long; at most ${MAX_KEY_LENGTH} are accepted`);
   }
   return classified;
 }
@@ -131,6 +152,10 @@ function ticket(
   result: Parsed<TicketFacts>,
 ): ClassifiedMessage {
   return result.ok ? { classification: 'ticket', source, ticket: result.value } : rejected(result.reason);
+}
+
+function update(source: 'github' | 'jira-webhook', result: Parsed<UpdateFacts>): ClassifiedMessage {
+  return result.ok ? { classification: 'update', source, update: result.value } : rejected(result.reason);
 }
 
 function alarm(

@@ -2,7 +2,8 @@ import { flattenAdf } from './adf';
 import { array, describeJsonType, fail, isRecord, JsonRecord, nonEmptyString, ok, Parsed, record, truncate } from './json';
 import { TicketFacts } from './types';
 
-export const SUPPORTED_WEBHOOK_EVENTS: readonly string[] = ['jira:issue_created', 'jira:issue_updated'];
+/** The Jira webhook events the scheduler reads; `comment_created` is a follow-up's (docs/follow-ups.md). */
+export const SUPPORTED_WEBHOOK_EVENTS: readonly string[] = ['jira:issue_created', 'jira:issue_updated', 'comment_created'];
 
 export function looksLikeJiraWebhook(body: JsonRecord): boolean {
   return 'webhookEvent' in body;

@@ -4,7 +4,7 @@ import { ClassifiedMessage } from './types';
  * Which messages of one batch must be decided one after another, in the order they came: those that change the same
  * rows under the same lock. ALARMs, OKs and INSUFFICIENT_DATAs of one AWS account chain into that account's incidents
  * (an incident's reach depends on the alarms already in it), and deliveries of one ticket key refresh that ticket
- * (the last one decided wins). Undefined: a rejected message touches nothing shared and may go at any time.
+ * (the last one decided wins), and so do the comments of one pull request (batched into one follow-up). Undefined: a rejected message touches nothing shared and may go at any time.
  *
  * Alarms of an account whose incident route has a `group` share the group's lane: a new incident of one account may
  * attach to another account's job (incident-group.ts), so the group's decisions depend on their order.
@@ -17,6 +17,13 @@ export function orderingKey(classified: ClassifiedMessage, groupOf: (account: st
     return group === undefined ? `account:${classified.alarm.account}` : `group:${group}`;
   }
   if (classified.classification === 'ticket') return `ticket:${classified.ticket.key}`;
+  if (classified.classification === 'update') {
+    const { update } = classified;
+    const thread = update.kind === 'comment' ? update.comment.thread : update.thread;
+    // A Jira update shares its ticket's lane: an issue_updated of a new ticket is that ticket's first delivery.
+    if (thread?.kind === 'ticket') return `ticket:${thread.key}`;
+    if (thread?.kind === 'pull-request') return `pull-request:${thread.url}`;
+  }
   return undefined;
 }
 

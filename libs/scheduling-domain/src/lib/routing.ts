@@ -1,3 +1,4 @@
+import { incidentLogsProblems, type IncidentLogsQuery } from './incident-logs';
 import { TicketFacts } from './types';
 
 /**
@@ -75,6 +76,8 @@ export interface IncidentRoute extends Route {
    * incident of another account of the group (incident-group.ts). Absent: the account's incidents stay on their own.
    */
   group?: string;
+  /** A Logs Insights query for the evidence pack (docs/incidents.md); absent: the pack has no logs. */
+  logs?: IncidentLogsQuery;
 }
 
 /** Ticket rules are tried in order (first match wins); incident rules by account; everything else takes `default`. */
@@ -125,6 +128,12 @@ export function routeTicket(ticket: Pick<TicketFacts, 'projectKey' | 'labels' | 
 export function routeIncident(account: string, table: RoutingTable): Route {
   const rule = table.incidents.find((candidate) => candidate.account === account);
   return toRoute(rule ?? table.default);
+}
+
+/** The incident rule's Logs Insights query for the alarm's account, or null (no rule, or a rule without one). */
+export function incidentLogsFor(account: string, table: RoutingTable): IncidentLogsQuery | null {
+  const logs = table.incidents.find((candidate) => candidate.account === account)?.logs;
+  return logs ? { logGroups: [...logs.logGroups], query: logs.query, limit: logs.limit } : null;
 }
 
 /** The incident group of the account's rule; undefined when it has no rule or no group. */
@@ -253,6 +262,7 @@ export function routingTableProblems(table: RoutingTable): string[] {
     else seen.set(rule.account, index);
     if (rule.group !== undefined && rule.group.trim() === '') problems.push(`incidents[${index}].group: must not be empty`);
     route(`incidents[${index}]`, rule);
+    if (rule.logs !== undefined) problems.push(...incidentLogsProblems(rule.logs).map((problem) => `incidents[${index}].logs${problem}`));
   });
   return problems;
 }

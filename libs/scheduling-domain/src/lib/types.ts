@@ -1,3 +1,5 @@
+import type { UpdateFacts } from './follow-up';
+
 export type JobKind = 'ticket' | 'incident';
 
 export interface TicketFacts {
@@ -34,6 +36,8 @@ export interface AlarmFacts {
 export type ClassifiedMessage =
   | { classification: 'ticket'; source: 'jira-issue' | 'jira-webhook'; ticket: TicketFacts }
   | { classification: 'alarm'; source: 'eventbridge' | 'sns'; alarm: AlarmFacts }
+  /** A Jira ticket update or comment, or a GitHub review event: recorded, and maybe a follow-up (docs/follow-ups.md). */
+  | { classification: 'update'; source: 'github' | 'jira-webhook'; update: UpdateFacts }
   | { classification: 'rejected'; reason: string };
 
 export const JOB_KINDS: readonly JobKind[] = ['ticket', 'incident'];

@@ -17,6 +17,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { incidentLogsSchema, toIncidentLogs } from './routing-incident-logs';
 
 /** The routing file (ROUTING_FILE) could not be read or is not a valid routing table. Lists every problem. */
 export class RoutingFileError extends Error {
@@ -94,6 +95,7 @@ const incidentRule = z.strictObject(
     repository: text.optional(),
     repositories: z.array(incidentRepository, { error: 'must be a list of repositories' }).optional(),
     group: text.optional(),
+    logs: incidentLogsSchema.optional(),
   },
   { error: objectError('must be an object') },
 );
@@ -191,6 +193,7 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       const out: IncidentRoute = { account: rule.account, ...route({ ...rule, repository, branch, sparsePaths }) };
       if (repositories !== undefined) out.repositories = repositories;
       if (rule.group !== undefined) out.group = rule.group;
+      if (rule.logs !== undefined) out.logs = toIncidentLogs(rule.logs);
       return out;
     }),
   };

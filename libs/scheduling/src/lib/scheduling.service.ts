@@ -5,6 +5,8 @@ import {
   ClassifiedMessage,
   defaultRoutingTable,
   escapeNul,
+  FollowUpPolicy,
+  followUpPolicyProblems,
   incidentGroupOf,
   IncidentPolicy,
   incidentPolicyProblems,
@@ -12,10 +14,13 @@ import {
   orderingLanes,
   renderTicketTask,
   Route,
+  incidentLogsFor,
+  type IncidentLogsQuery,
   routeIncident,
   routeTicket,
   RoutingTable,
   routingTableProblems,
+  ticketOfMessage,
 } from '@agent-conductor/scheduling-domain';
 
 export interface SchedulingConfig {
@@ -31,6 +36,11 @@ export interface SchedulingConfig {
    * defaultRepositoryUrl and defaultRepositoryBranch.
    */
   routing?: RoutingTable;
+  /**
+   * Follow-ups (docs/follow-ups.md): the mention that addresses the agent (FOLLOW_UP_MENTION) and the logins the system
+   * posts as (FOLLOW_UP_SYSTEM_LOGINS). Absent: DEFAULT_FOLLOW_UP_POLICY (`@agent`, no logins).
+   */
+  followUpPolicy?: FollowUpPolicy;
 }
 
 export interface SubmittedMessage {
@@ -63,7 +73,7 @@ export class SchedulingService {
     private readonly ingest: IngestRepository,
     config: SchedulingConfig,
   ) {
-    const problems = incidentPolicyProblems(config.incidentPolicy);
+    const problems = [...incidentPolicyProblems(config.incidentPolicy), ...(config.followUpPolicy ? followUpPolicyProblems(config.followUpPolicy) : [])];
     if (config.defaultRepositoryUrl.trim() === '' && config.routing === undefined) {
       problems.push('defaultRepositoryUrl is empty');
     }
@@ -78,14 +88,27 @@ export class SchedulingService {
       if (rule.group === undefined) continue;
       this.groups.set(rule.group, [...(this.groups.get(rule.group) ?? []), rule.account]);
     }
-    this.config = Object.freeze({ ...config, incidentPolicy: Object.freeze({ ...config.incidentPolicy }) });
+    this.config = Object.freeze({
+      ...config,
+      incidentPolicy: Object.freeze({ ...config.incidentPolicy }),
+      ...(config.followUpPolicy ? { followUpPolicy: Object.freeze({ ...config.followUpPolicy, systemLogins: Object.freeze([...config.followUpPolicy.systemLogins]) }) } : {}),
+    });
   }
 
-  /** The route a classified message's job would take (the default route for a rejected message, which spawns none). */
+  /**
+   * The route a classified message's job would take (the default route for a rejected message, which spawns none,
+   * and for a comment: its follow-up copies the route of the job it follows up).
+   */
   routeFor(classified: ClassifiedMessage): Route {
-    if (classified.classification === 'ticket') return routeTicket(classified.ticket, this.routing);
+    const ticket = ticketOfMessage(classified);
+    if (ticket !== null) return routeTicket(ticket, this.routing);
     if (classified.classification === 'alarm') return routeIncident(classified.alarm.account, this.routing);
     return structuredClone(this.routing.default);
+  }
+
+  private incidentLogsFor(classified: ClassifiedMessage): { incidentLogs?: IncidentLogsQuery } {
+    const logs = classified.classification === 'alarm' ? incidentLogsFor(classified.alarm.account, this.routing) : null;
+    return logs ? { incidentLogs: logs } : {};
   }
 
   /** Classify → render TASK.md → persist and decide, in one transaction. Redelivery of a message id is a no-op. */
@@ -154,6 +177,7 @@ export class SchedulingService {
 
   private record(message: SubmittedMessage, classified: ClassifiedMessage): Promise<RecordMessageResult> {
     const route = this.routeFor(classified);
+    const ticket = ticketOfMessage(classified);
     const incidentGroup = this.incidentGroupFor(classified);
     return this.ingest.recordMessage({
       sqsMessageId: message.messageId,
@@ -170,8 +194,10 @@ export class SchedulingService {
       ...(route.maxTokens !== undefined ? { maxTokens: route.maxTokens } : {}),
       ...(route.approval === 'required' ? { approvalRequired: true } : {}),
       ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
-      taskMarkdown: classified.classification === 'ticket' ? renderTicketTask(classified.ticket) : undefined,
+      ...this.incidentLogsFor(classified),
+      taskMarkdown: ticket !== null ? renderTicketTask(ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
+      ...(this.config.followUpPolicy ? { followUpPolicy: this.config.followUpPolicy } : {}),
       ...(route.repositories !== undefined ? { repositories: route.repositories } : {}),
       ...(incidentGroup !== undefined ? { incidentGroup } : {}),
     });
