@@ -3,6 +3,7 @@ import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,8 @@ describe('jobs over several repositories (docs/multi-repository.md)', () => {
 
   /** A job as the scheduler writes one over several repositories: the first is also `repository`/`branch`. */
   async function multiRepositoryJob(repositories: unknown): Promise<string> {
-    const job = await createPendingJob(prisma, { kind: 'incident', repository: ORDERS.url, branch: ORDERS.branch });
+    // A claim of its own: an earlier test's job may still hold the repository's, and admission would keep this one waiting.
+    const job = await createPendingJob(prisma, { kind: 'incident', repository: ORDERS.url, branch: ORDERS.branch, claimKey: randomUUID() });
     await prisma.job.update({ where: { id: job.id }, data: { repositories: repositories as object } });
     return job.id;
   }
@@ -46,11 +48,6 @@ describe('jobs over several repositories (docs/multi-repository.md)', () => {
     config = await testConfig({ workerCommand: `${process.execPath} -e "process.exit(0)"`, maxJobAttempts: 3 });
     app = await startConductorParts(config);
     client = new TestWorkerClient(config.grpcListenAddr);
-  });
-
-  beforeEach(async () => {
-    // Each test's job holds the repository's claim; admission would keep the next one waiting.
-    await resetDatabase(prisma);
   });
 
   afterAll(async () => {
