@@ -151,7 +151,7 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
       startedAt: done.startedAt?.toISOString(),
       finishedAt: done.finishedAt?.toISOString(),
       durationMs: 80_000,
-      usage: { inputTokens: 100, cachedInputTokens: 10, outputTokens: 20, turns: 2, model: null },
+      usage: { inputTokens: 100, cachedInputTokens: 10, outputTokens: 20, turns: 2, model: null, contextReused: false },
       pullRequest: 'https://github.com/acme/orders-api/pull/9',
       rerunOf: null,
       approval: 'none',

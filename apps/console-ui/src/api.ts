@@ -13,6 +13,8 @@ export interface Usage {
   cachedInputTokens: number;
   outputTokens: number;
   turns: number;
+  /** A follow-up that resumed the earlier job's agent session (docs/context-reuse.md). */
+  contextReused?: boolean;
 }
 
 export interface JobItem {

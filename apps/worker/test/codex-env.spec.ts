@@ -20,7 +20,7 @@ describe('worker environment for AGENT_KIND=codex', () => {
   it('needs only OPENAI_API_KEY, not AGENT_COMMAND, and applies the defaults', () => {
     const config = parseWorkerEnv({ ...required, AGENT_KIND: 'codex', OPENAI_API_KEY: API_KEY });
     expect(config.agentKind).toBe('codex');
-    expect(config.codex).toEqual({ model: undefined, path: undefined, baseUrl: undefined, maxTurns: 40, maxTokens: undefined });
+    expect(config.codex).toEqual({ model: undefined, path: undefined, baseUrl: undefined, maxTurns: 40, maxTokens: undefined, sessionMaxBytes: 16 * 1024 * 1024 });
     expect(config.agentTimeoutMs).toBe(3_600_000);
     // The key is the model proxy's alone: it is kept as modelApiKey (main.ts then removes it from the environment)
     // and nowhere else in the config.
@@ -39,7 +39,7 @@ describe('worker environment for AGENT_KIND=codex', () => {
     }
   });
 
-  it('reads CODEX_MODEL, CODEX_PATH, CODEX_BASE_URL, AGENT_MAX_TURNS and AGENT_MAX_TOKENS', () => {
+  it('reads CODEX_MODEL, CODEX_PATH, CODEX_BASE_URL, AGENT_MAX_TURNS, AGENT_MAX_TOKENS and AGENT_SESSION_MAX_BYTES', () => {
     const config = parseWorkerEnv({
       ...required,
       AGENT_KIND: 'codex',
@@ -49,14 +49,20 @@ describe('worker environment for AGENT_KIND=codex', () => {
       CODEX_BASE_URL: 'https://llm-proxy.internal/v1',
       AGENT_MAX_TURNS: '12',
       AGENT_MAX_TOKENS: '2000000',
+      AGENT_SESSION_MAX_BYTES: '1048576',
     });
-    expect(config.codex).toEqual({ model: 'gpt-5-codex', path: '/usr/local/bin/codex', baseUrl: 'https://llm-proxy.internal/v1', maxTurns: 12, maxTokens: 2_000_000 });
+    expect(config.codex).toEqual({ model: 'gpt-5-codex', path: '/usr/local/bin/codex', baseUrl: 'https://llm-proxy.internal/v1', maxTurns: 12, maxTokens: 2_000_000, sessionMaxBytes: 1_048_576 });
   });
 
   it('rejects an AGENT_MAX_TOKENS that is not a positive whole number', () => {
     for (const value of ['0', '-5', '1.5', 'lots']) {
       expect(problems({ ...required, AGENT_KIND: 'codex', OPENAI_API_KEY: API_KEY, AGENT_MAX_TOKENS: value })).toEqual(['AGENT_MAX_TOKENS must be a positive whole number of tokens']);
     }
+  });
+
+  it('rejects an AGENT_SESSION_MAX_BYTES that is not a positive whole number', () => {
+    expect(problems({ ...required, AGENT_KIND: 'codex', OPENAI_API_KEY: API_KEY, AGENT_SESSION_MAX_BYTES: '0' })).toHaveLength(1);
+    expect(problems({ ...required, AGENT_KIND: 'codex', OPENAI_API_KEY: API_KEY, AGENT_SESSION_MAX_BYTES: '0' })[0]).toMatch(/^AGENT_SESSION_MAX_BYTES /);
   });
 
   it('reports a missing key together with every other bad codex variable, never echoing the key', () => {

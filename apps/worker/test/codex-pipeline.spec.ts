@@ -102,8 +102,13 @@ describe('worker pipeline with AGENT_KIND=codex: the real codex CLI, a scripted 
     const usage = JSON.parse(await readFile(join(uploaded, 'agent-meta', 'usage.json'), 'utf8')) as Record<string, unknown>;
     expect(usage).toMatchObject({ inputTokens: 3200, cachedInputTokens: 1700, outputTokens: 410, turns: 2, model: null });
     // The same numbers reach the conductor with the Shutdown (the default model as '').
-    expect(conductor?.shutdownRequest?.usage).toEqual({ ...usage, model: '' });
+    expect(conductor?.shutdownRequest?.usage).toEqual({ ...usage, model: '', contextReused: false });
 
+    // The thread is kept with the results for a follow-up to resume (docs/context-reuse.md).
+    const threadId = model?.requests[0]?.headers['thread-id'];
+    expect(conductor?.shutdownRequest?.result?.agentThreadId).toBe(threadId);
+    expect(JSON.parse(await readFile(join(uploaded, 'agent-session', 'thread.json'), 'utf8'))).toMatchObject({ threadId });
+    expect(conductor?.shutdownRequest?.usage?.contextReused).toBe(false);
     expect(model?.requests.map((request) => request.headers['authorization'])).toEqual([1, 2, 3, 4].map(() => `Bearer ${API_KEY}`));
     for (const secret of [API_KEY, TOKEN]) {
       expect(filesContaining(workDir, secret)).toEqual([]);

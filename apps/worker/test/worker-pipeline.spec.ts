@@ -112,10 +112,11 @@ describe('worker pipeline against a fake conductor', () => {
       credentials: { workerId: WORKER_ID, token: fake.sessionToken },
       outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
       // The summary is what later agents on the repository read of this one: its ending report, short as it is.
-      result: { branch, pullRequest: `${remote}#${branch}`, report: '', title: 'ABC-12: Fix order total rounding', summary: (await readFile(join(workDir, 'agent-meta', 'ending-report.md'), 'utf8')).trim() },
+      result: { branch, pullRequest: `${remote}#${branch}`, report: '', title: 'ABC-12: Fix order total rounding', summary: (await readFile(join(workDir, 'agent-meta', 'ending-report.md'), 'utf8')).trim(), agentThreadId: '', changes: [] },
       error: '',
       // A command agent: its time (it sleeps 0.4 s), no tokens, no model.
-      usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: expect.any(Number), model: '' },
+      // It saves no session for a follow-up: no thread, no context reused (docs/context-reuse.md).
+      usage: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, turns: 0, durationMs: expect.any(Number), model: '', contextReused: false },
     });
     expect(fake.shutdownRequest?.usage?.durationMs).toBeGreaterThanOrEqual(400);
     expect(fake.rejected).toEqual([]);

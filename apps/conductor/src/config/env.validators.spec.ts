@@ -58,6 +58,12 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ RESULTS_RETENTION_DAYS: '0', RESULTS_MIN_FREE_BYTES: '-1' })).toThrow(/RESULTS_RETENTION_DAYS[\s\S]*RESULTS_MIN_FREE_BYTES/);
   });
 
+  it('limits the age of an agent session a follow-up resumes: 72 hours unless FOLLOW_UP_SESSION_MAX_AGE_HOURS says', () => {
+    expect(loadConductorConfig({}, '/ws').followUpSessionMaxAgeMs).toBe(72 * 3_600_000);
+    expect(loadConductorConfig({ FOLLOW_UP_SESSION_MAX_AGE_HOURS: '1.5' }, '/ws').followUpSessionMaxAgeMs).toBe(90 * 60_000);
+    expect(() => loadConductorConfig({ FOLLOW_UP_SESSION_MAX_AGE_HOURS: '0' }, '/ws')).toThrow(/FOLLOW_UP_SESSION_MAX_AGE_HOURS/);
+  });
+
   it('finds the console next to the bundle unless CONSOLE_UI_DIR says where', () => {
     expect(loadConductorConfig({}, '/ws').consoleUiDir).toBe(resolve(__dirname, 'console'));
     expect(loadConductorConfig({ CONSOLE_UI_DIR: 'dist/apps/console-ui' }, '/ws').consoleUiDir).toBe('/ws/dist/apps/console-ui');

@@ -90,6 +90,8 @@ export interface ConductorConfig {
   repoMaxActiveJobs: number;
   /** Extracted results (RESULT_STORE=directory) older than this are pruned. */
   resultsRetentionMs: number;
+  /** A follow-up resumes the earlier job's agent session only if it was saved at most this long ago (docs/context-reuse.md). */
+  followUpSessionMaxAgeMs: number;
   /** Past this many bytes of extracted results, the oldest are pruned first. */
   resultsMaxBytes: number;
   resultsPruneIntervalMs: number;
@@ -227,6 +229,7 @@ const envSchema = z.object({
   MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_MAX_ACTIVE_JOBS),
   REPO_MAX_ACTIVE_JOBS: positiveInt.default(DEFAULT_CLAIM_MAX_ACTIVE_JOBS),
   RESULTS_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  FOLLOW_UP_SESSION_MAX_AGE_HOURS: z.coerce.number().positive().default(72),
   RESULTS_MAX_BYTES: positiveInt.default(20 * 1024 * MIB),
   RESULTS_PRUNE_INTERVAL_MS: positiveInt.default(600_000),
   RESULTS_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 * MIB),
@@ -481,6 +484,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     maxActiveJobs: vars.MAX_ACTIVE_JOBS,
     repoMaxActiveJobs: vars.REPO_MAX_ACTIVE_JOBS,
     resultsRetentionMs: Math.round(vars.RESULTS_RETENTION_DAYS * 24 * 3_600_000),
+    followUpSessionMaxAgeMs: Math.round(vars.FOLLOW_UP_SESSION_MAX_AGE_HOURS * 3_600_000),
     resultsMaxBytes: vars.RESULTS_MAX_BYTES,
     resultsPruneIntervalMs: vars.RESULTS_PRUNE_INTERVAL_MS,
     resultsMinFreeBytes: vars.RESULTS_MIN_FREE_BYTES,

@@ -43,7 +43,7 @@ export const JOB_ITEM: SchemaObject = object({
   finishedAt: nullableTime,
   durationMs: { ...integer, nullable: true },
   usage: object(
-    { inputTokens: integer, cachedInputTokens: integer, outputTokens: integer, turns: integer, model: nullableString },
+    { inputTokens: integer, cachedInputTokens: integer, outputTokens: integer, turns: integer, model: nullableString, contextReused: { type: 'boolean', description: "A follow-up that resumed the earlier job's agent session" } },
     { nullable: true },
   ),
   pullRequest: nullableString,

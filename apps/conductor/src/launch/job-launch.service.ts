@@ -7,6 +7,7 @@ import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { FollowUpLaunchService } from '../follow-up/follow-up-launch.service';
+import { FollowUpSessionService } from '../follow-up-session/follow-up-session.service';
 import { IncidentEvidenceService, type EvidencePack } from '../incident-evidence/incident-evidence.service';
 import { ConductorMetrics } from '../metrics/conductor-metrics.service';
 import { AttemptService, type AttemptOutcome } from './attempts.service';
@@ -65,6 +66,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: ConductorMetrics,
     private readonly evidence: IncidentEvidenceService,
     private readonly followUps: FollowUpLaunchService,
+    private readonly followUpSessions: FollowUpSessionService,
   ) {
     this.limits = { maxActiveJobs: config.maxActiveJobs, claimMaxActiveJobs: config.repoMaxActiveJobs };
   }
@@ -195,11 +197,15 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       // A follow-up continues a pull request: its task is the review comments, rendered now, not the incident.
       const followUp = await this.followUps.taskFiles(job);
       const evidence = job.kind === 'incident' && !followUp ? await this.gatherEvidence(job, workerId) : null;
-      const taskMarkdown = followUp?.taskMarkdown ?? job.taskMarkdown;
+      // Context reuse (docs/context-reuse.md): the earlier thread's session, or what the agent would have remembered.
+      const session = await this.followUpSessions.prepare(job, workerId);
+      const baseTask = followUp?.taskMarkdown ?? job.taskMarkdown;
+      const taskMarkdown = evidence ? `${baseTask.trimEnd()}${evidence.taskSection}` : baseTask;
+      const extraFiles = [...(evidence?.files ?? []), ...(session?.files ?? [])];
       const archive = await this.archives.build(workerId, {
-        taskMarkdown: evidence ? `${taskMarkdown.trimEnd()}${evidence.taskSection}` : taskMarkdown,
+        taskMarkdown: session?.taskSection ? `${taskMarkdown.trimEnd()}${session.taskSection}` : taskMarkdown,
         agentsMarkdown: followUp?.agentsMarkdown ?? renderAgentsFile(job.kind, jobRepositories(job).map((repository) => repository.name)),
-        ...(evidence ? { extraFiles: evidence.files } : {}),
+        ...(extraFiles.length > 0 ? { extraFiles } : {}),
       });
       await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });
       if (await this.jobs.stopRequested(jobId)) {

@@ -1,5 +1,6 @@
 import { createEcsClient, EcsWorkerLauncher } from '@agent-conductor/aws';
 import { Module } from '@nestjs/common';
+import { FollowUpSessionModule } from '../follow-up-session/follow-up-session.module';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { FollowUpModule } from '../follow-up/follow-up.module';
@@ -26,7 +27,7 @@ function selectLauncher(config: ConductorConfig, local: LocalProcessLauncher): W
 /** Admission → registered worker → task archive → launched process or task. Repositories come from DbModule. */
 @Module({
   // Global once imported; here so every setup that launches (the app, test modules) counts too.
-  imports: [MetricsModule, IncidentEvidenceModule, JiraModule, FollowUpModule],
+  imports: [MetricsModule, IncidentEvidenceModule, JiraModule, FollowUpModule, FollowUpSessionModule],
   providers: [
     TaskArchiveStore,
     LocalProcessLauncher,

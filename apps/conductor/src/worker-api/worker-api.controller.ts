@@ -11,6 +11,7 @@ import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { EarlierWorkService } from '../earlier-work/earlier-work.service';
 import { FollowUpLaunchService } from '../follow-up/follow-up-launch.service';
+import { FollowUpSessionService } from '../follow-up-session/follow-up-session.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
 import { HeartbeatService } from './heartbeat.service';
 import type { PausableStream } from './paced-messages';
@@ -53,6 +54,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly earlierWork: EarlierWorkService,
     private readonly heartbeats: HeartbeatService,
     private readonly followUps: FollowUpLaunchService,
+    private readonly followUpSessions: FollowUpSessionService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -90,8 +92,9 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       earlierWork: await this.earlierWork.candidatesFor(job),
       // 0: the route set no budget; the worker's AGENT_MAX_TOKENS still applies.
       maxTokens: job.maxTokens ?? 0,
-      // A follow-up job: the pull request's branch to check out, push to and reply on (docs/follow-up-runs.md).
-      followUp: await this.followUps.handshake(job),
+      // A follow-up job: the pull request's branch to check out, push to and reply on (docs/follow-up-runs.md), and the
+      // earlier agent session to resume (docs/context-reuse.md).
+      followUp: await this.followUpHandshake(job, worker.id),
       // Validated at launch; empty for a one-repository job (docs/multi-repository.md).
       repositories: this.repositorySpecs(job),
     };
@@ -152,6 +155,11 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
 
   shutdown(request: workerV1.ShutdownRequest): Promise<workerV1.ShutdownResponse> {
     return this.shutdowns.shutdown(request);
+  }
+
+  private async followUpHandshake(job: Job, workerId: string): Promise<workerV1.FollowUp | undefined> {
+    const followUp = await this.followUps.handshake(job);
+    return followUp ? { ...followUp, resumeThreadId: await this.followUpSessions.resumeThreadId(workerId) } : undefined;
   }
 
   private failure(rpc: string, error: unknown): RpcException {

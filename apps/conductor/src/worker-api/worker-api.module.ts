@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FollowUpSessionModule } from '../follow-up-session/follow-up-session.module';
 import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { FollowUpModule } from '../follow-up/follow-up.module';
 import { JiraModule } from '../jira/jira.module';
@@ -12,7 +13,7 @@ import { WorkerShutdownService } from './worker-shutdown.service';
 
 /** The gRPC WorkerService; mounted on the app's gRPC microservice. */
 @Module({
-  imports: [LaunchModule, ResultsModule, EarlierWorkModule, JiraModule, FollowUpModule],
+  imports: [LaunchModule, ResultsModule, EarlierWorkModule, JiraModule, FollowUpModule, FollowUpSessionModule],
   controllers: [WorkerApiController],
   providers: [WorkerAuthService, HeartbeatService, ResultUploadService, WorkerShutdownService],
 })

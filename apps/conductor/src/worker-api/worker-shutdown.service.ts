@@ -36,6 +36,8 @@ export class WorkerShutdownService {
           title: reported.title,
           // What the next agent on the repository reads of this one's ending report (EarlierWork.summary).
           ...(reported.summary ? { summary: boundedExcerpt(reported.summary, EARLIER_WORK_LIMITS.summaryChars) } : {}),
+          // Its session is in the result archive: a follow-up resumes it (docs/context-reuse.md).
+          ...(reported.agentThreadId ? { agentThreadId: reported.agentThreadId.slice(0, 64) } : {}),
           ...(reported.changes.length > 0 ? { changes: boundedChanges(reported.changes) } : {}),
         }
       : null;
@@ -47,8 +49,13 @@ export class WorkerShutdownService {
           turns: request.usage.turns,
           durationMs: request.usage.durationMs,
           model: request.usage.model || null,
+          contextReused: request.usage.contextReused,
         }
       : null;
+    // jobs.context_reused is a follow-up's (null for other jobs); a follow-up whose worker sent no usage did not reuse.
+    const job = await this.jobs.findById(worker.jobId);
+    const followUp = job !== null && job.followUpOfId !== null;
+    const contextReused = request.usage?.contextReused ?? false;
     const ended = await this.workers.transaction(async (tx) => {
       const workerEnded = await this.workers.end(worker.id, `shutdown: ${succeeded ? 'succeeded' : 'failed'}`, tx);
       if (!workerEnded) throw rpcError(status.FAILED_PRECONDITION, `worker ${worker.id} has ended`);
@@ -58,7 +65,7 @@ export class WorkerShutdownService {
         { outcome: workerV1.JobOutcome[request.outcome] ?? String(request.outcome), error, result, usage },
         tx,
       );
-      const jobEnded = await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage }, tx);
+      const jobEnded = await this.jobs.finish(worker.jobId, { status: succeeded ? 'succeeded' : 'failed', error, result, usage, ...(followUp ? { contextReused } : {}) }, tx);
       if (jobEnded !== null) await this.jiraReports.jobEnded(worker.jobId, worker.attempt, tx);
       return jobEnded;
     });

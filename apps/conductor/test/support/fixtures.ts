@@ -36,7 +36,7 @@ export async function testConfig(overrides: Partial<ConductorConfig> = {}): Prom
 }
 
 /** A pending job the way the scheduler writes it (delivery and job in one go). */
-type JobOverrides = Partial<Pick<Job, 'kind' | 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition' | 'claimKey' | 'claimLimit'>>;
+type JobOverrides = Partial<Pick<Job, 'kind' | 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition' | 'claimKey' | 'claimLimit' | 'followUpOfId'>>;
 
 export function createPendingJob(prisma: PrismaClient, overrides: JobOverrides = {}): Promise<Job> {
   return createJob(prisma, overrides, { status: 'pending', attempts: 0 });
@@ -69,6 +69,7 @@ async function createJob(prisma: PrismaClient, overrides: JobOverrides, state: P
       ...(overrides.branch !== undefined ? { branch: overrides.branch } : {}),
       ...(overrides.sparsePaths !== undefined ? { sparsePaths: overrides.sparsePaths } : {}),
       ...(overrides.workerTaskDefinition !== undefined ? { workerTaskDefinition: overrides.workerTaskDefinition } : {}),
+      ...(overrides.followUpOfId !== undefined ? { followUpOfId: overrides.followUpOfId } : {}),
       ...state,
     },
   });

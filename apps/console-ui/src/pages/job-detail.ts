@@ -130,7 +130,7 @@ export function jobDetailPage(ctx: PageContext): void {
         ['started', time(job.startedAt)],
         ['finished', time(job.finishedAt)],
         ['duration', duration(job.durationMs)],
-        ['tokens', job.usage ? `${count(job.usage.inputTokens)} input (${count(job.usage.cachedInputTokens)} cached) · ${count(job.usage.outputTokens)} output` : '–'],
+        ['tokens', job.usage ? `${count(job.usage.inputTokens)} input (${count(job.usage.cachedInputTokens)} cached) · ${count(job.usage.outputTokens)} output${job.usage.contextReused ? ' · context reused' : ''}` : '–'],
         ['turns', job.usage ? job.usage.turns : '–'],
         ['approval', job.approval ?? 'none'],
         ['re-run of', job.rerunOf ? link(`#/jobs/${job.rerunOf}`, job.rerunOf) : '–'],

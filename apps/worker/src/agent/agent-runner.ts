@@ -8,6 +8,8 @@ export interface AgentRunRequest {
   maxTokens?: number;
   /** Fires when the conductor asks the worker to stop (the job was cancelled): the runner ends the agent at once. */
   stop?: AbortSignal;
+  /** A follow-up's earlier Codex thread, whose session files the task archive put in `agent-session/`: resume it. */
+  resumeThreadId?: string;
 }
 
 export interface AgentRunResult {
@@ -29,11 +31,18 @@ export interface AgentUsage {
   durationMs: number;
   /** null when the agent's own default model was used. */
   model: string | null;
+  /** Set when the agent ran in the earlier job's resumed thread (a follow-up), not in a fresh one. */
+  contextReused?: true;
 }
 
 /** One way of running an agent (a shell command, or Codex). */
 export interface AgentRunner {
   run(request: AgentRunRequest): Promise<AgentRunResult>;
+  /**
+   * After the last run, with the agent's processes gone: keeps what a follow-up needs to resume the agent's thread in
+   * `agent-session/` of the work dir, and returns the thread id (undefined: nothing saved, e.g. a shell command).
+   */
+  saveSession?(workDir: string): Promise<string | undefined>;
 }
 
 export const AGENT_RUNNER = Symbol('AGENT_RUNNER');

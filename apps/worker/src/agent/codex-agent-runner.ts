@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Thread } from '@openai/codex-sdk';
+import type { Codex, Thread, ThreadOptions } from '@openai/codex-sdk';
 import { WORKER_CONFIG } from '../config/config.module';
 import { workerSecrets, type CodexConfig, type WorkerConfig } from '../config/env.validators';
 import { FileSystem } from '../fs/file-system';
@@ -12,6 +12,7 @@ import type { AgentRunner, AgentRunRequest, AgentRunResult, AgentUsage } from '.
 import { ENDING_REPORT_PROMPT, initialPrompt } from './codex-prompts';
 import { bundledCodexPath, loadCodexSdk } from './codex-sdk';
 import { AGENT_META_DIR } from './command-agent-runner';
+import { DEFAULT_AGENT_SESSION_MAX_BYTES, restoreCodexSession, saveCodexSession } from './codex-session';
 import { isReconnectNotice, redactor, Transcript } from './transcript';
 
 export const TRANSCRIPT_FILE = 'transcript.md';
@@ -35,7 +36,11 @@ type TurnOutcome = { kind: 'completed' } | { kind: 'failed'; message: string } |
 /** Everything that lives as long as one job: the thread is continued by every later attempt. */
 interface CodexJob {
   workDir: string;
+  codex: Codex;
+  threadOptions: ThreadOptions;
   thread: Thread;
+  /** The thread is the earlier job's, resumed (a follow-up); false once a failed resume fell back to a fresh one. */
+  resumed: boolean;
   proxy: ModelProxy;
   /** A fresh CODEX_HOME in the agent's HOME, outside the work dir: no auth.json or config of anyone else's, and not uploaded. */
   codexHome: string;
@@ -80,7 +85,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
     if (continuing && job) {
       turns = [{ label: 'correction', prompt: request.prompt }];
     } else {
-      job = await this.startJob(request.workDir, settings, request.maxTokens);
+      job = await this.startJob(request.workDir, settings, request.maxTokens, request.resumeThreadId);
       const taskMd = await this.fs.readTextIfExists(join(request.workDir, 'TASK.md'));
       if (taskMd === undefined) {
         return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, 'TASK.md is missing from the work directory; there is nothing to do');
@@ -92,7 +97,9 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       ];
     }
 
-    for (const turn of turns) {
+    for (let index = 0; index < turns.length; index++) {
+      const turn = turns[index];
+      if (turn === undefined) break;
       if (request.stop?.aborted) {
         return this.finish(job, metaDir, { exitCode: 1, timedOut: false }, `stopped before turn ${job.turns + 1}: the conductor asked this worker to stop`);
       }
@@ -111,6 +118,16 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       if (outcome.kind === 'timedOut') {
         return this.finish(job, metaDir, { exitCode: null, timedOut: true }, `stopped: the job's wall-time limit (AGENT_TIMEOUT_MS=${this.config.agentTimeoutMs}) was reached during turn ${job.turns}`);
       }
+      if (outcome.kind === 'failed' && job.resumed && job.turns === 1 && job.proxy.budgetRefusal() === undefined) {
+        // A session codex cannot resume (another CLI version, a damaged file) must not cost the follow-up its job.
+        const reason = `resuming thread ${job.thread.id ?? '?'} failed in its first turn (${outcome.message}); starting a fresh thread once`;
+        this.logger.warn(reason);
+        job.transcript.note(`**Context not reused:** ${reason}`);
+        job.thread = job.codex.startThread(job.threadOptions);
+        job.resumed = false;
+        index--;
+        continue;
+      }
       if (outcome.kind === 'failed') {
         // The proxy's refusal is the cause; codex only reports the 400 it got.
         const refusal = job.proxy.budgetRefusal();
@@ -120,7 +137,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
     return this.finish(job, metaDir, { exitCode: 0, timedOut: false }, undefined);
   }
 
-  private async startJob(workDir: string, settings: CodexConfig, routeMaxTokens: number | undefined): Promise<CodexJob> {
+  private async startJob(workDir: string, settings: CodexConfig, routeMaxTokens: number | undefined, resumeThreadId: string | undefined): Promise<CodexJob> {
     await this.endJob();
     const { Codex } = await loadCodexSdk();
     const proxy = await this.modelProxies.start(routeMaxTokens);
@@ -146,17 +163,54 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       },
       env: codexEnv(await this.sandbox.env({ [RUN_KEY_ENV]: proxy.runKey, CODEX_HOME: codexHome, GIT_TERMINAL_PROMPT: '0' })),
     });
-    const thread = codex.startThread({
+    const threadOptions: ThreadOptions = {
       model: settings.model,
       workingDirectory: workDir,
       skipGitRepoCheck: true,
       sandboxMode: 'danger-full-access',
       approvalPolicy: 'never',
-    });
+    };
     const redact = redactor([...workerSecrets(this.config), this.readModelApiKey(), proxy.runKey]);
-    const job: CodexJob = { workDir, thread, proxy, codexHome, transcript: new Transcript(workDir, redact), redact, turns: 0, elapsedMs: 0 };
+    const transcript = new Transcript(workDir, redact);
+    const resumable = resumeThreadId ? await this.restoreSession(workDir, codexHome, resumeThreadId, settings, transcript) : false;
+    const thread = resumable && resumeThreadId ? codex.resumeThread(resumeThreadId, threadOptions) : codex.startThread(threadOptions);
+    const job: CodexJob = { workDir, codex, threadOptions, thread, resumed: resumable, proxy, codexHome, transcript, redact, turns: 0, elapsedMs: 0 };
     this.job = job;
     return job;
+  }
+
+  /** Whether the earlier thread's session is in the new CODEX_HOME; why not goes to the log and the transcript. */
+  private async restoreSession(workDir: string, codexHome: string, threadId: string, settings: CodexConfig, transcript: Transcript): Promise<boolean> {
+    const restore = await restoreCodexSession(this.fs, { workDir, codexHome, threadId, maxBytes: settings.sessionMaxBytes ?? DEFAULT_AGENT_SESSION_MAX_BYTES }).catch(
+      (error: unknown) => ({ restored: false as const, reason: error instanceof Error ? error.message : String(error) }),
+    );
+    if (restore.restored) {
+      this.logger.log(`Resuming the earlier job's codex thread ${threadId} (${restore.files} session file(s))`);
+      return true;
+    }
+    this.logger.warn(`Not resuming codex thread ${threadId}: ${restore.reason}; the agent starts a fresh thread`);
+    transcript.note(`**Context not reused:** ${restore.reason}; a fresh thread.`);
+    return false;
+  }
+
+  /** Keeps the job's thread for a follow-up (agent-session/ in the results); the caller has ended the agent's processes. */
+  async saveSession(workDir: string): Promise<string | undefined> {
+    const job = this.job;
+    const threadId = job?.thread.id;
+    if (!job || job.workDir !== workDir || !threadId) return undefined;
+    const save = await saveCodexSession(this.fs, {
+      codexHome: job.codexHome,
+      workDir,
+      threadId,
+      redact: job.redact,
+      maxBytes: this.config.codex?.sessionMaxBytes ?? DEFAULT_AGENT_SESSION_MAX_BYTES,
+    });
+    if (!save.saved) {
+      this.logger.warn(`Codex thread ${threadId} not saved for a follow-up: ${save.reason}`);
+      return undefined;
+    }
+    this.logger.log(`Codex thread ${threadId} saved for a follow-up (${save.files} file(s), ${save.bytes} bytes)`);
+    return threadId;
   }
 
   private async endJob(): Promise<void> {
@@ -243,6 +297,7 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       turns: job.turns,
       durationMs: job.elapsedMs,
       model: this.config.codex?.model ?? null,
+      ...(job.resumed ? { contextReused: true as const } : {}),
     };
     const transcript = job.transcript.render();
     await this.fs.writeAgentText(job.workDir, `${metaDir}/${TRANSCRIPT_FILE}`, transcript);

@@ -22,6 +22,8 @@ export const workerEnvSchema = z
     MAX_AGENT_ATTEMPTS: positiveInt(4),
     AGENT_TIMEOUT_MS: positiveInt(60 * 60 * 1000),
     AGENT_MAX_TURNS: positiveInt(40),
+    // 16 MiB: a long Codex thread's rollout is a few MiB; the session rides in the result and task archives.
+    AGENT_SESSION_MAX_BYTES: positiveInt(16 * 1024 * 1024),
     AGENT_MAX_TOKENS: z
       .string()
       .trim()
@@ -139,6 +141,11 @@ export interface CodexConfig {
   maxTurns: number;
   /** Input plus output tokens per job (AGENT_MAX_TOKENS), metered by the model proxy; a route may set a lower one. */
   maxTokens: number | undefined;
+  /**
+   * The largest thread session the worker saves for a follow-up (AGENT_SESSION_MAX_BYTES); a larger one is not saved,
+   * and the follow-up starts fresh. undefined: the default, 16 MiB.
+   */
+  sessionMaxBytes?: number;
 }
 
 /** Secrets that may come as a file instead (X_FILE names it): read once at startup, never put in the environment. */
@@ -218,7 +225,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
     maxAgentAttempts: value.MAX_AGENT_ATTEMPTS,
     agentTimeoutMs: value.AGENT_TIMEOUT_MS,
     ...(value.AGENT_KIND === 'codex' && value.OPENAI_API_KEY
-      ? { codex: { model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS, maxTokens: value.AGENT_MAX_TOKENS } }
+      ? { codex: { model: value.CODEX_MODEL, path: value.CODEX_PATH, baseUrl: value.CODEX_BASE_URL, maxTurns: value.AGENT_MAX_TURNS, maxTokens: value.AGENT_MAX_TOKENS, sessionMaxBytes: value.AGENT_SESSION_MAX_BYTES } }
       : {}),
     publisher: value.PUBLISHER,
     ...(value.PUBLISHER === 'github' && value.GITHUB_TOKEN

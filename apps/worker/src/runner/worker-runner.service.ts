@@ -62,6 +62,8 @@ export class WorkerRunner {
   private readonly logger = new Logger(WorkerRunner.name);
   /** The agent's latest report of what the job has cost so far; what Shutdown carries. */
   private usage: AgentUsage | undefined;
+  /** The agent's thread, when its session is in the results for a follow-up to resume (JobResult.agentThreadId). */
+  private agentThreadId = '';
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -151,6 +153,8 @@ export class WorkerRunner {
         attempt,
         ...(job.maxTokens > 0 ? { maxTokens: job.maxTokens } : {}),
         stop: this.heartbeat.stopSignal,
+        // Context reuse (docs/context-reuse.md): the task archive carries the earlier thread's session.
+        ...(job.followUp?.resumeThreadId ? { resumeThreadId: job.followUp.resumeThreadId } : {}),
       });
       // Whatever the agent left running must not rewrite its artifacts while they are read, nor race the push.
       await this.sandbox.killAll();
@@ -205,6 +209,7 @@ export class WorkerRunner {
 
     progress.stage = 'upload';
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_UPLOADING);
+    await this.saveAgentSession(workDir);
     await this.uploader.upload(workDir, job.maxUploadBytes);
     const summary = boundedExcerpt(redactor(workerSecrets(this.config))(artifacts.report), EARLIER_WORK_LIMITS.summaryChars);
     return artifacts.outcome !== 'failed'
@@ -216,11 +221,24 @@ export class WorkerRunner {
   private async failWithUpload(job: workerV1.HandshakeResponse, error: string): Promise<JobEnding> {
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_UPLOADING);
     try {
+      await this.saveAgentSession(this.config.workDir);
       await this.uploader.upload(this.config.workDir, job.maxUploadBytes);
     } catch (uploadError) {
       this.logger.warn(`Uploading the results of a failed job failed: ${describe(uploadError)}`);
     }
     return { outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error };
+  }
+
+  /** A session not saved costs a follow-up its context, never this job its result. */
+  private async saveAgentSession(workDir: string): Promise<void> {
+    if (!this.agent.saveSession) return;
+    // Every agent process is gone by now (killAll after each run), so nothing rewrites the session while it is copied.
+    await this.sandbox.killAll();
+    try {
+      this.agentThreadId = (await this.agent.saveSession(workDir)) ?? '';
+    } catch (error) {
+      this.logger.warn(`Saving the agent's session for a follow-up failed: ${describe(error)}`);
+    }
   }
 
   private async shutdown(ending: JobEnding): Promise<WorkerRunOutcome> {
@@ -231,11 +249,11 @@ export class WorkerRunner {
           report: ending.result.report ?? '',
           title: ending.result.title,
           summary: ending.summary ?? '',
-          agentThreadId: '',
+          agentThreadId: this.agentThreadId,
           changes: ending.result.changes ?? [],
         }
       : undefined;
-    const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '', contextReused: false } : undefined;
+    const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '', contextReused: this.usage.contextReused === true } : undefined;
     await this.heartbeat.stopAndSettle();
     await this.conductor.shutdown({ outcome: ending.outcome, result, error: ending.error, usage });
     const label = ending.outcome === workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED ? 'succeeded' : `failed: ${ending.error}`;

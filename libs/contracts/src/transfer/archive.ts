@@ -19,6 +19,11 @@ export interface ExtractOptions {
   maxBytes?: number;
   /** The whole decompressed tar stream: headers, padding and trailing zeros included. */
   maxTarBytes?: number;
+  /**
+   * Extracts only this top-level directory's entries (the limits count only them); the rest is neither written nor
+   * checked, though it is still read through (maxTarBytes bounds it).
+   */
+  onlyUnder?: string;
 }
 
 export const DEFAULT_EXTRACT_MAX_ENTRIES = 100_000;
@@ -132,19 +137,27 @@ export async function extractArchiveSafely(
   await mkdir(destDir, { recursive: true, mode: 0o700 });
   const root = await realpath(destDir);
 
-  const inspect = (): { check: (entry: tar.ReadEntry) => void; problem: () => string | undefined; totals: () => { entries: number; bytes: number } } => {
+  const prefix = options.onlyUnder ? `${options.onlyUnder.replace(/^\.\//, '').replace(/\/+$/, '')}/` : undefined;
+  const wanted = (path: string): boolean => prefix === undefined || `${path.replace(/^\.\//, '')}/`.startsWith(prefix);
+
+  const inspect = (): {
+    check: (entry: tar.ReadEntry) => boolean;
+    problem: () => string | undefined;
+    totals: () => { entries: number; bytes: number };
+  } => {
     let entries = 0;
     let bytes = 0;
     let firstProblem: string | undefined;
     return {
       check: (entry) => {
-        if (firstProblem) return;
+        if (firstProblem || !wanted(entry.path)) return false;
         entries += 1;
         bytes += entry.size;
         firstProblem =
           unsafeReason(entry, root) ??
           (entries > maxEntries ? `archive has more than ${maxEntries} entries` : undefined) ??
           (bytes > maxBytes ? `archive expands to more than ${maxBytes} bytes` : undefined);
+        return firstProblem === undefined;
       },
       problem: () => firstProblem,
       totals: () => ({ entries, bytes }),
@@ -171,9 +184,9 @@ export async function extractArchiveSafely(
     preserveOwner: false,
     filter: (_path, entry) => {
       if (!('header' in entry)) return false;
-      extraction.check(entry);
+      if (!extraction.check(entry)) return false;
       entry.mode = safeMode(entry);
-      return extraction.problem() === undefined;
+      return true;
     },
   });
   await feedTar(archivePath, maxTarBytes, unpack, () => extraction.problem() !== undefined, 'extraction failed');

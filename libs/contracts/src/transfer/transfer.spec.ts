@@ -274,6 +274,21 @@ describe('extractArchiveSafely', () => {
     expect(await extractArchiveSafely(archive, dest, { maxEntries: 3 })).toEqual({ entries: 3, bytes: 3 });
   });
 
+  it('extracts only the onlyUnder directory, and counts only its entries against the limits', async () => {
+    const archive = join(dir, 'session.tar.gz');
+    const entries: RawEntry[] = [
+      { path: 'agent-meta/usage.json', type: 'File', data: '{}' },
+      { path: 'agent-session/', type: 'Directory' },
+      { path: 'agent-session/thread.json', type: 'File', data: '{"threadId":"t"}' },
+      { path: 'agent-sessions-not/x', type: 'File', data: 'no' },
+      { path: 'repo/big.bin', type: 'File', data: 'x'.repeat(4000) },
+    ];
+    await writeFile(archive, rawTarGz(entries));
+    expect(await extractArchiveSafely(archive, dest, { onlyUnder: 'agent-session', maxEntries: 2, maxBytes: 100, maxTarBytes: 1024 * 1024 })).toEqual({ entries: 2, bytes: 16 });
+    expect(await readdir(dest)).toEqual(['agent-session']);
+    expect(await readdir(join(dest, 'agent-session'))).toEqual(['thread.json']);
+  });
+
   it('rejects more bytes than maxBytes', async () => {
     const archive = join(dir, 'big.tar.gz');
     await writeFile(archive, rawTarGz([{ path: 'big', type: 'File', data: 'x'.repeat(2000) }]));

@@ -133,7 +133,7 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
         startedAt,
         finishedAt: new Date(startedAt.getTime() + 95_000),
         result: { branch: 'fix/shape-1', pullRequest: 'https://github.com/acme/orders-api/pull/7', title: 'Fix' },
-        usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, durationMs: 61_000, model: 'gpt-5-codex' },
+        usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, durationMs: 61_000, model: 'gpt-5-codex', contextReused: true },
       },
     });
     const pending = await ticketJob('SHAPE-2');
@@ -155,7 +155,7 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
         startedAt: '2026-11-01T10:00:00.000Z',
         finishedAt: '2026-11-01T10:01:35.000Z',
         durationMs: 95_000,
-        usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, model: 'gpt-5-codex' },
+        usage: { inputTokens: 1200, cachedInputTokens: 300, outputTokens: 450, turns: 3, model: 'gpt-5-codex', contextReused: true },
         pullRequest: 'https://github.com/acme/orders-api/pull/7',
         rerunOf: null,
         approval: 'none',

@@ -182,7 +182,7 @@ function toJobItem(job: JobRow): ConsoleJobItem {
     // finishedAt is set only when a job ends, whatever its final status.
     durationMs: job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null,
     usage: usage
-      ? { inputTokens: usage.inputTokens, cachedInputTokens: usage.cachedInputTokens, outputTokens: usage.outputTokens, turns: usage.turns, model: usage.model }
+      ? { inputTokens: usage.inputTokens, cachedInputTokens: usage.cachedInputTokens, outputTokens: usage.outputTokens, turns: usage.turns, model: usage.model, contextReused: usage.contextReused }
       : null,
     pullRequest,
     rerunOf: job.rerunOfId,

@@ -10,6 +10,8 @@ export interface JobResultRecord {
   summary?: string;
   /** Where the attempt's uploaded result archive is kept (a path, or s3://bucket/key). */
   resultArchive?: string;
+  /** The Codex thread the agent ran in; its session is in the result archive under `agent-session/` (docs/context-reuse.md). */
+  agentThreadId?: string;
 }
 
 /** What the agent spent on the job, as the worker reported it in its Shutdown. */
@@ -21,6 +23,8 @@ export interface JobUsageRecord {
   durationMs: number;
   /** null when the agent used its own default model. */
   model: string | null;
+  /** A follow-up's agent resumed the earlier job's thread: these tokens are what a resumed follow-up costs. */
+  contextReused: boolean;
 }
 
 /** A claim given up because its launch never registered a worker: back in line, or ended as an operator asked. */
@@ -36,6 +40,17 @@ const TERMINAL: Job['status'][] = ['succeeded', 'failed', 'cancelled'];
 export class JobRepository {
   // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
   constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * The newest succeeded job of a follow-up thread (its first job, or an earlier follow-up), other than `exceptJobId`:
+   * the one whose agent session a new follow-up resumes.
+   */
+  newestSucceededInThread(threadJobId: string, exceptJobId: string): Promise<Job | null> {
+    return this.prisma.job.findFirst({
+      where: { OR: [{ id: threadJobId }, { followUpOfId: threadJobId }], status: 'succeeded', id: { not: exceptJobId } },
+      orderBy: [{ finishedAt: 'desc' }, { createdAt: 'desc' }],
+    });
+  }
 
   findById(id: string, tx: Prisma.TransactionClient = this.prisma): Promise<Job | null> {
     return tx.job.findUnique({ where: { id } });
@@ -72,13 +87,21 @@ export class JobRepository {
    */
   async finish(
     id: string,
-    outcome: { status: 'succeeded' | 'failed'; error?: string | null; result?: JobResultRecord | null; usage?: JobUsageRecord | null },
+    outcome: {
+      status: 'succeeded' | 'failed';
+      error?: string | null;
+      result?: JobResultRecord | null;
+      usage?: JobUsageRecord | null;
+      /** A follow-up's agent resumed the earlier job's thread (null: not a follow-up, or the worker did not say). */
+      contextReused?: boolean | null;
+    },
     tx: Prisma.TransactionClient = this.prisma,
   ): Promise<Job['status'] | null> {
     const data = {
       finishedAt: new Date(),
       waitingReason: null,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(outcome.contextReused !== undefined ? { contextReused: outcome.contextReused } : {}),
       ...(outcome.result ? { result: { ...outcome.result } } : {}),
       // A review event finds its follow-up thread by the pull request the job opened or pushed to (docs/follow-ups.md).
       ...(outcome.result?.pullRequest ? { pullRequest: outcome.result.pullRequest } : {}),

@@ -69,6 +69,7 @@ export function toStatusUsage(stored: Prisma.JsonValue | null): StatusJobUsage |
     turns: count(stored['turns']),
     durationMs: count(stored['durationMs']),
     model: typeof stored['model'] === 'string' ? stored['model'] : null,
+    contextReused: stored['contextReused'] === true,
   };
 }
 

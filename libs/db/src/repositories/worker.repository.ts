@@ -133,6 +133,11 @@ export class WorkerRepository {
     return (await this.prisma.workerEvent.count({ where: { workerId, type } })) > 0;
   }
 
+  /** The job's newest attempt that recorded an event of `type` (e.g. the attempt whose results were uploaded). */
+  newestAttemptWithEvent(jobId: string, type: string): Promise<Worker | null> {
+    return this.prisma.worker.findFirst({ where: { jobId, events: { some: { type } } }, orderBy: { attempt: 'desc' } });
+  }
+
   /** The detail of the worker's latest event of `type`, when it is a JSON object. */
   async latestEventDetail(workerId: string, type: string): Promise<Prisma.JsonObject | null> {
     const event = await this.prisma.workerEvent.findFirst({ where: { workerId, type }, orderBy: { id: 'desc' } });
