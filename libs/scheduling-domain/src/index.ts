@@ -40,7 +40,7 @@ export {
   MAX_LOGS_LOG_GROUPS,
   MAX_LOGS_QUERY_LENGTH,
 } from './lib/incident-logs';
-export type { IncidentRoute, Route, RouteRepository, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
+export type { IncidentJobRoute, IncidentRoute, Route, RouteRepository, RoutingTable, TicketMatch, TicketRoute } from './lib/routing';
 export {
   DEFAULT_ROUTE_BRANCH,
   defaultRepositoryName,
@@ -89,7 +89,18 @@ export {
 export type { ActionableJob, ActionJobStatus, JobActionName, JobActionStep, JobApprovalState } from './lib/job-actions';
 export { isEndedStatus, JOB_ACTIONS, planJobAction } from './lib/job-actions';
 export { orderingKey, orderingLanes } from './lib/ordering';
-export { READ_ONLY_INVESTIGATION_ACTIONS, sessionPolicyActionProblems } from './lib/investigation-access';
+export {
+  AGENT_ACCESS_LEVELS,
+  externalIdProblem,
+  investigationAccessOf,
+  investigationAccessProblems,
+  investigationRoleArnProblem,
+  isAgentAccess,
+  READ_ONLY_INVESTIGATION_ACTIONS,
+  sessionPolicyActionProblems,
+  type AgentAccess,
+  type InvestigationAccess,
+} from './lib/investigation-access';
 export type { FollowUpDecision, FollowUpPolicy, ThreadJob, ThreadLookup, ThreadRef, UpdateComment, UpdateFacts } from './lib/follow-up';
 export {
   addressesAgent,

@@ -136,6 +136,25 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
     expect(await incidentLogsOf(issue({ key: 'ENG-9', project: 'ENG', labels: ['auth'] }))).toBeNull();
   });
 
+  it("stores the account rule's investigation role on the incident job, and none on other accounts' or tickets' jobs", async () => {
+    const investigation = { roleArn: 'arn:aws:iam::123456789012:role/investigation', externalId: 'ac-7f3c', agentAccess: 'read-only' as const, actions: ['cloudwatch:GetMetricData'] };
+    const withRole = new SchedulingService(ingest, {
+      defaultRepositoryUrl: DEFAULT,
+      incidentPolicy: DEFAULT_INCIDENT_POLICY,
+      routing: { ...ROUTING, incidents: ROUTING.incidents.map((rule) => ({ ...rule, investigation })) },
+    });
+    const investigationOf = async (body: string): Promise<unknown> => {
+      const result = await withRole.submit({ messageId: nextId(), body, receivedAt: new Date() });
+      const jobId = result.decisions[0]?.jobId;
+      if (jobId === undefined) throw new Error(`no job decided: ${JSON.stringify(result)}`);
+      return (await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { investigation: true } })).investigation;
+    };
+    const alarm = (account: string): string => eventBridgeAlarm({ account, time: new Date('2026-05-12T20:00:00Z') });
+    expect(await investigationOf(alarm('123456789012'))).toEqual(investigation);
+    expect(await investigationOf(alarm('210987654321'))).toBeNull();
+    expect(await investigationOf(issue({ key: 'ENG-9', project: 'ENG', labels: ['auth'] }))).toBeNull();
+  });
+
   it('without a routing table sends every job to the default repository and branch, as before routing', async () => {
     const plain = new SchedulingService(ingest, { defaultRepositoryUrl: DEFAULT, incidentPolicy: DEFAULT_INCIDENT_POLICY });
     const expected = { repository: DEFAULT, branch: 'main', sparsePaths: [], workerTaskDefinition: null, maxTokens: null };

@@ -81,6 +81,10 @@ export class WorkerApiClient {
     return this.unary('ReportAgentError', request);
   }
 
+  refreshAgentCredentials(request: workerV1.RefreshAgentCredentialsRequest): Promise<workerV1.RefreshAgentCredentialsResponse> {
+    return this.unary('RefreshAgentCredentials', request);
+  }
+
   /** `usage` may be left out, as a worker whose agent never ran leaves it unset. */
   shutdown(request: Omit<workerV1.ShutdownRequest, 'usage'> & { usage?: workerV1.AgentUsage }): Promise<workerV1.ShutdownResponse> {
     return this.unary('Shutdown', request);

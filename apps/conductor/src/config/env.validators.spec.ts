@@ -205,6 +205,13 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ INCIDENT_LOGS_MAX_WAIT_SECONDS: '301' })).toThrow(/INCIDENT_LOGS_MAX_WAIT_SECONDS/);
   });
 
+  it('gives read-only incident agents AWS sessions of AGENT_AWS_SESSION_SECONDS, 900 to 3600', () => {
+    expect(loadConductorConfig({}).agentAwsSessionSeconds).toBe(3600);
+    expect(loadConductorConfig({ AGENT_AWS_SESSION_SECONDS: '900' }).agentAwsSessionSeconds).toBe(900);
+    expect(() => loadConductorConfig({ AGENT_AWS_SESSION_SECONDS: '3601' })).toThrow(/AGENT_AWS_SESSION_SECONDS/);
+    expect(() => loadConductorConfig({ AGENT_AWS_SESSION_SECONDS: '899' })).toThrow(/AGENT_AWS_SESSION_SECONDS/);
+  });
+
   it('sends CloudWatch calls to CLOUDWATCH_ENDPOINT only when it is set, and only to an http(s) URL', () => {
     expect(loadConductorConfig({}).cloudWatchEndpoint).toBeUndefined();
     expect(loadConductorConfig({ CLOUDWATCH_ENDPOINT: 'http://127.0.0.1:4566' }).cloudWatchEndpoint).toBe('http://127.0.0.1:4566');

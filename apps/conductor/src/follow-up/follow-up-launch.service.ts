@@ -31,7 +31,7 @@ export class FollowUpLaunchService {
    * The task files of the attempt being launched, rendered now (comments batched in until the job was claimed are
    * all in), and stored on the job so the console shows what the agent got. Null for a job that is no follow-up.
    */
-  async taskFiles(job: Pick<Job, 'id' | 'followUpOfId'>): Promise<FollowUpTaskFiles | null> {
+  async taskFiles(job: Pick<Job, 'id' | 'followUpOfId'>, appendix = ''): Promise<FollowUpTaskFiles | null> {
     if (job.followUpOfId === null) return null;
     const record = await this.followUps.forJob(job.id);
     if (!record) return null;
@@ -44,8 +44,10 @@ export class FollowUpLaunchService {
       // A reviewer who pasted a credential into a comment does not hand it to the agent.
       comments: record.requests.map((request) => ({ ...request, author: redactSecrets(request.author), body: redactSecrets(request.body) })),
     });
-    await this.followUps.storeTaskMarkdown(job.id, taskMarkdown);
-    return { taskMarkdown, agentsMarkdown: renderFollowUpAgentsFile() };
+    const task = appendix === '' ? taskMarkdown : `${taskMarkdown.trimEnd()}${appendix}`;
+    // Stored whole, as the agent reads it, so the console shows what this follow-up was asked.
+    await this.followUps.storeTaskMarkdown(job.id, task);
+    return { taskMarkdown: task, agentsMarkdown: renderFollowUpAgentsFile() };
   }
 
   /** HandshakeResponse.follow_up: undefined for a job that is no follow-up. */

@@ -104,8 +104,10 @@ export class IncidentEvidenceService implements OnModuleInit {
   }
 
   /** The alarms and the logs of one incident are read the same way: in its account, with the same credentials. */
+  /** The incident's account, read through the job's investigation role when it has one (docs/incident-access.md). */
   private sourceFor(target: IncidentEvidenceTarget, region: string): AlarmTelemetrySource {
-    return this.telemetry({ account: target.account, region });
+    const role = target.investigation ? { roleArn: target.investigation.roleArn, externalId: target.investigation.externalId } : null;
+    return this.telemetry({ account: target.account, region, role });
   }
 
   /**

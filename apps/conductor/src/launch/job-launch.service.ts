@@ -194,16 +194,15 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
     }
 
     try {
-      // A follow-up continues a pull request: its task is the review comments, rendered now, not the incident.
-      const followUp = await this.followUps.taskFiles(job);
-      const evidence = job.kind === 'incident' && !followUp ? await this.gatherEvidence(job, workerId) : null;
       // Context reuse (docs/context-reuse.md): the earlier thread's session, or what the agent would have remembered.
       const session = await this.followUpSessions.prepare(job, workerId);
+      // A follow-up continues a pull request: its task is the review comments, rendered now, not the incident.
+      const followUp = await this.followUps.taskFiles(job, session?.taskSection ?? '');
+      const evidence = job.kind === 'incident' && !followUp ? await this.gatherEvidence(job, workerId) : null;
       const baseTask = followUp?.taskMarkdown ?? job.taskMarkdown;
-      const taskMarkdown = evidence ? `${baseTask.trimEnd()}${evidence.taskSection}` : baseTask;
       const extraFiles = [...(evidence?.files ?? []), ...(session?.files ?? [])];
       const archive = await this.archives.build(workerId, {
-        taskMarkdown: session?.taskSection ? `${taskMarkdown.trimEnd()}${session.taskSection}` : taskMarkdown,
+        taskMarkdown: evidence ? `${baseTask.trimEnd()}${evidence.taskSection}` : baseTask,
         agentsMarkdown: followUp?.agentsMarkdown ?? renderAgentsFile(job.kind, jobRepositories(job).map((repository) => repository.name)),
         ...(extraFiles.length > 0 ? { extraFiles } : {}),
       });

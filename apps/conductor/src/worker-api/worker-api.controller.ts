@@ -12,7 +12,9 @@ import type { ConductorConfig } from '../config/env.validators';
 import { EarlierWorkService } from '../earlier-work/earlier-work.service';
 import { FollowUpLaunchService } from '../follow-up/follow-up-launch.service';
 import { FollowUpSessionService } from '../follow-up-session/follow-up-session.service';
+import { AgentCredentialsService } from '../investigation-access/agent-credentials.service';
 import { TaskArchiveStore } from '../launch/task-archive.store';
+import { AgentCredentialsRefreshService } from './agent-credentials-refresh.service';
 import { HeartbeatService } from './heartbeat.service';
 import type { PausableStream } from './paced-messages';
 import { ResultUploadService } from './result-upload.service';
@@ -55,6 +57,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     private readonly heartbeats: HeartbeatService,
     private readonly followUps: FollowUpLaunchService,
     private readonly followUpSessions: FollowUpSessionService,
+    private readonly agentCredentials: AgentCredentialsService,
+    private readonly agentCredentialsRefresh: AgentCredentialsRefreshService,
   ) {}
 
   async handshake(request: workerV1.HandshakeRequest): Promise<workerV1.HandshakeResponse> {
@@ -97,6 +101,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       followUp: await this.followUpHandshake(job, worker.id),
       // Validated at launch; empty for a one-repository job (docs/multi-repository.md).
       repositories: this.repositorySpecs(job),
+      // Read-only incident jobs only (docs/incident-access.md).
+      agentAwsCredentials: await this.agentCredentials.atHandshake(worker.id, job),
     };
   }
 
@@ -160,6 +166,10 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
   private async followUpHandshake(job: Job, workerId: string): Promise<workerV1.FollowUp | undefined> {
     const followUp = await this.followUps.handshake(job);
     return followUp ? { ...followUp, resumeThreadId: await this.followUpSessions.resumeThreadId(workerId) } : undefined;
+  }
+
+  refreshAgentCredentials(request: workerV1.RefreshAgentCredentialsRequest): Promise<workerV1.RefreshAgentCredentialsResponse> {
+    return this.agentCredentialsRefresh.refresh(request);
   }
 
   private failure(rpc: string, error: unknown): RpcException {

@@ -151,6 +151,53 @@ describe('the routing file', () => {
     expect(message).toContain('  - tickets[1].jira:');
   });
 
+  it('takes an incident route\'s "investigation" (role, external id, agent access, narrower actions)', () => {
+    const investigation = {
+      roleArn: 'arn:aws:iam::123456789012:role/agent-conductor/investigation',
+      externalId: 'ac-install-7f3c',
+      agentAccess: 'read-only',
+      actions: ['cloudwatch:GetMetricData', 'logs:StartQuery'],
+    };
+    const table = parseRoutingTable(
+      {
+        default: { repository: 'https://github.com/acme/platform.git' },
+        incidents: [
+          { account: '123456789012', repository: 'https://github.com/acme/orders.git', investigation },
+          { account: '210987654321', repository: 'https://github.com/acme/orders.git', investigation: { roleArn: 'arn:aws:iam::210987654321:role/inv', externalId: 'xy', agentAccess: 'none' } },
+        ],
+      },
+      'f',
+      '/',
+    );
+    expect(table.incidents[0]?.investigation).toEqual(investigation);
+    expect(table.incidents[1]?.investigation).toEqual({ roleArn: 'arn:aws:iam::210987654321:role/inv', externalId: 'xy', agentAccess: 'none' });
+  });
+
+  it('refuses an investigation role of another account, a bad external id, an unknown access level and write actions', () => {
+    const rule = (account: string, investigation: unknown): unknown => ({ account, repository: 'x', investigation });
+    const message = problemsOf({
+      default: { repository: 'x' },
+      incidents: [
+        rule('123456789012', { roleArn: 'arn:aws:iam::999999999999:role/inv', externalId: 'ok-id', agentAccess: 'none' }),
+        rule('210987654321', { roleArn: 'arn:aws:iam::210987654321:role/inv', externalId: 'x', agentAccess: 'none' }),
+        rule('310987654321', { roleArn: 'arn:aws:iam::310987654321:role/inv', externalId: 'has space', agentAccess: 'admin' }),
+        rule('410987654321', { roleArn: 'arn:aws:iam::410987654321:role/inv', externalId: 'ok-id', agentAccess: 'read-only', actions: ['s3:GetObject', 'ec2:TerminateInstances'] }),
+        rule('510987654321', { roleArn: 'arn:aws:iam::510987654321:user/inv', externalId: 'ok-id', agentAccess: 'none', sessionPolicy: [] }),
+      ],
+    });
+    for (const line of [
+      "incidents[0].investigation.roleArn: must be a role in the route's account 123456789012, not 999999999999",
+      'incidents[1].investigation.externalId: must be 2-1224 characters',
+      'incidents[2].investigation.externalId: must be 2-1224 characters',
+      'incidents[2].investigation.agentAccess: must be "none" or "read-only"',
+      'incidents[3].investigation.actions: "ec2:TerminateInstances" is not a read-only action',
+      'incidents[4].investigation:',
+    ]) {
+      expect(message).toContain(`  - ${line}`);
+    }
+    expect(message).not.toContain('s3:GetObject');
+  });
+
   it('refuses an empty claim and a maxActive that is not a whole number of at least 1', () => {
     const message = problemsOf({
       default: { repository: 'x', claim: ' ', maxActive: 0 },

@@ -170,7 +170,9 @@ export class CodexAgentRunner implements AgentRunner, OnModuleDestroy {
       sandboxMode: 'danger-full-access',
       approvalPolicy: 'never',
     };
-    const redact = redactor([...workerSecrets(this.config), this.readModelApiKey(), proxy.runKey]);
+    const modelApiKey = this.readModelApiKey();
+    // workerSecrets read at each call: an AWS session refreshed during the run is hidden from then on too.
+    const redact = (text: string): string => redactor([...workerSecrets(this.config), modelApiKey, proxy.runKey])(text);
     const transcript = new Transcript(workDir, redact);
     const resumable = resumeThreadId ? await this.restoreSession(workDir, codexHome, resumeThreadId, settings, transcript) : false;
     const thread = resumable && resumeThreadId ? codex.resumeThread(resumeThreadId, threadOptions) : codex.startThread(threadOptions);

@@ -19,7 +19,7 @@ import { retryWhileTransient, type RetryPolicy } from './retry';
 const UNARY_DEADLINE_MS = 30_000;
 const STREAM_DEADLINE_MS = 30 * 60_000;
 
-type MethodName = 'Handshake' | 'DownloadTaskFiles' | 'UploadResults' | 'ReportAgentError' | 'Heartbeat' | 'Shutdown';
+type MethodName = 'Handshake' | 'DownloadTaskFiles' | 'UploadResults' | 'ReportAgentError' | 'Heartbeat' | 'Shutdown' | 'RefreshAgentCredentials';
 
 /** Plaintext by default; with CONDUCTOR_TLS_CA, TLS that accepts only a conductor certificate that CA signed. */
 export function conductorChannel(config: Pick<WorkerConfig, 'conductorTls'>): [ChannelCredentials, ChannelOptions] {
@@ -76,6 +76,11 @@ export class ConductorClient implements OnModuleDestroy {
   async heartbeat(phase: workerV1.WorkerPhase): Promise<workerV1.HeartbeatResponse> {
     // No retry loop: the next tick is the retry, and a heartbeat must not pile up behind a dead conductor.
     return this.unary<workerV1.HeartbeatRequest, workerV1.HeartbeatResponse>('Heartbeat', { credentials: this.credentials(), phase });
+  }
+
+  /** No retry loop: the caller retries on its own schedule, before the session it holds expires. */
+  refreshAgentCredentials(): Promise<workerV1.RefreshAgentCredentialsResponse> {
+    return this.unary<workerV1.RefreshAgentCredentialsRequest, workerV1.RefreshAgentCredentialsResponse>('RefreshAgentCredentials', { credentials: this.credentials() });
   }
 
   /** The message often carries the agent's own output: it is redacted here, on its way into the conductor's database. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pemSettingProblem, readPemSetting } from '@agent-conductor/contracts';
 import { z } from 'zod';
+import { learnedSecrets } from './learned-secrets';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -243,5 +244,8 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerConfig {
 /** Every secret the worker holds: none of them may reach a file, a log line or a message built from agent output. */
 export function workerSecrets(config: { token: string; github?: { token: string }; modelApiKey?: string }, env: NodeJS.ProcessEnv = process.env): string[] {
   // The environment too: a worker built without parseWorkerEnv (tests, the logger's own config) may hold the model key there.
-  return [config.token, config.github?.token, config.modelApiKey, env['OPENAI_API_KEY']?.trim()].filter((secret): secret is string => secret !== undefined && secret !== '');
+  // And what the worker learned since it started (the agent's AWS sessions), whenever the redaction happens.
+  return [config.token, config.github?.token, config.modelApiKey, env['OPENAI_API_KEY']?.trim(), ...learnedSecrets()].filter(
+    (secret): secret is string => secret !== undefined && secret !== '',
+  );
 }

@@ -1,6 +1,7 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { redactValue } from '@agent-conductor/contracts';
 import { workerSecrets } from '../config/env.validators';
+import { learnedSecrets } from '../config/learned-secrets';
 
 /*
  * The worker runs in the agent's container and imports nothing of ours but the contracts, so it has this small
@@ -82,7 +83,7 @@ export class WorkerLogger implements LoggerService {
         ...(stack ? { stack } : message instanceof Error && message.stack ? { stack: message.stack } : {}),
         pid: process.pid,
       },
-      this.secrets,
+      [...this.secrets, ...learnedSecrets()],
     ) as Record<string, unknown>;
     const stream = level === 'error' || level === 'fatal' ? 'stderr' : 'stdout';
     if (this.options.format === 'json') {

@@ -41,6 +41,8 @@ export class AgentSandbox implements OnModuleInit, OnModuleDestroy {
   readonly identity: AgentIdentity | undefined;
   private home: string | undefined;
   private privateDir: string | undefined;
+  /** Set once the job is known (the AWS credentials file's location): every later agent process gets it. */
+  private jobEnv: Record<string, string> = {};
 
   constructor(@Inject(WORKER_CONFIG) config: Pick<WorkerConfig, 'agentIsolation'>) {
     this.identity = isolationIdentity(config.agentIsolation);
@@ -119,7 +121,12 @@ export class AgentSandbox implements OnModuleInit, OnModuleDestroy {
     const env = scrubbedEnv(process.env);
     for (const name of Object.keys(env)) if (/^(HOME|USER|LOGNAME|MAIL|XDG_\w+|GIT_\w+|SSH_AUTH_SOCK|SUDO_\w+)$/.test(name)) delete env[name];
     const home = await this.agentHome();
-    return { ...env, HOME: home, USER: 'agent', LOGNAME: 'agent', ...extra };
+    return { ...env, HOME: home, USER: 'agent', LOGNAME: 'agent', ...this.jobEnv, ...extra };
+  }
+
+  /** Variables for the agent's processes from now on; paths only, never a secret value (the agent's env is readable in /proc). */
+  setJobEnv(vars: Record<string, string>): void {
+    this.jobEnv = { ...vars };
   }
 
   /**

@@ -2,9 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { packDirectory } from '@agent-conductor/contracts';
 import { ConductorClient } from '../conductor/conductor-client';
+import { learnedSecrets } from '../config/learned-secrets';
 import { FileSystem } from '../fs/file-system';
 import { AgentSandbox } from '../process/agent-sandbox';
 import { REPO_DIR_NAME } from '../workspace/repository.service';
+import { redactFilesIn } from './redact-work-dir';
 
 /** Git internals are history the remote already has (or the pushed branch carries); they only bloat the upload. */
 function isGitInternals(relativePath: string): boolean {
@@ -30,6 +32,9 @@ export class ResultsUploader {
    */
   async upload(workDir: string, maxUploadBytes: number): Promise<{ bytes: number; sha256: string }> {
     await this.sandbox.killAll();
+    // The agent's AWS session was its to read, and it may have copied it into a file: the archive must not carry it.
+    const redacted = await redactFilesIn(workDir, learnedSecrets(), isGitInternals);
+    if (redacted.length > 0) this.logger.warn(`Redacted the agent's AWS session from ${redacted.length} file(s) before upload: ${redacted.join(', ')}`);
     const scratch = await this.fs.makeTempDir('agent-conductor-results-');
     try {
       const archivePath = join(scratch, 'results.tar.gz');

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
+import { AgentAwsModule } from '../agent-aws/agent-aws.module';
 import { ConductorModule } from '../conductor/conductor.module';
 import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
@@ -13,7 +14,7 @@ import { WorkspaceModule } from '../workspace/workspace.module';
 import { WorkerRunner } from './worker-runner.service';
 
 @Module({
-  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, EarlierWorkModule, ProcessModule, MultiRepositoryModule],
+  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, EarlierWorkModule, ProcessModule, AgentAwsModule, MultiRepositoryModule],
   providers: [WorkerRunner],
   exports: [WorkerRunner],
 })

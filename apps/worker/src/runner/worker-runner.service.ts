@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { boundedExcerpt, EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
+import { AgentAwsCredentials } from '../agent-aws/agent-aws-credentials.service';
 import { AGENT_RUNNER, FIRST_PROMPT, type AgentRunner, type AgentUsage } from '../agent/agent-runner';
 import { redactor } from '../agent/transcript';
 import { WORKER_CONFIG } from '../config/config.module';
@@ -80,6 +81,7 @@ export class WorkerRunner {
     private readonly sandbox: AgentSandbox,
     private readonly multiRepository: MultiRepositoryService,
     private readonly multiRepositoryPublisher: MultiRepositoryPublisher,
+    private readonly agentAws: AgentAwsCredentials,
   ) {}
 
   async run(): Promise<WorkerRunOutcome> {
@@ -114,6 +116,7 @@ export class WorkerRunner {
         return { reported: false, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result: undefined, error: message };
       }
     } finally {
+      await this.agentAws.remove();
       this.heartbeat.stop();
     }
   }
@@ -138,6 +141,8 @@ export class WorkerRunner {
     const earlierWork = followUp ? job.earlierWork.filter((entry) => entry.branch !== followUp.headBranch) : job.earlierWork;
     // Earlier work is per repository; a job over several starts without it (docs/multi-repository.md).
     if (!multi) await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, earlierWork);
+    // Read-only incident jobs only: a credentials file outside the work dir, refreshed until the agent is done.
+    await this.agentAws.install(workDir, job.agentAwsCredentials);
     // From here on the work dir is the agent's, and everything in it is untrusted.
     await this.sandbox.handOver(workDir);
 
@@ -175,6 +180,8 @@ export class WorkerRunner {
       this.logger.warn(`Attempt ${attempt} failed validation:\n${artifacts.errors.map((e) => `  - ${e}`).join('\n')}`);
       prompt = retryPrompt(attempt, artifacts.errors);
     }
+    // The agent is done: nothing started from here on (validation, the push) runs with its AWS session.
+    await this.agentAws.remove();
     if (!artifacts || artifacts.errors.length > 0 || artifacts.outcome === undefined) {
       const errors = artifacts?.errors ?? ['the agent never ran'];
       await this.conductor.reportAgentError('validation', errors.join('\n'));

@@ -56,6 +56,13 @@ export interface FakeConductorOptions {
   maxTokens?: number;
   /** TLS for the fake's server; plaintext when left out. */
   serverCredentials?: ServerCredentials;
+  /**
+   * A read-only incident job's AWS sessions: the first is handed over at handshake, each RefreshAgentCredentials
+   * answers the next (PERMISSION_DENIED once they run out, or when none were given).
+   */
+  agentAwsSessions?: workerV1.AgentAwsCredentials[];
+  /** RefreshAgentCredentials answers only once this settles: lets a test look at the first session first. */
+  agentAwsRefreshGate?: Promise<void>;
 }
 
 export interface RecordedCall {
@@ -80,6 +87,8 @@ export class FakeConductor {
   readonly sessionToken = `session-${randomBytes(16).toString('hex')}`;
   /** UploadResults calls that reached the fake, failed ones included. */
   uploadAttempts = 0;
+  /** When each RefreshAgentCredentials arrived. */
+  readonly agentAwsRefreshes: number[] = [];
   address = '';
 
   private server = new Server();
@@ -112,6 +121,7 @@ export class FakeConductor {
       ReportAgentError: this.reportAgentError.bind(this),
       Heartbeat: this.heartbeat.bind(this),
       Shutdown: this.shutdown.bind(this),
+      RefreshAgentCredentials: this.refreshAgentCredentials.bind(this),
     };
     this.server = new Server();
     this.server.addService(service, implementation);
@@ -165,7 +175,20 @@ export class FakeConductor {
       followUp: this.options.followUp,
       repositories: this.options.repositories ?? [],
       maxTokens: this.options.maxTokens ?? 0,
+      agentAwsCredentials: this.options.agentAwsSessions?.[0],
     });
+  }
+
+  private refreshAgentCredentials(
+    call: ServerUnaryCall<workerV1.RefreshAgentCredentialsRequest, workerV1.RefreshAgentCredentialsResponse>,
+    callback: sendUnaryData<workerV1.RefreshAgentCredentialsResponse>,
+  ): void {
+    if (!this.authorised('RefreshAgentCredentials', call.request.credentials)) return callback({ code: status.UNAUTHENTICATED });
+    this.agentAwsRefreshes.push(Date.now());
+    const next = this.options.agentAwsSessions?.[this.agentAwsRefreshes.length];
+    void (this.options.agentAwsRefreshGate ?? Promise.resolve()).then(() =>
+      next ? callback(null, { agentAwsCredentials: next }) : callback({ code: status.PERMISSION_DENIED, details: 'no AWS access for this job' }),
+    );
   }
 
   private async downloadTaskFiles(call: ServerWritableStream<workerV1.DownloadTaskFilesRequest, workerV1.DownloadTaskFilesResponse>): Promise<void> {

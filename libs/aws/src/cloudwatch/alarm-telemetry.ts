@@ -1,3 +1,4 @@
+import type { InvestigationRole } from '../sts/assume-role';
 import {
   DescribeAlarmHistoryCommand,
   DescribeAlarmsCommand,
@@ -48,7 +49,8 @@ export interface AlarmTelemetrySource {
   logsQuery(query: LogsInsightsQuery, from: Date, to: Date): Promise<LogsQueryResult>;
 }
 
-export type AlarmTelemetrySourceFactory = (target: { account: string; region: string }) => AlarmTelemetrySource;
+/** `role`: the job's investigation role in that account (its route's), read through instead of the conductor's own credentials. */
+export type AlarmTelemetrySourceFactory = (target: { account: string; region: string; role?: InvestigationRole | null }) => AlarmTelemetrySource;
 
 /** History pages are small; an incident's alarm rarely changes state more than a few dozen times. */
 const MAX_HISTORY_ITEMS = 500;

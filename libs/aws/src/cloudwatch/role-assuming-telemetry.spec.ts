@@ -58,6 +58,16 @@ describe('roleAssumingTelemetry', () => {
     expect(calls[0]?.args[0].input.Policy).toBeUndefined();
   });
 
+  it("reads through the role the target names (the job's own), with no roleFor", async () => {
+    stsMock.on(AssumeRoleCommand).resolves({
+      Credentials: { AccessKeyId: 'ASIAJOBROLESESSION01', SecretAccessKey: 'job-secret', SessionToken: 'job-session-token', Expiration: new Date(Date.now() + 3600_000) },
+    });
+    const factory = roleAssumingTelemetry({ sts, client: { endpoint, maxAttempts: 1 } });
+    await expect(factory({ account: MONITORED, region: 'eu-west-1', role: ROLE }).describeAlarm('orders-5xx')).rejects.toThrow();
+    expect(requests[0]?.authorization).toContain('Credential=ASIAJOBROLESESSION01/');
+    expect(stsMock.commandCalls(AssumeRoleCommand)[0]?.args[0].input).toMatchObject({ RoleArn: ROLE.roleArn, ExternalId: 'ext-7f3a' });
+  });
+
   it('assumes nothing for an account without an investigation role', async () => {
     const factory = roleAssumingTelemetry({ sts, roleFor: () => null, client: { endpoint, maxAttempts: 1 } });
     const saved = { id: process.env['AWS_ACCESS_KEY_ID'], secret: process.env['AWS_SECRET_ACCESS_KEY'] };

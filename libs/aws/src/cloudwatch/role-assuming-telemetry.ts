@@ -7,8 +7,11 @@ import { CloudWatchLogsInsights, type LogsInsightsOptions } from './logs-insight
 
 export interface RoleAssumingTelemetryOptions {
   sts: STSClient;
-  /** The investigation role a route names for this account, or null to read it with the conductor's own credentials. */
-  roleFor: (account: string) => InvestigationRole | null;
+  /**
+   * The investigation role for an account when the caller's target names none, or null to read it with the
+   * conductor's own credentials. Absent: only the target's role counts.
+   */
+  roleFor?: (account: string) => InvestigationRole | null;
   client?: Omit<CloudWatchClientOptions, 'region' | 'credentials'>;
   logs?: LogsInsightsOptions;
 }
@@ -19,11 +22,12 @@ export interface RoleAssumingTelemetryOptions {
  */
 export function roleAssumingTelemetry(options: RoleAssumingTelemetryOptions): AlarmTelemetrySourceFactory {
   const sources = new Map<string, AlarmTelemetrySource>();
-  return ({ account, region }) => {
-    const key = `${account}/${region}`;
+  return ({ account, region, role: targetRole }) => {
+    const role = targetRole ?? options.roleFor?.(account) ?? null;
+    // Per role too: two jobs of one account may name different roles (a routing change between them).
+    const key = `${account}/${region}/${role ? `${role.roleArn}/${role.externalId}` : ''}`;
     let source = sources.get(key);
     if (!source) {
-      const role = options.roleFor(account);
       const credentials = role
         ? assumedRoleProvider(options.sts, { ...role, sessionName: `conductor-evidence-${account}`, durationSeconds: MAX_SESSION_SECONDS })
         : undefined;

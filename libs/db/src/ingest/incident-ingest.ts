@@ -1,6 +1,7 @@
 import {
   AlarmFacts,
   type IncidentLogsQuery,
+  type InvestigationAccess,
   IncidentPolicy,
   incidentLookupBounds,
   isAlarmState,
@@ -38,6 +39,8 @@ export interface IngestAlarmInput {
   group: IncidentGroupInput | null;
   /** The route's Logs Insights query for the evidence pack (jobs.incident_logs), or null. */
   incidentLogs: IncidentLogsQuery | null;
+  /** The account rule's investigation role (jobs.investigation); null: none. */
+  investigation: InvestigationAccess | null;
   policy: IncidentPolicy;
 }
 
@@ -112,9 +115,9 @@ const RECORD_ACTIVE_ALARM = statement(
     RETURNING i."id"
   ), job AS (
     INSERT INTO "jobs" ("id", "kind", "key", "delivery_id", "repository", "branch", "sparse_paths", "worker_task_definition",
-                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "repositories", "incident_logs", "updated_at")
+                        "claim_key", "claim_limit", "max_tokens", "approval", "status", "task_markdown", "repositories", "incident_logs", "updated_at", "investigation")
     SELECT $17::uuid, 'incident'::"JobKind", $2::text, $1::uuid, $14::text, $20::text, $21::text[], $22::text,
-           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, $27::jsonb, $28::jsonb, CURRENT_TIMESTAMP
+           $23::text, $24::int, $25::int4, $26::"JobApproval", 'pending'::"JobStatus", $15::text, $27::jsonb, $28::jsonb, CURRENT_TIMESTAMP, $29::jsonb
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
@@ -287,6 +290,7 @@ export async function recordActiveAlarm(client: IngestClient, input: IngestAlarm
     input.approvalRequired ? 'required' : 'none',
     input.repositories === null ? null : JSON.stringify(input.repositories),
     input.incidentLogs === null ? null : JSON.stringify(input.incidentLogs),
+    input.investigation === null ? null : JSON.stringify(input.investigation),
   ]);
   if (!row) {
     throw new Error(`recordMessage: storing alarm ${alarm.alarmName} of account ${alarm.account} returned no row`);

@@ -1,4 +1,5 @@
 import { asIncidentLogsQuery, type IncidentLogsQuery } from '@agent-conductor/scheduling-domain';
+import { investigationAccessOf, type InvestigationAccess } from '@agent-conductor/scheduling-domain';
 import { Injectable } from '@nestjs/common';
 import type { PrismaClient } from '../generated/prisma/client';
 
@@ -20,6 +21,8 @@ export interface IncidentEvidenceTarget {
   alarms: IncidentEvidenceAlarm[];
   /** The route's Logs Insights query stored on the job (jobs.incident_logs), or null. */
   logs: IncidentLogsQuery | null;
+  /** The job's investigation role (jobs.investigation): the evidence is read through it. Null: the conductor's own credentials. */
+  investigation: InvestigationAccess | null;
 }
 
 /** Reads an incident job's alarms for the evidence pack gathered before each attempt. */
@@ -35,7 +38,7 @@ export class IncidentEvidenceRepository {
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       include: {
         alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] },
-        job: { select: { incidentLogs: true } },
+        job: { select: { incidentLogs: true, investigation: true } },
       },
     });
     if (!incident) return null;
@@ -52,6 +55,7 @@ export class IncidentEvidenceRepository {
       lastEventAt: incident.lastEventAt,
       alarms: [...alarms.values()],
       logs: asIncidentLogsQuery(incident.job.incidentLogs),
+      investigation: investigationAccessOf(incident.job.investigation),
     };
   }
 }

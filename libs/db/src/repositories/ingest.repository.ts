@@ -2,6 +2,7 @@ import {
   ClassifiedMessage,
   DEFAULT_FOLLOW_UP_POLICY,
   DEFAULT_INCIDENT_POLICY,
+  InvestigationAccess,
   escapeNul,
   FollowUpPolicy,
   incidentLockKey,
@@ -49,6 +50,8 @@ export interface RecordMessageInput {
   jiraTransition?: string;
   /** The incident route's Logs Insights query (jobs.incident_logs); tickets have none. */
   incidentLogs?: IncidentLogsQuery;
+  /** The incident route's investigation role (jobs.investigation); tickets have none. */
+  investigation?: InvestigationAccess;
   /** TASK.md for the job; required for tickets. Incident TASK.md is rendered here, from the incident's alarms. */
   taskMarkdown?: string;
   /** How alarms chain into incidents; DEFAULT_INCIDENT_POLICY when absent. */
@@ -415,6 +418,7 @@ export class IngestRepository implements OnModuleDestroy {
       repositories: input.repositories ?? null,
       group: input.incidentGroup ?? null,
       incidentLogs: input.incidentLogs ?? null,
+      investigation: input.investigation ?? null,
       policy,
     });
     await client.query('COMMIT');

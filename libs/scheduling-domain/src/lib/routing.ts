@@ -1,4 +1,5 @@
 import { incidentLogsProblems, type IncidentLogsQuery } from './incident-logs';
+import { investigationAccessProblems, type InvestigationAccess } from './investigation-access';
 import { TicketFacts } from './types';
 
 /**
@@ -78,6 +79,13 @@ export interface IncidentRoute extends Route {
   group?: string;
   /** A Logs Insights query for the evidence pack (docs/incidents.md); absent: the pack has no logs. */
   logs?: IncidentLogsQuery;
+  /** The account's investigation role (docs/incident-access.md); absent: the conductor's own credentials, no agent access. */
+  investigation?: InvestigationAccess;
+}
+
+/** Where an incident's job works, plus the investigation access of its account's rule (absent on the default route). */
+export interface IncidentJobRoute extends Route {
+  investigation?: InvestigationAccess;
 }
 
 /** Ticket rules are tried in order (first match wins); incident rules by account; everything else takes `default`. */
@@ -125,9 +133,14 @@ export function routeTicket(ticket: Pick<TicketFacts, 'projectKey' | 'labels' | 
 }
 
 /** The incident rule for the alarm's AWS account, else the default route. */
-export function routeIncident(account: string, table: RoutingTable): Route {
+export function routeIncident(account: string, table: RoutingTable): IncidentJobRoute {
   const rule = table.incidents.find((candidate) => candidate.account === account);
-  return toRoute(rule ?? table.default);
+  const route: IncidentJobRoute = toRoute(rule ?? table.default);
+  const investigation = rule?.investigation;
+  if (investigation !== undefined) {
+    route.investigation = { ...investigation, ...(investigation.actions !== undefined ? { actions: [...investigation.actions] } : {}) };
+  }
+  return route;
 }
 
 /** The incident rule's Logs Insights query for the alarm's account, or null (no rule, or a rule without one). */
@@ -263,6 +276,9 @@ export function routingTableProblems(table: RoutingTable): string[] {
     if (rule.group !== undefined && rule.group.trim() === '') problems.push(`incidents[${index}].group: must not be empty`);
     route(`incidents[${index}]`, rule);
     if (rule.logs !== undefined) problems.push(...incidentLogsProblems(rule.logs).map((problem) => `incidents[${index}].logs${problem}`));
+    if (rule.investigation !== undefined) {
+      problems.push(...investigationAccessProblems(rule.investigation, rule.account).map((problem) => `incidents[${index}].investigation.${problem}`));
+    }
   });
   return problems;
 }

@@ -1,5 +1,9 @@
 import {
+  AGENT_ACCESS_LEVELS,
   DEFAULT_ROUTE_BRANCH,
+  externalIdProblem,
+  investigationRoleArnProblem,
+  sessionPolicyActionProblems,
   hasTicketCriteria,
   isAwsAccount,
   isTaskDefinition,
@@ -87,18 +91,43 @@ const incidentRepository = z.strictObject(
   { error: objectError('must be an object with at least "repository"') },
 );
 
-const incidentRule = z.strictObject(
+const investigation = z.strictObject(
   {
-    account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
-    ...routeFields,
-    // Optional here: a rule gives `repository`, `repositories`, or both (checked in incidentRoute).
-    repository: text.optional(),
-    repositories: z.array(incidentRepository, { error: 'must be a list of repositories' }).optional(),
-    group: text.optional(),
-    logs: incidentLogsSchema.optional(),
+    roleArn: z.string({ error: 'must be a string' }),
+    externalId: z.string({ error: 'must be a string' }).superRefine((externalId, ctx) => {
+      const problem = externalIdProblem(externalId);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    agentAccess: z.enum(AGENT_ACCESS_LEVELS, { error: 'must be "none" or "read-only"' }),
+    actions: z
+      .array(z.string({ error: 'must be a string' }), { error: 'must be a list of IAM actions' })
+      .superRefine((actions, ctx) => {
+        for (const problem of sessionPolicyActionProblems(actions)) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   },
   { error: objectError('must be an object') },
 );
+
+const incidentRule = z
+  .strictObject(
+    {
+      account: z.string({ error: 'must be a string' }).refine(isAwsAccount, 'must be a 12-digit AWS account id'),
+      ...routeFields,
+      // Optional here: a rule gives `repository`, `repositories`, or both (checked in incidentRoute).
+      repository: text.optional(),
+      repositories: z.array(incidentRepository, { error: 'must be a list of repositories' }).optional(),
+      group: text.optional(),
+      logs: incidentLogsSchema.optional(),
+      investigation: investigation.optional(),
+    },
+    { error: objectError('must be an object') },
+  )
+  .superRefine((rule, ctx) => {
+    if (rule.investigation === undefined) return;
+    const problem = investigationRoleArnProblem(rule.investigation.roleArn, rule.account);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['investigation', 'roleArn'], message: problem });
+  });
 
 type IncidentRuleFields = z.infer<typeof incidentRule>;
 
@@ -194,6 +223,14 @@ export function parseRoutingTable(value: unknown, source: string, baseDir: strin
       if (repositories !== undefined) out.repositories = repositories;
       if (rule.group !== undefined) out.group = rule.group;
       if (rule.logs !== undefined) out.logs = toIncidentLogs(rule.logs);
+      if (rule.investigation !== undefined) {
+        out.investigation = {
+          roleArn: rule.investigation.roleArn,
+          externalId: rule.investigation.externalId,
+          agentAccess: rule.investigation.agentAccess,
+          ...(rule.investigation.actions !== undefined ? { actions: rule.investigation.actions } : {}),
+        };
+      }
       return out;
     }),
   };

@@ -13,9 +13,9 @@ import {
   orderingKey,
   orderingLanes,
   renderTicketTask,
-  Route,
   incidentLogsFor,
   type IncidentLogsQuery,
+  IncidentJobRoute,
   routeIncident,
   routeTicket,
   RoutingTable,
@@ -99,7 +99,7 @@ export class SchedulingService {
    * The route a classified message's job would take (the default route for a rejected message, which spawns none,
    * and for a comment: its follow-up copies the route of the job it follows up).
    */
-  routeFor(classified: ClassifiedMessage): Route {
+  routeFor(classified: ClassifiedMessage): IncidentJobRoute {
     const ticket = ticketOfMessage(classified);
     if (ticket !== null) return routeTicket(ticket, this.routing);
     if (classified.classification === 'alarm') return routeIncident(classified.alarm.account, this.routing);
@@ -195,6 +195,7 @@ export class SchedulingService {
       ...(route.approval === 'required' ? { approvalRequired: true } : {}),
       ...(route.jiraTransition !== undefined ? { jiraTransition: route.jiraTransition } : {}),
       ...this.incidentLogsFor(classified),
+      ...(route.investigation !== undefined ? { investigation: route.investigation } : {}),
       taskMarkdown: ticket !== null ? renderTicketTask(ticket) : undefined,
       incidentPolicy: this.config.incidentPolicy,
       ...(this.config.followUpPolicy ? { followUpPolicy: this.config.followUpPolicy } : {}),

@@ -1,0 +1,1 @@
+export const STS_CLIENT = Symbol('STS_CLIENT');
