@@ -68,11 +68,11 @@ describe('a job over several repositories', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function startConductor(repositories: workerV1.RepositorySpec[]): Promise<FakeConductor> {
+  async function startConductor(repositories: workerV1.RepositorySpec[], followUp?: workerV1.FollowUp): Promise<FakeConductor> {
     const { taskDir, scratchDir } = await writeTaskFiles(root, { task: '# Checkout errors\n' });
     const [primary] = repositories;
     if (!primary) throw new Error('no repositories');
-    conductor = await new FakeConductor({ workerId: WORKER_ID, token: WORKER_TOKEN, taskDir, scratchDir, repository: primary, repositories, heartbeatIntervalMs: 100 }).start();
+    conductor = await new FakeConductor({ workerId: WORKER_ID, token: WORKER_TOKEN, taskDir, scratchDir, repository: primary, repositories, heartbeatIntervalMs: 100, followUp }).start();
     return conductor;
   }
 
@@ -183,6 +183,15 @@ describe('a job over several repositories', () => {
       expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
       expect(outcome.error).toContain('repo/billing/ must be the directory the worker cloned, not a symlink or a file');
       expect(branches(billing)).toEqual(['refs/heads/main']);
+    });
+
+    it('refuses a follow-up over several repositories before cloning: a follow-up continues one pull request', async () => {
+      const running = await startConductor(repositories, { headBranch: 'worker/w-1/fix/incident', pullRequest: `${orders}#worker/w-1/fix/incident`, resumeThreadId: '' });
+      const outcome = await runWorker(config(running, "MULTI_CHANGE='orders'"), { logger: false });
+
+      expect(outcome.outcome).toBe(workerV1.JobOutcome.JOB_OUTCOME_FAILED);
+      expect(outcome.error).toBe('clone failed: a follow-up job over several repositories is not supported: a follow-up continues one pull request');
+      expect(branches(orders)).toEqual(['refs/heads/main']);
     });
 
     it('refuses a change with commits left in a repository the branches file leaves out', async () => {
