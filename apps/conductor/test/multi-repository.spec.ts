@@ -102,6 +102,36 @@ describe('jobs over several repositories (docs/multi-repository.md)', () => {
     expect(agents).toContain('agent-meta/branches.json');
   });
 
+  it('hands a follow-up the one repository whose pull request it continues, and no repositories', async () => {
+    // The first job changed billing only: its pull request, the one the follow-up continues, is billing's.
+    const pull = 'https://github.com/acme/billing/pull/7';
+    const firstId = await multiRepositoryJob([ORDERS, BILLING]);
+    await prisma.job.update({
+      where: { id: firstId },
+      data: { status: 'succeeded', attempts: 1, finishedAt: new Date(), pullRequest: pull, result: { branch: 'worker/w/fix', pullRequest: pull, title: 'Fix', changes: [{ name: 'billing', branch: 'worker/w/fix', pullRequest: pull }] } },
+    });
+    // As the follow-up intake writes it: the first job's route, repositories included.
+    const followUpId = await multiRepositoryJob([ORDERS, BILLING]);
+    const followUpJob = await prisma.job.update({ where: { id: followUpId }, data: { followUpOfId: firstId } });
+    await prisma.followUpRequest.create({
+      data: {
+        deliveryId: followUpJob.deliveryId,
+        source: 'github',
+        externalId: `github:review-comment:${randomUUID()}`,
+        threadJobId: firstId,
+        followUpJobId: followUpId,
+        author: 'alice',
+        body: '@agent also handle refunds',
+        commentedAt: new Date(),
+      },
+    });
+
+    const { response } = await handshake(followUpId);
+    expect(response.followUp).toMatchObject({ headBranch: 'worker/w/fix', pullRequest: pull });
+    expect(response.repository).toEqual({ cloneUrl: BILLING.url, defaultBranch: 'release', sparsePaths: [], name: 'acme/billing' });
+    expect(response.repositories).toEqual([]);
+  });
+
   it('stores the changed repositories of the Shutdown in the result, bounded', async () => {
     const { credentials, response } = await handshake(await multiRepositoryJob([ORDERS, BILLING]));
     const changes = [

@@ -28,3 +28,14 @@ export function repositorySpecs(job: Pick<Job, 'id' | 'repositories'>): workerV1
     name: repository.name,
   }));
 }
+
+/**
+ * A follow-up continues one pull request, and a job over several repositories opened one per changed repository:
+ * the repository whose entry in the first job's result.changes holds that pull request.
+ */
+export function continuedRepository(repositories: readonly RouteRepository[], firstResult: unknown, pullRequest: string): RouteRepository | undefined {
+  const changes = typeof firstResult === 'object' && firstResult !== null ? (firstResult as Record<string, unknown>)['changes'] : undefined;
+  if (!Array.isArray(changes)) return undefined;
+  const change = changes.find((entry: unknown) => typeof entry === 'object' && entry !== null && (entry as Record<string, unknown>)['pullRequest'] === pullRequest) as Record<string, unknown> | undefined;
+  return change === undefined ? undefined : repositories.find((repository) => repository.name === change['name']);
+}
