@@ -6,6 +6,8 @@
 # agent/<slug of the task heading> in repo/, adds docs/tasks/<KEY>.md (the task's title, description
 # and a short "Proposed change" section), appends a line to CHANGELOG.md when the repo has src/,
 # commits, and writes agent-meta/{WAS_JOB_SUCCESSFUL,meta-info.txt,ending-report.md}.
+# A job over several repositories (repo/<name>/ each, docs/multi-repository.md): the same change in each
+# repository named in DEMO_AGENT_REPOSITORIES (default: all of them), listed in agent-meta/branches.json.
 #
 # A follow-up (TASK.md starting "# Follow-up on", docs/follow-up-runs.md) is answered on the branch that is checked
 # out: it appends the review comments it was given to docs/reviews/<KEY>.md, commits that on top, and writes an
@@ -39,7 +41,13 @@ if [ "$behaviour" = crash ]; then
   echo "demo agent: crashing on purpose (DEMO_AGENT_BEHAVIOUR=crash)" >&2
   exit 3
 fi
-if [ ! -f TASK.md ] || [ ! -d repo/.git ]; then
+if [ -d repo/.git ]; then
+  repositories=.
+else
+  # Names are plain directory names (the conductor checks them); globbing is off (set -f), so ls lists them.
+  repositories="${DEMO_AGENT_REPOSITORIES:-$(ls repo)}"
+fi
+if [ ! -f TASK.md ] || [ -z "$repositories" ]; then
   echo "demo agent: expected TASK.md and repo/ in $(pwd)" >&2
   exit 4
 fi
@@ -125,39 +133,62 @@ if [ "$behaviour" = invalid-always ]; then
   exit 0
 fi
 
-cd repo
-if git rev-parse --verify --quiet "refs/heads/$branch" > /dev/null; then
-  git checkout --quiet "$branch"
-else
-  git checkout --quiet -b "$branch"
-  keyword=$(printf '%s\n' $summary | awk '{ if (length($0) > length(best)) best = $0 } END { print best }' | tr -c 'A-Za-z0-9_-' ' ' | tr -d ' ')
-  related=""
-  if [ -n "$keyword" ]; then
-    related=$(git grep -l -i -F -- "$keyword" 2> /dev/null | head -n 5 || true)
+changed=""
+branches_json=""
+workdir=$(pwd)
+for name in $repositories; do
+  dir=repo/$name
+  [ "$name" = . ] && dir=repo
+  if [ ! -d "$dir/.git" ]; then
+    echo "demo agent: $dir is not a git repository" >&2
+    exit 4
   fi
-  mkdir -p docs/tasks
-  {
-    printf '# %s\n\n' "$title"
-    printf '%s\n\n' "$description"
-    printf '## Proposed change\n\n'
-    printf -- '- Address "%s" as described above, with a test that shows the new behaviour.\n' "$summary"
-    if [ -n "$related" ]; then
-      printf -- '- Files that mention "%s" and are the likely starting point:\n' "$keyword"
-      printf '%s\n' "$related" | sed 's/^/  - `/; s/$/`/'
-    else
-      printf -- '- No file mentions "%s" yet; the change starts with a new module.\n' "$keyword"
+  cd "$dir"
+  if git rev-parse --verify --quiet "refs/heads/$branch" > /dev/null; then
+    git checkout --quiet "$branch"
+  else
+    git checkout --quiet -b "$branch"
+    keyword=$(printf '%s\n' $summary | awk '{ if (length($0) > length(best)) best = $0 } END { print best }' | tr -c 'A-Za-z0-9_-' ' ' | tr -d ' ')
+    related=""
+    if [ -n "$keyword" ]; then
+      related=$(git grep -l -i -F -- "$keyword" 2> /dev/null | head -n 5 || true)
     fi
-    printf -- '- Written by the demo agent, which does not write code: a real agent would implement this.\n'
-  } > "docs/tasks/$safe_key.md"
-  git add --sparse "docs/tasks/$safe_key.md"
-  if [ -d src ]; then
-    printf -- '- %s (see docs/tasks/%s.md)\n' "$title" "$safe_key" >> CHANGELOG.md
-    git add --sparse CHANGELOG.md
+    mkdir -p docs/tasks
+    {
+      printf '# %s\n\n' "$title"
+      printf '%s\n\n' "$description"
+      printf '## Proposed change\n\n'
+      printf -- '- Address "%s" as described above, with a test that shows the new behaviour.\n' "$summary"
+      if [ -n "$related" ]; then
+        printf -- '- Files that mention "%s" and are the likely starting point:\n' "$keyword"
+        printf '%s\n' "$related" | sed 's/^/  - `/; s/$/`/'
+      else
+        printf -- '- No file mentions "%s" yet; the change starts with a new module.\n' "$keyword"
+      fi
+      printf -- '- Written by the demo agent, which does not write code: a real agent would implement this.\n'
+    } > "docs/tasks/$safe_key.md"
+    git add --sparse "docs/tasks/$safe_key.md"
+    if [ -d src ]; then
+      printf -- '- %s (see docs/tasks/%s.md)\n' "$title" "$safe_key" >> CHANGELOG.md
+      git add --sparse CHANGELOG.md
+    fi
+    git commit --quiet -m "$title" -m "Adds docs/tasks/$safe_key.md with the task and a proposed change (demo agent)."
   fi
-  git commit --quiet -m "$title" -m "Adds docs/tasks/$safe_key.md with the task and a proposed change (demo agent)."
+  stat=$(git diff --stat "HEAD~1" HEAD | sed 's/^/    /')
+  cd "$workdir"
+  if [ "$name" = . ]; then
+    changed=$stat
+  else
+    changed="$changed
+  $dir/:
+$stat
+"
+    branches_json="$branches_json${branches_json:+, }\"$name\": \"$branch\""
+  fi
+done
+if [ -n "$branches_json" ]; then
+  printf '{%s}\n' "$branches_json" > agent-meta/branches.json
 fi
-changed=$(git diff --stat "HEAD~1" HEAD | sed 's/^/    /')
-cd ..
 
 printf 'true\n' > agent-meta/WAS_JOB_SUCCESSFUL
 if [ "$behaviour" = invalid-first ] && [ "$attempt" -le 1 ]; then

@@ -123,7 +123,7 @@ describe('worker pipeline with PUBLISHER=github', () => {
 
     expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, error: '' });
     const report = await readFile(join(workDir, 'agent-meta', 'ending-report.md'), 'utf8');
-    expect(conductor.shutdownRequest?.result).toEqual({ branch: BRANCH, pullRequest: `${HTML}/pull/42`, report: '', title: TITLE, summary: report.trim() });
+    expect(conductor.shutdownRequest?.result).toEqual({ branch: BRANCH, pullRequest: `${HTML}/pull/42`, report: '', title: TITLE, summary: report.trim(), agentThreadId: '', changes: [] });
     const body = `${report.trimEnd()}\n\n<details><summary>Agent transcript</summary>\n\n\`\`\`text\nturn 1: wrote docs/tasks/ABC-12.md\n\`\`\`\n\n</details>\n`;
     expect(github.apiCalls).toEqual([
       { method: 'GET', path: '/repos/acme/sample-app', authorization: `token ${GITHUB_TOKEN}`, body: undefined },

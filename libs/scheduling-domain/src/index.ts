@@ -9,6 +9,8 @@ export type { GitHubWebhookEnvelope, GitHubWebhookEvent } from './lib/github';
 export { GITHUB_WEBHOOK_EVENTS, gitHubWebhookEnvelope, isGitHubWebhookEvent } from './lib/github';
 export { renderTicketTask } from './lib/render-ticket-task';
 export { renderAgentsFile } from './lib/render-agents-file';
+export type { JobRepositoriesReading } from './lib/job-repositories';
+export { readJobRepositories } from './lib/job-repositories';
 export type { FollowUpComment, FollowUpTaskFacts } from './lib/render-follow-up-task';
 export { FOLLOW_UP_TASK_HEADING, FOLLOW_UP_TASK_LIMITS, renderFollowUpAgentsFile, renderFollowUpTask } from './lib/render-follow-up-task';
 export { isAlarmActive } from './lib/alarm';

@@ -221,7 +221,14 @@ export class FakeGitHub {
     });
     if (match[2] !== undefined) {
       const pull = pulls.find((candidate) => candidate.number === Number(match[2]));
-      if (call.method !== 'GET' || !pull) return undefined;
+      if ((call.method !== 'GET' && call.method !== 'PATCH') || !pull) return undefined;
+      if (call.method === 'PATCH') {
+        // Editing a pull request: the fields given replace the stored ones, as GitHub's PATCH does.
+        const body = field(call.body, 'body');
+        const title = field(call.body, 'title');
+        if (typeof body === 'string') pull.body = body;
+        if (typeof title === 'string') pull.title = title;
+      }
       return { status: 200, body: { number: pull.number, title: pull.title, body: pull.body, state: pull.state, merged: pull.merged, head: { ref: pull.headRef }, html_url: htmlUrl(pull.number) } };
     }
     if (match[3] !== undefined) {

@@ -2,6 +2,7 @@ import { AdmissionRepository, JobRepository, WorkerRepository, type Job } from '
 import { renderAgentsFile, type AdmissionLimits, type WaitingJob, errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
+import { jobRepositories } from '../common/job-repositories';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -202,7 +203,7 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       const extraFiles = [...(evidence?.files ?? []), ...(session?.files ?? [])];
       const archive = await this.archives.build(workerId, {
         taskMarkdown: evidence ? `${baseTask.trimEnd()}${evidence.taskSection}` : baseTask,
-        agentsMarkdown: followUp?.agentsMarkdown ?? renderAgentsFile(job.kind),
+        agentsMarkdown: followUp?.agentsMarkdown ?? renderAgentsFile(job.kind, jobRepositories(job).map((repository) => repository.name)),
         ...(extraFiles.length > 0 ? { extraFiles } : {}),
       });
       await this.workers.appendEvent(workerId, 'task-archive-built', { bytes: archive.bytes, sha256: archive.sha256 });

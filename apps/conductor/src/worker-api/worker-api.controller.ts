@@ -5,6 +5,7 @@ import { status } from '@grpc/grpc-js';
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { defer, Observable } from 'rxjs';
+import { continuedRepository, InvalidJobRepositoriesError, jobRepositories, repositorySpecs } from '../common/job-repositories';
 import { hashWorkerToken, newWorkerToken } from '../common/worker-token';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -71,6 +72,10 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
     const job = await this.jobs.findById(worker.jobId);
     if (!job) throw rpcError(status.NOT_FOUND, `job ${worker.jobId} does not exist`);
     const archive = await this.archives.describe(worker.id);
+    const followUp = await this.followUpHandshake(job, worker.id);
+    const repositories = this.repositorySpecs(job);
+    // A follow-up continues one pull request: only the repository that holds it (docs/multi-repository.md).
+    const continued = followUp && repositories.length > 0 ? await this.continuedRepository(job, followUp.pullRequest) : undefined;
     await this.workers.appendEvent(worker.id, 'handshake', {
       workerVersion: request.workerVersion,
       hostname: request.hostname,
@@ -81,7 +86,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       jobKey: job.key,
       attempt: worker.attempt,
       // The job's route, as the scheduler stored it; a job from before routing has no branch and no sparse paths.
-      repository: {
+      repository: continued ?? {
         cloneUrl: job.repository,
         defaultBranch: job.branch ?? this.config.defaultRepositoryBranch,
         sparsePaths: job.sparsePaths ?? [],
@@ -97,12 +102,28 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       maxTokens: job.maxTokens ?? 0,
       // A follow-up job: the pull request's branch to check out, push to and reply on (docs/follow-up-runs.md), and the
       // earlier agent session to resume (docs/context-reuse.md).
-      followUp: await this.followUpHandshake(job, worker.id),
-      // One repository per job until multi-repository incidents are launched (docs/incidents.md).
-      repositories: [],
+      followUp,
+      // Validated at launch; empty for a one-repository job and for a follow-up (docs/multi-repository.md).
+      repositories: followUp ? [] : repositories,
       // Read-only incident jobs only (docs/incident-access.md).
       agentAwsCredentials: await this.agentCredentials.atHandshake(worker.id, job),
     };
+  }
+
+  private repositorySpecs(job: Job): workerV1.RepositorySpec[] {
+    try {
+      return repositorySpecs(job);
+    } catch (error) {
+      if (error instanceof InvalidJobRepositoriesError) throw rpcError(status.FAILED_PRECONDITION, error.message);
+      throw error;
+    }
+  }
+
+  private async continuedRepository(job: Job, pullRequest: string): Promise<workerV1.RepositorySpec> {
+    const first = job.followUpOfId === null ? null : await this.jobs.findById(job.followUpOfId);
+    const repository = continuedRepository(jobRepositories(job), first?.result ?? null, pullRequest);
+    if (!repository) throw rpcError(status.FAILED_PRECONDITION, `follow-up job ${job.id} continues ${pullRequest}, which none of its repositories recorded`);
+    return { cloneUrl: repository.url, defaultBranch: repository.branch, sparsePaths: repository.sparsePaths, name: repositoryName(repository.url) };
   }
 
   /** Task archives are a few KiB, so the chunks are not paced against the client's flow control. */

@@ -2,6 +2,7 @@ import { boundedExcerpt, EARLIER_WORK_LIMITS, redactSecrets, workerV1 } from '@a
 import { JobRepository, WorkerRepository } from '@agent-conductor/db';
 import { status } from '@grpc/grpc-js';
 import { Injectable, Logger } from '@nestjs/common';
+import { MAX_ROUTE_REPOSITORIES } from '@agent-conductor/scheduling-domain';
 import { JiraReportRecorder } from '../jira/jira-report.recorder';
 import { JobLaunchService } from '../launch/job-launch.service';
 import { rpcError, WorkerAuthService } from './worker-auth.service';
@@ -37,6 +38,7 @@ export class WorkerShutdownService {
           ...(reported.summary ? { summary: boundedExcerpt(reported.summary, EARLIER_WORK_LIMITS.summaryChars) } : {}),
           // Its session is in the result archive: a follow-up resumes it (docs/context-reuse.md).
           ...(reported.agentThreadId ? { agentThreadId: reported.agentThreadId.slice(0, 64) } : {}),
+          ...(reported.changes.length > 0 ? { changes: boundedChanges(reported.changes) } : {}),
         }
       : null;
     const usage = request.usage
@@ -73,4 +75,16 @@ export class WorkerShutdownService {
     this.launches.requestAdmission();
     return {};
   }
+}
+
+/** What a job's result keeps of each changed repository: a worker cannot grow the row past a few KiB. */
+const CHANGE_FIELD_CHARS = { name: 100, branch: 255, pullRequest: 1_000 } as const;
+
+/** A job over several repositories changes at most as many as it has (docs/multi-repository.md). */
+export function boundedChanges(changes: readonly workerV1.ChangedRepository[]): { name: string; branch: string; pullRequest: string }[] {
+  return changes.slice(0, MAX_ROUTE_REPOSITORIES).map((change) => ({
+    name: change.name.slice(0, CHANGE_FIELD_CHARS.name),
+    branch: change.branch.slice(0, CHANGE_FIELD_CHARS.branch),
+    pullRequest: change.pullRequest.slice(0, CHANGE_FIELD_CHARS.pullRequest),
+  }));
 }

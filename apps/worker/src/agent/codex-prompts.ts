@@ -26,6 +26,7 @@ export const ENDING_REPORT_PROMPT = [
   'Write the ending report now.',
   '',
   '1. If you changed the repository, make sure every change in repo/ is committed on your feature branch and `git status` is clean.',
+  '   If AGENTS.md lists several repositories under repo/, do this in each one you changed, and write agent-meta/branches.json as AGENTS.md describes.',
   '2. Write agent-meta/WAS_JOB_SUCCESSFUL containing exactly `true` or `false`: whether you completed the task.',
   '3. Write agent-meta/meta-info.txt whose first line is a short title for the change (it becomes the pull request title).',
   '4. Write agent-meta/ending-report.md: what you changed and why, how you verified it, and anything a reviewer must know.',
@@ -33,7 +34,7 @@ export const ENDING_REPORT_PROMPT = [
   '',
   '5. Only if you completed the task and it needs no code change (for example an incident whose cause is outside the repository): write agent-meta/OUTCOME containing exactly `report`; your ending report is then the result.',
   '',
-  'Create agent-meta/ if it does not exist. Do not write anything else into agent-meta/.',
+  'Create agent-meta/ if it does not exist. Do not write anything else into agent-meta/ (agent-meta/branches.json aside, when AGENTS.md asks for it).',
   '',
 ].join('\n');
 

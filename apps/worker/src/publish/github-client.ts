@@ -81,12 +81,19 @@ export class GitHubClient {
   }
 
   /** The open pull request whose head is this repository's branch, if there is one. */
-  async openPullRequestFrom(repository: GitHubRepositoryRef, branch: string): Promise<{ url: string; title: string } | undefined> {
+  async openPullRequestFrom(repository: GitHubRepositoryRef, branch: string): Promise<{ url: string; title: string; number: number } | undefined> {
     const { data } = await this.call(`looking up the open pull request from ${branch} in ${fullName(repository)}`, repository, () =>
       this.octokit.rest.pulls.list({ owner: repository.owner, repo: repository.name, head: `${repository.owner}:${branch}`, state: 'open' }),
     );
     const open = data[0];
-    return open ? { url: open.html_url, title: open.title } : undefined;
+    return open ? { url: open.html_url, title: open.title, number: open.number } : undefined;
+  }
+
+  /** Replaces the pull request's body (PATCH /repos/{owner}/{repo}/pulls/{number}). */
+  async updatePullRequestBody(repository: GitHubRepositoryRef, pullNumber: number, body: string): Promise<void> {
+    await this.call(`editing pull request #${pullNumber} in ${fullName(repository)}`, repository, () =>
+      this.octokit.rest.pulls.update({ owner: repository.owner, repo: repository.name, pull_number: pullNumber, body }),
+    );
   }
 
   async openIssue(repository: GitHubRepositoryRef, issue: { title: string; body: string; labels?: string[] }): Promise<CreatedItem> {

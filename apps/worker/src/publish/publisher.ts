@@ -39,6 +39,15 @@ export interface PublishResult {
    */
   report?: string;
   title: string;
+  /** A job over several repositories: each changed one's pushed branch and pull request (docs/multi-repository.md). */
+  changes?: PublishedChange[];
+}
+
+export interface PublishedChange {
+  /** The repository's directory name under repo/. */
+  name: string;
+  branch: string;
+  pullRequest: string;
 }
 
 /** Where a finished job goes: a local remote today, GitHub pull requests / issues later. */

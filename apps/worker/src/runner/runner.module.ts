@@ -4,6 +4,7 @@ import { AgentAwsModule } from '../agent-aws/agent-aws.module';
 import { ConductorModule } from '../conductor/conductor.module';
 import { EarlierWorkModule } from '../earlier-work/earlier-work.module';
 import { HeartbeatModule } from '../heartbeat/heartbeat.module';
+import { MultiRepositoryModule } from '../multi-repo/multi-repository.module';
 import { ProcessModule } from '../process/process.module';
 import { PublishModule } from '../publish/publish.module';
 import { ResultsModule } from '../results/results.module';
@@ -13,7 +14,7 @@ import { WorkspaceModule } from '../workspace/workspace.module';
 import { WorkerRunner } from './worker-runner.service';
 
 @Module({
-  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, EarlierWorkModule, ProcessModule, AgentAwsModule],
+  imports: [ConductorModule, HeartbeatModule, TaskFilesModule, WorkspaceModule, AgentModule, ValidationModule, PublishModule, ResultsModule, EarlierWorkModule, ProcessModule, AgentAwsModule, MultiRepositoryModule],
   providers: [WorkerRunner],
   exports: [WorkerRunner],
 })

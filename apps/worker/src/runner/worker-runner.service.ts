@@ -16,6 +16,8 @@ import { ResultsUploader } from '../results/results-uploader.service';
 import { TaskFilesService } from '../task-files/task-files.service';
 import { ArtifactValidator, type ArtifactReport } from '../validation/artifact-validator.service';
 import { RepositoryService } from '../workspace/repository.service';
+import { MultiRepositoryPublisher } from '../multi-repo/multi-repository-publisher';
+import { MultiRepositoryService } from '../multi-repo/multi-repository.service';
 import { setWorkerLogContext } from '../logging/worker-logger';
 
 export const WORKER_VERSION = '0.1.0';
@@ -77,6 +79,8 @@ export class WorkerRunner {
     private readonly fs: FileSystem,
     private readonly earlierWork: EarlierWorkService,
     private readonly sandbox: AgentSandbox,
+    private readonly multiRepository: MultiRepositoryService,
+    private readonly multiRepositoryPublisher: MultiRepositoryPublisher,
     private readonly agentAws: AgentAwsCredentials,
   ) {}
 
@@ -122,16 +126,21 @@ export class WorkerRunner {
     const repository = job.repository;
     if (!repository || repository.cloneUrl === '') throw new Error('the handshake named no repository');
     const defaultBranch = repository.defaultBranch || 'main';
+    // Several repositories, each under repo/<name>/ (docs/multi-repository.md); empty: the one repository in repo/.
+    const repositories = job.repositories;
+    const multi = repositories.length > 0;
 
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_PREPARING);
     progress.stage = 'download';
     await this.taskFiles.fetchInto(workDir, job);
     progress.stage = 'clone';
-    const repoDir = await this.repository.clone(workDir, repository);
+    if (multi && job.followUp) throw new Error('a follow-up job over several repositories is not supported: a follow-up continues one pull request');
+    const repoDir = multi ? await this.multiRepository.clone(workDir, repositories) : await this.repository.clone(workDir, repository);
     // A follow-up continues its pull request's branch (docs/follow-up-runs.md); that branch is not earlier work.
     const followUp = job.followUp ? await this.repository.checkOutFollowUp(repoDir, repository.cloneUrl, job.followUp) : undefined;
     const earlierWork = followUp ? job.earlierWork.filter((entry) => entry.branch !== followUp.headBranch) : job.earlierWork;
-    await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, earlierWork);
+    // Earlier work is per repository; a job over several starts without it (docs/multi-repository.md).
+    if (!multi) await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, earlierWork);
     // Read-only incident jobs only: a credentials file outside the work dir, refreshed until the agent is done.
     await this.agentAws.install(workDir, job.agentAwsCredentials);
     // From here on the work dir is the agent's, and everything in it is untrusted.
@@ -166,7 +175,7 @@ export class WorkerRunner {
       }
       progress.stage = 'validation';
       this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_VALIDATING);
-      artifacts = await this.validator.validate(workDir, defaultBranch, followUp);
+      artifacts = multi ? await this.multiRepository.validate(workDir, repositories) : await this.validator.validate(workDir, defaultBranch, followUp);
       if (artifacts.errors.length === 0) break;
       this.logger.warn(`Attempt ${attempt} failed validation:\n${artifacts.errors.map((e) => `  - ${e}`).join('\n')}`);
       prompt = retryPrompt(attempt, artifacts.errors);
@@ -183,12 +192,15 @@ export class WorkerRunner {
     if (this.heartbeat.stopRequested) return this.failWithUpload(job, STOPPED);
     progress.stage = 'publish';
     this.heartbeat.setPhase(workerV1.WorkerPhase.WORKER_PHASE_PUBLISHING);
-    const commitsAhead = followUp
-      ? await this.validator.commitsOnTop(repoDir, followUp.baseCommit)
-      : artifacts.branch !== undefined && artifacts.branch !== defaultBranch
-        ? await this.validator.commitsAhead(repoDir, defaultBranch)
-        : 0;
-    const result = await this.publisher.publish({
+    const commitsAhead = multi
+      ? 0
+      : followUp
+        ? await this.validator.commitsOnTop(repoDir, followUp.baseCommit)
+        : artifacts.branch !== undefined && artifacts.branch !== defaultBranch
+          ? await this.validator.commitsAhead(repoDir, defaultBranch)
+          : 0;
+    const multiRepositoryRequest = { workDir, jobId: job.jobId, repositories, outcome: artifacts.outcome, title: artifacts.title, report: artifacts.report };
+    const result = multi ? await this.multiRepositoryPublisher.publish(multiRepositoryRequest) : await this.publisher.publish({
       workDir,
       repoDir,
       workerId: this.config.workerId,
@@ -245,7 +257,7 @@ export class WorkerRunner {
           title: ending.result.title,
           summary: ending.summary ?? '',
           agentThreadId: this.agentThreadId,
-          changes: [],
+          changes: ending.result.changes ?? [],
         }
       : undefined;
     const usage: workerV1.AgentUsage | undefined = this.usage ? { ...this.usage, model: this.usage.model ?? '', contextReused: this.usage.contextReused === true } : undefined;

@@ -46,8 +46,11 @@ export class ArtifactValidator {
     return redactSecrets(text, workerSecrets(this.config));
   }
 
-  /** With `followUp`, a change is new commits on the pull request's branch instead of a feature branch (docs/follow-up-runs.md). */
-  async validate(workDir: string, defaultBranch: string, followUp?: FollowUpBase): Promise<ArtifactReport> {
+  /**
+   * With `followUp`, a change is new commits on the pull request's branch instead of a feature branch (docs/follow-up-runs.md).
+   * `repositoryChecks: false`: the caller checks the repositories itself (a job over several, docs/multi-repository.md).
+   */
+  async validate(workDir: string, defaultBranch: string, followUp?: FollowUpBase, options: { repositoryChecks: boolean } = { repositoryChecks: true }): Promise<ArtifactReport> {
     const errors: string[] = [];
     // Every artifact is read as untrusted (no symlinks, bounded) and redacted before it can reach a PR, the
     // conductor's database or a log line; a refused file is one more problem for the agent to fix.
@@ -107,8 +110,8 @@ export class ArtifactValidator {
     const repoDir = join(workDir, REPO_DIR_NAME);
     const branch = await this.currentBranch(repoDir);
     // A report-only ending publishes no branch, so whatever the agent left in repo/ is not held to the rules.
-    if (outcome === 'change') {
-      errors.push(...(await this.repositoryErrors(repoDir, defaultBranch, branch, followUp)));
+    if (outcome === 'change' && options.repositoryChecks) {
+      errors.push(...(await this.repositoryErrors(repoDir, REPO_DIR_NAME, defaultBranch, branch, followUp)));
     }
     return { errors, successful, outcome, title, report: endingReport ?? '', branch };
   }
@@ -126,27 +129,28 @@ export class ArtifactValidator {
     return counted.ok ? Number.parseInt(counted.stdout.trim(), 10) : 0;
   }
 
-  private async currentBranch(repoDir: string): Promise<string | undefined> {
+  async currentBranch(repoDir: string): Promise<string | undefined> {
     if (!(await this.fs.isDirectory(join(repoDir, '.git')))) return undefined;
     const head = await this.git.tryRunInAgentRepo(repoDir, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
     return head.ok ? head.stdout.trim() : undefined;
   }
 
-  private async repositoryErrors(repoDir: string, defaultBranch: string, branch: string | undefined, followUp: FollowUpBase | undefined): Promise<string[]> {
+  /** The rules for a repository that carries the change; `label` is its path in the work dir, as the agent knows it. */
+  async repositoryErrors(repoDir: string, label: string, defaultBranch: string, branch: string | undefined, followUp?: FollowUpBase): Promise<string[]> {
     if (!(await this.fs.isDirectory(join(repoDir, '.git')))) {
-      return [`${REPO_DIR_NAME}/ is not a git repository (${REPO_DIR_NAME}/.git is missing)`];
+      return [`${label}/ is not a git repository (${label}/.git is missing)`];
     }
     const errors: string[] = [];
     const nested = await this.fs.findNamed(repoDir, '.git', ['.git']);
     if (nested.length > 0) {
-      errors.push(`${REPO_DIR_NAME}/ must hold exactly one git repository; remove the nested ones: ${nested.map((path) => `${REPO_DIR_NAME}/${path}`).join(', ')}`);
+      errors.push(`${label}/ must hold exactly one git repository; remove the nested ones: ${nested.map((path) => `${label}/${path}`).join(', ')}`);
     }
     if (followUp) {
       errors.push(...(await this.followUpBranchErrors(repoDir, followUp, branch)));
     } else if (branch === undefined) {
-      errors.push(`${REPO_DIR_NAME}/ is in detached HEAD state; check out a feature branch`);
+      errors.push(`${label}/ is in detached HEAD state; check out a feature branch`);
     } else if (branch === defaultBranch) {
-      errors.push(`${REPO_DIR_NAME}/ is on the default branch "${defaultBranch}"; commit your work on a feature branch`);
+      errors.push(`${label}/ is on the default branch "${defaultBranch}"; commit your work on a feature branch`);
     }
     if (!followUp && branch !== undefined && (await this.commitsAhead(repoDir, defaultBranch)) < 1) {
       errors.push(`branch "${branch}" has no commits ahead of origin/${defaultBranch}; commit your changes`);
@@ -156,7 +160,7 @@ export class ArtifactValidator {
     if (changes.length > 0) {
       const listed = changes.slice(0, MAX_LISTED_CHANGES).join('; ');
       const more = changes.length > MAX_LISTED_CHANGES ? ` (and ${changes.length - MAX_LISTED_CHANGES} more)` : '';
-      errors.push(`${REPO_DIR_NAME}/ has uncommitted changes (git status --porcelain): ${listed}${more}`);
+      errors.push(`${label}/ has uncommitted changes (git status --porcelain): ${listed}${more}`);
     }
     return errors;
   }

@@ -20,7 +20,7 @@ export interface FollowUpCheckout {
   baseCommit: string;
 }
 
-/** Clones the job's repository into WORK_DIR/repo, checked out on its default branch. */
+/** Clones the job's repository into WORK_DIR/repo (or `into`, relative to it), checked out on its default branch. */
 @Injectable()
 export class RepositoryService {
   private readonly logger = new Logger(RepositoryService.name);
@@ -30,7 +30,7 @@ export class RepositoryService {
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {}
 
-  async clone(workDir: string, repository: workerV1.RepositorySpec): Promise<string> {
+  async clone(workDir: string, repository: workerV1.RepositorySpec, into: string = REPO_DIR_NAME): Promise<string> {
     if (repository.cloneUrl.includes(this.config.token)) {
       // A credential in the URL would end up in repo/.git/config, where the agent can read it.
       throw new Error('refusing to clone: the clone URL contains the worker token');
@@ -39,12 +39,12 @@ export class RepositoryService {
     const sparse = repository.sparsePaths.filter((path) => path.trim() !== '');
     const args = ['clone', '--branch', branch, '--no-tags'];
     if (sparse.length > 0) args.push('--sparse');
-    args.push('--', repository.cloneUrl, REPO_DIR_NAME);
+    args.push('--', repository.cloneUrl, into);
     // Private repositories: the GitHub token rides in this one git process's environment, never in the URL or
     // repo/.git/config, where the agent could read it. Public and local remotes ignore the header.
     const auth = this.config.github ? httpAuthEnv(repository.cloneUrl, this.config.github.token) : {};
     await (Object.keys(auth).length > 0 ? this.git.runWithCredential(workDir, args, auth) : this.git.run(workDir, args));
-    const repoDir = join(workDir, REPO_DIR_NAME);
+    const repoDir = join(workDir, into);
     if (sparse.length > 0) {
       await this.git.run(repoDir, ['sparse-checkout', 'set', '--', ...sparse]);
     }

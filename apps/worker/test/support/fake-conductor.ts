@@ -34,6 +34,8 @@ export interface FakeConductorOptions {
   /** Where the fake keeps the task archive and the received upload. */
   scratchDir: string;
   repository: workerV1.RepositorySpec;
+  /** A job over several repositories (docs/multi-repository.md); the first should repeat `repository`. */
+  repositories?: workerV1.RepositorySpec[];
   /** The first this-many Handshake calls answer UNAVAILABLE, like a conductor that is restarting. */
   unavailableHandshakes?: number;
   /** The first this-many UploadResults calls fail (UNAVAILABLE, or `uploadFailureCode`) once the header and a chunk arrived. */
@@ -171,7 +173,7 @@ export class FakeConductor {
       sessionToken: this.sessionToken,
       earlierWork: this.options.earlierWork ?? [],
       followUp: this.options.followUp,
-      repositories: [],
+      repositories: this.options.repositories ?? [],
       maxTokens: this.options.maxTokens ?? 0,
       agentAwsCredentials: this.options.agentAwsSessions?.[0],
     });

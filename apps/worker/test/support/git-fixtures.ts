@@ -7,16 +7,16 @@ export function git(cwd: string, args: string[]): string {
   return execFileSync('git', ['-c', 'safe.directory=*', ...args], { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
 }
 
-/** A bare remote holding a small sample app on `main`, as a real clone URL would. */
-export function createBareRemote(root: string): string {
-  const source = join(root, 'sample-app');
+/** A bare remote holding a small sample app on `main`, as a real clone URL would: root/<name>.git. */
+export function createBareRemote(root: string, name = 'sample-app'): string {
+  const source = join(root, `${name}-source`);
   mkdirSync(join(source, 'src'), { recursive: true });
   writeFileSync(join(source, 'README.md'), '# Sample app\n');
   writeFileSync(join(source, 'src', 'orders.ts'), 'export function orderTotal(prices: number[]): number {\n  return prices.reduce((a, b) => a + b, 0);\n}\n');
   git(root, ['init', '--quiet', '--initial-branch=main', source]);
   git(source, ['add', '.']);
   git(source, ['-c', 'user.name=Seed', '-c', 'user.email=seed@example.invalid', 'commit', '--quiet', '-m', 'Initial sample app']);
-  const remote = join(root, 'sample-app.git');
+  const remote = join(root, `${name}.git`);
   git(root, ['clone', '--quiet', '--bare', source, remote]);
   return remote;
 }
