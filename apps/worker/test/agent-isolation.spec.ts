@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FileSystem } from '../src/fs/file-system';
+import { pushFromScratch } from '../src/git/authenticated-push';
 import { GitCli } from '../src/git/git-cli';
 import { AgentSandbox, processesOf } from '../src/process/agent-sandbox';
 import { ProcessRunner, type ProcessRunResult } from '../src/process/process-runner';
@@ -263,6 +264,18 @@ describeAsRoot('agent isolation (real processes as the agent uid)', () => {
       const ticks = statSync(join(workDir, 'racer-alive')).size;
       await new Promise((done) => setTimeout(done, 200));
       expect(statSync(join(workDir, 'racer-alive')).size).toBe(ticks);
+    });
+
+    it('refuses to push when the agent swapped repo/ for a symlink to another repository', async () => {
+      // A repository the agent can read but must not publish: the worker would push its objects with the token.
+      const other = join(workDir, 'other');
+      const agent = ['set -e', 'mv repo other', 'ln -s other repo', 'cd other', `git checkout --quiet -b ${BRANCH}`, 'echo "changed" >> README.md', 'git -c user.name=Agent -c user.email=agent@example.invalid commit --quiet -am "Elsewhere"'].join('\n');
+      expect((await runAsAgent(sandbox, workDir, agent)).exitCode).toBe(0);
+      await sandbox.killAll();
+      const push = pushFromScratch(new GitCli(sandbox), new FileSystem(), { repoDir: join(workDir, 'repo'), url: github.cloneUrl('sample-app'), ref: `refs/heads/${BRANCH}`, token: TOKEN });
+      await expect(push).rejects.toThrow(/refusing to push: .*repo is not a real directory/);
+      expect(existsSync(join(other, '.git'))).toBe(true);
+      expect(git(remote, ['branch', '--list', BRANCH]).trim()).toBe('');
     });
   });
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FileSystem } from '../fs/file-system';
 import { GitCommandError, type GitCli } from './git-cli';
 
@@ -77,12 +77,14 @@ export async function pushFromScratch(git: GitCli, fs: FileSystem, request: Scra
 
 /**
  * repoDir/.git/objects, when it is the agent's own: no symlinked component (it could name another repository's
- * private objects, which the worker would read and push with its rights) and no alternates of its own.
+ * private objects, which the worker would read and push with its rights) and no alternates of its own. repoDir and
+ * its parent count too: the agent owns repo/ (and repo/<name>/ in a job over several repositories) and could swap
+ * either for a symlink, and lstat of .git alone follows it.
  */
 async function agentObjectStore(fs: FileSystem, repoDir: string): Promise<string> {
   const objects = join(repoDir, '.git', 'objects');
   const info = join(objects, 'info');
-  const required = [join(repoDir, '.git'), objects, ...((await fs.exists(info)) ? [info] : [])];
+  const required = [dirname(repoDir), repoDir, join(repoDir, '.git'), objects, ...((await fs.exists(info)) ? [info] : [])];
   for (const dir of required) {
     if (!(await fs.isDirectory(dir))) throw new Error(`refusing to push: ${dir} is not a real directory (a symlink, or missing)`);
   }
