@@ -163,8 +163,12 @@ describe('a follow-up job: the worker continues the pull request and replies on 
       'POST /repos/acme/sample-app/issues/42/comments',
     ]);
     expect(github.apiCalls.every((call) => call.authorization === `token ${GITHUB_TOKEN}`)).toBe(true);
-    // The agent saw the comments, and its own pull request was not offered to it as earlier work.
-    expect(await readFile(join(workDir, 'TASK.md'), 'utf8')).toBe(TASK_MD);
+    // The agent saw the comments, and its own pull request was not offered to it as earlier work. With no session to
+    // resume, it also saw what the branch already holds, read from the clone before it ran.
+    const task = await readFile(join(workDir, 'TASK.md'), 'utf8');
+    expect(task.startsWith(`${TASK_MD.trimEnd()}\n\n## The branch so far\n`)).toBe(true);
+    expect(task).toMatch(new RegExp(`\\n\`\`\`text\\n[0-9a-f]{7,} ${FIRST_COMMIT}\\n`));
+    expect(task).not.toContain('Earlier work on this repository');
     expect(JSON.parse(await readFile(join(workDir, 'publication', 'follow-up-reply.json'), 'utf8'))).toMatchObject({ kind: 'github-follow-up-reply', created: true, branch: BRANCH, pushedCommits: 1 });
 
     // The conductor lost the first Shutdown and ran the job again: a new commit on top, the same one reply, edited.
@@ -209,6 +213,12 @@ describe('a follow-up job: the worker continues the pull request and replies on 
     expect(opener).toMatchObject({ headRef: 'worker/w-9/agent/abc-30-show-order-totals', title: 'ABC-30: Show order totals', state: 'open' });
     expect(opener?.comments.map((comment) => comment.body)).toEqual([expect.stringMatching(/^<!-- agent-conductor:follow-up job=job-1 -->\nThe demo agent answered 2 review comment\(s\)/)]);
     expect(github.apiCalls.filter((call) => call.method === 'POST').map((call) => call.path)).toEqual(['/repos/acme/sample-app/pulls', '/repos/acme/sample-app/issues/43/comments']);
+  });
+
+  it('a follow-up that resumes the earlier session gets no summary of the branch in TASK.md: the agent remembers it', async () => {
+    const { workDir, outcome } = await attempt('w-resume', leakyDemo, { followUp: { headBranch: BRANCH, pullRequest: PULL, resumeThreadId: 'thread-1' } });
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED });
+    expect(await readFile(join(workDir, 'TASK.md'), 'utf8')).toBe(TASK_MD);
   });
 
   it('a "report" ending replies without pushing anything', async () => {

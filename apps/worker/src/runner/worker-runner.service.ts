@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { boundedExcerpt, EARLIER_WORK_LIMITS, workerV1 } from '@agent-conductor/contracts';
 import { AgentAwsCredentials } from '../agent-aws/agent-aws-credentials.service';
 import { AGENT_RUNNER, FIRST_PROMPT, type AgentRunner, type AgentUsage } from '../agent/agent-runner';
@@ -139,6 +140,7 @@ export class WorkerRunner {
     // A follow-up continues its pull request's branch (docs/follow-up-runs.md); that branch is not earlier work.
     const followUp = job.followUp ? await this.repository.checkOutFollowUp(repoDir, repository.cloneUrl, job.followUp) : undefined;
     const earlierWork = followUp ? job.earlierWork.filter((entry) => entry.branch !== followUp.headBranch) : job.earlierWork;
+    if (followUp && job.followUp?.resumeThreadId === '') await this.appendBranchSoFar(workDir, repoDir, defaultBranch);
     // Earlier work is per repository; a job over several starts without it (docs/multi-repository.md).
     if (!multi) await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, earlierWork);
     // Read-only incident jobs only: a credentials file outside the work dir, refreshed until the agent is done.
@@ -222,6 +224,18 @@ export class WorkerRunner {
     return artifacts.outcome !== 'failed'
       ? { outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED, result, error: '', summary }
       : { outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED, result, error: `agent reported the job failed: ${artifacts.title}`, summary };
+  }
+
+  /** A fresh follow-up (no session to resume) learns what the branch holds from TASK.md; a help, never fatal. */
+  private async appendBranchSoFar(workDir: string, repoDir: string, baseBranch: string): Promise<void> {
+    try {
+      const section = await this.repository.branchSoFarSection(repoDir, baseBranch);
+      const taskPath = join(workDir, 'TASK.md');
+      const task = (await this.fs.readTextIfExists(taskPath)) ?? '';
+      await this.fs.writeText(taskPath, `${task.trimEnd()}\n\n${section}`);
+    } catch (error) {
+      this.logger.warn(`The branch so far left out of TASK.md: ${redactor(workerSecrets(this.config))(describe(error))}`);
+    }
   }
 
   /** The job has failed for a known reason; the work dir is still worth having, but not worth masking that reason. */

@@ -5,6 +5,7 @@ import { WORKER_CONFIG } from '../config/config.module';
 import type { WorkerConfig } from '../config/env.validators';
 import { isWorkerBranch, remoteTrackingRef } from '../earlier-work/earlier-work-section';
 import { httpAuthEnv } from '../git/authenticated-push';
+import { fenceFor, sliceHead } from '../publish/pr-body';
 import { GitCli } from '../git/git-cli';
 
 export const REPO_DIR_NAME = 'repo';
@@ -75,4 +76,31 @@ export class RepositoryService {
     this.logger.log(`Checked out ${branch} at ${baseCommit.slice(0, 12)} for a follow-up on ${followUp.pullRequest}`);
     return { headBranch: branch, pullRequest: followUp.pullRequest, baseCommit };
   }
+
+  /**
+   * What a follow-up's branch already holds against its base (commits, then files changed), as a TASK.md section: an
+   * agent that could not resume the earlier session starts without its memory, so it gets the diff summary instead.
+   * Read by the worker in its own clone before the agent runs; commit subjects and paths are the repository's, so
+   * they are fenced and bounded.
+   */
+  async branchSoFarSection(repoDir: string, baseBranch: string): Promise<string> {
+    const base = remoteTrackingRef(baseBranch);
+    const commits = (await this.git.run(repoDir, ['log', '--no-decorate', '--format=%h %s', `--max-count=${BRANCH_SO_FAR_MAX_COMMITS}`, `${base}..HEAD`])).trimEnd();
+    const files = (await this.git.run(repoDir, ['diff', '--stat=120', `${base}...HEAD`])).trimEnd();
+    const text = sliceHead([commits === '' ? '(no commits on top of the base)' : commits, '', files === '' ? '(no files changed)' : files].join('\n'), BRANCH_SO_FAR_MAX_CHARS);
+    const fence = fenceFor(text);
+    return [
+      '## The branch so far',
+      '',
+      `The earlier agent's commits on this branch, newest first, and the files they change against \`${baseBranch}\` (from the clone, before you started):`,
+      '',
+      `${fence}text`,
+      text,
+      fence,
+      '',
+    ].join('\n');
+  }
 }
+
+const BRANCH_SO_FAR_MAX_COMMITS = 50;
+const BRANCH_SO_FAR_MAX_CHARS = 8_000;
