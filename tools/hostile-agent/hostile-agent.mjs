@@ -326,7 +326,8 @@ function attackProcesses(run) {
   run.record('proc-environ:others', 'processes', 'every other uid\'s /proc/*/environ', others.environ > 0 ? 'exposed' : 'blocked', `${others.environ} of ${others.seen} readable`);
   run.record('proc-mem:others', 'processes', 'every other uid\'s /proc/*/mem', others.mem > 0 ? 'exposed' : 'blocked', `${others.mem} of ${others.seen} readable`);
   run.record('proc-cmdline:others', 'processes', 'every other uid\'s /proc/*/cmdline', others.cmdline > 0 ? 'readable' : 'blocked', `${others.cmdline} of ${others.seen} readable (argv is public)`);
-  const ownEnv = Object.keys(process.env).filter((n) => /TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL|DATABASE/i.test(n));
+  // AWS_SHARED_CREDENTIALS_FILE holds a path: the session it names is the 'aws-session' attempt.
+  const ownEnv = Object.keys(process.env).filter((n) => /TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL|DATABASE/i.test(n) && n !== 'AWS_SHARED_CREDENTIALS_FILE');
   run.record('own-environ', 'processes', 'the agent\'s own environment', ownEnv.length > 0 ? 'exposed' : 'clean', ownEnv.length > 0 ? ownEnv.join(', ') : 'no secret-named variable');
   run.grab('own environment', Object.entries(process.env).map(([k, v]) => `${k}=${v}`).join('\n'));
 }
@@ -940,12 +941,30 @@ function writeArtifacts(workDir, title, report) {
   writeFileSafe(join(meta, 'ending-report.md'), report);
 }
 
+/**
+ * The AWS session a read-only incident job hands its agent (docs/incident-access.md): the agent's own, so finding it
+ * is expected; it goes into the loot, so every channel below tries to ship it, and the worker must redact it there.
+ */
+function grabAwsSession(run) {
+  const files = ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE'].map((name) => [name, process.env[name]]).filter(([, path]) => path);
+  if (files.length === 0) {
+    run.record('aws-session', 'files', 'the AWS session files named by AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE', 'absent', 'no AWS variables');
+    return;
+  }
+  for (const [name, path] of files) {
+    const read = tryRead(path);
+    if (read.ok) run.grab(`${name} ${path}`, read.data.toString('utf8'));
+    run.record(name === 'AWS_SHARED_CREDENTIALS_FILE' ? 'aws-session' : 'aws-config', 'files', `${name} (${path})`, read.ok ? 'exposed' : 'blocked', read.ok ? `${read.data.length} bytes` : read.code);
+  }
+}
+
 async function attack(workDir, orders) {
   const run = new Run(workDir, orders);
   const attempt = run.attempt;
   const repoDir = join(workDir, 'repo');
   const startedAt = new Date().toISOString();
 
+  grabAwsSession(run);
   attackProcesses(run);
   const worker = workerPid(run);
   const conductor = conductorPid(run);

@@ -4,6 +4,7 @@ import { FileSystem } from '../src/fs/file-system';
 import { GitCli } from '../src/git/git-cli';
 import type { AgentSandbox } from '../src/process/agent-sandbox';
 import { type ArtifactReport, ArtifactValidator } from '../src/validation/artifact-validator.service';
+import { learnSecrets } from '../src/config/learned-secrets';
 import { createBareRemote, git } from './support/git-fixtures';
 import { agentReachableTempDir, testSandbox } from './support/isolation';
 
@@ -227,6 +228,45 @@ describe('ArtifactValidator (real git repositories, git run as the agent)', () =
         .map((name) => `?? ${name}`)
         .join('; ');
       expect(report.errors).toEqual([`repo/ has uncommitted changes (git status --porcelain): ${listed} (and 3 more)`]);
+    });
+  });
+
+  describe("the agent's AWS session (read-only incident jobs)", () => {
+    // Shape-less values, as STS's secret key and token are: only the learned list can find them.
+    const secretKey = 'sessionsecretvalue7f3c9a1b2d4e';
+    const sessionToken = 'sessiontokenvalue5e8d2c0a9b7f';
+    const refused =
+      'the commits to push hold the AWS session you were given (in a file, a path, a message or the branch name); it is never pushed: rewrite the branch so that no commit holds it';
+    beforeAll(() => learnSecrets([secretKey, sessionToken]));
+
+    it('accepts commits that hold none of it', async () => {
+      expect((await validate(GOOD)).errors).toEqual([]);
+    });
+
+    it('refuses a push whose commits held it in a file, even one deleted again on the branch', async () => {
+      const report = await validate({
+        ...GOOD,
+        repo: async (repoDir) => {
+          await finishedWork(repoDir);
+          await writeFile(join(repoDir, 'notes.txt'), `aws_secret_access_key = ${secretKey}\n`);
+          commitAll(repoDir, 'Notes');
+          git(repoDir, ['rm', '--quiet', 'notes.txt']);
+          commitAll(repoDir, 'Remove the notes');
+        },
+      });
+      expect(report.errors).toEqual([refused]);
+    });
+
+    it('refuses a push whose commit message holds it', async () => {
+      const report = await validate({
+        ...GOOD,
+        repo: async (repoDir) => {
+          await finishedWork(repoDir);
+          await appendFile(join(repoDir, 'src', 'orders.ts'), '// and more\n');
+          commitAll(repoDir, `More\n\ntoken ${sessionToken}`);
+        },
+      });
+      expect(report.errors).toEqual([refused]);
     });
   });
 });

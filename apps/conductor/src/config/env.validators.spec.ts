@@ -218,6 +218,12 @@ describe('loadConductorConfig', () => {
     expect(() => loadConductorConfig({ CLOUDWATCH_ENDPOINT: '127.0.0.1:4566' })).toThrow(/CLOUDWATCH_ENDPOINT/);
   });
 
+  it('sends STS calls to STS_ENDPOINT only when it is set, and only to an http(s) URL', () => {
+    expect(loadConductorConfig({}).stsEndpoint).toBeUndefined();
+    expect(loadConductorConfig({ STS_ENDPOINT: 'http://127.0.0.1:4566' }).stsEndpoint).toBe('http://127.0.0.1:4566');
+    expect(() => loadConductorConfig({ STS_ENDPOINT: '127.0.0.1:4566' })).toThrow(/STS_ENDPOINT/);
+  });
+
   it('reports to Jira only with JIRA_BASE_URL and credentials, basic or bearer, from a variable or a file, never echoing them', () => {
     expect(loadConductorConfig({}).jira).toBeUndefined();
     const basic = loadConductorConfig({ JIRA_BASE_URL: 'https://example.atlassian.net/', JIRA_EMAIL: 'bot@example.com', JIRA_API_TOKEN: 'jira-secret-1' }).jira;

@@ -123,6 +123,8 @@ export interface ConductorConfig {
   incidentLogsMaxWaitSeconds: number;
   /** Every region's CloudWatch calls go here instead of AWS: the dev stack's recorded telemetry (tools/dev-stack/fixtures/telemetry). */
   cloudWatchEndpoint: string | undefined;
+  /** Where the conductor's STS calls go instead of AWS: a loopback fake in tests, LocalStack in development. */
+  stsEndpoint: string | undefined;
   /** How long a read-only incident agent's AWS session lasts (900–3600 s); the worker refreshes it before it ends. */
   agentAwsSessionSeconds: number;
   /** Reporting back to Jira when a ticket job ends (docs/jira.md); absent when JIRA_BASE_URL is unset. */
@@ -256,6 +258,7 @@ const envSchema = z.object({
   // STS refuses less than 900 s; an agent's session is capped at an hour (docs/incident-access.md).
   AGENT_AWS_SESSION_SECONDS: z.coerce.number().int().min(900).max(3600).default(3600),
   CLOUDWATCH_ENDPOINT: optionalString.refine((value) => value === undefined || /^https?:\/\/[^/\s]+/.test(value), 'must be an http(s) URL'),
+  STS_ENDPOINT: optionalString.refine((value) => value === undefined || /^https?:\/\/[^/\s]+/.test(value), 'must be an http(s) URL'),
   JIRA_BASE_URL: optionalString,
   JIRA_EMAIL: optionalString,
   JIRA_API_TOKEN: optionalString,
@@ -503,6 +506,7 @@ export function loadConductorConfig(env: NodeJS.ProcessEnv = process.env, cwd: s
     incidentEvidenceLookbackHours: vars.INCIDENT_EVIDENCE_LOOKBACK_HOURS,
     incidentLogsMaxWaitSeconds: vars.INCIDENT_LOGS_MAX_WAIT_SECONDS,
     cloudWatchEndpoint: vars.CLOUDWATCH_ENDPOINT,
+    stsEndpoint: vars.STS_ENDPOINT,
     agentAwsSessionSeconds: vars.AGENT_AWS_SESSION_SECONDS,
     ...(jira ? { jira } : {}),
     ...(githubWebhookSecret ? { githubWebhookSecret } : {}),

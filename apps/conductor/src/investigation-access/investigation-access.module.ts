@@ -11,7 +11,12 @@ import { STS_CLIENT } from './sts-client';
  */
 @Module({
   providers: [
-    { provide: STS_CLIENT, useFactory: (config: Pick<ConductorConfig, 'awsRegion'>) => createStsClient({ region: config.awsRegion, maxAttempts: 3 }), inject: [CONDUCTOR_CONFIG] },
+    {
+      provide: STS_CLIENT,
+      useFactory: (config: Pick<ConductorConfig, 'awsRegion' | 'stsEndpoint'>) =>
+        createStsClient({ region: config.awsRegion, maxAttempts: 3, ...(config.stsEndpoint ? { endpoint: config.stsEndpoint } : {}) }),
+      inject: [CONDUCTOR_CONFIG],
+    },
     AgentCredentialsService,
   ],
   exports: [STS_CLIENT, AgentCredentialsService],

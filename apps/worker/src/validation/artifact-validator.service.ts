@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { redactSecrets } from '@agent-conductor/contracts';
 import { WORKER_CONFIG } from '../config/config.module';
 import { workerSecrets } from '../config/env.validators';
+import { learnedSecrets } from '../config/learned-secrets';
 import { join } from 'node:path';
 import { AGENT_META_DIR } from '../agent/command-agent-runner';
 import { AGENT_REPORT_MAX_BYTES, AgentFileError, FileSystem } from '../fs/file-system';
-import { GitCli } from '../git/git-cli';
+import { GitCli, GitCommandError } from '../git/git-cli';
 import { REPO_DIR_NAME, type FollowUpCheckout } from '../workspace/repository.service';
 
 export interface ArtifactReport {
@@ -155,6 +156,12 @@ export class ArtifactValidator {
     if (!followUp && branch !== undefined && (await this.commitsAhead(repoDir, defaultBranch)) < 1) {
       errors.push(`branch "${branch}" has no commits ahead of origin/${defaultBranch}; commit your changes`);
     }
+    const range = followUp ? `${followUp.baseCommit}..HEAD` : `refs/remotes/origin/${defaultBranch}..HEAD`;
+    if (await this.holdsLearnedSecret(repoDir, range, branch)) {
+      errors.push(
+        `the commits to push hold the AWS session you were given (in a file, a path, a message or the branch name); it is never pushed: rewrite the branch so that no commit holds it`,
+      );
+    }
     const status = await this.git.runInAgentRepo(repoDir, ['status', '--porcelain', '--untracked-files=all', '--ignore-submodules=all']);
     const changes = status.split('\n').filter((line) => line.trim() !== '');
     if (changes.length > 0) {
@@ -163,6 +170,35 @@ export class ArtifactValidator {
       errors.push(`${label}/ has uncommitted changes (git status --porcelain): ${listed}${more}`);
     }
     return errors;
+  }
+
+  /**
+   * Whether a commit the push would publish holds one of the agent's AWS session values. The upload redaction rewrites
+   * files, but a commit cannot be rewritten behind the agent's back: the push is refused instead. Every commit's whole
+   * tree is searched, so a value added and deleted again on the branch is found too. A search that cannot finish
+   * counts as a find: unchecked commits are not published.
+   */
+  private async holdsLearnedSecret(repoDir: string, range: string, branch: string | undefined): Promise<boolean> {
+    const secrets = learnedSecrets();
+    if (secrets.length === 0) return false;
+    const [commits, listed] = await Promise.all([
+      this.git.tryRunInAgentRepo(repoDir, ['rev-list', range]),
+      this.git.tryRunInAgentRepo(repoDir, ['log', '--format=%an%n%ae%n%cn%n%ce%n%B', '--name-only', '--no-renames', range]),
+    ]);
+    if (!commits.ok || !listed.ok) return true;
+    const text = `${branch ?? ''}\n${listed.stdout}`;
+    if (secrets.some((secret) => text.includes(secret))) return true;
+    const patterns = secrets.flatMap((secret) => ['-e', secret]);
+    for (const commit of commits.stdout.split('\n').filter(Boolean)) {
+      try {
+        // -q: exit 0 on a find and print nothing, so no value reaches an error message.
+        await this.git.runInAgentRepo(repoDir, ['grep', '-q', '-F', '--text', ...patterns, commit]);
+        return true;
+      } catch (error) {
+        if (!(error instanceof GitCommandError) || error.exitCode !== 1) return true;
+      }
+    }
+    return false;
   }
 
   /** A follow-up's change: new commits on top of the pull request's branch, which stays checked out and unrewritten. */
