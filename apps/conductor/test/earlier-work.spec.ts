@@ -86,8 +86,8 @@ describe('the handshake hands out earlier work on the same repository', () => {
 
     const { handshake } = await startJob({ repository: REPO, key: 'ABC-7', branch: 'main' });
     expect(handshake.earlierWork).toEqual([
-      { jobId: last, jobKey: 'ABC-6', branch: 'worker/w-6/agent/abc-6', pullRequest: 'https://github.com/acme/earlier-work/pull/6', title: 'ABC-6: Second line', summary: '', agentThreadId: '', changes: [] },
-      { jobId: first, jobKey: 'ABC-1', branch: 'worker/w-1/agent/abc-1', pullRequest: 'https://github.com/acme/earlier-work/pull/1', title: 'ABC-1: Round once', summary: storedSummary, agentThreadId: '', changes: [] },
+      { jobId: last, jobKey: 'ABC-6', branch: 'worker/w-6/agent/abc-6', pullRequest: 'https://github.com/acme/earlier-work/pull/6', title: 'ABC-6: Second line', summary: '' },
+      { jobId: first, jobKey: 'ABC-1', branch: 'worker/w-1/agent/abc-1', pullRequest: 'https://github.com/acme/earlier-work/pull/1', title: 'ABC-1: Round once', summary: storedSummary },
     ]);
     // The running job's own handshake came before any of it; a job never sees itself.
     expect(running.handshake.earlierWork.map((entry) => entry.jobId)).toEqual([first]);
