@@ -88,8 +88,12 @@ describe('a conductor restart', () => {
 
     // The worker goes on with its session token (only its hash survived A, in Postgres) ...
     const adoptedAt = adoptedEvents[0]?.id ?? 0n;
-    await eventually('the worker to heartbeat to B', async () =>
-      (await prisma.workerEvent.count({ where: { workerId: outcome.workerId, type: 'heartbeat', id: { gt: adoptedAt } } })) > 0 ? true : undefined,
+    // Generous: while A was gone the worker's channel backed off its reconnects (grpc-js: 1 s, growing 1.6× a try),
+    // so on a loaded machine, where B boots slowly, its next try can come many seconds after B listens.
+    await eventually(
+      'the worker to heartbeat to B',
+      async () => ((await prisma.workerEvent.count({ where: { workerId: outcome.workerId, type: 'heartbeat', id: { gt: adoptedAt } } })) > 0 ? true : undefined),
+      60_000,
     );
     // ... while the launch token, which anyone who can read the worker's environment has, buys nothing from B.
     const launchToken = (await readFile(`/proc/${outcome.handle}/environ`, 'utf8'))
@@ -126,7 +130,7 @@ describe('a conductor restart', () => {
     expect(processGone(Number(outcome.handle))).toBe(true);
     expect(await b.get(LocalProcessLauncher).isAlive(outcome.handle)).toBe(false);
     expect(await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ status: 'succeeded', attempts: 1 });
-  });
+  }, 120_000);
 
   it('ends and retries an adopted worker that died while no conductor watched', async () => {
     const config = await testConfig({ workerCommand: `${node} -e "setInterval(() => {}, 1000)"`, retryBaseMs: 60_000, retryMaxMs: 60_000 });
