@@ -1,6 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient, type Job } from '@agent-conductor/db';
-import { eventually, toolOutputs, userTexts, type ScriptedRequest } from '@agent-conductor/testing';
+import { eventually, toolOutputs, userTexts, type ScriptedRequest, resetDatabase } from '@agent-conductor/testing';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +43,9 @@ describe('the follow-up loop, end to end through real processes (issue 11)', () 
   const isFollowUpRequest = (request: ScriptedRequest): boolean => userTexts(request).some((text) => text.includes(REVIEW_REQUEST));
 
   beforeAll(async () => {
+    // The e2e files share one database: a ticket key or an account's open incident left by another file would be
+    // answered as a duplicate or joined instead of decided afresh.
+    await resetDatabase(prisma);
     loop = await startFollowUpStack(databaseUrl, { scheduler: { FOLLOW_UP_MENTION, FOLLOW_UP_SYSTEM_LOGINS: SYSTEM_LOGIN } });
     loop.jira.addIssue('ENG-123');
   });

@@ -1,5 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
+import { resetDatabase } from '@agent-conductor/testing';
 import {
   CloudWatchFixtureServer,
   ensureSampleRemote,
@@ -30,6 +31,9 @@ describe('the dev stack fixture: the sample alarm gets an evidence pack from rec
   let routing: string;
 
   beforeAll(async () => {
+    // The e2e files share one database: a ticket key or an account's open incident left by another file would be
+    // answered as a duplicate or joined instead of decided afresh.
+    await resetDatabase(prisma);
     extracted = await mkdtemp(join(tmpdir(), 'e2e-evidence-'));
     routing = await mkdtemp(join(tmpdir(), 'e2e-evidence-routing-'));
     telemetry = await CloudWatchFixtureServer.fromDirectory();

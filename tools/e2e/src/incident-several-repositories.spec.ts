@@ -1,5 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
+import { resetDatabase } from '@agent-conductor/testing';
 import { ensureSampleRemote, eventually, listBranches, type LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +19,9 @@ describe('an incident route with several repositories, end to end (docs/multi-re
   let billing: string;
 
   beforeAll(async () => {
+    // The e2e files share one database: a ticket key or an account's open incident left by another file would be
+    // answered as a duplicate or joined instead of decided afresh.
+    await resetDatabase(prisma);
     base = await mkdtemp(join(tmpdir(), 'e2e-several-repositories-'));
     orders = join(base, 'orders.git');
     billing = join(base, 'billing.git');

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
 import { ensureSampleRemote, eventually, listBranches, LocalStack, startLocalStack } from '@agent-conductor/dev-stack';
-import { FakeGitHub, type RecordedApiCall } from '@agent-conductor/testing';
+import { FakeGitHub, type RecordedApiCall, resetDatabase } from '@agent-conductor/testing';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +21,9 @@ describe('a ticket becomes a pull request, end to end on one machine', () => {
   let github: FakeGitHub;
 
   beforeAll(async () => {
+    // The e2e files share one database: a ticket key or an account's open incident left by another file would be
+    // answered as a duplicate or joined instead of decided afresh.
+    await resetDatabase(prisma);
     // The workers publish through the real GitHub publisher: git over HTTP and the REST API, both served by FakeGitHub.
     gitRoot = await mkdtemp(join(tmpdir(), 'e2e-github-'));
     await ensureSampleRemote(join(gitRoot, 'sample-app.git'));
