@@ -1,5 +1,5 @@
 import { workerV1 } from '@agent-conductor/contracts';
-import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
+import { WorkerRepository, type Prisma, type PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
@@ -28,8 +28,7 @@ describe('jobs over several repositories (docs/multi-repository.md)', () => {
   /** A job as the scheduler writes one over several repositories: the first is also `repository`/`branch`. */
   async function multiRepositoryJob(repositories: unknown): Promise<string> {
     // A claim of its own: an earlier test's job may still hold the repository's, and admission would keep this one waiting.
-    const job = await createPendingJob(prisma, { kind: 'incident', repository: ORDERS.url, branch: ORDERS.branch, claimKey: randomUUID() });
-    await prisma.job.update({ where: { id: job.id }, data: { repositories: repositories as object } });
+    const job = await createPendingJob(prisma, { kind: 'incident', repository: ORDERS.url, branch: ORDERS.branch, claimKey: randomUUID(), repositories: repositories as Prisma.InputJsonValue });
     return job.id;
   }
 

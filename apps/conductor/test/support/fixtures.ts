@@ -1,4 +1,4 @@
-import { createPrismaClient, type Job, type PrismaClient } from '@agent-conductor/db';
+import { createPrismaClient, type Job, type Prisma, type PrismaClient } from '@agent-conductor/db';
 import { freePort, testRunPrefix } from '@agent-conductor/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -36,7 +36,10 @@ export async function testConfig(overrides: Partial<ConductorConfig> = {}): Prom
 }
 
 /** A pending job the way the scheduler writes it (delivery and job in one go). */
-type JobOverrides = Partial<Pick<Job, 'kind' | 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition' | 'claimKey' | 'claimLimit' | 'followUpOfId'>>;
+type JobOverrides = Partial<Pick<Job, 'kind' | 'key' | 'repository' | 'taskMarkdown' | 'branch' | 'sparsePaths' | 'workerTaskDefinition' | 'claimKey' | 'claimLimit' | 'followUpOfId'>> & {
+  /** jobs.repositories, written with the job: a running conductor's admission could launch it before a later update. */
+  repositories?: Prisma.InputJsonValue;
+};
 
 export function createPendingJob(prisma: PrismaClient, overrides: JobOverrides = {}): Promise<Job> {
   return createJob(prisma, overrides, { status: 'pending', attempts: 0 });
@@ -70,6 +73,7 @@ async function createJob(prisma: PrismaClient, overrides: JobOverrides, state: P
       ...(overrides.sparsePaths !== undefined ? { sparsePaths: overrides.sparsePaths } : {}),
       ...(overrides.workerTaskDefinition !== undefined ? { workerTaskDefinition: overrides.workerTaskDefinition } : {}),
       ...(overrides.followUpOfId !== undefined ? { followUpOfId: overrides.followUpOfId } : {}),
+      ...(overrides.repositories !== undefined ? { repositories: overrides.repositories } : {}),
       ...state,
     },
   });
