@@ -1,14 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { redactSecrets, workerV1 } from '@agent-conductor/contracts';
-import { AGENT_META_DIR } from '../agent/command-agent-runner';
 import { WORKER_CONFIG } from '../config/config.module';
 import { workerSecrets, type WorkerConfig } from '../config/env.validators';
-import { AGENT_TRANSCRIPT_MAX_BYTES, AgentFileError, FileSystem } from '../fs/file-system';
+import { FileSystem } from '../fs/file-system';
 import { displayUrl, pushFromScratch } from '../git/authenticated-push';
 import { GitCli } from '../git/git-cli';
 import { fullName, GitHubClient, type GitHubRepositoryRef } from '../publish/github-client';
-import { TRANSCRIPT_FILE } from '../publish/github-publisher';
+import { readTranscriptArtifact } from '../publish/github-publisher';
 import { composeBody, GITHUB_BODY_LIMIT } from '../publish/pr-body';
 import { PUBLICATION_DIR, PUBLISHER, type Publisher, type PublishedChange, type PublishResult } from '../publish/publisher';
 import type { AgentOutcome } from '../validation/artifact-validator.service';
@@ -121,7 +120,7 @@ export class MultiRepositoryPublisher {
       const info = await client.repository(ref);
       targets.push({ change, ref, base: info.defaultBranch });
     }
-    const { body } = composeBody({ report: request.report, transcript: await this.transcript(request.workDir) }, GITHUB_BODY_LIMIT - RELATED_ROOM);
+    const { body } = composeBody({ report: request.report, transcript: await readTranscriptArtifact(this.fs, this.logger, request.workDir) }, GITHUB_BODY_LIMIT - RELATED_ROOM);
     const title = this.redact(request.title);
     const opened: OpenedPullRequest[] = [];
     for (const { change, ref, base } of targets) {
@@ -180,16 +179,7 @@ export class MultiRepositoryPublisher {
     return target;
   }
 
-  /** The agent can write this file too: read like every other artifact, and left out of the body when refused. */
-  private async transcript(workDir: string): Promise<string | undefined> {
-    try {
-      return await this.fs.readAgentText(workDir, `${AGENT_META_DIR}/${TRANSCRIPT_FILE}`, AGENT_TRANSCRIPT_MAX_BYTES);
-    } catch (error) {
-      if (!(error instanceof AgentFileError)) throw error;
-      this.logger.warn(`Leaving the transcript out of the bodies: ${error.message}`);
-      return undefined;
-    }
-  }
+
 
   private async record(workDir: string, name: string, value: Record<string, unknown>): Promise<void> {
     await this.fs.writeAgentText(workDir, `${PULL_REQUESTS_DIR}/${name}.json`, `${this.redact(JSON.stringify(value, null, 2))}\n`);

@@ -75,7 +75,7 @@ export class GitHubPublisher implements Publisher {
     const repository = resolveGitHubRepository(request.repository.cloneUrl, this.settings.repository);
     // Asked before pushing, so that a bad token or repository fails before anything is written anywhere.
     const info = await this.client.repository(repository);
-    const transcript = await this.transcript(request.workDir);
+    const transcript = await readTranscriptArtifact(this.fs, this.logger, request.workDir);
     const limit = this.settings.bodyLimit ?? GITHUB_BODY_LIMIT;
 
     if (request.outcome === 'report') {
@@ -206,16 +206,7 @@ export class GitHubPublisher implements Publisher {
     return target;
   }
 
-  /** The agent can write this file too: read like every other artifact, and left out of the body when refused. */
-  private async transcript(workDir: string): Promise<string | undefined> {
-    try {
-      return await this.fs.readAgentText(workDir, `${AGENT_META_DIR}/${TRANSCRIPT_FILE}`, AGENT_TRANSCRIPT_MAX_BYTES);
-    } catch (error) {
-      if (!(error instanceof AgentFileError)) throw error;
-      this.logger.warn(`Leaving the transcript out of the body: ${error.message}`);
-      return undefined;
-    }
-  }
+
 
   private async record(workDir: string, name: string, value: Record<string, unknown>): Promise<void> {
     await this.fs.writeAgentText(workDir, `${PUBLICATION_DIR}/${name}`, `${this.redact(JSON.stringify(value, null, 2))}\n`);
@@ -224,5 +215,16 @@ export class GitHubPublisher implements Publisher {
   /** The agent never sees the token, but nothing it wrote gets to carry it out either. */
   private redact(text: string): string {
     return redactSecrets(text, [this.settings.token, ...(this.settings.otherSecrets ?? [])]);
+  }
+}
+
+/** The agent can write the transcript too: read like every other artifact, and left out of the bodies when refused. */
+export async function readTranscriptArtifact(fs: FileSystem, logger: Pick<Logger, 'warn'>, workDir: string): Promise<string | undefined> {
+  try {
+    return await fs.readAgentText(workDir, `${AGENT_META_DIR}/${TRANSCRIPT_FILE}`, AGENT_TRANSCRIPT_MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof AgentFileError)) throw error;
+    logger.warn(`Leaving the transcript out of the body: ${error.message}`);
+    return undefined;
   }
 }
