@@ -24,7 +24,7 @@ export class AgentCredentialsRefreshService {
     const job = await this.jobs.findById(worker.jobId);
     if (!job) throw rpcError(status.NOT_FOUND, `job ${worker.jobId} does not exist`);
     try {
-      return { agentAwsCredentials: await this.credentials.refresh(worker.id, job) };
+      return { agentAwsCredentials: await this.credentials.refresh(worker.id, job), otherAccountAwsCredentials: [] };
     } catch (error) {
       if (error instanceof AgentCredentialsError) throw rpcError(STATUS[error.code], error.message);
       throw error;

@@ -107,6 +107,7 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       repositories: followUp ? [] : repositories,
       // Read-only incident jobs only (docs/incident-access.md).
       agentAwsCredentials: await this.agentCredentials.atHandshake(worker.id, job),
+      otherAccountAwsCredentials: [],
     };
   }
 

@@ -176,6 +176,7 @@ export class FakeConductor {
       repositories: this.options.repositories ?? [],
       maxTokens: this.options.maxTokens ?? 0,
       agentAwsCredentials: this.options.agentAwsSessions?.[0],
+      otherAccountAwsCredentials: [],
     });
   }
 
@@ -187,7 +188,7 @@ export class FakeConductor {
     this.agentAwsRefreshes.push(Date.now());
     const next = this.options.agentAwsSessions?.[this.agentAwsRefreshes.length];
     void (this.options.agentAwsRefreshGate ?? Promise.resolve()).then(() =>
-      next ? callback(null, { agentAwsCredentials: next }) : callback({ code: status.PERMISSION_DENIED, details: 'no AWS access for this job' }),
+      next ? callback(null, { agentAwsCredentials: next, otherAccountAwsCredentials: [] }) : callback({ code: status.PERMISSION_DENIED, details: 'no AWS access for this job' }),
     );
   }
 

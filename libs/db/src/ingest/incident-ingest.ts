@@ -121,8 +121,9 @@ const RECORD_ACTIVE_ALARM = statement(
      WHERE NOT EXISTS (SELECT 1 FROM reachable)
     RETURNING "id"
   ), incident AS (
-    INSERT INTO "incidents" ("id", "account", "first_event_at", "last_event_at", "alarm_count", "job_id", "updated_at")
-    SELECT $18::uuid, $2::text, $8::timestamptz, $8::timestamptz, 1, job."id", CURRENT_TIMESTAMP
+    INSERT INTO "incidents" ("id", "account", "first_event_at", "last_event_at", "alarm_count", "job_id", "updated_at",
+                             "incident_logs", "investigation")
+    SELECT $18::uuid, $2::text, $8::timestamptz, $8::timestamptz, 1, job."id", CURRENT_TIMESTAMP, $28::jsonb, $29::jsonb
       FROM job
     RETURNING "id", "job_id"
   ), alarm AS (
@@ -191,14 +192,16 @@ interface GroupTargetRow {
 
 /*
  * The attached incident and its first alarm, on the target job; plus, as before them, the job's alarms (earliest
- * $13) and their count, to re-render its TASK.md. $10 job, $11 incident id, $12 alarm id.
+ * $13) and their count, to re-render its TASK.md. $10 job, $11 incident id, $12 alarm id, $14 and $15 the attached
+ * account's own logs query and investigation role (its evidence and agent access go through them, not the job's).
  */
 const ATTACH_INCIDENT = statement(
   'attach-incident',
   `
   WITH incident AS (
-    INSERT INTO "incidents" ("id", "account", "first_event_at", "last_event_at", "alarm_count", "job_id", "updated_at")
-    VALUES ($11::uuid, $2::text, $8::timestamptz, $8::timestamptz, 1, $10::uuid, CURRENT_TIMESTAMP)
+    INSERT INTO "incidents" ("id", "account", "first_event_at", "last_event_at", "alarm_count", "job_id", "updated_at",
+                             "incident_logs", "investigation")
+    VALUES ($11::uuid, $2::text, $8::timestamptz, $8::timestamptz, 1, $10::uuid, CURRENT_TIMESTAMP, $14::jsonb, $15::jsonb)
     RETURNING "id"
   ), alarm AS (
     INSERT INTO "alarms" (${ALARM_COLUMNS})
@@ -369,6 +372,8 @@ async function attachToGroupJob(
     uuidv7(),
     uuidv7(),
     INCIDENT_TASK_ALARM_LIMIT,
+    input.incidentLogs === null ? null : JSON.stringify(input.incidentLogs),
+    input.investigation === null ? null : JSON.stringify(input.investigation),
   ]);
   if (!row) {
     throw new Error(`recordMessage: attaching alarm ${alarm.alarmName} of account ${alarm.account} to job ${target.jobId} returned no row`);

@@ -19,9 +19,9 @@ export interface IncidentEvidenceTarget {
   lastEventAt: Date;
   /** Distinct alarms in the order they first fired. */
   alarms: IncidentEvidenceAlarm[];
-  /** The route's Logs Insights query stored on the job (jobs.incident_logs), or null. */
+  /** The Logs Insights query of the incident's own account rule (incidents.incident_logs), or null. */
   logs: IncidentLogsQuery | null;
-  /** The job's investigation role (jobs.investigation): the evidence is read through it. Null: the conductor's own credentials. */
+  /** The incident's own account rule's role (incidents.investigation): its evidence is read through it. Null: the conductor's own credentials. */
   investigation: InvestigationAccess | null;
 }
 
@@ -31,31 +31,37 @@ export class IncidentEvidenceRepository {
   // A plain client, so tools and tests can pass their own; DbModule passes PrismaService.
   constructor(private readonly prisma: PrismaClient) {}
 
+  /** The job's own incident (its account's, the first recorded), or null for a job without one. */
   async targetOfJob(jobId: string): Promise<IncidentEvidenceTarget | null> {
-    // The job's own incident (its account's); incidents of other accounts attached to it are not gathered yet.
-    const incident = await this.prisma.incident.findFirst({
+    return (await this.targetsOfJob(jobId))[0] ?? null;
+  }
+
+  /**
+   * Every incident of the job, its own first and then those of other accounts of its routing group attached to it,
+   * in the order they were recorded; each with its own account's logs query and investigation role.
+   */
+  async targetsOfJob(jobId: string): Promise<IncidentEvidenceTarget[]> {
+    const incidents = await this.prisma.incident.findMany({
       where: { jobId },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      include: {
-        alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] },
-        job: { select: { incidentLogs: true, investigation: true } },
-      },
+      include: { alarms: { where: { state: 'ALARM' }, orderBy: [{ eventTime: 'asc' }, { id: 'asc' }] } },
     });
-    if (!incident) return null;
-    const alarms = new Map<string, IncidentEvidenceAlarm>();
-    for (const alarm of incident.alarms) {
-      // The same name in two regions is two alarms.
-      const key = `${alarm.region ?? ''}\u0000${alarm.alarmName}`;
-      if (!alarms.has(key)) alarms.set(key, { name: alarm.alarmName, region: alarm.region, firstAlarmAt: alarm.eventTime });
-    }
-    return {
-      incidentId: incident.id,
-      account: incident.account,
-      firstEventAt: incident.firstEventAt,
-      lastEventAt: incident.lastEventAt,
-      alarms: [...alarms.values()],
-      logs: asIncidentLogsQuery(incident.job.incidentLogs),
-      investigation: investigationAccessOf(incident.job.investigation),
-    };
+    return incidents.map((incident) => {
+      const alarms = new Map<string, IncidentEvidenceAlarm>();
+      for (const alarm of incident.alarms) {
+        // The same name in two regions is two alarms.
+        const key = `${alarm.region ?? ''}\u0000${alarm.alarmName}`;
+        if (!alarms.has(key)) alarms.set(key, { name: alarm.alarmName, region: alarm.region, firstAlarmAt: alarm.eventTime });
+      }
+      return {
+        incidentId: incident.id,
+        account: incident.account,
+        firstEventAt: incident.firstEventAt,
+        lastEventAt: incident.lastEventAt,
+        alarms: [...alarms.values()],
+        logs: asIncidentLogsQuery(incident.incidentLogs),
+        investigation: investigationAccessOf(incident.investigation),
+      };
+    });
   }
 }
