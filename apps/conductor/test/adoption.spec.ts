@@ -88,8 +88,8 @@ describe('a conductor restart', () => {
 
     // The worker goes on with its session token (only its hash survived A, in Postgres) ...
     const adoptedAt = adoptedEvents[0]?.id ?? 0n;
-    // Generous: while A was gone the worker's channel backed off its reconnects (grpc-js: 1 s, growing 1.6× a try),
-    // so on a loaded machine, where B boots slowly, its next try can come many seconds after B listens.
+    // Generous: B boots slowly on a loaded machine, and while A was gone the worker's channel backed off its
+    // reconnects (capped at 4 s, as the real worker's are).
     await eventually(
       'the worker to heartbeat to B',
       async () => ((await prisma.workerEvent.count({ where: { workerId: outcome.workerId, type: 'heartbeat', id: { gt: adoptedAt } } })) > 0 ? true : undefined),

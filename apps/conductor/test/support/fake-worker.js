@@ -10,7 +10,12 @@ const mode = process.argv[2] ?? 'complete';
 const root = resolve(__dirname, '../../../../proto');
 const definition = loader.loadSync('agentconductor/worker/v1/worker.proto', { keepCase: false, longs: Number, enums: Number, defaults: true, oneofs: true, includeDirs: [root] });
 const Service = grpc.loadPackageDefinition(definition).agentconductor.worker.v1.WorkerService;
-const client = new Service(process.env.CONDUCTOR_GRPC_SERVER_ADDR, grpc.credentials.createInsecure());
+// The real worker's reconnect cap (apps/worker conductor-client.ts): without it a conductor that is down for a while
+// makes grpc-js back off up to 120 s, and the adoption test waits out that backoff instead of testing the adoption.
+const client = new Service(process.env.CONDUCTOR_GRPC_SERVER_ADDR, grpc.credentials.createInsecure(), {
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 4000,
+});
 // The launch token buys one Handshake; its answer's session token is what every later call carries.
 const credentials = { workerId: process.env.WORKER_ID, token: process.env.WORKER_TOKEN };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

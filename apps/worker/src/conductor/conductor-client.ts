@@ -21,12 +21,19 @@ const STREAM_DEADLINE_MS = 30 * 60_000;
 
 type MethodName = 'Handshake' | 'DownloadTaskFiles' | 'UploadResults' | 'ReportAgentError' | 'Heartbeat' | 'Shutdown' | 'RefreshAgentCredentials';
 
+/**
+ * grpc-js backs off reconnecting up to 120 s, and while it waits every call fails at once without trying: a worker
+ * that lost its conductor to a deploy would sit out the new one's first two minutes, heartbeats failing, however short
+ * retryWhileTransient's own delays are. Capped near those delays, it finds the new conductor within seconds.
+ */
+export const RECONNECT_OPTIONS: ChannelOptions = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 4_000 };
+
 /** Plaintext by default; with CONDUCTOR_TLS_CA, TLS that accepts only a conductor certificate that CA signed. */
 export function conductorChannel(config: Pick<WorkerConfig, 'conductorTls'>): [ChannelCredentials, ChannelOptions] {
   const tls = config.conductorTls;
-  if (!tls) return [grpcCredentials.createInsecure(), {}];
+  if (!tls) return [grpcCredentials.createInsecure(), RECONNECT_OPTIONS];
   const options: ChannelOptions = tls.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {};
-  return [grpcCredentials.createSsl(tls.ca), options];
+  return [grpcCredentials.createSsl(tls.ca), { ...RECONNECT_OPTIONS, ...options }];
 }
 
 /** Requests as the caller writes them: the client adds the credentials. */
