@@ -1,11 +1,10 @@
 import { AppProcess, freePort, WORKSPACE } from '@agent-conductor/dev-stack';
 import type { Job, PrismaClient } from '@agent-conductor/db';
-import { resetDatabase, testRunPrefix } from '@agent-conductor/testing';
+import { eventually, resetDatabase, testRunPrefix } from '@agent-conductor/testing';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from './support/eventually';
 import { createPendingJob, databaseUrl, testPrisma } from './support/fixtures';
 import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';
 

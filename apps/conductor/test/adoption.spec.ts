@@ -1,6 +1,6 @@
 import { AdmissionRepository, WorkerRepository, type PrismaClient } from '@agent-conductor/db';
 import { DEFAULT_ADMISSION_LIMITS } from '@agent-conductor/scheduling-domain';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -11,7 +11,6 @@ import { JobLaunchService } from '../src/launch/job-launch.service';
 import { LocalProcessLauncher } from '../src/launch/local-process.launcher';
 import { OrphanMonitorService } from '../src/orphans/orphan-monitor.service';
 import { startDurableConductor } from './support/durable-parts';
-import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 import { TestWorkerClient } from './support/worker-client';
 

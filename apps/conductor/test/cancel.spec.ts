@@ -1,7 +1,7 @@
 import { ensureSampleRemote, WORKSPACE } from '@agent-conductor/dev-stack';
 import { workerV1 } from '@agent-conductor/contracts';
 import { AdmissionRepository, WorkerRepository, type PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import { ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import type { INestApplication } from '@nestjs/common';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,7 +18,6 @@ import { JobActionsService } from '../src/job-actions/job-actions.service';
 import { JobLaunchService } from '../src/launch/job-launch.service';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { startConductorParts } from './support/conductor-parts';
-import { eventually } from './support/eventually';
 import { createClaimedJob, createPendingJob, testConfig, testPrisma } from './support/fixtures';
 import { TestWorkerClient } from './support/worker-client';
 

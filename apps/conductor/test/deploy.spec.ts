@@ -1,11 +1,10 @@
 import { AppProcess, ensureSampleRemote, freePort, WORKSPACE } from '@agent-conductor/dev-stack';
 import type { PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from './support/eventually';
 import { createPendingJob, databaseUrl, testPrisma } from './support/fixtures';
 import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';
 

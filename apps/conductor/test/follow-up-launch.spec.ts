@@ -1,6 +1,6 @@
 import { extractArchiveSafely, workerV1 } from '@agent-conductor/contracts';
 import type { Job, PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { ConductorConfig } from '../src/config/env.validators';
 import { JobLaunchService } from '../src/launch/job-launch.service';
 import { startConductorParts } from './support/conductor-parts';
-import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 import { TestWorkerClient } from './support/worker-client';
 

@@ -1,7 +1,7 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { classifyMessage } from '@agent-conductor/scheduling-domain';
-import { FakeGitHub, githubWebhookSignature, resetDatabase } from '@agent-conductor/testing';
+import { eventually, FakeGitHub, githubWebhookSignature, resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapConductor } from '../src/bootstrap';
-import { eventually } from './support/eventually';
 import { startFakeScheduler, type FakeScheduler, type Submit } from './support/fake-scheduler';
 import { testConfig, testPrisma } from './support/fixtures';
 import { startLocalIntakeQueue, type LocalIntakeQueue } from './support/local-queue';

@@ -1,11 +1,10 @@
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { freePort } from '@agent-conductor/testing';
+import { eventually, freePort } from '@agent-conductor/testing';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { INestApplication } from '@nestjs/common';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { bootstrapConductor } from '../src/bootstrap';
-import { eventually } from './support/eventually';
 import { databaseUrl, testConfig } from './support/fixtures';
 
 /**

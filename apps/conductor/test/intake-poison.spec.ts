@@ -1,11 +1,10 @@
 import type { PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { INestApplication } from '@nestjs/common';
 import { bootstrapConductor } from '../src/bootstrap';
 import { IntakeService } from '../src/intake/intake.service';
-import { eventually } from './support/eventually';
 import { acceptedTicket, startFakeScheduler, type FakeScheduler, type Submit } from './support/fake-scheduler';
 import { testConfig, testPrisma } from './support/fixtures';
 

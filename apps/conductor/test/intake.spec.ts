@@ -1,14 +1,13 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { status } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { bootstrapConductor } from '../src/bootstrap';
 import { IntakeService } from '../src/intake/intake.service';
-import { eventually } from './support/eventually';
 import { startFakeScheduler, type FakeScheduler, type Submit } from './support/fake-scheduler';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 

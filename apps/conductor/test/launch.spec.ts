@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +8,6 @@ import { JobLaunchService } from '../src/launch/job-launch.service';
 import { localAgentUid, LocalProcessLauncher } from '../src/launch/local-process.launcher';
 import { PendingSweepService } from '../src/launch/pending-sweep.service';
 import { startConductorParts } from './support/conductor-parts';
-import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 
 const node = process.execPath;

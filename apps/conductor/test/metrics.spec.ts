@@ -1,7 +1,7 @@
 import { schedulerV1 } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { INestApplication } from '@nestjs/common';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapConductor } from '../src/bootstrap';
 import { createConductorLogger } from '../src/logging/conductor-logger';
-import { eventually } from './support/eventually';
 import { startFakeScheduler, type FakeScheduler, type Submit } from './support/fake-scheduler';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 

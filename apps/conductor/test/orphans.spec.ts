@@ -1,5 +1,5 @@
 import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
@@ -7,7 +7,6 @@ import type { ConductorConfig } from '../src/config/env.validators';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { OrphanMonitorService } from '../src/orphans/orphan-monitor.service';
 import { startDurableConductor } from './support/durable-parts';
-import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 import { TestWorkerClient } from './support/worker-client';
 

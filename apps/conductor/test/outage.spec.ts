@@ -1,6 +1,6 @@
 import { createPrismaClient, type PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { freePort } from '@agent-conductor/testing';
+import { eventually, freePort } from '@agent-conductor/testing';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { INestApplication } from '@nestjs/common';
 import { schedulerV1 } from '@agent-conductor/contracts';
@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { bootstrapConductor } from '../src/bootstrap';
 import { IntakeService } from '../src/intake/intake.service';
 import { startPostgresProcess, type PostgresProcess } from './support/dev-postgres-process';
-import { eventually } from './support/eventually';
 import { startFakeScheduler, type FakeScheduler, type Submit } from './support/fake-scheduler';
 import { testConfig } from './support/fixtures';
 

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import type { INestApplication } from '@nestjs/common';
 import { join } from 'node:path';
 import type { ConductorConfig } from '../src/config/env.validators';
@@ -9,7 +9,6 @@ import { PendingSweepService } from '../src/launch/pending-sweep.service';
 import { retryDelayMs } from '../src/launch/retry-policy';
 import { WORKER_LAUNCHER, type WorkerLaunchSpec, type WorkerLauncher } from '../src/launch/worker-launcher';
 import { startDurableConductor } from './support/durable-parts';
-import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 
 const node = process.execPath;

@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@agent-conductor/db';
 import { WorkerRepository } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
+import { eventually, resetDatabase } from '@agent-conductor/testing';
 import { type DynamicModule, Global, type INestApplication, Module } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,7 +11,6 @@ import { JobLaunchService } from '../src/launch/job-launch.service';
 import { ShutdownFlagFiles } from '../src/shutdown-gate/shutdown-flag.files';
 import { ShutdownGateService, type ShutdownOutcome } from '../src/shutdown-gate/shutdown-gate.service';
 import { startConductorParts } from './support/conductor-parts';
-import { eventually } from './support/eventually';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 
 /** Stands in for the SQS intake: records drain() and holds it open until the test lets it finish. */

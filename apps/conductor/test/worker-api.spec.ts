@@ -1,6 +1,6 @@
 import { packDirectory, readFileAsChunks, TRANSFER_CHUNK_BYTES, workerV1 } from '@agent-conductor/contracts';
 import { StatusRepository, WorkerRepository, type PrismaClient } from '@agent-conductor/db';
-import { archiveWithTrailingData, END_OF_ARCHIVE, gzipRepeated, rawTar, resetDatabase, zeroFilledArchive } from '@agent-conductor/testing';
+import { archiveWithTrailingData, END_OF_ARCHIVE, eventually, gzipRepeated, rawTar, resetDatabase, zeroFilledArchive } from '@agent-conductor/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -16,7 +16,6 @@ import type { ConductorConfig } from '../src/config/env.validators';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { startConductorParts } from './support/conductor-parts';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
-import { eventually } from './support/eventually';
 import { TestWorkerClient } from './support/worker-client';
 
 function grpcCode(error: unknown): number | undefined {
