@@ -148,7 +148,8 @@ export class IncidentEvidenceService implements OnModuleInit {
     const outcomes: AccountOutcome[] = [];
     for (const [index, target] of accounts.entries()) {
       const keep = kept[index] ?? 0;
-      const dir = `incident/${target.account}`;
+      // Twelve digits as the scheduler stores them; slugged anyway, since the name becomes a path in the task.
+      const dir = `incident/${slug(target.account)}`;
       try {
         const gathered = await this.gatherAlarms(target, target.alarms.slice(0, keep), window, dir);
         const logs = target.logs ? await this.gatherLogs(target, target.logs, window, dir) : null;
