@@ -29,7 +29,10 @@ describe('incident evidence through the job\'s investigation role', () => {
     const job = await createPendingJob(prisma, { kind: 'incident', key: ACCOUNT, taskMarkdown: '# Incident in 123456789012\n' });
     if (investigation) await prisma.job.update({ where: { id: job.id }, data: { investigation } });
     const at = new Date(Date.now() - 600_000);
-    const incident = await prisma.incident.create({ data: { account: ACCOUNT, firstEventAt: at, lastEventAt: at, alarmCount: 1, jobId: job.id } });
+    // The scheduler stores the rule's role on the job and on its incident; the evidence reads the incident's.
+    const incident = await prisma.incident.create({
+      data: { account: ACCOUNT, firstEventAt: at, lastEventAt: at, alarmCount: 1, jobId: job.id, ...(investigation ? { investigation } : {}) },
+    });
     const delivery = await prisma.delivery.create({ data: { sqsMessageId: randomUUID(), receivedAt: at, body: '{}', classification: 'alarm' } });
     await prisma.alarm.create({ data: { deliveryId: delivery.id, account: ACCOUNT, region: 'eu-west-1', alarmName: 'orders-5xx', state: 'ALARM', eventTime: at, incidentId: incident.id, metrics: [] } });
     return job.id;

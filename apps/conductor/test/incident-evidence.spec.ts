@@ -233,7 +233,7 @@ describe('the incident evidence pack', () => {
   describe("with the route's Logs Insights query", () => {
     const QUERY = { logGroups: ['/ecs/orders', '/ecs/payments'], query: 'fields @timestamp, @message | filter @message like /ERROR/', limit: 300 };
 
-    /** One metric alarm with the route's query stored on its job, as the scheduler stores it. */
+    /** One metric alarm with the route's query stored on its job and incident, as the scheduler stores it. */
     async function incidentJobWithLogs(): Promise<string> {
       cloudWatch.on(DescribeAlarmsCommand).resolves({
         MetricAlarms: [{ AlarmName: 'orders-5xx', Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Statistic: 'Sum', Period: 300, Threshold: 100, ComparisonOperator: 'GreaterThanThreshold' }],
@@ -241,7 +241,9 @@ describe('the incident evidence pack', () => {
       cloudWatch.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
       cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm1', Timestamps: points.map((point) => point.at), Values: points.map((point) => point.value) }] });
       const jobId = await createIncidentJob(prisma, [{ name: 'orders-5xx', at: FIRST_ALARM_AT }]);
+      // The scheduler stores the rule's query on the job and on its incident; the evidence reads the incident's.
       await prisma.job.update({ where: { id: jobId }, data: { incidentLogs: QUERY } });
+      await prisma.incident.updateMany({ where: { jobId }, data: { incidentLogs: QUERY } });
       return jobId;
     }
     const row = (at: string, message: string): Array<{ field: string; value: string }> => [

@@ -24,6 +24,12 @@ const SHARED = 'https://github.com/acme/shared-protos.git';
 const PAYMENTS = 'https://github.com/acme/payments.git';
 const LEDGER = 'https://github.com/acme/ledger.git';
 
+/** Each account of the `shop` group has its own investigation role and Logs Insights query. */
+const INVESTIGATION_A = { roleArn: `arn:aws:iam::${SHOP_A}:role/investigation`, externalId: 'ext-shop-a', agentAccess: 'read-only' };
+const INVESTIGATION_B = { roleArn: `arn:aws:iam::${SHOP_B}:role/investigation`, externalId: 'ext-shop-b', agentAccess: 'none' };
+const LOGS_A = { logGroups: ['/ecs/orders'], query: 'fields @message | filter @message like /orders/', limit: 50 };
+const LOGS_B = { logGroups: ['/ecs/payments'], query: 'fields @message | filter @message like /payments/', limit: 80 };
+
 const ROUTING = {
   default: { repository: 'https://github.com/acme/platform.git' },
   incidents: [
@@ -35,8 +41,16 @@ const ROUTING = {
         { repository: ORDERS, sparsePaths: ['services/orders'] },
         { repository: SHARED, name: 'protos' },
       ],
+      investigation: INVESTIGATION_A,
+      logs: LOGS_A,
     },
-    { account: SHOP_B, group: 'shop', repositories: [{ repository: PAYMENTS, branch: 'develop' }, { repository: SHARED }] },
+    {
+      account: SHOP_B,
+      group: 'shop',
+      repositories: [{ repository: PAYMENTS, branch: 'develop' }, { repository: SHARED }],
+      investigation: INVESTIGATION_B,
+      logs: LOGS_B,
+    },
     { account: BILLING, group: 'billing', repository: LEDGER },
     { account: SOLO, repositories: [{ repository: ORDERS }, { repository: PAYMENTS, name: 'pay' }] },
   ],
@@ -125,6 +139,13 @@ describe('several repositories and accounts per incident job (real gRPC and Post
     expect(job.taskMarkdown).toContain(`# Incident across AWS accounts ${SHOP_A}, ${SHOP_B}`);
     for (const name of ['orders-5xx', 'payments-latency', 'payments-errors']) expect(job.taskMarkdown).toContain(name);
     expect(job.taskMarkdown).toContain('- **Alarms so far:** 3');
+    // The job keeps its own account's route; each incident keeps ITS account's role and query, so the evidence and
+    // the agent's access for B go through B's role, never A's.
+    expect({ investigation: job.investigation, logs: job.incidentLogs }).toEqual({ investigation: INVESTIGATION_A, logs: LOGS_A });
+    expect(job.incidents.map((incident) => ({ account: incident.account, investigation: incident.investigation, logs: incident.incidentLogs }))).toEqual([
+      { account: SHOP_A, investigation: INVESTIGATION_A, logs: LOGS_A },
+      { account: SHOP_B, investigation: INVESTIGATION_B, logs: LOGS_B },
+    ]);
 
     // Redelivery spawns nothing and changes nothing.
     const again = await submit(SHOP_B, 'payments-latency', 45, 'attach-b');

@@ -17,8 +17,11 @@ export interface LogsFiles {
   summary: string;
 }
 
-/** Both files from one query result; every cut is said in logs.md and in the summary. */
-export function renderLogsFiles(query: LogsInsightsQuery, result: LogsQueryResult, window: { from: Date; to: Date }): LogsFiles {
+/**
+ * Both files from one query result; every cut is said in logs.md and in the summary. `dir`: where the files go in the
+ * task (`incident`, or `incident/<account>` in a pack of several accounts), for the summary's links.
+ */
+export function renderLogsFiles(query: LogsInsightsQuery, result: LogsQueryResult, window: { from: Date; to: Date }, dir = 'incident'): LogsFiles {
   const columns = result.columns.slice(0, MAX_LOGS_COLUMNS);
   const rows = result.rows.map((row) => row.slice(0, columns.length));
   const csv = logsCsv(columns, rows);
@@ -59,7 +62,7 @@ export function renderLogsFiles(query: LogsInsightsQuery, result: LogsQueryResul
   for (const note of notes) lines.push(`*Note: ${note}.*`, '');
 
   const truncation = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  const summary = `Logs Insights over ${query.logGroups.length} log group(s): ${rows.length} row(s). [table](incident/logs.md), [data](incident/logs.csv)${truncation}.`;
+  const summary = `Logs Insights over ${query.logGroups.length} log group(s): ${rows.length} row(s). [table](${dir}/logs.md), [data](${dir}/logs.csv)${truncation}.`;
   return { markdown: `${lines.join('\n').trimEnd()}\n`, csv: csv.text, summary };
 }
 

@@ -255,8 +255,10 @@ export class JobLaunchService implements OnModuleInit, OnModuleDestroy {
       const pack = await this.evidence.gather(job.id);
       if (pack) await this.workers.appendEvent(workerId, 'incident-evidence-gathered', { files: pack.files.length });
       for (const failure of pack?.failures ?? []) {
-        this.logger.warn(`job ${job.id}: incident evidence without its ${failure.part}: ${failure.reason}`);
-        await this.workers.appendEvent(workerId, 'incident-evidence-failed', { part: failure.part, reason: failure.reason });
+        const missing = failure.account === undefined ? `its ${failure.part}` : `account ${failure.account}'s ${failure.part === 'account' ? 'evidence' : failure.part}`;
+        this.logger.warn(`job ${job.id}: incident evidence without ${missing}: ${failure.reason}`);
+        const account = failure.account === undefined ? {} : { account: failure.account };
+        await this.workers.appendEvent(workerId, 'incident-evidence-failed', { part: failure.part, ...account, reason: failure.reason });
       }
       return pack;
     } catch (error) {
