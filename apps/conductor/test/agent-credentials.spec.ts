@@ -18,14 +18,27 @@ const ACCOUNT = '123456789012';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/agent-conductor-investigation`;
 const ACTIONS = ['cloudwatch:GetMetricData', 'logs:StartQuery', 'logs:GetQueryResults'];
 
-/** Two sessions with values that can be searched for everywhere afterwards. */
-const SESSIONS = [1, 2].map((n) => ({
-  AccessKeyId: `ASIAAGENTSESSION000${n}`,
-  SecretAccessKey: `agent-secret-key-${n}-${randomUUID()}`,
-  SessionToken: `agent-session-token-${n}-${randomUUID()}`,
-  Expiration: new Date(Date.now() + n * 900_000),
-}));
-const SECRETS = SESSIONS.flatMap((session) => [session.AccessKeyId, session.SecretAccessKey, session.SessionToken]);
+/** Another account of the job's routing group, with its own role, external id and actions. */
+const OTHER_ACCOUNT = '210987654321';
+const OTHER_ROLE_ARN = `arn:aws:iam::${OTHER_ACCOUNT}:role/agent-conductor-investigation`;
+const OTHER_ACTIONS = ['logs:StartQuery', 'logs:GetQueryResults'];
+const OTHER_GRANT = { roleArn: OTHER_ROLE_ARN, externalId: 'ac-ext-other-9d2e', agentAccess: 'read-only', actions: OTHER_ACTIONS };
+const OWN_GRANT = { roleArn: ROLE_ARN, externalId: 'ac-ext-7f3c', agentAccess: 'read-only', actions: ACTIONS };
+
+/** Sessions with values that can be searched for everywhere afterwards: two of the job's own role, two of the other's. */
+function session(label: string, n: number): { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: Date } {
+  return {
+    AccessKeyId: `ASIA${label.toUpperCase()}SESSION000${n}`,
+    SecretAccessKey: `${label}-secret-key-${n}-${randomUUID()}`,
+    SessionToken: `${label}-session-token-${n}-${randomUUID()}`,
+    Expiration: new Date(Date.now() + n * 900_000),
+  };
+}
+const SESSIONS = [session('agent', 1), session('agent', 2)];
+const OTHER_SESSIONS = [session('other', 1), session('other', 2)];
+const SECRETS = [...SESSIONS, ...OTHER_SESSIONS].flatMap((each) => [each.AccessKeyId, each.SecretAccessKey, each.SessionToken]);
+
+const ACCESS_DENIED = Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' });
 
 async function expectCode(promise: Promise<unknown>, code: status): Promise<void> {
   const error = await promise.then(
@@ -51,15 +64,31 @@ describe('AWS credentials for incident agents (real gRPC, Postgres; STS through 
   let app: INestApplication;
   let client: TestWorkerClient;
 
-  /** An incident job as the scheduler leaves it (with its first alarm's region), claimed, with a registered worker. */
-  async function workerFor(job: { kind: 'incident' | 'ticket'; key?: string; investigation?: object }): Promise<{ workerId: string; jobId: string; credentials: workerV1.WorkerCredentials }> {
+  /** An incident of `account` on the job with one alarm in `region`, carrying its own account rule's role, as the scheduler records it. */
+  async function addIncident(jobId: string, incident: { account: string; region: string; investigation?: object }): Promise<void> {
+    const at = new Date();
+    const row = await prisma.incident.create({
+      data: { account: incident.account, firstEventAt: at, lastEventAt: at, alarmCount: 1, jobId, ...(incident.investigation ? { investigation: incident.investigation } : {}) },
+    });
+    const delivery = await prisma.delivery.create({ data: { sqsMessageId: randomUUID(), receivedAt: at, body: '{}', classification: 'alarm' } });
+    await prisma.alarm.create({ data: { deliveryId: delivery.id, account: incident.account, region: incident.region, alarmName: `alarm-${incident.account}`, state: 'ALARM', eventTime: at, incidentId: row.id, metrics: [] } });
+  }
+
+  /**
+   * An incident job as the scheduler leaves it (the route's role on the job and on its own incident, whose first alarm
+   * is in eu-central-1), plus incidents of other accounts of its group attached to it, claimed, with a registered worker.
+   */
+  async function workerFor(job: {
+    kind: 'incident' | 'ticket';
+    key?: string;
+    investigation?: object;
+    attached?: Array<{ account: string; region: string; investigation?: object }>;
+  }): Promise<{ workerId: string; jobId: string; credentials: workerV1.WorkerCredentials }> {
     const created = await createPendingJob(prisma, { kind: job.kind, key: job.key ?? (job.kind === 'incident' ? ACCOUNT : 'ENG-1') });
     await prisma.job.update({ where: { id: created.id }, data: { status: 'launching', attempts: 1, ...(job.investigation ? { investigation: job.investigation } : {}) } });
     if (job.kind === 'incident') {
-      const at = new Date();
-      const incident = await prisma.incident.create({ data: { account: created.key, firstEventAt: at, lastEventAt: at, alarmCount: 1, jobId: created.id } });
-      const delivery = await prisma.delivery.create({ data: { sqsMessageId: randomUUID(), receivedAt: at, body: '{}', classification: 'alarm' } });
-      await prisma.alarm.create({ data: { deliveryId: delivery.id, account: created.key, region: 'eu-central-1', alarmName: 'orders-5xx', state: 'ALARM', eventTime: at, incidentId: incident.id, metrics: [] } });
+      await addIncident(created.id, { account: created.key, region: 'eu-central-1', ...(job.investigation ? { investigation: job.investigation } : {}) });
+      for (const attached of job.attached ?? []) await addIncident(created.id, attached);
     }
     const token = newWorkerToken();
     const worker = await app.get(WorkerRepository).register({ jobId: created.id, attempt: 1, launcher: 'local', tokenHash: hashWorkerToken(token) });
@@ -129,6 +158,7 @@ describe('AWS credentials for incident agents (real gRPC, Postgres; STS through 
     for (const worker of others) {
       const { response, session } = await handshake(worker);
       expect(response.agentAwsCredentials ?? null).toBeNull();
+      expect(response.otherAccountAwsCredentials).toEqual([]);
       await expectCode(client.refreshAgentCredentials({ credentials: session }), status.PERMISSION_DENIED);
       expect(await eventTypes(worker.workerId)).toContain('agent-credentials-refused');
     }
@@ -144,7 +174,7 @@ describe('AWS credentials for incident agents (real gRPC, Postgres; STS through 
   });
 
   it('starts the agent without credentials when AssumeRole fails, recorded; a failed refresh is UNAVAILABLE', async () => {
-    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), { name: 'AccessDenied' }));
+    sts.on(AssumeRoleCommand).rejects(ACCESS_DENIED);
     const worker = await workerFor({ kind: 'incident', investigation: { roleArn: ROLE_ARN, externalId: 'ac-ext-7f3c', agentAccess: 'read-only' } });
     const { response, session } = await handshake(worker);
     expect(response.jobId).toBe(worker.jobId);
@@ -152,9 +182,113 @@ describe('AWS credentials for incident agents (real gRPC, Postgres; STS through 
     await expectCode(client.refreshAgentCredentials({ credentials: session }), status.UNAVAILABLE);
     const failures = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'agent-credentials-failed' } });
     expect(failures.map((event) => event.detail)).toEqual([
-      { reason: 'User is not authorized to perform: sts:AssumeRole' },
-      { reason: 'User is not authorized to perform: sts:AssumeRole' },
+      { account: ACCOUNT, reason: 'User is not authorized to perform: sts:AssumeRole' },
+      { account: ACCOUNT, reason: 'User is not authorized to perform: sts:AssumeRole' },
     ]);
+  });
+
+  describe('a job whose incidents span several accounts of a routing group', () => {
+    function assumedRoles(): Array<string | undefined> {
+      return sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn);
+    }
+
+    it("hands the agent each granting account's own session, through that account's role and policy, at handshake and on refresh", async () => {
+      sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).resolvesOnce({ Credentials: SESSIONS[0] }).resolvesOnce({ Credentials: SESSIONS[1] });
+      sts.on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN }).resolvesOnce({ Credentials: OTHER_SESSIONS[0] }).resolvesOnce({ Credentials: OTHER_SESSIONS[1] });
+      const worker = await workerFor({ kind: 'incident', investigation: OWN_GRANT, attached: [{ account: OTHER_ACCOUNT, region: 'us-west-2', investigation: OTHER_GRANT }] });
+
+      const { response, session } = await handshake(worker);
+      expect(response.agentAwsCredentials).toMatchObject({ accessKeyId: SESSIONS[0]?.AccessKeyId, region: 'eu-central-1', account: ACCOUNT });
+      expect(response.otherAccountAwsCredentials).toEqual([
+        {
+          accessKeyId: OTHER_SESSIONS[0]?.AccessKeyId,
+          secretAccessKey: OTHER_SESSIONS[0]?.SecretAccessKey,
+          sessionToken: OTHER_SESSIONS[0]?.SessionToken,
+          expiresAtUnixMs: OTHER_SESSIONS[0]?.Expiration.getTime(),
+          region: 'us-west-2',
+          account: OTHER_ACCOUNT,
+        },
+      ]);
+      const refreshed = await client.refreshAgentCredentials({ credentials: session });
+      expect(refreshed.agentAwsCredentials).toMatchObject({ accessKeyId: SESSIONS[1]?.AccessKeyId, account: ACCOUNT });
+      expect(refreshed.otherAccountAwsCredentials).toEqual([
+        expect.objectContaining({ accessKeyId: OTHER_SESSIONS[1]?.AccessKeyId, sessionToken: OTHER_SESSIONS[1]?.SessionToken, region: 'us-west-2', account: OTHER_ACCOUNT }),
+      ]);
+
+      const calls = sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input);
+      const sessionName = `agent-${worker.jobId}`;
+      const own = { RoleArn: ROLE_ARN, ExternalId: 'ac-ext-7f3c', RoleSessionName: sessionName, DurationSeconds: 900, Policy: readOnlySessionPolicy(ACTIONS) };
+      const other = { RoleArn: OTHER_ROLE_ARN, ExternalId: 'ac-ext-other-9d2e', RoleSessionName: sessionName, DurationSeconds: 900, Policy: readOnlySessionPolicy(OTHER_ACTIONS) };
+      expect(calls).toHaveLength(4);
+      expect(calls).toEqual(expect.arrayContaining([own, other]));
+      expect(calls.filter((input) => input.RoleArn === OTHER_ROLE_ARN)).toEqual([other, other]);
+      const issued = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'agent-credentials-issued' } });
+      expect(issued.map((event) => (event.detail as { account?: string }).account).sort()).toEqual([OTHER_ACCOUNT, OTHER_ACCOUNT, ACCOUNT, ACCOUNT].sort());
+    });
+
+    it("gives nothing for an attached account whose role is another account's, or whose rule says none, or has no role", async () => {
+      sts.on(AssumeRoleCommand).resolves({ Credentials: SESSIONS[0] });
+      const worker = await workerFor({
+        kind: 'incident',
+        investigation: OWN_GRANT,
+        attached: [
+          // Account 1111…'s rule naming the job's own account's role: it must never buy the agent a session of that role.
+          { account: '111111111111', region: 'us-east-1', investigation: { ...OWN_GRANT, roleArn: ROLE_ARN } },
+          { account: '222222222222', region: 'us-east-1', investigation: { ...OTHER_GRANT, roleArn: 'arn:aws:iam::222222222222:role/investigation', agentAccess: 'none' } },
+          { account: '333333333333', region: 'us-east-1' },
+          // A second incident of the job's own account carries no second session.
+          { account: ACCOUNT, region: 'us-east-1', investigation: OWN_GRANT },
+        ],
+      });
+      const { response } = await handshake(worker);
+      expect(response.agentAwsCredentials).toMatchObject({ account: ACCOUNT });
+      expect(response.otherAccountAwsCredentials).toEqual([]);
+      expect(assumedRoles()).toEqual([ROLE_ARN]);
+    });
+
+    it("refreshes the other account's session when the job's own account grants none, instead of refusing", async () => {
+      sts.on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN }).resolvesOnce({ Credentials: OTHER_SESSIONS[0] }).resolvesOnce({ Credentials: OTHER_SESSIONS[1] });
+      const worker = await workerFor({ kind: 'incident', investigation: { ...OWN_GRANT, agentAccess: 'none' }, attached: [{ account: OTHER_ACCOUNT, region: 'us-west-2', investigation: OTHER_GRANT }] });
+      const { response, session } = await handshake(worker);
+      expect(response.agentAwsCredentials ?? null).toBeNull();
+      expect(response.otherAccountAwsCredentials.map((each) => each.accessKeyId)).toEqual([OTHER_SESSIONS[0]?.AccessKeyId]);
+      const refreshed = await client.refreshAgentCredentials({ credentials: session });
+      expect(refreshed.agentAwsCredentials ?? null).toBeNull();
+      expect(refreshed.otherAccountAwsCredentials.map((each) => each.accessKeyId)).toEqual([OTHER_SESSIONS[1]?.AccessKeyId]);
+      expect(assumedRoles()).toEqual([OTHER_ROLE_ARN, OTHER_ROLE_ARN]);
+      expect(await eventTypes(worker.workerId)).not.toContain('agent-credentials-refused');
+    });
+
+    it("records one account's failed AssumeRole, naming it, and still hands over the other's; UNAVAILABLE only when every account failed", async () => {
+      sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).resolves({ Credentials: SESSIONS[0] });
+      sts.on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN }).rejects(ACCESS_DENIED);
+      const worker = await workerFor({ kind: 'incident', investigation: OWN_GRANT, attached: [{ account: OTHER_ACCOUNT, region: 'us-west-2', investigation: OTHER_GRANT }] });
+      const { response, session } = await handshake(worker);
+      expect(response.agentAwsCredentials).toMatchObject({ accessKeyId: SESSIONS[0]?.AccessKeyId, account: ACCOUNT });
+      expect(response.otherAccountAwsCredentials).toEqual([]);
+      const refreshed = await client.refreshAgentCredentials({ credentials: session });
+      expect(refreshed.agentAwsCredentials).toMatchObject({ account: ACCOUNT });
+      expect(refreshed.otherAccountAwsCredentials).toEqual([]);
+      const failures = await prisma.workerEvent.findMany({ where: { workerId: worker.workerId, type: 'agent-credentials-failed' } });
+      expect(failures.map((event) => event.detail)).toEqual([
+        { account: OTHER_ACCOUNT, reason: 'User is not authorized to perform: sts:AssumeRole' },
+        { account: OTHER_ACCOUNT, reason: 'User is not authorized to perform: sts:AssumeRole' },
+      ]);
+
+      // The other way round: the job's own role fails, the other account's session still arrives.
+      sts.reset();
+      sts.on(AssumeRoleCommand, { RoleArn: ROLE_ARN }).rejects(ACCESS_DENIED);
+      sts.on(AssumeRoleCommand, { RoleArn: OTHER_ROLE_ARN }).resolves({ Credentials: OTHER_SESSIONS[0] });
+      const second = await workerFor({ kind: 'incident', investigation: OWN_GRANT, attached: [{ account: OTHER_ACCOUNT, region: 'us-west-2', investigation: OTHER_GRANT }] });
+      const secondHandshake = await handshake(second);
+      expect(secondHandshake.response.agentAwsCredentials ?? null).toBeNull();
+      expect(secondHandshake.response.otherAccountAwsCredentials.map((each) => each.account)).toEqual([OTHER_ACCOUNT]);
+
+      // Every account failing leaves nothing to hand over: the refresh says so.
+      sts.reset();
+      sts.on(AssumeRoleCommand).rejects(ACCESS_DENIED);
+      await expectCode(client.refreshAgentCredentials({ credentials: secondHandshake.session }), status.UNAVAILABLE);
+    });
   });
 
   // Runs last: every session handed out above must have left no trace in any table or log line.
@@ -167,6 +301,8 @@ describe('AWS credentials for incident agents (real gRPC, Postgres; STS through 
       dump.push(...rows.map((row) => row.row));
     }
     expect(dump.join('\n')).toContain('agent-credentials-issued');
+    // The other accounts' sessions were handed out above too, so their absence below means something.
+    expect(dump.filter((row) => row.includes('agent-credentials-issued') && row.includes(OTHER_ACCOUNT))).not.toEqual([]);
     expect(logLines.join('\n')).toContain('no AWS credentials for the agent');
     for (const secret of SECRETS) {
       expect(dump.filter((row) => row.includes(secret))).toEqual([]);

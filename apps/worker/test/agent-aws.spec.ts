@@ -1,4 +1,5 @@
 import { extractArchiveSafely, REDACTED, workerV1 } from '@agent-conductor/contracts';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -22,6 +23,22 @@ function sessions(): workerV1.AgentAwsCredentials[] {
     { accessKeyId: 'ASIAFIRSTSESSION0001', secretAccessKey: 'first-secret-key-Zq81', sessionToken: 'first-session-token-Rk27', expiresAtUnixMs: now + 5 * 60_000 + 1_500, region: 'eu-central-1', account: '123456789012' },
     { accessKeyId: 'ASIASECONDSESSION002', secretAccessKey: 'second-secret-key-Lp44', sessionToken: 'second-session-token-Mw90', expiresAtUnixMs: now + 3_600_000, region: 'eu-central-1', account: '123456789012' },
   ];
+}
+
+const OTHER_ACCOUNT = '210987654321';
+
+/** Another account of a grouped incident, in another region: its handshake session and its refreshed one. */
+function otherSessions(): workerV1.AgentAwsCredentials[] {
+  const now = Date.now();
+  return [
+    { accessKeyId: 'ASIAOTHERSESSION0001', secretAccessKey: 'other-first-secret-Hx31', sessionToken: 'other-first-token-Vb62', expiresAtUnixMs: now + 5 * 60_000 + 1_500, region: 'us-west-2', account: OTHER_ACCOUNT },
+    { accessKeyId: 'ASIAOTHERSESSION0002', secretAccessKey: 'other-second-secret-Qe58', sessionToken: 'other-second-token-Jn07', expiresAtUnixMs: now + 3_600_000, region: 'us-west-2', account: OTHER_ACCOUNT },
+  ];
+}
+
+/** The shell lines of one profile's section of the credentials file "$f". */
+function section(profile: string): string {
+  return `sed -n '/^\\[${profile}\\]$/,/^$/p' "$f"`;
 }
 
 async function waitFor(path: string, timeoutMs = 30_000): Promise<void> {
@@ -80,17 +97,23 @@ describe('the agent\'s AWS session (worker against a fake conductor)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function start(agentAwsSessions: workerV1.AgentAwsCredentials[] | undefined, agentAwsRefreshGate?: Promise<void>): Promise<{ fake: FakeConductor; config: WorkerConfig }> {
+  async function start(
+    agentAwsSessions: workerV1.AgentAwsCredentials[] | undefined,
+    agentAwsRefreshGate?: Promise<void>,
+    otherAccountAwsSessions?: workerV1.AgentAwsCredentials[][],
+  ): Promise<{ fake: FakeConductor; config: WorkerConfig; remote: string }> {
     const { taskDir, scratchDir } = await writeTaskFiles(root, { task: '# INC-1: Orders 5xx in 123456789012\n\n## Description\n\nThe 5xx alarm fired.\n' });
+    const remote = createBareRemote(root);
     const fake = await new FakeConductor({
       workerId: WORKER_ID,
       token: TOKEN,
       taskDir,
       scratchDir,
-      repository: { cloneUrl: createBareRemote(root), defaultBranch: 'main', sparsePaths: [], name: 'acme/orders' },
+      repository: { cloneUrl: remote, defaultBranch: 'main', sparsePaths: [], name: 'acme/orders' },
       heartbeatIntervalMs: 100,
       ...(agentAwsSessions ? { agentAwsSessions } : {}),
       ...(agentAwsRefreshGate ? { agentAwsRefreshGate } : {}),
+      ...(otherAccountAwsSessions ? { otherAccountAwsSessions } : {}),
     }).start();
     conductor = fake;
     const config: WorkerConfig = {
@@ -108,7 +131,7 @@ describe('the agent\'s AWS session (worker against a fake conductor)', () => {
       conductorRetryWindowMs: 20_000,
       agentIsolation: AGENT_ISOLATION,
     };
-    return { fake, config };
+    return { fake, config, remote };
   }
 
   it('writes a 0600 credentials file the agent owns, outside the work dir, refreshes it before expiry, deletes it at the end and redacts the session everywhere', async () => {
@@ -163,6 +186,98 @@ describe('the agent\'s AWS session (worker against a fake conductor)', () => {
     for (const secret of Object.values(others)) {
       expect(allFiles(config.workDir).filter((file) => readFileSync(join(config.workDir, file), 'latin1').includes(secret))).toEqual([]);
     }
+  });
+
+  it("writes each other account of a grouped incident as the profile account-<id> with its own region, refreshes every profile in one file and redacts their sessions", async () => {
+    const [first, second] = sessions();
+    const [otherFirst, otherSecond] = otherSessions();
+    if (!first || !second || !otherFirst || !otherSecond) throw new Error('two sessions of each account expected');
+    let release = (): void => undefined;
+    const { fake, config } = await start([first, second], new Promise<void>((resolve) => (release = resolve)), [[otherFirst], [otherSecond]]);
+    const lines: string[] = [];
+    const logger = createWorkerLogger(config, { LOG_FORMAT: 'json' }, (line) => lines.push(line));
+    const agent = [
+      'f="$AWS_SHARED_CREDENTIALS_FILE"',
+      `grep '^\\[' "$f" | tr '\\n' ' ' > aws-seen.txt; echo >> aws-seen.txt`,
+      `${section(`account-${OTHER_ACCOUNT}`)} | grep -q '^aws_access_key_id = ASIAOTHERSESSION0001$' && echo other-first=ok >> aws-seen.txt`,
+      'touch first-read',
+      'i=0; while [ $i -lt 200 ] && ! grep -q ASIAOTHERSESSION0002 "$f"; do sleep 0.1; i=$((i+1)); done',
+      `${section(`account-${OTHER_ACCOUNT}`)} | grep -q '^aws_session_token = other-second-token-Jn07$' && echo other-refreshed=ok >> aws-seen.txt`,
+      `${section('default')} | grep -q '^aws_session_token = second-session-token-Mw90$' && echo own-refreshed=ok >> aws-seen.txt`,
+      'cat "$AWS_CONFIG_FILE" >> aws-seen.txt',
+      'echo "AWS_REGION=${AWS_REGION:-unset}" >> aws-seen.txt',
+      'cp "$f" copied-credentials.txt',
+      `DEMO_AGENT_BEHAVIOUR=succeed sh '${DEMO_AGENT}'`,
+      `echo "other $(${section(`account-${OTHER_ACCOUNT}`)} | sed -n "s/^aws_secret_access_key = //p")" >> agent-meta/ending-report.md`,
+    ].join('\n');
+
+    const running = runWorker({ ...config, agentCommand: agent }, { logger });
+    await waitFor(join(config.workDir, 'first-read'));
+    release();
+    const outcome = await running;
+
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED });
+    expect(fake.agentAwsRefreshes).toHaveLength(1);
+    expect(await readFile(join(config.workDir, 'aws-seen.txt'), 'utf8')).toBe(
+      [
+        `[default] [account-${OTHER_ACCOUNT}] `,
+        'other-first=ok',
+        'other-refreshed=ok',
+        'own-refreshed=ok',
+        '[default]',
+        'region = eu-central-1',
+        '',
+        `[profile account-${OTHER_ACCOUNT}]`,
+        'region = us-west-2',
+        // Two regions: AWS_REGION would override the other profile's, so the config file alone names them.
+        'AWS_REGION=unset',
+        '',
+      ].join('\n'),
+    );
+    const task = await readFile(join(config.workDir, 'TASK.md'), 'utf8');
+    expect(task).toContain("read-only AWS session in the incident's account 123456789012, region eu-central-1");
+    expect(task).toContain(`- \`account-${OTHER_ACCOUNT}\`: account ${OTHER_ACCOUNT}, region us-west-2`);
+
+    const secrets = [first, second, otherFirst, otherSecond].flatMap((each) => [each.accessKeyId, each.secretAccessKey, each.sessionToken]);
+    expect(fake.shutdownRequest?.result?.summary).toContain(`other ${REDACTED}`);
+    const uploaded = join(root, 'uploaded');
+    if (!fake.uploadPath) throw new Error('no upload');
+    await extractArchiveSafely(fake.uploadPath, uploaded);
+    expect(readFileSync(join(uploaded, 'copied-credentials.txt'), 'utf8')).toContain(`[account-${OTHER_ACCOUNT}]\naws_access_key_id = ${REDACTED}`);
+    const shutdown = JSON.stringify(fake.shutdownRequest);
+    for (const secret of secrets) {
+      expect(shutdown).not.toContain(secret);
+      expect(allFiles(uploaded).filter((file) => readFileSync(join(uploaded, file), 'latin1').includes(secret))).toEqual([]);
+      expect(lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
+    expect(lines.join('\n')).toContain(`profile account-${OTHER_ACCOUNT}`);
+  });
+
+  it("gives a job whose own account grants none no default profile, refreshes the other account's, and refuses to push a commit holding its secret key", async () => {
+    const [otherFirst, otherSecond] = otherSessions();
+    if (!otherFirst || !otherSecond) throw new Error('two sessions expected');
+    const { fake, config, remote } = await start(undefined, undefined, [[otherFirst], [otherSecond]]);
+    const agent = [
+      'f="$AWS_SHARED_CREDENTIALS_FILE"',
+      `grep '^\\[' "$f" "$AWS_CONFIG_FILE" | sed 's|.*/||' > aws-seen.txt`,
+      'echo "AWS_REGION=${AWS_REGION:-unset}" >> aws-seen.txt',
+      'i=0; while [ $i -lt 200 ] && ! grep -q ASIAOTHERSESSION0002 "$f"; do sleep 0.1; i=$((i+1)); done',
+      `grep -q '^aws_session_token = other-second-token-Jn07$' "$f" && echo refreshed=ok >> aws-seen.txt`,
+      `DEMO_AGENT_BEHAVIOUR=succeed sh '${DEMO_AGENT}'`,
+      // The refreshed session's secret key, bare, committed on the agent's branch.
+      `(cd repo && sed -n "s/^aws_secret_access_key = //p" "$f" > notes.txt && git add notes.txt && git commit --quiet -m "Notes")`,
+    ].join('\n');
+
+    const outcome = await runWorker({ ...config, agentCommand: agent }, { logger: false });
+
+    expect(await readFile(join(config.workDir, 'aws-seen.txt'), 'utf8')).toBe(`credentials:[account-${OTHER_ACCOUNT}]\nconfig:[profile account-${OTHER_ACCOUNT}]\nAWS_REGION=us-west-2\nrefreshed=ok\n`);
+    expect(fake.agentAwsRefreshes).toHaveLength(1);
+    expect(await readFile(join(config.workDir, 'TASK.md'), 'utf8')).toContain('There is no default profile.');
+    expect(outcome).toMatchObject({ reported: true, outcome: workerV1.JobOutcome.JOB_OUTCOME_FAILED });
+    expect(fake.agentErrors.map((error) => error.message).join('\n')).toContain('the commits to push hold the AWS session you were given');
+    // Nothing reached the remote but its own main branch.
+    expect(execFileSync('git', ['--git-dir', remote, 'for-each-ref', '--format=%(refname)'], { encoding: 'utf8' })).toBe('refs/heads/main\n');
+    expect(JSON.stringify(fake.shutdownRequest)).not.toContain(otherSecond.secretAccessKey);
   });
 
   it('gives an agent without a session no AWS variables and never asks for one', async () => {

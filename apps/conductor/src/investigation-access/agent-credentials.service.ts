@@ -1,6 +1,6 @@
 import { assumeRole, readOnlySessionPolicy } from '@agent-conductor/aws';
 import type { workerV1 } from '@agent-conductor/contracts';
-import { IncidentEvidenceRepository, WorkerRepository, type Job } from '@agent-conductor/db';
+import { IncidentEvidenceRepository, WorkerRepository, type IncidentEvidenceTarget, type Job } from '@agent-conductor/db';
 import { errorMessage, investigationAccessOf, investigationRoleArnProblem, type InvestigationAccess } from '@agent-conductor/scheduling-domain';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -8,7 +8,7 @@ import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
 import { STS_CLIENT } from './sts-client';
 
-/** `refused`: the job's agent gets no AWS access at all; `unavailable`: it does, but AssumeRole failed this time. */
+/** `refused`: the job's agent gets no AWS access at all; `unavailable`: it does, but every AssumeRole failed this time. */
 export class AgentCredentialsError extends Error {
   override readonly name = 'AgentCredentialsError';
   constructor(
@@ -20,6 +20,22 @@ export class AgentCredentialsError extends Error {
 }
 
 type GrantedJob = Pick<Job, 'id' | 'kind' | 'key' | 'investigation'>;
+
+/** An account whose role the agent gets a session of, and the region its CLI defaults to there (null: the conductor's). */
+export interface AccountGrant {
+  account: string;
+  access: InvestigationAccess;
+  region: string | null;
+}
+
+/**
+ * The sessions of one handshake or refresh. `own` is the job's own account's (HandshakeResponse.agent_aws_credentials);
+ * `others` holds one per other account that granted read-only and whose AssumeRole succeeded.
+ */
+export interface AgentSessions {
+  own: workerV1.AgentAwsCredentials | undefined;
+  others: workerV1.AgentAwsCredentials[];
+}
 
 /**
  * The investigation access of a job whose agent may hold AWS credentials, or null: only an incident job whose route
@@ -34,9 +50,33 @@ export function agentGrantOf(job: Pick<Job, 'kind' | 'key' | 'investigation'>): 
 }
 
 /**
- * Read-only AWS sessions for incident agents: the job's investigation role, assumed with its external id, narrowed by
- * the read-only session policy (the route's actions, else the default list), for AGENT_AWS_SESSION_SECONDS. The
- * credentials go to the worker and nowhere else: events and log lines name the job and the expiry, never a key.
+ * The other accounts of a grouped incident job (docs/scheduling.md, "Several accounts, one job") whose agent gets a
+ * session: each account once (its first incident), the job's own account excluded, and only where that incident's
+ * own rule said "read-only" with a role in that incident's own account. Another account's rule can never reach
+ * further than its account, and one account's rule never grants another.
+ */
+export function otherAccountGrantsOf(job: Pick<Job, 'kind' | 'key'>, targets: readonly IncidentEvidenceTarget[]): AccountGrant[] {
+  if (job.kind !== 'incident') return [];
+  const grants = new Map<string, AccountGrant | null>();
+  for (const target of targets) {
+    if (target.account === job.key || grants.has(target.account)) continue;
+    const access = target.investigation;
+    const granted = access?.agentAccess === 'read-only' && investigationRoleArnProblem(access.roleArn, target.account) === null;
+    grants.set(target.account, granted ? { account: target.account, access, region: target.alarms[0]?.region ?? null } : null);
+  }
+  return [...grants.values()].filter((grant): grant is AccountGrant => grant !== null);
+}
+
+interface Issued {
+  sessions: AgentSessions;
+  failures: Array<{ account: string; reason: string }>;
+}
+
+/**
+ * Read-only AWS sessions for incident agents: for the job's own account and for every other account of a grouped job
+ * that grants it, that account's investigation role, assumed with its external id, narrowed by the read-only session
+ * policy (its rule's actions, else the default list), for AGENT_AWS_SESSION_SECONDS. The credentials go to the worker
+ * and nowhere else: events and log lines name the job, the account and the expiry, never a key.
  */
 @Injectable()
 export class AgentCredentialsService {
@@ -50,56 +90,85 @@ export class AgentCredentialsService {
   ) {}
 
   /**
-   * At handshake: the session, or undefined when the job's agent gets none. A failed AssumeRole is recorded on the
-   * worker and the agent starts without credentials, as it does without an evidence pack.
+   * At handshake: every session the job's agent gets. An account whose AssumeRole failed is recorded on the worker and
+   * left out; the agent starts with the others, or without any, as it does without an evidence pack.
    */
-  async atHandshake(workerId: string, job: GrantedJob): Promise<workerV1.AgentAwsCredentials | undefined> {
-    if (agentGrantOf(job) === null) return undefined;
-    try {
-      return await this.issue(workerId, job);
-    } catch (error) {
-      const reason = errorMessage(error);
-      this.logger.warn(`job ${job.id}: no AWS credentials for the agent, it starts without them: ${reason}`);
-      await this.workers.appendEvent(workerId, 'agent-credentials-failed', { reason });
-      return undefined;
+  async atHandshake(workerId: string, job: GrantedJob): Promise<AgentSessions> {
+    const { own, others } = await this.grantsOf(job);
+    const { sessions, failures } = await this.issueAll(workerId, job, own, others);
+    for (const failure of failures) {
+      this.logger.warn(`job ${job.id}: no AWS credentials for the agent in account ${failure.account}, it starts without them: ${failure.reason}`);
     }
+    return sessions;
   }
 
-  /** A fresh session before the current one expires. Throws AgentCredentialsError; both kinds are recorded. */
-  async refresh(workerId: string, job: GrantedJob): Promise<workerV1.AgentAwsCredentials> {
-    if (agentGrantOf(job) === null) {
+  /**
+   * Fresh sessions of every granted account before the current ones expire. A job whose own account grants nothing but
+   * another account does gets the others (and no own session); only a job that no account grants is refused. Accounts
+   * whose AssumeRole failed are recorded and left out; `unavailable` only when all of them failed.
+   */
+  async refresh(workerId: string, job: GrantedJob): Promise<AgentSessions> {
+    const { own, others } = await this.grantsOf(job);
+    if (own === null && others.length === 0) {
       await this.workers.appendEvent(workerId, 'agent-credentials-refused', { kind: job.kind });
       throw new AgentCredentialsError('refused', `job ${job.id} grants its agent no AWS access`);
     }
-    try {
-      return await this.issue(workerId, job);
-    } catch (error) {
-      const reason = errorMessage(error);
-      await this.workers.appendEvent(workerId, 'agent-credentials-failed', { reason });
-      throw new AgentCredentialsError('unavailable', `AssumeRole for job ${job.id} failed: ${reason}`);
+    const { sessions, failures } = await this.issueAll(workerId, job, own, others);
+    if (sessions.own === undefined && sessions.others.length === 0) {
+      const reasons = failures.map((failure) => `account ${failure.account}: ${failure.reason}`).join('; ');
+      throw new AgentCredentialsError('unavailable', `AssumeRole for job ${job.id} failed: ${reasons}`);
     }
+    return sessions;
   }
 
-  private async issue(workerId: string, job: GrantedJob): Promise<workerV1.AgentAwsCredentials> {
+  private async grantsOf(job: GrantedJob): Promise<{ own: AccountGrant | null; others: AccountGrant[] }> {
+    if (job.kind !== 'incident') return { own: null, others: [] };
+    const targets = await this.incidents.targetsOfJob(job.id);
     const access = agentGrantOf(job);
-    if (!access) throw new AgentCredentialsError('refused', `job ${job.id} grants its agent no AWS access`);
+    const ownTarget = targets.find((target) => target.account === job.key);
+    return {
+      own: access ? { account: job.key, access, region: ownTarget?.alarms[0]?.region ?? null } : null,
+      others: otherAccountGrantsOf(job, targets),
+    };
+  }
+
+  private async issueAll(workerId: string, job: GrantedJob, own: AccountGrant | null, others: AccountGrant[]): Promise<Issued> {
+    const failures: Issued['failures'] = [];
+    const attempt = async (grant: AccountGrant): Promise<workerV1.AgentAwsCredentials | undefined> => {
+      try {
+        return await this.issue(workerId, job, grant);
+      } catch (error) {
+        const reason = errorMessage(error);
+        failures.push({ account: grant.account, reason });
+        await this.workers.appendEvent(workerId, 'agent-credentials-failed', { account: grant.account, reason });
+        return undefined;
+      }
+    };
+    // Each account's STS call is independent: one slow or failing role does not hold up the others.
+    const [ownSession, ...otherSessions] = await Promise.all([own ? attempt(own) : Promise.resolve(undefined), ...others.map(attempt)]);
+    return {
+      sessions: { own: ownSession, others: otherSessions.filter((session): session is workerV1.AgentAwsCredentials => session !== undefined) },
+      failures,
+    };
+  }
+
+  private async issue(workerId: string, job: GrantedJob, grant: AccountGrant): Promise<workerV1.AgentAwsCredentials> {
     const session = await assumeRole(this.sts, {
-      roleArn: access.roleArn,
-      externalId: access.externalId,
+      roleArn: grant.access.roleArn,
+      externalId: grant.access.externalId,
       // CloudTrail in the monitored account shows which job's agent made each call.
       sessionName: `agent-${job.id}`,
       durationSeconds: this.config.agentAwsSessionSeconds,
-      policy: readOnlySessionPolicy(access.actions),
+      policy: readOnlySessionPolicy(grant.access.actions),
     });
-    const target = await this.incidents.targetOfJob(job.id);
-    await this.workers.appendEvent(workerId, 'agent-credentials-issued', { expiresAt: session.expiration.toISOString() });
+    await this.workers.appendEvent(workerId, 'agent-credentials-issued', { account: grant.account, expiresAt: session.expiration.toISOString() });
     return {
       accessKeyId: session.accessKeyId,
       secretAccessKey: session.secretAccessKey,
       sessionToken: session.sessionToken,
       expiresAtUnixMs: session.expiration.getTime(),
-      region: target?.alarms[0]?.region ?? this.config.awsRegion,
-      account: job.key,
+      region: grant.region ?? this.config.awsRegion,
+      account: grant.account,
     };
   }
 }

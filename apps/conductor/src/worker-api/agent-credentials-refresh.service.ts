@@ -10,7 +10,7 @@ const STATUS: Record<AgentCredentialsError['code'], status> = {
   unavailable: status.UNAVAILABLE,
 };
 
-/** RefreshAgentCredentials: authenticated like every call, then a fresh session only for a read-only incident job. */
+/** RefreshAgentCredentials: authenticated like every call, then fresh sessions of every account that grants the job's agent read-only. */
 @Injectable()
 export class AgentCredentialsRefreshService {
   constructor(
@@ -24,7 +24,8 @@ export class AgentCredentialsRefreshService {
     const job = await this.jobs.findById(worker.jobId);
     if (!job) throw rpcError(status.NOT_FOUND, `job ${worker.jobId} does not exist`);
     try {
-      return { agentAwsCredentials: await this.credentials.refresh(worker.id, job), otherAccountAwsCredentials: [] };
+      const sessions = await this.credentials.refresh(worker.id, job);
+      return { agentAwsCredentials: sessions.own, otherAccountAwsCredentials: sessions.others };
     } catch (error) {
       if (error instanceof AgentCredentialsError) throw rpcError(STATUS[error.code], error.message);
       throw error;

@@ -80,6 +80,9 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       workerVersion: request.workerVersion,
       hostname: request.hostname,
     });
+    // Read-only incident jobs only: the job's own account and each other account of its group that grants it
+    // (docs/incident-access.md).
+    const agentAws = await this.agentCredentials.atHandshake(worker.id, job);
     return {
       jobId: job.id,
       jobKind: JOB_KIND[job.kind],
@@ -105,9 +108,8 @@ export class WorkerApiController implements workerV1.WorkerServiceController {
       followUp,
       // Validated at launch; empty for a one-repository job and for a follow-up (docs/multi-repository.md).
       repositories: followUp ? [] : repositories,
-      // Read-only incident jobs only (docs/incident-access.md).
-      agentAwsCredentials: await this.agentCredentials.atHandshake(worker.id, job),
-      otherAccountAwsCredentials: [],
+      agentAwsCredentials: agentAws.own,
+      otherAccountAwsCredentials: agentAws.others,
     };
   }
 

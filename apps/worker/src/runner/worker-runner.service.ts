@@ -143,8 +143,9 @@ export class WorkerRunner {
     if (followUp && job.followUp?.resumeThreadId === '') await this.appendBranchSoFar(workDir, repoDir, defaultBranch);
     // Earlier work is per repository; a job over several starts without it (docs/multi-repository.md).
     if (!multi) await this.earlierWork.prepare(workDir, { repoDir, cloneUrl: repository.cloneUrl, baseBranch: defaultBranch }, earlierWork);
-    // Read-only incident jobs only: a credentials file outside the work dir, refreshed until the agent is done.
-    await this.agentAws.install(workDir, job.agentAwsCredentials);
+    // Read-only incident jobs only: a credentials file outside the work dir (one profile per account), refreshed until
+    // the agent is done.
+    await this.agentAws.install(workDir, job);
     // From here on the work dir is the agent's, and everything in it is untrusted.
     await this.sandbox.handOver(workDir);
 

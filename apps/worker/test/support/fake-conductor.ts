@@ -61,6 +61,11 @@ export interface FakeConductorOptions {
    * answers the next (PERMISSION_DENIED once they run out, or when none were given).
    */
   agentAwsSessions?: workerV1.AgentAwsCredentials[];
+  /**
+   * A grouped incident job's other accounts' sessions, per call: [0] at handshake, [n] at the n-th refresh. A refresh
+   * with neither an own nor another session left answers PERMISSION_DENIED.
+   */
+  otherAccountAwsSessions?: workerV1.AgentAwsCredentials[][];
   /** RefreshAgentCredentials answers only once this settles: lets a test look at the first session first. */
   agentAwsRefreshGate?: Promise<void>;
 }
@@ -176,7 +181,7 @@ export class FakeConductor {
       repositories: this.options.repositories ?? [],
       maxTokens: this.options.maxTokens ?? 0,
       agentAwsCredentials: this.options.agentAwsSessions?.[0],
-      otherAccountAwsCredentials: [],
+      otherAccountAwsCredentials: this.options.otherAccountAwsSessions?.[0] ?? [],
     });
   }
 
@@ -187,8 +192,11 @@ export class FakeConductor {
     if (!this.authorised('RefreshAgentCredentials', call.request.credentials)) return callback({ code: status.UNAUTHENTICATED });
     this.agentAwsRefreshes.push(Date.now());
     const next = this.options.agentAwsSessions?.[this.agentAwsRefreshes.length];
+    const others = this.options.otherAccountAwsSessions?.[this.agentAwsRefreshes.length] ?? [];
     void (this.options.agentAwsRefreshGate ?? Promise.resolve()).then(() =>
-      next ? callback(null, { agentAwsCredentials: next, otherAccountAwsCredentials: [] }) : callback({ code: status.PERMISSION_DENIED, details: 'no AWS access for this job' }),
+      next || others.length > 0
+        ? callback(null, { agentAwsCredentials: next, otherAccountAwsCredentials: others })
+        : callback({ code: status.PERMISSION_DENIED, details: 'no AWS access for this job' }),
     );
   }
 
