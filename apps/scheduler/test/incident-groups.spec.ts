@@ -19,6 +19,7 @@ const SHOP_A = '111111111111';
 const SHOP_B = '222222222222';
 const BILLING = '333333333333';
 const SOLO = '444444444444';
+const LEDGER_REPLICA = '555555555555';
 const ORDERS = 'https://github.com/acme/orders.git';
 const SHARED = 'https://github.com/acme/shared-protos.git';
 const PAYMENTS = 'https://github.com/acme/payments.git';
@@ -52,6 +53,7 @@ const ROUTING = {
       logs: LOGS_B,
     },
     { account: BILLING, group: 'billing', repository: LEDGER },
+    { account: LEDGER_REPLICA, group: 'billing', repository: LEDGER, branch: 'replica' },
     { account: SOLO, repositories: [{ repository: ORDERS }, { repository: PAYMENTS, name: 'pay' }] },
   ],
 };
@@ -152,6 +154,15 @@ describe('several repositories and accounts per incident job (real gRPC and Post
     expect(again).toMatchObject({ duplicate: true, decisions: [] });
     expect(await prisma.job.count()).toBe(1);
     expect(await prisma.incident.count()).toBe(2);
+  });
+
+  it('keeps a plain one-repository job when both accounts route to the same repository', async () => {
+    const first = await submit(BILLING, 'ledger-lag', 0);
+    expect((await submit(LEDGER_REPLICA, 'replica-lag', 5)).decisions).toEqual([]);
+    const job = await prisma.job.findUniqueOrThrow({ where: { id: first.decisions[0]?.jobId }, include: { incidents: true } });
+    expect(job.incidents.map((incident) => incident.account).sort()).toEqual([BILLING, LEDGER_REPLICA]);
+    // No one-entry list: the worker clones into repo/ and the agent is not asked for branches.json.
+    expect(job).toMatchObject({ repository: LEDGER, branch: 'main', repositories: null });
   });
 
   it('gives the account its own job once the first job has launched', async () => {

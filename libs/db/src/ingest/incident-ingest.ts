@@ -387,7 +387,10 @@ async function attachToGroupJob(
   const added = jobRepositoriesOf({ repository: input.repository, branch: input.branch, sparsePaths: input.sparsePaths, repositories: input.repositories });
   const repositories = mergeJobRepositories(current, added);
   const taskMarkdown = renderJoinedTask(target.key, alarm, parseListedAlarms(row.alarms), row.alarmCount + 1);
-  const updated = await rows(client, UPDATE_ATTACHED_JOB, [target.jobId, taskMarkdown, JSON.stringify(repositories)]);
+  // Both accounts routed to the one repository: the job stays a plain one-repository job (clone into repo/, no
+  // branches.json), as a rule with one repository stores null.
+  const stored = repositories.length > 1 ? JSON.stringify(repositories) : null;
+  const updated = await rows(client, UPDATE_ATTACHED_JOB, [target.jobId, taskMarkdown, stored]);
   if (updated.length !== 1) {
     // GROUP_TARGET locked the row pending; anything else means the lock did not hold, and the transaction must not commit.
     throw new Error(`recordMessage: job ${target.jobId} left pending while alarm ${alarm.alarmName} was being attached to it`);
