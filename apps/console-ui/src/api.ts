@@ -249,7 +249,7 @@ export const api = {
   job: (id: string) => json<JobDetail>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`),
   transcript: async (id: string) => (await request('GET', `/api/v1/jobs/${encodeURIComponent(id)}/transcript`)).text(),
   act: (id: string, action: JobActionName, reason?: string) =>
-    json<JobItem | { job: JobItem; rerun: JobItem }>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/${action}`, reason ? { reason } : {}),
+    json<{ job: JobItem; rerun?: JobItem }>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/${action}`, reason ? { reason } : {}),
   incidents: (filters: Record<string, string | number | undefined>) => json<Page<IncidentItem>>('GET', `/api/v1/incidents${query(filters)}`),
   incident: (id: string) => json<IncidentDetail>('GET', `/api/v1/incidents/${encodeURIComponent(id)}`),
   deliveries: (filters: Record<string, string | number | boolean | undefined>) => json<Page<DeliveryItem>>('GET', `/api/v1/deliveries${query(filters)}`),

@@ -307,6 +307,8 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     expect(await repositories.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-repository')))).toEqual(['sample-app', 'billing']);
 
     await page.click('button.action-approve');
+    // The action's answer is { job }: the notice names the state it left the job in.
+    await page.locator('.notice', { hasText: /^Approve: done, the job is (pending|launching|running|succeeded)\.$/ }).waitFor({ timeout: 10000 });
     await jobStatus('succeeded');
     const changes = ((await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).result as { changes?: Array<{ name: string; pullRequest: string }> } | null)?.changes ?? [];
     expect(changes.map((change) => change.name)).toEqual(['sample-app', 'billing']);

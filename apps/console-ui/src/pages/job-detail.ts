@@ -225,11 +225,12 @@ export function jobDetailPage(ctx: PageContext): void {
     try {
       const outcome = await api.act(id, action, reason.value.trim() || undefined);
       reason.value = '';
-      if ('rerun' in outcome) {
+      if (outcome.rerun) {
         location.hash = `#/jobs/${outcome.rerun.id}`;
         return;
       }
-      notice.textContent = `${ACTION_LABELS[action]}: done, the job is ${outcome.status}.`;
+      // Every action answers { job } (and a re-run its new job too): docs/console.md.
+      notice.textContent = `${ACTION_LABELS[action]}: done, the job is ${outcome.job.status}.`;
     } catch (error) {
       notice.textContent = `${ACTION_LABELS[action]} refused: ${errorText(error)}`;
     }
