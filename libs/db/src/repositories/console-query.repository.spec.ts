@@ -470,6 +470,11 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
       { ...orders, change: null },
       { ...billing, change: { branch: 'fix/latency', pullRequest: billingPullRequest } },
     ]);
+    // Its follow-up continues the billing pull request alone: it lists no repositories of its own.
+    const followUp = await reviewComment(billingPullRequest, 90, '@agent also the retries', '2026-11-01T12:00:00.000Z');
+    const followUpJob = await prisma.job.findUniqueOrThrow({ where: { id: followUp.followUp?.jobId ?? '' } });
+    expect(followUpJob.repositories).toEqual([orders, billing]);
+    expect(await console.job(followUpJob.id)).toMatchObject({ followUpOf: jobId, repositories: [], incidents: [], thread: { firstJobId: jobId, pullRequest: billingPullRequest } });
     // A job on one repository lists none: its repository and branch say it all.
     expect((await console.job((await ticketJob('ONE-REPO')).id))?.repositories).toEqual([]);
   });

@@ -515,7 +515,9 @@ export class ConsoleQueryRepository {
         alarmCount: incident.alarmCount,
       })),
       incidentsTruncated: job.incidents.length > CONSOLE_RELATED_LIMIT,
-      repositories: toJobRepositories(job.repositories, job.result),
+      // A follow-up copies the first job's repositories but works on the one whose pull request it continues, and
+      // reports no `changes` (docs/multi-repository.md): listing them all as unchanged would mislead.
+      repositories: job.followUpOfId === null ? toJobRepositories(job.repositories, job.result) : [],
       followUpRequests: job.followUpRequests.slice(0, CONSOLE_RELATED_LIMIT).map((request) => ({
         id: request.id,
         source: request.source,
