@@ -2,7 +2,8 @@ import { DirectoryResultStore } from '@agent-conductor/aws';
 import { packDirectory } from '@agent-conductor/contracts';
 import { DbModule, IngestRepository, type Job, type PrismaClient } from '@agent-conductor/db';
 import { LocalSqsServer } from '@agent-conductor/local-sqs';
-import { resetDatabase } from '@agent-conductor/testing';
+import { classifyMessage } from '@agent-conductor/scheduling-domain';
+import { githubReviewEvent, resetDatabase } from '@agent-conductor/testing';
 import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -124,6 +125,8 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
         finishedAt: new Date(startedAt.getTime() + 80_000),
         error: options.error ?? null,
         result: { branch: `fix/${key}`, title: key, ...(options.pullRequest ? { pullRequest: options.pullRequest } : { report: 'no change needed' }) },
+        // Shutdown copies the result's pull request to the row: review comments find their thread by it.
+        pullRequest: options.pullRequest ?? null,
         usage: { inputTokens: 100, cachedInputTokens: 10, outputTokens: 20, turns: 2, durationMs: 70_000, model: null },
       },
     });
@@ -255,6 +258,47 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
         ['db-cpu', '2026-11-01T10:10:00.000Z'],
       ]);
       expect((await get('/api/v1/incidents/0195f3a4-7b1c-7d2e-9f00-123456789abc')).status).toBe(404);
+    } finally {
+      await ingest.close();
+    }
+  });
+
+  it('details a follow-up with the redacted comments it answers and its thread, and a job over several accounts and repositories', async () => {
+    const ingest = new IngestRepository({ databaseUrl: config.databaseUrl });
+    try {
+      const pullRequest = 'https://github.com/acme/orders-api/pull/12';
+      const { job: first } = await endedJob('API-F', { pullRequest });
+      const comment = githubReviewEvent('pull_request_review_comment', { pullRequest, id: 77, body: `@agent <script>x()</script> the token ${LEAKED} leaks here`, path: 'src/app.ts', line: 3 });
+      const recorded = await ingest.recordMessage({ sqsMessageId: 'c77', receivedAt: new Date(), body: comment, classified: classifyMessage(comment), repository: first.repository });
+      const followUpId = recorded.followUp?.jobId ?? '';
+
+      const followUp = await get<Record<string, unknown>>(`/api/v1/jobs/${followUpId}`);
+      expect(followUp.body).toMatchObject({
+        followUpOf: first.id,
+        followUpRequests: [{ source: 'github', author: 'octo-reviewer', path: 'src/app.ts', line: 3, url: `${pullRequest}#discussion_r77`, bodyTruncated: false }],
+        thread: { firstJobId: first.id, pullRequest, followUps: [{ id: followUpId, status: 'pending', requests: 1 }] },
+      });
+      const [request] = followUp.body['followUpRequests'] as Array<{ body: string }>;
+      expect(request?.body).toMatch(/^@agent <script>x\(\)<\/script> the token .+ leaks here$/);
+      expect(JSON.stringify(followUp.body)).not.toContain(LEAKED);
+      expect((await get(`/api/v1/jobs/${first.id}`)).body).toMatchObject({ followUpOf: null, followUpRequests: [], thread: { firstJobId: first.id } });
+      expect((await get<{ items: Array<{ id: string; followUpOf: string | null }> }>('/api/v1/jobs')).body.items.find((item) => item.id === followUpId)?.followUpOf).toBe(first.id);
+
+      const group = { name: 'checkout', accounts: ['111111111111', '222222222222'] };
+      const alarm = (account: string, at: string) => ({ account, region: 'eu-west-1', alarmName: `${account}-5xx`, state: 'ALARM' as const, reason: null, eventTime: new Date(at), alarmArn: null, metrics: [] });
+      const repository = (name: string) => ({ url: `https://github.com/acme/${name}.git`, branch: 'main', name, sparsePaths: [] });
+      const own = await ingest.recordMessage({
+        sqsMessageId: 'g1', receivedAt: new Date(), body: '{}', classified: { classification: 'alarm', source: 'sns', alarm: alarm('111111111111', '2026-11-01T10:00:00.000Z') },
+        repository: repository('orders').url, repositories: [repository('orders')], incidentGroup: group, incidentPolicy: config.incidentPolicy,
+      });
+      await ingest.recordMessage({
+        sqsMessageId: 'g2', receivedAt: new Date(), body: '{}', classified: { classification: 'alarm', source: 'sns', alarm: alarm('222222222222', '2026-11-01T10:05:00.000Z') },
+        repository: repository('billing').url, repositories: [repository('billing')], incidentGroup: group, incidentPolicy: config.incidentPolicy,
+      });
+      const incidentJob = await get<{ incidents: Array<{ account: string }>; repositories: Array<{ name: string; change: unknown }>; thread: unknown }>(`/api/v1/jobs/${own.decisions[0]?.jobId ?? ''}`);
+      expect(incidentJob.body.incidents.map((incident) => incident.account)).toEqual(['111111111111', '222222222222']);
+      expect(incidentJob.body.repositories.map((entry) => [entry.name, entry.change])).toEqual([['orders', null], ['billing', null]]);
+      expect(incidentJob.body.thread).toBeNull();
     } finally {
       await ingest.close();
     }

@@ -35,6 +35,8 @@ export interface JobItem {
   /** The job this one re-runs (operator actions). */
   rerunOf?: string | null;
   approval?: 'none' | 'required' | 'approved' | 'rejected';
+  /** A follow-up job: its thread's first job. */
+  followUpOf?: string | null;
 }
 
 export interface JobWorker {
@@ -78,6 +80,51 @@ export interface JobDetail extends JobItem {
   /** Operator actions on the job, oldest first, and the jobs that re-run it. */
   actions?: JobAction[];
   reruns?: string[];
+  /** Its own incident first, then other accounts' attached to it. */
+  incidents: JobIncident[];
+  incidentsTruncated: boolean;
+  /** Empty for a job on one repository. */
+  repositories: JobRepository[];
+  /** The comments a follow-up answers: untrusted text. */
+  followUpRequests: FollowUpRequest[];
+  followUpRequestsTruncated: boolean;
+  thread: JobThread | null;
+}
+
+export interface JobIncident {
+  id: string;
+  account: string;
+  firstAlarmAt: string;
+  lastAlarmAt: string;
+  alarmCount: number;
+}
+
+export interface JobRepository {
+  name: string;
+  url: string;
+  branch: string;
+  sparsePaths: string[];
+  change: { branch: string; pullRequest: string } | null;
+}
+
+export interface FollowUpRequest {
+  id: string;
+  source: string;
+  author: string;
+  body: string;
+  bodyTruncated: boolean;
+  path: string | null;
+  line: number | null;
+  url: string | null;
+  commentedAt: string;
+  deliveryId: string;
+}
+
+export interface JobThread {
+  firstJobId: string;
+  pullRequest: string | null;
+  followUps: { id: string; status: JobStatus; createdAt: string; finishedAt: string | null; pullRequest: string | null; requests: number }[];
+  followUpsTruncated: boolean;
 }
 
 export interface IncidentItem {
@@ -202,7 +249,7 @@ export const api = {
   job: (id: string) => json<JobDetail>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`),
   transcript: async (id: string) => (await request('GET', `/api/v1/jobs/${encodeURIComponent(id)}/transcript`)).text(),
   act: (id: string, action: JobActionName, reason?: string) =>
-    json<JobItem | { job: JobItem; rerun: JobItem }>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/${action}`, reason ? { reason } : {}),
+    json<{ job: JobItem; rerun?: JobItem }>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/${action}`, reason ? { reason } : {}),
   incidents: (filters: Record<string, string | number | undefined>) => json<Page<IncidentItem>>('GET', `/api/v1/incidents${query(filters)}`),
   incident: (id: string) => json<IncidentDetail>('GET', `/api/v1/incidents/${encodeURIComponent(id)}`),
   deliveries: (filters: Record<string, string | number | boolean | undefined>) => json<Page<DeliveryItem>>('GET', `/api/v1/deliveries${query(filters)}`),

@@ -66,6 +66,23 @@ export function link(href: string, ...children: Child[]): HTMLAnchorElement {
   return h('a', { href }, ...children);
 }
 
+/**
+ * A link to a URL that came from outside (a comment's, a pull request's): only http(s) becomes a link, so a
+ * `javascript:` or `data:` URL someone typed is shown as text and can never run. Relative references (a local
+ * publisher's `<path>#<branch>`) resolve against the console and stay harmless.
+ */
+export function outsideLink(href: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
+  let protocol = '';
+  try {
+    protocol = new URL(href, location.href).protocol;
+  } catch {
+    protocol = '';
+  }
+  const text = children.length > 0 ? children : [href];
+  if (protocol !== 'http:' && protocol !== 'https:') return h('span', { ...attrs, class: `${attrs['class'] ?? ''} unsafe-link`.trim(), title: href }, ...text);
+  return h('a', { ...attrs, href, rel: 'noopener noreferrer', target: '_blank' }, ...text);
+}
+
 export function render(ctx: PageContext, ...children: Child[]): void {
   replaceChildren(ctx.view, ...children);
 }

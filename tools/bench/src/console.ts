@@ -1,7 +1,7 @@
 /**
  * The operator console's read queries (ConsoleQueryRepository) against a seeded history, as an operator's browser
- * asks them: first pages, filtered pages, a page deep in the history by cursor, a job's detail, admission and the
- * 24 h overview.
+ * asks them: first pages, filtered pages, a page deep in the history by cursor, a job's detail (a ticket's, an
+ * incident's, and a follow-up's in a thread of 20), admission and the 24 h overview.
  *
  *   npm run --silent bench:console -- --history <N> [--runs <R>]
  *
@@ -11,7 +11,7 @@
  * Seeding progress goes to stderr. The machine is shared: compare runs made back to back.
  */
 import { numberOption, startCli, type ParsedCli } from '@agent-conductor/cli-args';
-import { ConsoleQueryRepository, createPrismaClient, encodeCursor } from '@agent-conductor/db';
+import { ConsoleQueryRepository, createPrismaClient, encodeCursor, type Job, type PrismaClient } from '@agent-conductor/db';
 import { startTestPostgres } from '@agent-conductor/testing';
 import { historyShape, seedHistory } from './scheduler-seed';
 
@@ -48,6 +48,50 @@ const round = (value: number): number => Math.round(value * 100) / 100;
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
+const THREAD_FOLLOW_UPS = 20;
+const REQUESTS_PER_FOLLOW_UP = 5;
+
+/**
+ * The seeded history has no follow-ups: give one ticket job a thread of THREAD_FOLLOW_UPS ended follow-ups, each
+ * answering REQUESTS_PER_FOLLOW_UP comments, as the scheduler would have (docs/follow-ups.md). Returns the last one.
+ */
+async function seedThread(prisma: PrismaClient, first: Job): Promise<string> {
+  const pullRequest = `https://github.com/acme/orders-api/pull/${first.key}`;
+  await prisma.job.update({ where: { id: first.id }, data: { pullRequest } });
+  let last = '';
+  for (let index = 0; index < THREAD_FOLLOW_UPS; index += 1) {
+    const followUp = await prisma.job.create({
+      data: {
+        kind: first.kind,
+        key: first.key,
+        deliveryId: first.deliveryId,
+        repository: first.repository,
+        taskMarkdown: '# Follow-up',
+        status: 'succeeded',
+        followUpOfId: first.id,
+        pullRequest,
+        createdAt: new Date(HISTORY_NOW.getTime() + index * 60_000),
+      },
+    });
+    await prisma.followUpRequest.createMany({
+      data: Array.from({ length: REQUESTS_PER_FOLLOW_UP }, (_, request) => ({
+        deliveryId: first.deliveryId,
+        source: 'github',
+        externalId: `github:review-comment:${index}-${request}`,
+        threadJobId: first.id,
+        followUpJobId: followUp.id,
+        author: 'reviewer',
+        body: `@agent fix this, comment ${request} `.repeat(40),
+        path: 'src/app.ts',
+        line: request + 1,
+        commentedAt: new Date(HISTORY_NOW.getTime() + index * 60_000 + request),
+      })),
+    });
+    last = followUp.id;
+  }
+  return last;
+}
+
 async function main(options: Options): Promise<void> {
   const postgres = await startTestPostgres();
   const prisma = createPrismaClient(postgres.databaseUrl);
@@ -65,6 +109,7 @@ async function main(options: Options): Promise<void> {
     const incident = await prisma.incident.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
     const ticketJob = await prisma.job.findFirstOrThrow({ where: { kind: 'ticket' }, orderBy: { createdAt: 'desc' } });
     const since = new Date(HISTORY_NOW.getTime() - 24 * 3_600_000);
+    const followUp = await seedThread(prisma, ticketJob);
 
     const queries: Array<[string, () => Promise<unknown>]> = [
       ['jobs first page (50)', () => query.jobs({}, { limit: 50 })],
@@ -74,6 +119,8 @@ async function main(options: Options): Promise<void> {
       ['jobs kind=incident', () => query.jobs({ kind: 'incident' }, { limit: 50 })],
       ['jobs key=<ticket>', () => query.jobs({ key: ticketJob.key }, { limit: 50 })],
       ['job detail', () => query.job(ticketJob.id)],
+      ['incident job detail', () => query.job(incident.jobId)],
+      ['follow-up job detail', () => query.job(followUp)],
       ['incidents first page', () => query.incidents({ limit: 50 })],
       ['incident detail', () => query.incident(incident.id)],
       ['deliveries first page', () => query.deliveries({}, { limit: 50 })],
@@ -101,6 +148,18 @@ async function main(options: Options): Promise<void> {
       'EXPLAIN ANALYZE SELECT * FROM "jobs" ORDER BY "created_at" DESC, "id" DESC LIMIT 51',
     );
     for (const line of plan) say(`  ${line['QUERY PLAN']}`);
+    say("a job's thread plan (EXPLAIN ANALYZE): its follow-ups, and the requests they answer");
+    const threadPlans = [
+      await prisma.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
+        'EXPLAIN ANALYZE SELECT "id", "status" FROM "jobs" WHERE "follow_up_of" = $1::uuid ORDER BY "created_at", "id" LIMIT 101',
+        ticketJob.id,
+      ),
+      await prisma.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
+        'EXPLAIN ANALYZE SELECT * FROM "follow_up_requests" WHERE "follow_up_job_id" = $1::uuid ORDER BY "commented_at", "created_at", "id" LIMIT 101',
+        followUp,
+      ),
+    ];
+    for (const line of threadPlans.flat()) say(`  ${line['QUERY PLAN']}`);
     say(JSON.stringify({ history: options.history, jobs, medianMs: medians }));
   } finally {
     await prisma.$disconnect();

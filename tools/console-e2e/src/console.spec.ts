@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createPrismaClient } from '@agent-conductor/db';
 import { ensureSampleRemote, eventually, type LocalStack, startLocalStack, WORKSPACE } from '@agent-conductor/dev-stack';
+import { githubReviewEvent } from '@agent-conductor/testing';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,16 @@ const TOKEN = 'console-e2e-token-0123456789abcdef0123456789';
 const SCREENSHOTS_DIR = process.env['CONSOLE_SCREENSHOTS_DIR'];
 const FIXTURES = join(WORKSPACE, 'tools/e2e/fixtures');
 const INCIDENT_ACCOUNT = '444455556666';
+// Two accounts of one routing group: the first's incident job waits for approval, so the second's incident joins it.
+const GROUP_ACCOUNT = '777788889999';
+const ATTACHED_ACCOUNT = '888899990000';
+/** A reviewer's comment is anyone's text: markup and script in it must reach the page as text. */
+const HOSTILE_COMMENT = [
+  '@agent please rename **this** `helper`',
+  '<script>document.title = "pwned"</script>',
+  '<img src="x" onerror="document.title = \'pwned\'">',
+  "[click me](javascript:document.title='pwned')",
+].join('\n');
 const HOSTILE_REPORT = [
   '',
   '## Injected by the agent',
@@ -31,7 +42,7 @@ async function ticket(key: string, summary: string): Promise<string> {
   return JSON.stringify(issue);
 }
 
-async function alarm(name: string, state: 'ALARM' | 'OK', at: Date): Promise<string> {
+async function alarm(name: string, state: 'ALARM' | 'OK', at: Date, account = INCIDENT_ACCOUNT): Promise<string> {
   const event = JSON.parse(await readFile(join(FIXTURES, 'cloudwatch-alarm.eventbridge.json'), 'utf8')) as {
     id: string;
     account: string;
@@ -40,9 +51,9 @@ async function alarm(name: string, state: 'ALARM' | 'OK', at: Date): Promise<str
     detail: { alarmName: string; state: { value: string } };
   };
   event.id = `${name}-${at.getTime()}`;
-  event.account = INCIDENT_ACCOUNT;
+  event.account = account;
   event.time = at.toISOString();
-  event.resources = [`arn:aws:cloudwatch:us-west-2:${INCIDENT_ACCOUNT}:alarm:${name}`];
+  event.resources = [`arn:aws:cloudwatch:us-west-2:${account}:alarm:${name}`];
   event.detail.alarmName = name;
   event.detail.state.value = state;
   return JSON.stringify(event);
@@ -87,11 +98,21 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     const remote = join(dir, 'remote', 'sample-app.git');
     await mkdir(join(dir, 'remote'), { recursive: true });
     await ensureSampleRemote(remote);
-    // HOLD tickets wait for an operator's approval; everything else takes the default route.
+    const billing = join(dir, 'remote', 'billing.git');
+    await ensureSampleRemote(billing);
+    // HOLD tickets wait for an operator's approval; the grouped accounts' incidents share a job over two
+    // repositories (held too, so that the second account's incident finds it pending); the rest takes the default.
     const routingFile = join(dir, 'routing.json');
     await writeFile(
       routingFile,
-      JSON.stringify({ default: { repository: remote, branch: 'main' }, tickets: [{ match: { project: 'HOLD' }, repository: remote, approval: 'required' }] }),
+      JSON.stringify({
+        default: { repository: remote, branch: 'main' },
+        tickets: [{ match: { project: 'HOLD' }, repository: remote, approval: 'required' }],
+        incidents: [
+          { account: GROUP_ACCOUNT, group: 'checkout', repositories: [{ repository: remote, branch: 'main' }, { repository: billing, branch: 'main' }], approval: 'required' },
+          { account: ATTACHED_ACCOUNT, group: 'checkout', repository: billing, branch: 'main' },
+        ],
+      }),
     );
     // A SLOW ticket's agent works for ten minutes: long enough to be seen running and cancelled. A HOSTILE ticket's
     // agent ends its report with HTML and a javascript: link, as a compromised agent could.
@@ -159,6 +180,43 @@ describeWithBrowser('the operator console in Chromium, against the real local st
       await page.waitForFunction(() => (document.querySelector('pre.transcript')?.textContent ?? 'loading…') !== 'loading…');
     }
     await page.screenshot({ path: join(screenshots, 'console-job-detail.png'), fullPage: true });
+  });
+
+  it("shows a review comment's follow-up: the thread, the comment as text with its file and line, and the pull request it pushed to", async () => {
+    const first = await prisma.job.findFirstOrThrow({ where: { key: 'ENG-301', followUpOfId: null } });
+    const pullRequest = first.pullRequest ?? '';
+    expect(pullRequest).not.toBe('');
+    await send(githubReviewEvent('pull_request_review_comment', { pullRequest, id: 4242, body: HOSTILE_COMMENT, path: 'src/app.ts', line: 12 }));
+    const followUp = await eventually('the follow-up job', async () => (await prisma.job.findFirst({ where: { followUpOfId: first.id } })) ?? undefined, 60000);
+
+    await page.goto(`/#/jobs/${followUp.id}`);
+    await jobStatus('succeeded');
+    expect(await page.getAttribute('a.follow-up-of', 'href')).toBe(`#/jobs/${first.id}`);
+    const request = page.locator('section[aria-label="Follow-up requests"] article.follow-up-request');
+    expect(await request.count()).toBe(1);
+    expect(await request.locator('.request-author').textContent()).toBe('octo-reviewer');
+    expect(await request.locator('.request-place').textContent()).toBe('src/app.ts:12');
+    expect(await request.locator('a.request-link').getAttribute('href')).toBe(`${pullRequest}#discussion_r4242`);
+    // The comment is shown exactly as written, as text: no element of it reached the page, nothing in it ran.
+    expect(await request.locator('pre.request-body').textContent()).toBe(HOSTILE_COMMENT);
+    expect(await request.locator('pre.request-body *').count()).toBe(0);
+    expect(await page.locator('main :is(script, img, iframe)').count()).toBe(0);
+    expect(await page.title()).toBe('Agent Conductor');
+    // The thread: its first job, the pull request, and this follow-up with the one request it answered.
+    const thread = page.locator('section[aria-label="Follow-up thread"]');
+    expect(await thread.locator('a.thread-first').getAttribute('href')).toBe(`#/jobs/${first.id}`);
+    expect(await thread.locator('.thread-pr').textContent()).toBe(pullRequest);
+    await thread.locator(`tr[data-follow-up-id="${followUp.id}"] [data-status="succeeded"]`).waitFor();
+    expect(await thread.locator(`tr[data-follow-up-id="${followUp.id}"] td.num`).textContent()).toBe('1');
+    expect(await page.getAttribute('a.pr-link', 'href')).toBe(pullRequest);
+    await page.screenshot({ path: join(screenshots, 'console-follow-up.png'), fullPage: true });
+
+    // From the first job's page the follow-up is one click away, and the jobs list marks it.
+    await page.click('a.follow-up-of');
+    await page.waitForSelector(`section[aria-label="Follow-up thread"] tr[data-follow-up-id="${followUp.id}"] a[href="#/jobs/${followUp.id}"]`);
+    expect(await page.locator('section[aria-label="Follow-up requests"]').count()).toBe(0);
+    await page.goto('/#/jobs');
+    await page.waitForSelector(`tr[data-job-id="${followUp.id}"] .tag:text-is("follow-up")`);
   });
 
   it('cancels a running job: it ends cancelled and its worker process is gone', async () => {
@@ -230,6 +288,37 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     expect(await page.textContent('svg.incident-plot text.window-label')).toContain('60 min');
     expect(await page.textContent('svg.incident-plot text.cap-label')).toContain('24 h');
     await page.screenshot({ path: join(screenshots, 'console-incident.png'), fullPage: true });
+  });
+
+  it("shows a job over two accounts' incidents and two repositories, each changed repository with its pull request", async () => {
+    const now = Date.now();
+    await send(await alarm('checkout-5xx', 'ALARM', new Date(now - 20 * 60_000), GROUP_ACCOUNT));
+    const job = await eventually('the group job, held for approval', async () => (await prisma.job.findFirst({ where: { kind: 'incident', key: GROUP_ACCOUNT } })) ?? undefined, 60000);
+    await send(await alarm('billing-latency', 'ALARM', new Date(now - 10 * 60_000), ATTACHED_ACCOUNT));
+    await eventually('the second account attached', async () => ((await prisma.incident.count({ where: { jobId: job.id } })) === 2 ? true : undefined), 60000);
+    const attached = await prisma.incident.findFirstOrThrow({ where: { account: ATTACHED_ACCOUNT } });
+
+    await page.goto(`/#/jobs/${job.id}`);
+    const incidents = page.locator('section[aria-label="Incidents"]');
+    await incidents.locator(`tr[data-incident-id="${attached.id}"]`).waitFor();
+    expect(await incidents.locator('tr[data-incident-id] td:nth-child(2)').allTextContents()).toEqual([GROUP_ACCOUNT, ATTACHED_ACCOUNT]);
+    expect(await incidents.locator(`tr[data-incident-id="${attached.id}"] a`).getAttribute('href')).toBe(`#/incidents/${attached.id}`);
+    const repositories = page.locator('section[aria-label="Repositories"] tr[data-repository]');
+    expect(await repositories.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-repository')))).toEqual(['sample-app', 'billing']);
+
+    await page.click('button.action-approve');
+    // The action's answer is { job }: the notice names the state it left the job in.
+    await page.locator('.notice', { hasText: /^Approve: done, the job is (pending|launching|running|succeeded)\.$/ }).waitFor({ timeout: 10000 });
+    await jobStatus('succeeded');
+    const changes = ((await prisma.job.findUniqueOrThrow({ where: { id: job.id } })).result as { changes?: Array<{ name: string; pullRequest: string }> } | null)?.changes ?? [];
+    expect(changes.map((change) => change.name)).toEqual(['sample-app', 'billing']);
+    await page.waitForSelector('section[aria-label="Repositories"] tr[data-repository="billing"] .repository-pr');
+    for (const change of changes) {
+      expect(await page.getAttribute(`section[aria-label="Repositories"] tr[data-repository="${change.name}"] .repository-pr`, 'href')).toBe(change.pullRequest);
+    }
+    await page.screenshot({ path: join(screenshots, 'console-several-accounts.png'), fullPage: true });
+    await incidents.locator(`tr[data-incident-id="${attached.id}"] a`).click();
+    await page.waitForSelector(`h1:has-text("Incident ${ATTACHED_ACCOUNT}")`);
   });
 
   it("shows an agent's hostile report as text: nothing in it runs or loads", async () => {

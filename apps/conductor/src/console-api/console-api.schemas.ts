@@ -50,6 +50,7 @@ export const JOB_ITEM: SchemaObject = object({
   rerunOf: { ...uuid, nullable: true, description: 'The ended job an operator re-ran to create this one' },
   approval: { type: 'string', enum: Object.values(JobApproval), description: "`required`: waits for an operator's approve or reject" },
   cancelRequestedAt: { ...nullableTime, description: 'When an operator asked this launching or running job to stop' },
+  followUpOf: { ...uuid, nullable: true, description: "A follow-up job: its thread's first job, whose branch and pull request it continues" },
 });
 
 export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
@@ -74,7 +75,54 @@ export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
   },
   events: { type: 'array', items: object({ at: time, workerId: uuid, type: string, detail: { nullable: true, description: 'Redacted JSON' } }) },
   eventsTruncated: { type: 'boolean' },
-  incidentId: { ...uuid, nullable: true },
+  incidentId: { ...uuid, nullable: true, description: "The job's own incident, the first of `incidents`" },
+  incidents: {
+    type: 'array',
+    description: 'Its own incident, then those of other accounts of its routing group attached to it (at most 100)',
+    items: object({ id: uuid, account: string, firstAlarmAt: time, lastAlarmAt: time, alarmCount: integer }),
+  },
+  incidentsTruncated: { type: 'boolean' },
+  repositories: {
+    type: 'array',
+    description: 'A job over several repositories: each, the first being `repository`, with the branch and pull request of its change (null: unchanged). Empty for one repository',
+    items: object({
+      name: string,
+      url: string,
+      branch: { ...string, description: 'The base branch' },
+      sparsePaths: { type: 'array', items: string },
+      change: object({ branch: string, pullRequest: string }, { nullable: true }),
+    }),
+  },
+  followUpRequests: {
+    type: 'array',
+    description: 'For a follow-up: the comments it answers, oldest first (at most 100). Bodies are untrusted text, redacted and cut at 8,000 characters',
+    items: object({
+      id: uuid,
+      source: { ...string, description: 'github or jira' },
+      author: string,
+      body: string,
+      bodyTruncated: { type: 'boolean' },
+      path: { ...nullableString, description: "A review comment's file" },
+      line: { ...integer, nullable: true },
+      url: nullableString,
+      commentedAt: time,
+      deliveryId: uuid,
+    }),
+  },
+  followUpRequestsTruncated: { type: 'boolean' },
+  thread: object(
+    {
+      firstJobId: uuid,
+      pullRequest: { ...nullableString, description: "The first job's pull request, which every follow-up pushes to" },
+      followUps: {
+        type: 'array',
+        description: 'Oldest first (at most 100)',
+        items: object({ id: uuid, status: { type: 'string', enum: Object.values(JobStatus) }, createdAt: time, finishedAt: nullableTime, pullRequest: nullableString, requests: integer }),
+      },
+      followUpsTruncated: { type: 'boolean' },
+    },
+    { nullable: true, description: 'The follow-up thread the job belongs to, as its first job or a follow-up; null when none' },
+  ),
   report: { ...nullableString, description: 'The ending report (Markdown, redacted) of the newest attempt that uploaded results' },
   transcriptAvailable: { type: 'boolean' },
   actions: {

@@ -74,6 +74,8 @@ export class ConsoleReadService {
       // Errors and event details carry agent and git output: scrubbed like every other text the console shows.
       error: view.error === null ? null : redactSecrets(view.error),
       events: view.events.map((event) => ({ ...event, detail: redactValue(event.detail) as typeof event.detail })),
+      // Reviewers paste logs and tokens into comments as readily as agents do into reports.
+      followUpRequests: view.followUpRequests.map((request) => ({ ...request, body: redactSecrets(request.body) })),
       report: files?.report ?? null,
       transcriptAvailable: (files?.transcript ?? null) !== null,
     };

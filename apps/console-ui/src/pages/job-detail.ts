@@ -1,8 +1,8 @@
-import { api, ApiError, type JobActionName, type JobDetail, type JobItem } from '../api';
+import { api, ApiError, type FollowUpRequest, type JobActionName, type JobDetail, type JobItem } from '../api';
 import { h, replaceChildren, svg } from '../dom';
 import { count, duration, time } from '../format';
 import { renderMarkdown } from '../markdown';
-import { clearError, definitionList, errorText, link, poll, statusBadge, table, type PageContext } from '../view';
+import { clearError, definitionList, errorText, link, outsideLink, poll, statusBadge, table, type PageContext } from '../view';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -67,6 +67,127 @@ function attemptTimeline(job: JobDetail): SVGSVGElement | HTMLElement {
   );
 }
 
+const short = (id: string) => id.slice(0, 8);
+
+/** The thread a job belongs to: its first job, the pull request follow-ups push to, and every follow-up. */
+function threadSection(job: JobDetail): HTMLElement | null {
+  const thread = job.thread;
+  if (!thread) return null;
+  return h(
+    'section',
+    { 'aria-label': 'Follow-up thread' },
+    h('h2', {}, 'Follow-up thread'),
+    definitionList([
+      ['first job', thread.firstJobId === job.id ? 'this job' : h('a', { href: `#/jobs/${thread.firstJobId}`, class: 'thread-first' }, thread.firstJobId)],
+      ['pull request', thread.pullRequest ? outsideLink(thread.pullRequest, { class: 'thread-pr' }) : '–'],
+    ]),
+    table(
+      ['follow-up', 'status', 'created', 'finished', 'requests', 'pushed to'],
+      thread.followUps.map((followUp) =>
+        h(
+          'tr',
+          { 'data-follow-up-id': followUp.id, class: followUp.id === job.id ? 'current' : '' },
+          h('td', {}, followUp.id === job.id ? `${short(followUp.id)} (this job)` : link(`#/jobs/${followUp.id}`, short(followUp.id))),
+          h('td', {}, statusBadge(followUp.status)),
+          h('td', { class: 'when' }, time(followUp.createdAt)),
+          h('td', { class: 'when' }, time(followUp.finishedAt)),
+          h('td', { class: 'num', title: followUp.status === 'pending' ? 'waiting for an agent' : '' }, followUp.requests),
+          h('td', {}, followUp.pullRequest ? outsideLink(followUp.pullRequest, {}, 'PR') : '–'),
+        ),
+      ),
+      'No follow-up yet.',
+    ),
+    thread.followUpsTruncated ? h('p', { class: 'empty' }, `Only the first ${thread.followUps.length} follow-ups are listed.`) : null,
+  );
+}
+
+/** Where a comment points: `file:line` for a review comment on the diff. */
+function commentPlace(request: FollowUpRequest): string {
+  if (!request.path) return request.source === 'jira' ? 'the ticket' : 'the pull request';
+  return request.line === null ? request.path : `${request.path}:${request.line}`;
+}
+
+/** The comments a follow-up answers. Their bodies are anyone's text: shown as text, never rendered. */
+function requestsSection(job: JobDetail): HTMLElement | null {
+  if (job.followUpRequests.length === 0) return null;
+  return h(
+    'section',
+    { 'aria-label': 'Follow-up requests' },
+    h('h2', {}, `Requests it answers (${job.followUpRequests.length}${job.followUpRequestsTruncated ? '+' : ''})`),
+    job.followUpRequests.map((request) =>
+      h(
+        'article',
+        { class: 'follow-up-request', 'data-request-id': request.id },
+        h(
+          'p',
+          { class: 'request-head' },
+          h('span', { class: 'tag' }, request.source),
+          ' ',
+          h('strong', { class: 'request-author' }, request.author),
+          ' on ',
+          h('code', { class: 'request-place' }, commentPlace(request)),
+          ` · ${time(request.commentedAt)}`,
+          request.url ? [' · ', outsideLink(request.url, { class: 'request-link' }, 'open')] : null,
+          ' · ',
+          link(`#/deliveries/${request.deliveryId}`, 'delivery'),
+        ),
+        h('pre', { class: 'request-body' }, request.body),
+        request.bodyTruncated ? h('p', { class: 'empty' }, 'Cut here; the whole comment is in the delivery.') : null,
+      ),
+    ),
+  );
+}
+
+function repositoriesSection(job: JobDetail): HTMLElement | null {
+  if (job.repositories.length === 0) return null;
+  return h(
+    'section',
+    { 'aria-label': 'Repositories' },
+    h('h2', {}, `Repositories (${job.repositories.length})`),
+    table(
+      ['name', 'repository', 'base', 'sparse paths', 'changed on', 'pull request'],
+      job.repositories.map((repository, index) =>
+        h(
+          'tr',
+          { 'data-repository': repository.name },
+          h('td', {}, repository.name, index === 0 ? h('span', { class: 'tag' }, 'primary') : null),
+          h('td', { class: 'repo', title: repository.url }, repository.url),
+          h('td', {}, repository.branch),
+          h('td', {}, repository.sparsePaths.join(', ') || 'all'),
+          h('td', {}, repository.change ? h('code', {}, repository.change.branch) : 'unchanged'),
+          h('td', {}, repository.change ? outsideLink(repository.change.pullRequest, { class: 'repository-pr' }) : '–'),
+        ),
+      ),
+      '',
+    ),
+  );
+}
+
+function incidentsSection(job: JobDetail): HTMLElement | null {
+  if (job.incidents.length === 0) return null;
+  return h(
+    'section',
+    { 'aria-label': 'Incidents' },
+    h('h2', {}, job.incidents.length > 1 ? `Incidents across ${job.incidents.length} accounts` : 'Incident'),
+    table(
+      ['incident', 'account', 'first alarm', 'last alarm', 'alarms'],
+      job.incidents.map((incident, index) =>
+        h(
+          'tr',
+          { 'data-incident-id': incident.id },
+          h('td', {}, link(`#/incidents/${incident.id}`, short(incident.id)), index === 0 ? h('span', { class: 'tag', title: "the job's own incident" }, 'own') : h('span', { class: 'tag', title: 'attached from another account of the routing group' }, 'attached')),
+          h('td', {}, incident.account),
+          h('td', { class: 'when' }, time(incident.firstAlarmAt)),
+          h('td', { class: 'when' }, time(incident.lastAlarmAt)),
+          h('td', { class: 'num' }, incident.alarmCount),
+        ),
+      ),
+      '',
+    ),
+    job.incidentsTruncated ? h('p', { class: 'empty' }, `Only the first ${job.incidents.length} incidents are listed.`) : null,
+  );
+}
+
 export function jobDetailPage(ctx: PageContext): void {
   const id = ctx.params['id'] ?? '';
   const summary = h('div');
@@ -80,7 +201,9 @@ export function jobDetailPage(ctx: PageContext): void {
   const transcript = h('pre', { class: 'transcript' });
   const transcriptDetails = h('details', { class: 'transcript-details' }, h('summary', {}, 'Transcript'), transcript);
   const task = h('pre', { class: 'task' });
+  const related = h('div', { class: 'related' });
   let shownReport: string | null | undefined;
+  let shownRelated: string | undefined;
   let current: JobDetail | undefined;
 
   transcriptDetails.addEventListener('toggle', () => {
@@ -102,11 +225,12 @@ export function jobDetailPage(ctx: PageContext): void {
     try {
       const outcome = await api.act(id, action, reason.value.trim() || undefined);
       reason.value = '';
-      if ('rerun' in outcome) {
+      if (outcome.rerun) {
         location.hash = `#/jobs/${outcome.rerun.id}`;
         return;
       }
-      notice.textContent = `${ACTION_LABELS[action]}: done, the job is ${outcome.status}.`;
+      // Every action answers { job } (and a re-run its new job too): docs/console.md.
+      notice.textContent = `${ACTION_LABELS[action]}: done, the job is ${outcome.job.status}.`;
     } catch (error) {
       notice.textContent = `${ACTION_LABELS[action]} refused: ${errorText(error)}`;
     }
@@ -134,6 +258,7 @@ export function jobDetailPage(ctx: PageContext): void {
         ['turns', job.usage ? job.usage.turns : '–'],
         ['approval', job.approval ?? 'none'],
         ['re-run of', job.rerunOf ? link(`#/jobs/${job.rerunOf}`, job.rerunOf) : '–'],
+        ['follow-up of', job.followUpOf ? h('a', { href: `#/jobs/${job.followUpOf}`, class: 'follow-up-of' }, job.followUpOf) : '–'],
         ['re-runs', job.reruns?.length ? job.reruns.map((rerun) => [link(`#/jobs/${rerun}`, rerun.slice(0, 8)), ' ']) : '–'],
       ]),
     );
@@ -144,6 +269,12 @@ export function jobDetailPage(ctx: PageContext): void {
         buttons,
         availableActions(job).map((action) => h('button', { type: 'button', class: `action action-${action}`, onclick: () => void act(action) }, ACTION_LABELS[action])),
       );
+    }
+    // Comments can be long: rebuilt only when something in them changed, not on every poll.
+    const relatedKey = JSON.stringify([job.thread, job.followUpRequests, job.repositories, job.incidents]);
+    if (relatedKey !== shownRelated) {
+      shownRelated = relatedKey;
+      replaceChildren(related, incidentsSection(job), repositoriesSection(job), threadSection(job), requestsSection(job));
     }
     replaceChildren(timeline, attemptTimeline(job));
     replaceChildren(
@@ -177,6 +308,7 @@ export function jobDetailPage(ctx: PageContext): void {
     h('p', {}, link('#/jobs', '← jobs')),
     summary,
     h('section', { 'aria-label': 'Actions', class: 'actions' }, h('label', { for: 'action-reason' }, 'Reason'), reason, buttons, notice),
+    related,
     h('section', { 'aria-label': 'Attempts' }, h('h2', {}, 'Attempts'), timeline, events),
     h('section', { 'aria-label': 'Ending report' }, h('h2', {}, 'Ending report'), report),
     transcriptDetails,

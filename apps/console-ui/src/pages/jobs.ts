@@ -16,7 +16,7 @@ function jobRow(job: JobItem): HTMLTableRowElement {
   return h(
     'tr',
     { 'data-job-id': job.id },
-    h('td', {}, link(`#/jobs/${job.id}`, job.key), job.rerunOf ? h('span', { class: 'tag', title: `re-run of ${job.rerunOf}` }, 're-run') : null),
+    h('td', {}, link(`#/jobs/${job.id}`, job.key), job.rerunOf ? h('span', { class: 'tag', title: `re-run of ${job.rerunOf}` }, 're-run') : null, job.followUpOf ? h('span', { class: 'tag', title: `follow-up of ${job.followUpOf}` }, 'follow-up') : null),
     h('td', {}, job.kind),
     h('td', {}, statusBadge(job.status)),
     h('td', {}, job.waitingReason ?? ''),

@@ -1,9 +1,10 @@
-import type { AlarmFacts } from '@agent-conductor/scheduling-domain';
+import type { AlarmFacts, RouteRepository, UpdateComment } from '@agent-conductor/scheduling-domain';
 import { PrismaClient, type Job } from '../generated/prisma/client';
 import { createPrismaClient } from '../prisma-client';
 import { serverUrl, truncateAppTables } from '../../test/support';
-import { ConsoleQueryError, ConsoleQueryRepository, CONSOLE_EVENT_LIMIT, decodeCursor, encodeCursor, type Page } from './console-query.repository';
+import { ConsoleQueryError, ConsoleQueryRepository, CONSOLE_COMMENT_CHARS, CONSOLE_EVENT_LIMIT, decodeCursor, encodeCursor, type Page } from './console-query.repository';
 import { IngestRepository } from './ingest.repository';
+import { JobRepository, type JobResultRecord } from './job.repository';
 
 const REPOSITORY = 'https://github.com/acme/orders-api.git';
 
@@ -22,12 +23,14 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
   let prisma: PrismaClient;
   let ingest: IngestRepository;
   let console: ConsoleQueryRepository;
+  let jobs: JobRepository;
   let sequence = 0;
 
   beforeAll(() => {
     prisma = createPrismaClient(serverUrl());
     ingest = new IngestRepository({ databaseUrl: serverUrl() });
     console = new ConsoleQueryRepository(prisma);
+    jobs = new JobRepository(prisma);
   });
   afterAll(() => Promise.all([prisma.$disconnect(), ingest.close()]));
   beforeEach(() => truncateAppTables(serverUrl()));
@@ -331,5 +334,148 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
     expect(await console.jobStats(new Date(now - 24 * 3_600_000))).toEqual({ active: 1, pending: 1, succeeded: 2, failed: 1, cancelled: 2, medianDurationMs: 60_000 });
     await truncateAppTables(serverUrl());
     expect(await console.jobStats(new Date(now - 24 * 3_600_000))).toEqual({ active: 0, pending: 0, succeeded: 0, failed: 0, cancelled: 0, medianDurationMs: null });
+  });
+
+  /** The job runs and its worker's Shutdown ends it (JobRepository.finish, which also keeps its pull request). */
+  async function ended(jobId: string, result: JobResultRecord & { changes?: Array<{ name: string; branch: string; pullRequest: string }> }): Promise<void> {
+    await prisma.job.update({ where: { id: jobId }, data: { status: 'running', startedAt: new Date(), attempts: 1 } });
+    expect(await jobs.finish(jobId, { status: 'succeeded', result })).toBe('succeeded');
+  }
+
+  /** A review comment on `pullRequest` as the scheduler records it (docs/follow-ups.md). */
+  function reviewComment(pullRequest: string, id: number, body: string, at: string, place: { path: string; line: number } | null = null) {
+    sequence += 1;
+    const comment: UpdateComment = {
+      source: 'github',
+      externalId: `github:review-comment:${id}`,
+      thread: { kind: 'pull-request', url: pullRequest },
+      author: `reviewer-${id}`,
+      authorAliases: [],
+      authorAssociation: 'MEMBER',
+      body,
+      path: place?.path ?? null,
+      line: place?.line ?? null,
+      url: `${pullRequest}#discussion_r${id}`,
+      commentedAt: new Date(at),
+      pullRequestState: 'open',
+    };
+    return ingest.recordMessage({
+      sqsMessageId: `msg-comment-${id}-${sequence}`,
+      receivedAt: new Date(),
+      body: '{}',
+      classified: { classification: 'update', source: 'github', update: { kind: 'comment', event: 'pull_request_review_comment', comment } },
+      repository: REPOSITORY,
+    });
+  }
+
+  it('shows a follow-up thread: the requests a follow-up answers, oldest first, and the follow-ups of the thread from either end', async () => {
+    const pullRequest = 'https://github.com/acme/orders-api/pull/41';
+    const first = await ticketJob('THREAD-1');
+    await ended(first.id, { branch: 'agent/THREAD-1', pullRequest, title: 'Fix it' });
+    const long = `@agent ${'x'.repeat(CONSOLE_COMMENT_CHARS)}`;
+    // Delivered out of order: the console lists them by the comments' own time.
+    const spawned = await reviewComment(pullRequest, 2, '@agent <script>alert(1)</script> **rename** it', '2026-11-01T10:05:00.000Z', { path: 'src/app.ts', line: 12 });
+    const batched = await reviewComment(pullRequest, 1, long, '2026-11-01T10:00:00.000Z');
+    const followUpId = spawned.followUp?.jobId ?? '';
+    expect(batched.followUp).toEqual({ outcome: 'batched', jobId: followUpId, threadJobId: first.id });
+
+    const followUp = await console.job(followUpId);
+    expect(followUp).toMatchObject({ id: followUpId, followUpOf: first.id, status: 'pending', pullRequest: null });
+    expect(followUp?.followUpRequests).toEqual([
+      {
+        id: expect.any(String),
+        source: 'github',
+        author: 'reviewer-1',
+        body: long.slice(0, CONSOLE_COMMENT_CHARS),
+        bodyTruncated: true,
+        path: null,
+        line: null,
+        url: `${pullRequest}#discussion_r1`,
+        commentedAt: '2026-11-01T10:00:00.000Z',
+        deliveryId: batched.deliveryId,
+      },
+      {
+        id: expect.any(String),
+        source: 'github',
+        author: 'reviewer-2',
+        body: '@agent <script>alert(1)</script> **rename** it',
+        bodyTruncated: false,
+        path: 'src/app.ts',
+        line: 12,
+        url: `${pullRequest}#discussion_r2`,
+        commentedAt: '2026-11-01T10:05:00.000Z',
+        deliveryId: spawned.deliveryId,
+      },
+    ]);
+    expect(followUp?.followUpRequestsTruncated).toBe(false);
+    const thread = { firstJobId: first.id, pullRequest, followUps: [{ id: followUpId, status: 'pending', createdAt: expect.any(String), finishedAt: null, pullRequest: null, requests: 2 }], followUpsTruncated: false };
+    expect(followUp?.thread).toEqual(thread);
+
+    // The first job lists its thread too, and answers no request itself.
+    const firstDetail = await console.job(first.id);
+    expect(firstDetail).toMatchObject({ followUpOf: null, pullRequest, followUpRequests: [], thread });
+
+    // The follow-up ends having pushed to the pull request; a comment after that starts the thread's second follow-up.
+    await ended(followUpId, { branch: 'agent/THREAD-1', pullRequest, title: 'Follow-up' });
+    const next = await reviewComment(pullRequest, 3, '@agent and the tests', '2026-11-01T11:00:00.000Z');
+    const again = await console.job(next.followUp?.jobId ?? '');
+    expect(again?.thread?.followUps.map((entry) => [entry.id, entry.status, entry.pullRequest, entry.requests])).toEqual([
+      [followUpId, 'succeeded', pullRequest, 2],
+      [next.followUp?.jobId, 'pending', null, 1],
+    ]);
+    expect(again?.followUpRequests.map((request) => request.author)).toEqual(['reviewer-3']);
+
+    // A job that no one followed up has no thread.
+    expect((await console.job((await ticketJob('LONE-1')).id))?.thread).toBeNull();
+  });
+
+  it("shows every incident of a job over several accounts, its own first, and each repository with its change's pull request", async () => {
+    const group = { name: 'checkout', accounts: ['111111111111', '222222222222'] };
+    const orders: RouteRepository = { url: 'https://github.com/acme/orders.git', branch: 'main', name: 'orders', sparsePaths: [] };
+    const billing: RouteRepository = { url: 'https://github.com/acme/billing.git', branch: 'release', name: 'billing', sparsePaths: ['src'] };
+    const alarmOf = (account: string, name: string, at: string): AlarmFacts => ({ ...alarmAt(name, at), account, alarmArn: null });
+    const record = (id: string, alarm: AlarmFacts, repositories: RouteRepository[]) =>
+      ingest.recordMessage({
+        sqsMessageId: id,
+        receivedAt: new Date(),
+        body: '{}',
+        classified: { classification: 'alarm', source: 'eventbridge', alarm },
+        repository: repositories[0]?.url ?? '',
+        repositories,
+        incidentGroup: group,
+      });
+    const own = await record('g1', alarmOf('111111111111', 'orders-5xx', '2026-11-01T10:00:00.000Z'), [orders]);
+    const attached = await record('g2', alarmOf('222222222222', 'billing-latency', '2026-11-01T10:10:00.000Z'), [billing]);
+    await record('g3', alarmOf('222222222222', 'billing-errors', '2026-11-01T10:12:00.000Z'), [billing]);
+    const jobId = own.decisions[0]?.jobId ?? '';
+    expect(attached.alarm).toMatchObject({ outcome: 'attached', jobId });
+
+    const pending = await console.job(jobId);
+    expect(pending?.incidentId).toBe(own.decisions[0]?.incidentId);
+    expect(pending?.incidents).toEqual([
+      { id: own.decisions[0]?.incidentId, account: '111111111111', firstAlarmAt: '2026-11-01T10:00:00.000Z', lastAlarmAt: '2026-11-01T10:00:00.000Z', alarmCount: 1 },
+      { id: attached.alarm?.incidentId, account: '222222222222', firstAlarmAt: '2026-11-01T10:10:00.000Z', lastAlarmAt: '2026-11-01T10:12:00.000Z', alarmCount: 2 },
+    ]);
+    expect(pending?.incidentsTruncated).toBe(false);
+    expect(pending?.repositories).toEqual([
+      { ...orders, change: null },
+      { ...billing, change: null },
+    ]);
+
+    // The agent changed billing alone: only it has a branch and pull request.
+    const billingPullRequest = 'https://github.com/acme/billing/pull/5';
+    await ended(jobId, { branch: 'fix/latency', pullRequest: billingPullRequest, title: 'Fix', changes: [{ name: 'billing', branch: 'fix/latency', pullRequest: billingPullRequest }] });
+    const done = await console.job(jobId);
+    expect(done?.repositories).toEqual([
+      { ...orders, change: null },
+      { ...billing, change: { branch: 'fix/latency', pullRequest: billingPullRequest } },
+    ]);
+    // Its follow-up continues the billing pull request alone: it lists no repositories of its own.
+    const followUp = await reviewComment(billingPullRequest, 90, '@agent also the retries', '2026-11-01T12:00:00.000Z');
+    const followUpJob = await prisma.job.findUniqueOrThrow({ where: { id: followUp.followUp?.jobId ?? '' } });
+    expect(followUpJob.repositories).toEqual([orders, billing]);
+    expect(await console.job(followUpJob.id)).toMatchObject({ followUpOf: jobId, repositories: [], incidents: [], thread: { firstJobId: jobId, pullRequest: billingPullRequest } });
+    // A job on one repository lists none: its repository and branch say it all.
+    expect((await console.job((await ticketJob('ONE-REPO')).id))?.repositories).toEqual([]);
   });
 });

@@ -108,6 +108,8 @@ export interface ConsoleJobItem {
   approval: JobApproval;
   /** When an operator asked this launching or running job to stop (it ends `cancelled`). */
   cancelRequestedAt: string | null;
+  /** A follow-up job: the first job of its thread, whose branch and pull request it continues. */
+  followUpOf: string | null;
 }
 
 export interface ConsoleWorkerAttempt {
@@ -143,11 +145,75 @@ export interface ConsoleJobDetail extends ConsoleJobItem {
   eventsTruncated: boolean;
   /** The newest attempt whose results were uploaded: where the report and transcript are read from. */
   resultsFrom: { workerId: string; attempt: number } | null;
+  /** The job's own incident (the first of `incidents`). */
   incidentId: string | null;
+  /** Its own incident, then those of other accounts of its routing group attached to it (at most CONSOLE_RELATED_LIMIT). */
+  incidents: ConsoleJobIncident[];
+  incidentsTruncated: boolean;
+  /** The repositories of a job over several (jobs.repositories, the first being `repository`); empty for one. */
+  repositories: ConsoleJobRepository[];
+  /** For a follow-up: the comments it answers, oldest first (at most CONSOLE_RELATED_LIMIT). */
+  followUpRequests: ConsoleFollowUpRequest[];
+  followUpRequestsTruncated: boolean;
+  /** The follow-up thread the job belongs to, as its first job or as a follow-up; null when it has none. */
+  thread: ConsoleJobThread | null;
   /** What operators did to the job (cancel, rerun, approve, reject), oldest first. */
   actions: ConsoleJobAction[];
   /** The jobs re-running this one, oldest first. */
   reruns: string[];
+}
+
+export interface ConsoleJobIncident {
+  id: string;
+  account: string;
+  firstAlarmAt: string;
+  lastAlarmAt: string;
+  alarmCount: number;
+}
+
+export interface ConsoleJobRepository {
+  name: string;
+  url: string;
+  /** The base branch the job starts from. */
+  branch: string;
+  sparsePaths: string[];
+  /** What the agent changed there, from the result's `changes`: its branch and pull request; null: unchanged (or not ended). */
+  change: { branch: string; pullRequest: string } | null;
+}
+
+export interface ConsoleFollowUpRequest {
+  id: string;
+  /** github | jira */
+  source: string;
+  author: string;
+  /** The comment's text as it arrived, cut at CONSOLE_COMMENT_CHARS: untrusted, shown as text. */
+  body: string;
+  bodyTruncated: boolean;
+  /** A review comment's file and line. */
+  path: string | null;
+  line: number | null;
+  url: string | null;
+  commentedAt: string;
+  deliveryId: string;
+}
+
+export interface ConsoleThreadJob {
+  id: string;
+  status: JobStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  pullRequest: string | null;
+  /** The comments it answers: those of a pending follow-up still wait for an agent. */
+  requests: number;
+}
+
+export interface ConsoleJobThread {
+  firstJobId: string;
+  /** The first job's pull request: the one every follow-up of the thread pushes to. */
+  pullRequest: string | null;
+  /** The thread's follow-ups, oldest first (at most CONSOLE_RELATED_LIMIT). */
+  followUps: ConsoleThreadJob[];
+  followUpsTruncated: boolean;
 }
 
 export interface ConsoleJobAction {
@@ -158,6 +224,10 @@ export interface ConsoleJobAction {
 }
 
 export const CONSOLE_EVENT_LIMIT = 500;
+/** A job's incidents, follow-up requests and thread's follow-ups are each listed up to this many. */
+export const CONSOLE_RELATED_LIMIT = 100;
+/** A comment can be 65,536 characters on GitHub; a page of them would be megabytes. */
+export const CONSOLE_COMMENT_CHARS = 8_000;
 const HEARTBEAT = 'heartbeat';
 const RESULTS_UPLOADED = 'results-uploaded';
 
@@ -166,7 +236,8 @@ type JobRow = Prisma.JobGetPayload<object>;
 function toJobItem(job: JobRow): ConsoleJobItem {
   const usage = toStatusUsage(job.usage);
   const result = toStatusResult(job.result);
-  const pullRequest = result && 'pullRequest' in result && typeof result.pullRequest === 'string' ? result.pullRequest : null;
+  // jobs.pull_request is the result's, copied at Shutdown; rows ended before that column existed have only the result.
+  const pullRequest = job.pullRequest ?? (result && 'pullRequest' in result && typeof result.pullRequest === 'string' ? result.pullRequest : null);
   return {
     id: job.id,
     kind: job.kind,
@@ -188,7 +259,37 @@ function toJobItem(job: JobRow): ConsoleJobItem {
     rerunOf: job.rerunOfId,
     approval: job.approval,
     cancelRequestedAt: iso(job.cancelRequestedAt),
+    followUpOf: job.followUpOfId,
   };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The repositories column with each one's change from the result. Read leniently: the launch refuses an unusable
+ * column with its problems in `error`, and the console still shows what it can of it.
+ */
+function toJobRepositories(repositories: Prisma.JsonValue | null, result: Prisma.JsonValue | null): ConsoleJobRepository[] {
+  const changes = new Map<string, { branch: string; pullRequest: string }>();
+  const reported = isObject(result) ? result['changes'] : undefined;
+  for (const change of Array.isArray(reported) ? reported : []) {
+    if (isObject(change) && typeof change['name'] === 'string' && typeof change['branch'] === 'string' && typeof change['pullRequest'] === 'string') {
+      changes.set(change['name'], { branch: change['branch'], pullRequest: change['pullRequest'] });
+    }
+  }
+  if (!Array.isArray(repositories)) return [];
+  return repositories.flatMap((entry) => {
+    if (!isObject(entry)) return [];
+    const name = typeof entry['name'] === 'string' ? entry['name'] : '';
+    const sparsePaths = entry['sparsePaths'];
+    return [{
+      name,
+      url: typeof entry['url'] === 'string' ? entry['url'] : '',
+      branch: typeof entry['branch'] === 'string' ? entry['branch'] : '',
+      sparsePaths: Array.isArray(sparsePaths) ? sparsePaths.filter((path): path is string => typeof path === 'string') : [],
+      change: changes.get(name) ?? null,
+    }];
+  });
 }
 
 // ---- incidents, deliveries, workers ----
@@ -313,41 +414,73 @@ export class ConsoleQueryRepository {
 
   async job(id: string): Promise<ConsoleJobDetail | null> {
     if (!UUID.test(id)) return null;
-    const [job, events, heartbeats] = await this.prisma.$transaction(
-      [
-        this.prisma.job.findUnique({ where: { id }, include: {
+    // One snapshot: the thread's follow-ups are looked up by the job's own follow_up_of, so the reads are sequential.
+    const read = await this.prisma.$transaction(
+      async (tx) => {
+        const job = await tx.job.findUnique({
+          where: { id },
+          include: {
             workers: { orderBy: [{ attempt: 'asc' }] },
             // The job's own incident comes first; later ones are other accounts' attached to it (incident groups).
-            incidents: { select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 1 },
+            incidents: {
+              select: { id: true, account: true, firstEventAt: true, lastEventAt: true, alarmCount: true },
+              orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+              take: CONSOLE_RELATED_LIMIT + 1,
+            },
             actions: { orderBy: [{ at: 'asc' }, { id: 'asc' }] },
             reruns: { select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+            followUpRequests: { orderBy: [{ commentedAt: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }], take: CONSOLE_RELATED_LIMIT + 1 },
+            followUpOf: { select: { pullRequest: true } },
           },
-        }),
-        this.prisma.workerEvent.findMany({
+        });
+        if (!job) return null;
+        const events = await tx.workerEvent.findMany({
           where: { worker: { jobId: id }, type: { not: HEARTBEAT } },
           orderBy: [{ at: 'desc' }, { id: 'desc' }],
           take: CONSOLE_EVENT_LIMIT + 1,
-        }),
-        this.prisma.workerEvent.groupBy({
+        });
+        const heartbeats = await tx.workerEvent.groupBy({
           by: ['workerId'],
           where: { worker: { jobId: id }, type: HEARTBEAT },
           _count: { _all: true },
           _max: { at: true },
           orderBy: { workerId: 'asc' },
-        }),
-      ],
+        });
+        // The thread's first job is the one without follow_up_of: this job, or the one it follows up.
+        const threadId = job.followUpOfId ?? job.id;
+        const followUps = await tx.job.findMany({
+          where: { followUpOfId: threadId },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          take: CONSOLE_RELATED_LIMIT + 1,
+          select: { id: true, status: true, createdAt: true, finishedAt: true, pullRequest: true },
+        });
+        const requestCounts =
+          followUps.length === 0
+            ? []
+            : await tx.followUpRequest.groupBy({
+                by: ['followUpJobId'],
+                where: { followUpJobId: { in: followUps.slice(0, CONSOLE_RELATED_LIMIT).map((followUp) => followUp.id) } },
+                _count: { _all: true },
+                orderBy: { followUpJobId: 'asc' },
+              });
+        return { job, events, heartbeats, threadId, followUps, requestCounts };
+      },
       { isolationLevel: 'RepeatableRead' },
     );
-    if (!job) return null;
+    if (!read) return null;
+    const { job, events, heartbeats, threadId, followUps, requestCounts } = read;
     const beats = new Map(heartbeats.map((row) => [row.workerId, row]));
+    const requests = new Map(requestCounts.map((row) => [row.followUpJobId, row._count._all]));
     const uploaded = await this.prisma.workerEvent.findFirst({
       where: { worker: { jobId: id }, type: RESULTS_UPLOADED },
       orderBy: [{ worker: { attempt: 'desc' } }, { at: 'desc' }],
       select: { worker: { select: { id: true, attempt: true } } },
     });
     const usage = toStatusUsage(job.usage);
+    const incidents = job.incidents.slice(0, CONSOLE_RELATED_LIMIT);
+    const item = toJobItem(job);
     return {
-      ...toJobItem(job),
+      ...item,
       error: job.error,
       result: toStatusResult(job.result),
       model: usage?.model ?? null,
@@ -373,7 +506,47 @@ export class ConsoleQueryRepository {
         .map((event) => ({ at: event.at.toISOString(), workerId: event.workerId, type: event.type, detail: event.detail })),
       eventsTruncated: events.length > CONSOLE_EVENT_LIMIT,
       resultsFrom: uploaded ? { workerId: uploaded.worker.id, attempt: uploaded.worker.attempt } : null,
-      incidentId: job.incidents[0]?.id ?? null,
+      incidentId: incidents[0]?.id ?? null,
+      incidents: incidents.map((incident) => ({
+        id: incident.id,
+        account: incident.account,
+        firstAlarmAt: incident.firstEventAt.toISOString(),
+        lastAlarmAt: incident.lastEventAt.toISOString(),
+        alarmCount: incident.alarmCount,
+      })),
+      incidentsTruncated: job.incidents.length > CONSOLE_RELATED_LIMIT,
+      // A follow-up copies the first job's repositories but works on the one whose pull request it continues, and
+      // reports no `changes` (docs/multi-repository.md): listing them all as unchanged would mislead.
+      repositories: job.followUpOfId === null ? toJobRepositories(job.repositories, job.result) : [],
+      followUpRequests: job.followUpRequests.slice(0, CONSOLE_RELATED_LIMIT).map((request) => ({
+        id: request.id,
+        source: request.source,
+        author: request.author,
+        body: request.body.slice(0, CONSOLE_COMMENT_CHARS),
+        bodyTruncated: request.body.length > CONSOLE_COMMENT_CHARS,
+        path: request.path,
+        line: request.line,
+        url: request.url,
+        commentedAt: request.commentedAt.toISOString(),
+        deliveryId: request.deliveryId,
+      })),
+      followUpRequestsTruncated: job.followUpRequests.length > CONSOLE_RELATED_LIMIT,
+      thread:
+        job.followUpOfId === null && followUps.length === 0
+          ? null
+          : {
+              firstJobId: threadId,
+              pullRequest: job.followUpOf ? job.followUpOf.pullRequest : item.pullRequest,
+              followUps: followUps.slice(0, CONSOLE_RELATED_LIMIT).map((followUp) => ({
+                id: followUp.id,
+                status: followUp.status,
+                createdAt: followUp.createdAt.toISOString(),
+                finishedAt: iso(followUp.finishedAt),
+                pullRequest: followUp.pullRequest,
+                requests: requests.get(followUp.id) ?? 0,
+              })),
+              followUpsTruncated: followUps.length > CONSOLE_RELATED_LIMIT,
+            },
       actions: job.actions.map((action) => ({ at: action.at.toISOString(), action: action.action, actor: action.actor, detail: action.detail })),
       reruns: job.reruns.map((rerun) => rerun.id),
     };
