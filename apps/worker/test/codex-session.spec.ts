@@ -166,9 +166,10 @@ describe('Codex context reuse: the thread saved with the results, resumed by a f
     expect(result).toMatchObject({ exitCode: 0 });
     expect(result.usage?.contextReused).toBe(true);
     const resumed = model.requests[earlierRequests];
+    if (!resumed) throw new Error(`the model saw ${model.requests.length} requests, none after the earlier job's ${earlierRequests}`);
     expect(threadHeader(resumed)).toBe(threadId);
     expect(resumed?.text).toContain(EARLIER_FINDING);
-    expect(userTexts(resumed ?? model.requests[0]!).join('\n')).toContain('please add a test');
+    expect(userTexts(resumed).join('\n')).toContain('please add a test');
     // The session went into CODEX_HOME; the agent's work dir (uploaded again) no longer carries it.
     await expect(readdir(join(dir, AGENT_SESSION_DIR))).rejects.toThrow(/ENOENT/);
     expect(JSON.parse(await readFile(join(dir, 'agent-meta', 'usage.json'), 'utf8'))).toMatchObject({ contextReused: true });

@@ -1,9 +1,11 @@
 import { createPrismaClient, IngestRepository, PrismaClient } from '@agent-conductor/db';
-import { RoutingTable } from '@agent-conductor/scheduling-domain';
+import { type IncidentRoute, RoutingTable } from '@agent-conductor/scheduling-domain';
 import { DEFAULT_INCIDENT_POLICY, SchedulingService } from '../src';
 import { databaseUrl, emptyTables, eventBridgeAlarm, fixture } from './support';
 
 const DEFAULT = '/srv/git/sample-app.git';
+const ORDERS_INCIDENT: IncidentRoute = { account: '123456789012', repository: 'https://github.com/acme/orders.git', branch: 'main', sparsePaths: ['infra', 'services/orders'], maxTokens: 80_000 };
+
 const ROUTING: RoutingTable = {
   default: { repository: 'https://github.com/acme/platform.git', branch: 'trunk', sparsePaths: [] },
   tickets: [
@@ -19,7 +21,7 @@ const ROUTING: RoutingTable = {
     { match: { components: ['Billing'] }, repository: 'https://github.com/acme/billing.git', branch: 'main', sparsePaths: ['billing'] },
     { match: { project: 'OPS' }, repository: 'https://github.com/acme/ops.git', branch: 'main', sparsePaths: [] },
   ],
-  incidents: [{ account: '123456789012', repository: 'https://github.com/acme/orders.git', branch: 'main', sparsePaths: ['infra', 'services/orders'], maxTokens: 80_000 }],
+  incidents: [ORDERS_INCIDENT],
 };
 
 interface IssueEdit {
@@ -124,7 +126,7 @@ describe('SchedulingService: routing jobs to repositories (real Postgres)', () =
     const withLogs = new SchedulingService(ingest, {
       defaultRepositoryUrl: DEFAULT,
       incidentPolicy: DEFAULT_INCIDENT_POLICY,
-      routing: { ...ROUTING, incidents: [{ ...ROUTING.incidents[0]!, logs }] },
+      routing: { ...ROUTING, incidents: [{ ...ORDERS_INCIDENT, logs }] },
     });
     const incidentLogsOf = async (body: string): Promise<unknown> => {
       const { decisions } = await withLogs.submit({ messageId: nextId(), body, receivedAt: new Date() });
