@@ -1,4 +1,4 @@
-import { extractArchiveSafely, hashFile, packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
+import { hashFile, packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
 import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -13,10 +13,9 @@ import { Readable } from 'node:stream';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import { loadConductorConfig, type ConductorConfig } from '../src/config/env.validators';
 import { SESSION_FALLBACK_EVENT } from '../src/follow-up-session/follow-up-session.service';
-import { JobLaunchService } from '../src/launch/job-launch.service';
 import type { SpooledLaunch } from '../src/launch/spool.launcher';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
-import { startConductorParts } from './support/conductor-parts';
+import { launchAndExtractTask, startConductorParts } from './support/conductor-parts';
 import { createClaimedJob, createPendingJob, testConfig, testPrisma } from './support/fixtures';
 import { TestWorkerClient } from './support/worker-client';
 
@@ -109,10 +108,7 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
   async function launchFollowUp(firstJobId: string): Promise<{ dir: string; workerId: string; handshake: workerV1.HandshakeResponse }> {
     if (!app || !client) throw new Error('start the conductor first');
     const followUp = await createPendingJob(prisma, { key: 'ABC-12', branch: 'main', followUpOfId: firstJobId, taskMarkdown: '# Review comments on ABC-12\n\n- add a test\n' });
-    const outcome = await app.get(JobLaunchService).launch(followUp.id);
-    if (outcome.status !== 'launched') throw new Error(`expected a launch, got ${JSON.stringify(outcome)}`);
-    const dir = join(scratch, outcome.workerId);
-    await extractArchiveSafely(app.get(TaskArchiveStore).pathFor(outcome.workerId), dir);
+    const { dir, ...outcome } = await launchAndExtractTask(app, followUp.id, scratch);
     const spooled = JSON.parse(await readFile(join(config.workerSpoolDir, outcome.handle), 'utf8')) as SpooledLaunch;
     const handshake = await client.handshake({ credentials: { workerId: outcome.workerId, token: spooled.env['WORKER_TOKEN'] ?? '' }, workerVersion: 'test', hostname: 'test' });
     return { dir, workerId: outcome.workerId, handshake };

@@ -1,4 +1,3 @@
-import { extractArchiveSafely } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -10,9 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobLaunchService } from '../src/launch/job-launch.service';
-import { TaskArchiveStore } from '../src/launch/task-archive.store';
-import { startConductorParts } from './support/conductor-parts';
+import { launchAndExtractTask, startConductorParts } from './support/conductor-parts';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 
 const SHOP_A = '111111111111';
@@ -115,11 +112,7 @@ describe('the incident evidence pack of a job with incidents of several accounts
       config.workerSpoolDir = join(config.runDir, 'spool');
       app = await startConductorParts(config);
     }
-    const outcome = await app.get(JobLaunchService).launch(jobId);
-    if (outcome.status !== 'launched') throw new Error(`expected a launch, got ${JSON.stringify(outcome)}`);
-    const dir = join(scratch, outcome.workerId);
-    await extractArchiveSafely(app.get(TaskArchiveStore).pathFor(outcome.workerId), dir);
-    return { dir, workerId: outcome.workerId };
+    return launchAndExtractTask(app, jobId, scratch);
   }
 
   async function evidenceEvents(workerId: string): Promise<Array<{ type: string; detail: unknown }>> {

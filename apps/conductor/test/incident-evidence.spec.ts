@@ -1,4 +1,3 @@
-import { extractArchiveSafely } from '@agent-conductor/contracts';
 import type { PrismaClient } from '@agent-conductor/db';
 import { resetDatabase } from '@agent-conductor/testing';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -13,9 +12,7 @@ import type { ConductorConfig } from '../src/config/env.validators';
 import { CHART_HEIGHT, CHART_WIDTH } from '../src/incident-evidence/evidence-chart';
 import { MAX_LOGS_TABLE_CELL_CHARS, MAX_LOGS_TABLE_ROWS } from '../src/incident-evidence/logs-table';
 import { AttemptService } from '../src/launch/attempts.service';
-import { JobLaunchService } from '../src/launch/job-launch.service';
-import { TaskArchiveStore } from '../src/launch/task-archive.store';
-import { startConductorParts } from './support/conductor-parts';
+import { launchAndExtractTask, startConductorParts } from './support/conductor-parts';
 import { createPendingJob, testConfig, testPrisma } from './support/fixtures';
 
 const ACCOUNT = '123456789012';
@@ -59,11 +56,7 @@ describe('the incident evidence pack', () => {
       config.workerSpoolDir = join(config.runDir, 'spool');
       app = await startConductorParts(config);
     }
-    const outcome = await app.get(JobLaunchService).launch(jobId);
-    if (outcome.status !== 'launched') throw new Error(`expected a launch, got ${JSON.stringify(outcome)}`);
-    const dir = join(scratch, outcome.workerId);
-    await extractArchiveSafely(app.get(TaskArchiveStore).pathFor(outcome.workerId), dir);
-    return { dir, workerId: outcome.workerId };
+    return launchAndExtractTask(app, jobId, scratch);
   }
 
   beforeAll(() => {
