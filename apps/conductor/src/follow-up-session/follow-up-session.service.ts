@@ -1,14 +1,11 @@
 import { boundedExcerpt, DEFAULT_EXTRACT_MAX_ENTRIES, EARLIER_WORK_LIMITS, redactSecrets } from '@agent-conductor/contracts';
-import type { ResultStore } from '@agent-conductor/aws';
+import { downloadAgentSession, type ResultStore } from '@agent-conductor/aws';
 import { JobRepository, WorkerRepository, type Job } from '@agent-conductor/db';
 import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
@@ -108,13 +105,12 @@ export class FollowUpSessionService {
     await mkdir(scratch, { recursive: true, mode: 0o700 });
     try {
       const source = join(scratch, 'source.tar.gz');
-      const fromObject = await download(await this.results.openSession(key), source);
+      const from = await downloadAgentSession(this.results, key, source);
+      if (!from) return undefined;
       const out = join(scratch, 'out');
-      if (fromObject) {
+      if (from === 'session-object') {
         await extractOffLoop(source, out, { onlyUnder: AGENT_SESSION_DIR, maxEntries: SESSION_MAX_ENTRIES, maxBytes: SESSION_MAX_BYTES });
       } else {
-        await rm(source, { force: true });
-        if (!(await download(await this.results.open(key), source))) return undefined;
         this.logger.log(`results of worker ${key.workerId} have no usable session object (stored before there were any, or over the bounds): reading the whole archive`);
         await extractOffLoop(source, out, {
           onlyUnder: AGENT_SESSION_DIR,
@@ -141,13 +137,6 @@ export class FollowUpSessionService {
       await rm(scratch, { recursive: true, force: true });
     }
   }
-}
-
-/** Writes a stored object to `path`; false when there is none, or it is the empty object that defers to the archive. */
-async function download(stream: Readable | undefined, path: string): Promise<boolean> {
-  if (!stream) return false;
-  await pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
-  return (await stat(path)).size > 0;
 }
 
 function resultText(result: Job['result'], field: string): string {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,24 @@ export interface ResultStore {
   storeSession(key: ResultKey, sessionPath: string): Promise<{ location: string }>;
   /** undefined for results stored before session objects existed. */
   openSession(key: ResultKey): Promise<Readable | undefined>;
+}
+
+/**
+ * Copies an attempt's agent session to `path` (created owner-only; it must not exist): its session object, or the
+ * whole archive for results stored before session objects existed, or whose session object is empty (the conductor
+ * stores an empty one for a session over its bounds, so that the archive decides). undefined: neither is stored.
+ */
+export async function downloadAgentSession(store: ResultStore, key: ResultKey, path: string): Promise<'session-object' | 'archive' | undefined> {
+  if (await copyTo(await store.openSession(key), path)) return 'session-object';
+  await rm(path, { force: true });
+  return (await copyTo(await store.open(key), path)) ? 'archive' : undefined;
+}
+
+/** false when there is no stream, or it was empty. */
+async function copyTo(stream: Readable | undefined, path: string): Promise<boolean> {
+  if (!stream) return false;
+  await pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  return (await stat(path)).size > 0;
 }
 
 /** UUID-like slugs: no separators, no dots, so an id can never climb out of its directory or key prefix. */
