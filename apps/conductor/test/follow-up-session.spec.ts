@@ -1,18 +1,21 @@
-import { hashFile, packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
+import { extractArchiveSafely, hashFile, packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
 import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
-import { resetDatabase } from '@agent-conductor/testing';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { END_OF_ARCHIVE, rawTar, resetDatabase, type RawTarEntry } from '@agent-conductor/testing';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, type GetObjectCommandInput, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { status } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import { loadConductorConfig, type ConductorConfig } from '../src/config/env.validators';
 import { SESSION_FALLBACK_EVENT } from '../src/follow-up-session/follow-up-session.service';
+import { SESSION_MAX_BYTES, SESSION_MAX_ENTRIES } from '../src/results/agent-session-object';
 import type { SpooledLaunch } from '../src/launch/spool.launcher';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { launchAndExtractTask, startConductorParts } from './support/conductor-parts';
@@ -81,8 +84,8 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
     return archive;
   }
 
-  /** The thread's first job, run the way a worker runs it: handshake, UploadResults, Shutdown with the agent's thread. */
-  async function firstJob(archive: string, agentThreadId: string): Promise<string> {
+  /** The thread's first job up to its upload, run the way a worker runs it: handshake, then UploadResults. */
+  async function uploadFirstJob(archive: string): Promise<{ jobId: string; workerId: string; credentials: workerV1.WorkerCredentials; upload: Promise<workerV1.UploadResultsResponse> }> {
     if (!app || !client) throw new Error('start the conductor first');
     const job = await createClaimedJob(prisma, { key: 'ABC-12', branch: 'main' });
     const token = newWorkerToken();
@@ -94,14 +97,27 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
     const { bytes, sha256 } = await hashFile(archive);
     const messages: workerV1.UploadResultsRequest[] = [{ header: { credentials, totalSize: bytes, sha256 } }];
     for await (const chunk of readFileAsChunks(archive)) messages.push({ chunk });
-    await client.upload(messages);
-    await client.shutdown({
+    return { jobId: job.id, workerId: worker.id, credentials, upload: client.upload(messages) };
+  }
+
+  /** The thread's first job, run the way a worker runs it: handshake, UploadResults, Shutdown with the agent's thread. */
+  async function firstJob(archive: string, agentThreadId: string): Promise<string> {
+    const { jobId, credentials, upload } = await uploadFirstJob(archive);
+    await upload;
+    await client?.shutdown({
       credentials,
       outcome: workerV1.JobOutcome.JOB_OUTCOME_SUCCEEDED,
       result: { branch: 'worker/w-1/agent/abc-12', pullRequest: 'https://github.com/acme/orders-api/pull/7', report: '', title: 'ABC-12: Round once', summary: REPORT, agentThreadId, changes: [] },
       error: '',
     });
-    return job.id;
+    return jobId;
+  }
+
+  /** Where RESULT_STORE=directory keeps the first job's archive and, beside it, its session object. */
+  async function storedFiles(jobId: string): Promise<{ archive: string; session: string }> {
+    const worker = await prisma.worker.findFirstOrThrow({ where: { jobId } });
+    const dir = join(config.resultsDir, 'archives', jobId);
+    return { archive: join(dir, `attempt-1-${worker.id}.tar.gz`), session: join(dir, `attempt-1-${worker.id}.agent-session.tar.gz`) };
   }
 
   /** Launches the follow-up through admission and the spool launcher; its task archive, extracted, and its handshake. */
@@ -116,6 +132,28 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
 
   const fallbackEvent = async (workerId: string): Promise<unknown> =>
     (await prisma.workerEvent.findFirst({ where: { workerId, type: SESSION_FALLBACK_EVENT } }))?.detail;
+
+  /** An S3 bucket in memory behind the mocked client: what the conductor puts, it gets back; anything else is NoSuchKey. */
+  function inMemoryBucket(): Map<string, Buffer> {
+    const objects = new Map<string, Buffer>();
+    s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+      if (!(input.Body instanceof Uint8Array)) throw new Error('expected a byte body: lib-storage sends a small object in one PutObject');
+      objects.set(input.Key ?? '', Buffer.from(input.Body));
+      return { ETag: '"etag"' };
+    });
+    s3.on(GetObjectCommand).callsFake((input: GetObjectCommandInput) => {
+      const bytes = objects.get(input.Key ?? '');
+      if (!bytes) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
+      return {
+        Body: Object.assign(Readable.from([bytes]), {
+          transformToByteArray: async () => new Uint8Array(bytes),
+          transformToString: async () => bytes.toString(),
+          transformToWebStream: () => new ReadableStream(),
+        }),
+      };
+    });
+    return objects;
+  }
 
   it('puts the saved session in the task archive and names its thread in the handshake; the Shutdown records the reuse', async () => {
     await start();
@@ -192,26 +230,105 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
     expect(await fallbackEvent(workerId)).toMatchObject({ reason: 'unreadable' });
   });
 
-  it('reads the session from an S3 result store as well', async () => {
-    s3.on(PutObjectCommand).resolves({ ETag: '"etag"' });
-    const fromEnv = loadConductorConfig({ NODE_ENV: 'test', RESULT_STORE: 's3', RESULTS_BUCKET: 'agent-results', RESULTS_PREFIX: 'prod', AWS_REGION: 'eu-west-1' });
-    await start({ resultStore: fromEnv.resultStore });
-    const archive = await resultArchive({ savedAt: new Date() });
-    const bytes = await readFile(archive);
-    s3.on(GetObjectCommand).callsFake(() => ({
-      Body: Object.assign(Readable.from([bytes]), {
-        transformToByteArray: async () => new Uint8Array(bytes),
-        transformToString: async () => bytes.toString(),
-        transformToWebStream: () => new ReadableStream(),
-      }),
-    }));
-    const first = await firstJob(archive, THREAD_ID);
+  describe('the session object stored beside the archive at upload', () => {
+    it('holds agent-session/ alone, and the follow-up resumes from it without opening the archive', async () => {
+      await start();
+      const first = await firstJob(await resultArchive({ savedAt: new Date(Date.now() - HOUR_MS) }), THREAD_ID);
+      const stored = await storedFiles(first);
+      const unpacked = join(scratch, 'session-object');
+      await extractArchiveSafely(stored.session, unpacked);
+      expect((await readdir(unpacked, { recursive: true })).sort()).toEqual(['agent-session', `agent-session/${ROLLOUT}`, ...['sessions', 'sessions/2026', 'sessions/2026/11', 'sessions/2026/11/30', 'thread.json'].map((path) => `agent-session/${path}`)].sort());
+      expect((await stat(stored.session)).size).toBeLessThan((await stat(stored.archive)).size);
+      // Without the archive, only the session object can answer.
+      await rm(stored.archive);
 
-    const { dir, handshake } = await launchFollowUp(first);
+      const { dir, workerId, handshake } = await launchFollowUp(first);
 
-    expect(handshake.followUp).toMatchObject({ resumeThreadId: THREAD_ID });
-    expect(await readFile(join(dir, 'agent-session', ROLLOUT), 'utf8')).toBe(ROLLOUT_TEXT);
-    const workers = await prisma.worker.findMany({ where: { jobId: first } });
-    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'agent-results', Key: `prod/results/${first}/attempt-1-${workers[0]?.id}.tar.gz` });
+      expect(handshake.followUp).toMatchObject({ resumeThreadId: THREAD_ID });
+      expect(await readFile(join(dir, 'agent-session', ROLLOUT), 'utf8')).toBe(ROLLOUT_TEXT);
+      expect(await fallbackEvent(workerId)).toBeUndefined();
+    });
+
+    it('is missing for results stored before there were any: the follow-up reads the whole archive, as before', async () => {
+      await start();
+      const first = await firstJob(await resultArchive({ savedAt: new Date(Date.now() - HOUR_MS) }), THREAD_ID);
+      await rm((await storedFiles(first)).session);
+
+      const { dir, workerId, handshake } = await launchFollowUp(first);
+
+      expect(handshake.followUp).toMatchObject({ resumeThreadId: THREAD_ID });
+      expect(await readFile(join(dir, 'agent-session', ROLLOUT), 'utf8')).toBe(ROLLOUT_TEXT);
+      expect(existsSync(join(dir, 'repo'))).toBe(false);
+      expect(await fallbackEvent(workerId)).toBeUndefined();
+    });
+
+    /** A first job whose results went to the in-memory bucket, and the keys of its archive and session object. */
+    async function firstJobInS3(objects: Map<string, Buffer>): Promise<{ first: string; archiveKey: string; sessionKey: string }> {
+      const fromEnv = loadConductorConfig({ NODE_ENV: 'test', RESULT_STORE: 's3', RESULTS_BUCKET: 'agent-results', RESULTS_PREFIX: 'prod', AWS_REGION: 'eu-west-1' });
+      await start({ resultStore: fromEnv.resultStore });
+      const first = await firstJob(await resultArchive({ savedAt: new Date() }), THREAD_ID);
+      const worker = await prisma.worker.findFirstOrThrow({ where: { jobId: first } });
+      const keys = { archiveKey: `prod/results/${first}/attempt-1-${worker.id}.tar.gz`, sessionKey: `prod/results/${first}/attempt-1-${worker.id}.agent-session.tar.gz` };
+      expect([...objects.keys()].sort()).toEqual([keys.archiveKey, keys.sessionKey].sort());
+      return { first, ...keys };
+    }
+
+    it('in S3: put beside the archive under the same results/ prefix (the bucket expiry rule covers both); the follow-up gets only it', async () => {
+      const objects = inMemoryBucket();
+      const { first, sessionKey } = await firstJobInS3(objects);
+      expect(s3.commandCalls(PutObjectCommand).find((call) => call.args[0].input.Key === sessionKey)?.args[0].input).toMatchObject({ ServerSideEncryption: 'AES256', ContentType: 'application/gzip' });
+
+      const { dir, handshake } = await launchFollowUp(first);
+
+      expect(handshake.followUp).toMatchObject({ resumeThreadId: THREAD_ID });
+      expect(await readFile(join(dir, 'agent-session', ROLLOUT), 'utf8')).toBe(ROLLOUT_TEXT);
+      expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual([sessionKey]);
+    });
+
+    it('in S3, for results stored before this change: the session object\'s GET finds nothing, then the archive\'s answers', async () => {
+      const objects = inMemoryBucket();
+      const { first, archiveKey, sessionKey } = await firstJobInS3(objects);
+      objects.delete(sessionKey);
+
+      const { dir, handshake } = await launchFollowUp(first);
+
+      expect(handshake.followUp).toMatchObject({ resumeThreadId: THREAD_ID });
+      expect(await readFile(join(dir, 'agent-session', ROLLOUT), 'utf8')).toBe(ROLLOUT_TEXT);
+      expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual([sessionKey, archiveKey]);
+    });
+
+    it.each([
+      ['too many entries', `archive has more than ${SESSION_MAX_ENTRIES} entries`, (dir: string) => Promise.all(Array.from({ length: SESSION_MAX_ENTRIES }, (_, index) => writeFile(join(dir, `note-${index}.txt`), 'x')))],
+      ['too many bytes', `archive expands to more than ${SESSION_MAX_BYTES} bytes`, (dir: string) => writeFile(join(dir, 'padding.bin'), Buffer.alloc(SESSION_MAX_BYTES + 1))],
+    ])('is left empty for a session with %s: the follow-up reads the archive and refuses it there, with the same error', async (_name, refusal, plant) => {
+      await start();
+      const dir = join(scratch, 'over-bounds');
+      await mkdir(join(dir, 'agent-session'), { recursive: true });
+      await writeFile(join(dir, 'agent-session', 'thread.json'), JSON.stringify({ threadId: THREAD_ID, savedAt: new Date().toISOString(), codexVersion: '0.163.0' }));
+      await plant(join(dir, 'agent-session'));
+      const archive = join(scratch, 'over-bounds.tar.gz');
+      await packDirectory(dir, archive);
+      const first = await firstJob(archive, THREAD_ID);
+      const stored = await storedFiles(first);
+      expect((await stat(stored.session)).size).toBe(0);
+
+      const { workerId, handshake } = await launchFollowUp(first);
+
+      expect(handshake.followUp).toMatchObject({ resumeThreadId: '' });
+      expect(await fallbackEvent(workerId)).toEqual({ reason: 'unreadable', fromJob: first, detail: `the session in job ${first}'s results cannot be read: ${refusal}` });
+    });
+
+    it.each<[string, RawTarEntry]>([
+      ['a path out of the results', { path: 'agent-session/../../escape.txt', type: 'File', data: 'x' }],
+      ['a symlink', { path: 'agent-session/thread.json', type: 'SymbolicLink', linkpath: '/etc/shadow' }],
+    ])('is never written for an upload with %s under agent-session/: the upload is refused as before', async (_name, entry) => {
+      await start();
+      const archive = join(scratch, 'hostile.tar.gz');
+      await writeFile(archive, gzipSync(Buffer.concat([rawTar([{ path: 'agent-session/', type: 'Directory' }, entry]), END_OF_ARCHIVE])));
+      const { jobId, upload } = await uploadFirstJob(archive);
+      await expect(upload).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+      expect(existsSync(join(config.resultsDir, 'archives', jobId))).toBe(false);
+      expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
+    });
   });
 });

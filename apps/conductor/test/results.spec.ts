@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { CONDUCTOR_CONFIG } from '../src/config/config.module';
 import { ResultRetentionService } from '../src/results/result-retention.service';
@@ -107,7 +107,8 @@ describe('result archives', () => {
     const { jobId, workerId, upload } = await uploadAndShutdown(app);
     await upload;
     const puts = s3.commandCalls(PutObjectCommand);
-    expect(puts).toHaveLength(1);
+    // The archive, then its agent session alone beside it (docs/context-reuse.md).
+    expect(puts.map((put) => put.args[0].input.Key)).toEqual([`prod/results/${jobId}/attempt-1-${workerId}.tar.gz`, `prod/results/${jobId}/attempt-1-${workerId}.agent-session.tar.gz`]);
     expect(puts[0]?.args[0].input).toMatchObject({
       Bucket: 'agent-results',
       Key: `prod/results/${jobId}/attempt-1-${workerId}.tar.gz`,
@@ -124,6 +125,19 @@ describe('result archives', () => {
     const { app } = await start({ resultStore: fromEnv.resultStore });
     const { upload } = await uploadAndShutdown(app);
     await expect(upload).rejects.toMatchObject({ code: 14 });
+  });
+
+  it('answers UNAVAILABLE when only the session object cannot be stored, and records no results until both are', async () => {
+    s3.on(PutObjectCommand).callsFake((input: { Key?: string }) => {
+      if (input.Key?.endsWith('.agent-session.tar.gz')) throw new Error('SlowDown');
+      return { ETag: '"etag"' };
+    });
+    const fromEnv = loadConductorConfig({ NODE_ENV: 'test', RESULT_STORE: 's3', RESULTS_BUCKET: 'agent-results', AWS_REGION: 'eu-west-1' });
+    const { app, config } = await start({ resultStore: fromEnv.resultStore });
+    const { workerId, upload } = await uploadAndShutdown(app);
+    await expect(upload).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    expect(await prisma.workerEvent.count({ where: { workerId, type: 'results-uploaded' } })).toBe(0);
+    expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
   });
 
   it('refuses RESULT_STORE=s3 without a bucket at boot', () => {
@@ -152,7 +166,7 @@ describe('result archives', () => {
     const { jobId, workerId, upload } = await uploadAndShutdown(app);
     const location = `s3://agent-results/results/${jobId}/attempt-1-${workerId}.tar.gz`;
     expect(await upload).toMatchObject({ storedAt: location });
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(2);
     expect(existsSync(join(config.resultsDir, jobId))).toBe(false);
     expect(await readdir(join(config.resultsDir, '.incoming'))).toEqual([]);
     const events = await prisma.workerEvent.findMany({ where: { workerId, type: 'results-uploaded' } });
@@ -181,7 +195,7 @@ describe('result archives', () => {
       return storedAt;
     }
 
-    it('prunes extractions older than RESULTS_RETENTION_DAYS and keeps the archives', async () => {
+    it('prunes extractions older than RESULTS_RETENTION_DAYS and keeps the archives, each with its session object', async () => {
       const { app, config } = await start({ resultsRetentionMs: 7 * DAY_MS, resultsMaxBytes: Number.MAX_SAFE_INTEGER });
       const old = await extractedResult(app, 8 * DAY_MS);
       const recent = await extractedResult(app, 6 * DAY_MS);
@@ -191,6 +205,9 @@ describe('result archives', () => {
       expect(existsSync(dirname(old))).toBe(false);
       expect(existsSync(recent)).toBe(true);
       expect((await readdir(join(config.resultsDir, 'archives'))).length).toBe(2);
+      const oldJob = basename(dirname(old));
+      const oldWorker = basename(old);
+      expect((await readdir(join(config.resultsDir, 'archives', oldJob))).sort()).toEqual([`attempt-1-${oldWorker}.agent-session.tar.gz`, `attempt-1-${oldWorker}.tar.gz`]);
     });
 
     it('past RESULTS_MAX_BYTES, prunes the oldest first', async () => {

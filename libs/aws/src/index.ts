@@ -11,7 +11,7 @@ export {
   type EcsTaskStatus,
   type WorkerLaunchSpec,
 } from './ecs/ecs-worker-launcher';
-export { DirectoryResultStore, resultArchiveName, validateResultKey, type ResultKey, type ResultStore } from './s3/result-store';
+export { DirectoryResultStore, downloadAgentSession, resultArchiveName, resultSessionName, validateResultKey, type ResultKey, type ResultStore } from './s3/result-store';
 export { createS3Client, type S3ClientOptions } from './s3/s3-client';
 export { S3_ENV, s3ResultStoreFromEnv } from './s3/s3-env';
 export { RESULT_CONTENT_TYPE, S3ResultStore, type S3ResultStoreConfig } from './s3/s3-result-store';

@@ -1,3 +1,4 @@
+import { createS3Client, S3ResultStore } from '@agent-conductor/aws';
 import { readdirSync, readFileSync } from 'node:fs';
 import {
   blocks,
@@ -158,6 +159,18 @@ describe('required infrastructure', () => {
     expect(db['storage_encrypted']).toBe(true);
     expect(db['manage_master_user_password']).toBe(true);
     expect(db['password']).toBeUndefined();
+  });
+
+  it("expires each attempt's result archive and its agent session object alike: both keys are under the expiry rule's prefix", () => {
+    const [rule] = blocks(resource('aws_s3_bucket_lifecycle_configuration.results'), 'rule');
+    const [filter] = rule ? blocks(rule, 'filter') : [];
+    const [expiration] = rule ? blocks(rule, 'expiration') : [];
+    expect(expiration?.['days']).toBe('${var.results_expiration_days}');
+    const prefix = expandLocals(tf, String(filter?.['prefix'])).replace('${var.results_prefix}', 'prod/');
+    expect(prefix).toBe('prod/results/');
+    const store = new S3ResultStore(createS3Client({ region: 'eu-west-1' }), { bucket: 'results', prefix: 'prod/' });
+    const key = { jobId: 'job-1', workerId: 'worker-1', attempt: 1 };
+    expect([store.objectKey(key), store.sessionObjectKey(key)].map((objectKey) => objectKey.startsWith(prefix))).toEqual([true, true]);
   });
 
   it('blocks public access to the results bucket', () => {

@@ -1,26 +1,19 @@
 import { boundedExcerpt, DEFAULT_EXTRACT_MAX_ENTRIES, EARLIER_WORK_LIMITS, redactSecrets } from '@agent-conductor/contracts';
-import type { ResultStore } from '@agent-conductor/aws';
+import { downloadAgentSession, type ResultStore } from '@agent-conductor/aws';
 import { JobRepository, WorkerRepository, type Job } from '@agent-conductor/db';
 import { errorMessage } from '@agent-conductor/scheduling-domain';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
+import { AGENT_SESSION_DIR, SESSION_MAX_BYTES, SESSION_MAX_ENTRIES } from '../results/agent-session-object';
 import { extractOffLoop } from '../results/off-loop-extraction';
 import { RESULT_ARCHIVE_STORE } from '../results/result-archive.store';
 import { EXTRACTION_EXPANSION } from '../results/uploaded-results';
 
-/** Where the worker saves a Codex thread's session in its results, and finds it in a follow-up's task archive. */
-export const AGENT_SESSION_DIR = 'agent-session';
-/** A session is one rollout file per thread plus thread.json and its directories; far fewer than this. */
-export const SESSION_MAX_ENTRIES = 64;
-/** Above the worker's default AGENT_SESSION_MAX_BYTES (16 MiB), so a session the worker saved fits. */
-export const SESSION_MAX_BYTES = 64 * 1024 * 1024;
 /** The worker event that says which thread the follow-up's task archive carries; the handshake reads it. */
 export const SESSION_ATTACHED_EVENT = 'agent-session-attached';
 export const SESSION_FALLBACK_EVENT = 'agent-session-fallback';
@@ -98,8 +91,10 @@ export class FollowUpSessionService {
   }
 
   /**
-   * Only the `agent-session/` entries of the stored archive, bounded, extracted off the event loop into a private
-   * scratch dir under the run dir. undefined: the archive or its thread.json is missing, or names another thread.
+   * Only the `agent-session/` entries of the attempt's results, bounded, extracted off the event loop into a private
+   * scratch dir under the run dir: from the session object stored beside the archive at upload, or, for results
+   * stored before there were any (or whose session was over the bounds: an empty object), from the whole archive.
+   * undefined: the results or their thread.json are missing, or name another thread.
    */
   private async readSession(
     key: { jobId: string; workerId: string; attempt: number },
@@ -109,18 +104,22 @@ export class FollowUpSessionService {
     const scratch = join(this.config.runDir, 'sessions', `${forWorker}-${randomUUID()}`);
     await mkdir(scratch, { recursive: true, mode: 0o700 });
     try {
-      const stream = await this.results.open(key);
-      if (!stream) return undefined;
-      const archive = join(scratch, 'result.tar.gz');
-      await pipeline(stream, createWriteStream(archive, { flags: 'wx', mode: 0o600 }));
+      const source = join(scratch, 'source.tar.gz');
+      const from = await downloadAgentSession(this.results, key, source);
+      if (!from) return undefined;
       const out = join(scratch, 'out');
-      await extractOffLoop(archive, out, {
-        onlyUnder: AGENT_SESSION_DIR,
-        maxEntries: SESSION_MAX_ENTRIES,
-        maxBytes: SESSION_MAX_BYTES,
-        // The whole archive is read through: as much as an upload may expand to, with a header per entry.
-        maxTarBytes: this.config.maxUploadBytes * EXTRACTION_EXPANSION + DEFAULT_EXTRACT_MAX_ENTRIES * 3 * 512 + 1024 * 1024,
-      });
+      if (from === 'session-object') {
+        await extractOffLoop(source, out, { onlyUnder: AGENT_SESSION_DIR, maxEntries: SESSION_MAX_ENTRIES, maxBytes: SESSION_MAX_BYTES });
+      } else {
+        this.logger.log(`results of worker ${key.workerId} have no usable session object (stored before there were any, or over the bounds): reading the whole archive`);
+        await extractOffLoop(source, out, {
+          onlyUnder: AGENT_SESSION_DIR,
+          maxEntries: SESSION_MAX_ENTRIES,
+          maxBytes: SESSION_MAX_BYTES,
+          // The whole archive is read through: as much as an upload may expand to, with a header per entry.
+          maxTarBytes: this.config.maxUploadBytes * EXTRACTION_EXPANSION + DEFAULT_EXTRACT_MAX_ENTRIES * 3 * 512 + 1024 * 1024,
+        });
+      }
       const sessionDir = join(out, AGENT_SESSION_DIR);
       const threadText = await readFile(join(sessionDir, 'thread.json'), 'utf8').catch(() => undefined);
       if (threadText === undefined) return undefined;

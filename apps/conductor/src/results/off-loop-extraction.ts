@@ -2,15 +2,24 @@ import { TransferError, type ExtractOptions } from '@agent-conductor/contracts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { SessionObjectOutcome } from './agent-session-object';
 
 export interface ExtractionRequest {
   archivePath: string;
   destDir: string;
   options: ExtractOptions;
+  /** Once extracted, the session object is written here (writeSessionObject) in the same thread: packing is gzip work too. */
+  sessionObjectPath?: string;
+}
+
+export interface ExtractionTotals {
+  entries: number;
+  bytes: number;
+  sessionObject?: SessionObjectOutcome;
 }
 
 export type ExtractionReply =
-  | { ok: true; entries: number; bytes: number }
+  | ({ ok: true } & ExtractionTotals)
   | { ok: false; code: TransferError['code'] | undefined; message: string };
 
 /** The worker entry's name: webpack builds it next to main.js (webpack.config.js, additionalEntryPoints). */
@@ -36,13 +45,13 @@ function startWorker(request: ExtractionRequest): Worker {
  * stretches as long as its input allows; on the event loop, one hostile upload
  * would stall every other worker's heartbeat.
  */
-export function extractOffLoop(archivePath: string, destDir: string, options: ExtractOptions): Promise<{ entries: number; bytes: number }> {
+export function extractOffLoop(archivePath: string, destDir: string, options: ExtractOptions, sessionObjectPath?: string): Promise<ExtractionTotals> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker({ archivePath, destDir, options });
+    const worker = startWorker({ archivePath, destDir, options, ...(sessionObjectPath ? { sessionObjectPath } : {}) });
     let settled = false;
     worker.once('message', (reply: ExtractionReply) => {
       settled = true;
-      if (reply.ok) resolve({ entries: reply.entries, bytes: reply.bytes });
+      if (reply.ok) resolve({ entries: reply.entries, bytes: reply.bytes, ...(reply.sessionObject ? { sessionObject: reply.sessionObject } : {}) });
       else reject(reply.code ? new TransferError(reply.code, reply.message) : new Error(`archive extraction failed: ${reply.message}`));
     });
     worker.once('error', (error) => {

@@ -87,18 +87,25 @@ export class UploadedResults implements OnModuleInit {
   }
 
   /**
-   * Extracts (off the event loop) into a staging directory. In directory mode
-   * the staging directory is renamed into place, so the final directory only
-   * ever holds a complete, checked archive, and a second upload replaces the
-   * first; the final directory is returned. In s3 mode nothing is kept.
-   * `beforeReplace` runs once the archive is proven safe and may veto by throwing.
+   * Extracts (off the event loop) into a staging directory, and writes the upload's session object (its
+   * `agent-session/` alone, writeSessionObject) beside the archive, for the caller to store and then discard. In
+   * directory mode the staging directory is renamed into place, so the final directory only ever holds a complete,
+   * checked archive, and a second upload replaces the first; `extractedAt` is that final directory. In s3 mode
+   * nothing is kept. `beforeReplace` runs once the archive is proven safe and may veto by throwing.
    */
-  async extract(archivePath: string, jobId: string, workerId: string, beforeReplace?: () => Promise<void>): Promise<string | undefined> {
+  async extract(
+    archivePath: string,
+    jobId: string,
+    workerId: string,
+    beforeReplace?: () => Promise<void>,
+  ): Promise<{ extractedAt: string | undefined; sessionObject: string }> {
     const staging = join(this.incomingDir, `${workerId}-${randomUUID()}.d`);
+    const sessionObject = `${archivePath.replace(/\.tar\.gz$/, '')}.agent-session.tar.gz`;
     try {
-      await extractOffLoop(archivePath, staging, { maxBytes: this.config.maxUploadBytes * EXTRACTION_EXPANSION });
+      const { sessionObject: outcome } = await extractOffLoop(archivePath, staging, { maxBytes: this.config.maxUploadBytes * EXTRACTION_EXPANSION }, sessionObject);
+      if (outcome === 'over-bounds') this.logger.warn(`worker ${workerId}: agent-session/ is over the session bounds; a follow-up will read it from the whole archive and refuse it there`);
       await beforeReplace?.();
-      if (this.config.resultStore.kind === 's3') return undefined;
+      if (this.config.resultStore.kind === 's3') return { extractedAt: undefined, sessionObject };
       const jobDir = join(this.config.resultsDir, jobId);
       const finalDir = join(jobDir, workerId);
       await mkdir(jobDir, { recursive: true, mode: OWNER_ONLY_DIR });
@@ -107,7 +114,10 @@ export class UploadedResults implements OnModuleInit {
       // Retention counts from the upload, not from when the staging directory was last written.
       const now = new Date();
       await utimes(finalDir, now, now);
-      return finalDir;
+      return { extractedAt: finalDir, sessionObject };
+    } catch (error) {
+      await rm(sessionObject, { force: true });
+      throw error;
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

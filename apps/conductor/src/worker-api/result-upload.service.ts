@@ -17,7 +17,7 @@ import { rpcError, WorkerAuthService } from './worker-auth.service';
 /**
  * UploadResults: authenticates the header, checks size and free disk, takes
  * the worker's upload lock, receives the chunks, proves the archive safe (off
- * the event loop) and hands it to the RESULT_STORE.
+ * the event loop) and hands it, and its agent session alone, to the RESULT_STORE.
  */
 @Injectable()
 export class ResultUploadService {
@@ -84,6 +84,7 @@ export class ResultUploadService {
     messages: AsyncGenerator<workerV1.UploadResultsRequest>,
   ): Promise<workerV1.UploadResultsResponse> {
     const incoming = await this.results.newIncomingPath(worker.id);
+    let discardAlso: string | undefined;
     const receiver = new ChunkReceiver(incoming, {
       maxBytes: this.config.maxUploadBytes,
       expectedSize: header.totalSize,
@@ -98,10 +99,14 @@ export class ResultUploadService {
       // The transfer may have outlived the worker (its Shutdown came first, or it was given up on): its job's
       // results are final, so a late archive must not replace them. Checked again right before the swap.
       await this.ensureNotEnded(worker.id);
-      const extractedAt = await this.results.extract(incoming, worker.jobId, worker.id, () => this.ensureNotEnded(worker.id));
+      const { extractedAt, sessionObject } = await this.results.extract(incoming, worker.jobId, worker.id, () => this.ensureNotEnded(worker.id));
+      discardAlso = sessionObject;
+      const key = { jobId: worker.jobId, workerId: worker.id, attempt: worker.attempt };
       let archive: string;
       try {
-        ({ location: archive } = await this.archiveStore.store({ jobId: worker.jobId, workerId: worker.id, attempt: worker.attempt }, incoming));
+        ({ location: archive } = await this.archiveStore.store(key, incoming));
+        // Every upload writes both, so a repeated upload of an attempt never pairs its archive with an older session.
+        await this.archiveStore.storeSession(key, sessionObject);
       } catch (error) {
         // The store (S3) failing is the conductor's trouble, not the upload's: UNAVAILABLE makes the worker send it again.
         this.logger.error(`storing the result archive of worker ${worker.id} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -117,6 +122,7 @@ export class ResultUploadService {
       throw error;
     } finally {
       await this.results.discard(incoming);
+      if (discardAlso) await this.results.discard(discardAlso);
     }
   }
 

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { DirectoryResultStore, resultArchiveName } from './result-store';
+import { DirectoryResultStore, downloadAgentSession, resultArchiveName, resultSessionName } from './result-store';
 
 const JOB_ID = '3f1c2a9e-7b4d-4e0a-9c1b-2d3e4f5a6b7c';
 const WORKER_ID = '8a7b6c5d-4e3f-4a1b-8c9d-0e1f2a3b4c5d';
@@ -77,7 +77,47 @@ describe('DirectoryResultStore', () => {
     await expect(store.open({ ...KEY, jobId: '../escape' })).rejects.toThrow(/invalid jobId/);
   });
 
+  it('keeps the agent session beside the archive, each opened on its own, and none for an attempt stored without one', async () => {
+    const store = new DirectoryResultStore({ directory: join(root, 'results') });
+    const session = Buffer.from('session bytes');
+    const sessionSource = join(root, 'session.tar.gz');
+    await writeFile(sessionSource, session);
+    await store.store(KEY, source);
+    await store.store({ ...KEY, attempt: 2 }, source);
+
+    const { location } = await store.storeSession(KEY, sessionSource);
+
+    expect(location).toBe(join(root, 'results', JOB_ID, `attempt-1-${WORKER_ID}.agent-session.tar.gz`));
+    expect((await stat(location)).mode & 0o777).toBe(0o600);
+    const opened = await store.openSession(KEY);
+    expect(opened ? (await buffer(opened)).equals(session) : false).toBe(true);
+    const archive = await store.open(KEY);
+    expect(archive ? (await buffer(archive)).equals(content) : false).toBe(true);
+    await expect(store.openSession({ ...KEY, attempt: 2 })).resolves.toBeUndefined();
+    await expect(store.storeSession({ ...KEY, workerId: '../x' }, sessionSource)).rejects.toThrow(/invalid workerId/);
+  });
+
+  it('downloads the session object when there is one, else (none, or an empty one) the whole archive', async () => {
+    const store = new DirectoryResultStore({ directory: join(root, 'results') });
+    const sessionSource = join(root, 'session.tar.gz');
+    const target = (name: string): string => join(root, name);
+    await expect(downloadAgentSession(store, KEY, target('nothing'))).resolves.toBeUndefined();
+    await store.store(KEY, source);
+    await expect(downloadAgentSession(store, KEY, target('old'))).resolves.toBe('archive');
+    expect((await readFile(target('old'))).equals(content)).toBe(true);
+    await writeFile(sessionSource, '');
+    await store.storeSession(KEY, sessionSource);
+    await expect(downloadAgentSession(store, KEY, target('empty'))).resolves.toBe('archive');
+    expect((await readFile(target('empty'))).equals(content)).toBe(true);
+    await writeFile(sessionSource, 'session bytes');
+    await store.storeSession(KEY, sessionSource);
+    await expect(downloadAgentSession(store, KEY, target('new'))).resolves.toBe('session-object');
+    expect(await readFile(target('new'), 'utf8')).toBe('session bytes');
+    expect((await stat(target('new'))).mode & 0o777).toBe(0o600);
+  });
+
   it('names archives the same way as the S3 store', () => {
+    expect(resultSessionName({ jobId: 'job-1', workerId: 'worker_2', attempt: 7 })).toBe('job-1/attempt-7-worker_2.agent-session.tar.gz');
     expect(resultArchiveName({ jobId: 'job-1', workerId: 'worker_2', attempt: 7 })).toBe('job-1/attempt-7-worker_2.tar.gz');
   });
 });

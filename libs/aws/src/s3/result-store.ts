@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,11 +13,35 @@ export interface ResultKey {
   attempt: number;
 }
 
-/** Keeps the result archive a worker uploaded, one copy per job attempt. */
+/**
+ * Keeps the result archive a worker uploaded, one copy per job attempt, and beside it the attempt's agent session
+ * (the archive's `agent-session/` entries alone, docs/context-reuse.md), so a follow-up need not fetch the archive.
+ */
 export interface ResultStore {
   store(key: ResultKey, archivePath: string): Promise<{ location: string }>;
   /** The stored archive as a stream (the caller consumes or destroys it); undefined when there is none. */
   open(key: ResultKey): Promise<Readable | undefined>;
+  storeSession(key: ResultKey, sessionPath: string): Promise<{ location: string }>;
+  /** undefined for results stored before session objects existed. */
+  openSession(key: ResultKey): Promise<Readable | undefined>;
+}
+
+/**
+ * Copies an attempt's agent session to `path` (created owner-only; it must not exist): its session object, or the
+ * whole archive for results stored before session objects existed, or whose session object is empty (the conductor
+ * stores an empty one for a session over its bounds, so that the archive decides). undefined: neither is stored.
+ */
+export async function downloadAgentSession(store: ResultStore, key: ResultKey, path: string): Promise<'session-object' | 'archive' | undefined> {
+  if (await copyTo(await store.openSession(key), path)) return 'session-object';
+  await rm(path, { force: true });
+  return (await copyTo(await store.open(key), path)) ? 'archive' : undefined;
+}
+
+/** false when there is no stream, or it was empty. */
+async function copyTo(stream: Readable | undefined, path: string): Promise<boolean> {
+  if (!stream) return false;
+  await pipeline(stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+  return (await stat(path)).size > 0;
 }
 
 /** UUID-like slugs: no separators, no dots, so an id can never climb out of its directory or key prefix. */
@@ -35,6 +59,12 @@ export function resultArchiveName(key: ResultKey): string {
   return `${key.jobId}/attempt-${key.attempt}-${key.workerId}.tar.gz`;
 }
 
+/** `<jobId>/attempt-<n>-<workerId>.agent-session.tar.gz`: beside the archive, so whatever expires the archive expires it too. */
+export function resultSessionName(key: ResultKey): string {
+  validateResultKey(key);
+  return `${key.jobId}/attempt-${key.attempt}-${key.workerId}.agent-session.tar.gz`;
+}
+
 /** The local default (RESULT_STORE=directory): `<directory>/<jobId>/attempt-<n>-<workerId>.tar.gz`. */
 export class DirectoryResultStore implements ResultStore {
   private readonly directory: string;
@@ -45,7 +75,23 @@ export class DirectoryResultStore implements ResultStore {
   }
 
   async store(key: ResultKey, archivePath: string): Promise<{ location: string }> {
-    const target = join(this.directory, resultArchiveName(key));
+    return this.copyIn(key, resultArchiveName(key), archivePath);
+  }
+
+  async open(key: ResultKey): Promise<Readable | undefined> {
+    return this.openFile(resultArchiveName(key));
+  }
+
+  async storeSession(key: ResultKey, sessionPath: string): Promise<{ location: string }> {
+    return this.copyIn(key, resultSessionName(key), sessionPath);
+  }
+
+  async openSession(key: ResultKey): Promise<Readable | undefined> {
+    return this.openFile(resultSessionName(key));
+  }
+
+  private async copyIn(key: ResultKey, name: string, archivePath: string): Promise<{ location: string }> {
+    const target = join(this.directory, name);
     // Owner-only, like the archives themselves: another uid on the host has no business reading results.
     await mkdir(join(this.directory, key.jobId), { recursive: true, mode: 0o700 });
     // Written aside and renamed, so a reader never sees half an archive and a crash leaves no partial result.
@@ -60,8 +106,8 @@ export class DirectoryResultStore implements ResultStore {
     return { location: target };
   }
 
-  async open(key: ResultKey): Promise<Readable | undefined> {
-    const stream = createReadStream(join(this.directory, resultArchiveName(key)));
+  private async openFile(name: string): Promise<Readable | undefined> {
+    const stream = createReadStream(join(this.directory, name));
     try {
       await once(stream, 'open');
     } catch (error) {

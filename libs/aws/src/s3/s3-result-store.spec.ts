@@ -175,6 +175,39 @@ describe('S3ResultStore with a mocked S3 client', () => {
     await expect(store.open(KEY)).rejects.toThrow(/Access Denied/);
   });
 
+  it('keeps the agent session beside the archive under the same results/ prefix, and opens each by its own key', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    const { path, content } = await archive('session.tar.gz', 2048);
+    const bytes = Buffer.from('session bytes');
+    const body = Object.assign(Readable.from([bytes]), {
+      transformToByteArray: async () => new Uint8Array(bytes),
+      transformToString: async () => bytes.toString(),
+      transformToWebStream: () => new ReadableStream(),
+    });
+    s3Mock.on(GetObjectCommand).resolvesOnce({ Body: body }).rejectsOnce(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
+    const store = new S3ResultStore(s3, { bucket: 'results-bucket', prefix: 'prod' });
+    const sessionKey = `prod/results/${JOB_ID}/attempt-3-${WORKER_ID}.agent-session.tar.gz`;
+
+    await expect(store.storeSession(KEY, path)).resolves.toEqual({ location: `s3://results-bucket/${sessionKey}` });
+    const { Body, ...input } = s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input ?? {};
+    expect(input).toEqual({
+      Bucket: 'results-bucket',
+      Key: sessionKey,
+      ContentType: 'application/gzip',
+      ServerSideEncryption: 'AES256',
+      Metadata: { 'job-id': JOB_ID, 'worker-id': WORKER_ID, attempt: '3' },
+    });
+    expect(bytesOf(Body).equals(content)).toBe(true);
+
+    const stream = await store.openSession(KEY);
+    expect(stream ? await text(stream) : undefined).toBe('session bytes');
+    await expect(store.openSession(KEY)).resolves.toBeUndefined();
+    expect(s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'results-bucket', Key: sessionKey },
+      { Bucket: 'results-bucket', Key: sessionKey },
+    ]);
+  });
+
   it('refuses a prefix that escapes or starts at the root', () => {
     expect(() => new S3ResultStore(s3, { bucket: 'b', prefix: '/abs' })).toThrow(/prefix/);
     expect(() => new S3ResultStore(s3, { bucket: 'b', prefix: 'a/../b' })).toThrow(/prefix/);

@@ -3,7 +3,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { resultArchiveName, type ResultKey, type ResultStore } from './result-store';
+import { resultArchiveName, resultSessionName, type ResultKey, type ResultStore } from './result-store';
 
 export interface S3ResultStoreConfig {
   bucket: string;
@@ -17,7 +17,10 @@ export interface S3ResultStoreConfig {
 
 export const RESULT_CONTENT_TYPE = 'application/gzip';
 
-/** Result archives in S3 (RESULT_STORE=s3): `<prefix>results/<jobId>/attempt-<n>-<workerId>.tar.gz`. */
+/**
+ * Result archives in S3 (RESULT_STORE=s3): `<prefix>results/<jobId>/attempt-<n>-<workerId>.tar.gz`, the agent session
+ * beside it (`….agent-session.tar.gz`), both under the `<prefix>results/` the bucket's expiry rule covers.
+ */
 export class S3ResultStore implements ResultStore {
   private readonly prefix: string;
 
@@ -37,8 +40,27 @@ export class S3ResultStore implements ResultStore {
     return `${this.prefix}results/${resultArchiveName(key)}`;
   }
 
+  sessionObjectKey(key: ResultKey): string {
+    return `${this.prefix}results/${resultSessionName(key)}`;
+  }
+
   async store(key: ResultKey, archivePath: string): Promise<{ location: string }> {
-    const objectKey = this.objectKey(key);
+    return this.upload(key, this.objectKey(key), archivePath);
+  }
+
+  async open(key: ResultKey): Promise<Readable | undefined> {
+    return this.download(this.objectKey(key));
+  }
+
+  async storeSession(key: ResultKey, sessionPath: string): Promise<{ location: string }> {
+    return this.upload(key, this.sessionObjectKey(key), sessionPath);
+  }
+
+  async openSession(key: ResultKey): Promise<Readable | undefined> {
+    return this.download(this.sessionObjectKey(key));
+  }
+
+  private async upload(key: ResultKey, objectKey: string, archivePath: string): Promise<{ location: string }> {
     // Fail with the file's own error before S3 sees a half-created upload.
     const info = await stat(archivePath);
     if (!info.isFile()) throw new Error(`result archive is not a file: ${archivePath}`);
@@ -69,9 +91,9 @@ export class S3ResultStore implements ResultStore {
     return { location: `s3://${this.config.bucket}/${objectKey}` };
   }
 
-  async open(key: ResultKey): Promise<Readable | undefined> {
+  private async download(objectKey: string): Promise<Readable | undefined> {
     try {
-      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key) }));
+      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: objectKey }));
       if (Body instanceof Readable) return Body;
       if (Body === undefined) return undefined;
       // Outside Node the SDK hands back a web stream; the Node runtime gives a Readable.

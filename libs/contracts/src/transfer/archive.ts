@@ -65,6 +65,23 @@ export async function packDirectory(dir: string, archivePath: string, options: P
   return hashFile(archivePath);
 }
 
+/**
+ * tar.gz of one top-level directory of `dir`, its entries keeping the `subdir/` prefix, streamed to archivePath.
+ * The archive always holds the `./` entry, so it stays readable by node-tar's strict reader when `subdir` is absent.
+ * Like packDirectory, only regular files and directories are packed.
+ */
+export async function packSubdirectory(dir: string, subdir: string, archivePath: string): Promise<{ bytes: number; sha256: string }> {
+  const top = subdir.replace(/^\.\//, '').replace(/\/+$/, '');
+  if (top === '' || top.includes('/') || top === '.' || top === '..') throw new Error(`not a top-level directory name: ${JSON.stringify(subdir)}`);
+  const filter = (path: string, stat: Stats | tar.ReadEntry): boolean => {
+    const relativePath = path.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (!('isFile' in stat) || (!stat.isFile() && !stat.isDirectory())) return false;
+    return relativePath === '.' || relativePath === top || relativePath.startsWith(`${top}/`);
+  };
+  await tar.c({ gzip: true, cwd: dir, portable: true, filter, linkCache: new NoHardLinkCache(), file: archivePath }, ['.']);
+  return hashFile(archivePath);
+}
+
 export async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import type { TransferChunk } from '../generated/agentconductor/worker/v1/worker';
-import { ChunkReceiver, extractArchiveSafely, packDirectory, readFileAsChunks, TRANSFER_CHUNK_BYTES, TransferError } from './index';
+import { ChunkReceiver, extractArchiveSafely, packDirectory, packSubdirectory, readFileAsChunks, TRANSFER_CHUNK_BYTES, TransferError } from './index';
 
 async function collect(path: string, chunkBytes?: number): Promise<TransferChunk[]> {
   const chunks: TransferChunk[] = [];
@@ -87,6 +87,31 @@ describe('transfer codec', () => {
     await packDirectory(source, archive);
     expect(await extractArchiveSafely(archive, join(dir, 'empty-out'))).toEqual({ entries: 1, bytes: 0 });
     expect(await readdir(join(dir, 'empty-out'))).toEqual([]);
+  });
+
+  it('packs one top-level directory alone, keeping its prefix and leaving links out; a valid archive when it is absent', async () => {
+    const source = join(dir, 'results');
+    await mkdir(join(source, 'agent-session', 'sessions'), { recursive: true });
+    await writeFile(join(source, 'agent-session', 'thread.json'), '{"threadId":"t"}');
+    await writeFile(join(source, 'agent-session', 'sessions', 'rollout.jsonl'), 'line\n');
+    await symlink('/etc/passwd', join(source, 'agent-session', 'passwd'));
+    await mkdir(join(source, 'agent-sessions-not'));
+    await writeFile(join(source, 'agent-sessions-not', 'x'), 'no');
+    await writeFile(join(source, 'README.md'), 'no');
+    const archive = join(dir, 'session.tar.gz');
+    await packSubdirectory(source, 'agent-session', archive);
+    const dest = join(dir, 'session-out');
+    // ./, agent-session/, agent-session/sessions/ and two files.
+    expect(await extractArchiveSafely(archive, dest)).toEqual({ entries: 5, bytes: 21 });
+    expect(await readdir(dest)).toEqual(['agent-session']);
+    expect((await readdir(join(dest, 'agent-session'), { recursive: true })).sort()).toEqual(['sessions', 'sessions/rollout.jsonl', 'thread.json']);
+
+    const none = join(dir, 'none.tar.gz');
+    await rm(join(source, 'agent-session'), { recursive: true });
+    await packSubdirectory(source, 'agent-session', none);
+    expect(await extractArchiveSafely(none, join(dir, 'none-out'))).toEqual({ entries: 1, bytes: 0 });
+    expect(await readdir(join(dir, 'none-out'))).toEqual([]);
+    await expect(packSubdirectory(source, '../up', none)).rejects.toThrow(/not a top-level directory/);
   });
 
   it('streams an empty file as a single empty last chunk', async () => {
