@@ -1,4 +1,4 @@
-import { extractArchiveSafely, hashFile, packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
+import { AGENT_SESSION_MAX_BYTES, AGENT_SESSION_MAX_ENTRIES, extractArchiveSafely, hashFile, packDirectory, readFileAsChunks, workerV1 } from '@agent-conductor/contracts';
 import { WorkerRepository, type PrismaClient } from '@agent-conductor/db';
 import { END_OF_ARCHIVE, rawTar, resetDatabase, type RawTarEntry } from '@agent-conductor/testing';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, type GetObjectCommandInput, type PutObjectCommandInput } from '@aws-sdk/client-s3';
@@ -15,7 +15,6 @@ import { gzipSync } from 'node:zlib';
 import { hashWorkerToken, newWorkerToken } from '../src/common/worker-token';
 import { loadConductorConfig, type ConductorConfig } from '../src/config/env.validators';
 import { SESSION_FALLBACK_EVENT } from '../src/follow-up-session/follow-up-session.service';
-import { SESSION_MAX_BYTES, SESSION_MAX_ENTRIES } from '../src/results/agent-session-object';
 import type { SpooledLaunch } from '../src/launch/spool.launcher';
 import { TaskArchiveStore } from '../src/launch/task-archive.store';
 import { launchAndExtractTask, startConductorParts } from './support/conductor-parts';
@@ -298,8 +297,8 @@ describe('context reuse at a follow-up\'s launch: the earlier job\'s agent sessi
     });
 
     it.each([
-      ['too many entries', `archive has more than ${SESSION_MAX_ENTRIES} entries`, (dir: string) => Promise.all(Array.from({ length: SESSION_MAX_ENTRIES }, (_, index) => writeFile(join(dir, `note-${index}.txt`), 'x')))],
-      ['too many bytes', `archive expands to more than ${SESSION_MAX_BYTES} bytes`, (dir: string) => writeFile(join(dir, 'padding.bin'), Buffer.alloc(SESSION_MAX_BYTES + 1))],
+      ['too many entries', `archive has more than ${AGENT_SESSION_MAX_ENTRIES} entries`, (dir: string) => Promise.all(Array.from({ length: AGENT_SESSION_MAX_ENTRIES }, (_, index) => writeFile(join(dir, `note-${index}.txt`), 'x')))],
+      ['too many bytes', `archive expands to more than ${AGENT_SESSION_MAX_BYTES} bytes`, (dir: string) => writeFile(join(dir, 'padding.bin'), Buffer.alloc(AGENT_SESSION_MAX_BYTES + 1))],
     ])('is left empty for a session with %s: the follow-up reads the archive and refuses it there, with the same error', async (_name, refusal, plant) => {
       await start();
       const dir = join(scratch, 'over-bounds');

@@ -5,3 +5,4 @@ export * from './transfer';
 export * from './earlier-work';
 export * from './redaction';
 export * from './pem';
+export * from './agent-session';

@@ -17,7 +17,7 @@
  */
 import { DirectoryResultStore, downloadAgentSession, type ResultKey, type ResultStore } from '@agent-conductor/aws';
 import { numberOption, startCli, type CliOptions, type CliSpec } from '@agent-conductor/cli-args';
-import { DEFAULT_EXTRACT_MAX_ENTRIES, extractArchiveSafely, packDirectory, packSubdirectory } from '@agent-conductor/contracts';
+import { AGENT_SESSION_DIR, AGENT_SESSION_MAX_BYTES, AGENT_SESSION_MAX_ENTRIES, DEFAULT_EXTRACT_MAX_ENTRIES, extractArchiveSafely, packDirectory, packSubdirectory } from '@agent-conductor/contracts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,10 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
 
 const MIB = 1024 * 1024;
-/** FollowUpSessionService's bounds (apps/conductor/src/results/agent-session-object.ts) and the conductor's defaults. */
-const AGENT_SESSION_DIR = 'agent-session';
-const SESSION_MAX_ENTRIES = 64;
-const SESSION_MAX_BYTES = 64 * MIB;
+/** The conductor's upload defaults. */
 const MAX_UPLOAD_BYTES = 512 * MIB;
 const EXTRACTION_EXPANSION = 4;
 const THREAD_ID = '01a22dd8-755e-7dc2-a7e8-dbd010c98ea1';
@@ -110,8 +107,8 @@ async function lookUp(store: ResultStore, key: ResultKey, scratch: string): Prom
     if (!from) throw new Error('no results stored');
     await extractArchiveSafely(source, join(dir, 'out'), {
       onlyUnder: AGENT_SESSION_DIR,
-      maxEntries: SESSION_MAX_ENTRIES,
-      maxBytes: SESSION_MAX_BYTES,
+      maxEntries: AGENT_SESSION_MAX_ENTRIES,
+      maxBytes: AGENT_SESSION_MAX_BYTES,
       ...(from === 'archive' ? { maxTarBytes: MAX_UPLOAD_BYTES * EXTRACTION_EXPANSION + DEFAULT_EXTRACT_MAX_ENTRIES * 3 * 512 + MIB } : {}),
     });
     const thread = JSON.parse(await readFile(join(dir, 'out', AGENT_SESSION_DIR, 'thread.json'), 'utf8')) as { threadId?: string };

@@ -1,4 +1,4 @@
-import { boundedExcerpt, DEFAULT_EXTRACT_MAX_ENTRIES, EARLIER_WORK_LIMITS, redactSecrets } from '@agent-conductor/contracts';
+import { AGENT_SESSION_DIR, AGENT_SESSION_MAX_BYTES, AGENT_SESSION_MAX_ENTRIES, boundedExcerpt, DEFAULT_EXTRACT_MAX_ENTRIES, EARLIER_WORK_LIMITS, redactSecrets } from '@agent-conductor/contracts';
 import { downloadAgentSession, type ResultStore } from '@agent-conductor/aws';
 import { JobRepository, WorkerRepository, type Job } from '@agent-conductor/db';
 import { errorMessage } from '@agent-conductor/scheduling-domain';
@@ -9,7 +9,6 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { CONDUCTOR_CONFIG } from '../config/config.module';
 import type { ConductorConfig } from '../config/env.validators';
-import { AGENT_SESSION_DIR, SESSION_MAX_BYTES, SESSION_MAX_ENTRIES } from '../results/agent-session-object';
 import { extractOffLoop } from '../results/off-loop-extraction';
 import { RESULT_ARCHIVE_STORE } from '../results/result-archive.store';
 import { EXTRACTION_EXPANSION } from '../results/uploaded-results';
@@ -109,13 +108,13 @@ export class FollowUpSessionService {
       if (!from) return undefined;
       const out = join(scratch, 'out');
       if (from === 'session-object') {
-        await extractOffLoop(source, out, { onlyUnder: AGENT_SESSION_DIR, maxEntries: SESSION_MAX_ENTRIES, maxBytes: SESSION_MAX_BYTES });
+        await extractOffLoop(source, out, { onlyUnder: AGENT_SESSION_DIR, maxEntries: AGENT_SESSION_MAX_ENTRIES, maxBytes: AGENT_SESSION_MAX_BYTES });
       } else {
         this.logger.log(`results of worker ${key.workerId} have no usable session object (stored before there were any, or over the bounds): reading the whole archive`);
         await extractOffLoop(source, out, {
           onlyUnder: AGENT_SESSION_DIR,
-          maxEntries: SESSION_MAX_ENTRIES,
-          maxBytes: SESSION_MAX_BYTES,
+          maxEntries: AGENT_SESSION_MAX_ENTRIES,
+          maxBytes: AGENT_SESSION_MAX_BYTES,
           // The whole archive is read through: as much as an upload may expand to, with a header per entry.
           maxTarBytes: this.config.maxUploadBytes * EXTRACTION_EXPANSION + DEFAULT_EXTRACT_MAX_ENTRIES * 3 * 512 + 1024 * 1024,
         });

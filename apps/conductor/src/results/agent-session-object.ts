@@ -1,25 +1,19 @@
-import { packSubdirectory } from '@agent-conductor/contracts';
+import { AGENT_SESSION_DIR, AGENT_SESSION_MAX_BYTES, AGENT_SESSION_MAX_ENTRIES, packSubdirectory } from '@agent-conductor/contracts';
 import { lstat, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Where the worker saves a Codex thread's session in its results, and finds it in a follow-up's task archive. */
-export const AGENT_SESSION_DIR = 'agent-session';
-/** A session is one rollout file per thread plus thread.json and its directories; far fewer than this. */
-export const SESSION_MAX_ENTRIES = 64;
-/** Above the worker's default AGENT_SESSION_MAX_BYTES (16 MiB), so a session the worker saved fits. */
-export const SESSION_MAX_BYTES = 64 * 1024 * 1024;
 
 export type SessionObjectOutcome = 'packed' | 'over-bounds';
 
 /**
  * Writes the session object of an upload proven safe and extracted into `extractedDir`: its `agent-session/` alone,
  * as a tar.gz the follow-up lookup reads instead of the whole archive (docs/context-reuse.md). A session over
- * SESSION_MAX_ENTRIES / SESSION_MAX_BYTES gets an empty object instead, which sends the lookup to the archive, so it
+ * AGENT_SESSION_MAX_ENTRIES / AGENT_SESSION_MAX_BYTES gets an empty object instead, which sends the lookup to the archive, so it
  * is refused there exactly as before; results without a session get an archive holding none.
  */
 export async function writeSessionObject(extractedDir: string, objectPath: string): Promise<SessionObjectOutcome> {
   const totals = await treeTotals(join(extractedDir, AGENT_SESSION_DIR));
-  if (totals.entries > SESSION_MAX_ENTRIES || totals.bytes > SESSION_MAX_BYTES) {
+  if (totals.entries > AGENT_SESSION_MAX_ENTRIES || totals.bytes > AGENT_SESSION_MAX_BYTES) {
     await writeFile(objectPath, '', { flag: 'wx', mode: 0o600 });
     return 'over-bounds';
   }
@@ -37,7 +31,7 @@ async function treeTotals(root: string): Promise<{ entries: number; bytes: numbe
   if (!info?.isDirectory()) return totals;
   const pending = [root];
   totals.entries = 1;
-  while (pending.length > 0 && totals.entries <= SESSION_MAX_ENTRIES && totals.bytes <= SESSION_MAX_BYTES) {
+  while (pending.length > 0 && totals.entries <= AGENT_SESSION_MAX_ENTRIES && totals.bytes <= AGENT_SESSION_MAX_BYTES) {
     const dir = pending.pop() ?? root;
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       totals.entries += 1;

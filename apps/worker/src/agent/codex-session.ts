@@ -1,9 +1,9 @@
+import { AGENT_SESSION_DIR } from '@agent-conductor/contracts';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileSystem } from '../fs/file-system';
 
-/** Where a Codex thread's session travels: in the result archive after the job, in the task archive of its follow-up. */
-export const AGENT_SESSION_DIR = 'agent-session';
+export { AGENT_SESSION_DIR };
 export const THREAD_FILE = 'thread.json';
 export const DEFAULT_AGENT_SESSION_MAX_BYTES = 16 * 1024 * 1024;
 
