@@ -22,8 +22,9 @@ import { uuidv7 } from './uuidv7';
 
 /*
  * Jira deliveries point at their ticket, when the scheduler knows it. A comment the message alone refuses ($8: listed
- * on its thread) points at its thread's first job, looked up as the locking statements below do but without the
- * lock: nothing is decided from it, and a thread that starts meanwhile is at most one comment late.
+ * on its thread) points at its thread's first job, found as the locking statements below find it but without the
+ * lock: nothing is decided from the link, so a job that records its pull request at this very moment may only miss
+ * this one comment on its page.
  */
 const INSERT_UPDATE_DELIVERY = statement(
   'insert-update-delivery',
