@@ -142,7 +142,7 @@ function requestsSection(job: JobDetail): HTMLElement | null {
  * The thread's comments that started nothing, each with the scheduler's reason: what answers "why did my comment do
  * nothing?". Like the requests, the bodies are anyone's text, shown as text.
  */
-function notActedOnSection(job: JobDetail): HTMLElement | null {
+export function notActedOnSection(job: Pick<JobDetail, 'commentsNotActedOn' | 'commentsNotActedOnTruncated'>): HTMLElement | null {
   if (job.commentsNotActedOn.length === 0) return null;
   return h(
     'section',
