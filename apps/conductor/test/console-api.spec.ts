@@ -304,6 +304,44 @@ describe('console read API over HTTP (seeded rows, a real result archive, local 
     }
   });
 
+  it("lists the thread's comments not acted on with the reason and a redacted body, on the first job and its follow-up", async () => {
+    const ingest = new IngestRepository({ databaseUrl: config.databaseUrl });
+    try {
+      const pullRequest = 'https://github.com/acme/orders-api/pull/13';
+      const { job: first } = await endedJob('API-R', { pullRequest });
+      const refused = githubReviewEvent('pull_request_review_comment', { pullRequest, id: 88, body: `@agent <b>ship</b> it, here is my token ${LEAKED}`, path: 'src/app.ts', line: 9, login: 'drive-by', association: 'NONE' });
+      const rejected = await ingest.recordMessage({ sqsMessageId: 'r88', receivedAt: new Date(), body: refused, classified: classifyMessage(refused), repository: first.repository });
+      const accepted = githubReviewEvent('issue_comment', { pullRequest, id: 89, body: '@agent rename it' });
+      const followUp = await ingest.recordMessage({ sqsMessageId: 'r89', receivedAt: new Date(), body: accepted, classified: classifyMessage(accepted), repository: first.repository });
+      expect(rejected.classification).toBe('rejected');
+
+      const expected = {
+        deliveryId: rejected.deliveryId,
+        classification: 'rejected',
+        reason: rejected.rejectionReason,
+        source: 'github',
+        author: 'drive-by',
+        bodyTruncated: false,
+        path: 'src/app.ts',
+        line: 9,
+        url: `${pullRequest}#discussion_r88`,
+      };
+      for (const id of [first.id, followUp.followUp?.jobId ?? '']) {
+        const page = await get<{ commentsNotActedOn: Array<Record<string, unknown>>; commentsNotActedOnTruncated: boolean }>(`/api/v1/jobs/${id}`);
+        expect(page.body.commentsNotActedOn).toEqual([expect.objectContaining(expected)]);
+        expect(page.body.commentsNotActedOn[0]?.['body']).toMatch(/^@agent <b>ship<\/b> it, here is my token .+$/);
+        expect(JSON.stringify(page.body)).not.toContain(LEAKED);
+        expect(page.body.commentsNotActedOnTruncated).toBe(false);
+      }
+      const { job: other } = await endedJob('API-S', { pullRequest: 'https://github.com/acme/orders-api/pull/14' });
+      expect((await get(`/api/v1/jobs/${other.id}`)).body).toMatchObject({ commentsNotActedOn: [], commentsNotActedOnTruncated: false });
+      // The delivery it links to answers with the raw message, as every delivery does.
+      expect((await get(`/api/v1/deliveries/${rejected.deliveryId}`)).body).toMatchObject({ classification: 'rejected', body: refused });
+    } finally {
+      await ingest.close();
+    }
+  });
+
   it('lists deliveries, the rejected ones alone, and shows one raw body', async () => {
     const job = await createPendingJob(prisma, { key: 'DLV-1' });
     const rejected = await prisma.delivery.create({ data: { sqsMessageId: 'bad-1', receivedAt: new Date(Date.now() + 1000), body: '{"nope":', classification: 'rejected', rejectionReason: 'body is not JSON' } });

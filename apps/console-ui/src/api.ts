@@ -89,6 +89,9 @@ export interface JobDetail extends JobItem {
   followUpRequests: FollowUpRequest[];
   followUpRequestsTruncated: boolean;
   thread: JobThread | null;
+  /** Comments on the job's thread that started nothing, newest first: untrusted text. */
+  commentsNotActedOn: ThreadComment[];
+  commentsNotActedOnTruncated: boolean;
 }
 
 export interface JobIncident {
@@ -118,6 +121,22 @@ export interface FollowUpRequest {
   url: string | null;
   commentedAt: string;
   deliveryId: string;
+}
+
+export interface ThreadComment {
+  deliveryId: string;
+  receivedAt: string;
+  /** `rejected`: refused; `update`: recorded (not addressed, already requested). */
+  classification: string;
+  reason: string | null;
+  source: string;
+  author: string;
+  body: string;
+  bodyTruncated: boolean;
+  path: string | null;
+  line: number | null;
+  url: string | null;
+  commentedAt: string;
 }
 
 export interface JobThread {

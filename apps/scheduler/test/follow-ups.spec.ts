@@ -223,63 +223,75 @@ describe('follow-ups over gRPC: review events and Jira comments become follow-up
     expect(await prisma.job.findUniqueOrThrow({ where: { id: third.decisions[0]?.jobId } })).toMatchObject({ followUpOfId: first.id });
   });
 
-  it('records every refused or unaddressed comment with its reason, and starts nothing', async () => {
-    await endedTicketJob('ENG-1');
+  it('records every refused or unaddressed comment with its reason, linked to its thread when it has one, and starts nothing', async () => {
+    const first = await endedTicketJob('ENG-1');
     const closedPr = 'https://github.com/acme/sample-app/pull/8';
-    await endedTicketJob('ENG-2', closedPr);
+    const closedFirst = await endedTicketJob('ENG-2', closedPr);
     const accepted = await submit(reviewComment(101, '@agent rename it'));
     const jobsBefore = await prisma.job.count();
 
-    const cases: Array<{ body: string; classification: schedulerV1.MessageClassification; reason: string }> = [
+    // thread: the first job whose pages list the comment ("comments not acted on"); the system's own comments and
+    // a pull request no job opened are listed nowhere.
+    const cases: Array<{ body: string; classification: schedulerV1.MessageClassification; reason: string; thread: string | null }> = [
       {
         body: reviewComment(201, '@agent done, see the new commit.', { login: SYSTEM_LOGIN }),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
         reason: `github pull_request_review_comment github:review-comment:201 by ${SYSTEM_LOGIN}: written by Agent Conductor itself (a FOLLOW_UP_SYSTEM_LOGINS login); its own comments never start a follow-up`,
+        thread: null,
       },
       {
         body: reviewComment(202, '@agent I pushed the fix.\n\n<!-- agent-conductor: follow-up reply -->', { login: 'someone' }),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
         reason: "github pull_request_review_comment github:review-comment:202 by someone: carries Agent Conductor's reply marker, so it is the system's own comment; it never starts a follow-up",
+        thread: null,
       },
       {
         body: reviewComment(203, '@agent delete everything', { login: 'drive-by', association: 'CONTRIBUTOR' }),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
         reason:
           'github pull_request_review_comment github:review-comment:203 by drive-by: the author has no write access to the repository (author_association CONTRIBUTOR; OWNER, MEMBER, COLLABORATOR may ask for follow-ups)',
+        thread: first.id,
       },
       {
         body: githubReviewEvent('pull_request_review_comment', { pullRequest: 'https://github.com/acme/other/pull/3', id: 204, body: '@agent fix' }),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
         reason: 'github pull_request_review_comment github:review-comment:204 by octo-reviewer: pull request https://github.com/acme/other/pull/3 was not opened by Agent Conductor (no job has it)',
+        thread: null,
       },
       {
         body: githubReviewEvent('pull_request_review_comment', { pullRequest: closedPr, id: 205, body: '@agent fix', state: 'closed' }),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED,
         reason: `github pull_request_review_comment github:review-comment:205 by octo-reviewer: pull request ${closedPr} is closed; follow-ups run on open pull requests only`,
+        thread: closedFirst.id,
       },
       {
         body: reviewComment(206, 'Nice, thanks @agent'),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_UPDATE,
         reason: 'github pull_request_review_comment github:review-comment:206 by octo-reviewer: not addressed to the agent (it does not start with @agent); recorded, it starts nothing',
+        thread: first.id,
       },
       {
         // GitHub's "Redeliver" of the accepted comment: a new delivery id and message id, the same comment.
         body: reviewComment(101, '@agent rename it'),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_UPDATE,
         reason: `github pull_request_review_comment github:review-comment:101 by octo-reviewer: already requested (follow-up job ${accepted.decisions[0]?.jobId}); recorded, it starts nothing more`,
+        thread: first.id,
       },
       {
         body: githubReviewEvent('pull_request_review', { pullRequest: PR, id: 9, body: null }),
         classification: MessageClassification.MESSAGE_CLASSIFICATION_UPDATE,
         reason: 'github pull_request_review github:review:9 by octo-reviewer: not addressed to the agent (it does not start with @agent); recorded, it starts nothing',
+        thread: first.id,
       },
     ];
-    for (const { body, classification, reason } of cases) {
+    for (const { body, classification, reason, thread } of cases) {
       const response = await submit(body);
       expect({ classification: response.classification, reason: response.rejectionReason, decisions: response.decisions }).toEqual({ classification, reason, decisions: [] });
       const delivery = await prisma.delivery.findUniqueOrThrow({ where: { id: response.deliveryId } });
-      expect(delivery).toMatchObject({ body, rejectionReason: reason });
+      expect(delivery).toMatchObject({ body, rejectionReason: reason, threadJobId: thread });
     }
+    // A follow-up's own delivery is linked through its request, not listed as a comment not acted on.
+    expect(await prisma.delivery.findUniqueOrThrow({ where: { id: accepted.deliveryId } })).toMatchObject({ threadJobId: null });
     expect(await prisma.job.count()).toBe(jobsBefore);
     expect(await prisma.followUpRequest.count()).toBe(1);
   });
@@ -303,13 +315,35 @@ describe('follow-ups over gRPC: review events and Jira comments become follow-up
     expect(await prisma.delivery.findUniqueOrThrow({ where: { id: response.deliveryId } })).toMatchObject({ classification: 'update', ticketId: first.ticketId });
   });
 
-  it('refuses a Jira comment on a ticket whose job has not ended', async () => {
+  it('refuses a Jira comment on a ticket whose job has not ended, and links it to that job', async () => {
     const decided = await submit(jiraIssue('ENG-4'));
     const response = await submit(jiraCommentCreated('ENG-4', { id: '10501', body: '@agent hurry up' }));
     expect(response).toMatchObject({ classification: MessageClassification.MESSAGE_CLASSIFICATION_REJECTED, decisions: [] });
     expect(response.rejectionReason).toBe(
       `Jira comment_created jira:comment:10501 by Sam Reporter: ticket ENG-4's job ${decided.decisions[0]?.jobId} has not ended with a branch (status pending); a follow-up continues an ended job's branch`,
     );
+    expect(await prisma.delivery.findUniqueOrThrow({ where: { id: response.deliveryId } })).toMatchObject({ threadJobId: decided.decisions[0]?.jobId });
+
+    // Screened by the message alone (not addressed), it still finds the ticket's job; a ticket never seen, none.
+    const chatter = await submit(jiraCommentCreated('ENG-4', { id: '10502', body: 'Any news?' }));
+    expect(await prisma.delivery.findUniqueOrThrow({ where: { id: chatter.deliveryId } })).toMatchObject({ classification: 'update', threadJobId: decided.decisions[0]?.jobId });
+    const unknown = await submit(jiraCommentCreated('ENG-404', { id: '10503', body: '@agent go' }));
+    expect(await prisma.delivery.findUniqueOrThrow({ where: { id: unknown.deliveryId } })).toMatchObject({ classification: 'rejected', threadJobId: null });
+  });
+
+  it('keeps a refused comment redelivered by the queue as one delivery, linked once', async () => {
+    const first = await endedTicketJob('ENG-1');
+    const refused = reviewComment(401, '@agent push to main', { login: 'drive-by', association: 'NONE' });
+    const once = await client.submitMessage({ messageId: 'refused-again', body: refused, receivedAt });
+    const again = await client.submitMessage({ messageId: 'refused-again', body: refused, receivedAt });
+    expect(again).toEqual({ ...once, duplicate: true });
+    const unscreened = reviewComment(402, '@agent and this', { pullRequest: 'https://github.com/acme/elsewhere/pull/1' });
+    await client.submitMessage({ messageId: 'unknown-again', body: unscreened, receivedAt });
+    await client.submitMessage({ messageId: 'unknown-again', body: unscreened, receivedAt });
+    expect(await prisma.delivery.findMany({ where: { sqsMessageId: { in: ['refused-again', 'unknown-again'] } }, orderBy: { sqsMessageId: 'asc' }, select: { threadJobId: true } })).toEqual([
+      { threadJobId: first.id },
+      { threadJobId: null },
+    ]);
   });
 
   it('records jira:issue_updated of a known ticket against it and starts nothing; of a new ticket it is the first delivery', async () => {

@@ -109,6 +109,7 @@ export {
   followUpPlaceholderTask,
   followUpPolicyProblems,
   JIRA_REPORT_MARKER,
+  listedOnThread,
   screenUpdate,
   ticketUpdateReason,
   WORKER_REPLY_MARKER,

@@ -1,7 +1,8 @@
 /**
  * The operator console's read queries (ConsoleQueryRepository) against a seeded history, as an operator's browser
  * asks them: first pages, filtered pages, a page deep in the history by cursor, a job's detail (a ticket's, an
- * incident's, and a follow-up's in a thread of 20), admission and the 24 h overview.
+ * incident's, a follow-up's in a thread of 20, and a ticket's whose thread has 100 comments not acted on), admission
+ * and the 24 h overview.
  *
  *   npm run --silent bench:console -- --history <N> [--runs <R>]
  *
@@ -92,6 +93,46 @@ async function seedThread(prisma: PrismaClient, first: Job): Promise<string> {
   return last;
 }
 
+const REFUSED_COMMENTS = 100;
+/** A GitHub pull_request_review_comment delivery weighs 15–30 KB, mostly the pull request and repository objects. */
+const DELIVERY_PADDING = 16_000;
+
+/**
+ * Comments on `first`'s thread that started nothing, stored as the scheduler stores them (docs/follow-ups.md,
+ * "Comments not acted on"): rejected deliveries of realistic size linked by thread_job_id, which the job page
+ * reads and parses again.
+ */
+async function seedRefusedComments(prisma: PrismaClient, first: Job): Promise<void> {
+  const pullRequest = `https://github.com/acme/orders-api/pull/${first.key}`;
+  await prisma.job.update({ where: { id: first.id }, data: { pullRequest } });
+  await prisma.delivery.createMany({
+    data: Array.from({ length: REFUSED_COMMENTS }, (_, index) => ({
+      sqsMessageId: `refused-${first.id}-${index}`,
+      receivedAt: new Date(HISTORY_NOW.getTime() + index * 1000),
+      classification: 'rejected' as const,
+      rejectionReason: `github pull_request_review_comment github:review-comment:${index} by drive-by: the author has no write access to the repository`,
+      threadJobId: first.id,
+      body: JSON.stringify({
+        githubWebhook: { deliveryId: `refused-${index}`, event: 'pull_request_review_comment' },
+        payload: {
+          action: 'created',
+          pull_request: { html_url: pullRequest, state: 'open', merged: false, merged_at: null, body: 'x'.repeat(DELIVERY_PADDING) },
+          comment: {
+            id: index,
+            body: `@agent please fix this too, comment ${index} `.repeat(20),
+            path: 'src/app.ts',
+            line: index + 1,
+            user: { login: 'drive-by' },
+            author_association: 'NONE',
+            created_at: new Date(HISTORY_NOW.getTime() + index * 1000).toISOString(),
+            html_url: `${pullRequest}#discussion_r${index}`,
+          },
+        },
+      }),
+    })),
+  });
+}
+
 async function main(options: Options): Promise<void> {
   const postgres = await startTestPostgres();
   const prisma = createPrismaClient(postgres.databaseUrl);
@@ -110,6 +151,10 @@ async function main(options: Options): Promise<void> {
     const ticketJob = await prisma.job.findFirstOrThrow({ where: { kind: 'ticket' }, orderBy: { createdAt: 'desc' } });
     const since = new Date(HISTORY_NOW.getTime() - 24 * 3_600_000);
     const followUp = await seedThread(prisma, ticketJob);
+    // Two more ticket jobs without follow-ups: one whose thread has comments not acted on, one without, to compare.
+    const [refusedJob, plainJob] = await prisma.job.findMany({ where: { kind: 'ticket', followUpOfId: null, id: { not: ticketJob.id } }, orderBy: { createdAt: 'desc' }, take: 2 });
+    if (!refusedJob || !plainJob) throw new Error('bench:console needs a history with at least three tickets');
+    await seedRefusedComments(prisma, refusedJob);
 
     const queries: Array<[string, () => Promise<unknown>]> = [
       ['jobs first page (50)', () => query.jobs({}, { limit: 50 })],
@@ -121,6 +166,8 @@ async function main(options: Options): Promise<void> {
       ['job detail', () => query.job(ticketJob.id)],
       ['incident job detail', () => query.job(incident.jobId)],
       ['follow-up job detail', () => query.job(followUp)],
+      ['job detail, no thread', () => query.job(plainJob.id)],
+      ['job detail, 100 not acted on', () => query.job(refusedJob.id)],
       ['incidents first page', () => query.incidents({ limit: 50 })],
       ['incident detail', () => query.incident(incident.id)],
       ['deliveries first page', () => query.deliveries({}, { limit: 50 })],
@@ -148,7 +195,7 @@ async function main(options: Options): Promise<void> {
       'EXPLAIN ANALYZE SELECT * FROM "jobs" ORDER BY "created_at" DESC, "id" DESC LIMIT 51',
     );
     for (const line of plan) say(`  ${line['QUERY PLAN']}`);
-    say("a job's thread plan (EXPLAIN ANALYZE): its follow-ups, and the requests they answer");
+    say("a job's thread plan (EXPLAIN ANALYZE): its follow-ups, the requests they answer, its comments not acted on");
     const threadPlans = [
       await prisma.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
         'EXPLAIN ANALYZE SELECT "id", "status" FROM "jobs" WHERE "follow_up_of" = $1::uuid ORDER BY "created_at", "id" LIMIT 101',
@@ -157,6 +204,10 @@ async function main(options: Options): Promise<void> {
       await prisma.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
         'EXPLAIN ANALYZE SELECT * FROM "follow_up_requests" WHERE "follow_up_job_id" = $1::uuid ORDER BY "commented_at", "created_at", "id" LIMIT 101',
         followUp,
+      ),
+      await prisma.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
+        'EXPLAIN ANALYZE SELECT "id", "body" FROM "deliveries" WHERE "thread_job_id" = $1::uuid ORDER BY "received_at" DESC, "id" DESC LIMIT 101',
+        refusedJob.id,
       ),
     ];
     for (const line of threadPlans.flat()) say(`  ${line['QUERY PLAN']}`);

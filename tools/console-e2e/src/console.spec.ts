@@ -215,6 +215,25 @@ describeWithBrowser('the operator console in Chromium, against the real local st
     await page.click('a.follow-up-of');
     await page.waitForSelector(`section[aria-label="Follow-up thread"] tr[data-follow-up-id="${followUp.id}"] a[href="#/jobs/${followUp.id}"]`);
     expect(await page.locator('section[aria-label="Follow-up requests"]').count()).toBe(0);
+
+    // A comment the rules refuse (its author has no write access) starts nothing, and every page of the thread lists
+    // it with the reason and its delivery, the comment again as text.
+    await send(githubReviewEvent('pull_request_review_comment', { pullRequest, id: 4243, body: HOSTILE_COMMENT, path: 'src/app.ts', line: 14, login: 'drive-by', association: 'NONE' }));
+    const refused = await eventually('the refused comment', async () => (await prisma.delivery.findFirst({ where: { threadJobId: first.id } })) ?? undefined, 60000);
+    expect(refused.classification).toBe('rejected');
+    await page.goto(`/#/jobs/${followUp.id}`);
+    const notActedOn = page.locator(`section[aria-label="Comments not acted on"] article[data-delivery-id="${refused.id}"]`);
+    await notActedOn.waitFor();
+    expect(await notActedOn.locator('.request-author').textContent()).toBe('drive-by');
+    expect(await notActedOn.locator('.request-place').textContent()).toBe('src/app.ts:14');
+    expect(await notActedOn.locator('.not-acted-on-reason').textContent()).toBe(refused.rejectionReason);
+    expect(refused.rejectionReason).toContain('no write access');
+    expect(await notActedOn.locator(`a[href="#/deliveries/${refused.id}"]`).count()).toBe(1);
+    expect(await notActedOn.locator('pre.request-body').textContent()).toBe(HOSTILE_COMMENT);
+    expect(await notActedOn.locator('pre.request-body *').count()).toBe(0);
+    expect(await page.locator('main :is(script, img, iframe)').count()).toBe(0);
+    expect(await page.title()).toBe('Agent Conductor');
+    await page.locator('section[aria-label="Comments not acted on"]').screenshot({ path: join(screenshots, 'console-not-acted-on.png') });
     await page.goto('/#/jobs');
     await page.waitForSelector(`tr[data-job-id="${followUp.id}"] .tag:text-is("follow-up")`);
   });

@@ -1,4 +1,4 @@
-import { JobApproval, JobKind, JobStatus, WorkerState } from '@agent-conductor/db';
+import { DeliveryClassification, JobApproval, JobKind, JobStatus, WorkerState } from '@agent-conductor/db';
 import type { SchemaObject } from '@nestjs/swagger';
 
 // Response shapes for the OpenAPI document (/api/docs); the TypeScript types they describe live in
@@ -123,6 +123,26 @@ export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
     },
     { nullable: true, description: 'The follow-up thread the job belongs to, as its first job or a follow-up; null when none' },
   ),
+  commentsNotActedOn: {
+    type: 'array',
+    description:
+      "Comments on the job's thread that started nothing (refused, not addressed to the agent, already requested), newest first (at most 100); the system's own comments are not listed. Bodies are untrusted text, redacted and cut at 8,000 characters",
+    items: object({
+      deliveryId: uuid,
+      receivedAt: time,
+      classification: { type: 'string', enum: [DeliveryClassification.rejected, DeliveryClassification.update], description: '`rejected`: refused; `update`: recorded' },
+      reason: { ...nullableString, description: "The scheduler's reason" },
+      source: { ...string, description: 'github or jira (unknown when the delivery no longer reads as a comment)' },
+      author: string,
+      body: string,
+      bodyTruncated: { type: 'boolean' },
+      path: { ...nullableString, description: "A review comment's file" },
+      line: { ...integer, nullable: true },
+      url: nullableString,
+      commentedAt: { ...time, description: "The comment's own time" },
+    }),
+  },
+  commentsNotActedOnTruncated: { type: 'boolean' },
   report: { ...nullableString, description: 'The ending report (Markdown, redacted) of the newest attempt that uploaded results' },
   transcriptAvailable: { type: 'boolean' },
   actions: {
@@ -162,7 +182,7 @@ export const INCIDENT_DETAIL: SchemaObject = extend(INCIDENT_ITEM, {
 export const DELIVERY_ITEM: SchemaObject = object({
   id: uuid,
   receivedAt: time,
-  classification: { type: 'string', enum: ['ticket', 'alarm', 'rejected'] },
+  classification: { type: 'string', enum: Object.values(DeliveryClassification) },
   rejectionReason: nullableString,
   sqsMessageId: string,
   jobIds: { type: 'array', items: uuid },

@@ -76,6 +76,7 @@ export class ConsoleReadService {
       events: view.events.map((event) => ({ ...event, detail: redactValue(event.detail) as typeof event.detail })),
       // Reviewers paste logs and tokens into comments as readily as agents do into reports.
       followUpRequests: view.followUpRequests.map((request) => ({ ...request, body: redactSecrets(request.body) })),
+      commentsNotActedOn: view.commentsNotActedOn.map((comment) => ({ ...comment, body: redactSecrets(comment.body) })),
       report: files?.report ?? null,
       transcriptAvailable: (files?.transcript ?? null) !== null,
     };

@@ -102,7 +102,7 @@ function threadSection(job: JobDetail): HTMLElement | null {
 }
 
 /** Where a comment points: `file:line` for a review comment on the diff. */
-function commentPlace(request: FollowUpRequest): string {
+function commentPlace(request: Pick<FollowUpRequest, 'path' | 'line' | 'source'>): string {
   if (!request.path) return request.source === 'jira' ? 'the ticket' : 'the pull request';
   return request.line === null ? request.path : `${request.path}:${request.line}`;
 }
@@ -135,6 +135,43 @@ function requestsSection(job: JobDetail): HTMLElement | null {
         request.bodyTruncated ? h('p', { class: 'empty' }, 'Cut here; the whole comment is in the delivery.') : null,
       ),
     ),
+  );
+}
+
+/**
+ * The thread's comments that started nothing, each with the scheduler's reason: what answers "why did my comment do
+ * nothing?". Like the requests, the bodies are anyone's text, shown as text.
+ */
+export function notActedOnSection(job: Pick<JobDetail, 'commentsNotActedOn' | 'commentsNotActedOnTruncated'>): HTMLElement | null {
+  if (job.commentsNotActedOn.length === 0) return null;
+  return h(
+    'section',
+    { 'aria-label': 'Comments not acted on' },
+    h('h2', {}, `Comments not acted on (${job.commentsNotActedOn.length}${job.commentsNotActedOnTruncated ? '+' : ''})`),
+    job.commentsNotActedOn.map((comment) =>
+      h(
+        'article',
+        { class: 'follow-up-request not-acted-on', 'data-delivery-id': comment.deliveryId },
+        h(
+          'p',
+          { class: 'request-head' },
+          h('span', { class: 'tag' }, comment.source),
+          h('span', { class: 'tag', title: comment.classification === 'rejected' ? 'refused by the follow-up rules' : 'recorded; it starts nothing' }, comment.classification === 'rejected' ? 'refused' : 'recorded'),
+          ' ',
+          h('strong', { class: 'request-author' }, comment.author),
+          ' on ',
+          h('code', { class: 'request-place' }, commentPlace(comment)),
+          ` · ${time(comment.commentedAt)}`,
+          comment.url ? [' · ', outsideLink(comment.url, { class: 'request-link' }, 'open')] : null,
+          ' · ',
+          link(`#/deliveries/${comment.deliveryId}`, 'delivery'),
+        ),
+        h('p', { class: 'not-acted-on-reason' }, comment.reason ?? 'no reason was stored'),
+        h('pre', { class: 'request-body' }, comment.body),
+        comment.bodyTruncated ? h('p', { class: 'empty' }, 'Cut here; the whole comment is in the delivery.') : null,
+      ),
+    ),
+    job.commentsNotActedOnTruncated ? h('p', { class: 'empty' }, `Only the latest ${job.commentsNotActedOn.length} are listed; the rest are in the deliveries.`) : null,
   );
 }
 
@@ -271,10 +308,10 @@ export function jobDetailPage(ctx: PageContext): void {
       );
     }
     // Comments can be long: rebuilt only when something in them changed, not on every poll.
-    const relatedKey = JSON.stringify([job.thread, job.followUpRequests, job.repositories, job.incidents]);
+    const relatedKey = JSON.stringify([job.thread, job.followUpRequests, job.commentsNotActedOn, job.repositories, job.incidents]);
     if (relatedKey !== shownRelated) {
       shownRelated = relatedKey;
-      replaceChildren(related, incidentsSection(job), repositoriesSection(job), threadSection(job), requestsSection(job));
+      replaceChildren(related, incidentsSection(job), repositoriesSection(job), threadSection(job), requestsSection(job), notActedOnSection(job));
     }
     replaceChildren(timeline, attemptTimeline(job));
     replaceChildren(

@@ -3,6 +3,7 @@ import {
   FollowUpDecision,
   followUpPlaceholderTask,
   FollowUpPolicy,
+  listedOnThread,
   screenUpdate,
   ThreadJob,
   UpdateComment,
@@ -19,20 +20,31 @@ import { uuidv7 } from './uuidv7';
  * into the thread's pending follow-up or create one.
  */
 
-/** Jira deliveries point at their ticket, when the scheduler knows it. */
+/*
+ * Jira deliveries point at their ticket, when the scheduler knows it. A comment the message alone refuses ($8: listed
+ * on its thread) points at its thread's first job, found as the locking statements below find it but without the
+ * lock: nothing is decided from the link, so a job that records its pull request at this very moment may only miss
+ * this one comment on its page.
+ */
 const INSERT_UPDATE_DELIVERY = statement(
   'insert-update-delivery',
   `
-  INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification", "rejection_reason", "ticket_id")
+  INSERT INTO "deliveries" ("id", "sqs_message_id", "received_at", "body", "classification", "rejection_reason", "ticket_id", "thread_job_id")
   VALUES ($6::uuid, $1::text, $2::timestamptz, $3::text, $4::"DeliveryClassification", $5::text,
-          (SELECT "id" FROM "tickets" WHERE "key" = $7::text))
+          (SELECT "id" FROM "tickets" WHERE "key" = $7::text),
+          CASE WHEN $8::boolean THEN COALESCE(
+            (SELECT COALESCE(p."follow_up_of", p."id") FROM "jobs" p
+              WHERE p."pull_request" = $9::text ORDER BY p."created_at", p."id" LIMIT 1),
+            (SELECT j."id" FROM "jobs" j JOIN "tickets" t ON t."id" = j."ticket_id" WHERE t."key" = $7::text))
+          END)
   ON CONFLICT ("sqs_message_id") DO NOTHING
   RETURNING "id"`,
 );
 
 const SET_DELIVERY_OUTCOME = statement(
   'set-update-delivery-outcome',
-  `UPDATE "deliveries" SET "classification" = $2::"DeliveryClassification", "rejection_reason" = $3::text WHERE "id" = $1::uuid`,
+  `UPDATE "deliveries" SET "classification" = $2::"DeliveryClassification", "rejection_reason" = $3::text, "thread_job_id" = $4::uuid
+    WHERE "id" = $1::uuid`,
 );
 
 /*
@@ -143,18 +155,28 @@ export async function recordUpdate(client: IngestClient, input: IngestUpdateInpu
   const delivery = [input.sqsMessageId, iso(input.receivedAt), input.body];
   const thread = update.kind === 'comment' ? update.comment.thread : update.thread;
   const ticketKey = thread?.kind === 'ticket' ? thread.key : null;
+  const pullRequest = thread?.kind === 'pull-request' ? thread.url : null;
 
   const screened = screenUpdate(update, policy);
   if (screened !== null || update.kind === 'notice') {
     const outcome = storedOutcome(screened ?? { decision: 'record', reason: 'notice' });
-    // One statement: atomic without BEGIN / COMMIT.
-    const [row] = await rows<{ id: string }>(client, INSERT_UPDATE_DELIVERY, [...delivery, outcome.classification, outcome.rejectionReason, uuidv7(), ticketKey]);
+    // One statement: atomic without BEGIN / COMMIT, the thread's link included.
+    const [row] = await rows<{ id: string }>(client, INSERT_UPDATE_DELIVERY, [
+      ...delivery,
+      outcome.classification,
+      outcome.rejectionReason,
+      uuidv7(),
+      ticketKey,
+      listedOnThread(update, policy),
+      pullRequest,
+    ]);
     return row ? { deliveryId: row.id, ...outcome, decisions: [] } : null;
   }
 
   const { comment } = update;
   await client.query('BEGIN');
-  const [stored] = await rows<{ id: string }>(client, INSERT_UPDATE_DELIVERY, [...delivery, 'update', null, uuidv7(), ticketKey]);
+  // Linked below, from the locked lookup, once the decision is known.
+  const [stored] = await rows<{ id: string }>(client, INSERT_UPDATE_DELIVERY, [...delivery, 'update', null, uuidv7(), ticketKey, false, pullRequest]);
   if (!stored) {
     await client.query('ROLLBACK');
     return null;
@@ -169,7 +191,8 @@ export async function recordUpdate(client: IngestClient, input: IngestUpdateInpu
   const decision = decideFollowUp(update, policy, { firstJob, alreadyRequestedBy: existing?.jobId ?? null });
   if (decision.decision !== 'follow-up' || firstJob === null) {
     const outcome = storedOutcome(decision);
-    await rows(client, SET_DELIVERY_OUTCOME, [deliveryId, outcome.classification, outcome.rejectionReason]);
+    // It passed the screen, so it is a person's comment: listed on the thread when there is one.
+    await rows(client, SET_DELIVERY_OUTCOME, [deliveryId, outcome.classification, outcome.rejectionReason, firstJob?.id ?? null]);
     await client.query('COMMIT');
     return { deliveryId, ...outcome, decisions: [] };
   }

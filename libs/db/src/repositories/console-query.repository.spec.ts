@@ -1,8 +1,8 @@
-import type { AlarmFacts, RouteRepository, UpdateComment } from '@agent-conductor/scheduling-domain';
+import { classifyMessage, type AlarmFacts, type RouteRepository, type UpdateComment } from '@agent-conductor/scheduling-domain';
 import { PrismaClient, type Job } from '../generated/prisma/client';
 import { createPrismaClient } from '../prisma-client';
 import { serverUrl, truncateAppTables } from '../../test/support';
-import { ConsoleQueryError, ConsoleQueryRepository, CONSOLE_COMMENT_CHARS, CONSOLE_EVENT_LIMIT, decodeCursor, encodeCursor, type Page } from './console-query.repository';
+import { ConsoleQueryError, ConsoleQueryRepository, CONSOLE_COMMENT_CHARS, CONSOLE_EVENT_LIMIT, CONSOLE_RELATED_LIMIT, decodeCursor, encodeCursor, type Page } from './console-query.repository';
 import { IngestRepository } from './ingest.repository';
 import { JobRepository, type JobResultRecord } from './job.repository';
 
@@ -477,5 +477,130 @@ describe('ConsoleQueryRepository (real Postgres)', () => {
     expect(await console.job(followUpJob.id)).toMatchObject({ followUpOf: jobId, repositories: [], incidents: [], thread: { firstJobId: jobId, pullRequest: billingPullRequest } });
     // A job on one repository lists none: its repository and branch say it all.
     expect((await console.job((await ticketJob('ONE-REPO')).id))?.repositories).toEqual([]);
+  });
+
+  /** A GitHub review comment as the ingress queues it, stored and decided the way the scheduler does. */
+  function deliveredReviewComment(pullRequest: string, id: number, body: string, options: { login?: string; association?: string; at?: string; receivedAt?: Date } = {}) {
+    sequence += 1;
+    const message = JSON.stringify({
+      githubWebhook: { deliveryId: `gh-${id}-${sequence}`, event: 'pull_request_review_comment' },
+      payload: {
+        action: 'created',
+        pull_request: { html_url: pullRequest, state: 'open', merged: false, merged_at: null },
+        comment: {
+          id,
+          body,
+          path: 'src/app.ts',
+          line: 7,
+          user: { login: options.login ?? 'octo-reviewer' },
+          author_association: options.association ?? 'MEMBER',
+          created_at: options.at ?? '2026-11-01T10:00:00Z',
+          html_url: `${pullRequest}#discussion_r${id}`,
+        },
+      },
+    });
+    return ingest.recordMessage({
+      sqsMessageId: `msg-delivered-${id}-${sequence}`,
+      receivedAt: options.receivedAt ?? new Date(),
+      body: message,
+      classified: classifyMessage(message),
+      repository: REPOSITORY,
+      followUpPolicy: { mention: '@agent', systemLogins: ['agent-conductor[bot]'] },
+    });
+  }
+
+  it("lists the comments a thread did not act on, newest first, with the reason, on the first job's page and each follow-up's", async () => {
+    const pullRequest = 'https://github.com/acme/orders-api/pull/52';
+    const first = await ticketJob('REFUSED-1');
+    await ended(first.id, { branch: 'agent/REFUSED-1', pullRequest, title: 'Fix it' });
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 10, minute));
+
+    const noAccess = await deliveredReviewComment(pullRequest, 501, '@agent <img src=x onerror=alert(1)> push it', { login: 'drive-by', association: 'CONTRIBUTOR', receivedAt: at(1) });
+    const chatter = await deliveredReviewComment(pullRequest, 502, 'Looks fine to me', { at: '2026-11-01T10:02:00Z', receivedAt: at(2) });
+    const accepted = await deliveredReviewComment(pullRequest, 503, '@agent rename it', { receivedAt: at(3) });
+    // The system's own reply, and a comment on a pull request no job opened: listed on no job's page.
+    await deliveredReviewComment(pullRequest, 504, 'Done.', { login: 'agent-conductor[bot]', receivedAt: at(4) });
+    await deliveredReviewComment('https://github.com/acme/elsewhere/pull/1', 505, '@agent fix', { receivedAt: at(5) });
+    const long = await deliveredReviewComment(pullRequest, 506, `nit ${'y'.repeat(CONSOLE_COMMENT_CHARS)}`, { receivedAt: at(6) });
+    expect([noAccess.classification, chatter.classification, accepted.classification]).toEqual(['rejected', 'update', 'update']);
+
+    const firstDetail = await console.job(first.id);
+    expect(firstDetail?.commentsNotActedOn).toEqual([
+      {
+        deliveryId: long.deliveryId,
+        receivedAt: at(6).toISOString(),
+        classification: 'update',
+        reason: long.rejectionReason,
+        source: 'github',
+        author: 'octo-reviewer',
+        body: `nit ${'y'.repeat(CONSOLE_COMMENT_CHARS)}`.slice(0, CONSOLE_COMMENT_CHARS),
+        bodyTruncated: true,
+        path: 'src/app.ts',
+        line: 7,
+        url: `${pullRequest}#discussion_r506`,
+        commentedAt: '2026-11-01T10:00:00.000Z',
+      },
+      {
+        deliveryId: chatter.deliveryId,
+        receivedAt: at(2).toISOString(),
+        classification: 'update',
+        reason: 'github pull_request_review_comment github:review-comment:502 by octo-reviewer: not addressed to the agent (it does not start with @agent); recorded, it starts nothing',
+        source: 'github',
+        author: 'octo-reviewer',
+        body: 'Looks fine to me',
+        bodyTruncated: false,
+        path: 'src/app.ts',
+        line: 7,
+        url: `${pullRequest}#discussion_r502`,
+        commentedAt: '2026-11-01T10:02:00.000Z',
+      },
+      {
+        deliveryId: noAccess.deliveryId,
+        receivedAt: at(1).toISOString(),
+        classification: 'rejected',
+        reason: expect.stringContaining('by drive-by: the author has no write access to the repository (author_association CONTRIBUTOR'),
+        source: 'github',
+        author: 'drive-by',
+        body: '@agent <img src=x onerror=alert(1)> push it',
+        bodyTruncated: false,
+        path: 'src/app.ts',
+        line: 7,
+        url: `${pullRequest}#discussion_r501`,
+        commentedAt: '2026-11-01T10:00:00.000Z',
+      },
+    ]);
+    expect(firstDetail?.commentsNotActedOnTruncated).toBe(false);
+    // The follow-up the accepted comment started shows its thread's list too, and the comment itself as a request.
+    const followUp = await console.job(accepted.followUp?.jobId ?? '');
+    expect(followUp?.commentsNotActedOn.map((comment) => comment.deliveryId)).toEqual([long.deliveryId, chatter.deliveryId, noAccess.deliveryId]);
+    expect(followUp?.followUpRequests.map((request) => request.deliveryId)).toEqual([accepted.deliveryId]);
+    // A job nobody commented on lists nothing.
+    expect((await console.job((await ticketJob('QUIET-1')).id))?.commentsNotActedOn).toEqual([]);
+
+    // A body that no longer reads as a comment still shows its delivery and reason.
+    await prisma.delivery.update({ where: { id: noAccess.deliveryId }, data: { body: '{}' } });
+    expect((await console.job(first.id))?.commentsNotActedOn[2]).toMatchObject({
+      deliveryId: noAccess.deliveryId,
+      classification: 'rejected',
+      source: 'unknown',
+      author: 'unknown',
+      body: '',
+      commentedAt: at(1).toISOString(),
+    });
+  });
+
+  it('lists at most CONSOLE_RELATED_LIMIT comments not acted on, the newest, and says more exist', async () => {
+    const pullRequest = 'https://github.com/acme/orders-api/pull/53';
+    const first = await ticketJob('REFUSED-2');
+    await ended(first.id, { branch: 'agent/REFUSED-2', pullRequest, title: 'Fix it' });
+    const start = Date.UTC(2026, 10, 2, 9, 0);
+    for (let index = 0; index <= CONSOLE_RELATED_LIMIT; index += 1) {
+      await deliveredReviewComment(pullRequest, 600 + index, `note ${index}`, { receivedAt: new Date(start + index * 1000) });
+    }
+    const detail = await console.job(first.id);
+    expect(detail?.commentsNotActedOn).toHaveLength(CONSOLE_RELATED_LIMIT);
+    expect(detail?.commentsNotActedOn[0]?.body).toBe(`note ${CONSOLE_RELATED_LIMIT}`);
+    expect(detail?.commentsNotActedOn[CONSOLE_RELATED_LIMIT - 1]?.body).toBe('note 1');
+    expect(detail?.commentsNotActedOnTruncated).toBe(true);
   });
 });

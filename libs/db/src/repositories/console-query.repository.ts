@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DeliveryClassification, JobApproval, JobKind, JobStatus, Prisma, PrismaClient, WorkerState, type AlarmState } from '../generated/prisma/client';
+import { classifyMessage } from '@agent-conductor/scheduling-domain';
 import { toStatusResult, toStatusUsage, type StatusJobResult, type StatusJobUsage } from './status.repository';
 
 /** Rejected by the console's read model: a bad cursor or filter (HTTP 400), never a server fault. */
@@ -157,6 +158,9 @@ export interface ConsoleJobDetail extends ConsoleJobItem {
   followUpRequestsTruncated: boolean;
   /** The follow-up thread the job belongs to, as its first job or as a follow-up; null when it has none. */
   thread: ConsoleJobThread | null;
+  /** Comments on the job's thread that started nothing, newest first (at most CONSOLE_RELATED_LIMIT). */
+  commentsNotActedOn: ConsoleThreadComment[];
+  commentsNotActedOnTruncated: boolean;
   /** What operators did to the job (cancel, rerun, approve, reject), oldest first. */
   actions: ConsoleJobAction[];
   /** The jobs re-running this one, oldest first. */
@@ -195,6 +199,30 @@ export interface ConsoleFollowUpRequest {
   url: string | null;
   commentedAt: string;
   deliveryId: string;
+}
+
+/**
+ * A comment on a thread that the scheduler did not act on (deliveries.thread_job_id): refused, not addressed to the
+ * agent, or already requested. What it says is read again from its delivery's body with the scheduler's own parser.
+ */
+export interface ConsoleThreadComment {
+  deliveryId: string;
+  receivedAt: string;
+  /** `rejected` (refused), or `update` (recorded: not addressed, already requested). */
+  classification: DeliveryClassification;
+  /** The scheduler's reason, as stored on the delivery. */
+  reason: string | null;
+  /** github | jira; `unknown` when the body no longer reads as a comment (the delivery still holds it). */
+  source: string;
+  author: string;
+  /** Cut at CONSOLE_COMMENT_CHARS: untrusted, shown as text. */
+  body: string;
+  bodyTruncated: boolean;
+  path: string | null;
+  line: number | null;
+  url: string | null;
+  /** The comment's own time at its source (the delivery's, for an unreadable body). */
+  commentedAt: string;
 }
 
 export interface ConsoleThreadJob {
@@ -463,12 +491,18 @@ export class ConsoleQueryRepository {
                 _count: { _all: true },
                 orderBy: { followUpJobId: 'asc' },
               });
-        return { job, events, heartbeats, threadId, followUps, requestCounts };
+        const notActedOn = await tx.delivery.findMany({
+          where: { threadJobId: threadId },
+          orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+          take: CONSOLE_RELATED_LIMIT + 1,
+          select: { id: true, receivedAt: true, classification: true, rejectionReason: true, body: true },
+        });
+        return { job, events, heartbeats, threadId, followUps, requestCounts, notActedOn };
       },
       { isolationLevel: 'RepeatableRead' },
     );
     if (!read) return null;
-    const { job, events, heartbeats, threadId, followUps, requestCounts } = read;
+    const { job, events, heartbeats, threadId, followUps, requestCounts, notActedOn } = read;
     const beats = new Map(heartbeats.map((row) => [row.workerId, row]));
     const requests = new Map(requestCounts.map((row) => [row.followUpJobId, row._count._all]));
     const uploaded = await this.prisma.workerEvent.findFirst({
@@ -547,6 +581,8 @@ export class ConsoleQueryRepository {
               })),
               followUpsTruncated: followUps.length > CONSOLE_RELATED_LIMIT,
             },
+      commentsNotActedOn: notActedOn.slice(0, CONSOLE_RELATED_LIMIT).map(toThreadComment),
+      commentsNotActedOnTruncated: notActedOn.length > CONSOLE_RELATED_LIMIT,
       actions: job.actions.map((action) => ({ at: action.at.toISOString(), action: action.action, actor: action.actor, detail: action.detail })),
       reruns: job.reruns.map((rerun) => rerun.id),
     };
@@ -699,6 +735,27 @@ export class ConsoleQueryRepository {
       medianDurationMs: row?.median === null || row?.median === undefined ? null : Math.round(Number(row.median)),
     };
   }
+}
+
+function toThreadComment(row: { id: string; receivedAt: Date; classification: DeliveryClassification; rejectionReason: string | null; body: string }): ConsoleThreadComment {
+  // The scheduler linked the delivery because this same parser read a comment in it; the body is the only copy.
+  const classified = classifyMessage(row.body, row.receivedAt);
+  const comment = classified.classification === 'update' && classified.update.kind === 'comment' ? classified.update.comment : null;
+  const body = comment?.body ?? '';
+  return {
+    deliveryId: row.id,
+    receivedAt: row.receivedAt.toISOString(),
+    classification: row.classification,
+    reason: row.rejectionReason,
+    source: comment?.source ?? 'unknown',
+    author: comment?.author ?? 'unknown',
+    body: body.slice(0, CONSOLE_COMMENT_CHARS),
+    bodyTruncated: body.length > CONSOLE_COMMENT_CHARS,
+    path: comment?.path ?? null,
+    line: comment?.line ?? null,
+    url: comment?.url ?? null,
+    commentedAt: (comment?.commentedAt ?? row.receivedAt).toISOString(),
+  };
 }
 
 function toIncidentItem(row: Prisma.IncidentGetPayload<{ include: { job: { select: { status: true } } } }>): ConsoleIncidentItem {

@@ -5,6 +5,7 @@ import {
   DEFAULT_FOLLOW_UP_POLICY,
   FollowUpPolicy,
   followUpPolicyProblems,
+  listedOnThread,
   screenUpdate,
   ThreadLookup,
   UpdateFacts,
@@ -231,6 +232,24 @@ describe('who may ask for a follow-up', () => {
   it('screens without a lookup only what the message alone decides', () => {
     expect(screenUpdate(reviewComment(), DEFAULT_FOLLOW_UP_POLICY)).toBeNull();
     expect(screenUpdate(reviewComment({ body: 'nit' }), DEFAULT_FOLLOW_UP_POLICY)).toMatchObject({ decision: 'record' });
+  });
+});
+
+describe('which comments that start nothing are listed on their thread', () => {
+  const policy = { ...DEFAULT_FOLLOW_UP_POLICY, systemLogins: ['agent-conductor[bot]'] };
+
+  it("lists a person's comment whatever stopped it: not addressed, no write access, a closed pull request", () => {
+    expect(listedOnThread(reviewComment({ body: 'nit: rename it' }), policy)).toBe(true);
+    expect(listedOnThread(reviewComment({ author_association: 'CONTRIBUTOR' }), policy)).toBe(true);
+    expect(listedOnThread(reviewComment({}, { state: 'closed' }), policy)).toBe(true);
+    expect(listedOnThread(jiraComment('@agent go'), policy)).toBe(true);
+  });
+
+  it("leaves out the system's own comments (its login, its reply or report marker) and notices", () => {
+    expect(listedOnThread(reviewComment({ user: { login: 'Agent-Conductor[bot]' } }), policy)).toBe(false);
+    expect(listedOnThread(reviewComment({ body: 'Done.\n<!-- agent-conductor: follow-up reply job 1 -->' }), policy)).toBe(false);
+    expect(listedOnThread(jiraComment('Agent Conductor finished ENG-1.\nagent-conductor report: job 1 attempt 1'), policy)).toBe(false);
+    expect(listedOnThread(update(envelope('pull_request_review_comment', { action: 'edited', pull_request: pullRequest(), comment: comment() })), policy)).toBe(false);
   });
 });
 

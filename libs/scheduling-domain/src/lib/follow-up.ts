@@ -265,11 +265,11 @@ export function screenUpdate(update: UpdateFacts, policy: FollowUpPolicy): Follo
   if (update.kind === 'notice') return { decision: 'record', reason: update.reason };
   const { comment } = update;
   const what = `${comment.source === 'github' ? 'github' : 'Jira'} ${update.event} ${comment.externalId} by ${truncate(comment.author, 60)}`;
-  const system = policy.systemLogins.map((login) => login.toLowerCase());
-  if ([comment.author, ...comment.authorAliases].some((name) => system.includes(name.toLowerCase()))) {
+  const own = systemAuthorship(comment, policy);
+  if (own === 'login') {
     return { decision: 'reject', reason: `${what}: written by Agent Conductor itself (a FOLLOW_UP_SYSTEM_LOGINS login); its own comments never start a follow-up` };
   }
-  if (comment.body.includes(WORKER_REPLY_MARKER) || comment.body.includes(JIRA_REPORT_MARKER)) {
+  if (own === 'marker') {
     return { decision: 'reject', reason: `${what}: carries Agent Conductor's reply marker, so it is the system's own comment; it never starts a follow-up` };
   }
   if (!addressesAgent(comment.body, policy.mention)) {
@@ -285,6 +285,23 @@ export function screenUpdate(update: UpdateFacts, policy: FollowUpPolicy): Follo
     return { decision: 'reject', reason: `${what}: pull request ${truncate(threadName(comment.thread), 200)} is ${comment.pullRequestState}; follow-ups run on open pull requests only` };
   }
   return null;
+}
+
+/** Why a comment is the system's own: written under one of its logins, or carrying its reply marker; null: a person's. */
+function systemAuthorship(comment: UpdateComment, policy: FollowUpPolicy): 'login' | 'marker' | null {
+  const system = policy.systemLogins.map((login) => login.toLowerCase());
+  if ([comment.author, ...comment.authorAliases].some((name) => system.includes(name.toLowerCase()))) return 'login';
+  if (comment.body.includes(WORKER_REPLY_MARKER) || comment.body.includes(JIRA_REPORT_MARKER)) return 'marker';
+  return null;
+}
+
+/**
+ * Whether an update that starts nothing is listed on its thread's job pages ("comments not acted on"): a person's
+ * comment is, whatever the reason. Notices are not comments, and the system's own comments (a reply after every
+ * follow-up, a Jira report after every job) would bury the ones an operator looks for; both stay plain deliveries.
+ */
+export function listedOnThread(update: UpdateFacts, policy: FollowUpPolicy): boolean {
+  return update.kind === 'comment' && systemAuthorship(update.comment, policy) === null;
 }
 
 /** The whole decision on an update, given what the scheduler found for its thread. */
