@@ -110,8 +110,8 @@ export interface JobRepository {
   change: { branch: string; pullRequest: string } | null;
 }
 
-export interface FollowUpRequest {
-  id: string;
+/** A person's comment on a thread: a follow-up request, or one not acted on. Untrusted text. */
+export interface ThreadCommentBase {
   source: string;
   author: string;
   body: string;
@@ -123,20 +123,15 @@ export interface FollowUpRequest {
   deliveryId: string;
 }
 
-export interface ThreadComment {
-  deliveryId: string;
+export interface FollowUpRequest extends ThreadCommentBase {
+  id: string;
+}
+
+export interface ThreadComment extends ThreadCommentBase {
   receivedAt: string;
   /** `rejected`: refused; `update`: recorded (not addressed, already requested). */
   classification: string;
   reason: string | null;
-  source: string;
-  author: string;
-  body: string;
-  bodyTruncated: boolean;
-  path: string | null;
-  line: number | null;
-  url: string | null;
-  commentedAt: string;
 }
 
 export interface JobThread {

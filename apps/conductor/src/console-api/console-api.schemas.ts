@@ -24,6 +24,19 @@ const extend = (base: SchemaObject, properties: Record<string, SchemaObject>, op
   properties: { ...base.properties, ...properties, ...optional },
 });
 
+/** The fields every comment on a thread has in the job view (libs/db ConsoleComment), acted on or not. */
+const commentProperties = (descriptions: { source: string; commentedAt: string }): Record<string, SchemaObject> => ({
+  source: { ...string, description: descriptions.source },
+  author: string,
+  body: string,
+  bodyTruncated: { type: 'boolean' },
+  path: { ...nullableString, description: "A review comment's file" },
+  line: { ...integer, nullable: true },
+  url: nullableString,
+  commentedAt: { ...time, description: descriptions.commentedAt },
+  deliveryId: uuid,
+});
+
 /** `{ items, nextCursor }` of `item`. */
 export function pageOf(item: SchemaObject): SchemaObject {
   return object({ items: { type: 'array', items: item }, nextCursor: { ...string, nullable: true, description: 'Pass as `cursor` for the next page; null on the last' } });
@@ -96,18 +109,7 @@ export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
   followUpRequests: {
     type: 'array',
     description: 'For a follow-up: the comments it answers, oldest first (at most 100). Bodies are untrusted text, redacted and cut at 8,000 characters',
-    items: object({
-      id: uuid,
-      source: { ...string, description: 'github or jira' },
-      author: string,
-      body: string,
-      bodyTruncated: { type: 'boolean' },
-      path: { ...nullableString, description: "A review comment's file" },
-      line: { ...integer, nullable: true },
-      url: nullableString,
-      commentedAt: time,
-      deliveryId: uuid,
-    }),
+    items: object({ id: uuid, ...commentProperties({ source: 'github or jira', commentedAt: "The comment's own time" }) }),
   },
   followUpRequestsTruncated: { type: 'boolean' },
   thread: object(
@@ -128,18 +130,10 @@ export const JOB_DETAIL: SchemaObject = extend(JOB_ITEM, {
     description:
       "Comments on the job's thread that started nothing (refused, not addressed to the agent, already requested), newest first (at most 100); the system's own comments are not listed. Bodies are untrusted text, redacted and cut at 8,000 characters",
     items: object({
-      deliveryId: uuid,
       receivedAt: time,
       classification: { type: 'string', enum: [DeliveryClassification.rejected, DeliveryClassification.update], description: '`rejected`: refused; `update`: recorded' },
       reason: { ...nullableString, description: "The scheduler's reason" },
-      source: { ...string, description: 'github or jira (unknown when the delivery no longer reads as a comment)' },
-      author: string,
-      body: string,
-      bodyTruncated: { type: 'boolean' },
-      path: { ...nullableString, description: "A review comment's file" },
-      line: { ...integer, nullable: true },
-      url: nullableString,
-      commentedAt: { ...time, description: "The comment's own time" },
+      ...commentProperties({ source: 'github or jira (unknown when the delivery no longer reads as a comment)', commentedAt: "The comment's own time" }),
     }),
   },
   commentsNotActedOnTruncated: { type: 'boolean' },

@@ -185,9 +185,9 @@ export interface ConsoleJobRepository {
   change: { branch: string; pullRequest: string } | null;
 }
 
-export interface ConsoleFollowUpRequest {
-  id: string;
-  /** github | jira */
+/** A person's comment on a thread, as the console shows it: acted on (a follow-up request) or not. */
+export interface ConsoleComment {
+  /** github | jira; `unknown` when a delivery's body no longer reads as a comment (the delivery still holds it). */
   source: string;
   author: string;
   /** The comment's text as it arrived, cut at CONSOLE_COMMENT_CHARS: untrusted, shown as text. */
@@ -197,32 +197,25 @@ export interface ConsoleFollowUpRequest {
   path: string | null;
   line: number | null;
   url: string | null;
+  /** The comment's own time at its source (the delivery's, for an unreadable body). */
   commentedAt: string;
   deliveryId: string;
+}
+
+export interface ConsoleFollowUpRequest extends ConsoleComment {
+  id: string;
 }
 
 /**
  * A comment on a thread that the scheduler did not act on (deliveries.thread_job_id): refused, not addressed to the
  * agent, or already requested. What it says is read again from its delivery's body with the scheduler's own parser.
  */
-export interface ConsoleThreadComment {
-  deliveryId: string;
+export interface ConsoleThreadComment extends ConsoleComment {
   receivedAt: string;
   /** `rejected` (refused), or `update` (recorded: not addressed, already requested). */
   classification: DeliveryClassification;
   /** The scheduler's reason, as stored on the delivery. */
   reason: string | null;
-  /** github | jira; `unknown` when the body no longer reads as a comment (the delivery still holds it). */
-  source: string;
-  author: string;
-  /** Cut at CONSOLE_COMMENT_CHARS: untrusted, shown as text. */
-  body: string;
-  bodyTruncated: boolean;
-  path: string | null;
-  line: number | null;
-  url: string | null;
-  /** The comment's own time at its source (the delivery's, for an unreadable body). */
-  commentedAt: string;
 }
 
 export interface ConsoleThreadJob {
