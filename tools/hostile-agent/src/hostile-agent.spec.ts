@@ -574,6 +574,8 @@ describe.each<AgentKind>(['command', 'codex'])('a hostile agent (AGENT_KIND=%s),
 
   // Issue 13, item 2: an agent holding a read-only AWS session of its incident's account still finds no other secret,
   // and the session it tries to ship is redacted from everything the conductor and worker keep or publish.
+  // With the command agent only: what these runs add is the worker's handling of the session (its files, redaction,
+  // the push refusal), which does not depend on the agent runner; codex's own sandbox is the codex run above.
   (kind === 'command' ? it : it.skip)('a read-only incident agent finds its own AWS session, ships none of it through the worker, and no other secret', async () => {
     const run = await readOnlyIncidentRun(INCIDENT_ACCOUNT, async (liveStack) => {
       const body = await sampleAlarm({ account: INCIDENT_ACCOUNT, region: 'us-west-2', alarmName: 'api-high-cpu' });
