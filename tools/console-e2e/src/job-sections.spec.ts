@@ -1,7 +1,6 @@
-import { build } from 'esbuild';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { describeWithBrowser, launchChromium } from './chromium';
+import { describeWithBrowser, pageWithConsoleModule } from './chromium';
 
 const JOB_DETAIL_MODULE = resolve(__dirname, '../../../apps/console-ui/src/pages/job-detail.ts');
 
@@ -52,11 +51,7 @@ describeWithBrowser("the job page's comments not acted on (real Chromium)", () =
   let page: Page;
 
   beforeAll(async () => {
-    const bundle = await build({ entryPoints: [JOB_DETAIL_MODULE], bundle: true, format: 'iife', globalName: 'consoleJobDetail', write: false, target: 'es2022' });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.setContent('<main id="out"></main>');
-    await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? '' });
+    ({ browser, page } = await pageWithConsoleModule(JOB_DETAIL_MODULE, 'consoleJobDetail'));
   });
 
   afterAll(async () => {

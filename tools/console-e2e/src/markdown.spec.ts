@@ -1,7 +1,6 @@
-import { build } from 'esbuild';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { describeWithBrowser, launchChromium } from './chromium';
+import { describeWithBrowser, pageWithConsoleModule } from './chromium';
 
 const MARKDOWN_MODULE = resolve(__dirname, '../../../apps/console-ui/src/markdown.ts');
 
@@ -25,11 +24,7 @@ describeWithBrowser('the console renders agent-written Markdown safely (real Chr
 
   beforeAll(async () => {
     // The module the console ships, bundled as it is for the page, without the page's CSP: the sanitiser alone must hold.
-    const bundle = await build({ entryPoints: [MARKDOWN_MODULE], bundle: true, format: 'iife', globalName: 'consoleMarkdown', write: false, target: 'es2022' });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.setContent('<main id="out"></main>');
-    await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? '' });
+    ({ browser, page } = await pageWithConsoleModule(MARKDOWN_MODULE, 'consoleMarkdown'));
   });
 
   afterAll(async () => {
