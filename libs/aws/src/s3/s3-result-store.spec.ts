@@ -30,6 +30,15 @@ function bytesOf(body: unknown): Buffer {
   throw new Error(`expected a byte body, got ${typeof body}`);
 }
 
+/** A GetObject body as the SDK hands it over: a stream with the SDK's transform methods. */
+function s3Body(bytes: Buffer): Readable & { transformToByteArray(): Promise<Uint8Array>; transformToString(): Promise<string>; transformToWebStream(): ReadableStream } {
+  return Object.assign(Readable.from([bytes]), {
+    transformToByteArray: async () => new Uint8Array(bytes),
+    transformToString: async () => bytes.toString(),
+    transformToWebStream: () => new ReadableStream(),
+  });
+}
+
 describe('S3ResultStore with a mocked S3 client', () => {
   const s3 = createS3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const s3Mock = mockClient(s3);
@@ -159,11 +168,7 @@ describe('S3ResultStore with a mocked S3 client', () => {
 
   it('opens a stored archive as a stream, and answers undefined when there is none', async () => {
     const bytes = Buffer.from('archive bytes');
-    const body = Object.assign(Readable.from([bytes]), {
-      transformToByteArray: async () => new Uint8Array(bytes),
-      transformToString: async () => bytes.toString(),
-      transformToWebStream: () => new ReadableStream(),
-    });
+    const body = s3Body(bytes);
     s3Mock.on(GetObjectCommand).resolvesOnce({ Body: body }).rejectsOnce(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
     const store = new S3ResultStore(s3, { bucket: 'results-bucket', prefix: 'prod' });
 
@@ -179,11 +184,7 @@ describe('S3ResultStore with a mocked S3 client', () => {
     s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
     const { path, content } = await archive('session.tar.gz', 2048);
     const bytes = Buffer.from('session bytes');
-    const body = Object.assign(Readable.from([bytes]), {
-      transformToByteArray: async () => new Uint8Array(bytes),
-      transformToString: async () => bytes.toString(),
-      transformToWebStream: () => new ReadableStream(),
-    });
+    const body = s3Body(bytes);
     s3Mock.on(GetObjectCommand).resolvesOnce({ Body: body }).rejectsOnce(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
     const store = new S3ResultStore(s3, { bucket: 'results-bucket', prefix: 'prod' });
     const sessionKey = `prod/results/${JOB_ID}/attempt-3-${WORKER_ID}.agent-session.tar.gz`;
